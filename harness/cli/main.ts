@@ -1,0 +1,94 @@
+import { Command, CommanderError, Option } from 'commander';
+import { MeshdrillError } from '../errors.js';
+import { LOG_LEVELS } from '../logger.js';
+import { painter, processIO, type CliIO } from './io.js';
+import { schemaCommand } from './schema-command.js';
+import { validateCommand, type OutputFormat } from './validate-command.js';
+import { VERSION } from './version.js';
+
+interface GlobalOptions {
+  output: OutputFormat;
+  logLevel: string;
+  color: boolean;
+  debug: boolean;
+}
+
+/** Exit codes: 0 ok, 1 a finding (invalid config, failed gate), 2 usage or config error, 3 infrastructure error. */
+export async function runCli(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return handleError(error, io, program.opts<GlobalOptions>().debug === true);
+  }
+}
+
+function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
+  const program = new Command('meshdrill')
+    .description(
+      'Rehearse and drive a service-mesh migration as GitOps: mesh namespaces stage by stage,\n' +
+        'inject mesh-specific faults, measure SLOs under load, and move the rollout by pull request.',
+    )
+    .version(VERSION, '-V, --version')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--log-level <level>', 'log verbosity on stderr').choices([...LOG_LEVELS]).default('info'))
+    .option('--no-color', 'never colour output (NO_COLOR is honoured too)')
+    .option('--debug', 'print stack traces of errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+    .exitOverride();
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  $ meshdrill validate examples/shop          check a config repo (exit 1 on errors)
+  $ meshdrill validate plan.yaml -o json      machine-readable findings
+  $ meshdrill schema RolloutPlan > plan.json  JSON Schema for editors
+
+Documents are YAML with apiVersion: meshdrill.dev/v1alpha1 and one of the kinds
+Topology, RolloutPlan, SLO, Fault, GameDay, Suite, Cluster. A directory is read
+as a config repo: every *.yaml in it, other Kubernetes manifests kept and ignored.`,
+  );
+
+  program
+    .command('validate')
+    .description('Validate config files or a config repo directory; report every problem with file:line:col')
+    .argument('<paths...>', 'YAML files or directories')
+    .action(async (paths: string[]) => {
+      const opts = program.opts<GlobalOptions>();
+      setExit(await validateCommand(paths, { output: opts.output }, io, painter(io, opts.color)));
+    });
+
+  program
+    .command('schema')
+    .description('Print the JSON Schema of a document kind (all kinds when none is given)')
+    .argument('[kind]', 'Topology, RolloutPlan, SLO, Fault, GameDay, Suite or Cluster')
+    .addHelpText('after', '\nUse it in editors: # yaml-language-server: $schema=./schemas/RolloutPlan.json')
+    .action((kind: string | undefined) => {
+      setExit(schemaCommand(kind, io));
+    });
+
+  return program;
+}
+
+function handleError(error: unknown, io: CliIO, debug: boolean): number {
+  if (error instanceof CommanderError) {
+    // Help and version requests end through the same path; they are not errors.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+    return 2;
+  }
+  if (error instanceof MeshdrillError) {
+    io.stderr(`meshdrill: ${error.message}\n`);
+    if (debug && error.stack) io.stderr(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr(`meshdrill: unexpected error: ${message}\n`);
+  if (debug && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+  else io.stderr('run with --debug for the stack trace\n');
+  return 3;
+}

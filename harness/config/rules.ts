@@ -1,0 +1,255 @@
+import { servicesByRef, type Topology } from '../../model/topology.js';
+import { parseObjective } from '../../slo/objective.js';
+import { SLI_UNITS } from '../../slo/sli.js';
+import type { Gate } from '../../slo/schema.js';
+import type { Diagnostic, PathSegment, Severity } from './diagnostics.js';
+import type { KindName } from './kinds.js';
+import { didYouMean } from './suggest.js';
+import { toDiagnostic, type LoadedDocument } from './validate.js';
+
+/** What a rule sees: every valid document of the repo, by kind. */
+export interface RuleContext {
+  documents: LoadedDocument[];
+  ofKind<K extends KindName>(kind: K): LoadedDocument<K>[];
+}
+
+type Report = (doc: LoadedDocument, path: PathSegment[], message: string, severity?: Severity) => void;
+type Rule = (ctx: RuleContext, report: Report) => void;
+
+/** Cross-document and semantic rules; each pushes located diagnostics. Runs on schema-valid documents only. */
+export function checkRules(documents: LoadedDocument[]): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  const ctx: RuleContext = {
+    documents,
+    ofKind: <K extends KindName>(kind: K) => documents.filter((d): d is LoadedDocument<K> => d.kind === kind),
+  };
+  const report: Report = (doc, path, message, severity = 'error') => {
+    diagnostics.push(toDiagnostic(doc.source, { path, message }, severity));
+  };
+  for (const rule of RULES) rule(ctx, report);
+  return diagnostics;
+}
+
+const uniqueNames: Rule = (ctx, report) => {
+  const seen = new Map<string, LoadedDocument>();
+  for (const doc of ctx.documents) {
+    const key = `${doc.kind}/${doc.name}`;
+    const first = seen.get(key);
+    if (first) {
+      const { line } = toDiagnostic(first.source, { path: ['metadata', 'name'], message: '' });
+      report(doc, ['metadata', 'name'], `duplicate ${doc.kind} "${doc.name}"; first defined at ${first.source.file}:${line}`);
+    } else {
+      seen.set(key, doc);
+    }
+  }
+};
+
+const topologyIntegrity: Rule = (ctx, report) => {
+  for (const doc of ctx.ofKind('Topology')) {
+    const spec = doc.data.spec;
+    const namespaces = new Set<string>();
+    for (const [n, ns] of spec.namespaces.entries()) {
+      if (namespaces.has(ns.name)) report(doc, ['spec', 'namespaces', n, 'name'], `duplicate namespace "${ns.name}"`);
+      namespaces.add(ns.name);
+      const names = new Set<string>();
+      for (const [s, svc] of ns.services.entries()) {
+        if (names.has(svc.name)) report(doc, ['spec', 'namespaces', n, 'services', s, 'name'], `duplicate service "${ns.name}/${svc.name}"`);
+        names.add(svc.name);
+      }
+    }
+    const refs = [...servicesByRef(doc.data).keys()];
+    const known = new Set(refs);
+    for (const [n, ns] of spec.namespaces.entries()) {
+      for (const [s, svc] of ns.services.entries()) {
+        for (const [c, call] of svc.calls.entries()) {
+          if (!known.has(call.to)) report(doc, ['spec', 'namespaces', n, 'services', s, 'calls', c, 'to'], unknownRef('service', call.to, refs));
+        }
+      }
+    }
+    for (const [e, entry] of spec.entrypoints.entries()) {
+      if (!known.has(entry.service)) report(doc, ['spec', 'entrypoints', e, 'service'], unknownRef('service', entry.service, refs));
+    }
+    const cycle = findCycle(doc.data);
+    if (cycle) report(doc, ['spec', 'namespaces'], `the call graph has a cycle: ${cycle.join(' → ')}; requests would loop forever`);
+  }
+};
+
+function findCycle(topology: Topology): string[] | undefined {
+  const services = servicesByRef(topology);
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (ref: string): string[] | undefined => {
+    if (state.get(ref) === 'done') return undefined;
+    if (state.get(ref) === 'open') return [...stack.slice(stack.indexOf(ref)), ref];
+    state.set(ref, 'open');
+    stack.push(ref);
+    for (const call of services.get(ref)?.service.calls ?? []) {
+      const found = visit(call.to);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(ref, 'done');
+    return undefined;
+  };
+  for (const ref of services.keys()) {
+    const found = visit(ref);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function unknownRef(what: string, name: string, known: readonly string[]): string {
+  return `unknown ${what} "${name}"${didYouMean(name, known)}`;
+}
+
+/** The topology a document refers to: by name, or the only one in the repo. */
+function resolveTopology(ctx: RuleContext, doc: LoadedDocument, name: string | undefined, path: PathSegment[], report: Report): Topology | undefined {
+  const topologies = ctx.ofKind('Topology');
+  if (name !== undefined) {
+    const found = topologies.find((t) => t.name === name);
+    if (!found) report(doc, path, unknownRef('Topology', name, topologies.map((t) => t.name)));
+    return found?.data;
+  }
+  if (topologies.length > 1) {
+    report(doc, path.slice(0, -1), `the repo has ${topologies.length} topologies (${topologies.map((t) => t.name).join(', ')}); name one with "topology"`);
+    return undefined;
+  }
+  return topologies[0]?.data;
+}
+
+const rolloutPlans: Rule = (ctx, report) => {
+  for (const doc of ctx.ofKind('RolloutPlan')) {
+    const { spec, status } = doc.data;
+    if (spec.mesh.name === 'linkerd' && spec.mesh.mode === 'ambient') report(doc, ['spec', 'mesh', 'mode'], 'Linkerd has no ambient mode; expected "sidecar"');
+    if (status.stage > spec.stages.length) report(doc, ['status', 'stage'], `expected a stage from 0 to ${spec.stages.length}; found ${status.stage}`);
+    const topology = resolveTopology(ctx, doc, spec.topology, ['spec', 'topology'], report);
+    const namespaces = new Map(topology?.spec.namespaces.map((ns) => [ns.name, ns]));
+    const stageNames = new Map<string, number>();
+    const meshedBy = new Map<string, string>();
+    for (const [s, stage] of spec.stages.entries()) {
+      const base: PathSegment[] = ['spec', 'stages', s];
+      const earlier = stageNames.get(stage.name);
+      if (earlier !== undefined) report(doc, [...base, 'name'], `duplicate stage name "${stage.name}"; stages[${earlier}] has it too`);
+      stageNames.set(stage.name, s);
+      if (spec.maxNamespacesPerStage !== undefined && stage.namespaces.length > spec.maxNamespacesPerStage) {
+        report(doc, [...base, 'namespaces'], `meshes ${stage.namespaces.length} namespaces; the plan allows at most ${spec.maxNamespacesPerStage} per stage`, 'warning');
+      }
+      for (const [n, name] of stage.namespaces.entries()) {
+        const path = [...base, 'namespaces', n];
+        const previous = meshedBy.get(name);
+        if (previous !== undefined) report(doc, path, `namespace "${name}" is already meshed by stage "${previous}"`);
+        meshedBy.set(name, stage.name);
+        if (!topology) continue;
+        const ns = namespaces.get(name);
+        if (!ns) report(doc, path, unknownRef('namespace', name, [...namespaces.keys()]));
+        else if (!ns.meshable) report(doc, path, `namespace "${name}" is marked meshable: false in the topology; its workloads cannot take a proxy`);
+      }
+      for (const [g, gate] of stage.gates.entries()) checkGate(ctx, doc, [...base, 'gates', g], gate, topology, report);
+    }
+  }
+};
+
+function checkGate(ctx: RuleContext, doc: LoadedDocument, path: PathSegment[], gate: Gate, topology: Topology | undefined, report: Report): void {
+  if (gate.slo !== undefined) {
+    const slos = ctx.ofKind('SLO');
+    if (!slos.some((s) => s.name === gate.slo)) report(doc, [...path, 'slo'], unknownRef('SLO', gate.slo, slos.map((s) => s.name)));
+    if (gate.sli !== undefined) report(doc, [...path, 'sli'], 'a gate takes either "slo" (a reference) or "sli" with "objective", not both');
+    return;
+  }
+  if (gate.sli === undefined || gate.objective === undefined) {
+    report(doc, path, `missing required field ${gate.sli === undefined ? 'sli' : 'objective'}; a gate needs "slo" (a reference) or "sli" with "objective"`);
+    return;
+  }
+  checkMeasurement(doc, path, gate, topology, report);
+}
+
+/** SLI/objective unit agreement, PromQL presence and scope references, shared by gates and SLO documents. */
+function checkMeasurement(
+  doc: LoadedDocument,
+  path: PathSegment[],
+  m: { sli?: keyof typeof SLI_UNITS; objective?: string; query?: string; scope?: Gate['scope'] },
+  topology: Topology | undefined,
+  report: Report,
+): void {
+  if (m.sli === undefined || m.objective === undefined) return;
+  if (m.sli === 'promql' && m.query === undefined) report(doc, [...path, 'query'], 'missing required field; sli "promql" needs a PromQL query');
+  const parsed = parseObjective(m.objective);
+  if (parsed.ok) {
+    const { unit, baseline } = parsed.objective;
+    const sliUnit = SLI_UNITS[m.sli];
+    const fits = unit === sliUnit || (baseline && (unit === 'percent' || unit === 'number'));
+    if (!fits) report(doc, [...path, 'objective'], `${m.sli} is measured as ${UNIT_WORDS[sliUnit]}; expected an objective like ${UNIT_EXAMPLES[sliUnit]}; found "${m.objective}"`);
+  }
+  if (!topology || !m.scope) return;
+  const namespaces = topology.spec.namespaces.map((ns) => ns.name);
+  const services = [...servicesByRef(topology).keys()];
+  const scopePath = [...path, 'scope'];
+  if (m.scope.namespace !== undefined && !namespaces.includes(m.scope.namespace)) report(doc, [...scopePath, 'namespace'], unknownRef('namespace', m.scope.namespace, namespaces));
+  if (m.scope.service !== undefined && !services.includes(m.scope.service)) report(doc, [...scopePath, 'service'], unknownRef('service', m.scope.service, services));
+  for (const end of ['from', 'to'] as const) {
+    const ref = m.scope.edge?.[end];
+    if (ref !== undefined && !services.includes(ref)) report(doc, [...scopePath, 'edge', end], unknownRef('service', ref, services));
+  }
+}
+
+const UNIT_WORDS = { percent: 'a percentage', duration: 'a duration', bytes: 'a size in bytes', number: 'a plain number' } as const;
+const UNIT_EXAMPLES = { percent: '">= 99.9%"', duration: '"<= 250ms"', bytes: '"<= 128MiB"', number: '"<= 0.2"' } as const;
+
+const sloDocuments: Rule = (ctx, report) => {
+  for (const doc of ctx.ofKind('SLO')) {
+    const topology = ctx.ofKind('Topology').length === 1 ? ctx.ofKind('Topology')[0]?.data : undefined;
+    checkMeasurement(doc, ['spec'], doc.data.spec, topology, report);
+  }
+};
+
+const clusters: Rule = (ctx, report) => {
+  for (const doc of ctx.ofKind('Cluster')) {
+    const spec = doc.data.spec;
+    if (spec.provider === 'kubeconfig' && !spec.kubeconfig) report(doc, ['spec', 'kubeconfig'], 'missing required field; provider "kubeconfig" needs kubeconfig.context');
+    if (spec.provider !== 'kubeconfig' && spec.kubeconfig) report(doc, ['spec', 'kubeconfig'], `ignored: provider "${spec.provider}" makes its own kubeconfig`, 'warning');
+  }
+};
+
+const runs: Rule = (ctx, report) => {
+  for (const doc of [...ctx.ofKind('GameDay'), ...ctx.ofKind('Suite')]) {
+    const spec = doc.data.spec;
+    const refs: Array<[KindName, string | undefined, PathSegment[]]> = [
+      ['Cluster', spec.cluster, ['spec', 'cluster']],
+      ['RolloutPlan', spec.plan, ['spec', 'plan']],
+    ];
+    for (const [kind, name, path] of refs) {
+      const names = ctx.ofKind(kind).map((d) => d.name);
+      if (name !== undefined && !names.includes(name)) report(doc, path, unknownRef(kind, name, names));
+    }
+    const topology = resolveTopology(ctx, doc, spec.topology, ['spec', 'topology'], report);
+    const steps = doc.kind === 'GameDay'
+      ? (doc as LoadedDocument<'GameDay'>).data.spec.steps.map((step, i) => ({ step, path: ['spec', 'steps', i] as PathSegment[] }))
+      : (doc as LoadedDocument<'Suite'>).data.spec.steps.flatMap((s, i) =>
+          (['try', 'catch', 'finally'] as const).flatMap((part) => s[part].map((step, j) => ({ step, path: ['spec', 'steps', i, part, j] as PathSegment[] }))),
+        );
+    for (const { step, path } of steps) {
+      if (step.assert) checkGate(ctx, doc, [...path, 'assert'], step.assert, topology, report);
+      const fault = step.fault;
+      if (fault && 'use' in fault) {
+        const names = ctx.ofKind('Fault').map((d) => d.name);
+        if (!names.includes(fault.use)) report(doc, [...path, 'fault', 'use'], unknownRef('Fault', fault.use, names));
+      }
+      if (fault && 'type' in fault && topology) {
+        const namespaces = topology.spec.namespaces.map((ns) => ns.name);
+        const listed = 'namespaces' in fault ? fault.namespaces : [];
+        for (const [n, ns] of listed.entries()) {
+          if (!namespaces.includes(ns)) report(doc, [...path, 'fault', 'namespaces', n], unknownRef('namespace', ns, namespaces));
+        }
+      }
+    }
+    if (doc.kind === 'GameDay') {
+      const gameDay = (doc as LoadedDocument<'GameDay'>).data.spec;
+      for (const [h, hypothesis] of gameDay.hypotheses.entries()) {
+        for (const [g, gate] of hypothesis.gates.entries()) checkGate(ctx, doc, ['spec', 'hypotheses', h, 'gates', g], gate, topology, report);
+      }
+      for (const [a, abort] of gameDay.abort.entries()) checkGate(ctx, doc, ['spec', 'abort', a], abort, topology, report);
+    }
+  }
+};
+
+const RULES: Rule[] = [uniqueNames, topologyIntegrity, rolloutPlans, sloDocuments, clusters, runs];

@@ -1,0 +1,3 @@
+export * from './document.js';
+export * from './quantity.js';
+export * from './topology.js';

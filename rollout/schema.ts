@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { API_VERSION, DnsName, Metadata } from '../model/document.js';
+import { Duration } from '../model/quantity.js';
+import { Gate } from '../slo/schema.js';
+
+export const MeshSelection = z
+  .object({
+    name: z.enum(['istio', 'linkerd']).describe('Which mesh.'),
+    mode: z.enum(['sidecar', 'ambient']).default('sidecar').describe('Istio data-plane mode; Linkerd is always sidecar.'),
+    revision: DnsName.optional().describe('Istio revision label (istio.io/rev) to mesh namespaces with, instead of istio-injection.'),
+    version: z.string().optional().describe('Mesh version to install on clusters meshdrill provisions.'),
+  })
+  .strict()
+  .describe('The mesh the plan moves workloads onto.');
+export type MeshSelection = z.infer<typeof MeshSelection>;
+
+export const MtlsMode = z.enum(['PERMISSIVE', 'STRICT']).describe('Inbound mTLS for the stage\'s namespaces: PERMISSIVE accepts plaintext too.');
+
+/** Preconditions checked against live telemetry before a stage is applied. */
+export const Requirement = z.enum(['all-callers-meshed', 'baseline-healthy', 'control-plane-ready']);
+
+export const Stage = z
+  .object({
+    name: DnsName.describe('Stage name, unique within the plan.'),
+    namespaces: z.array(DnsName).default([]).describe('Namespaces meshed by this stage (in addition to earlier stages).'),
+    mtls: MtlsMode.optional().describe('mTLS mode applied to every namespace meshed so far; unset keeps the previous stage\'s.'),
+    bake: Duration.default('30m').describe('How long the stage runs under load before its gates are evaluated.'),
+    gates: z.array(Gate).default([]),
+    requires: z.array(Requirement).default([]).describe('Preconditions checked before the stage is applied.'),
+  })
+  .strict()
+  .describe('One step of the rollout.');
+export type Stage = z.infer<typeof Stage>;
+
+export const RolloutPlanSpec = z
+  .object({
+    mesh: MeshSelection,
+    topology: DnsName.optional().describe('Name of the Topology document; optional when the repo has exactly one.'),
+    baseline: z
+      .object({ window: Duration.default('10m').describe('Measured before the first stage, unmeshed.') })
+      .strict()
+      .default({ window: '10m' }),
+    maxNamespacesPerStage: z.int().min(1).optional().describe('A stage meshing more namespaces than this is flagged.'),
+    coolDown: Duration.default('1h').describe('After a revert, no advance is proposed for this long.'),
+    stages: z.array(Stage).min(1, { error: 'expected at least one stage' }),
+  })
+  .strict();
+
+export const RolloutStatus = z
+  .object({
+    stage: z.int().min(0).default(0).describe('Stages applied so far: 0 is unmeshed, N means stages[0..N-1] are live. Changed by pull request.'),
+  })
+  .strict();
+
+export const RolloutPlan = z
+  .object({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal('RolloutPlan'),
+    metadata: Metadata,
+    spec: RolloutPlanSpec,
+    status: RolloutStatus.default({ stage: 0 }),
+  })
+  .strict()
+  .describe('How namespaces move onto the mesh, stage by stage, and which gates each stage must pass.');
+export type RolloutPlan = z.infer<typeof RolloutPlan>;

@@ -1,0 +1,3 @@
+export * from './objective.js';
+export * from './schema.js';
+export * from './sli.js';
