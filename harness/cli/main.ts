@@ -30,7 +30,7 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
 function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   const program = new Command('meshdrill')
     .description(
-      'Rehearse and drive a service-mesh migration as GitOps: mesh namespaces stage by stage,\n' +
+      'Rehearse and drive a service-mesh migration as GitOps: mesh namespaces stage by stage, ' +
         'inject mesh-specific faults, measure SLOs under load, and move the rollout by pull request.',
     )
     .version(VERSION, '-V, --version')
@@ -67,9 +67,10 @@ as a config repo: every *.yaml in it, other Kubernetes manifests kept and ignore
     .command('schema')
     .description('Print the JSON Schema of a document kind (all kinds when none is given)')
     .argument('[kind]', 'Topology, RolloutPlan, SLO, Fault, GameDay, Suite or Cluster')
+    .option('--out <dir>', 'write <dir>/<Kind>.json files instead of printing')
     .addHelpText('after', '\nUse it in editors: # yaml-language-server: $schema=./schemas/RolloutPlan.json')
-    .action((kind: string | undefined) => {
-      setExit(schemaCommand(kind, io));
+    .action(async (kind: string | undefined, options: { out?: string }) => {
+      setExit(await schemaCommand(kind, options, io));
     });
 
   return program;

@@ -1,4 +1,5 @@
 import { hasErrors, loadConfig, renderDiagnostic, type ConfigRepo } from '../config/index.js';
+import { documentLine } from '../config/source.js';
 import type { CliIO, Paint } from './io.js';
 
 export type OutputFormat = 'text' | 'json';
@@ -27,7 +28,7 @@ function summarise(path: string, repo: ConfigRepo) {
     path,
     valid: !hasErrors(repo),
     files: repo.files,
-    documents: repo.documents.map((d) => ({ kind: d.kind, name: d.name, file: d.source.file, line: d.source.lineCounter.linePos(d.source.doc.range[0]).line })),
+    documents: repo.documents.map((d) => ({ kind: d.kind, name: d.name, file: d.source.file, line: documentLine(d.source) })),
     ignored: repo.foreign,
     diagnostics: repo.diagnostics,
   };

@@ -4,7 +4,7 @@ import { ConfigError } from '../errors.js';
 import { sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import type { KindName } from './kinds.js';
 import { checkRules } from './rules.js';
-import { parseYamlText } from './source.js';
+import { documentLine, parseYamlText } from './source.js';
 import { validateDocument, type LoadedDocument } from './validate.js';
 
 /** Config files larger than this are refused before parsing: no mesh config is this big. */
@@ -83,8 +83,7 @@ function loadText(repo: ConfigRepo, file: string, text: string, direct: boolean)
     if (result.type === 'loaded') repo.documents.push(result.document);
     if (result.type === 'invalid') repo.diagnostics.push(...result.diagnostics);
     if (result.type === 'foreign') {
-      const line = source.lineCounter.linePos(source.doc.range[0]).line;
-      repo.foreign.push({ file, line, apiVersion: result.apiVersion, kind: result.kind });
+      repo.foreign.push({ file, line: documentLine(source), apiVersion: result.apiVersion, kind: result.kind });
     }
     if (result.type !== 'empty') found++;
   }

@@ -83,3 +83,8 @@ function rangeStart(node: unknown): number | undefined {
   const range = (node as Node | null | undefined)?.range;
   return Array.isArray(range) ? range[0] : undefined;
 }
+
+/** The line where a document's content starts (after `---` and leading comments). */
+export function documentLine(source: SourceDocument): number {
+  return source.lineCounter.linePos(rangeStart(source.doc.contents) ?? source.doc.range[0]).line;
+}

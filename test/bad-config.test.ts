@@ -1,0 +1,91 @@
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hasErrors, loadConfig, renderDiagnostic } from '../harness/config/index.js';
+
+const CORPUS = join(import.meta.dirname, 'fixtures', 'bad-config');
+
+async function messagesFor(file: string): Promise<string[]> {
+  const repo = await loadConfig(file, { cwd: CORPUS });
+  return repo.diagnostics.map(renderDiagnostic);
+}
+
+// One row per broken file: every message the loader must print for it, exactly.
+const EXPECTED: Array<[string, string[]]> = [
+    ["alias-bomb.yaml", ["alias-bomb.yaml:1:1 YAML error: Excessive alias count indicates a resource exhaustion attack"]],
+    ["bad-cron.yaml", ["bad-cron.yaml:5:13 spec.schedule: expected a cron expression like \"0 6 * * 1\"; found \"every monday\""]],
+    ["bad-name.yaml", ["bad-name.yaml:3:18 metadata.name: expected a DNS-1123 name (lowercase letters, digits and \"-\", starting and ending with a letter or digit); found \"Lab_1\""]],
+    ["binary.yaml", ["binary.yaml:1:1 not a text file: found a NUL byte at offset 8; expected UTF-8 YAML"]],
+    ["call-cycle.yaml", ["call-cycle.yaml:7:5 spec.namespaces: the call graph has a cycle: web/app \u2192 web/api \u2192 web/app; requests would loop forever"]],
+    ["dangling-gate-slo.yaml", ["dangling-gate-slo.yaml:14:16 spec.stages[0].gates[0].slo: unknown SLO \"web-availabilty\"; did you mean \"web-availability\"?"]],
+    ["dangling-stage-namespace.yaml", ["dangling-stage-namespace.yaml:17:20 spec.stages[0].namespaces[0]: unknown namespace \"wbe\"; did you mean \"web\"?"]],
+    ["duplicate-documents.yaml", ["duplicate-documents.yaml:8:18 metadata.name: duplicate Cluster \"lab\"; first defined at duplicate-documents.yaml:3"]],
+    ["duplicate-keys.yaml", ["duplicate-keys.yaml:7:3 YAML syntax error: Map keys must be unique"]],
+    ["duplicate-stage-name.yaml", ["duplicate-stage-name.yaml:8:13 spec.stages[1].name: duplicate stage name \"canary\"; stages[0] has it too"]],
+    ["duration-not-a-duration.yaml", ["duration-not-a-duration.yaml:9:13 spec.stages[0].bake: expected a duration like \"30m\", \"1h30m\" or \"500ms\"; found \"banana\""]],
+    ["duration-without-unit.yaml", ["duration-without-unit.yaml:7:22 spec.baseline.window: expected a duration like \"30m\", \"1h30m\" or \"500ms\"; found 600 (a number)"]],
+    ["empty.yaml", ["empty.yaml:1:1 file is empty; expected at least one document with apiVersion and kind"]],
+    ["fault-unknown-type.yaml", ["fault-unknown-type.yaml:6:21 spec.steps[0].fault.type: expected one of \"ca-loss\", \"control-plane-partition\", \"control-plane-crash\", \"injector-outage\", \"proxy-crash\", \"http-fault\", \"node-loss\", \"cert-expiry\"; found \"ca-los\"; did you mean \"ca-loss\"?"]],
+    ["kubeconfig-without-context.yaml", ["kubeconfig-without-context.yaml:5:3 spec.kubeconfig: missing required field; provider \"kubeconfig\" needs kubeconfig.context"]],
+    ["linkerd-ambient.yaml", ["linkerd-ambient.yaml:5:31 spec.mesh.mode: Linkerd has no ambient mode; expected \"sidecar\""]],
+    ["list-document.yaml", ["list-document.yaml:1:1 expected a mapping with apiVersion and kind; found a list of 1"]],
+    [
+      "many-errors.yaml",
+      [
+        "many-errors.yaml:4:9 metadata.name: expected a DNS-1123 name (lowercase letters, digits and \"-\", starting and ending with a letter or digit); found \"Plan\"",
+        "many-errors.yaml:6:16 spec.mesh.name: expected one of \"istio\", \"linkerd\"; found \"istoi\"; did you mean \"istio\"?",
+        "many-errors.yaml:9:13 spec.stages[0].bake: expected a duration like \"30m\", \"1h30m\" or \"500ms\"; found 30 (a number)",
+        "many-errors.yaml:10:13 spec.stages[0].mtls: expected one of \"PERMISSIVE\", \"STRICT\"; found \"strict\"; did you mean \"STRICT\"?",
+        "many-errors.yaml:12:18 spec.stages[1].requires[0]: expected one of \"all-callers-meshed\", \"baseline-healthy\", \"control-plane-ready\"; found \"all-callers-mesh\"; did you mean \"all-callers-meshed\"?",
+      ],
+    ],
+    ["missing-apiversion.yaml", ["missing-apiversion.yaml:1:1 missing required field apiVersion; expected \"meshdrill.dev/v1alpha1\""]],
+    ["missing-required.yaml", ["missing-required.yaml:6:3 spec.mesh: missing required field; expected a mapping"]],
+    ["not-utf8.yaml", ["not-utf8.yaml:1:1 not a text file: found bytes that are not UTF-8; expected UTF-8 YAML"]],
+    ["objective-negative.yaml", ["objective-negative.yaml:6:14 spec.objective: expected a threshold of zero or more; found \"<= -5ms\""]],
+    ["objective-over-100.yaml", ["objective-over-100.yaml:6:14 spec.objective: expected a percentage from 0% to 100%; found \">= 120%\""]],
+    ["objective-unit-mismatch.yaml", ["objective-unit-mismatch.yaml:6:14 spec.objective: latency-p99 is measured as a duration; expected an objective like \"<= 250ms\"; found \">= 99.9%\""]],
+    ["percent-out-of-range.yaml", ["percent-out-of-range.yaml:10:51 spec.namespaces[0].services[0].calls[0].share: expected a percentage from 0% to 100%; found \"150%\""]],
+    ["scalar-document.yaml", ["scalar-document.yaml:1:1 expected a mapping with apiVersion and kind; found \"just some words\""]],
+    ["stage-out-of-range.yaml", ["stage-out-of-range.yaml:10:10 status.stage: expected a stage from 0 to 2; found 3"]],
+    ["step-two-actions.yaml", ["step-two-actions.yaml:6:7 spec.steps[0]: expected exactly one action per step; found load and wait"]],
+    ["syntax-unclosed-flow.yaml", ["syntax-unclosed-flow.yaml:4:1 YAML syntax error: Flow map in block collection must be sufficiently indented and end with a }"]],
+    ["tabs.yaml", ["tabs.yaml:4:1 YAML syntax error: Tabs are not allowed as indentation"]],
+    ["unknown-call-target.yaml", ["unknown-call-target.yaml:9:36 spec.namespaces[0].services[0].calls[0].to: unknown service \"web/ap\"; did you mean \"web/app\"?"]],
+    ["unknown-field.yaml", ["unknown-field.yaml:9:7 spec.stages[0].bakee: unknown field; did you mean \"bake\"? (allowed: name, namespaces, mtls, bake, gates, requires)"]],
+    ["unknown-kind.yaml", ["unknown-kind.yaml:2:7 kind: unknown kind \"RolloutPlna\"; did you mean \"RolloutPlan\"? (one of Topology, RolloutPlan, SLO, Fault, GameDay, Suite, Cluster)"]],
+    ["unsupported-apiversion.yaml", ["unsupported-apiversion.yaml:1:13 apiVersion: unsupported version; expected \"meshdrill.dev/v1alpha1\"; found \"meshdrill.dev/v2\""]],
+    ["wrong-type-replicas.yaml", ["wrong-type-replicas.yaml:11:21 spec.namespaces[0].services[0].replicas: expected a number; found \"three\""]],];
+
+describe('config loader on the bad-config corpus', () => {
+  it('covers every file in the corpus', async () => {
+    const files = (await readdir(CORPUS)).filter((f) => f.endsWith('.yaml')).sort();
+
+    expect(EXPECTED.map(([file]) => file).sort()).toEqual(files);
+    expect(files.length).toBeGreaterThanOrEqual(25);
+  });
+
+  it.each(EXPECTED)('%s', async (file, expected) => {
+    const repo = await loadConfig(file, { cwd: CORPUS });
+
+    expect(repo.diagnostics.map(renderDiagnostic)).toEqual(expected);
+    expect(hasErrors(repo)).toBe(true);
+  });
+
+  it('refuses a 10 MB file before parsing it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meshdrill-big-'));
+    await writeFile(join(dir, 'huge.yaml'), `# ${'x'.repeat(10 * 1024 * 1024)}\n`);
+
+    const messages = await messagesFor(join(dir, 'huge.yaml'));
+
+    expect(messages).toEqual([`${join(dir, 'huge.yaml')}:1:1 file is 10.0 MiB; config files are limited to 4.0 MiB`]);
+  });
+
+  it('reports every problem of every file of a directory in one pass', async () => {
+    const repo = await loadConfig('.', { cwd: CORPUS });
+
+    const files = new Set(repo.diagnostics.filter((d) => d.severity === 'error').map((d) => d.file));
+    expect(files.size).toBeGreaterThanOrEqual(30);
+  });
+});
