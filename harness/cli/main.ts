@@ -3,6 +3,7 @@ import { MeshdrillError } from '../errors.js';
 import { LOG_LEVELS } from '../logger.js';
 import { painter, processIO, type CliIO } from './io.js';
 import { schemaCommand } from './schema-command.js';
+import { processSignals, simServeCommand, type SimServeOptions } from './sim-command.js';
 import { validateCommand, type OutputFormat } from './validate-command.js';
 import { VERSION } from './version.js';
 
@@ -71,6 +72,21 @@ as a config repo: every *.yaml in it, other Kubernetes manifests kept and ignore
     .addHelpText('after', '\nUse it in editors: # yaml-language-server: $schema=./schemas/RolloutPlan.json')
     .action(async (kind: string | undefined, options: { out?: string }) => {
       setExit(await schemaCommand(kind, options, io));
+    });
+
+  const sim = program.command('sim').description('The embedded cluster: a Kubernetes API server with controllers, no Docker needed');
+  sim
+    .command('serve')
+    .description('Serve the embedded cluster on loopback and write a kubeconfig for kubectl')
+    .option('--port <n>', 'TCP port on 127.0.0.1 (0 picks a free one)', '0')
+    .option('--nodes <n>', 'worker nodes', '3')
+    .option('--state <file>', 'restore from and save to this snapshot file')
+    .option('--kubeconfig <file>', 'where to write the kubeconfig', '.meshdrill/sim.kubeconfig')
+    .addOption(new Option('--time <mode>', 'real: pods start on their own; virtual: time moves via POST /sim/v1/advance').choices(['real', 'virtual']).default('real'))
+    .option('--seed <n>', 'seed for names and uids', '1')
+    .addHelpText('after', '\nExample:\n  $ meshdrill sim serve --port 6443 --state sim.json &\n  $ KUBECONFIG=.meshdrill/sim.kubeconfig kubectl create deployment web --image=nginx --replicas=3\n  $ KUBECONFIG=.meshdrill/sim.kubeconfig kubectl rollout status deployment/web')
+    .action(async (options: SimServeOptions) => {
+      setExit(await simServeCommand(options, io, processSignals()));
     });
 
   return program;

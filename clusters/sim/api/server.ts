@@ -1,0 +1,281 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../clock.js';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
+import { buildOpenApi, type OpenApiDocuments } from './openapi.js';
+import type { ResourceType } from './resources.js';
+import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
+import type { ApiService, FieldValidation, WriteOptions, WriteResult } from './service.js';
+import { ApiError, errors } from './status.js';
+import { toTable } from './table.js';
+import type { KubeObject } from './types.js';
+import { serveWatch } from './watch.js';
+
+/** A real API server refuses bodies over 3 MiB. */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export interface ApiRequest {
+  method: string;
+  url: URL;
+  headers: IncomingMessage['headers'];
+}
+
+/** Handles a path the API server does not own (admin API, metrics); returns false to pass. */
+export type ExtraRoute = (request: ApiRequest, body: () => Promise<string>, res: ServerResponse) => Promise<boolean> | boolean;
+
+interface Target {
+  type: ResourceType;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+export class ApiHttpHandler {
+  private openApi?: { key: string; docs: OpenApiDocuments };
+
+  constructor(
+    private readonly service: ApiService,
+    private readonly clock: Clock,
+    private readonly extraRoutes: ExtraRoute[] = [],
+  ) {}
+
+  handle = (req: IncomingMessage, res: ServerResponse): void => {
+    this.dispatch(req, res).catch((error: unknown) => {
+      const apiError = error instanceof ApiError ? error : errors.internal(error instanceof Error ? error.message : String(error));
+      if (!res.headersSent) sendJson(res, apiError.code, apiError.toStatus());
+      else res.end();
+    });
+  };
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const request: ApiRequest = { method: req.method ?? 'GET', url, headers: req.headers };
+    const body = () => readBody(req);
+    for (const route of this.extraRoutes) if (await route(request, body, res)) return;
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const segments = path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    if (request.method === 'GET' && this.discovery(segments, req, res)) return;
+    const target = this.resolve(segments);
+    if (!target) throw errors.notFoundPath();
+    await this.serveResource(request, target, body, res);
+  }
+
+  private discovery(segments: string[], req: IncomingMessage, res: ServerResponse): boolean {
+    const types = this.service.types;
+    const path = segments.join('/');
+    if (path === 'version') return sendJson(res, 200, VERSION_INFO);
+    if (path === 'healthz' || path === 'readyz' || path === 'livez') return sendText(res, 200, 'ok');
+    if (path === 'api') return sendJson(res, 200, apiVersions(req.headers.host ?? '127.0.0.1'));
+    if (path === 'apis') return sendJson(res, 200, apiGroupList(types));
+    if (segments[0] === 'openapi') return this.serveOpenApi(segments, res);
+    if (segments.length === 2 && segments[0] === 'api') return sendOr404(res, apiResourceList(types, '', segments[1]!));
+    if (segments.length === 2 && segments[0] === 'apis') return sendOr404(res, apiGroup(types, segments[1]!));
+    if (segments.length === 3 && segments[0] === 'apis') return sendOr404(res, apiResourceList(types, segments[1]!, segments[2]!));
+    return false;
+  }
+
+  private serveOpenApi(segments: string[], res: ServerResponse): boolean {
+    const docs = this.openApiDocs();
+    if (segments[1] === 'v2') return sendJson(res, 200, docs.v2);
+    if (segments[1] !== 'v3') return sendOr404(res, undefined);
+    if (segments.length === 2) {
+      const paths = Object.fromEntries([...docs.v3].map(([gv, { hash }]) => [gv, { serverRelativeURL: `/openapi/v3/${gv}?hash=${hash}` }]));
+      return sendJson(res, 200, { paths });
+    }
+    return sendOr404(res, docs.v3.get(segments.slice(2).join('/'))?.document);
+  }
+
+  private openApiDocs(): OpenApiDocuments {
+    const key = this.service.types.all().map((t) => `${t.group}/${t.version}/${t.resource}`).join(',');
+    if (this.openApi?.key !== key) this.openApi = { key, docs: buildOpenApi(this.service.types) };
+    return this.openApi.docs;
+  }
+
+  /** `/api/v1/[namespaces/{ns}/]{resource}[/{name}[/{sub}]]` and the `/apis/{group}/{version}/…` forms. */
+  private resolve(segments: string[]): Target | undefined {
+    let group: string;
+    let version: string;
+    let rest: string[];
+    if (segments[0] === 'api' && segments.length >= 3) [group, version, rest] = ['', segments[1]!, segments.slice(2)];
+    else if (segments[0] === 'apis' && segments.length >= 4) [group, version, rest] = [segments[1]!, segments[2]!, segments.slice(3)];
+    else return undefined;
+    let namespace: string | undefined;
+    const isNamespaceSubresource = rest[0] === 'namespaces' && rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize');
+    if (rest[0] === 'namespaces' && rest.length >= 3 && !isNamespaceSubresource) {
+      namespace = rest[1];
+      rest = rest.slice(2);
+    }
+    const type = this.service.types.find(group, version, rest[0]!);
+    if (!type || rest.length > 3) return undefined;
+    if (namespace !== undefined && !type.namespaced) return undefined;
+    const subresource = rest[2];
+    if (subresource !== undefined && !type.subresources.includes(subresource as 'status') && subresource !== 'finalize') return undefined;
+    return { type, namespace, name: rest[1], subresource };
+  }
+
+  private async serveResource(request: ApiRequest, target: Target, body: () => Promise<string>, res: ServerResponse): Promise<void> {
+    const { type, namespace, name, subresource } = target;
+    const q = request.url.searchParams;
+    const wantsTable = (request.headers.accept ?? '').includes('as=Table');
+    const options: WriteOptions = {
+      dryRun: q.getAll('dryRun').includes('All'),
+      fieldValidation: (q.get('fieldValidation') ?? 'Warn') as FieldValidation,
+      fieldManager: q.get('fieldManager') ?? undefined,
+      subresource: subresource === 'finalize' ? 'status' : subresource,
+      force: q.get('force') === 'true',
+    };
+    switch (request.method) {
+      case 'GET': {
+        if (name === undefined) {
+          if (isTrue(q.get('watch'))) return serveWatch(this.service, type, namespace, request, res, { table: wantsTable, clock: this.clock });
+          return this.serveList(type, namespace, q, wantsTable, res);
+        }
+        const object = this.service.get(type, namespace, name);
+        if (subresource === 'scale') return void sendJson(res, 200, this.service.scaleOf(type, object));
+        if (wantsTable) return void sendJson(res, 200, toTable(type.kind, [object], this.clock.now(), object.metadata.resourceVersion ?? '', q.get('includeObject') ?? 'Metadata'));
+        return void sendJson(res, 200, object);
+      }
+      case 'POST': {
+        if (name !== undefined) throw errors.methodNotAllowed();
+        const result = this.service.create(type, namespace, parseJsonOrYaml(await body(), request.headers['content-type']), options);
+        return void sendWrite(res, 201, result);
+      }
+      case 'PUT': {
+        if (name === undefined) throw errors.methodNotAllowed();
+        const result = this.service.update(type, namespace, name, parseJsonOrYaml(await body(), request.headers['content-type']), options);
+        return void sendWrite(res, 200, result);
+      }
+      case 'PATCH': {
+        if (name === undefined) throw errors.methodNotAllowed();
+        const result = this.service.patch(type, namespace, name, String(request.headers['content-type'] ?? ''), await body(), options);
+        return void sendWrite(res, result.created ? 201 : 200, result);
+      }
+      case 'DELETE': {
+        const raw = await body();
+        const deleteOptions = raw.trim() === '' ? {} : (parseJsonOrYaml(raw, 'application/json') as { propagationPolicy?: string; preconditions?: { uid?: string; resourceVersion?: string }; dryRun?: string[] });
+        const propagationPolicy = q.get('propagationPolicy') ?? deleteOptions.propagationPolicy;
+        const dryRun = options.dryRun || (deleteOptions.dryRun ?? []).includes('All');
+        if (name === undefined) return this.deleteCollection(type, namespace, q, res, { propagationPolicy, dryRun });
+        const deleted = this.service.delete(type, namespace, name, { propagationPolicy, preconditions: deleteOptions.preconditions, dryRun });
+        return void sendJson(res, 200, deleted);
+      }
+      default:
+        throw errors.methodNotAllowed();
+    }
+  }
+
+  private serveList(type: ResourceType, namespace: string | undefined, q: URLSearchParams, wantsTable: boolean, res: ServerResponse): void {
+    const items = this.select(type, namespace, q).sort(byNamespaceName);
+    const rv = String(this.service.store.currentRv());
+    const limit = Number(q.get('limit') ?? '0');
+    const start = decodeContinue(q.get('continue'));
+    const from = start === undefined ? 0 : items.findIndex((o) => keyOf(o) > start);
+    const window = limit > 0 ? items.slice(Math.max(0, from), Math.max(0, from) + limit) : items.slice(Math.max(0, from));
+    const more = limit > 0 && Math.max(0, from) + limit < items.length;
+    const listMeta = { resourceVersion: rv, ...(more ? { continue: encodeContinue(keyOf(window.at(-1)!)), remainingItemCount: items.length - Math.max(0, from) - window.length } : {}) };
+    if (wantsTable) return void sendJson(res, 200, toTable(type.kind, window, this.clock.now(), rv, q.get('includeObject') ?? 'Metadata', more ? { continue: listMeta.continue } : {}));
+    sendJson(res, 200, { kind: type.listKind, apiVersion: type.group === '' ? type.version : `${type.group}/${type.version}`, metadata: listMeta, items: window });
+  }
+
+  private select(type: ResourceType, namespace: string | undefined, q: URLSearchParams): KubeObject[] {
+    const labels = parseLabelSelector(q.get('labelSelector') ?? '');
+    const fields = parseFieldSelector(q.get('fieldSelector') ?? '', type.resource);
+    return this.service.list(type, namespace).filter((o) => matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o));
+  }
+
+  private deleteCollection(type: ResourceType, namespace: string | undefined, q: URLSearchParams, res: ServerResponse, options: { propagationPolicy?: string; dryRun: boolean }): void {
+    const items = this.select(type, namespace, q);
+    for (const item of items) this.service.delete(type, item.metadata.namespace, item.metadata.name, options);
+    sendJson(res, 200, { kind: type.listKind, apiVersion: type.group === '' ? type.version : `${type.group}/${type.version}`, metadata: { resourceVersion: String(this.service.store.currentRv()) }, items });
+  }
+}
+
+const VERSION_INFO = {
+  major: '1',
+  minor: '31',
+  gitVersion: 'v1.31.0-meshdrill-sim',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2026-01-01T00:00:00Z',
+  goVersion: 'go1.22.0',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+};
+
+function keyOf(o: KubeObject): string {
+  return `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+}
+
+function byNamespaceName(a: KubeObject, b: KubeObject): number {
+  const ka = keyOf(a);
+  const kb = keyOf(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+function encodeContinue(key: string): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', start: key })).toString('base64url');
+}
+
+function decodeContinue(token: string | null): string | undefined {
+  if (!token) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { start?: unknown };
+    if (typeof parsed.start === 'string') return parsed.start;
+  } catch {
+    // fall through
+  }
+  throw errors.badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+}
+
+function isTrue(value: string | null): boolean {
+  return value === 'true' || value === '1';
+}
+
+function parseJsonOrYaml(raw: string, contentType: string | string[] | undefined): unknown {
+  const type = String(contentType ?? 'application/json');
+  if (type.includes('protobuf')) throw errors.unsupportedMediaType(type);
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    throw errors.badRequest(`the body of the request was in an unknown format - couldn't get version/kind; json parse error: ${(error as Error).message}`);
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) {
+      req.resume();
+      throw errors.tooLarge();
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): true {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+  return true;
+}
+
+function sendWrite(res: ServerResponse, status: number, result: WriteResult): void {
+  const warnings = result.warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  sendJson(res, status, result.object, warnings.length > 0 ? { Warning: warnings.join(', ') } : {});
+}
+
+function sendText(res: ServerResponse, status: number, text: string): true {
+  res.writeHead(status, { 'Content-Type': 'text/plain' });
+  res.end(text);
+  return true;
+}
+
+function sendOr404(res: ServerResponse, body: unknown): true {
+  if (body === undefined) {
+    const error = errors.notFoundPath();
+    return sendJson(res, error.code, error.toStatus());
+  }
+  return sendJson(res, 200, body);
+}

@@ -1,0 +1,358 @@
+import { parse as parseYaml } from 'yaml';
+import type { Clock } from '../clock.js';
+import type { Random } from '../random.js';
+import { applyDefaults } from './defaults.js';
+import { pruneUnknown, unknownFields } from './models.js';
+import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
+import { groupVersion, resourceKey, type ResourceType } from './resources.js';
+import { ApiError, errors } from './status.js';
+import type { ObjectStore } from './store.js';
+import type { TypeRegistry } from './type-registry.js';
+import type { KubeObject } from './types.js';
+import { validateName, validateObject } from './validation.js';
+
+export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
+
+/**
+ * An admission hook, as a webhook would be: it sees an object before it is stored and returns
+ * it (possibly mutated) or throws an ApiError to reject the request. The mesh twin's injector is one.
+ */
+export type AdmissionHook = (request: { operation: Operation; type: ResourceType; object: KubeObject; old?: KubeObject }) => KubeObject;
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  fieldValidation?: FieldValidation;
+  fieldManager?: string;
+  subresource?: string;
+  force?: boolean;
+}
+
+export interface WriteResult {
+  object: KubeObject;
+  warnings: string[];
+  created?: boolean;
+}
+
+type Obj = Record<string, unknown>;
+
+/**
+ * The API server's semantics, independent of HTTP: validation, defaulting, admission,
+ * optimistic concurrency, generation, status subresources, cascading deletion.
+ * The HTTP layer and the in-process controllers both write through here.
+ */
+export class ApiService {
+  private readonly admission: AdmissionHook[] = [];
+  private nextIp = 0;
+
+  constructor(
+    readonly store: ObjectStore,
+    readonly types: TypeRegistry,
+    private readonly clock: Clock,
+    private readonly random: Random,
+  ) {}
+
+  addAdmissionHook(hook: AdmissionHook): () => void {
+    this.admission.push(hook);
+    return () => this.admission.splice(this.admission.indexOf(hook), 1);
+  }
+
+  get(type: ResourceType, namespace: string | undefined, name: string): KubeObject {
+    const found = this.store.get(resourceKey(type), type.namespaced ? namespace : undefined, name);
+    if (!found) throw errors.notFound(type, name);
+    return found;
+  }
+
+  find(type: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.store.get(resourceKey(type), type.namespaced ? namespace : undefined, name);
+  }
+
+  create(type: ResourceType, namespace: string | undefined, body: unknown, options: WriteOptions = {}): WriteResult {
+    const warnings: string[] = [];
+    const object = this.prepareIncoming(type, namespace, body, options, warnings);
+    if (!object.metadata.name && object.metadata.generateName) object.metadata.name = `${object.metadata.generateName}${this.random.suffix(5)}`;
+    const name = object.metadata.name;
+    if (!name) throw errors.invalid(type.kind, type.group, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
+    const nameCauses = validateName(type.kind, name);
+    if (nameCauses.length > 0) throw errors.invalid(type.kind, type.group, name, nameCauses);
+    if (type.namespaced) this.requireNamespace(object.metadata.namespace);
+    if (this.store.get(resourceKey(type), object.metadata.namespace, name)) throw errors.alreadyExists(type, name);
+    applyDefaults(object, { allocateClusterIp: () => this.allocateClusterIp() });
+    const causes = validateObject(object);
+    if (causes.length > 0) throw errors.invalid(type.kind, type.group, name, causes);
+    const admitted = this.admit('CREATE', type, object);
+    const meta = admitted.metadata;
+    meta.uid = this.random.uuid();
+    meta.creationTimestamp = new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    if (admitted.spec !== undefined) meta.generation = 1;
+    delete meta.resourceVersion;
+    if (options.fieldManager) meta.managedFields = [managedEntry(options.fieldManager, type, 'Update', this.clock.now())];
+    if (!options.dryRun) this.commit(type, admitted, 'ADDED');
+    this.afterWrite(type, admitted, options);
+    return { object: admitted, warnings, created: true };
+  }
+
+  /** PUT: replace the object (or its status / scale subresource). */
+  update(type: ResourceType, namespace: string | undefined, name: string, body: unknown, options: WriteOptions = {}): WriteResult {
+    const current = this.get(type, namespace, name);
+    const warnings: string[] = [];
+    if (options.subresource === 'scale') return this.updateScale(type, current, body, options);
+    const incoming = this.prepareIncoming(type, namespace, body, options, warnings, name);
+    const expected = incoming.metadata.resourceVersion;
+    if (expected === undefined || expected === '') {
+      throw errors.invalid(type.kind, type.group, name, [
+        { reason: 'FieldValueInvalid', field: 'metadata.resourceVersion', message: 'Invalid value: 0x0: must be specified for an update' },
+      ]);
+    }
+    if (expected !== current.metadata.resourceVersion) throw errors.conflict(type, name);
+    return this.replaceWith(type, current, incoming, options, warnings);
+  }
+
+  /** PATCH in any of the four content types kubectl and client-node send. Server-side apply creates. */
+  patch(type: ResourceType, namespace: string | undefined, name: string, contentType: string, raw: string, options: WriteOptions = {}): WriteResult {
+    const mediaType = contentType.split(';')[0]!.trim();
+    const isApply = mediaType === 'application/apply-patch+yaml' || mediaType === 'application/apply-patch+cbor';
+    if (mediaType === 'application/strategic-merge-patch+json' && type.model === undefined) throw errors.unsupportedMediaType(mediaType);
+    const patchBody = parseBody(raw, isApply);
+    const current = this.find(type, namespace, name);
+    if (!current) {
+      if (!isApply) throw errors.notFound(type, name);
+      const applied = { ...(patchBody as Obj), metadata: { ...((patchBody as Obj)['metadata'] as Obj), name } };
+      return this.create(type, namespace, applied, { ...options, fieldManager: options.fieldManager ?? 'unknown' });
+    }
+    const base = options.subresource === 'scale' ? this.scaleOf(type, current) : current;
+    let patched: unknown;
+    if (mediaType === 'application/json-patch+json') patched = jsonPatch(base, patchBody);
+    else if (mediaType === 'application/merge-patch+json') patched = mergePatch(base, patchBody);
+    else if (mediaType === 'application/strategic-merge-patch+json' || isApply) patched = strategicMergePatch(base, patchBody);
+    else throw errors.unsupportedMediaType(mediaType);
+    if (options.subresource === 'scale') return this.updateScale(type, current, patched, options);
+    const result = patched as KubeObject;
+    if (!result || typeof result !== 'object' || !result.metadata) throw errors.badRequest('patch removed the object metadata');
+    // A patch may carry a resourceVersion precondition; otherwise it applies to the current version.
+    const expected = (patchBody as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion;
+    if (expected && expected !== current.metadata.resourceVersion) throw errors.conflict(type, name);
+    result.metadata = { ...result.metadata, resourceVersion: current.metadata.resourceVersion };
+    const warnings: string[] = [];
+    const incoming = this.prepareIncoming(type, namespace, result, options, warnings, name);
+    if (isApply && options.fieldManager) incoming.metadata.managedFields = mergeManaged(current.metadata.managedFields, managedEntry(options.fieldManager, type, 'Apply', this.clock.now()));
+    return this.replaceWith(type, current, incoming, options, warnings);
+  }
+
+  delete(type: ResourceType, namespace: string | undefined, name: string, options: { propagationPolicy?: string; preconditions?: { uid?: string; resourceVersion?: string }; dryRun?: boolean } = {}): KubeObject {
+    const current = this.get(type, namespace, name);
+    const pre = options.preconditions;
+    if (pre?.uid && pre.uid !== current.metadata.uid) {
+      throw new ApiError(409, 'Conflict', `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
+    }
+    if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) throw errors.conflict(type, name);
+    if (options.dryRun) return current;
+    const deleted = { ...current, metadata: { ...current.metadata, deletionTimestamp: isoNow(this.clock), resourceVersion: String(this.store.nextRv()) } };
+    this.store.remove(resourceKey(type), deleted);
+    this.cascade(type, deleted, options.propagationPolicy ?? 'Background');
+    return deleted;
+  }
+
+  list(type: ResourceType, namespace?: string): KubeObject[] {
+    return this.store.list(resourceKey(type), type.namespaced ? namespace : undefined);
+  }
+
+  /** The autoscaling/v1 Scale view of a workload. */
+  scaleOf(type: ResourceType, object: KubeObject): KubeObject {
+    const spec = (object.spec ?? {}) as Obj;
+    const status = (object.status ?? {}) as Obj;
+    const selector = (spec['selector'] as { matchLabels?: Record<string, string> } | undefined)?.matchLabels ?? {};
+    return {
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      metadata: { name: object.metadata.name, namespace: object.metadata.namespace, uid: object.metadata.uid, resourceVersion: object.metadata.resourceVersion, creationTimestamp: object.metadata.creationTimestamp },
+      spec: { replicas: spec['replicas'] ?? 0 },
+      status: { replicas: status['replicas'] ?? 0, selector: Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',') },
+    };
+  }
+
+  private updateScale(type: ResourceType, current: KubeObject, body: unknown, options: WriteOptions): WriteResult {
+    if (!type.subresources.includes('scale')) throw errors.notFoundPath();
+    const replicas = (body as { spec?: { replicas?: unknown } } | null)?.spec?.replicas;
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      throw errors.invalid('Scale', 'autoscaling', current.metadata.name, [{ field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
+    }
+    const expected = (body as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
+    if (expected && expected !== current.metadata.resourceVersion) throw errors.conflict(type, current.metadata.name);
+    const next = structuredClone(current);
+    (next.spec as Obj)['replicas'] = replicas;
+    const result = this.replaceWith(type, current, next, { ...options, subresource: undefined }, []);
+    return { object: this.scaleOf(type, result.object), warnings: [] };
+  }
+
+  /** Writes `incoming` over `current`, keeping what the request may not change. */
+  private replaceWith(type: ResourceType, current: KubeObject, incoming: KubeObject, options: WriteOptions, warnings: string[]): WriteResult {
+    let next: KubeObject;
+    const hasStatus = type.subresources.includes('status');
+    if (options.subresource === 'status') {
+      next = { ...structuredClone(current), status: incoming.status };
+    } else {
+      next = incoming;
+      if (hasStatus) next.status = current.status;
+    }
+    next.metadata = {
+      ...next.metadata,
+      name: current.metadata.name,
+      namespace: current.metadata.namespace,
+      uid: current.metadata.uid,
+      creationTimestamp: current.metadata.creationTimestamp,
+      generation: current.metadata.generation,
+    };
+    if (current.metadata.deletionTimestamp) next.metadata.deletionTimestamp = current.metadata.deletionTimestamp;
+    if (!next.metadata.managedFields && current.metadata.managedFields) next.metadata.managedFields = current.metadata.managedFields;
+    applyDefaults(next, { allocateClusterIp: () => String((current.spec as Obj | undefined)?.['clusterIP'] ?? this.allocateClusterIp()) });
+    if (type.kind === 'Service') (next.spec as Obj)['clusterIP'] = (current.spec as Obj | undefined)?.['clusterIP'];
+    const causes = validateObject(next);
+    if (causes.length > 0) throw errors.invalid(type.kind, type.group, current.metadata.name, causes);
+    const admitted = options.subresource === 'status' ? next : this.admit('UPDATE', type, next, current);
+    if (admitted.spec !== undefined && specChanged(current, admitted)) admitted.metadata.generation = (current.metadata.generation ?? 0) + 1;
+    if (JSON.stringify(stripVolatile(admitted)) === JSON.stringify(stripVolatile(current))) {
+      // A no-op write keeps the resourceVersion, as a real server does.
+      return { object: current, warnings };
+    }
+    if (!options.dryRun) this.commit(type, admitted, 'MODIFIED');
+    this.afterWrite(type, admitted, options);
+    return { object: admitted, warnings };
+  }
+
+  /** Parses, checks and normalises a request body into a fresh object. */
+  private prepareIncoming(type: ResourceType, namespace: string | undefined, body: unknown, options: WriteOptions, warnings: string[], name?: string): KubeObject {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the body of the request must be a JSON or YAML object');
+    let object = structuredClone(body) as KubeObject;
+    const expectedApiVersion = groupVersion(type);
+    const kind = object.kind;
+    if (options.subresource !== 'status') {
+      if (kind !== undefined && kind !== type.kind) throw errors.badRequest(`the kind in the body (${String(kind)}) does not match the kind of the request (${type.kind})`);
+      if (object.apiVersion !== undefined && object.apiVersion !== expectedApiVersion) {
+        throw errors.badRequest(`the API version in the data (${String(object.apiVersion)}) does not match the expected API version (${expectedApiVersion})`);
+      }
+    }
+    object.kind = type.kind;
+    object.apiVersion = expectedApiVersion;
+    if (object.metadata === undefined || object.metadata === null || typeof object.metadata !== 'object') object.metadata = { name: name ?? '' };
+    if (name !== undefined && object.metadata.name && object.metadata.name !== name) {
+      throw errors.badRequest(`the name of the object (${object.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    if (name !== undefined) object.metadata.name = name;
+    if (type.namespaced) {
+      if (object.metadata.namespace && namespace && object.metadata.namespace !== namespace) {
+        throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      object.metadata.namespace = namespace ?? object.metadata.namespace;
+      if (!object.metadata.namespace) throw errors.badRequest('the namespace of the object is missing');
+    } else {
+      delete object.metadata.namespace;
+    }
+    if (type.model) {
+      const unknown = unknownFields(type.model, object);
+      if (unknown.length > 0) {
+        if (options.fieldValidation === 'Strict') {
+          throw errors.badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+        }
+        if (options.fieldValidation !== 'Ignore') warnings.push(...unknown.map((f) => `unknown field "${f}"`));
+        object = pruneUnknown(type.model, object) as KubeObject;
+      }
+    }
+    return object;
+  }
+
+  private admit(operation: Operation, type: ResourceType, object: KubeObject, old?: KubeObject): KubeObject {
+    let current = object;
+    for (const hook of this.admission) current = hook({ operation, type, object: current, ...(old ? { old } : {}) });
+    return current;
+  }
+
+  private commit(type: ResourceType, object: KubeObject, event: 'ADDED' | 'MODIFIED'): void {
+    object.metadata.resourceVersion = String(this.store.nextRv());
+    this.store.put(resourceKey(type), object, event);
+  }
+
+  private afterWrite(type: ResourceType, object: KubeObject, options: WriteOptions): void {
+    if (type.kind === 'CustomResourceDefinition' && !options.dryRun) this.types.syncCrds(this.list(type));
+  }
+
+  private requireNamespace(namespace: string | undefined): void {
+    if (!namespace) throw errors.badRequest('the namespace of the object is missing');
+    if (!this.store.get('namespaces', undefined, namespace)) throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
+  }
+
+  /** Deletes dependents (ownerReferences) or orphans them; a namespace takes its contents along. */
+  private cascade(type: ResourceType, owner: KubeObject, policy: string): void {
+    if (type.kind === 'Namespace') {
+      for (const key of this.store.keys()) {
+        for (const object of this.store.list(key, owner.metadata.name)) {
+          const deleted = { ...object, metadata: { ...object.metadata, resourceVersion: String(this.store.nextRv()) } };
+          this.store.remove(key, deleted);
+        }
+      }
+      return;
+    }
+    if (type.kind === 'CustomResourceDefinition') {
+      this.types.syncCrds(this.list(type));
+      return;
+    }
+    const uid = owner.metadata.uid;
+    if (!uid) return;
+    for (const key of this.store.keys()) {
+      const candidates = this.store.list(key, owner.metadata.namespace);
+      for (const dependent of candidates) {
+        if (!dependent.metadata.ownerReferences?.some((ref) => ref.uid === uid)) continue;
+        const dependentType = this.types.byKey(key);
+        if (!dependentType) continue;
+        if (policy === 'Orphan') {
+          const orphaned = structuredClone(dependent);
+          orphaned.metadata.ownerReferences = dependent.metadata.ownerReferences.filter((ref) => ref.uid !== uid);
+          if (orphaned.metadata.ownerReferences.length === 0) delete orphaned.metadata.ownerReferences;
+          this.commit(dependentType, orphaned, 'MODIFIED');
+        } else {
+          this.delete(dependentType, dependent.metadata.namespace, dependent.metadata.name, { propagationPolicy: policy });
+        }
+      }
+    }
+  }
+
+  private allocateClusterIp(): string {
+    const n = ++this.nextIp;
+    return `10.96.${Math.floor(n / 250) % 256}.${(n % 250) + 1}`;
+  }
+}
+
+function parseBody(raw: string, yaml: boolean): unknown {
+  try {
+    return yaml ? parseYaml(raw) : JSON.parse(raw);
+  } catch (error) {
+    throw errors.badRequest(`error decoding patch: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+function specChanged(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject) => {
+    const { metadata: _m, status: _s, ...rest } = o;
+    return JSON.stringify(rest);
+  };
+  return strip(a) !== strip(b);
+}
+
+function stripVolatile(o: KubeObject): unknown {
+  const { resourceVersion: _rv, managedFields: _mf, ...metadata } = o.metadata;
+  return { ...o, metadata };
+}
+
+function isoNow(clock: Clock): string {
+  return new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function managedEntry(manager: string, type: ResourceType, operation: 'Apply' | 'Update', now: number): Record<string, unknown> {
+  return { manager, operation, apiVersion: groupVersion(type), time: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'), fieldsType: 'FieldsV1', fieldsV1: {} };
+}
+
+function mergeManaged(existing: unknown[] | undefined, entry: Record<string, unknown>): unknown[] {
+  const others = (existing ?? []).filter((e) => (e as { manager?: string; operation?: string }).manager !== entry['manager'] || (e as { operation?: string }).operation !== entry['operation']);
+  return [...others, entry];
+}

@@ -1,0 +1,120 @@
+import type { KubeObject, StoreEvent, WatchEventType } from './types.js';
+
+/**
+ * The object store: every object by resource key and namespace/name, one global resourceVersion
+ * counter, and a bounded log of changes for watches that resume from a resourceVersion.
+ * Stored objects are never mutated in place: every write stores a new object.
+ */
+export class ObjectStore {
+  private rv = 0;
+  private readonly objects = new Map<string, Map<string, KubeObject>>();
+  private readonly log: StoreEvent[] = [];
+  private logStart = 0;
+  private readonly listeners = new Set<(event: StoreEvent) => void>();
+
+  constructor(private readonly logCapacity = 50_000) {}
+
+  currentRv(): number {
+    return this.rv;
+  }
+
+  nextRv(): number {
+    return ++this.rv;
+  }
+
+  get(key: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.objects.get(key)?.get(objectId(namespace, name));
+  }
+
+  list(key: string, namespace?: string): KubeObject[] {
+    const bucket = this.objects.get(key);
+    if (!bucket) return [];
+    const all = [...bucket.values()];
+    return namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
+  }
+
+  keys(): string[] {
+    return [...this.objects.keys()];
+  }
+
+  count(key: string): number {
+    return this.objects.get(key)?.size ?? 0;
+  }
+
+  /** Stores an object whose metadata (uid, resourceVersion…) the caller has already set. */
+  put(key: string, object: KubeObject, type: WatchEventType): void {
+    let bucket = this.objects.get(key);
+    if (!bucket) {
+      bucket = new Map();
+      this.objects.set(key, bucket);
+    }
+    bucket.set(objectId(object.metadata.namespace, object.metadata.name), object);
+    this.emit({ type, key, rv: Number(object.metadata.resourceVersion), object });
+  }
+
+  remove(key: string, object: KubeObject): void {
+    this.objects.get(key)?.delete(objectId(object.metadata.namespace, object.metadata.name));
+    this.emit({ type: 'DELETED', key, rv: Number(object.metadata.resourceVersion), object });
+  }
+
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Changes after `rv`, or 'gone' when the log no longer reaches back that far. */
+  eventsSince(rv: number, key?: string): StoreEvent[] | 'gone' {
+    if (rv < this.logStart) return 'gone';
+    const out: StoreEvent[] = [];
+    // The log is in rv order: binary-search the first event after rv.
+    let lo = 0;
+    let hi = this.log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.log[mid]!.rv <= rv) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.log.length; i++) {
+      const event = this.log[i]!;
+      if (key === undefined || event.key === key) out.push(event);
+    }
+    return out;
+  }
+
+  /** Everything, for snapshots. */
+  dump(): { rv: number; objects: Array<{ key: string; object: KubeObject }> } {
+    const objects: Array<{ key: string; object: KubeObject }> = [];
+    for (const [key, bucket] of this.objects) for (const object of bucket.values()) objects.push({ key, object });
+    return { rv: this.rv, objects };
+  }
+
+  restore(state: { rv: number; objects: Array<{ key: string; object: KubeObject }> }): void {
+    this.objects.clear();
+    this.log.length = 0;
+    for (const { key, object } of state.objects) {
+      let bucket = this.objects.get(key);
+      if (!bucket) {
+        bucket = new Map();
+        this.objects.set(key, bucket);
+      }
+      bucket.set(objectId(object.metadata.namespace, object.metadata.name), object);
+    }
+    this.rv = state.rv;
+    this.logStart = state.rv;
+  }
+
+  private emit(event: StoreEvent): void {
+    this.log.push(event);
+    // Trim in batches so a full log costs amortised O(1) per event.
+    if (this.log.length > this.logCapacity * 1.25) {
+      const drop = this.log.length - this.logCapacity;
+      this.logStart = this.log[drop - 1]!.rv;
+      this.log.splice(0, drop);
+    }
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+export function objectId(namespace: string | undefined, name: string): string {
+  return namespace ? `${namespace}/${name}` : name;
+}

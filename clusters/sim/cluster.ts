@@ -1,0 +1,166 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { adminRoute } from './admin.js';
+import { ApiHttpHandler, type ExtraRoute } from './api/server.js';
+import { ApiService } from './api/service.js';
+import { ObjectStore } from './api/store.js';
+import { TypeRegistry } from './api/type-registry.js';
+import { RealClock, VirtualClock, type Clock } from './clock.js';
+import { ControllerManager } from './controllers/manager.js';
+import { nodeObject } from './controllers/nodes.js';
+import { Random } from './random.js';
+import { loadState, saveState, type StateFile } from './state.js';
+
+export interface SimClusterOptions {
+  /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
+  port?: number;
+  host?: string;
+  /** Worker nodes (a control-plane node is added, tainted NoSchedule). Default 3. */
+  nodes?: number;
+  seed?: number;
+  /** 'virtual' (default): time moves only through `advance`. 'real': the wall clock. */
+  time?: 'virtual' | 'real';
+  /** Time from scheduling to running containers. Default 2 s virtual, 300 ms real. */
+  podStartDelayMs?: number;
+  /** How long pods stay on a NotReady node before eviction. Default 300 s (Kubernetes' not-ready toleration). */
+  evictionDelayMs?: number;
+  /** Snapshot file: restored on start, written on every change (debounced) and on close. */
+  statePath?: string;
+  /** Name of the cluster and context in the kubeconfig. */
+  name?: string;
+  extraRoutes?: ExtraRoute[];
+}
+
+export interface SimCluster {
+  /** A kubeconfig (YAML) for this cluster; kubectl and client-node use it as is. */
+  kubeconfig: string;
+  url: string;
+  clock: Clock;
+  api: ApiService;
+  controllers: ControllerManager;
+  /** Moves virtual time forward, settling controllers after every timer. Real time: sleeps. */
+  advance(ms: number): Promise<void>;
+  /** Processes pending controller work now. */
+  settle(): void;
+  snapshot(): StateFile;
+  close(): Promise<void>;
+}
+
+const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/** Starts the embedded cluster: a Kubernetes API server on loopback, its controllers and its clock. */
+export async function startSimCluster(options: SimClusterOptions = {}): Promise<SimCluster> {
+  const time = options.time ?? 'virtual';
+  const clock: Clock = time === 'virtual' ? new VirtualClock() : new RealClock();
+  const random = new Random(options.seed ?? 1);
+  const store = new ObjectStore();
+  const types = new TypeRegistry();
+  const api = new ApiService(store, types, clock, random);
+  const controllers = new ControllerManager(api, clock, random, {
+    podStartDelayMs: options.podStartDelayMs ?? (time === 'virtual' ? 2_000 : 300),
+    evictionDelayMs: options.evictionDelayMs ?? 300_000,
+  });
+  if (clock instanceof VirtualClock) clock.afterEach = () => controllers.drain();
+
+  const restored = options.statePath ? await loadState(options.statePath) : undefined;
+  if (restored) {
+    store.restore(restored.store);
+    types.syncCrds(api.list(types.find('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!));
+  } else {
+    bootstrap(api, options.nodes ?? 3, clock);
+  }
+  controllers.drain();
+  // Pods restored mid-start resume their lifecycle.
+  if (restored) controllers.pods.recheckAll();
+
+  let self: SimCluster | undefined;
+  const handler = new ApiHttpHandler(api, clock, [adminRoute(() => self!), ...(options.extraRoutes ?? [])]);
+  const server = createServer(handler.handle);
+  server.keepAliveTimeout = 60_000;
+  await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
+  const address = server.address() as AddressInfo;
+  const url = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
+  const name = options.name ?? 'meshdrill-sim';
+
+  let saveTimer: NodeJS.Timeout | undefined;
+  const unsubscribe = options.statePath
+    ? store.subscribe(() => {
+        if (saveTimer) return;
+        saveTimer = setTimeout(() => {
+          saveTimer = undefined;
+          void saveState(options.statePath!, { version: 1, store: store.dump() });
+        }, 100);
+      })
+    : () => {};
+
+  self = {
+    kubeconfig: kubeconfigFor(name, url),
+    url,
+    clock,
+    api,
+    controllers,
+    async advance(ms) {
+      if (clock instanceof VirtualClock) await clock.advance(ms);
+      else await clock.sleep(ms);
+      controllers.drain();
+    },
+    settle: () => controllers.drain(),
+    snapshot: () => ({ version: 1, store: store.dump() }),
+    async close() {
+      unsubscribe();
+      if (saveTimer) clearTimeout(saveTimer);
+      if (options.statePath) await saveState(options.statePath, { version: 1, store: store.dump() });
+      controllers.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return self;
+}
+
+function bootstrap(api: ApiService, workers: number, clock: Clock): void {
+  const namespaceType = api.types.find('', 'v1', 'namespaces')!;
+  for (const name of SYSTEM_NAMESPACES) api.create(namespaceType, undefined, { metadata: { name } });
+  const nodeType = api.types.find('', 'v1', 'nodes')!;
+  const now = new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const names = ['sim-control-plane', ...Array.from({ length: workers }, (_, i) => (i === 0 ? 'sim-worker' : `sim-worker${i + 1}`))];
+  for (const [i, name] of names.entries()) {
+    const node = nodeObject(name, i, i === 0, now);
+    const created = api.create(nodeType, undefined, { metadata: node['metadata'], spec: node['spec'] }).object;
+    api.update(nodeType, undefined, name, { ...created, status: node['status'] }, { subresource: 'status' });
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** A kubeconfig for a plain-HTTP loopback server; it names no credentials because the server asks none. */
+export function kubeconfigFor(name: string, url: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: ${name}`,
+    '  cluster:',
+    `    server: ${url}`,
+    'contexts:',
+    `- name: ${name}`,
+    '  context:',
+    `    cluster: ${name}`,
+    `    user: ${name}`,
+    '    namespace: default',
+    `current-context: ${name}`,
+    'users:',
+    `- name: ${name}`,
+    '  user: {}',
+    'preferences: {}',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,182 @@
+import type { Clock } from '../clock.js';
+import type { Random } from '../random.js';
+import type { ApiService } from '../api/service.js';
+import type { KubeObject, StoreEvent } from '../api/types.js';
+import { controllerOf, type ControllerContext, type Obj, type ReadinessCheck } from './context.js';
+import { reconcileDaemonSet } from './daemonset.js';
+import { reconcileDeployment } from './deployment.js';
+import { reconcileEndpoints } from './endpoints.js';
+import { setNodeReady } from './nodes.js';
+import { PodLifecycle } from './pods.js';
+import { reconcileReplicaSet } from './replicaset.js';
+import { reconcileStatefulSet } from './statefulset.js';
+
+export interface ControllerOptions {
+  podStartDelayMs: number;
+  evictionDelayMs: number;
+}
+
+const MAX_ROUNDS = 100_000;
+
+/**
+ * Runs the controllers. Store changes enqueue work keyed by controller and object; `drain`
+ * processes the queue until nothing is left, synchronously, so that in virtual time every
+ * consequence of a change is settled before the clock moves on.
+ */
+export class ControllerManager {
+  private readonly queue = new Map<string, Set<string>>();
+  private draining = false;
+  private scheduled = false;
+  readonly pods: PodLifecycle;
+  readonly ctx: ControllerContext;
+  private readonly unsubscribe: () => void;
+
+  constructor(api: ApiService, clock: Clock, random: Random, options: ControllerOptions) {
+    const readiness: ReadinessCheck[] = [];
+    this.ctx = {
+      api,
+      clock,
+      random,
+      readiness,
+      podStartDelayMs: options.podStartDelayMs,
+      evictionDelayMs: options.evictionDelayMs,
+      enqueue: (controller, key) => this.enqueue(controller, key),
+      type: (kind) => {
+        const type = api.types.all().find((t) => t.kind === kind && t.model !== undefined);
+        if (!type) throw new Error(`no built-in type ${kind}`);
+        return type;
+      },
+    };
+    this.pods = new PodLifecycle(this.ctx);
+    this.unsubscribe = api.store.subscribe((event) => this.onEvent(event));
+  }
+
+  addReadinessCheck(check: ReadinessCheck): void {
+    this.ctx.readiness.push(check);
+    this.pods.recheckAll();
+  }
+
+  setNodeReady(name: string, ready: boolean): void {
+    setNodeReady(this.ctx, name, ready);
+    this.drain();
+  }
+
+  stop(): void {
+    this.unsubscribe();
+  }
+
+  enqueue(controller: string, key: string): void {
+    let keys = this.queue.get(controller);
+    if (!keys) {
+      keys = new Set();
+      this.queue.set(controller, keys);
+    }
+    keys.add(key);
+    if (!this.draining && !this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => {
+        this.scheduled = false;
+        this.drain();
+      });
+    }
+  }
+
+  /** Processes queued work until the cluster is quiescent. */
+  drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const next = this.take();
+        if (!next) return;
+        const [controller, key] = next;
+        const [namespace, name] = key.includes('/') ? (key.split('/') as [string, string]) : ['', key];
+        this.run(controller, namespace, name);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private take(): [string, string] | undefined {
+    for (const [controller, keys] of this.queue) {
+      const first = keys.values().next();
+      if (first.done) {
+        this.queue.delete(controller);
+        continue;
+      }
+      keys.delete(first.value);
+      return [controller, first.value];
+    }
+    return undefined;
+  }
+
+  private run(controller: string, namespace: string, name: string): void {
+    const ctx = this.ctx;
+    try {
+      if (controller === 'deployments') reconcileDeployment(ctx, namespace, name);
+      else if (controller === 'replicasets') reconcileReplicaSet(ctx, namespace, name);
+      else if (controller === 'statefulsets') reconcileStatefulSet(ctx, namespace, name);
+      else if (controller === 'daemonsets') reconcileDaemonSet(ctx, namespace, name);
+      else if (controller === 'endpoints') reconcileEndpoints(ctx, namespace, name);
+      else if (controller === 'pods') this.pods.reconcile(namespace, name);
+      else if (controller === 'namespaces') this.ensureDefaultServiceAccount(name);
+    } catch (error) {
+      // A controller that fails retries on the next change, as real controllers requeue.
+      if (process.env['MESHDRILL_SIM_DEBUG']) console.error(`controller ${controller} ${namespace}/${name}:`, error);
+    }
+  }
+
+  private onEvent(event: StoreEvent): void {
+    const o = event.object;
+    const key = `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    switch (event.key) {
+      case 'apps/deployments':
+        return this.enqueue('deployments', key);
+      case 'apps/replicasets':
+        this.enqueue('replicasets', key);
+        return this.enqueueOwner(o, 'Deployment', 'deployments');
+      case 'apps/statefulsets':
+        return this.enqueue('statefulsets', key);
+      case 'apps/daemonsets':
+        return this.enqueue('daemonsets', key);
+      case 'pods':
+        this.enqueue('pods', key);
+        this.enqueueOwner(o, 'ReplicaSet', 'replicasets');
+        this.enqueueOwner(o, 'StatefulSet', 'statefulsets');
+        this.enqueueOwner(o, 'DaemonSet', 'daemonsets');
+        return this.enqueueServices(o);
+      case 'services':
+        return this.enqueue('endpoints', key);
+      case 'namespaces':
+        if (event.type === 'ADDED') this.enqueue('namespaces', o.metadata.name);
+        return;
+      case 'nodes':
+        for (const ds of this.ctx.api.list(this.ctx.type('DaemonSet'))) this.enqueue('daemonsets', `${ds.metadata.namespace}/${ds.metadata.name}`);
+        for (const pod of this.ctx.api.list(this.ctx.type('Pod'))) if ((pod.spec as Obj)['nodeName'] === o.metadata.name || !(pod.spec as Obj)['nodeName']) this.enqueue('pods', `${pod.metadata.namespace}/${pod.metadata.name}`);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private enqueueOwner(object: KubeObject, kind: string, controller: string): void {
+    const owner = controllerOf(object);
+    if (owner?.kind === kind) this.enqueue(controller, `${object.metadata.namespace}/${owner.name}`);
+  }
+
+  private enqueueServices(pod: KubeObject): void {
+    for (const service of this.ctx.api.list(this.ctx.type('Service'), pod.metadata.namespace)) {
+      const selector = (service.spec as Obj | undefined)?.['selector'] as Record<string, string> | undefined;
+      if (selector && Object.entries(selector).every(([k, v]) => pod.metadata.labels?.[k] === v)) {
+        this.enqueue('endpoints', `${service.metadata.namespace}/${service.metadata.name}`);
+      }
+    }
+  }
+
+  private ensureDefaultServiceAccount(namespace: string): void {
+    const type = this.ctx.type('ServiceAccount');
+    if (!this.ctx.api.find(this.ctx.type('Namespace'), undefined, namespace)) return;
+    if (!this.ctx.api.find(type, namespace, 'default')) this.ctx.api.create(type, namespace, { metadata: { name: 'default', namespace } });
+  }
+}

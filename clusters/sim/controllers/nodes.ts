@@ -1,0 +1,58 @@
+import type { KubeObject } from '../api/types.js';
+import { isoTime, type ControllerContext, type Obj } from './context.js';
+
+export function isNodeReady(node: KubeObject): boolean {
+  const conditions = ((node.status as Obj | undefined)?.['conditions'] as Obj[] | undefined) ?? [];
+  return conditions.some((c) => c['type'] === 'Ready' && c['status'] === 'True');
+}
+
+function tainted(node: KubeObject): boolean {
+  const taints = ((node.spec as Obj | undefined)?.['taints'] as Obj[] | undefined) ?? [];
+  return taints.some((t) => t['effect'] === 'NoSchedule' || t['effect'] === 'NoExecute');
+}
+
+export function schedulableNodes(ctx: ControllerContext): KubeObject[] {
+  return ctx.api
+    .list(ctx.type('Node'))
+    .filter((n) => isNodeReady(n) && !tainted(n) && (n.spec as Obj | undefined)?.['unschedulable'] !== true)
+    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+}
+
+export function nodeObject(name: string, index: number, controlPlane: boolean, now: string): Record<string, unknown> {
+  const ready = { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now };
+  return {
+    metadata: {
+      name,
+      labels: {
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        ...(controlPlane ? { 'node-role.kubernetes.io/control-plane': '' } : {}),
+      },
+    },
+    spec: { podCIDR: `10.244.${index}.0/24`, podCIDRs: [`10.244.${index}.0/24`], ...(controlPlane ? { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] } : {}) },
+    status: {
+      capacity: { cpu: '8', memory: '32Gi', pods: '110' },
+      allocatable: { cpu: '8', memory: '32Gi', pods: '110' },
+      conditions: [ready],
+      addresses: [
+        { type: 'InternalIP', address: `172.18.0.${index + 2}` },
+        { type: 'Hostname', address: name },
+      ],
+      nodeInfo: { kubeletVersion: 'v1.31.0', kubeProxyVersion: 'v1.31.0', containerRuntimeVersion: 'containerd://1.7.18', osImage: 'meshdrill embedded node', operatingSystem: 'linux', architecture: 'amd64', kernelVersion: '6.1.0', machineID: '', systemUUID: '', bootID: '' },
+    },
+  };
+}
+
+/** Marks a node Ready or NotReady (as when its kubelet stops posting status). */
+export function setNodeReady(ctx: ControllerContext, name: string, ready: boolean): void {
+  const node = ctx.api.get(ctx.type('Node'), undefined, name);
+  const status = structuredClone(node.status) as Obj;
+  const now = isoTime(ctx.clock);
+  status['conditions'] = [
+    ready
+      ? { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }
+      : { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastHeartbeatTime: now, lastTransitionTime: now },
+  ];
+  ctx.api.update(ctx.type('Node'), undefined, name, { ...node, status }, { subresource: 'status' });
+}
