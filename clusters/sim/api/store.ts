@@ -1,9 +1,17 @@
 import type { KubeObject, StoreEvent, WatchEventType } from './types.js';
 
+/** Freezes an object and everything in it: stored objects are shared with readers and must not change under them. */
+export function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const child of Object.values(value as Record<string, unknown>)) deepFreeze(child);
+  return value;
+}
+
 /**
  * The object store: every object by resource key and namespace/name, one global resourceVersion
  * counter, and a bounded log of changes for watches that resume from a resourceVersion.
- * Stored objects are never mutated in place: every write stores a new object.
+ * Stored objects are frozen: every write stores a new object, and readers clone what they change.
  */
 export class ObjectStore {
   private rv = 0;
@@ -48,11 +56,12 @@ export class ObjectStore {
       bucket = new Map();
       this.objects.set(key, bucket);
     }
-    bucket.set(objectId(object.metadata.namespace, object.metadata.name), object);
+    bucket.set(objectId(object.metadata.namespace, object.metadata.name), deepFreeze(object));
     this.emit({ type, key, rv: Number(object.metadata.resourceVersion), object });
   }
 
   remove(key: string, object: KubeObject): void {
+    deepFreeze(object);
     this.objects.get(key)?.delete(objectId(object.metadata.namespace, object.metadata.name));
     this.emit({ type: 'DELETED', key, rv: Number(object.metadata.resourceVersion), object });
   }
@@ -97,7 +106,7 @@ export class ObjectStore {
         bucket = new Map();
         this.objects.set(key, bucket);
       }
-      bucket.set(objectId(object.metadata.namespace, object.metadata.name), object);
+      bucket.set(objectId(object.metadata.namespace, object.metadata.name), deepFreeze(object));
     }
     this.rv = state.rv;
     this.logStart = state.rv;

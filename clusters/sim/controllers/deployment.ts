@@ -79,19 +79,32 @@ function rollRolling(ctx: ControllerContext, deployment: KubeObject, current: Ku
     const up = Math.min(desired + maxSurge - total, desired - replicas(current));
     if (up > 0) scale(ctx, current, replicas(current) + up);
   }
+  // As reconcileOldReplicaSets does: counts from specs, so a status that lags cannot be spent twice.
   const minAvailable = desired - maxUnavailable;
-  let budget = all.reduce((n, rs) => n + available(rs), 0) - minAvailable;
-  for (const old of [...olds].sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)))) {
-    const count = replicas(old);
-    if (count === 0) continue;
-    // Unavailable pods of old sets can go at once; available ones only within the budget.
-    const unavailable = Math.max(0, count - available(old));
-    const remove = Math.min(count, unavailable + Math.max(0, budget));
-    budget -= Math.max(0, remove - unavailable);
-    if (remove > 0) {
-      scale(ctx, old, count - remove);
-      recordEvent(ctx, deployment, 'Normal', 'ScalingReplicaSet', `Scaled down replica set ${old.metadata.name} to ${count - remove} from ${count}`, 'deployment-controller');
-    }
+  const allPods = [current, ...olds].reduce((n, rs) => n + replicas(rs), 0);
+  const newUnavailable = replicas(current) - available(current);
+  let maxScaledDown = allPods - minAvailable - newUnavailable;
+  if (maxScaledDown <= 0) return;
+  const oldestFirst = [...olds].sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)));
+  // Unhealthy old pods first: removing them costs no availability.
+  const targets = new Map(oldestFirst.map((rs) => [rs, replicas(rs)]));
+  for (const rs of oldestFirst) {
+    const unhealthy = Math.max(0, replicas(rs) - available(rs));
+    const remove = Math.min(unhealthy, maxScaledDown);
+    targets.set(rs, replicas(rs) - remove);
+    maxScaledDown -= remove;
+  }
+  let availableBudget = Math.min(maxScaledDown, all.reduce((n, rs) => n + available(rs), 0) - minAvailable);
+  for (const rs of oldestFirst) {
+    if (availableBudget <= 0) break;
+    const remove = Math.min(targets.get(rs) ?? 0, availableBudget);
+    targets.set(rs, (targets.get(rs) ?? 0) - remove);
+    availableBudget -= remove;
+  }
+  for (const [rs, target] of targets) {
+    if (target === replicas(rs)) continue;
+    scale(ctx, rs, target);
+    recordEvent(ctx, deployment, 'Normal', 'ScalingReplicaSet', `Scaled down replica set ${rs.metadata.name} to ${target} from ${replicas(rs)}`, 'deployment-controller');
   }
 }
 
