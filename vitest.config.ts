@@ -5,5 +5,6 @@ export default defineConfig({
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', 'dist/**'],
     testTimeout: 20_000,
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });

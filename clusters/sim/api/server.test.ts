@@ -29,6 +29,8 @@ describe('API server bad input', () => {
     ['the wrong kind for the path', 'POST', CM, '{"kind": "Secret", "apiVersion": "v1", "metadata": {"name": "x"}}', 400, 'BadRequest'],
     ['the wrong apiVersion for the path', 'POST', CM, '{"kind": "ConfigMap", "apiVersion": "apps/v1", "metadata": {"name": "x"}}', 400, 'BadRequest'],
     ['a body that is a list', 'POST', CM, '[1, 2]', 400, 'BadRequest'],
+    ['malformed YAML', 'POST', CM, 'metadata: {name: x\n  bad', 400, 'BadRequest', 'application/yaml'],
+    ['a malformed server-side apply body', 'PATCH', '/api/v1/namespaces/default', 'metadata:\n\t- x', 400, 'BadRequest', 'application/apply-patch+yaml'],
     ['an unknown resource', 'GET', '/api/v1/widgets', undefined, 404, 'NotFound'],
     ['an unknown group', 'GET', '/apis/nope.example.com/v1/things', undefined, 404, 'NotFound'],
     ['a missing namespace', 'POST', '/api/v1/namespaces/nowhere/configmaps', '{"metadata": {"name": "x"}}', 404, 'NotFound'],

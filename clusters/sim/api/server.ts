@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
 import type { Clock } from '../clock.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { buildOpenApi, type OpenApiDocuments } from './openapi.js';
@@ -233,10 +234,12 @@ function isTrue(value: string | null): boolean {
 function parseJsonOrYaml(raw: string, contentType: string | string[] | undefined): unknown {
   const type = String(contentType ?? 'application/json');
   if (type.includes('protobuf')) throw errors.unsupportedMediaType(type);
+  const yaml = type.includes('yaml');
   try {
-    return JSON.parse(raw);
+    return yaml ? parseYaml(raw) : JSON.parse(raw);
   } catch (error) {
-    throw errors.badRequest(`the body of the request was in an unknown format - couldn't get version/kind; json parse error: ${(error as Error).message}`);
+    const what = yaml ? 'yaml' : 'json';
+    throw errors.badRequest(`the body of the request was in an unknown format - couldn't get version/kind; ${what} parse error: ${(error as Error).message.split('\n')[0]}`);
   }
 }
 
