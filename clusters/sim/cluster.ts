@@ -45,6 +45,8 @@ export interface SimCluster {
   /** Processes pending controller work now. */
   settle(): void;
   snapshot(): StateFile;
+  /** Serves another path (the mesh twin's /metrics). */
+  addRoute(route: ExtraRoute): void;
   close(): Promise<void>;
 }
 
@@ -110,6 +112,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     },
     settle: () => controllers.drain(),
     snapshot: () => ({ version: 1, store: store.dump() }),
+    addRoute: (route) => handler.addRoute(route),
     async close() {
       unsubscribe();
       if (saveTimer) clearTimeout(saveTimer);

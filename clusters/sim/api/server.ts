@@ -39,6 +39,10 @@ export class ApiHttpHandler {
     private readonly extraRoutes: ExtraRoute[] = [],
   ) {}
 
+  addRoute(route: ExtraRoute): void {
+    this.extraRoutes.push(route);
+  }
+
   handle = (req: IncomingMessage, res: ServerResponse): void => {
     this.dispatch(req, res).catch((error: unknown) => {
       const apiError = error instanceof ApiError ? error : errors.internal(error instanceof Error ? error.message : String(error));

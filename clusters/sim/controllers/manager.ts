@@ -30,6 +30,7 @@ export class ControllerManager {
   readonly pods: PodLifecycle;
   readonly ctx: ControllerContext;
   private readonly unsubscribe: () => void;
+  private readonly extra = new Map<string, { reconcile: (key: string) => void; watch: (event: StoreEvent) => string[] }>();
 
   constructor(api: ApiService, clock: Clock, random: Random, options: ControllerOptions) {
     const readiness: ReadinessCheck[] = [];
@@ -49,6 +50,14 @@ export class ControllerManager {
     };
     this.pods = new PodLifecycle(this.ctx);
     this.unsubscribe = api.store.subscribe((event) => this.onEvent(event));
+  }
+
+  /**
+   * Adds a controller (the mesh twin is one): `watch` maps each store change to the keys it must
+   * reconcile; `reconcile` runs inside the same drain as the built-in controllers.
+   */
+  addController(name: string, reconcile: (key: string) => void, watch: (event: StoreEvent) => string[]): void {
+    this.extra.set(name, { reconcile, watch });
   }
 
   addReadinessCheck(check: ReadinessCheck): void {
@@ -121,6 +130,7 @@ export class ControllerManager {
       else if (controller === 'endpoints') reconcileEndpoints(ctx, namespace, name);
       else if (controller === 'pods') this.pods.reconcile(namespace, name);
       else if (controller === 'namespaces') this.ensureDefaultServiceAccount(name);
+      else this.extra.get(controller)?.reconcile(namespace === '' ? name : `${namespace}/${name}`);
     } catch (error) {
       // A controller that fails retries on the next change, as real controllers requeue.
       if (process.env['MESHDRILL_SIM_DEBUG']) console.error(`controller ${controller} ${namespace}/${name}:`, error);
@@ -128,6 +138,7 @@ export class ControllerManager {
   }
 
   private onEvent(event: StoreEvent): void {
+    for (const [name, controller] of this.extra) for (const key of controller.watch(event)) this.enqueue(name, key);
     const o = event.object;
     const key = `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
     switch (event.key) {

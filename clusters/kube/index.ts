@@ -1,0 +1,2 @@
+export { createKubeClient } from './client-node.js';
+export type { KubeClient, KubeObject } from './types.js';

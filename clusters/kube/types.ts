@@ -1,0 +1,29 @@
+/** Any Kubernetes object as plain data. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    uid?: string;
+    resourceVersion?: string;
+    [field: string]: unknown;
+  };
+  [field: string]: unknown;
+}
+
+/**
+ * The port every part of meshdrill uses to read and write a cluster — kind, an existing cluster
+ * and the embedded cluster alike. Writes that meshdrill owns go through server-side apply;
+ * changes to objects owned by someone else are merge patches.
+ */
+export interface KubeClient {
+  get(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
+  list(apiVersion: string, kind: string, options?: { namespace?: string; labelSelector?: string }): Promise<KubeObject[]>;
+  apply(object: KubeObject): Promise<KubeObject>;
+  mergePatch(apiVersion: string, kind: string, namespace: string | undefined, name: string, patch: Record<string, unknown>): Promise<KubeObject>;
+  /** Returns false when the object was already gone. */
+  delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<boolean>;
+}

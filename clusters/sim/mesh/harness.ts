@@ -1,0 +1,30 @@
+import { createKubeClient, type KubeClient } from '../../kube/index.js';
+import { topologyWorkloads } from '../../workloads.js';
+import type { Topology } from '../../../model/topology.js';
+import { meshAdapter, type MeshAdapter } from '../../../meshes/index.js';
+import { startSimCluster, type SimCluster } from '../cluster.js';
+import { attachMeshTwin } from './attach.js';
+import type { MeshTwin } from './twin.js';
+
+/** An embedded cluster with a mesh installed through its adapter and a topology deployed, for tests and benchmarks. */
+export interface MeshLab {
+  cluster: SimCluster;
+  twin: MeshTwin;
+  kube: KubeClient;
+  adapter: MeshAdapter;
+  close(): Promise<void>;
+}
+
+export async function startMeshLab(options: { mesh: 'istio' | 'linkerd'; mode?: 'sidecar' | 'ambient'; topology?: Topology; certLifetimeMs?: number; nodes?: number; seed?: number }): Promise<MeshLab> {
+  const cluster = await startSimCluster({ nodes: options.nodes ?? 3, seed: options.seed ?? 1 });
+  const twin = attachMeshTwin(cluster);
+  const kube = createKubeClient(cluster.kubeconfig);
+  const adapter = meshAdapter(options.mesh, options.mode ?? 'sidecar');
+  for (const object of await adapter.installManifests({ now: new Date(cluster.clock.now()), ...(options.certLifetimeMs ? { certLifetimeMs: options.certLifetimeMs } : {}) })) await kube.apply(object);
+  await cluster.advance(5_000);
+  if (options.topology) {
+    for (const object of topologyWorkloads(options.topology)) await kube.apply(object);
+    await cluster.advance(5_000);
+  }
+  return { cluster, twin, kube, adapter, close: () => cluster.close() };
+}

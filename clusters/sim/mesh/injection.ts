@@ -1,0 +1,104 @@
+import { ApiError } from '../api/status.js';
+import type { KubeObject } from '../api/types.js';
+import type { MeshKind } from './control-plane.js';
+
+type Obj = Record<string, unknown>;
+
+export interface InjectionContext {
+  mesh: MeshKind;
+  namespace: KubeObject | undefined;
+  /** The injector webhook's endpoint is serving. */
+  injectorUp: boolean;
+  /** Linkerd: the trust anchor PEM at this moment, copied into the pod. */
+  trustAnchorsPem?: string;
+  injectorServiceIp?: string;
+}
+
+export const SIDECAR_STATUS = 'sidecar.istio.io/status';
+export const LINKERD_TRUST_ENV = 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS';
+export const LINKERD_POLICY_ENV = 'LINKERD2_PROXY_INBOUND_DEFAULT_POLICY';
+
+// Control-plane and system namespaces are never injected (istio/istio#26380: an injected
+// istio-system can block istiod from coming back).
+const NEVER_INJECTED = new Set(['kube-system', 'kube-public', 'kube-node-lease', 'istio-system', 'linkerd']);
+
+/** Whether a pod being created is selected for injection, from labels and annotations at this moment. */
+export function wantsInjection(mesh: MeshKind, pod: KubeObject, namespace: KubeObject | undefined): boolean {
+  const ns = pod.metadata.namespace ?? '';
+  if (NEVER_INJECTED.has(ns)) return false;
+  const nsLabels = namespace?.metadata.labels ?? {};
+  const nsAnnotations = namespace?.metadata.annotations ?? {};
+  const labels = pod.metadata.labels ?? {};
+  const annotations = pod.metadata.annotations ?? {};
+  if (mesh === 'istio') {
+    // istio-sidecar-injector: namespace istio-injection=enabled, or istio.io/rev without
+    // istio-injection; pods opt out with sidecar.istio.io/inject=false (mutatingwebhook.yaml).
+    if (labels['sidecar.istio.io/inject'] === 'false') return false;
+    if (nsLabels['istio.io/dataplane-mode'] === 'ambient' && nsLabels['istio-injection'] === undefined) return false;
+    return nsLabels['istio-injection'] === 'enabled' || (nsLabels['istio.io/rev'] !== undefined && nsLabels['istio-injection'] === undefined) || labels['sidecar.istio.io/inject'] === 'true';
+  }
+  // linkerd.io/inject is an annotation on the namespace or the pod template (adding-your-service.md).
+  if (nsLabels['config.linkerd.io/admission-webhooks'] === 'disabled') return false;
+  const pod_ = annotations['linkerd.io/inject'];
+  if (pod_ === 'disabled') return false;
+  return pod_ === 'enabled' || nsAnnotations['linkerd.io/inject'] === 'enabled';
+}
+
+/**
+ * The injector at pod creation. Istio's webhook has failurePolicy Fail: while istiod is
+ * unreachable, pods in injected namespaces are rejected. Linkerd's has Ignore: the pod is created
+ * without a proxy, silently unmeshed (mesh-facts §1.7, §2.2).
+ */
+export function inject(pod: KubeObject, ctx: InjectionContext): KubeObject {
+  if (!wantsInjection(ctx.mesh, pod, ctx.namespace)) return pod;
+  if (!ctx.injectorUp) {
+    if (ctx.mesh === 'linkerd') return pod;
+    throw new ApiError(
+      500,
+      'InternalError',
+      `Internal error occurred: failed calling webhook "namespace.sidecar-injector.istio.io": failed to call webhook: Post "https://istiod.istio-system.svc:443/inject?timeout=10s": dial tcp ${ctx.injectorServiceIp ?? '10.96.0.10'}:443: connect: connection refused`,
+    );
+  }
+  const out = structuredClone(pod) as KubeObject;
+  const spec = (out.spec ?? {}) as Obj;
+  const containers = [...((spec['containers'] as Obj[] | undefined) ?? [])];
+  const initContainers = [...((spec['initContainers'] as Obj[] | undefined) ?? [])];
+  if (ctx.mesh === 'istio') {
+    containers.push({ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.27.0', args: ['proxy', 'sidecar'], ports: [{ containerPort: 15090, name: 'http-envoy-prom', protocol: 'TCP' }], readinessProbe: { httpGet: { path: '/healthz/ready', port: 15021 } } });
+    initContainers.push({ name: 'istio-init', image: 'docker.io/istio/proxyv2:1.27.0', args: ['istio-iptables'] });
+    out.metadata.labels = { ...out.metadata.labels, 'security.istio.io/tlsMode': 'istio', 'service.istio.io/canonical-name': out.metadata.labels?.['app'] ?? out.metadata.generateName ?? out.metadata.name };
+    out.metadata.annotations = { ...out.metadata.annotations, [SIDECAR_STATUS]: JSON.stringify({ initContainers: ['istio-init'], containers: ['istio-proxy'], volumes: ['istio-envoy', 'istiod-ca-cert'], revision: 'default' }) };
+  } else {
+    const policy = ctx.namespace?.metadata.annotations?.['config.linkerd.io/default-inbound-policy'] ?? pod.metadata.annotations?.['config.linkerd.io/default-inbound-policy'] ?? 'all-unauthenticated';
+    // The trust anchor and the default inbound policy are fixed into the pod at injection (_proxy.tpl).
+    containers.unshift({
+      name: 'linkerd-proxy',
+      image: 'cr.l5d.io/linkerd/proxy:edge-25.8.1',
+      ports: [{ containerPort: 4143, name: 'linkerd-proxy' }, { containerPort: 4191, name: 'linkerd-admin' }],
+      env: [
+        { name: LINKERD_TRUST_ENV, value: ctx.trustAnchorsPem ?? '' },
+        { name: LINKERD_POLICY_ENV, value: policy },
+      ],
+    });
+    initContainers.push({ name: 'linkerd-init', image: 'cr.l5d.io/linkerd/proxy-init:v2.4.1' });
+    out.metadata.labels = { ...out.metadata.labels, 'linkerd.io/control-plane-ns': 'linkerd', 'linkerd.io/workload-ns': out.metadata.namespace ?? '' };
+    out.metadata.annotations = { ...out.metadata.annotations, 'linkerd.io/proxy-version': 'edge-25.8.1', 'linkerd.io/identity-mode': 'default' };
+  }
+  spec['containers'] = containers;
+  spec['initContainers'] = initContainers;
+  out.spec = spec;
+  return out;
+}
+
+export function hasSidecar(pod: KubeObject): 'istio' | 'linkerd' | undefined {
+  const containers = (((pod.spec ?? {}) as Obj)['containers'] as Obj[] | undefined) ?? [];
+  if (containers.some((c) => c['name'] === 'istio-proxy')) return 'istio';
+  if (containers.some((c) => c['name'] === 'linkerd-proxy')) return 'linkerd';
+  return undefined;
+}
+
+export function linkerdEnv(pod: KubeObject, name: string): string | undefined {
+  const containers = (((pod.spec ?? {}) as Obj)['containers'] as Obj[] | undefined) ?? [];
+  const proxy = containers.find((c) => c['name'] === 'linkerd-proxy');
+  return ((proxy?.['env'] as Array<{ name: string; value?: string }> | undefined) ?? []).find((e) => e.name === name)?.value;
+}

@@ -1,0 +1,312 @@
+import type { Topology } from '../../../model/topology.js';
+import { parseDuration, parsePercent } from '../../../model/quantity.js';
+import type { TimerHandle } from '../clock.js';
+import type { KubeObject } from '../api/types.js';
+import { isPodReady } from '../controllers/context.js';
+import { decide, type Decision, type Party } from './decide.js';
+import { ISTIO_BUCKETS, LINKERD_BUCKETS, type Labels } from './metrics.js';
+import { routeFor } from './policy.js';
+import type { MeshTwin, Proxy } from './twin.js';
+
+type Obj = Record<string, unknown>;
+
+export interface TrafficOptions {
+  /** Evaluation resolution: outcomes and metrics are computed per tick. Default 10 s. */
+  tickMs?: number;
+  /** Multiplies every entrypoint's rps (a load runner sets it). */
+  rpsScale?: number;
+}
+
+interface ServiceInfo {
+  ref: string;
+  namespace: string;
+  name: string;
+  errorRate: number;
+  mu: number;
+  sigma: number;
+  calls: Array<{ to: string; share: number }>;
+}
+
+// Proxy hop overhead per request, added to service latency: Envoy sidecars ~1.5 ms per side,
+// linkerd2-proxy ~1 ms, ztunnel ~0.5 ms (within the 1–3 ms the issue allows per hop).
+const HOP_MS: Record<Proxy['kind'], number> = { istio: 1.5, linkerd: 1, ambient: 0.5 };
+// Istio's default retry policy: 2 attempts on connect-failure, refused-stream, unavailable, cancelled.
+const ISTIO_DEFAULT_RETRIES = 2;
+// Linkerd's outbound discovery cache drops entries unused for 5 s
+// (proxy.outboundDiscoveryCacheUnusedTimeout, configuring-proxy-discovery-cache.md).
+const LINKERD_DISCOVERY_IDLE_MS = 5_000;
+const Z99 = 2.3263478740408408;
+
+/**
+ * Requests flowing through the topology in virtual time. Each tick, the entry rates propagate
+ * down the call graph (only requests a service served successfully make downstream calls); each
+ * edge's requests are split evenly over the caller's ready pods and the endpoints each caller's
+ * proxy knows, and every (client, server) pair's outcome follows from the twin's state. Counts
+ * are expected values, not samples: deterministic, and cheap at thousands of rps.
+ */
+export class TrafficModel {
+  private readonly services = new Map<string, ServiceInfo>();
+  private readonly order: string[];
+  private readonly tickMs: number;
+  private timer?: TimerHandle;
+  private rpsScale: number;
+
+  constructor(
+    private readonly twin: MeshTwin,
+    private readonly topology: Topology,
+    options: TrafficOptions = {},
+  ) {
+    this.tickMs = options.tickMs ?? 10_000;
+    this.rpsScale = options.rpsScale ?? 1;
+    for (const ns of topology.spec.namespaces) {
+      for (const svc of ns.services) {
+        const p50 = parseDuration(svc.latency.p50) ?? 5;
+        const p99 = Math.max(parseDuration(svc.latency.p99) ?? 25, p50 * 1.01);
+        this.services.set(`${ns.name}/${svc.name}`, {
+          ref: `${ns.name}/${svc.name}`,
+          namespace: ns.name,
+          name: svc.name,
+          errorRate: (parsePercent(svc.errorRate) ?? 0) / 100,
+          mu: Math.log(p50),
+          sigma: (Math.log(p99) - Math.log(p50)) / Z99,
+          calls: svc.calls.map((c) => ({ to: c.to, share: (parsePercent(c.share) ?? 100) / 100 })),
+        });
+      }
+    }
+    this.order = topologicalOrder(this.services);
+  }
+
+  setRpsScale(scale: number): void {
+    this.rpsScale = scale;
+  }
+
+  /** Starts ticking on the cluster's clock. */
+  start(): void {
+    if (this.timer) return;
+    const tick = () => {
+      this.tick();
+      this.timer = this.twin.clockHandle().setTimer(this.tickMs, tick);
+    };
+    this.timer = this.twin.clockHandle().setTimer(this.tickMs, tick);
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  /** One tick's traffic, ending now. */
+  tick(): void {
+    const now = this.twin.clockHandle().now();
+    const mesh = this.twin.mesh ?? 'istio';
+    const pods = this.podsByService();
+    const incoming = new Map<string, Array<{ from?: string; rps: number }>>();
+    for (const entry of this.topology.spec.entrypoints) push(incoming, entry.service, { rps: entry.rps * this.rpsScale });
+    for (const ref of this.order) {
+      const svc = this.services.get(ref)!;
+      let served = 0;
+      for (const inbound of incoming.get(ref) ?? []) served += this.edge(mesh, inbound.from, svc, inbound.rps, pods, now);
+      for (const call of svc.calls) if (served > 0) push(incoming, call.to, { from: ref, rps: served * call.share });
+    }
+    this.gauges(mesh, now);
+    this.twin.metrics.sample(now);
+  }
+
+  /** Requests of one edge in this tick; returns the rps the server served successfully. */
+  private edge(mesh: 'istio' | 'linkerd', from: string | undefined, server: ServiceInfo, rps: number, pods: Map<string, KubeObject[]>, now: number): number {
+    const total = (rps * this.tickMs) / 1000;
+    const callers = from ? (pods.get(from) ?? []).filter(isPodReady) : [undefined];
+    if (callers.length === 0 || total === 0) return 0;
+    const current = this.twin.currentSnapshot().endpoints.get(server.ref) ?? [];
+    const serverPods = new Map((pods.get(server.ref) ?? []).map((p) => [p.metadata.uid ?? '', p]));
+    let served = 0;
+    for (const callerPod of callers) {
+      const client = this.party(callerPod, from);
+      const perClient = total / callers.length;
+      const proxy = client.proxy;
+      const knows = proxy && proxy.kind !== 'ambient' && proxy.snapshot ? proxy.snapshot.endpoints.get(server.ref) ?? [] : current;
+      const discoveryLost = mesh === 'linkerd' && proxy?.kind === 'linkerd' && !this.twin.configReachable(proxy) && perClient / (this.tickMs / 1000) < 1000 / LINKERD_DISCOVERY_IDLE_MS;
+      if (knows.length === 0 || discoveryLost) {
+        // No healthy upstream (Envoy 503 UH) or a dropped discovery entry.
+        this.record(mesh, client, server, undefined, { result: 'connect-failure', mtls: false, reachedServer: false, code: proxy ? 503 : 0 }, perClient, 0, now);
+        continue;
+      }
+      const route = proxy && proxy.kind === 'istio' ? routeFor(proxy.snapshot, server.ref, client.namespace) : {};
+      for (const uid of knows) {
+        const pod = serverPods.get(uid);
+        const n = perClient / knows.length;
+        const target = pod ? this.party(pod, server.ref) : undefined;
+        const decision: Decision = target ? decide(mesh, client, target, now) : { result: 'connect-failure', mtls: false, reachedServer: false, code: proxy ? 503 : 0 };
+        served += this.outcome(mesh, client, server, target, decision, n, route, now);
+      }
+    }
+    return (served * 1000) / this.tickMs;
+  }
+
+  /** Applies faults, app errors and retries to `n` requests with one decision; records them; returns successes. */
+  private outcome(mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, decision: Decision, n: number, route: ReturnType<typeof routeFor>, now: number): number {
+    const proxied = client.proxy?.kind === 'istio' && client.proxy.snapshot !== undefined;
+    const fault = proxied ? route.fault : undefined;
+    const abortShare = (fault?.abortPercent ?? 0) / 100;
+    const delayShare = (fault?.delayPercent ?? 0) / 100;
+    // Faults apply at the client's proxy, before the request leaves it (mesh-facts §1.9).
+    if (abortShare > 0) this.record(mesh, client, server, target, { result: 'ok', mtls: decision.mtls, reachedServer: false, code: fault!.abortStatus }, n * abortShare, 0, now, 'FI');
+    const sent = n * (1 - abortShare);
+    if (sent === 0) return 0;
+    const retries = proxied ? (route.retries?.attempts ?? ISTIO_DEFAULT_RETRIES) : 0;
+    if (decision.result !== 'ok') {
+      const retryable = decision.result === 'connect-failure' || decision.result === 'tls-failure' || decision.result === 'reset';
+      const attempts = retryable ? retries : 0;
+      if (attempts > 0) this.twin.metrics.inc('envoy_cluster_upstream_rq_retry', { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|8080||${server.name}.${server.namespace}.svc.cluster.local` }, sent * attempts);
+      this.record(mesh, client, server, target, decision, sent, 0, now);
+      return 0;
+    }
+    // The application's own failures; Istio retries 5xx only when the route's retryOn asks for it.
+    const retry5xx = proxied && route.retries !== undefined && route.retries.retryOn.some((r) => r === '5xx' || r === 'gateway-error');
+    const failAll = retry5xx ? server.errorRate ** (retries + 1) : server.errorRate;
+    if (retry5xx && server.errorRate > 0) this.twin.metrics.inc('envoy_cluster_upstream_rq_retry', { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|8080||${server.name}.${server.namespace}.svc.cluster.local` }, sent * (server.errorRate * (1 - server.errorRate ** retries)) / Math.max(1e-12, 1 - server.errorRate));
+    const failed = sent * failAll;
+    const ok = sent - failed;
+    const extra = (client.proxy ? HOP_MS[client.proxy.kind] : 0) + (target?.proxy ? HOP_MS[target.proxy.kind] : 0);
+    if (failed > 0) this.record(mesh, client, server, target, { ...decision, code: 500 }, failed, extra, now);
+    if (delayShare > 0) this.record(mesh, client, server, target, decision, ok * delayShare, extra + fault!.delayMs, now);
+    this.record(mesh, client, server, target, decision, ok * (1 - delayShare), extra, now);
+    return ok;
+  }
+
+  private record(mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, d: Decision, n: number, extraMs: number, now: number, flags = '-'): void {
+    if (n <= 0) return;
+    const m = this.twin.metrics;
+    const outcome = d.code === 0 ? 'connection-error' : d.code >= 500 || d.code === 403 || d.code >= 400 ? 'http-error' : 'success';
+    m.inc('meshdrill_client_requests_total', { source_workload: client.workload, source_namespace: client.namespace, destination_service: server.name, destination_namespace: server.namespace, outcome, code: String(d.code) }, n);
+    const latency = (bounds: number[]) => this.buckets(server, bounds, extraMs, n);
+    const c = client.proxy;
+    const s = target?.proxy;
+    if (mesh === 'istio') {
+      const base = { destination_service: `${server.name}.${server.namespace}.svc.cluster.local`, destination_service_name: server.name, destination_service_namespace: server.namespace, destination_workload: target?.workload ?? 'unknown', destination_workload_namespace: server.namespace, request_protocol: 'http', response_code: String(d.code) };
+      const source = c && c.kind !== 'ambient' ? { source_workload: client.workload, source_workload_namespace: client.namespace, source_principal: `spiffe://cluster.local/ns/${client.namespace}/sa/${client.serviceAccount}` } : { source_workload: 'unknown', source_workload_namespace: 'unknown', source_principal: 'unknown' };
+      if (c?.kind === 'istio' && c.snapshot) {
+        const labels: Labels = { reporter: 'source', ...source, ...base, connection_security_policy: 'unknown', response_flags: d.result === 'ok' ? flags : 'UF' };
+        m.inc('istio_requests_total', labels, n);
+        const [perBucket, sum] = latency(ISTIO_BUCKETS);
+        m.observe('istio_request_duration_milliseconds', labels, ISTIO_BUCKETS, perBucket, sum, n);
+      }
+      if (s?.kind === 'istio' && d.reachedServer) {
+        const peer = d.mtls ? { source_workload: client.workload, source_workload_namespace: client.namespace, source_principal: `spiffe://cluster.local/ns/${client.namespace}/sa/${client.serviceAccount}` } : { source_workload: 'unknown', source_workload_namespace: 'unknown', source_principal: 'unknown' };
+        const labels: Labels = { reporter: 'destination', ...peer, ...base, connection_security_policy: d.mtls ? 'mutual_tls' : 'none', response_flags: '-' };
+        m.inc('istio_requests_total', labels, n);
+        const [perBucket, sum] = latency(ISTIO_BUCKETS);
+        m.observe('istio_request_duration_milliseconds', labels, ISTIO_BUCKETS, perBucket, sum, n);
+      }
+      // Ambient without a waypoint: ztunnel reports only L4 (mesh-facts §1.8).
+      if (s?.kind === 'ambient' && d.result !== 'reset') {
+        m.inc('istio_tcp_connections_opened_total', { reporter: 'destination', ...source, destination_workload: target?.workload ?? 'unknown', destination_workload_namespace: server.namespace, destination_service_name: server.name, destination_service_namespace: server.namespace, connection_security_policy: d.mtls ? 'mutual_tls' : 'unknown' }, n);
+      }
+      return;
+    }
+    const classification = d.code >= 200 && d.code < 500 && d.code !== 403 ? 'success' : 'failure';
+    if (c?.kind === 'linkerd') {
+      const labels: Labels = { direction: 'outbound', namespace: client.namespace, deployment: client.workload, pod: c.pod, dst_namespace: server.namespace, dst_deployment: server.name, dst_service: server.name, tls: d.mtls ? 'true' : 'no_identity' };
+      m.inc('request_total', labels, n);
+      m.inc('response_total', { ...labels, status_code: String(d.code), classification }, n);
+      const [perBucket, sum] = latency(LINKERD_BUCKETS);
+      m.observe('response_latency_ms', labels, LINKERD_BUCKETS, perBucket, sum, n);
+    }
+    if (s?.kind === 'linkerd' && d.reachedServer) {
+      const labels: Labels = { direction: 'inbound', namespace: server.namespace, deployment: server.name, pod: s.pod, tls: d.mtls ? 'true' : 'no_identity', ...(d.mtls ? { client_id: `${client.serviceAccount}.${client.namespace}.serviceaccount.identity.linkerd.cluster.local` } : {}) };
+      m.inc('request_total', labels, n);
+      m.inc('response_total', { ...labels, status_code: String(d.code), classification }, n);
+      if (d.result === 'denied') m.inc('inbound_http_authz_deny_total', { namespace: server.namespace, deployment: server.name, pod: s.pod }, n);
+      const [perBucket, sum] = latency(LINKERD_BUCKETS);
+      m.observe('response_latency_ms', labels, LINKERD_BUCKETS, perBucket, sum, n);
+    }
+  }
+
+  /** Expected observations per bucket for n requests: the service's log-normal latency shifted by extraMs. */
+  private buckets(server: ServiceInfo, bounds: number[], extraMs: number, n: number): [number[], number] {
+    const cdf = (x: number) => (x <= extraMs ? 0 : normalCdf((Math.log(x - extraMs) - server.mu) / server.sigma));
+    let previous = 0;
+    const perBucket = bounds.map((bound) => {
+      const at = cdf(bound);
+      const count = (at - previous) * n;
+      previous = at;
+      return count;
+    });
+    const mean = Math.exp(server.mu + (server.sigma * server.sigma) / 2) + extraMs;
+    return [perBucket, mean * n];
+  }
+
+  private gauges(mesh: 'istio' | 'linkerd', now: number): void {
+    const m = this.twin.metrics;
+    const services = this.services.size;
+    for (const proxy of this.twin.proxies.values()) {
+      if (!proxy.started) continue;
+      const labels = { namespace: proxy.namespace, pod: proxy.pod };
+      if (proxy.cert) {
+        if (mesh === 'istio') m.set('istio_agent_cert_expiry_seconds', labels, (proxy.cert.expiresAt - now) / 1000);
+        else m.set('identity_cert_expiration_timestamp_seconds', labels, proxy.cert.expiresAt / 1000);
+      }
+      if (proxy.lastSync !== undefined) m.set('meshdrill_proxy_config_age_seconds', labels, (now - proxy.lastSync) / 1000);
+      // Proxy memory: Envoy 50–100 MB growing with the services in its config, linkerd2-proxy 10–20 MB.
+      const inScope = this.twin.servicesInScope(proxy.namespace, services);
+      const bytes = proxy.kind === 'linkerd' ? (10 + Math.min(10, inScope * 0.05)) * 1_048_576 : proxy.kind === 'istio' ? (50 + Math.min(50, inScope * 0.25)) * 1_048_576 : 0;
+      if (bytes > 0) m.set('container_memory_working_set_bytes', { ...labels, container: proxy.kind === 'istio' ? 'istio-proxy' : 'linkerd-proxy' }, bytes);
+    }
+    if (mesh === 'istio') {
+      // istiod push cost grows with proxies × config size unless Sidecar resources scope it.
+      const proxies = [...this.twin.proxies.values()].filter((p) => p.kind === 'istio' && p.started);
+      const work = proxies.reduce((sum, p) => sum + this.twin.servicesInScope(p.namespace, services), 0);
+      const seconds = 0.005 + work * 0.00002;
+      m.observe('pilot_proxy_convergence_time', {}, [0.1, 0.5, 1, 3, 5, 10, 20, 30], [0.1, 0.5, 1, 3, 5, 10, 20, 30].map((b, i, all) => (seconds <= b && (i === 0 || seconds > all[i - 1]!) ? 1 : 0)), seconds, 1);
+    }
+  }
+
+  private party(pod: KubeObject | undefined, ref: string | undefined): Party {
+    if (!pod || !ref) return { namespace: 'external', workload: 'external', labels: {}, serviceAccount: 'default' };
+    const proxy = this.twin.proxies.get(pod.metadata.uid ?? '');
+    return {
+      namespace: pod.metadata.namespace ?? '',
+      workload: ref.split('/')[1] ?? '',
+      labels: pod.metadata.labels ?? {},
+      serviceAccount: String((pod.spec as Obj | undefined)?.['serviceAccountName'] ?? 'default'),
+      ...(proxy ? { proxy } : {}),
+    };
+  }
+
+  private podsByService(): Map<string, KubeObject[]> {
+    const out = new Map<string, KubeObject[]>();
+    const known = new Set(this.services.keys());
+    for (const pod of this.twin.pods()) {
+      const ref = `${pod.metadata.namespace}/${pod.metadata.labels?.['app'] ?? ''}`;
+      if (known.has(ref)) push(out, ref, pod);
+    }
+    return out;
+  }
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function topologicalOrder(services: Map<string, ServiceInfo>): string[] {
+  const order: string[] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (ref: string) => {
+    if (state.get(ref)) return;
+    state.set(ref, 'open');
+    for (const caller of services.values()) if (caller.calls.some((c) => c.to === ref)) visit(caller.ref);
+    state.set(ref, 'done');
+    order.push(ref);
+  };
+  for (const ref of services.keys()) visit(ref);
+  return order;
+}
+
+// Abramowitz–Stegun 7.1.26 approximation of the standard normal CDF (error < 1.5e-7).
+function normalCdf(z: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(z) / Math.SQRT2);
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-(z * z) / 2);
+  return z >= 0 ? (1 + y) / 2 : (1 - y) / 2;
+}

@@ -1,0 +1,379 @@
+import type { Clock, TimerHandle } from '../clock.js';
+import type { ResourceType } from '../api/resources.js';
+import type { KubeObject, StoreEvent } from '../api/types.js';
+import type { SimCluster } from '../cluster.js';
+import { isPodReady } from '../controllers/context.js';
+import { certLifetime, controlPlaneNamespace, detectMesh, istioSigningRoot, linkerdRoots, Reachability, rootId, type MeshKind } from './control-plane.js';
+import { hasSidecar, inject, LINKERD_POLICY_ENV, LINKERD_TRUST_ENV, linkerdEnv } from './injection.js';
+import { MetricStore } from './metrics.js';
+import type { ConfigSnapshot } from './policy.js';
+
+type Obj = Record<string, unknown>;
+
+export interface Certificate {
+  root: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/** What the twin knows of one proxy (sidecar or ambient-captured workload). */
+export interface Proxy {
+  uid: string;
+  namespace: string;
+  pod: string;
+  service: string;
+  labels: Record<string, string>;
+  serviceAccount: string;
+  kind: 'istio' | 'linkerd' | 'ambient';
+  node: string;
+  started: boolean;
+  snapshot?: ConfigSnapshot;
+  lastSync?: number;
+  cert?: Certificate;
+  /** Roots whose certificates this proxy accepts. */
+  trust: Set<string>;
+  /** Linkerd: the default inbound policy fixed at proxy start. */
+  inboundPolicy: string;
+  everReady: boolean;
+  renewal?: TimerHandle;
+  renewalFailures: number;
+}
+
+const RELEVANT = new Set([
+  'pods',
+  'namespaces',
+  'secrets',
+  'configmaps',
+  'endpoints',
+  'apps/deployments',
+  'apps/daemonsets',
+  'networking.k8s.io/networkpolicies',
+  'security.istio.io/peerauthentications',
+  'security.istio.io/authorizationpolicies',
+  'networking.istio.io/virtualservices',
+  'policy.linkerd.io/servers',
+  'policy.linkerd.io/authorizationpolicies',
+  'policy.linkerd.io/meshtlsauthentications',
+]);
+const CONFIG_KEYS = new Set([...RELEVANT].filter((k) => k.includes('istio.io') || k.includes('linkerd.io') || k === 'endpoints'));
+
+// Istio renews at SECRET_GRACE_PERIOD_RATIO = 0.5 of the lifetime (secretcache.go rotateTime);
+// Linkerd at 70 % of the remaining lifetime, at least 10 s apart (linkerd2-proxy certify.rs).
+const ISTIO_GRACE_RATIO = 0.5;
+const LINKERD_REFRESH_RATIO = 0.7;
+const LINKERD_MIN_REFRESH_MS = 10_000;
+
+/**
+ * The mesh twin: Istio (sidecar, ambient) or Linkerd behaviour on the embedded cluster. It injects
+ * proxies at pod creation, issues and renews workload certificates from the CA its secrets
+ * define, pushes configuration to proxies that can reach the control plane, holds readiness of
+ * proxies without config or identity, and records what each proxy last knew for the traffic model.
+ */
+export class MeshTwin {
+  readonly proxies = new Map<string, Proxy>();
+  readonly metrics = new MetricStore();
+  private configVersion = 0;
+  private snapshot?: ConfigSnapshot;
+  private signerRoot?: string;
+  private istiodBroken?: string;
+  private readonly clock: Clock;
+
+  constructor(private readonly cluster: SimCluster) {
+    this.clock = cluster.clock;
+    cluster.api.addAdmissionHook(({ operation, type, object }) => (operation === 'CREATE' && type.kind === 'Pod' ? this.admit(object) : object));
+    cluster.controllers.addReadinessCheck((pod) => this.readiness(pod));
+    cluster.controllers.addController('mesh-twin', () => this.reconcile(), (event) => this.watch(event));
+  }
+
+  get mesh(): MeshKind | undefined {
+    return detectMesh(this.cluster.api, { deployments: this.type('deployments') });
+  }
+
+  type(resource: string): ResourceType {
+    const found = this.cluster.api.types.all().find((t) => t.resource === resource && t.model !== undefined);
+    if (!found) throw new Error(`no built-in resource ${resource}`);
+    return found;
+  }
+
+  /** A custom resource type by resource name, once its CRD exists. */
+  customType(group: string, resource: string): ResourceType | undefined {
+    return this.cluster.api.types.all().find((t) => t.group === group && t.resource === resource);
+  }
+
+  reachability(mesh: MeshKind): Reachability {
+    return new Reachability(this.cluster.api, mesh, { pods: this.type('pods'), namespaces: this.type('namespaces'), networkPolicies: this.type('networkpolicies') });
+  }
+
+  /** The configuration as the control plane would push it now. */
+  currentSnapshot(): ConfigSnapshot {
+    if (!this.snapshot) this.snapshot = this.buildSnapshot();
+    return this.snapshot;
+  }
+
+  clockHandle(): Clock {
+    return this.clock;
+  }
+
+  pods(): KubeObject[] {
+    return this.cluster.api.list(this.type('pods'));
+  }
+
+  /** Whether a proxy can reach its config source now (Istio xDS, Linkerd destination). */
+  configReachable(proxy: Proxy): boolean {
+    const mesh = this.mesh;
+    return mesh !== undefined && this.reachability(mesh).reachable('config', { namespace: proxy.namespace, labels: proxy.labels });
+  }
+
+  /**
+   * Services in a proxy's configuration: all of them, unless an Istio Sidecar resource in its
+   * namespace limits egress hosts to some namespaces ("./*", "istio-system/*").
+   */
+  servicesInScope(namespace: string, total: number): number {
+    const type = this.customType('networking.istio.io', 'sidecars');
+    const sidecar = type ? this.cluster.api.list(type, namespace)[0] : undefined;
+    if (!sidecar) return total;
+    const hosts = (((sidecar.spec as Obj | undefined)?.['egress'] as Array<{ hosts?: string[] }> | undefined) ?? []).flatMap((e) => e.hosts ?? []);
+    const namespaces = new Set(hosts.map((h) => h.split('/')[0]).map((n) => (n === '.' ? namespace : n)));
+    if (namespaces.has('*')) return total;
+    return this.cluster.api.list(this.type('services')).filter((svc) => namespaces.has(svc.metadata.namespace)).length;
+  }
+
+  private watch(event: StoreEvent): string[] {
+    if (!RELEVANT.has(event.key)) return [];
+    if (CONFIG_KEYS.has(event.key)) this.snapshot = undefined;
+    return ['all'];
+  }
+
+  private admit(pod: KubeObject): KubeObject {
+    const mesh = this.mesh;
+    if (!mesh) return pod;
+    const api = this.cluster.api;
+    const namespace = api.find(this.type('namespaces'), undefined, pod.metadata.namespace ?? '');
+    const injectorUp = this.injectorUp(mesh);
+    const anchors = mesh === 'linkerd' ? ((api.find(this.type('configmaps'), 'linkerd', 'linkerd-identity-trust-roots')?.['data'] as Record<string, string> | undefined)?.['ca-bundle.crt'] ?? '') : undefined;
+    const service = api.find(this.type('services'), mesh === 'istio' ? 'istio-system' : 'linkerd', mesh === 'istio' ? 'istiod' : 'linkerd-proxy-injector');
+    return inject(pod, { mesh, namespace, injectorUp, ...(anchors !== undefined ? { trustAnchorsPem: anchors } : {}), injectorServiceIp: String((service?.spec as Obj | undefined)?.['clusterIP'] ?? '') });
+  }
+
+  /** The API server reaches the injector webhook when one of its pods is Ready. */
+  private injectorUp(mesh: MeshKind): boolean {
+    const labels: Record<string, string> = mesh === 'istio' ? { app: 'istiod' } : { 'linkerd.io/control-plane-component': 'proxy-injector' };
+    return this.cluster.api
+      .list(this.type('pods'), controlPlaneNamespace(mesh))
+      .some((p) => Object.entries(labels).every(([k, v]) => p.metadata.labels?.[k] === v) && isPodReady(p));
+  }
+
+  private readiness(pod: KubeObject): { ready: boolean; reason?: string; message?: string } {
+    if (pod.metadata.namespace === 'istio-system' && pod.metadata.labels?.['app'] === 'istiod' && this.istiodBroken) {
+      return { ready: false, reason: 'ContainersNotReady', message: this.istiodBroken };
+    }
+    const proxy = this.proxies.get(pod.metadata.uid ?? '');
+    if (!proxy || proxy.kind === 'ambient') return { ready: true };
+    // pilot-agent caches readiness once it has been ready (ready/probe.go atleastOnceReady).
+    if (proxy.everReady) return { ready: true };
+    if (!proxy.snapshot && proxy.kind === 'istio') return { ready: false, reason: 'ContainersNotReady', message: 'config not received from XDS server (is Istiod running?)' };
+    if (!proxy.cert) return { ready: false, reason: 'ContainersNotReady', message: proxy.kind === 'istio' ? 'failed to warm certificate' : 'Failed to obtain identity' };
+    return { ready: true };
+  }
+
+  /** Brings every proxy in line with the cluster: new proxies, config pushes, first certificates. */
+  reconcile(): void {
+    const mesh = this.mesh;
+    if (!mesh) return;
+    this.updateSigner(mesh);
+    const reach = this.reachability(mesh);
+    const pods = this.cluster.api.list(this.type('pods'));
+    const seen = new Set<string>();
+    for (const pod of pods) {
+      const kind = this.proxyKind(mesh, pod);
+      if (!kind) continue;
+      const proxy = this.ensureProxy(pod, kind);
+      seen.add(proxy.uid);
+      proxy.started = (pod.status as Obj | undefined)?.['phase'] === 'Running';
+      if (!proxy.started) continue;
+      this.sync(mesh, proxy, reach);
+      if (proxy.kind === 'ambient') this.ambientIdentity(proxy, reach);
+      else if (!proxy.cert) this.issue(mesh, proxy, reach);
+      if (this.readiness(pod).ready && (proxy.snapshot || proxy.kind === 'linkerd') && proxy.cert) proxy.everReady = true;
+      if (isPodReady(pod) !== this.readiness(pod).ready) this.cluster.controllers.ctx.enqueue('pods', `${proxy.namespace}/${proxy.pod}`);
+    }
+    for (const [uid, proxy] of this.proxies) {
+      if (seen.has(uid)) continue;
+      proxy.renewal?.cancel();
+      this.proxies.delete(uid);
+    }
+    for (const pod of this.cluster.api.list(this.type('pods'), 'istio-system')) {
+      if (pod.metadata.labels?.['app'] === 'istiod') this.cluster.controllers.ctx.enqueue('pods', `istio-system/${pod.metadata.name}`);
+    }
+  }
+
+  private proxyKind(mesh: MeshKind, pod: KubeObject): Proxy['kind'] | undefined {
+    const sidecar = hasSidecar(pod);
+    if (sidecar) return sidecar;
+    if (mesh !== 'istio') return undefined;
+    // Ambient capture: namespace or pod labelled istio.io/dataplane-mode=ambient, pod not "none",
+    // no sidecar, and a ztunnel on the node (ambient add-workloads doc; CNI skips kube-system).
+    const ns = this.cluster.api.find(this.type('namespaces'), undefined, pod.metadata.namespace ?? '');
+    const podMode = pod.metadata.labels?.['istio.io/dataplane-mode'];
+    const nsMode = ns?.metadata.labels?.['istio.io/dataplane-mode'];
+    if (podMode === 'none' || (podMode !== 'ambient' && nsMode !== 'ambient')) return undefined;
+    if (['kube-system', 'istio-system'].includes(pod.metadata.namespace ?? '')) return undefined;
+    const node = (pod.spec as Obj | undefined)?.['nodeName'];
+    const ztunnel = this.cluster.api.list(this.type('pods'), 'istio-system').some((p) => p.metadata.labels?.['app'] === 'ztunnel' && (p.spec as Obj)['nodeName'] === node && isPodReady(p));
+    return ztunnel ? 'ambient' : undefined;
+  }
+
+  private ensureProxy(pod: KubeObject, kind: Proxy['kind']): Proxy {
+    const uid = pod.metadata.uid ?? '';
+    let proxy = this.proxies.get(uid);
+    if (!proxy) {
+      const anchors = kind === 'linkerd' ? rootId(linkerdEnv(pod, LINKERD_TRUST_ENV)) : undefined;
+      proxy = {
+        uid,
+        namespace: pod.metadata.namespace ?? '',
+        pod: pod.metadata.name,
+        service: pod.metadata.labels?.['app'] ?? pod.metadata.name,
+        labels: pod.metadata.labels ?? {},
+        serviceAccount: String((pod.spec as Obj | undefined)?.['serviceAccountName'] ?? 'default'),
+        kind,
+        node: String((pod.spec as Obj | undefined)?.['nodeName'] ?? ''),
+        started: false,
+        trust: new Set(anchors ? [anchors] : []),
+        inboundPolicy: linkerdEnv(pod, LINKERD_POLICY_ENV) ?? 'all-unauthenticated',
+        everReady: false,
+        renewalFailures: 0,
+      };
+      this.proxies.set(uid, proxy);
+    }
+    return proxy;
+  }
+
+  /** Pushes the current config to a proxy that can reach the control plane (Istio: and trusts istiod's serving cert). */
+  private sync(mesh: MeshKind, proxy: Proxy, reach: Reachability): void {
+    if (proxy.kind === 'ambient') {
+      proxy.snapshot = this.currentSnapshot();
+      proxy.lastSync = this.clock.now();
+      return;
+    }
+    if (!reach.reachable('config', { namespace: proxy.namespace, labels: proxy.labels })) return;
+    // istiod's xDS serving certificate is signed by its current root: a proxy that trusts another
+    // root cannot connect ("x509: certificate signed by unknown authority", istio/istio#36723).
+    if (mesh === 'istio' && proxy.cert && this.signerRoot && !proxy.trust.has(this.signerRoot)) return;
+    const snapshot = this.currentSnapshot();
+    if (proxy.snapshot !== snapshot) proxy.snapshot = snapshot;
+    proxy.lastSync = this.clock.now();
+  }
+
+  private lifetime(mesh: MeshKind): number {
+    const cm = mesh === 'istio' ? this.cluster.api.find(this.type('configmaps'), 'istio-system', 'istio') : this.cluster.api.find(this.type('configmaps'), 'linkerd', 'linkerd-config');
+    return certLifetime(mesh, cm);
+  }
+
+  /** Asks the CA for a certificate; schedules the next renewal either way. */
+  private issue(mesh: MeshKind, proxy: Proxy, reach: Reachability): void {
+    const now = this.clock.now();
+    const canSign = this.signerRoot !== undefined && reach.reachable('ca', { namespace: proxy.namespace, labels: proxy.labels });
+    const trusted = mesh === 'linkerd' || !proxy.cert || (this.signerRoot !== undefined && proxy.trust.has(this.signerRoot));
+    if (canSign && trusted) {
+      const lifetime = this.lifetime(mesh);
+      proxy.cert = { root: this.signerRoot!, issuedAt: now, expiresAt: now + lifetime };
+      if (mesh === 'istio') proxy.trust = new Set([this.signerRoot!]);
+      proxy.renewalFailures = 0;
+      const renewIn = mesh === 'istio' ? lifetime * (1 - ISTIO_GRACE_RATIO) : Math.max(LINKERD_MIN_REFRESH_MS, lifetime * LINKERD_REFRESH_RATIO);
+      this.scheduleRenewal(mesh, proxy, renewIn);
+      return;
+    }
+    proxy.renewalFailures++;
+    const remaining = (proxy.cert?.expiresAt ?? now) - now;
+    // Linkerd retries at 70 % of the remaining lifetime against the old expiry (min 10 s);
+    // Istio's agent retries with backoff — modelled as a tenth of the remaining lifetime, 10 s to 5 min.
+    const retryIn = mesh === 'linkerd' ? Math.max(LINKERD_MIN_REFRESH_MS, remaining * LINKERD_REFRESH_RATIO) : Math.min(300_000, Math.max(10_000, remaining / 10));
+    this.scheduleRenewal(mesh, proxy, retryIn);
+  }
+
+  private scheduleRenewal(mesh: MeshKind, proxy: Proxy, delay: number): void {
+    proxy.renewal?.cancel();
+    proxy.renewal = this.clock.setTimer(delay, () => {
+      if (this.proxies.get(proxy.uid) !== proxy) return;
+      this.issue(mesh, proxy, this.reachability(mesh));
+      this.cluster.controllers.ctx.enqueue('mesh-twin', 'all');
+    });
+  }
+
+  /**
+   * ztunnel holds certificates for the workloads on its node and drops them when it cannot renew:
+   * ambient workloads lose mTLS as soon as the CA is gone (../shared/reference/chaos.md §4).
+   */
+  private ambientIdentity(proxy: Proxy, reach: Reachability): void {
+    const now = this.clock.now();
+    const up = this.signerRoot !== undefined && reach.reachable('ca', { namespace: 'istio-system', labels: { app: 'ztunnel' } });
+    if (!up) {
+      delete proxy.cert;
+      return;
+    }
+    if (!proxy.cert || proxy.cert.root !== this.signerRoot || proxy.cert.expiresAt <= now) {
+      proxy.cert = { root: this.signerRoot!, issuedAt: now, expiresAt: now + this.lifetime('istio') };
+      proxy.trust = new Set([this.signerRoot!]);
+    }
+  }
+
+  /** The root the CA signs with now. */
+  private updateSigner(mesh: MeshKind): void {
+    const api = this.cluster.api;
+    if (mesh === 'linkerd') {
+      const { issuerRoot } = linkerdRoots(api.find(this.type('configmaps'), 'linkerd', 'linkerd-identity-trust-roots'), api.find(this.type('secrets'), 'linkerd', 'linkerd-identity-issuer'));
+      // A new issuer that does not verify is skipped (IssuerUpdateSkipped): the old one stays.
+      // Whether identity can sign at all is a question of reachability ('ca' role).
+      if (issuerRoot) this.signerRoot = issuerRoot;
+      return;
+    }
+    const cacerts = api.find(this.type('secrets'), 'istio-system', 'cacerts');
+    const caSecret = api.find(this.type('secrets'), 'istio-system', 'istio-ca-secret');
+    const state = istioSigningRoot(cacerts, caSecret);
+    this.istiodBroken = state.broken;
+    const istiods = api.list(this.type('pods'), 'istio-system').filter((p) => p.metadata.labels?.['app'] === 'istiod' && (p.status as Obj | undefined)?.['phase'] === 'Running');
+    if (state.needsSelfSigned && istiods.length > 0) {
+      // istiod creates istio-ca-secret with a new self-signed root when neither secret exists.
+      const pem = `meshdrill self-signed root ${this.cluster.clock.now()}-${++this.selfSignedCount}`;
+      api.create(this.type('secrets'), 'istio-system', { metadata: { name: 'istio-ca-secret', namespace: 'istio-system' }, stringData: { 'ca-cert.pem': pem, 'ca-key.pem': 'generated' } });
+      return;
+    }
+    if (istiods.length === 0) return;
+    // Plugged-in cacerts are watched and hot-reloaded (handleCACertsFileWatch). istio-ca-secret is
+    // read at start only: deleting it while istiod runs changes nothing until istiod restarts.
+    if (cacerts && state.root) this.signerRoot = state.root;
+    else if (!this.signerRoot || this.istiodRestartedSince()) this.signerRoot = state.root;
+  }
+
+  private selfSignedCount = 0;
+  private istiodStarts = new Set<string>();
+  private istiodRestartedSince(): boolean {
+    const current = this.cluster.api.list(this.type('pods'), 'istio-system').filter((p) => p.metadata.labels?.['app'] === 'istiod').map((p) => p.metadata.uid ?? '');
+    const fresh = current.filter((uid) => !this.istiodStarts.has(uid));
+    for (const uid of fresh) this.istiodStarts.add(uid);
+    return fresh.length > 0 && current.every((uid) => fresh.includes(uid));
+  }
+
+  private buildSnapshot(): ConfigSnapshot {
+    const list = (group: string, resource: string) => {
+      const type = this.customType(group, resource);
+      return type ? this.cluster.api.list(type) : [];
+    };
+    const endpoints = new Map<string, string[]>();
+    for (const ep of this.cluster.api.list(this.type('endpoints'))) {
+      const subsets = (ep['subsets'] as Array<{ addresses?: Array<{ targetRef?: { uid?: string } }> }> | undefined) ?? [];
+      endpoints.set(`${ep.metadata.namespace}/${ep.metadata.name}`, subsets.flatMap((s) => (s.addresses ?? []).map((a) => a.targetRef?.uid ?? '')));
+    }
+    return {
+      version: ++this.configVersion,
+      takenAt: this.clock.now(),
+      peerAuthentications: list('security.istio.io', 'peerauthentications'),
+      authorizationPolicies: list('security.istio.io', 'authorizationpolicies'),
+      virtualServices: list('networking.istio.io', 'virtualservices'),
+      servers: list('policy.linkerd.io', 'servers'),
+      linkerdAuthorizations: list('policy.linkerd.io', 'authorizationpolicies'),
+      meshTlsAuthentications: list('policy.linkerd.io', 'meshtlsauthentications'),
+      endpoints,
+    };
+  }
+}

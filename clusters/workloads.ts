@@ -1,0 +1,64 @@
+import type { Topology } from '../model/topology.js';
+import type { KubeObject } from './kube/types.js';
+
+/** The port every topology service listens on. */
+export const SERVICE_PORT = 8080;
+/** A small HTTP server that calls its upstreams, with configurable latency and errors (nicholasjackson/fake-service). */
+export const FAKE_SERVICE_IMAGE = 'nicholasjackson/fake-service:v0.26.2';
+
+/**
+ * The topology as workloads: a Namespace per namespace, and per service a Deployment (or a
+ * StatefulSet when stateful) and a Service on port 8080. Legacy namespaces (meshable: false)
+ * get pods that opt out of injection. The same objects go to kind and to the embedded cluster.
+ */
+export function topologyWorkloads(topology: Topology, options: { runId?: string } = {}): KubeObject[] {
+  const runLabel: Record<string, string> = options.runId ? { 'meshdrill.dev/run-id': options.runId } : {};
+  const objects: KubeObject[] = [];
+  for (const ns of topology.spec.namespaces) {
+    objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name, labels: { 'app.kubernetes.io/part-of': topology.metadata.name, ...runLabel } } });
+    for (const svc of ns.services) {
+      const labels = { app: svc.name, 'app.kubernetes.io/name': svc.name, 'app.kubernetes.io/part-of': topology.metadata.name };
+      const stateful = svc.stateful ?? ns.stateful;
+      const optOut = ns.meshable ? {} : { 'sidecar.istio.io/inject': 'false', 'istio.io/dataplane-mode': 'none' };
+      const upstreams = svc.calls.map((c) => {
+        const [cns, cname] = c.to.split('/');
+        return `http://${cname}.${cns}.svc.cluster.local:${SERVICE_PORT}`;
+      });
+      const template = {
+        metadata: { labels: { ...labels, ...optOut, ...runLabel }, ...(ns.meshable ? {} : { annotations: { 'linkerd.io/inject': 'disabled' } }) },
+        spec: {
+          serviceAccountName: 'default',
+          containers: [
+            {
+              name: svc.name,
+              image: FAKE_SERVICE_IMAGE,
+              ports: [{ containerPort: SERVICE_PORT, name: svc.protocol === 'grpc' ? 'grpc' : svc.protocol === 'tcp' ? 'tcp' : 'http' }],
+              env: [
+                { name: 'NAME', value: `${ns.name}/${svc.name}` },
+                { name: 'LISTEN_ADDR', value: `0.0.0.0:${SERVICE_PORT}` },
+                { name: 'UPSTREAM_URIS', value: upstreams.join(',') },
+                { name: 'TIMING_50_PERCENTILE', value: svc.latency.p50 },
+                { name: 'TIMING_99_PERCENTILE', value: svc.latency.p99 },
+                { name: 'ERROR_RATE', value: String(Number(svc.errorRate.replace('%', '')) / 100) },
+                { name: 'ERROR_CODE', value: '500' },
+              ],
+            },
+          ],
+        },
+      };
+      objects.push({
+        apiVersion: 'apps/v1',
+        kind: stateful ? 'StatefulSet' : 'Deployment',
+        metadata: { name: svc.name, namespace: ns.name, labels: { ...labels, ...runLabel } },
+        spec: { replicas: svc.replicas, selector: { matchLabels: { app: svc.name } }, template, ...(stateful ? { serviceName: svc.name, podManagementPolicy: 'Parallel' } : {}) },
+      });
+      objects.push({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: svc.name, namespace: ns.name, labels: { ...labels, ...runLabel } },
+        spec: { selector: { app: svc.name }, ports: [{ name: svc.protocol === 'grpc' ? 'grpc' : svc.protocol === 'tcp' ? 'tcp' : 'http', port: SERVICE_PORT, targetPort: SERVICE_PORT }] },
+      });
+    }
+  }
+  return objects;
+}

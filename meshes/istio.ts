@@ -1,0 +1,121 @@
+import type { KubeClient, KubeObject } from '../clusters/kube/types.js';
+import { istioCacerts } from './pki/index.js';
+import { configMap, crd, daemonSet, deployment, formatGoDuration, MANAGED_BY, namespace, secret, service } from './objects.js';
+import { istioPromql } from './promql.js';
+import { restartWorkloads } from './restart.js';
+import type { ControlPlane, DataPlaneMode, InstallOptions, MeshAdapter, MtlsMode } from './types.js';
+
+export const ISTIO_NAMESPACE = 'istio-system';
+const DAY = 24 * 3_600_000;
+
+// Istio's objects as its charts create them (../shared/reference/mesh-facts.md §1): istiod serves
+// xDS and the CA on 15012 and webhooks on 15017 (443 on the Service); the injector webhook has
+// failurePolicy Fail; ambient adds the ztunnel and istio-cni DaemonSets.
+export class IstioAdapter implements MeshAdapter {
+  readonly name = 'istio' as const;
+  readonly controlPlane: ControlPlane = {
+    namespace: ISTIO_NAMESPACE,
+    components: [{ name: 'istiod', labels: { app: 'istiod', 'istio.io/rev': 'default' }, ports: [15010, 15012, 15014, 15017], role: 'ca+config' }],
+  };
+  readonly caObjects = [
+    { kind: 'Secret' as const, namespace: ISTIO_NAMESPACE, name: 'cacerts', role: 'plugged-in CA (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem)' },
+    { kind: 'Secret' as const, namespace: ISTIO_NAMESPACE, name: 'istio-ca-secret', role: 'self-signed CA istiod creates when cacerts is absent' },
+  ];
+
+  constructor(readonly mode: DataPlaneMode = 'sidecar', private readonly revision?: string) {}
+
+  async installManifests(options: InstallOptions = {}): Promise<KubeObject[]> {
+    const { files } = await istioCacerts({ ...(options.now ? { now: options.now } : {}) });
+    const ttl = options.certLifetimeMs ?? DAY;
+    const labels = this.controlPlane.components[0]!.labels;
+    const objects: KubeObject[] = [
+      namespace(ISTIO_NAMESPACE),
+      crd('security.istio.io', 'PeerAuthentication', 'peerauthentications', ['v1beta1', 'v1'], ['pa']),
+      crd('security.istio.io', 'AuthorizationPolicy', 'authorizationpolicies', ['v1beta1', 'v1'], ['ap']),
+      crd('networking.istio.io', 'VirtualService', 'virtualservices', ['v1beta1', 'v1'], ['vs']),
+      crd('networking.istio.io', 'DestinationRule', 'destinationrules', ['v1beta1', 'v1'], ['dr']),
+      crd('networking.istio.io', 'Sidecar', 'sidecars', ['v1beta1', 'v1']),
+      secret(ISTIO_NAMESPACE, 'cacerts', { ...files }),
+      // SECRET_TTL is the lifetime proxies request (pilot-agent options.go); the CA caps it at 90 days.
+      configMap(ISTIO_NAMESPACE, 'istio', { mesh: `defaultConfig:\n  proxyMetadata:\n    SECRET_TTL: ${formatGoDuration(ttl)}\n` }),
+      deployment(ISTIO_NAMESPACE, 'istiod', labels, [15010, 15012, 15014, 15017, 8080]),
+      service(ISTIO_NAMESPACE, 'istiod', { app: 'istiod' }, [
+        { name: 'grpc-xds', port: 15010 },
+        { name: 'https-dns', port: 15012 },
+        { name: 'https-webhook', port: 443, targetPort: 15017 },
+        { name: 'http-monitoring', port: 15014 },
+      ]),
+      this.injectorWebhook(),
+      this.validatingWebhook(),
+    ];
+    if (this.mode === 'ambient') {
+      objects.push(daemonSet(ISTIO_NAMESPACE, 'ztunnel', { app: 'ztunnel' }), daemonSet(ISTIO_NAMESPACE, 'istio-cni-node', { 'k8s-app': 'istio-cni-node' }));
+    }
+    return objects;
+  }
+
+  private injectorWebhook(): KubeObject {
+    const clientConfig = { service: { name: 'istiod', namespace: ISTIO_NAMESPACE, path: '/inject', port: 443 } };
+    const base = { clientConfig, rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }], failurePolicy: 'Fail', sideEffects: 'None', admissionReviewVersions: ['v1'] };
+    return {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name: 'istio-sidecar-injector', labels: { ...MANAGED_BY, app: 'sidecar-injector' } },
+      webhooks: [
+        { ...base, name: 'namespace.sidecar-injector.istio.io', namespaceSelector: { matchLabels: { 'istio-injection': 'enabled' } }, objectSelector: { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] }] } },
+        { ...base, name: 'rev.namespace.sidecar-injector.istio.io', namespaceSelector: { matchExpressions: [{ key: 'istio.io/rev', operator: 'In', values: [this.revision ?? 'default'] }, { key: 'istio-injection', operator: 'DoesNotExist' }] }, objectSelector: { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] }] } },
+      ],
+    };
+  }
+
+  private validatingWebhook(): KubeObject {
+    return {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: 'istiod-default-validator', labels: MANAGED_BY },
+      webhooks: [
+        {
+          name: 'validation.istio.io',
+          clientConfig: { service: { name: 'istiod', namespace: ISTIO_NAMESPACE, path: '/validate', port: 443 } },
+          rules: [{ operations: ['CREATE', 'UPDATE'], apiGroups: ['security.istio.io', 'networking.istio.io', 'telemetry.istio.io', 'extensions.istio.io'], apiVersions: ['*'], resources: ['*'] }],
+          // The chart renders Ignore; istiod flips it to Fail once ready (mesh-facts §1.7).
+          failurePolicy: 'Fail',
+          sideEffects: 'None',
+          admissionReviewVersions: ['v1'],
+        },
+      ],
+    };
+  }
+
+  async meshNamespace(kube: KubeClient, ns: string, options: { restart?: boolean; now?: Date } = {}): Promise<void> {
+    if (this.mode === 'ambient') {
+      // Ambient: a label, no restart (mesh-facts §1.4).
+      await kube.mergePatch('v1', 'Namespace', undefined, ns, { metadata: { labels: { 'istio.io/dataplane-mode': 'ambient' } } });
+      return;
+    }
+    const labels = this.revision ? { 'istio.io/rev': this.revision, 'istio-injection': null } : { 'istio-injection': 'enabled' };
+    await kube.mergePatch('v1', 'Namespace', undefined, ns, { metadata: { labels } });
+    if (options.restart !== false) await restartWorkloads(kube, ns, options.now);
+  }
+
+  async unmeshNamespace(kube: KubeClient, ns: string, options: { restart?: boolean; now?: Date } = {}): Promise<void> {
+    const labels = this.mode === 'ambient' ? { 'istio.io/dataplane-mode': null } : { 'istio-injection': null, 'istio.io/rev': null };
+    await kube.mergePatch('v1', 'Namespace', undefined, ns, { metadata: { labels } });
+    if (this.mode === 'sidecar' && options.restart !== false) await restartWorkloads(kube, ns, options.now);
+  }
+
+  mtlsObjects(ns: string | undefined, mode: MtlsMode): { apply: KubeObject[]; remove: KubeObject[] } {
+    // No selector: namespace-wide, or mesh-wide in the root namespace (PeerAuthentication reference).
+    const policy: KubeObject = {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'default', namespace: ns ?? ISTIO_NAMESPACE, labels: MANAGED_BY },
+      spec: { mtls: { mode } },
+    };
+    return { apply: [policy], remove: [] };
+  }
+
+  promql(sli: Parameters<MeshAdapter['promql']>[0], scope: Parameters<MeshAdapter['promql']>[1], window: string): string {
+    return istioPromql(sli, scope, window, this.mode);
+  }
+}
