@@ -126,13 +126,13 @@ export class PodLifecycle {
         condition['lastTransitionTime'] = now;
         changed = true;
       }
-      if (ready) {
-        delete condition['reason'];
-        delete condition['message'];
-      } else {
-        condition['reason'] = reason;
-        if (message) condition['message'] = message;
-      }
+      const wantReason = ready ? undefined : reason;
+      const wantMessage = ready ? undefined : message;
+      if (condition['reason'] !== wantReason || condition['message'] !== wantMessage) changed = true;
+      if (wantReason === undefined) delete condition['reason'];
+      else condition['reason'] = wantReason;
+      if (wantMessage === undefined) delete condition['message'];
+      else condition['message'] = wantMessage;
     }
     for (const c of (status['containerStatuses'] as Obj[] | undefined) ?? []) c['ready'] = ready;
     if (changed) this.setStatus(pod, status);

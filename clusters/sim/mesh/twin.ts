@@ -168,7 +168,14 @@ export class MeshTwin {
       return { ready: false, reason: 'ContainersNotReady', message: this.istiodBroken };
     }
     const proxy = this.proxies.get(pod.metadata.uid ?? '');
-    if (!proxy || proxy.kind === 'ambient') return { ready: true };
+    if (!proxy) {
+      // A sidecar the twin has not seen start yet has no config and no identity either.
+      const sidecar = hasSidecar(pod);
+      if (sidecar === 'istio') return { ready: false, reason: 'ContainersNotReady', message: 'config not received from XDS server (is Istiod running?)' };
+      if (sidecar === 'linkerd') return { ready: false, reason: 'ContainersNotReady', message: 'Failed to obtain identity' };
+      return { ready: true };
+    }
+    if (proxy.kind === 'ambient') return { ready: true };
     // pilot-agent caches readiness once it has been ready (ready/probe.go atleastOnceReady).
     if (proxy.everReady) return { ready: true };
     if (!proxy.snapshot && proxy.kind === 'istio') return { ready: false, reason: 'ContainersNotReady', message: 'config not received from XDS server (is Istiod running?)' };

@@ -1,0 +1,140 @@
+import { Topology } from '../../../model/topology.js';
+import type { KubeObject } from '../../kube/types.js';
+import type { KubeObject as StoredObject } from '../api/types.js';
+import { TrafficModel } from './traffic.js';
+import { startMeshLab, type MeshLab } from './harness.js';
+
+/** A small topology for behaviour tests: a meshable caller, a server, and a legacy plaintext client. */
+export const MICRO = Topology.parse({
+  apiVersion: 'meshdrill.dev/v1alpha1',
+  kind: 'Topology',
+  metadata: { name: 'micro' },
+  spec: {
+    entrypoints: [
+      { service: 'client/caller', rps: 20 },
+      { service: 'legacy/batch', rps: 10 },
+      { service: 'client/rare', rps: 0.1 },
+    ],
+    namespaces: [
+      { name: 'client', services: [{ name: 'caller', replicas: 2, calls: [{ to: 'server/api' }] }, { name: 'rare', replicas: 1, calls: [{ to: 'server/api' }] }] },
+      { name: 'server', services: [{ name: 'api', replicas: 2, errorRate: '0%' }] },
+      { name: 'legacy', meshable: false, services: [{ name: 'batch', replicas: 1, calls: [{ to: 'server/api' }] }] },
+    ],
+  },
+});
+
+export interface EdgeStats {
+  total: number;
+  success: number;
+  share: number;
+  codes: Record<string, number>;
+}
+
+export class Lab {
+  readonly traffic: TrafficModel;
+
+  private constructor(readonly lab: MeshLab, tickMs: number) {
+    this.traffic = new TrafficModel(lab.twin, MICRO, { tickMs });
+    this.traffic.start();
+  }
+
+  static async start(mesh: 'istio' | 'linkerd', options: { mode?: 'sidecar' | 'ambient'; certLifetimeMs?: number; tickMs?: number } = {}): Promise<Lab> {
+    const lab = await startMeshLab({ mesh, topology: MICRO, ...options });
+    return new Lab(lab, options.tickMs ?? 10_000);
+  }
+
+  get now(): number {
+    return this.lab.cluster.clock.now();
+  }
+
+  async mesh(namespace: string, restart = true): Promise<void> {
+    await this.lab.adapter.meshNamespace(this.lab.kube, namespace, { restart, now: new Date(this.now) });
+    await this.advance(10_000);
+  }
+
+  async apply(object: KubeObject): Promise<void> {
+    await this.lab.kube.apply(object);
+    this.lab.cluster.settle();
+  }
+
+  async mtls(namespace: string | undefined, mode: 'STRICT' | 'PERMISSIVE'): Promise<void> {
+    const { apply, remove } = this.lab.adapter.mtlsObjects(namespace, mode);
+    for (const o of apply) await this.apply(o);
+    for (const o of remove) await this.lab.kube.delete(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name);
+    await this.advance(10_000);
+  }
+
+  async scale(namespace: string, name: string, replicas: number): Promise<void> {
+    await this.lab.kube.mergePatch('apps/v1', 'Deployment', namespace, name, { spec: { replicas } });
+    this.lab.cluster.settle();
+  }
+
+  async restart(namespace: string): Promise<void> {
+    const { restartWorkloads } = await import('../../../meshes/restart.js');
+    await restartWorkloads(this.lab.kube, namespace, new Date(this.now));
+    await this.advance(10_000);
+  }
+
+  async advance(ms: number): Promise<void> {
+    await this.lab.cluster.advance(ms);
+  }
+
+  /** Runs traffic for `ms` and returns what the clients of one edge saw in that window. */
+  async window(ms: number, from: string, to: string): Promise<EdgeStats> {
+    const start = this.now;
+    await this.advance(ms);
+    return this.edge(from, to, start, this.now);
+  }
+
+  edge(from: string, to: string, start: number, end: number): EdgeStats {
+    const [, source] = from.split('/');
+    const [namespace, service] = to.split('/');
+    const m = this.lab.twin.metrics;
+    const match = { source_workload: source ?? from, destination_service: service ?? '', destination_namespace: namespace ?? '' };
+    const codes: Record<string, number> = {};
+    for (const s of m.find('meshdrill_client_requests_total', match)) {
+      const n = m.increase('meshdrill_client_requests_total', s.labels, start, end);
+      if (n > 0) codes[s.labels['code']!] = (codes[s.labels['code']!] ?? 0) + n;
+    }
+    const total = Object.values(codes).reduce((a, b) => a + b, 0);
+    const success = codes['200'] ?? 0;
+    return { total, success, share: total === 0 ? Number.NaN : success / total, codes };
+  }
+
+  increase(name: string, match: Record<string, string>, start: number, end = this.now): number {
+    return this.lab.twin.metrics.increase(name, match, start, end);
+  }
+
+  pods(namespace: string): StoredObject[] {
+    return this.lab.twin.pods().filter((p) => p.metadata.namespace === namespace);
+  }
+
+  proxies(namespace: string) {
+    return [...this.lab.twin.proxies.values()].filter((p) => p.namespace === namespace);
+  }
+
+  ready(namespace: string): number {
+    return this.pods(namespace).filter((p) => ((p.status as { conditions?: Array<{ type: string; status: string }> }).conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')).length;
+  }
+
+  async close(): Promise<void> {
+    this.traffic.stop();
+    await this.lab.close();
+  }
+}
+
+/** A NetworkPolicy that lets pods of `namespace` reach everything but the control plane's namespace. */
+export function partition(namespace: string, controlPlaneNamespace: string): KubeObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'meshdrill-partition', namespace },
+    spec: {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [controlPlaneNamespace] }] } }] }],
+    },
+  };
+}
+
+export const HOUR = 3_600_000;
