@@ -65,14 +65,22 @@ export function certLifetime(mesh: MeshKind, configMap: KubeObject | undefined):
   return mesh === 'istio' ? Math.min(value, 90 * DAY) : value;
 }
 
-/** The fingerprint of the first certificate of a PEM bundle, or a digest of placeholder text. */
+const fingerprints = new Map<string, string>();
+
+/** The fingerprint of the first certificate of a PEM bundle, or a digest of placeholder text. Cached: parsing is costly. */
 export function rootId(pem: string | undefined): string | undefined {
   if (!pem) return undefined;
-  try {
-    return new X509Certificate(pem).fingerprint256;
-  } catch {
-    return `text:${pem.length}:${pem.slice(-24)}`;
+  let id = fingerprints.get(pem);
+  if (id === undefined) {
+    try {
+      id = new X509Certificate(pem).fingerprint256;
+    } catch {
+      id = `text:${pem.length}:${pem.slice(-24)}`;
+    }
+    if (fingerprints.size > 1000) fingerprints.clear();
+    fingerprints.set(pem, id);
   }
+  return id;
 }
 
 function decode(secret: KubeObject | undefined, key: string): string | undefined {

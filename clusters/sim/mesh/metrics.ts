@@ -35,12 +35,26 @@ const HELP: Record<string, string> = {
   pilot_proxy_convergence_time: 'Delay between a config change and all proxies receiving it, in seconds.',
 };
 
+// Callers build a metric's labels in a fixed order, so the JSON text is a stable key; matching
+// never depends on order.
 function key(name: string, labels: Labels): string {
-  return `${name}{${Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',')}}`;
+  return name + JSON.stringify(labels);
+}
+
+interface Histogram {
+  name: string;
+  labels: Labels;
+  bounds: number[];
+  /** Cumulative counts per bound, as Prometheus buckets are. */
+  buckets: number[];
+  sum: number;
+  count: number;
+  history: Array<{ time: number; buckets: number[]; sum: number; count: number }>;
 }
 
 export class MetricStore {
   private readonly series = new Map<string, Series>();
+  private readonly histograms = new Map<string, Histogram>();
   private lastSample = Number.NEGATIVE_INFINITY;
 
   inc(name: string, labels: Labels, by = 1): void {
@@ -52,19 +66,27 @@ export class MetricStore {
     this.get(name, labels, 'gauge').value = value;
   }
 
-  /** Adds `count` observations spread over buckets: counts[i] observations fall at or below bounds[i] (and the rest above). */
+  /** A gauge to set repeatedly without looking it up each time (per-proxy gauges on every tick). */
+  gaugeHandle(name: string, labels: Labels): { value: number } {
+    return this.get(name, labels, 'gauge');
+  }
+
+  /** Adds `count` observations: perBucket[i] of them fall in (bounds[i-1], bounds[i]], the rest above the last bound. */
   observe(name: string, labels: Labels, bounds: number[], perBucket: number[], sum: number, count: number): void {
     if (count === 0) return;
-    // Prometheus buckets are cumulative: le="x" counts every observation at or below x.
-    let cumulative = 0;
-    for (const [i, bound] of bounds.entries()) {
-      cumulative += perBucket[i] ?? 0;
-      const series = this.get(`${name}_bucket`, { ...labels, le: String(bound) }, 'counter');
-      series.value += cumulative;
+    const k = key(name, labels);
+    let h = this.histograms.get(k);
+    if (!h) {
+      h = { name, labels, bounds, buckets: bounds.map(() => 0), sum: 0, count: 0, history: [] };
+      this.histograms.set(k, h);
     }
-    this.inc(`${name}_bucket`, { ...labels, le: '+Inf' }, count);
-    this.inc(`${name}_sum`, labels, sum);
-    this.inc(`${name}_count`, labels, count);
+    let cumulative = 0;
+    for (let i = 0; i < bounds.length; i++) {
+      cumulative += perBucket[i] ?? 0;
+      h.buckets[i]! += cumulative;
+    }
+    h.sum += sum;
+    h.count += count;
   }
 
   /** Records every series' value at `time` (a tick boundary). */
@@ -73,7 +95,11 @@ export class MetricStore {
     this.lastSample = time;
     for (const s of this.series.values()) {
       const last = s.history.at(-1);
-      if (!last || last[1] !== s.value || s.type === 'gauge') s.history.push([time, s.value]);
+      if (!last || last[1] !== s.value) s.history.push([time, s.value]);
+    }
+    for (const h of this.histograms.values()) {
+      const last = h.history.at(-1);
+      if (!last || last.count !== h.count) h.history.push({ time, buckets: [...h.buckets], sum: h.sum, count: h.count });
     }
   }
 
@@ -84,8 +110,18 @@ export class MetricStore {
     return out;
   }
 
-  /** Increase of the summed counters over (from, to]. */
+  /** Increase of the summed counters over (from, to]; `<histogram>_sum` and `_count` work too. */
   increase(name: string, match: Labels, from: number, to: number): number {
+    const part = /_(sum|count)$/.exec(name)?.[1] as 'sum' | 'count' | undefined;
+    if (part) {
+      const family = name.slice(0, -part.length - 1);
+      let total = 0;
+      for (const h of this.histograms.values()) {
+        if (h.name !== family || !labelsMatch(h.labels, match)) continue;
+        total += (histogramAt(h, to)?.[part] ?? 0) - (histogramAt(h, from)?.[part] ?? 0);
+      }
+      if (total !== 0 || [...this.histograms.values()].some((h) => h.name === family)) return total;
+    }
     let total = 0;
     for (const s of this.find(name, match)) total += valueAt(s, to) - valueAt(s, from);
     return total;
@@ -93,26 +129,30 @@ export class MetricStore {
 
   /** A quantile of a histogram over (from, to], interpolated within buckets as PromQL's histogram_quantile does. */
   quantile(name: string, match: Labels, q: number, from: number, to: number): number {
-    const byBound = new Map<number, number>();
-    for (const s of this.find(`${name}_bucket`, match)) {
-      const bound = s.labels['le'] === '+Inf' ? Number.POSITIVE_INFINITY : Number(s.labels['le']);
-      byBound.set(bound, (byBound.get(bound) ?? 0) + valueAt(s, to) - valueAt(s, from));
+    let bounds: number[] | undefined;
+    let counts: number[] = [];
+    let total = 0;
+    for (const h of this.histograms.values()) {
+      if (h.name !== name || !labelsMatch(h.labels, match)) continue;
+      const end = histogramAt(h, to);
+      if (!end) continue;
+      const start = histogramAt(h, from);
+      bounds ??= h.bounds;
+      if (counts.length === 0) counts = h.bounds.map(() => 0);
+      for (let i = 0; i < h.bounds.length; i++) counts[i]! += end.buckets[i]! - (start?.buckets[i] ?? 0);
+      total += end.count - (start?.count ?? 0);
     }
-    const bounds = [...byBound.keys()].sort((a, b) => a - b);
-    const total = byBound.get(Number.POSITIVE_INFINITY) ?? 0;
-    if (total === 0) return Number.NaN;
+    if (!bounds || total <= 0) return Number.NaN;
     const rank = q * total;
     let previousBound = 0;
     let previousCount = 0;
-    for (const bound of bounds) {
-      const count = byBound.get(bound) ?? 0;
-      if (count >= rank) {
-        if (bound === Number.POSITIVE_INFINITY) return previousBound;
-        return previousBound + ((bound - previousBound) * (rank - previousCount)) / Math.max(count - previousCount, 1e-9);
-      }
-      previousBound = bound;
+    for (let i = 0; i < bounds.length; i++) {
+      const count = counts[i]!;
+      if (count >= rank) return previousBound + ((bounds[i]! - previousBound) * (rank - previousCount)) / Math.max(count - previousCount, 1e-9);
+      previousBound = bounds[i]!;
       previousCount = count;
     }
+    // Above the highest finite bound, PromQL returns that bound.
     return previousBound;
   }
 
@@ -124,17 +164,22 @@ export class MetricStore {
 
   /** The Prometheus text exposition format (version 0.0.4). */
   exposition(): string {
+    const lines: string[] = [];
     const byName = new Map<string, Series[]>();
     for (const s of this.series.values()) byName.set(s.name, [...(byName.get(s.name) ?? []), s]);
-    const lines: string[] = [];
     for (const [name, list] of [...byName].sort(([a], [b]) => a.localeCompare(b))) {
-      const family = name.replace(/_(bucket|sum|count)$/, '');
-      const histogram = family !== name && byName.has(`${family}_bucket`);
-      if (!histogram || name.endsWith('_bucket')) {
-        lines.push(`# HELP ${family} ${HELP[family] ?? family}`);
-        lines.push(`# TYPE ${family} ${histogram ? 'histogram' : list[0]!.type}`);
-      }
+      lines.push(`# HELP ${name} ${HELP[name] ?? name}`, `# TYPE ${name} ${list[0]!.type}`);
       for (const s of list) lines.push(`${name}${formatLabels(s.labels)} ${formatNumber(s.value)}`);
+    }
+    const families = new Map<string, Histogram[]>();
+    for (const h of this.histograms.values()) families.set(h.name, [...(families.get(h.name) ?? []), h]);
+    for (const [name, list] of [...families].sort(([a], [b]) => a.localeCompare(b))) {
+      lines.push(`# HELP ${name} ${HELP[name] ?? name}`, `# TYPE ${name} histogram`);
+      for (const h of list) {
+        h.bounds.forEach((bound, i) => lines.push(`${name}_bucket${formatLabels({ ...h.labels, le: String(bound) })} ${formatNumber(h.buckets[i]!)}`));
+        lines.push(`${name}_bucket${formatLabels({ ...h.labels, le: '+Inf' })} ${formatNumber(h.count)}`);
+        lines.push(`${name}_sum${formatLabels(h.labels)} ${formatNumber(h.sum)}`, `${name}_count${formatLabels(h.labels)} ${formatNumber(h.count)}`);
+      }
     }
     return `${lines.join('\n')}\n`;
   }
@@ -148,6 +193,15 @@ export class MetricStore {
     }
     return s;
   }
+}
+
+function histogramAt(h: Histogram, time: number): Histogram['history'][number] | undefined {
+  let found: Histogram['history'][number] | undefined;
+  for (const entry of h.history) {
+    if (entry.time > time) break;
+    found = entry;
+  }
+  return found;
 }
 
 function labelsMatch(labels: Labels, match: Labels): boolean {

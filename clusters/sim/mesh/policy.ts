@@ -19,6 +19,10 @@ export interface ConfigSnapshot {
 
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 
+function selector(policy: KubeObject): unknown {
+  return (policy.spec as Obj | undefined)?.['selector'];
+}
+
 function selects(selector: unknown, labels: Record<string, string>): boolean {
   return matchesLabels(requirementsFromSelector(selector as Parameters<typeof requirementsFromSelector>[0]), labels);
 }
@@ -35,7 +39,7 @@ function modeOf(policy: KubeObject | undefined): MtlsMode | undefined {
  */
 export function effectiveMtls(snapshot: ConfigSnapshot | undefined, namespace: string, labels: Record<string, string>, rootNamespace = 'istio-system'): MtlsMode {
   const policies = snapshot?.peerAuthentications ?? [];
-  const selector = (p: KubeObject) => (p.spec as Obj | undefined)?.['selector'];
+  if (policies.length === 0) return 'PERMISSIVE';
   const workload = policies.find((p) => p.metadata.namespace === namespace && namespace !== rootNamespace && selector(p) !== undefined && selects(selector(p), labels));
   const ns = policies.find((p) => p.metadata.namespace === namespace && selector(p) === undefined);
   const mesh = policies.find((p) => p.metadata.namespace === rootNamespace && selector(p) === undefined);

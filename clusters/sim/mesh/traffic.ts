@@ -50,6 +50,8 @@ export class TrafficModel {
   private readonly tickMs: number;
   private timer?: TimerHandle;
   private rpsScale: number;
+  private readonly gaugeHandles = new Map<string, { cert: { value: number }; configAge: { value: number }; memory?: { value: number } }>();
+  private readonly pending = new Map<string, { mesh: 'istio' | 'linkerd'; client: Party; server: ServiceInfo; target: Party | undefined; d: Decision; n: number; extraMs: number; flags: string }>();
 
   constructor(
     private readonly twin: MeshTwin,
@@ -108,6 +110,7 @@ export class TrafficModel {
       for (const inbound of incoming.get(ref) ?? []) served += this.edge(mesh, inbound.from, svc, inbound.rps, pods, now);
       for (const call of svc.calls) if (served > 0) push(incoming, call.to, { from: ref, rps: served * call.share });
     }
+    this.flush();
     this.gauges(mesh, now);
     this.twin.metrics.sample(now);
   }
@@ -174,8 +177,27 @@ export class TrafficModel {
     return ok;
   }
 
-  private record(mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, d: Decision, n: number, extraMs: number, now: number, flags = '-'): void {
+  /**
+   * Buffers `n` requests with one outcome; a tick's requests are summed per distinct (caller
+   * workload, server, outcome) before they reach the metric store, since pods of a workload share
+   * their labels.
+   */
+  private record(mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, d: Decision, n: number, extraMs: number, _now: number, flags = '-'): void {
     if (n <= 0) return;
+    const c = client.proxy;
+    const s = target?.proxy;
+    const k = `${client.namespace}|${client.workload}|${client.serviceAccount}|${c?.kind ?? '-'}|${c?.snapshot ? 1 : 0}|${server.ref}|${target?.workload ?? '-'}|${s?.kind ?? '-'}|${d.result}|${d.mtls}|${d.reachedServer}|${d.code}|${flags}|${extraMs}`;
+    const pending = this.pending.get(k);
+    if (pending) pending.n += n;
+    else this.pending.set(k, { mesh, client, server, target, d, n, extraMs, flags });
+  }
+
+  private flush(): void {
+    for (const p of this.pending.values()) this.emit(p.mesh, p.client, p.server, p.target, p.d, p.n, p.extraMs, p.flags);
+    this.pending.clear();
+  }
+
+  private emit(mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, d: Decision, n: number, extraMs: number, flags: string): void {
     const m = this.twin.metrics;
     const outcome = d.code === 0 ? 'connection-error' : d.code >= 500 || d.code === 403 || d.code >= 400 ? 'http-error' : 'success';
     m.inc('meshdrill_client_requests_total', { source_workload: client.workload, source_namespace: client.namespace, destination_service: server.name, destination_namespace: server.namespace, outcome, code: String(d.code) }, n);
@@ -206,17 +228,17 @@ export class TrafficModel {
     }
     const classification = d.code >= 200 && d.code < 500 && d.code !== 403 ? 'success' : 'failure';
     if (c?.kind === 'linkerd') {
-      const labels: Labels = { direction: 'outbound', namespace: client.namespace, deployment: client.workload, pod: c.pod, dst_namespace: server.namespace, dst_deployment: server.name, dst_service: server.name, tls: d.mtls ? 'true' : 'no_identity' };
+      const labels: Labels = { direction: 'outbound', namespace: client.namespace, deployment: client.workload, dst_namespace: server.namespace, dst_deployment: server.name, dst_service: server.name, tls: d.mtls ? 'true' : 'no_identity' };
       m.inc('request_total', labels, n);
       m.inc('response_total', { ...labels, status_code: String(d.code), classification }, n);
       const [perBucket, sum] = latency(LINKERD_BUCKETS);
       m.observe('response_latency_ms', labels, LINKERD_BUCKETS, perBucket, sum, n);
     }
     if (s?.kind === 'linkerd' && d.reachedServer) {
-      const labels: Labels = { direction: 'inbound', namespace: server.namespace, deployment: server.name, pod: s.pod, tls: d.mtls ? 'true' : 'no_identity', ...(d.mtls ? { client_id: `${client.serviceAccount}.${client.namespace}.serviceaccount.identity.linkerd.cluster.local` } : {}) };
+      const labels: Labels = { direction: 'inbound', namespace: server.namespace, deployment: server.name, tls: d.mtls ? 'true' : 'no_identity', ...(d.mtls ? { client_id: `${client.serviceAccount}.${client.namespace}.serviceaccount.identity.linkerd.cluster.local` } : {}) };
       m.inc('request_total', labels, n);
       m.inc('response_total', { ...labels, status_code: String(d.code), classification }, n);
-      if (d.result === 'denied') m.inc('inbound_http_authz_deny_total', { namespace: server.namespace, deployment: server.name, pod: s.pod }, n);
+      if (d.result === 'denied') m.inc('inbound_http_authz_deny_total', { namespace: server.namespace, deployment: server.name }, n);
       const [perBucket, sum] = latency(LINKERD_BUCKETS);
       m.observe('response_latency_ms', labels, LINKERD_BUCKETS, perBucket, sum, n);
     }
@@ -241,16 +263,13 @@ export class TrafficModel {
     const services = this.services.size;
     for (const proxy of this.twin.proxies.values()) {
       if (!proxy.started) continue;
-      const labels = { namespace: proxy.namespace, pod: proxy.pod };
-      if (proxy.cert) {
-        if (mesh === 'istio') m.set('istio_agent_cert_expiry_seconds', labels, (proxy.cert.expiresAt - now) / 1000);
-        else m.set('identity_cert_expiration_timestamp_seconds', labels, proxy.cert.expiresAt / 1000);
-      }
-      if (proxy.lastSync !== undefined) m.set('meshdrill_proxy_config_age_seconds', labels, (now - proxy.lastSync) / 1000);
+      const gauges = this.gaugesOf(mesh, proxy);
+      if (proxy.cert) gauges.cert.value = mesh === 'istio' ? (proxy.cert.expiresAt - now) / 1000 : proxy.cert.expiresAt / 1000;
+      if (proxy.lastSync !== undefined) gauges.configAge.value = (now - proxy.lastSync) / 1000;
       // Proxy memory: Envoy 50–100 MB growing with the services in its config, linkerd2-proxy 10–20 MB.
       const inScope = this.twin.servicesInScope(proxy.namespace, services);
       const bytes = proxy.kind === 'linkerd' ? (10 + Math.min(10, inScope * 0.05)) * 1_048_576 : proxy.kind === 'istio' ? (50 + Math.min(50, inScope * 0.25)) * 1_048_576 : 0;
-      if (bytes > 0) m.set('container_memory_working_set_bytes', { ...labels, container: proxy.kind === 'istio' ? 'istio-proxy' : 'linkerd-proxy' }, bytes);
+      if (gauges.memory) gauges.memory.value = bytes;
     }
     if (mesh === 'istio') {
       // istiod push cost grows with proxies × config size unless Sidecar resources scope it.
@@ -259,6 +278,21 @@ export class TrafficModel {
       const seconds = 0.005 + work * 0.00002;
       m.observe('pilot_proxy_convergence_time', {}, [0.1, 0.5, 1, 3, 5, 10, 20, 30], [0.1, 0.5, 1, 3, 5, 10, 20, 30].map((b, i, all) => (seconds <= b && (i === 0 || seconds > all[i - 1]!) ? 1 : 0)), seconds, 1);
     }
+  }
+
+  private gaugesOf(mesh: 'istio' | 'linkerd', proxy: Proxy): { cert: { value: number }; configAge: { value: number }; memory?: { value: number } } {
+    let gauges = this.gaugeHandles.get(proxy.uid);
+    if (!gauges) {
+      const m = this.twin.metrics;
+      const labels = { namespace: proxy.namespace, pod: proxy.pod };
+      gauges = {
+        cert: m.gaugeHandle(mesh === 'istio' ? 'istio_agent_cert_expiry_seconds' : 'identity_cert_expiration_timestamp_seconds', labels),
+        configAge: m.gaugeHandle('meshdrill_proxy_config_age_seconds', labels),
+        ...(proxy.kind === 'ambient' ? {} : { memory: m.gaugeHandle('container_memory_working_set_bytes', { ...labels, container: proxy.kind === 'istio' ? 'istio-proxy' : 'linkerd-proxy' }) }),
+      };
+      this.gaugeHandles.set(proxy.uid, gauges);
+    }
+    return gauges;
   }
 
   private party(pod: KubeObject | undefined, ref: string | undefined): Party {

@@ -1,0 +1,69 @@
+// Mesh twin figures: the example topology at 500 rps for 2 simulated hours; 1,000 services in
+// 100 namespaces at 10,000 rps for 1 simulated hour; how wall time grows with services and time.
+import { performance } from 'node:perf_hooks';
+import { documentsOfKind, loadConfig } from '../harness/config/index.js';
+import { Topology } from '../model/topology.js';
+import { startMeshLab } from '../clusters/sim/mesh/harness.js';
+import { TrafficModel } from '../clusters/sim/mesh/traffic.js';
+
+const HOUR = 3_600_000;
+
+function generated(services: number, namespaces: number, rps: number): Topology {
+  const perNs = Math.ceil(services / namespaces);
+  const ref = (i: number) => `ns-${Math.floor(i / perNs)}/svc-${i}`;
+  return Topology.parse({
+    apiVersion: 'meshdrill.dev/v1alpha1',
+    kind: 'Topology',
+    metadata: { name: `gen-${services}` },
+    spec: {
+      entrypoints: Array.from({ length: perNs }, (_, i) => ({ service: ref(i), rps: rps / perNs })),
+      namespaces: Array.from({ length: namespaces }, (_, n) => ({
+        name: `ns-${n}`,
+        services: Array.from({ length: perNs }, (_, k) => {
+          const i = n * perNs + k;
+          // Each service calls two services of the next namespace: a layered DAG.
+          const next = [((n + 1) * perNs + ((k * 7) % perNs)), ((n + 1) * perNs + ((k * 13 + 3) % perNs))].filter((j) => j < services && Math.floor(j / perNs) === n + 1);
+          return { name: `svc-${i}`, replicas: 2, calls: [...new Set(next)].map((j) => ({ to: ref(j), share: '50%' })) };
+        }).filter((s) => Number(s.name.slice(4)) < services),
+      })),
+    },
+  });
+}
+
+async function run(topology: Topology, simulatedMs: number, rpsScale = 1, meshAll = true): Promise<{ setupMs: number; wallMs: number; rssMb: number; pods: number }> {
+  const setupStart = performance.now();
+  const lab = await startMeshLab({ mesh: 'istio', topology, nodes: 10 });
+  if (meshAll) for (const ns of topology.spec.namespaces) if (ns.meshable) await lab.adapter.meshNamespace(lab.kube, ns.name, { now: new Date(lab.cluster.clock.now()) });
+  await lab.cluster.advance(30_000);
+  const setupMs = performance.now() - setupStart;
+  const traffic = new TrafficModel(lab.twin, topology, { rpsScale });
+  traffic.start();
+  const start = performance.now();
+  await lab.cluster.advance(simulatedMs);
+  const wallMs = performance.now() - start;
+  traffic.stop();
+  const pods = lab.twin.pods().length;
+  const rssMb = process.memoryUsage().rss / 1_048_576;
+  await lab.close();
+  return { setupMs, wallMs, rssMb, pods };
+}
+
+const repo = await loadConfig('examples/shop');
+const shop = documentsOfKind(repo, 'Topology')[0]!.data;
+const shopRps = shop.spec.entrypoints.reduce((n, e) => n + e.rps, 0);
+const example = await run(shop, 2 * HOUR, 500 / shopRps);
+console.log(`example topology (${shop.spec.namespaces.flatMap((n) => n.services).length} services, ${example.pods} pods) at 500 rps for 2 simulated hours: ${example.wallMs.toFixed(0)} ms wall  [target < 2000 ms] (setup ${example.setupMs.toFixed(0)} ms)`);
+
+const big = await run(generated(1000, 100, 10_000), HOUR);
+console.log(`1,000 services / 100 namespaces (${big.pods} pods) at 10,000 rps for 1 simulated hour: ${big.wallMs.toFixed(0)} ms wall, RSS ${big.rssMb.toFixed(0)} MB  [targets < 30000 ms, < 1024 MB] (setup ${big.setupMs.toFixed(0)} ms)`);
+
+console.log('wall time by services (1 simulated hour, 1,000 rps):');
+for (const n of [100, 300, 1000]) {
+  const r = await run(generated(n, Math.max(10, n / 10), 1_000), HOUR);
+  console.log(`  ${String(n).padStart(5)} services: ${r.wallMs.toFixed(0).padStart(6)} ms`);
+}
+console.log('wall time by simulated time (300 services, 1,000 rps):');
+for (const hours of [0.5, 1, 2]) {
+  const r = await run(generated(300, 30, 1_000), hours * HOUR);
+  console.log(`  ${String(hours).padStart(4)} h: ${r.wallMs.toFixed(0).padStart(6)} ms`);
+}
