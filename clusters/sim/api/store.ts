@@ -15,7 +15,8 @@ export function deepFreeze<T>(value: T): T {
  */
 export class ObjectStore {
   private rv = 0;
-  private readonly objects = new Map<string, Map<string, KubeObject>>();
+  /** resource key → namespace ('' for cluster-scoped) → name → object. */
+  private readonly objects = new Map<string, Map<string, Map<string, KubeObject>>>();
   private readonly log: StoreEvent[] = [];
   private logStart = 0;
   private readonly listeners = new Set<(event: StoreEvent) => void>();
@@ -31,14 +32,16 @@ export class ObjectStore {
   }
 
   get(key: string, namespace: string | undefined, name: string): KubeObject | undefined {
-    return this.objects.get(key)?.get(objectId(namespace, name));
+    return this.objects.get(key)?.get(namespace ?? '')?.get(name);
   }
 
   list(key: string, namespace?: string): KubeObject[] {
     const bucket = this.objects.get(key);
     if (!bucket) return [];
-    const all = [...bucket.values()];
-    return namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
+    if (namespace !== undefined) return [...(bucket.get(namespace)?.values() ?? [])];
+    const out: KubeObject[] = [];
+    for (const names of bucket.values()) for (const o of names.values()) out.push(o);
+    return out;
   }
 
   keys(): string[] {
@@ -46,23 +49,34 @@ export class ObjectStore {
   }
 
   count(key: string): number {
-    return this.objects.get(key)?.size ?? 0;
+    let n = 0;
+    for (const names of this.objects.get(key)?.values() ?? []) n += names.size;
+    return n;
   }
 
   /** Stores an object whose metadata (uid, resourceVersion…) the caller has already set. */
   put(key: string, object: KubeObject, type: WatchEventType): void {
+    this.slot(key, object.metadata.namespace).set(object.metadata.name, deepFreeze(object));
+    this.emit({ type, key, rv: Number(object.metadata.resourceVersion), object });
+  }
+
+  private slot(key: string, namespace: string | undefined): Map<string, KubeObject> {
     let bucket = this.objects.get(key);
     if (!bucket) {
       bucket = new Map();
       this.objects.set(key, bucket);
     }
-    bucket.set(objectId(object.metadata.namespace, object.metadata.name), deepFreeze(object));
-    this.emit({ type, key, rv: Number(object.metadata.resourceVersion), object });
+    let names = bucket.get(namespace ?? '');
+    if (!names) {
+      names = new Map();
+      bucket.set(namespace ?? '', names);
+    }
+    return names;
   }
 
   remove(key: string, object: KubeObject): void {
     deepFreeze(object);
-    this.objects.get(key)?.delete(objectId(object.metadata.namespace, object.metadata.name));
+    this.objects.get(key)?.get(object.metadata.namespace ?? '')?.delete(object.metadata.name);
     this.emit({ type: 'DELETED', key, rv: Number(object.metadata.resourceVersion), object });
   }
 
@@ -93,21 +107,14 @@ export class ObjectStore {
   /** Everything, for snapshots. */
   dump(): { rv: number; objects: Array<{ key: string; object: KubeObject }> } {
     const objects: Array<{ key: string; object: KubeObject }> = [];
-    for (const [key, bucket] of this.objects) for (const object of bucket.values()) objects.push({ key, object });
+    for (const key of this.objects.keys()) for (const object of this.list(key)) objects.push({ key, object });
     return { rv: this.rv, objects };
   }
 
   restore(state: { rv: number; objects: Array<{ key: string; object: KubeObject }> }): void {
     this.objects.clear();
     this.log.length = 0;
-    for (const { key, object } of state.objects) {
-      let bucket = this.objects.get(key);
-      if (!bucket) {
-        bucket = new Map();
-        this.objects.set(key, bucket);
-      }
-      bucket.set(objectId(object.metadata.namespace, object.metadata.name), deepFreeze(object));
-    }
+    for (const { key, object } of state.objects) this.slot(key, object.metadata.namespace).set(object.metadata.name, deepFreeze(object));
     this.rv = state.rv;
     this.logStart = state.rv;
   }
@@ -124,6 +131,3 @@ export class ObjectStore {
   }
 }
 
-export function objectId(namespace: string | undefined, name: string): string {
-  return namespace ? `${namespace}/${name}` : name;
-}

@@ -107,15 +107,22 @@ export class ControllerManager {
     }
   }
 
+  /**
+   * Built-in controllers first; added controllers (the mesh twin, which looks at the whole
+   * cluster) only once those are quiet, so a burst of changes costs them one pass, not one per change.
+   */
   private take(): [string, string] | undefined {
-    for (const [controller, keys] of this.queue) {
-      const first = keys.values().next();
-      if (first.done) {
-        this.queue.delete(controller);
-        continue;
+    for (const lowPriority of [false, true]) {
+      for (const [controller, keys] of this.queue) {
+        if (this.extra.has(controller) !== lowPriority) continue;
+        const first = keys.values().next();
+        if (first.done) {
+          this.queue.delete(controller);
+          continue;
+        }
+        keys.delete(first.value);
+        return [controller, first.value];
       }
-      keys.delete(first.value);
-      return [controller, first.value];
     }
     return undefined;
   }

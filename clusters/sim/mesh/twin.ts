@@ -9,6 +9,7 @@ import { MetricStore } from './metrics.js';
 import type { ConfigSnapshot } from './policy.js';
 
 type Obj = Record<string, unknown>;
+type Reach = Pick<Reachability, 'reachable'>;
 
 export interface Certificate {
   root: string;
@@ -73,6 +74,13 @@ export class MeshTwin {
   readonly proxies = new Map<string, Proxy>();
   readonly metrics = new MetricStore();
   private configVersion = 0;
+  private configEpoch = 0;
+  private netEpoch = 0;
+  private globalEpoch = 0;
+  private readonly dirty = new Set<string>();
+  private lastEpochs = '';
+  private lastConfigEpoch = 0;
+  private reachCache = { epoch: -1, entries: new Map<string, boolean>() };
   private snapshot?: ConfigSnapshot;
   private signerRoot?: string;
   private istiodBroken?: string;
@@ -100,8 +108,22 @@ export class MeshTwin {
     return this.cluster.api.types.all().find((t) => t.group === group && t.resource === resource);
   }
 
-  reachability(mesh: MeshKind): Reachability {
-    return new Reachability(this.cluster.api, mesh, { pods: this.type('pods'), namespaces: this.type('namespaces'), networkPolicies: this.type('networkpolicies') });
+  /** Reachability of the control plane, cached until pods of the control plane, policies or namespaces change. */
+  reachability(mesh: MeshKind): Pick<Reachability, 'reachable'> {
+    if (this.reachCache.epoch !== this.netEpoch) this.reachCache = { epoch: this.netEpoch, entries: new Map() };
+    const cache = this.reachCache.entries;
+    const inner = new Reachability(this.cluster.api, mesh, { pods: this.type('pods'), namespaces: this.type('namespaces'), networkPolicies: this.type('networkpolicies') });
+    return {
+      reachable: (role, from) => {
+        const k = `${mesh}|${role}|${from.namespace}|${JSON.stringify(from.labels)}`;
+        let value = cache.get(k);
+        if (value === undefined) {
+          value = inner.reachable(role, from);
+          cache.set(k, value);
+        }
+        return value;
+      },
+    };
   }
 
   /** The configuration as the control plane would push it now. */
@@ -140,7 +162,21 @@ export class MeshTwin {
 
   private watch(event: StoreEvent): string[] {
     if (!RELEVANT.has(event.key)) return [];
-    if (CONFIG_KEYS.has(event.key)) this.snapshot = undefined;
+    if (CONFIG_KEYS.has(event.key)) {
+      this.snapshot = undefined;
+      this.configEpoch++;
+    }
+    const ns = event.object.metadata.namespace;
+    const controlPlane = ns === 'istio-system' || ns === 'linkerd';
+    // Reachability depends on control-plane pods, NetworkPolicies and namespace labels; which
+    // pods have proxies and what the CA signs with depend on namespaces and control-plane objects.
+    if (event.key === 'networking.k8s.io/networkpolicies' || event.key === 'namespaces' || (event.key === 'pods' && controlPlane)) this.netEpoch++;
+    if (event.key === 'namespaces' || controlPlane) this.globalEpoch++;
+    if ((event.key === 'apps/deployments' || event.key === 'apps/daemonsets') && !controlPlane) return [];
+    if (event.key === 'pods') {
+      if (event.type === 'DELETED') this.forget(event.object.metadata.uid ?? '');
+      else this.dirty.add(`${ns ?? ''}/${event.object.metadata.name}`);
+    }
     return ['all'];
   }
 
@@ -187,13 +223,30 @@ export class MeshTwin {
   reconcile(): void {
     const mesh = this.mesh;
     if (!mesh) return;
-    this.updateSigner(mesh);
+    const epochs = `${this.netEpoch}/${this.globalEpoch}`;
+    const everything = epochs !== this.lastEpochs;
+    this.lastEpochs = epochs;
+    if (!everything && this.configEpoch !== this.lastConfigEpoch) {
+      // New config only: push it to proxies that can reach the control plane.
+      const reach = this.reachability(mesh);
+      for (const proxy of this.proxies.values()) if (proxy.started) this.sync(mesh, proxy, reach);
+    }
+    this.lastConfigEpoch = this.configEpoch;
+    if (everything) this.updateSigner(mesh);
     const reach = this.reachability(mesh);
-    const pods = this.cluster.api.list(this.type('pods'));
+    // Only pods that changed, unless something every pod depends on changed.
+    const podType = this.type('pods');
+    const pods = everything
+      ? this.cluster.api.list(podType)
+      : [...this.dirty].map((k) => this.cluster.api.find(podType, k.split('/')[0], k.split('/')[1] ?? '')).filter((p): p is KubeObject => p !== undefined);
+    this.dirty.clear();
     const seen = new Set<string>();
     for (const pod of pods) {
       const kind = this.proxyKind(mesh, pod);
-      if (!kind) continue;
+      if (!kind) {
+        this.forget(pod.metadata.uid ?? '');
+        continue;
+      }
       const proxy = this.ensureProxy(pod, kind);
       seen.add(proxy.uid);
       proxy.started = (pod.status as Obj | undefined)?.['phase'] === 'Running';
@@ -204,14 +257,17 @@ export class MeshTwin {
       if (this.readiness(pod).ready && (proxy.snapshot || proxy.kind === 'linkerd') && proxy.cert) proxy.everReady = true;
       if (isPodReady(pod) !== this.readiness(pod).ready) this.cluster.controllers.ctx.enqueue('pods', `${proxy.namespace}/${proxy.pod}`);
     }
-    for (const [uid, proxy] of this.proxies) {
-      if (seen.has(uid)) continue;
-      proxy.renewal?.cancel();
-      this.proxies.delete(uid);
-    }
+    if (everything) for (const uid of this.proxies.keys()) if (!seen.has(uid)) this.forget(uid);
     for (const pod of this.cluster.api.list(this.type('pods'), 'istio-system')) {
       if (pod.metadata.labels?.['app'] === 'istiod') this.cluster.controllers.ctx.enqueue('pods', `istio-system/${pod.metadata.name}`);
     }
+  }
+
+  private forget(uid: string): void {
+    const proxy = this.proxies.get(uid);
+    if (!proxy) return;
+    proxy.renewal?.cancel();
+    this.proxies.delete(uid);
   }
 
   private proxyKind(mesh: MeshKind, pod: KubeObject): Proxy['kind'] | undefined {
@@ -256,7 +312,7 @@ export class MeshTwin {
   }
 
   /** Pushes the current config to a proxy that can reach the control plane (Istio: and trusts istiod's serving cert). */
-  private sync(mesh: MeshKind, proxy: Proxy, reach: Reachability): void {
+  private sync(mesh: MeshKind, proxy: Proxy, reach: Reach): void {
     if (proxy.kind === 'ambient') {
       proxy.snapshot = this.currentSnapshot();
       proxy.lastSync = this.clock.now();
@@ -277,7 +333,7 @@ export class MeshTwin {
   }
 
   /** Asks the CA for a certificate; schedules the next renewal either way. */
-  private issue(mesh: MeshKind, proxy: Proxy, reach: Reachability): void {
+  private issue(mesh: MeshKind, proxy: Proxy, reach: Reach): void {
     const now = this.clock.now();
     const canSign = this.signerRoot !== undefined && reach.reachable('ca', { namespace: proxy.namespace, labels: proxy.labels });
     const trusted = mesh === 'linkerd' || !proxy.cert || (this.signerRoot !== undefined && proxy.trust.has(this.signerRoot));
@@ -303,6 +359,7 @@ export class MeshTwin {
     proxy.renewal = this.clock.setTimer(delay, () => {
       if (this.proxies.get(proxy.uid) !== proxy) return;
       this.issue(mesh, proxy, this.reachability(mesh));
+      this.globalEpoch++;
       this.cluster.controllers.ctx.enqueue('mesh-twin', 'all');
     });
   }
@@ -311,7 +368,7 @@ export class MeshTwin {
    * ztunnel holds certificates for the workloads on its node and drops them when it cannot renew:
    * ambient workloads lose mTLS as soon as the CA is gone (../shared/reference/chaos.md §4).
    */
-  private ambientIdentity(proxy: Proxy, reach: Reachability): void {
+  private ambientIdentity(proxy: Proxy, reach: Reach): void {
     const now = this.clock.now();
     const up = this.signerRoot !== undefined && reach.reachable('ca', { namespace: 'istio-system', labels: { app: 'ztunnel' } });
     if (!up) {
