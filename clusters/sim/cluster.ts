@@ -29,7 +29,7 @@ export interface SimClusterOptions {
   /** Name of the cluster and context in the kubeconfig. */
   name?: string;
   extraRoutes?: ExtraRoute[];
-  /** Changes kept for watches resuming from a resourceVersion; older ones get 410 Gone. Default 50,000. */
+  /** Changes kept for watches resuming from a resourceVersion; older ones get 410 Gone. Default 10,000. */
   watchLogCapacity?: number;
 }
 
@@ -57,7 +57,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   const time = options.time ?? 'virtual';
   const clock: Clock = time === 'virtual' ? new VirtualClock() : new RealClock();
   const random = new Random(options.seed ?? 1);
-  const store = new ObjectStore(options.watchLogCapacity);
+  const store = new ObjectStore(options.watchLogCapacity ?? 10_000);
   const types = new TypeRegistry();
   const api = new ApiService(store, types, clock, random);
   const controllers = new ControllerManager(api, clock, random, {

@@ -4,13 +4,50 @@
 
 export type Labels = Record<string, string>;
 
+/** Samples as two growing typed arrays: a sample costs 16 bytes, not a tuple object. */
+class History {
+  times = new Float64Array(8);
+  values = new Float64Array(8);
+  length = 0;
+
+  push(time: number, value: number): void {
+    if (this.length === this.times.length) {
+      const grow = (old: Float64Array) => {
+        const next = new Float64Array(old.length * 2);
+        next.set(old);
+        return next;
+      };
+      this.times = grow(this.times);
+      this.values = grow(this.values);
+    }
+    this.times[this.length] = time;
+    this.values[this.length] = value;
+    this.length++;
+  }
+
+  last(): number | undefined {
+    return this.length === 0 ? undefined : this.values[this.length - 1];
+  }
+
+  /** The value at `time`: the last sample at or before it (binary search). */
+  at(time: number): number {
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.times[mid]! <= time) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? 0 : this.values[lo - 1]!;
+  }
+}
+
 interface Series {
   name: string;
   labels: Labels;
   type: 'counter' | 'gauge';
   value: number;
-  /** (time, value) samples at each tick boundary. */
-  history: Array<[number, number]>;
+  history: History;
 }
 
 /** Istio's default buckets for istio_request_duration_milliseconds. */
@@ -49,10 +86,16 @@ interface Histogram {
   buckets: number[];
   sum: number;
   count: number;
-  history: Array<{ time: number; buckets: number[]; sum: number; count: number }>;
+  history: Array<{ time: number; buckets: Float64Array; sum: number; count: number }>;
 }
 
-export class MetricStore {
+/** Where increments go: the store itself, or a recorder that prepares them for replay. */
+export interface MetricSink {
+  inc(name: string, labels: Labels, by?: number): void;
+  observe(name: string, labels: Labels, bounds: number[], perBucket: number[], sum: number, count: number): void;
+}
+
+export class MetricStore implements MetricSink {
   private readonly series = new Map<string, Series>();
   private readonly histograms = new Map<string, Histogram>();
   private lastSample = Number.NEGATIVE_INFINITY;
@@ -66,6 +109,33 @@ export class MetricStore {
     this.get(name, labels, 'gauge').value = value;
   }
 
+  /**
+   * Records the increments `emit` makes for one unit and returns a function that applies them
+   * scaled by n, without looking series up again: outcomes repeat every tick with other counts.
+   */
+  prepare(emit: (sink: MetricSink) => void): (n: number) => void {
+    const counters: Array<[Series, number]> = [];
+    const histograms: Array<[Histogram, Float64Array, number, number]> = [];
+    emit({
+      inc: (name, labels, by = 1) => counters.push([this.get(name, labels, 'counter'), by]),
+      observe: (name, labels, bounds, perBucket, sum, count) => {
+        const h = this.histogram(name, labels, bounds);
+        const cumulative = new Float64Array(bounds.length);
+        let running = 0;
+        for (let i = 0; i < bounds.length; i++) cumulative[i] = running += perBucket[i] ?? 0;
+        histograms.push([h, cumulative, sum, count]);
+      },
+    });
+    return (n) => {
+      for (const [series, by] of counters) series.value += by * n;
+      for (const [h, cumulative, sum, count] of histograms) {
+        for (let i = 0; i < cumulative.length; i++) h.buckets[i]! += cumulative[i]! * n;
+        h.sum += sum * n;
+        h.count += count * n;
+      }
+    };
+  }
+
   /** A gauge to set repeatedly without looking it up each time (per-proxy gauges on every tick). */
   gaugeHandle(name: string, labels: Labels): { value: number } {
     return this.get(name, labels, 'gauge');
@@ -74,12 +144,7 @@ export class MetricStore {
   /** Adds `count` observations: perBucket[i] of them fall in (bounds[i-1], bounds[i]], the rest above the last bound. */
   observe(name: string, labels: Labels, bounds: number[], perBucket: number[], sum: number, count: number): void {
     if (count === 0) return;
-    const k = key(name, labels);
-    let h = this.histograms.get(k);
-    if (!h) {
-      h = { name, labels, bounds, buckets: bounds.map(() => 0), sum: 0, count: 0, history: [] };
-      this.histograms.set(k, h);
-    }
+    const h = this.histogram(name, labels, bounds);
     let cumulative = 0;
     for (let i = 0; i < bounds.length; i++) {
       cumulative += perBucket[i] ?? 0;
@@ -94,12 +159,11 @@ export class MetricStore {
     if (time <= this.lastSample) return;
     this.lastSample = time;
     for (const s of this.series.values()) {
-      const last = s.history.at(-1);
-      if (!last || last[1] !== s.value) s.history.push([time, s.value]);
+      if (s.history.last() !== s.value) s.history.push(time, s.value);
     }
     for (const h of this.histograms.values()) {
       const last = h.history.at(-1);
-      if (!last || last.count !== h.count) h.history.push({ time, buckets: [...h.buckets], sum: h.sum, count: h.count });
+      if (!last || last.count !== h.count) h.history.push({ time, buckets: Float64Array.from(h.buckets), sum: h.sum, count: h.count });
     }
   }
 
@@ -184,11 +248,21 @@ export class MetricStore {
     return `${lines.join('\n')}\n`;
   }
 
+  private histogram(name: string, labels: Labels, bounds: number[]): Histogram {
+    const k = key(name, labels);
+    let h = this.histograms.get(k);
+    if (!h) {
+      h = { name, labels, bounds, buckets: bounds.map(() => 0), sum: 0, count: 0, history: [] };
+      this.histograms.set(k, h);
+    }
+    return h;
+  }
+
   private get(name: string, labels: Labels, type: Series['type']): Series {
     const k = key(name, labels);
     let s = this.series.get(k);
     if (!s) {
-      s = { name, labels, type, value: 0, history: [] };
+      s = { name, labels, type, value: 0, history: new History() };
       this.series.set(k, s);
     }
     return s;
@@ -196,12 +270,14 @@ export class MetricStore {
 }
 
 function histogramAt(h: Histogram, time: number): Histogram['history'][number] | undefined {
-  let found: Histogram['history'][number] | undefined;
-  for (const entry of h.history) {
-    if (entry.time > time) break;
-    found = entry;
+  let lo = 0;
+  let hi = h.history.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (h.history[mid]!.time <= time) lo = mid + 1;
+    else hi = mid;
   }
-  return found;
+  return lo === 0 ? undefined : h.history[lo - 1];
 }
 
 function labelsMatch(labels: Labels, match: Labels): boolean {
@@ -217,12 +293,7 @@ function labelsMatch(labels: Labels, match: Labels): boolean {
 }
 
 function valueAt(s: Series, time: number): number {
-  let value = 0;
-  for (const [t, v] of s.history) {
-    if (t > time) break;
-    value = v;
-  }
-  return value;
+  return s.history.at(time);
 }
 
 function formatLabels(labels: Labels): string {

@@ -4,7 +4,7 @@ import type { TimerHandle } from '../clock.js';
 import type { KubeObject } from '../api/types.js';
 import { isPodReady } from '../controllers/context.js';
 import { decide, type Decision, type Party } from './decide.js';
-import { ISTIO_BUCKETS, LINKERD_BUCKETS, type Labels } from './metrics.js';
+import { ISTIO_BUCKETS, LINKERD_BUCKETS, type Labels, type MetricSink } from './metrics.js';
 import { routeFor } from './policy.js';
 import type { MeshTwin, Proxy } from './twin.js';
 
@@ -51,6 +51,7 @@ export class TrafficModel {
   private timer?: TimerHandle;
   private rpsScale: number;
   private readonly gaugeHandles = new Map<string, { cert: { value: number }; configAge: { value: number }; memory?: { value: number } }>();
+  private readonly emitters = new Map<string, (n: number) => void>();
   private readonly pending = new Map<string, { mesh: 'istio' | 'linkerd'; client: Party; server: ServiceInfo; target: Party | undefined; d: Decision; n: number; extraMs: number; flags: string }>();
 
   constructor(
@@ -193,12 +194,18 @@ export class TrafficModel {
   }
 
   private flush(): void {
-    for (const p of this.pending.values()) this.emit(p.mesh, p.client, p.server, p.target, p.d, p.n, p.extraMs, p.flags);
+    for (const [k, p] of this.pending) {
+      let apply = this.emitters.get(k);
+      if (!apply) {
+        apply = this.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags));
+        this.emitters.set(k, apply);
+      }
+      apply(p.n);
+    }
     this.pending.clear();
   }
 
-  private emit(mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, d: Decision, n: number, extraMs: number, flags: string): void {
-    const m = this.twin.metrics;
+  private emit(m: MetricSink, mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, d: Decision, n: number, extraMs: number, flags: string): void {
     const outcome = d.code === 0 ? 'connection-error' : d.code >= 500 || d.code === 403 || d.code >= 400 ? 'http-error' : 'success';
     m.inc('meshdrill_client_requests_total', { source_workload: client.workload, source_namespace: client.namespace, destination_service: server.name, destination_namespace: server.namespace, outcome, code: String(d.code) }, n);
     const latency = (bounds: number[]) => this.buckets(server, bounds, extraMs, n);
@@ -261,20 +268,29 @@ export class TrafficModel {
   private gauges(mesh: 'istio' | 'linkerd', now: number): void {
     const m = this.twin.metrics;
     const services = this.services.size;
+    const scopes = new Map<string, number>();
+    const scopeOf = (namespace: string) => {
+      let n = scopes.get(namespace);
+      if (n === undefined) {
+        n = this.twin.servicesInScope(namespace, services);
+        scopes.set(namespace, n);
+      }
+      return n;
+    };
     for (const proxy of this.twin.proxies.values()) {
       if (!proxy.started) continue;
       const gauges = this.gaugesOf(mesh, proxy);
       if (proxy.cert) gauges.cert.value = mesh === 'istio' ? (proxy.cert.expiresAt - now) / 1000 : proxy.cert.expiresAt / 1000;
       if (proxy.lastSync !== undefined) gauges.configAge.value = (now - proxy.lastSync) / 1000;
       // Proxy memory: Envoy 50–100 MB growing with the services in its config, linkerd2-proxy 10–20 MB.
-      const inScope = this.twin.servicesInScope(proxy.namespace, services);
+      const inScope = scopeOf(proxy.namespace);
       const bytes = proxy.kind === 'linkerd' ? (10 + Math.min(10, inScope * 0.05)) * 1_048_576 : proxy.kind === 'istio' ? (50 + Math.min(50, inScope * 0.25)) * 1_048_576 : 0;
       if (gauges.memory) gauges.memory.value = bytes;
     }
     if (mesh === 'istio') {
       // istiod push cost grows with proxies × config size unless Sidecar resources scope it.
       const proxies = [...this.twin.proxies.values()].filter((p) => p.kind === 'istio' && p.started);
-      const work = proxies.reduce((sum, p) => sum + this.twin.servicesInScope(p.namespace, services), 0);
+      const work = proxies.reduce((sum, p) => sum + scopeOf(p.namespace), 0);
       const seconds = 0.005 + work * 0.00002;
       m.observe('pilot_proxy_convergence_time', {}, [0.1, 0.5, 1, 3, 5, 10, 20, 30], [0.1, 0.5, 1, 3, 5, 10, 20, 30].map((b, i, all) => (seconds <= b && (i === 0 || seconds > all[i - 1]!) ? 1 : 0)), seconds, 1);
     }
