@@ -48,22 +48,33 @@ async function run(topology: Topology, simulatedMs: number, rpsScale = 1, meshAl
   return { setupMs, wallMs, rssMb, pods };
 }
 
-const repo = await loadConfig('examples/shop');
-const shop = documentsOfKind(repo, 'Topology')[0]!.data;
-const shopRps = shop.spec.entrypoints.reduce((n, e) => n + e.rps, 0);
-const example = await run(shop, 2 * HOUR, 500 / shopRps);
-console.log(`example topology (${shop.spec.namespaces.flatMap((n) => n.services).length} services, ${example.pods} pods) at 500 rps for 2 simulated hours: ${example.wallMs.toFixed(0)} ms wall  [target < 2000 ms] (setup ${example.setupMs.toFixed(0)} ms)`);
+// Each scenario runs in a process of its own, so resident memory is that scenario's alone.
+const scenario = process.env['MESHDRILL_TWIN_SCENARIO'];
+if (scenario) {
+  const [kind, a, b, c] = scenario.split(':');
+  if (kind === 'example') {
+    const repo = await loadConfig('examples/shop');
+    const shop = documentsOfKind(repo, 'Topology')[0]!.data;
+    const shopRps = shop.spec.entrypoints.reduce((n, e) => n + e.rps, 0);
+    const r = await run(shop, 2 * HOUR, 500 / shopRps);
+    console.log(`example topology (${shop.spec.namespaces.flatMap((n) => n.services).length} services, ${r.pods} pods) at 500 rps for 2 simulated hours: ${r.wallMs.toFixed(0)} ms wall, RSS ${r.rssMb.toFixed(0)} MB  [target < 2000 ms] (setup ${r.setupMs.toFixed(0)} ms)`);
+  } else {
+    const r = await run(generated(Number(a), Number(b), Number(c)), Number(kind) * HOUR);
+    console.log(JSON.stringify(r));
+  }
+  process.exit(0);
+}
 
-const big = await run(generated(1000, 100, 10_000), HOUR);
-console.log(`1,000 services / 100 namespaces (${big.pods} pods) at 10,000 rps for 1 simulated hour: ${big.wallMs.toFixed(0)} ms wall, RSS ${big.rssMb.toFixed(0)} MB  [targets < 30000 ms, < 1024 MB] (setup ${big.setupMs.toFixed(0)} ms)`);
+const { execFileSync } = await import('node:child_process');
+function child(spec: string): string {
+  return execFileSync(process.execPath, [...process.execArgv, new URL(import.meta.url).pathname], { env: { ...process.env, MESHDRILL_TWIN_SCENARIO: spec }, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }).trim().split('\n').at(-1) ?? '';
+}
+const parse = (line: string) => JSON.parse(line) as { setupMs: number; wallMs: number; rssMb: number; pods: number };
 
+console.log(child('example'));
+const big = parse(child('1:1000:100:10000'));
+console.log(`1,000 services / 100 namespaces (${big.pods} pods) at 10,000 rps for 1 simulated hour: ${big.wallMs.toFixed(0)} ms wall, RSS ${big.rssMb.toFixed(0)} MB  [targets < 30000 ms, < 1024 MB] (setup, not timed by the target: ${big.setupMs.toFixed(0)} ms)`);
 console.log('wall time by services (1 simulated hour, 1,000 rps):');
-for (const n of [100, 300, 1000]) {
-  const r = await run(generated(n, Math.max(10, n / 10), 1_000), HOUR);
-  console.log(`  ${String(n).padStart(5)} services: ${r.wallMs.toFixed(0).padStart(6)} ms`);
-}
+for (const n of [100, 300, 1000]) console.log(`  ${String(n).padStart(5)} services: ${parse(child(`1:${n}:${Math.max(10, n / 10)}:1000`)).wallMs.toFixed(0).padStart(6)} ms`);
 console.log('wall time by simulated time (300 services, 1,000 rps):');
-for (const hours of [0.5, 1, 2]) {
-  const r = await run(generated(300, 30, 1_000), hours * HOUR);
-  console.log(`  ${String(hours).padStart(4)} h: ${r.wallMs.toFixed(0).padStart(6)} ms`);
-}
+for (const hours of [0.5, 1, 2]) console.log(`  ${String(hours).padStart(4)} h: ${parse(child(`${hours}:300:30:1000`)).wallMs.toFixed(0).padStart(6)} ms`);

@@ -24,6 +24,17 @@ describe('meshes/adapters', () => {
     expect((hook?.['webhooks'] as Array<{ failurePolicy: string }>)[0]?.failurePolicy).toBe(policy);
   });
 
+  it('uninstalls what it installed', async () => {
+    const lab = await startMeshLab({ mesh: 'linkerd' });
+    labs.push(lab);
+
+    const deleted = await lab.adapter.uninstall(lab.kube);
+
+    expect(deleted).toBeGreaterThan(10);
+    expect(await lab.kube.get('apps/v1', 'Deployment', 'linkerd', 'linkerd-identity')).toBeUndefined();
+    expect(await lab.kube.get('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', undefined, 'linkerd-proxy-injector-webhook-config')).toBeUndefined();
+  });
+
   it('labels namespaces the way each mesh expects', async () => {
     const lab = await startMeshLab({ mesh: 'istio' });
     labs.push(lab);
@@ -48,6 +59,7 @@ describe('meshes/adapters', () => {
 
     expect(istio.apply).toEqual([{ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'payments', labels: { 'app.kubernetes.io/managed-by': 'meshdrill' } }, spec: { mtls: { mode: 'STRICT' } } }]);
     expect(mesh.apply[0]?.metadata.namespace).toBe('istio-system');
+    expect(meshAdapter('istio').mtlsObjects('payments', 'PERMISSIVE', { app: 'api' }).apply[0]?.['spec']).toEqual({ selector: { matchLabels: { app: 'api' } }, mtls: { mode: 'PERMISSIVE' } });
     expect(linkerd.apply.map((o) => o.kind)).toEqual(['Server', 'MeshTLSAuthentication', 'AuthorizationPolicy']);
     expect(meshAdapter('linkerd').mtlsObjects('payments', 'PERMISSIVE').remove).toHaveLength(3);
   });

@@ -2,7 +2,7 @@ import type { KubeClient, KubeObject } from '../clusters/kube/types.js';
 import { istioCacerts } from './pki/index.js';
 import { configMap, crd, daemonSet, deployment, formatGoDuration, MANAGED_BY, namespace, secret, service } from './objects.js';
 import { istioPromql } from './promql.js';
-import { restartWorkloads } from './restart.js';
+import { deleteAll, restartWorkloads } from './restart.js';
 import type { ControlPlane, DataPlaneMode, InstallOptions, MeshAdapter, MtlsMode } from './types.js';
 
 export const ISTIO_NAMESPACE = 'istio-system';
@@ -87,6 +87,10 @@ export class IstioAdapter implements MeshAdapter {
     };
   }
 
+  async uninstall(kube: KubeClient): Promise<number> {
+    return deleteAll(kube, await this.installManifests());
+  }
+
   async meshNamespace(kube: KubeClient, ns: string, options: { restart?: boolean; now?: Date } = {}): Promise<void> {
     if (this.mode === 'ambient') {
       // Ambient: a label, no restart (mesh-facts §1.4).
@@ -104,13 +108,15 @@ export class IstioAdapter implements MeshAdapter {
     if (this.mode === 'sidecar' && options.restart !== false) await restartWorkloads(kube, ns, options.now);
   }
 
-  mtlsObjects(ns: string | undefined, mode: MtlsMode): { apply: KubeObject[]; remove: KubeObject[] } {
-    // No selector: namespace-wide, or mesh-wide in the root namespace (PeerAuthentication reference).
+  mtlsObjects(ns: string | undefined, mode: MtlsMode, workload?: Record<string, string>): { apply: KubeObject[]; remove: KubeObject[] } {
+    // No selector: namespace-wide, or mesh-wide in the root namespace; a selector scopes it to a
+    // workload (selectors are ignored in the root namespace) (PeerAuthentication reference).
+    const name = workload ? `meshdrill-${Object.values(workload).join('-')}`.slice(0, 63) : 'default';
     const policy: KubeObject = {
       apiVersion: 'security.istio.io/v1',
       kind: 'PeerAuthentication',
-      metadata: { name: 'default', namespace: ns ?? ISTIO_NAMESPACE, labels: MANAGED_BY },
-      spec: { mtls: { mode } },
+      metadata: { name, namespace: ns ?? ISTIO_NAMESPACE, labels: MANAGED_BY },
+      spec: { ...(workload && ns ? { selector: { matchLabels: workload } } : {}), mtls: { mode } },
     };
     return { apply: [policy], remove: [] };
   }

@@ -2,7 +2,7 @@ import type { KubeClient, KubeObject } from '../clusters/kube/types.js';
 import { linkerdIdentity } from './pki/index.js';
 import { configMap, crd, deployment, formatGoDuration, MANAGED_BY, namespace, secret, service } from './objects.js';
 import { linkerdPromql } from './promql.js';
-import { restartWorkloads } from './restart.js';
+import { deleteAll, restartWorkloads } from './restart.js';
 import type { ControlPlane, InstallOptions, MeshAdapter, MtlsMode } from './types.js';
 
 export const LINKERD_NAMESPACE = 'linkerd';
@@ -68,6 +68,10 @@ export class LinkerdAdapter implements MeshAdapter {
         ],
       },
     ];
+  }
+
+  async uninstall(kube: KubeClient): Promise<number> {
+    return deleteAll(kube, await this.installManifests());
   }
 
   async meshNamespace(kube: KubeClient, ns: string, options: { restart?: boolean; now?: Date } = {}): Promise<void> {

@@ -22,3 +22,10 @@ export async function restartWorkloads(kube: KubeClient, namespace: string, now:
   }
   return restarted;
 }
+
+/** Deletes objects in reverse order of creation (webhooks before the deployments that serve them). */
+export async function deleteAll(kube: KubeClient, objects: Array<{ apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }>): Promise<number> {
+  let deleted = 0;
+  for (const o of [...objects].reverse()) if (await kube.delete(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name)) deleted++;
+  return deleted;
+}

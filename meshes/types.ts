@@ -30,11 +30,13 @@ export interface MeshAdapter {
   readonly caObjects: Array<{ kind: 'Secret' | 'ConfigMap'; namespace: string; name: string; role: string }>;
   /** Control-plane objects for the embedded cluster (real installs go through Helm or the mesh CLI). */
   installManifests(options?: InstallOptions): Promise<KubeObject[]>;
+  /** Removes what installManifests creates (the control plane, its webhooks, CRDs and CA material). */
+  uninstall(kube: KubeClient): Promise<number>;
   /** Marks the namespace for the mesh and restarts its workloads when the data plane needs it. */
   meshNamespace(kube: KubeClient, namespace: string, options?: { restart?: boolean; now?: Date }): Promise<void>;
   unmeshNamespace(kube: KubeClient, namespace: string, options?: { restart?: boolean; now?: Date }): Promise<void>;
   /** The policy objects that put `namespace` (or the whole mesh, undefined) in `mode`. */
-  mtlsObjects(namespace: string | undefined, mode: MtlsMode): { apply: KubeObject[]; remove: KubeObject[] };
+  mtlsObjects(namespace: string | undefined, mode: MtlsMode, workload?: Record<string, string>): { apply: KubeObject[]; remove: KubeObject[] };
   /** PromQL for an SLI in a scope over a window ("5m"), on this mesh's metric names. */
   promql(sli: SliKey, scope: Scope, window: string): string;
 }

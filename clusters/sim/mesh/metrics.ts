@@ -86,7 +86,62 @@ interface Histogram {
   buckets: number[];
   sum: number;
   count: number;
-  history: Array<{ time: number; buckets: Float64Array; sum: number; count: number }>;
+  history: HistogramHistory;
+}
+
+/**
+ * A histogram's samples packed row by row: times, sums and counts in Float64Arrays, bucket counts
+ * in one Float32Array (relative precision ~6e-8, ample for quantiles), no object per sample.
+ */
+class HistogramHistory {
+  times = new Float64Array(8);
+  sums = new Float64Array(8);
+  counts = new Float64Array(8);
+  rows: Float32Array;
+  length = 0;
+
+  constructor(private readonly width: number) {
+    this.rows = new Float32Array(8 * width);
+  }
+
+  push(time: number, buckets: number[], sum: number, count: number): void {
+    if (this.length === this.times.length) {
+      const grow = <T extends Float64Array | Float32Array>(old: T, make: (n: number) => T): T => {
+        const next = make(old.length * 2);
+        next.set(old);
+        return next;
+      };
+      this.times = grow(this.times, (n) => new Float64Array(n));
+      this.sums = grow(this.sums, (n) => new Float64Array(n));
+      this.counts = grow(this.counts, (n) => new Float64Array(n));
+      this.rows = grow(this.rows, (n) => new Float32Array(n));
+    }
+    this.times[this.length] = time;
+    this.sums[this.length] = sum;
+    this.counts[this.length] = count;
+    this.rows.set(buckets, this.length * this.width);
+    this.length++;
+  }
+
+  lastCount(): number | undefined {
+    return this.length === 0 ? undefined : this.counts[this.length - 1];
+  }
+
+  /** The sample index at or before `time`, or -1. */
+  indexAt(time: number): number {
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.times[mid]! <= time) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
+  bucket(index: number, i: number): number {
+    return index < 0 ? 0 : this.rows[index * this.width + i]!;
+  }
 }
 
 /** Where increments go: the store itself, or a recorder that prepares them for replay. */
@@ -162,8 +217,7 @@ export class MetricStore implements MetricSink {
       if (s.history.last() !== s.value) s.history.push(time, s.value);
     }
     for (const h of this.histograms.values()) {
-      const last = h.history.at(-1);
-      if (!last || last.count !== h.count) h.history.push({ time, buckets: Float64Array.from(h.buckets), sum: h.sum, count: h.count });
+      if (h.history.lastCount() !== h.count) h.history.push(time, h.buckets, h.sum, h.count);
     }
   }
 
@@ -182,7 +236,10 @@ export class MetricStore implements MetricSink {
       let total = 0;
       for (const h of this.histograms.values()) {
         if (h.name !== family || !labelsMatch(h.labels, match)) continue;
-        total += (histogramAt(h, to)?.[part] ?? 0) - (histogramAt(h, from)?.[part] ?? 0);
+        const series = part === 'sum' ? h.history.sums : h.history.counts;
+        const end = h.history.indexAt(to);
+        const start = h.history.indexAt(from);
+        total += (end < 0 ? 0 : series[end]!) - (start < 0 ? 0 : series[start]!);
       }
       if (total !== 0 || [...this.histograms.values()].some((h) => h.name === family)) return total;
     }
@@ -198,13 +255,13 @@ export class MetricStore implements MetricSink {
     let total = 0;
     for (const h of this.histograms.values()) {
       if (h.name !== name || !labelsMatch(h.labels, match)) continue;
-      const end = histogramAt(h, to);
-      if (!end) continue;
-      const start = histogramAt(h, from);
+      const end = h.history.indexAt(to);
+      if (end < 0) continue;
+      const start = h.history.indexAt(from);
       bounds ??= h.bounds;
       if (counts.length === 0) counts = h.bounds.map(() => 0);
-      for (let i = 0; i < h.bounds.length; i++) counts[i]! += end.buckets[i]! - (start?.buckets[i] ?? 0);
-      total += end.count - (start?.count ?? 0);
+      for (let i = 0; i < h.bounds.length; i++) counts[i]! += h.history.bucket(end, i) - h.history.bucket(start, i);
+      total += h.history.counts[end]! - (start < 0 ? 0 : h.history.counts[start]!);
     }
     if (!bounds || total <= 0) return Number.NaN;
     const rank = q * total;
@@ -252,7 +309,7 @@ export class MetricStore implements MetricSink {
     const k = key(name, labels);
     let h = this.histograms.get(k);
     if (!h) {
-      h = { name, labels, bounds, buckets: bounds.map(() => 0), sum: 0, count: 0, history: [] };
+      h = { name, labels, bounds, buckets: bounds.map(() => 0), sum: 0, count: 0, history: new HistogramHistory(bounds.length) };
       this.histograms.set(k, h);
     }
     return h;
@@ -269,16 +326,6 @@ export class MetricStore implements MetricSink {
   }
 }
 
-function histogramAt(h: Histogram, time: number): Histogram['history'][number] | undefined {
-  let lo = 0;
-  let hi = h.history.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (h.history[mid]!.time <= time) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo === 0 ? undefined : h.history[lo - 1];
-}
 
 function labelsMatch(labels: Labels, match: Labels): boolean {
   for (const [k, v] of Object.entries(match)) {
