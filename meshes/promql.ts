@@ -3,34 +3,43 @@ import type { SliKey } from '../slo/sli.js';
 import type { Scope } from '../slo/schema.js';
 import type { DataPlaneMode, MeshName } from './types.js';
 
-// PromQL for each SLI on each mesh's own metric names (../shared/reference/mesh-facts.md §1.8, §2.4).
-// Percent SLIs come out in percent, durations in milliseconds, sizes in bytes.
+// Each SLI on each mesh's own metric names (../shared/reference/mesh-facts.md §1.8, §2.4), as a
+// description that both renders PromQL and drives the embedded cluster's metric store, so the
+// two sources compute the same thing. Percent SLIs come out in percent, durations in ms.
 
-function selector(filters: Record<string, string>): string {
-  return `{${Object.entries(filters).map(([k, v]) => (v.startsWith('=~') || v.startsWith('!~') || v.startsWith('!=') ? `${k}${v.slice(0, 2)}"${v.slice(2)}"` : `${k}="${v}"`)).join(',')}}`;
-}
+export type Filters = Record<string, string>;
+
+export type SliQuery =
+  /** scale × sum(rate(metric{numerator})) / sum(rate(metric{denominator})); samples: the denominator's increase. */
+  | { kind: 'ratio'; metric: string; numerator: Filters; denominator: Filters; scale: number; numeratorMetric?: string; minus?: { metric: string; filters: Filters } }
+  /** histogram_quantile(q, …) over the window; samples: the histogram's count increase. */
+  | { kind: 'quantile'; metric: string; filters: Filters; q: number; scale: number }
+  /** scale × min/max(metric{filters}) at the window's end (minus the time for timestamps); samples: the series count. */
+  | { kind: 'gauge'; metric: string; filters: Filters; reduce: 'min' | 'max'; scale: number; timestamp?: boolean };
+
+const QUANTILES: Partial<Record<SliKey, number>> = { 'latency-p50': 0.5, 'latency-p95': 0.95, 'latency-p99': 0.99 };
 
 function split(ref: string): [string, string] {
   const [ns, name] = ref.split('/');
   return [ns ?? '', name ?? ''];
 }
 
-/** Server-side label filters of a scope; an edge is observed from the client's side. */
-function istioFilters(scope: Scope): { reporter: 'source' | 'destination'; filters: Record<string, string> } {
+/** Istio filters: server-side truth (reporter=destination), except edges, seen from the client. */
+function istioFilters(scope: Scope): Filters {
   if (scope.edge) {
     const [fromNs, from] = split(scope.edge.from);
     const [toNs, to] = split(scope.edge.to);
-    return { reporter: 'source', filters: { source_workload_namespace: fromNs, source_workload: from, destination_service_namespace: toNs, destination_service_name: to } };
+    return { reporter: 'source', source_workload_namespace: fromNs, source_workload: from, destination_service_namespace: toNs, destination_service_name: to };
   }
   if (scope.service) {
     const [ns, name] = split(scope.service);
-    return { reporter: 'destination', filters: { destination_service_namespace: ns, destination_service_name: name } };
+    return { reporter: 'destination', destination_service_namespace: ns, destination_service_name: name };
   }
-  if (scope.namespace) return { reporter: 'destination', filters: { destination_workload_namespace: scope.namespace } };
-  return { reporter: 'destination', filters: {} };
+  if (scope.namespace) return { reporter: 'destination', destination_workload_namespace: scope.namespace };
+  return { reporter: 'destination' };
 }
 
-function linkerdFilters(scope: Scope): Record<string, string> {
+function linkerdFilters(scope: Scope): Filters {
   if (scope.edge) {
     const [fromNs, from] = split(scope.edge.from);
     const [toNs, to] = split(scope.edge.to);
@@ -43,88 +52,143 @@ function linkerdFilters(scope: Scope): Record<string, string> {
   return scope.namespace ? { direction: 'inbound', namespace: scope.namespace } : { direction: 'inbound' };
 }
 
-function podFilters(scope: Scope): Record<string, string> {
+function podFilters(scope: Scope): Filters {
   if (scope.service) {
     const [ns, name] = split(scope.service);
-    return { namespace: ns, pod: `=~${name}-.*` };
+    return { namespace: ns, pod: `~${name}-.*` };
   }
   if (scope.edge) return { namespace: split(scope.edge.to)[0] };
   return scope.namespace ? { namespace: scope.namespace } : {};
 }
 
-const QUANTILES: Partial<Record<SliKey, string>> = { 'latency-p50': '0.5', 'latency-p95': '0.95', 'latency-p99': '0.99' };
+const L7 = new Set<SliKey>(['success-rate', 'error-rate-4xx', 'error-rate-5xx', 'latency-p50', 'latency-p95', 'latency-p99', 'retries-per-request']);
 
-export function istioPromql(sli: SliKey, scope: Scope, window: string, mode: DataPlaneMode): string {
-  const { reporter, filters } = istioFilters(scope);
-  const base = { reporter, ...filters };
-  const rate = (metric: string, extra: Record<string, string> = {}) => `sum(rate(${metric}${selector({ ...base, ...extra })}[${window}]))`;
-  if (mode === 'ambient' && ['success-rate', 'error-rate-4xx', 'error-rate-5xx', 'latency-p50', 'latency-p95', 'latency-p99', 'retries-per-request'].includes(sli)) {
+export function sliQuery(mesh: MeshName, mode: DataPlaneMode, sli: SliKey, scope: Scope): SliQuery {
+  if (sli === 'promql') throw new ConfigError('sli "promql" carries its own query');
+  if (mesh === 'istio' && mode === 'ambient' && L7.has(sli)) {
     // Ambient without a waypoint has only ztunnel's istio_tcp_* metrics: no response codes, no latency.
     throw new ConfigError(`${sli} needs L7 metrics, which Istio ambient mode has only behind a waypoint; measure it from the load generator instead`);
   }
+  return mesh === 'istio' ? istioQuery(mode, sli, scope) : linkerdQuery(sli, scope);
+}
+
+function istioQuery(mode: DataPlaneMode, sli: SliKey, scope: Scope): SliQuery {
+  const f = istioFilters(scope);
+  const requests = 'istio_requests_total';
   switch (sli) {
     case 'success-rate':
-      return `100 * ${rate('istio_requests_total', { response_code: '!~5..' })} / ${rate('istio_requests_total')}`;
+      return { kind: 'ratio', metric: requests, numerator: { ...f, response_code: '!~5..' }, denominator: f, scale: 100 };
     case 'error-rate-5xx':
-      return `100 * ${rate('istio_requests_total', { response_code: '=~5..' })} / ${rate('istio_requests_total')}`;
+      return { kind: 'ratio', metric: requests, numerator: { ...f, response_code: '~5..' }, denominator: f, scale: 100 };
     case 'error-rate-4xx':
-      return `100 * ${rate('istio_requests_total', { response_code: '=~4..' })} / ${rate('istio_requests_total')}`;
+      return { kind: 'ratio', metric: requests, numerator: { ...f, response_code: '~4..' }, denominator: f, scale: 100 };
     case 'latency-p50':
     case 'latency-p95':
     case 'latency-p99':
-      return `histogram_quantile(${QUANTILES[sli]}, sum by (le) (rate(istio_request_duration_milliseconds_bucket${selector(base)}[${window}])))`;
+      return { kind: 'quantile', metric: 'istio_request_duration_milliseconds', filters: f, q: QUANTILES[sli]!, scale: 1 };
     case 'plaintext-share': {
-      // connection_security_policy is meaningful only as reported by the destination (mesh-facts §1.8).
-      const dest = { ...filters, reporter: 'destination' };
-      if (mode === 'ambient') return `100 * sum(rate(istio_tcp_connections_opened_total${selector({ ...dest, connection_security_policy: 'unknown' })}[${window}])) / sum(rate(istio_tcp_connections_opened_total${selector(dest)}[${window}]))`;
-      return `100 * sum(rate(istio_requests_total${selector({ ...dest, connection_security_policy: 'none' })}[${window}])) / sum(rate(istio_requests_total${selector(dest)}[${window}]))`;
+      // connection_security_policy is meaningful only as reported by the destination (§1.8).
+      const dest = { ...f, reporter: 'destination' };
+      if (mode === 'ambient') return { kind: 'ratio', metric: 'istio_tcp_connections_opened_total', numerator: { ...dest, connection_security_policy: 'unknown' }, denominator: dest, scale: 100 };
+      return { kind: 'ratio', metric: requests, numerator: { ...dest, connection_security_policy: 'none' }, denominator: dest, scale: 100 };
     }
-    case 'retries-per-request':
-      return `sum(rate(envoy_cluster_upstream_rq_retry${selector(podFilters(scope))}[${window}])) / ${rate('istio_requests_total', { reporter: 'source' })}`;
+    case 'retries-per-request': {
+      // Retries are Envoy's, per client pod; requests as the clients' proxies report them.
+      const clients: Filters = scope.edge ? { source_workload_namespace: split(scope.edge.from)[0] } : scope.namespace ? { source_workload_namespace: scope.namespace } : {};
+      return { kind: 'ratio', metric: requests, numeratorMetric: 'envoy_cluster_upstream_rq_retry', numerator: scope.edge ? { namespace: split(scope.edge.from)[0] } : scope.namespace ? { namespace: scope.namespace } : {}, denominator: { reporter: 'source', ...clients }, scale: 1 };
+    }
     case 'cert-min-remaining':
-      return `1000 * min(istio_agent_cert_expiry_seconds${selector(podFilters(scope))})`;
+      return { kind: 'gauge', metric: 'istio_agent_cert_expiry_seconds', filters: podFilters(scope), reduce: 'min', scale: 1000 };
     case 'proxy-config-age':
-      return `1000 * max(meshdrill_proxy_config_age_seconds${selector(podFilters(scope))})`;
+      return { kind: 'gauge', metric: 'meshdrill_proxy_config_age_seconds', filters: podFilters(scope), reduce: 'max', scale: 1000 };
     case 'proxy-memory':
-      return `max(container_memory_working_set_bytes${selector({ ...podFilters(scope), container: 'istio-proxy' })})`;
+      return { kind: 'gauge', metric: 'container_memory_working_set_bytes', filters: { ...podFilters(scope), container: 'istio-proxy' }, reduce: 'max', scale: 1 };
     case 'push-latency':
-      return `1000 * histogram_quantile(0.99, sum by (le) (rate(pilot_proxy_convergence_time_bucket[${window}])))`;
-    case 'promql':
-      throw new ConfigError('sli "promql" carries its own query');
+      return { kind: 'quantile', metric: 'pilot_proxy_convergence_time', filters: {}, q: 0.99, scale: 1000 };
+    default:
+      throw new ConfigError(`no query for ${sli}`);
   }
 }
 
-export function linkerdPromql(sli: SliKey, scope: Scope, window: string): string {
-  const filters = linkerdFilters(scope);
-  const rate = (metric: string, extra: Record<string, string> = {}) => `sum(rate(${metric}${selector({ ...filters, ...extra })}[${window}]))`;
+function linkerdQuery(sli: SliKey, scope: Scope): SliQuery {
+  const f = linkerdFilters(scope);
   switch (sli) {
     case 'success-rate':
-      return `100 * ${rate('response_total', { classification: 'success' })} / ${rate('response_total')}`;
+      return { kind: 'ratio', metric: 'response_total', numerator: { ...f, classification: 'success' }, denominator: f, scale: 100 };
     case 'error-rate-5xx':
-      return `100 * ${rate('response_total', { status_code: '=~5..' })} / ${rate('response_total')}`;
+      return { kind: 'ratio', metric: 'response_total', numerator: { ...f, status_code: '~5..' }, denominator: f, scale: 100 };
     case 'error-rate-4xx':
-      return `100 * ${rate('response_total', { status_code: '=~4..' })} / ${rate('response_total')}`;
+      return { kind: 'ratio', metric: 'response_total', numerator: { ...f, status_code: '~4..' }, denominator: f, scale: 100 };
     case 'latency-p50':
     case 'latency-p95':
     case 'latency-p99':
-      return `histogram_quantile(${QUANTILES[sli]}, sum by (le) (rate(response_latency_ms_bucket${selector(filters)}[${window}])))`;
+      return { kind: 'quantile', metric: 'response_latency_ms', filters: f, q: QUANTILES[sli]!, scale: 1 };
     case 'plaintext-share':
-      return `100 * ${rate('request_total', { direction: 'inbound', tls: '!=true' })} / ${rate('request_total', { direction: 'inbound' })}`;
+      return { kind: 'ratio', metric: 'request_total', numerator: { ...f, direction: 'inbound', tls: '!true' }, denominator: { ...f, direction: 'inbound' }, scale: 100 };
     case 'retries-per-request':
-      return `(${rate('route_actual_response_total')} - ${rate('route_response_total')}) / ${rate('route_response_total')}`;
+      return { kind: 'ratio', metric: 'route_actual_response_total', numerator: f, denominator: f, scale: 1, minus: { metric: 'route_response_total', filters: f } };
     case 'cert-min-remaining':
-      return `1000 * min(identity_cert_expiration_timestamp_seconds${selector(podFilters(scope))} - time())`;
+      return { kind: 'gauge', metric: 'identity_cert_expiration_timestamp_seconds', filters: podFilters(scope), reduce: 'min', scale: 1000, timestamp: true };
     case 'proxy-config-age':
-      return `1000 * max(meshdrill_proxy_config_age_seconds${selector(podFilters(scope))})`;
+      return { kind: 'gauge', metric: 'meshdrill_proxy_config_age_seconds', filters: podFilters(scope), reduce: 'max', scale: 1000 };
     case 'proxy-memory':
-      return `max(container_memory_working_set_bytes${selector({ ...podFilters(scope), container: 'linkerd-proxy' })})`;
+      return { kind: 'gauge', metric: 'container_memory_working_set_bytes', filters: { ...podFilters(scope), container: 'linkerd-proxy' }, reduce: 'max', scale: 1 };
     case 'push-latency':
       throw new ConfigError('push-latency is an Istio control-plane metric (pilot_proxy_convergence_time); Linkerd has no equivalent');
-    case 'promql':
-      throw new ConfigError('sli "promql" carries its own query');
+    default:
+      throw new ConfigError(`no query for ${sli}`);
+  }
+}
+
+/** A PromQL selector; filter values starting with "!" are !=, "~" =~, "!~" !~. */
+export function selector(filters: Filters): string {
+  const parts = Object.entries(filters).map(([k, v]) => {
+    if (v.startsWith('!~')) return `${k}!~"${v.slice(2)}"`;
+    if (v.startsWith('~')) return `${k}=~"${v.slice(1)}"`;
+    if (v.startsWith('!')) return `${k}!="${v.slice(1)}"`;
+    return `${k}="${v}"`;
+  });
+  return `{${parts.join(',')}}`;
+}
+
+/** The PromQL of a query over a window ("5m"). */
+export function renderPromql(query: SliQuery, window: string): string {
+  const rate = (metric: string, filters: Filters) => `sum(rate(${metric}${selector(filters)}[${window}]))`;
+  const scaled = (scale: number, expr: string) => (scale === 1 ? expr : `${scale} * ${expr}`);
+  switch (query.kind) {
+    case 'ratio': {
+      const top = rate(query.numeratorMetric ?? query.metric, query.numerator);
+      const numerator = query.minus ? `(${top} - ${rate(query.minus.metric, query.minus.filters)})` : top;
+      const denominator = query.minus ? rate(query.minus.metric, query.minus.filters) : rate(query.metric, query.denominator);
+      return scaled(query.scale, `${numerator} / ${denominator}`);
+    }
+    case 'quantile':
+      return scaled(query.scale, `histogram_quantile(${query.q}, sum by (le) (rate(${query.metric}_bucket${selector(query.filters)}[${window}])))`);
+    case 'gauge':
+      return scaled(query.scale, `${query.reduce}(${query.metric}${selector(query.filters)}${query.timestamp ? ' - time()' : ''})`);
+  }
+}
+
+/** PromQL counting the samples behind a query over a window. */
+export function renderSamplesPromql(query: SliQuery, window: string): string {
+  switch (query.kind) {
+    case 'ratio':
+      return `sum(increase(${query.minus ? query.minus.metric : query.metric}${selector(query.minus ? query.minus.filters : query.denominator)}[${window}]))`;
+    case 'quantile':
+      return `sum(increase(${query.metric}_count${selector(query.filters)}[${window}]))`;
+    case 'gauge':
+      return `count(${query.metric}${selector(query.filters)})`;
   }
 }
 
 export function promqlFor(mesh: MeshName, mode: DataPlaneMode, sli: SliKey, scope: Scope, window: string): string {
-  return mesh === 'istio' ? istioPromql(sli, scope, window, mode) : linkerdPromql(sli, scope, window);
+  return renderPromql(sliQuery(mesh, mode, sli, scope), window);
+}
+
+export function istioPromql(sli: SliKey, scope: Scope, window: string, mode: DataPlaneMode): string {
+  return promqlFor('istio', mode, sli, scope, window);
+}
+
+export function linkerdPromql(sli: SliKey, scope: Scope, window: string): string {
+  return promqlFor('linkerd', 'sidecar', sli, scope, window);
 }

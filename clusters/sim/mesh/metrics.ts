@@ -221,7 +221,7 @@ export class MetricStore implements MetricSink {
     }
   }
 
-  /** Series of a metric whose labels include `match` (a value starting with "!" excludes it; "~" is a regular expression). */
+  /** Series of a metric whose labels include `match` ("!v" excludes v, "~re" matches a regular expression, "!~re" excludes one). */
   find(name: string, match: Labels = {}): Series[] {
     const out: Series[] = [];
     for (const s of this.series.values()) if (s.name === name && labelsMatch(s.labels, match)) out.push(s);
@@ -277,6 +277,11 @@ export class MetricStore implements MetricSink {
     return previousBound;
   }
 
+  /** How many series of a metric match. */
+  count(name: string, match: Labels): number {
+    return this.find(name, match).length;
+  }
+
   gauge(name: string, match: Labels, at: number, reduce: 'min' | 'max'): number {
     const values = this.find(name, match).map((s) => valueAt(s, at));
     if (values.length === 0) return Number.NaN;
@@ -330,7 +335,9 @@ export class MetricStore implements MetricSink {
 function labelsMatch(labels: Labels, match: Labels): boolean {
   for (const [k, v] of Object.entries(match)) {
     const actual = labels[k];
-    if (v.startsWith('!')) {
+    if (v.startsWith('!~')) {
+      if (actual !== undefined && new RegExp(`^(?:${v.slice(2)})$`).test(actual)) return false;
+    } else if (v.startsWith('!')) {
       if (actual === v.slice(1)) return false;
     } else if (v.startsWith('~')) {
       if (actual === undefined || !new RegExp(`^(?:${v.slice(1)})$`).test(actual)) return false;

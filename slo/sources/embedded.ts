@@ -1,0 +1,46 @@
+import type { MetricStore } from '../../clusters/sim/mesh/metrics.js';
+import { sliQuery, type SliQuery } from '../../meshes/promql.js';
+import type { DataPlaneMode, MeshName } from '../../meshes/types.js';
+import type { SliKey } from '../sli.js';
+import type { Scope } from '../schema.js';
+import type { Measurement, SliSource, Window } from '../types.js';
+
+/**
+ * SLIs from the embedded cluster's metric store over virtual-time windows: the same queries the
+ * Prometheus source renders as PromQL, evaluated directly.
+ */
+export class EmbeddedSource implements SliSource {
+  readonly name = 'embedded';
+
+  constructor(
+    private readonly metrics: MetricStore,
+    private readonly mesh: MeshName,
+    private readonly mode: DataPlaneMode = 'sidecar',
+  ) {}
+
+  async measure(sli: SliKey, scope: Scope, window: Window): Promise<Measurement> {
+    try {
+      return { ...this.evaluate(sliQuery(this.mesh, this.mode, sli, scope), window), window, source: this.name };
+    } catch (error) {
+      return { value: Number.NaN, samples: 0, window, source: this.name, error: (error as Error).message };
+    }
+  }
+
+  private evaluate(query: SliQuery, { from, to }: Window): { value: number; samples: number } {
+    const m = this.metrics;
+    switch (query.kind) {
+      case 'ratio': {
+        const top = m.increase(query.numeratorMetric ?? query.metric, query.numerator, from, to);
+        const numerator = query.minus ? top - m.increase(query.minus.metric, query.minus.filters, from, to) : top;
+        const denominator = query.minus ? m.increase(query.minus.metric, query.minus.filters, from, to) : m.increase(query.metric, query.denominator, from, to);
+        return { value: denominator > 0 ? (query.scale * numerator) / denominator : Number.NaN, samples: denominator };
+      }
+      case 'quantile':
+        return { value: query.scale * m.quantile(query.metric, query.filters, query.q, from, to), samples: m.increase(`${query.metric}_count`, query.filters, from, to) };
+      case 'gauge': {
+        const raw = m.gauge(query.metric, query.filters, to, query.reduce);
+        return { value: query.scale * (query.timestamp ? raw - to / 1000 : raw), samples: m.count(query.metric, query.filters) };
+      }
+    }
+  }
+}

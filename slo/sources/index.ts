@@ -1,0 +1,2 @@
+export { EmbeddedSource } from './embedded.js';
+export { PrometheusSource } from './prometheus.js';

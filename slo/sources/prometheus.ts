@@ -1,0 +1,36 @@
+import { renderPromql, renderSamplesPromql, sliQuery } from '../../meshes/promql.js';
+import type { DataPlaneMode, MeshName } from '../../meshes/types.js';
+import type { PrometheusClient } from '../prometheus-client.js';
+import type { SliKey } from '../sli.js';
+import type { Scope } from '../schema.js';
+import type { Measurement, SliSource, Window } from '../types.js';
+
+/** SLIs from Prometheus, with meshdrill's own PromQL per mesh (raw PromQL for sli "promql"). */
+export class PrometheusSource implements SliSource {
+  readonly name = 'prometheus';
+
+  constructor(
+    private readonly client: PrometheusClient,
+    private readonly mesh: MeshName,
+    private readonly mode: DataPlaneMode = 'sidecar',
+  ) {}
+
+  async measure(sli: SliKey, scope: Scope, window: Window, options: { query?: string } = {}): Promise<Measurement> {
+    const range = `${Math.max(1, Math.round((window.to - window.from) / 1000))}s`;
+    let query = options.query ?? '';
+    try {
+      let samplesQuery: string | undefined;
+      if (sli !== 'promql') {
+        const q = sliQuery(this.mesh, this.mode, sli, scope);
+        query = renderPromql(q, range);
+        samplesQuery = renderSamplesPromql(q, range);
+      }
+      const [values, samples] = await Promise.all([this.client.query(query, window.to), samplesQuery ? this.client.query(samplesQuery, window.to) : Promise.resolve([{ metric: {}, value: 1 }])]);
+      // An empty vector or NaN is no data: Inconclusive downstream, never zero.
+      const value = values.length === 0 ? Number.NaN : values[0]!.value;
+      return { value, samples: samples[0]?.value ?? 0, window, source: this.name, query };
+    } catch (error) {
+      return { value: Number.NaN, samples: 0, window, source: this.name, query, error: (error as Error).message };
+    }
+  }
+}

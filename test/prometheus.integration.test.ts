@@ -1,0 +1,102 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createKubeClient } from '../clusters/kube/index.js';
+import { startSimCluster, type SimCluster } from '../clusters/sim/index.js';
+import { attachMeshTwin } from '../clusters/sim/mesh/attach.js';
+import { TrafficModel } from '../clusters/sim/mesh/traffic.js';
+import { topologyWorkloads } from '../clusters/workloads.js';
+import { meshAdapter } from '../meshes/index.js';
+import { Topology } from '../model/topology.js';
+import { PrometheusClient } from '../slo/prometheus-client.js';
+import { EmbeddedSource, PrometheusSource } from '../slo/sources/index.js';
+import type { SliKey } from '../slo/sli.js';
+import type { Scope } from '../slo/schema.js';
+import { prometheusBinary, startPrometheus, type RunningPrometheus } from './helpers/prometheus.js';
+
+// The embedded cluster in real time, its metrics scraped by the real Prometheus every second;
+// every SLI through meshdrill's PromQL must agree with the same SLI from the embedded store.
+const binary = prometheusBinary();
+
+const TOPOLOGY = Topology.parse({
+  apiVersion: 'meshdrill.dev/v1alpha1',
+  kind: 'Topology',
+  metadata: { name: 'prom' },
+  spec: {
+    entrypoints: [
+      { service: 'shop/web', rps: 200 },
+      { service: 'legacy/batch', rps: 40 },
+    ],
+    namespaces: [
+      { name: 'shop', services: [{ name: 'web', replicas: 2, latency: { p50: '8ms', p99: '60ms' }, calls: [{ to: 'pay/api' }] }] },
+      { name: 'pay', services: [{ name: 'api', replicas: 2, errorRate: '3%', latency: { p50: '20ms', p99: '150ms' } }] },
+      { name: 'legacy', meshable: false, services: [{ name: 'batch', replicas: 1, calls: [{ to: 'pay/api' }] }] },
+    ],
+  },
+});
+
+// Agreement tolerances: Prometheus's rate() extrapolates at the window edges and scrapes once a
+// second, so ratios agree within a few tenths of a point and quantiles within 15 %.
+const CHECKS: Array<{ sli: SliKey; scope: Scope; tolerance: (embedded: number) => number }> = [
+  { sli: 'success-rate', scope: { namespace: 'pay' }, tolerance: () => 0.5 },
+  { sli: 'error-rate-5xx', scope: { service: 'pay/api' }, tolerance: () => 0.5 },
+  { sli: 'latency-p50', scope: { namespace: 'pay' }, tolerance: (v) => Math.max(2, v * 0.15) },
+  { sli: 'latency-p99', scope: { namespace: 'pay' }, tolerance: (v) => Math.max(5, v * 0.15) },
+  { sli: 'plaintext-share', scope: { namespace: 'pay' }, tolerance: () => 1 },
+  { sli: 'success-rate', scope: { edge: { from: 'shop/web', to: 'pay/api' } }, tolerance: () => 0.5 },
+];
+
+describe.skipIf(!binary)('SLIs through the real Prometheus agree with the embedded source', () => {
+  const running: Array<{ cluster: SimCluster; prometheus?: RunningPrometheus }> = [];
+  afterAll(async () => {
+    for (const r of running) {
+      await r.prometheus?.stop();
+      await r.cluster.close();
+    }
+  });
+
+  it.each(['istio', 'linkerd'] as const)('%s', async (mesh) => {
+    const cluster = await startSimCluster({ time: 'real', podStartDelayMs: 50 });
+    running.push({ cluster });
+    const twin = attachMeshTwin(cluster);
+    const kube = createKubeClient(cluster.kubeconfig);
+    const adapter = meshAdapter(mesh);
+    for (const object of await adapter.installManifests()) await kube.apply(object);
+    for (const object of topologyWorkloads(TOPOLOGY)) await kube.apply(object);
+    for (const ns of ['shop', 'pay']) await adapter.meshNamespace(kube, ns);
+    await waitFor(() => twin.pods().filter((p) => p.metadata.namespace !== 'kube-system').every((p) => JSON.stringify(p.status).includes('"type":"Ready","status":"True"')) && twin.proxies.size >= 4);
+    const prometheus = await startPrometheus(binary!, cluster.url.replace('http://', ''));
+    running[running.length - 1]!.prometheus = prometheus;
+    const traffic = new TrafficModel(twin, TOPOLOGY, { tickMs: 1_000 });
+    traffic.start();
+
+    await new Promise((resolve) => setTimeout(resolve, 22_000));
+    // Align the window with whole ticks the twin has recorded and Prometheus has scraped.
+    const to = Math.floor(Date.now() / 1000) * 1000 - 2_000;
+    const window = { from: to - 15_000, to };
+    const embedded = new EmbeddedSource(twin.metrics, mesh);
+    const viaPrometheus = new PrometheusSource(new PrometheusClient({ url: prometheus.url }), mesh);
+
+    const rows = [];
+    for (const check of CHECKS) {
+      const a = await embedded.measure(check.sli, check.scope, window);
+      const b = await viaPrometheus.measure(check.sli, check.scope, window);
+      rows.push({ ...check, embedded: a.value, prometheus: b.value, error: b.error, samples: [a.samples, b.samples] });
+    }
+    traffic.stop();
+
+    for (const row of rows) {
+      expect(row.error, `${row.sli}`).toBeUndefined();
+      expect(Number.isFinite(row.embedded), `${row.sli} embedded`).toBe(true);
+      expect(Math.abs(row.embedded - row.prometheus), `${row.sli} ${JSON.stringify(row.scope)}: embedded ${row.embedded} vs prometheus ${row.prometheus}`).toBeLessThanOrEqual(row.tolerance(row.embedded));
+    }
+    // The legacy client is unmeshed and PERMISSIVE lets it in: a visible plaintext share.
+    expect(rows.find((r) => r.sli === 'plaintext-share')!.embedded).toBeGreaterThan(5);
+  }, 90_000);
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the cluster to settle');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
