@@ -181,8 +181,18 @@ export function renderSamplesPromql(query: SliQuery, window: string): string {
   }
 }
 
+const rendered = new Map<string, string>();
+
+/** PromQL for an SLI; rendering is pure, so results are cached by their inputs. */
 export function promqlFor(mesh: MeshName, mode: DataPlaneMode, sli: SliKey, scope: Scope, window: string): string {
-  return renderPromql(sliQuery(mesh, mode, sli, scope), window);
+  const key = JSON.stringify([mesh, mode, sli, scope, window]);
+  let text = rendered.get(key);
+  if (text === undefined) {
+    text = renderPromql(sliQuery(mesh, mode, sli, scope), window);
+    if (rendered.size > 10_000) rendered.clear();
+    rendered.set(key, text);
+  }
+  return text;
 }
 
 export function istioPromql(sli: SliKey, scope: Scope, window: string, mode: DataPlaneMode): string {

@@ -1,0 +1,10 @@
+export { planLoad } from './plan.js';
+export { SimLoadRunner, INFRASTRUCTURE_ERROR_SHARE } from './sim-runner.js';
+export { thresholdHolds } from './thresholds.js';
+export { K6Runner, resultFromSummary } from './k6/runner.js';
+export { k6Script } from './k6/script.js';
+export { parseK6Summary, type K6Summary } from './k6/summary.js';
+export { k6Binary } from './k6/binary.js';
+export { k6JobManifests } from './k6/job.js';
+export { K6_THRESHOLDS_FAILED, k6ExitMeaning } from './k6/exit-codes.js';
+export type { LoadPlan, LoadResult, LoadRunner, LoadTarget, LoadThreshold } from './types.js';

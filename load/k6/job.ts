@@ -1,0 +1,42 @@
+import type { KubeObject } from '../../clusters/kube/types.js';
+import type { LoadPlan } from '../types.js';
+import { k6Script } from './script.js';
+
+/**
+ * k6 as an in-cluster Job, so the load generator sits inside the mesh or outside it — which is
+ * what STRICT mTLS decides. `meshed: false` opts the pod out of injection for both meshes, as
+ * k6-operator users do (sidecar.istio.io/inject: "false"); backoffLimit 0, restartPolicy Never,
+ * and exit code 99 on the runner container means thresholds failed (k6-operator runner.go).
+ */
+export function k6JobManifests(plan: LoadPlan, options: { namespace: string; meshed: boolean; runId: string; image?: string }): KubeObject[] {
+  const name = `meshdrill-load-${plan.name}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 52);
+  const labels = { app: 'k6', 'meshdrill.dev/run-id': options.runId };
+  const injection = options.meshed ? {} : { 'sidecar.istio.io/inject': 'false' };
+  return [
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: options.namespace, labels }, data: { 'script.js': k6Script(plan) } },
+    {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name, namespace: options.namespace, labels },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          metadata: { labels: { ...labels, ...injection }, annotations: options.meshed ? { 'linkerd.io/inject': 'enabled' } : { 'linkerd.io/inject': 'disabled' } },
+          spec: {
+            restartPolicy: 'Never',
+            containers: [
+              {
+                name: 'k6',
+                image: options.image ?? `grafana/k6:${plan.k6Version.replace(/^v/, '')}`,
+                args: ['run', '--quiet', '/scripts/script.js'],
+                env: [{ name: 'MESHDRILL_SUMMARY', value: '/dev/stdout' }],
+                volumeMounts: [{ name: 'script', mountPath: '/scripts' }],
+              },
+            ],
+            volumes: [{ name: 'script', configMap: { name } }],
+          },
+        },
+      },
+    },
+  ];
+}
