@@ -1,2 +1,3 @@
 export { EmbeddedSource } from './embedded.js';
 export { PrometheusSource } from './prometheus.js';
+export { LoadSummarySource } from './load-summary.js';
