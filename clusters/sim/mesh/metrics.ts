@@ -4,6 +4,25 @@
 
 export type Labels = Record<string, string>;
 
+/** A typed array of twice the length holding the same values. */
+function grow<T extends Float64Array | Float32Array>(old: T): T {
+  const next = new (old.constructor as new (length: number) => T)(old.length * 2);
+  next.set(old);
+  return next;
+}
+
+/** Index of the last of `length` ascending times at or before `time`, or -1 (binary search). */
+function indexAtOrBefore(times: Float64Array, length: number, time: number): number {
+  let lo = 0;
+  let hi = length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (times[mid]! <= time) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
 /** Samples as two growing typed arrays: a sample costs 16 bytes, not a tuple object. */
 class History {
   times = new Float64Array(8);
@@ -12,11 +31,6 @@ class History {
 
   push(time: number, value: number): void {
     if (this.length === this.times.length) {
-      const grow = (old: Float64Array) => {
-        const next = new Float64Array(old.length * 2);
-        next.set(old);
-        return next;
-      };
       this.times = grow(this.times);
       this.values = grow(this.values);
     }
@@ -29,16 +43,10 @@ class History {
     return this.length === 0 ? undefined : this.values[this.length - 1];
   }
 
-  /** The value at `time`: the last sample at or before it (binary search). */
+  /** The value at `time`: the last sample at or before it, 0 before the first. */
   at(time: number): number {
-    let lo = 0;
-    let hi = this.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.times[mid]! <= time) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo === 0 ? 0 : this.values[lo - 1]!;
+    const index = indexAtOrBefore(this.times, this.length, time);
+    return index < 0 ? 0 : this.values[index]!;
   }
 }
 
@@ -107,15 +115,10 @@ class HistogramHistory {
 
   push(time: number, buckets: number[], sum: number, count: number): void {
     if (this.length === this.times.length) {
-      const grow = <T extends Float64Array | Float32Array>(old: T, make: (n: number) => T): T => {
-        const next = make(old.length * 2);
-        next.set(old);
-        return next;
-      };
-      this.times = grow(this.times, (n) => new Float64Array(n));
-      this.sums = grow(this.sums, (n) => new Float64Array(n));
-      this.counts = grow(this.counts, (n) => new Float64Array(n));
-      this.rows = grow(this.rows, (n) => new Float32Array(n));
+      this.times = grow(this.times);
+      this.sums = grow(this.sums);
+      this.counts = grow(this.counts);
+      this.rows = grow(this.rows);
     }
     this.times[this.length] = time;
     this.sums[this.length] = sum;
@@ -130,14 +133,7 @@ class HistogramHistory {
 
   /** The sample index at or before `time`, or -1. */
   indexAt(time: number): number {
-    let lo = 0;
-    let hi = this.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.times[mid]! <= time) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo - 1;
+    return indexAtOrBefore(this.times, this.length, time);
   }
 
   bucket(index: number, i: number): number {
