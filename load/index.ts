@@ -8,3 +8,4 @@ export { k6Binary } from './k6/binary.js';
 export { k6JobManifests } from './k6/job.js';
 export { K6_THRESHOLDS_FAILED, k6ExitMeaning } from './k6/exit-codes.js';
 export type { LoadPlan, LoadResult, LoadRunner, LoadTarget, LoadThreshold } from './types.js';
+export { K6JobRunner } from './k6/job-runner.js';

@@ -1,4 +1,4 @@
-import { ApiException, KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { ClusterError } from '../../harness/errors.js';
 import type { KubeClient, KubeObject } from './types.js';
 
@@ -10,6 +10,7 @@ export function createKubeClient(kubeconfig: string, context?: string): KubeClie
   kc.loadFromString(kubeconfig);
   if (context) kc.setCurrentContext(context);
   const api = KubernetesObjectApi.makeApiClient(kc);
+  const core = kc.makeApiClient(CoreV1Api);
   const header = (apiVersion: string, kind: string, namespace: string | undefined, name: string) => ({ apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } });
   return {
     async get(apiVersion, kind, namespace, name) {
@@ -41,6 +42,13 @@ export function createKubeClient(kubeconfig: string, context?: string): KubeClie
         return (await api.patch(body as never, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch)) as unknown as KubeObject;
       } catch (error) {
         throw toClusterError(error, `patch ${kind} ${name}`);
+      }
+    },
+    async logs(namespace, pod, container) {
+      try {
+        return await core.readNamespacedPodLog({ namespace, name: pod, ...(container ? { container } : {}) });
+      } catch (error) {
+        throw toClusterError(error, `logs of pod ${namespace}/${pod}`);
       }
     },
     async delete(apiVersion, kind, namespace, name) {

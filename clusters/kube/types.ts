@@ -24,6 +24,8 @@ export interface KubeClient {
   list(apiVersion: string, kind: string, options?: { namespace?: string; labelSelector?: string }): Promise<KubeObject[]>;
   apply(object: KubeObject): Promise<KubeObject>;
   mergePatch(apiVersion: string, kind: string, namespace: string | undefined, name: string, patch: Record<string, unknown>): Promise<KubeObject>;
+  /** What a pod's container printed (the pod's log subresource). */
+  logs(namespace: string, pod: string, container?: string): Promise<string>;
   /** Returns false when the object was already gone. */
   delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<boolean>;
 }

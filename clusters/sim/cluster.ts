@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { adminRoute } from './admin.js';
+import { adminRoute, podLogRoute } from './admin.js';
 import { ApiHttpHandler, type ExtraRoute } from './api/server.js';
 import { ApiService } from './api/service.js';
 import { ObjectStore } from './api/store.js';
@@ -78,7 +78,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   if (restored) controllers.pods.recheckAll();
 
   let self: SimCluster | undefined;
-  const handler = new ApiHttpHandler(api, clock, [adminRoute(() => self!), ...(options.extraRoutes ?? [])]);
+  const handler = new ApiHttpHandler(api, clock, [adminRoute(() => self!), podLogRoute(() => self!), ...(options.extraRoutes ?? [])]);
   const server = createServer(handler.handle);
   server.keepAliveTimeout = 60_000;
   await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');

@@ -112,6 +112,20 @@ const DEFAULTERS: Record<string, (o: KubeObject, ctx: { allocateClusterIp(): str
     }
     delete o['stringData'];
   },
+  Job(o) {
+    const spec = obj(o.spec);
+    o.spec = spec;
+    setDefault(spec, 'backoffLimit', 6);
+    setDefault(spec, 'completions', 1);
+    setDefault(spec, 'parallelism', 1);
+    const template = obj(spec['template']);
+    spec['template'] = template;
+    template['metadata'] = obj(template['metadata']);
+    const podSpec = obj(template['spec']);
+    template['spec'] = podSpec;
+    setDefault(podSpec, 'restartPolicy', 'Never');
+    defaultPodSpec(podSpec);
+  },
   NetworkPolicy(o) {
     const spec = obj(o.spec);
     o.spec = spec;

@@ -56,6 +56,7 @@ export const BUILTIN_RESOURCES: ResourceType[] = [
   builtin('apps', 'statefulsets', 'StatefulSet', { shortNames: ['sts'], subresources: ['status', 'scale'], categories: ['all'] }),
   builtin('apps', 'daemonsets', 'DaemonSet', { shortNames: ['ds'], subresources: ['status'], categories: ['all'] }),
   builtin('apps', 'controllerrevisions', 'ControllerRevision'),
+  builtin('batch', 'jobs', 'Job', { subresources: ['status'], categories: ['all'] }),
   builtin('networking.k8s.io', 'networkpolicies', 'NetworkPolicy', { shortNames: ['netpol'] }),
   builtin('admissionregistration.k8s.io', 'mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', { namespaced: false }),
   builtin('admissionregistration.k8s.io', 'validatingwebhookconfigurations', 'ValidatingWebhookConfiguration', { namespaced: false }),

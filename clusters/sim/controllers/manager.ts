@@ -6,6 +6,7 @@ import { controllerOf, type ControllerContext, type Obj, type ReadinessCheck } f
 import { reconcileDaemonSet } from './daemonset.js';
 import { reconcileDeployment } from './deployment.js';
 import { reconcileEndpoints } from './endpoints.js';
+import { reconcileJob } from './job.js';
 import { setNodeReady } from './nodes.js';
 import { PodLifecycle } from './pods.js';
 import { reconcileReplicaSet } from './replicaset.js';
@@ -134,6 +135,7 @@ export class ControllerManager {
       else if (controller === 'replicasets') reconcileReplicaSet(ctx, namespace, name);
       else if (controller === 'statefulsets') reconcileStatefulSet(ctx, namespace, name);
       else if (controller === 'daemonsets') reconcileDaemonSet(ctx, namespace, name);
+      else if (controller === 'jobs') reconcileJob(ctx, namespace, name);
       else if (controller === 'endpoints') reconcileEndpoints(ctx, namespace, name);
       else if (controller === 'pods') this.pods.reconcile(namespace, name);
       else if (controller === 'namespaces') this.ensureDefaultServiceAccount(name);
@@ -158,11 +160,14 @@ export class ControllerManager {
         return this.enqueue('statefulsets', key);
       case 'apps/daemonsets':
         return this.enqueue('daemonsets', key);
+      case 'batch/jobs':
+        return this.enqueue('jobs', key);
       case 'pods':
         this.enqueue('pods', key);
         this.enqueueOwner(o, 'ReplicaSet', 'replicasets');
         this.enqueueOwner(o, 'StatefulSet', 'statefulsets');
         this.enqueueOwner(o, 'DaemonSet', 'daemonsets');
+        this.enqueueOwner(o, 'Job', 'jobs');
         return this.enqueueServices(o);
       case 'services':
         return this.enqueue('endpoints', key);

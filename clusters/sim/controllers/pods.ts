@@ -13,6 +13,8 @@ export class PodLifecycle {
   private readonly timers = new Map<string, TimerHandle>();
   private readonly evictions = new Map<string, TimerHandle>();
   private readonly nextIp = new Map<string, number>();
+  /** Container output by pod uid: what `kubectl logs` returns. */
+  readonly logs = new Map<string, string>();
 
   constructor(private readonly ctx: ControllerContext) {}
 
@@ -27,6 +29,28 @@ export class PodLifecycle {
     this.watchEviction(pod, nodeReady);
     if (status['phase'] === 'Pending' && !this.timers.has(podKey(pod))) this.startAfterDelay(pod);
     if (status['phase'] === 'Running') this.updateReadiness(pod, nodeReady);
+  }
+
+  /**
+   * Ends a pod's containers with an exit code and output, as its process would on a real node:
+   * phase Succeeded (0) or Failed, containers terminated. The embedded cluster runs no processes,
+   * so whoever plays the workload (a test, the admin API) says when and how it ends.
+   */
+  terminate(namespace: string, name: string, exitCode: number, output = ''): void {
+    const pod = this.ctx.api.get(this.ctx.type('Pod'), namespace, name);
+    const now = isoTime(this.ctx.clock);
+    const status = structuredClone(pod.status ?? {}) as Obj;
+    status['phase'] = exitCode === 0 ? 'Succeeded' : 'Failed';
+    status['containerStatuses'] = ((status['containerStatuses'] as Obj[] | undefined) ?? []).map((c) => ({
+      ...c,
+      ready: false,
+      started: false,
+      state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: (c['state'] as Obj | undefined)?.['running'] ? ((c['state'] as Obj)['running'] as Obj)['startedAt'] : now, finishedAt: now } },
+    }));
+    status['conditions'] = ((status['conditions'] as Obj[] | undefined) ?? []).map((c) => (c['type'] === 'Ready' || c['type'] === 'ContainersReady' ? { ...c, status: 'False', reason: 'PodCompleted', lastTransitionTime: now } : c));
+    this.logs.set(pod.metadata.uid ?? '', output);
+    this.timers.get(`${namespace}/${name}`)?.cancel();
+    this.setStatus(pod, status);
   }
 
   /** Re-evaluates readiness of every running pod (after the mesh twin's state changed). */
