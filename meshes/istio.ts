@@ -91,20 +91,20 @@ export class IstioAdapter implements MeshAdapter {
     return deleteAll(kube, await this.installManifests());
   }
 
+  namespaceMarks(meshed: boolean): { labels: Record<string, string | null>; annotations: Record<string, string | null> } {
+    // Ambient: a label, no restart; sidecar: istio-injection, or istio.io/rev without it (mesh-facts §1.4).
+    if (this.mode === 'ambient') return { labels: { 'istio.io/dataplane-mode': meshed ? 'ambient' : null }, annotations: {} };
+    if (!meshed) return { labels: { 'istio-injection': null, 'istio.io/rev': null }, annotations: {} };
+    return { labels: this.revision ? { 'istio.io/rev': this.revision, 'istio-injection': null } : { 'istio-injection': 'enabled' }, annotations: {} };
+  }
+
   async meshNamespace(kube: KubeClient, ns: string, options: { restart?: boolean; now?: Date } = {}): Promise<void> {
-    if (this.mode === 'ambient') {
-      // Ambient: a label, no restart (mesh-facts §1.4).
-      await kube.mergePatch('v1', 'Namespace', undefined, ns, { metadata: { labels: { 'istio.io/dataplane-mode': 'ambient' } } });
-      return;
-    }
-    const labels = this.revision ? { 'istio.io/rev': this.revision, 'istio-injection': null } : { 'istio-injection': 'enabled' };
-    await kube.mergePatch('v1', 'Namespace', undefined, ns, { metadata: { labels } });
-    if (options.restart !== false) await restartWorkloads(kube, ns, options.now);
+    await kube.mergePatch('v1', 'Namespace', undefined, ns, { metadata: this.namespaceMarks(true) });
+    if (this.mode === 'sidecar' && options.restart !== false) await restartWorkloads(kube, ns, options.now);
   }
 
   async unmeshNamespace(kube: KubeClient, ns: string, options: { restart?: boolean; now?: Date } = {}): Promise<void> {
-    const labels = this.mode === 'ambient' ? { 'istio.io/dataplane-mode': null } : { 'istio-injection': null, 'istio.io/rev': null };
-    await kube.mergePatch('v1', 'Namespace', undefined, ns, { metadata: { labels } });
+    await kube.mergePatch('v1', 'Namespace', undefined, ns, { metadata: this.namespaceMarks(false) });
     if (this.mode === 'sidecar' && options.restart !== false) await restartWorkloads(kube, ns, options.now);
   }
 

@@ -74,14 +74,19 @@ export class LinkerdAdapter implements MeshAdapter {
     return deleteAll(kube, await this.installManifests());
   }
 
+  namespaceMarks(meshed: boolean): { labels: Record<string, string | null>; annotations: Record<string, string | null> } {
+    // An annotation, not a label (adding-your-service.md).
+    return { labels: {}, annotations: { 'linkerd.io/inject': meshed ? 'enabled' : null } };
+  }
+
   async meshNamespace(kube: KubeClient, ns: string, options: { restart?: boolean; now?: Date } = {}): Promise<void> {
-    // An annotation, not a label; existing pods need a restart (adding-your-service.md).
-    await kube.mergePatch('v1', 'Namespace', undefined, ns, { metadata: { annotations: { 'linkerd.io/inject': 'enabled' } } });
+    // Existing pods need a restart to be injected.
+    await kube.mergePatch('v1', 'Namespace', undefined, ns, { metadata: this.namespaceMarks(true) });
     if (options.restart !== false) await restartWorkloads(kube, ns, options.now);
   }
 
   async unmeshNamespace(kube: KubeClient, ns: string, options: { restart?: boolean; now?: Date } = {}): Promise<void> {
-    await kube.mergePatch('v1', 'Namespace', undefined, ns, { metadata: { annotations: { 'linkerd.io/inject': null } } });
+    await kube.mergePatch('v1', 'Namespace', undefined, ns, { metadata: this.namespaceMarks(false) });
     if (options.restart !== false) await restartWorkloads(kube, ns, options.now);
   }
 

@@ -32,6 +32,8 @@ export interface MeshAdapter {
   installManifests(options?: InstallOptions): Promise<KubeObject[]>;
   /** Removes what installManifests creates (the control plane, its webhooks, CRDs and CA material). */
   uninstall(kube: KubeClient): Promise<number>;
+  /** The labels and annotations that mesh a namespace (values) or unmesh it (null: remove). Pure. */
+  namespaceMarks(meshed: boolean): { labels: Record<string, string | null>; annotations: Record<string, string | null> };
   /** Marks the namespace for the mesh and restarts its workloads when the data plane needs it. */
   meshNamespace(kube: KubeClient, namespace: string, options?: { restart?: boolean; now?: Date }): Promise<void>;
   unmeshNamespace(kube: KubeClient, namespace: string, options?: { restart?: boolean; now?: Date }): Promise<void>;

@@ -1,1 +1,5 @@
 export * from './schema.js';
+export { planStage, stageDiff, type NamespaceState, type StagePlan } from './stage.js';
+export { decideStage, gateOutcome, type GateHistory, type GateLimits, type GateOutcome, type RolloutDecision, type RolloutVerdict } from './decide.js';
+export { planUpdates, type FileUpdate, type RenderInput } from './render.js';
+export { applyUpdates } from './apply.js';

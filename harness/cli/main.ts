@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { MeshdrillError } from '../errors.js';
 import { LOG_LEVELS } from '../logger.js';
 import { painter, processIO, type CliIO } from './io.js';
+import { rolloutPlanCommand, rolloutRenderCommand, rolloutStatusCommand } from './rollout-command.js';
 import { schemaCommand } from './schema-command.js';
 import { processSignals, simServeCommand, type SimServeOptions } from './sim-command.js';
 import { validateCommand, type OutputFormat } from './validate-command.js';
@@ -72,6 +73,36 @@ as a config repo: every *.yaml in it, other Kubernetes manifests kept and ignore
     .addHelpText('after', '\nUse it in editors: # yaml-language-server: $schema=./schemas/RolloutPlan.json')
     .action(async (kind: string | undefined, options: { out?: string }) => {
       setExit(await schemaCommand(kind, options, io));
+    });
+
+  const rollout = program.command('rollout').description('The rollout plan in a config repo: where it stands, what the next stage changes, and rendering it into manifests');
+  rollout
+    .command('status')
+    .description('Show the plan\'s current stage and what it means per namespace')
+    .argument('<repo>', 'config repo directory')
+    .option('--plan <name>', 'the rollout plan, when the repo has several')
+    .action(async (repo: string, options: { plan?: string }) => {
+      setExit(await rolloutStatusCommand(repo, { ...options, output: program.opts<GlobalOptions>().output }, io));
+    });
+  rollout
+    .command('plan')
+    .description('Show what moving to a stage (default: the next one) changes: namespaces meshed, mTLS modes, policies')
+    .argument('<repo>', 'config repo directory')
+    .option('--plan <name>', 'the rollout plan, when the repo has several')
+    .option('--stage <n>', 'target stage (0 = unmeshed)')
+    .action(async (repo: string, options: { plan?: string; stage?: string }) => {
+      setExit(await rolloutPlanCommand(repo, { ...options, output: program.opts<GlobalOptions>().output }, io));
+    });
+  rollout
+    .command('render')
+    .description('Write what a stage (default: status.stage) means into the repo: status.stage, Namespace labels, mTLS policy objects')
+    .argument('<repo>', 'config repo directory')
+    .option('--plan <name>', 'the rollout plan, when the repo has several')
+    .option('--stage <n>', 'stage to render (0 = unmeshed)')
+    .option('--dry-run', 'print what would be written, write nothing')
+    .addHelpText('after', '\nUsers\' files are edited in place with comments and layout kept; meshdrill/<plan>/*.yaml are owned by meshdrill.')
+    .action(async (repo: string, options: { plan?: string; stage?: string; dryRun?: boolean }) => {
+      setExit(await rolloutRenderCommand(repo, { ...options, dryRun: options.dryRun === true, logLevel: program.opts<GlobalOptions>().logLevel }, io));
     });
 
   const sim = program.command('sim').description('The embedded cluster: a Kubernetes API server with controllers, no Docker needed');
