@@ -20,6 +20,12 @@ export class ClusterError extends MeshdrillError {
   override readonly code = 'CLUSTER_ERROR';
 }
 
+/** A git operation failed: a dirty repo, a missing remote, a rejected push. Exit 3. */
+export class GitError extends MeshdrillError {
+  override readonly name = 'GitError';
+  override readonly code = 'GIT_ERROR';
+}
+
 /** A gate or hypothesis failed: an expected verdict, not a crash. Exit 1. */
 export class GateFailed extends MeshdrillError {
   override readonly name = 'GateFailed';

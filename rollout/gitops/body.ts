@@ -1,0 +1,44 @@
+import type { RolloutDecision } from '../decide.js';
+import type { StagePlan } from '../stage.js';
+import { stageDiff } from '../stage.js';
+
+const MARKER = 'meshdrill:state';
+
+/** Escapes text from config or clusters so it cannot inject Markdown or HTML into a PR body. */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+!|<>&~]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+}
+
+/** The PR title and body for a stage change: verdict first, evidence, and a hidden state marker for reconciliation. */
+export function stageChangeBody(input: { plan: string; from: StagePlan; to: StagePlan; decision: RolloutDecision; runId: string; verdict: 'advance' | 'revert' }): { title: string; body: string } {
+  const { from, to, decision } = input;
+  const stageName = (s: StagePlan) => (s.current ? s.current.name : 'unmeshed');
+  const title = `meshdrill: ${input.verdict} ${input.plan} to stage ${to.stage} (${stageName(to)})`;
+  const lines = [
+    `**${input.verdict === 'advance' ? 'Advance' : 'Revert'}** rollout plan \`${escapeMarkdown(input.plan)}\` from stage ${from.stage} (${escapeMarkdown(stageName(from))}) to stage ${to.stage} (${escapeMarkdown(stageName(to))}).`,
+    '',
+    ...decision.reasons.map((r) => `- ${escapeMarkdown(r)}`),
+    '',
+    '| gate | result | measurements |',
+    '|---|---|---|',
+    ...decision.gates.map((g) => `| ${escapeMarkdown(g.name)}${g.key ? ' (key)' : ''} | ${g.state} | ${escapeMarkdown(g.reason)} |`),
+    '',
+    '**What changes in the cluster**',
+    '',
+    ...stageDiff(from, to).map((d) => `- \`${escapeMarkdown(d.namespace)}\`: ${d.from.meshed === d.to.meshed ? '' : d.to.meshed ? 'meshed' : 'unmeshed'}${d.from.mtls !== d.to.mtls ? `${d.from.meshed === d.to.meshed ? '' : ', '}mTLS ${d.from.mtls ?? 'default'} → ${d.to.mtls ?? 'default'}` : ''}`),
+    '',
+    `<!-- ${MARKER} ${JSON.stringify({ plan: input.plan, stage: to.stage, verdict: input.verdict, runId: input.runId })} -->`,
+  ];
+  return { title, body: lines.join('\n') };
+}
+
+/** The state a previous run left in a PR body, if any. */
+export function readStateMarker(body: string): { plan: string; stage: number; verdict: string; runId: string } | undefined {
+  const match = new RegExp(`<!-- ${MARKER} (\\{.*?\\}) -->`).exec(body);
+  if (!match) return undefined;
+  try {
+    return JSON.parse(match[1]!) as { plan: string; stage: number; verdict: string; runId: string };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,139 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { documentsOfKind, loadConfig } from '../../harness/config/index.js';
+import { GitError } from '../../harness/errors.js';
+import { meshAdapter } from '../../meshes/index.js';
+import { decideStage } from '../decide.js';
+import { planUpdates } from '../render.js';
+import { planStage } from '../stage.js';
+import { readStateMarker, stageChangeBody } from './body.js';
+import { commitStageChange, type StageChange } from './git.js';
+import { writeLocalPullRequest } from './local-forge.js';
+
+const run = promisify(execFile);
+const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
+const quiet = { info: () => undefined, warn: () => undefined };
+
+async function git(cwd: string, ...args: string[]): Promise<string> {
+  return (await run('git', args, { cwd })).stdout.trim();
+}
+
+/** A bare origin and a clone holding the example config repo, committed by a person. */
+async function repos(): Promise<{ work: string; origin: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'meshdrill-git-'));
+  const origin = join(dir, 'origin.git');
+  const work = join(dir, 'work');
+  await run('git', ['init', '-q', '--bare', '-b', 'main', origin]);
+  await run('git', ['init', '-q', '-b', 'main', work]);
+  await cp(SHOP, work, { recursive: true });
+  await git(work, 'config', 'user.name', 'Pat Platform');
+  await git(work, 'config', 'user.email', 'pat@example.com');
+  await git(work, 'add', '-A');
+  await git(work, 'commit', '-q', '-m', 'mesh config');
+  await git(work, 'remote', 'add', 'origin', origin);
+  await git(work, 'push', '-q', 'origin', 'main');
+  return { work, origin };
+}
+
+async function change(work: string, stage = 1): Promise<StageChange> {
+  const repo = await loadConfig(work, { cwd: work });
+  const plan = documentsOfKind(repo, 'RolloutPlan')[0]!.data;
+  const topology = documentsOfKind(repo, 'Topology')[0]!.data;
+  const adapter = meshAdapter('istio');
+  const files = new Map<string, string>();
+  for (const file of ['rollout-plan.yaml', 'manifests/namespaces.yaml']) files.set(file, await readFile(join(work, file), 'utf8'));
+  const from = planStage(plan, topology, stage - 1, adapter);
+  const to = planStage(plan, topology, stage, adapter);
+  const decision = decideStage([], { now: 0, lastStage: false });
+  const { title, body } = stageChangeBody({ plan: plan.metadata.name, from, to, decision, runId: 'run-1', verdict: 'advance' });
+  return { plan: plan.metadata.name, stage, verdict: 'advance', runId: 'run-1', updates: planUpdates({ files, planFile: 'rollout-plan.yaml', stage: to, adapter }), title, body };
+}
+
+describe('rollout/gitops', () => {
+  it('commits the stage on its own branch with trailers, pushes it, and leaves the checkout as it was', async () => {
+    const { work, origin } = await repos();
+
+    const result = await commitStageChange(work, await change(work), { dryRun: false, logger: quiet });
+
+    expect(result).toMatchObject({ branch: 'meshdrill/shop-migration/stage-1-advance', type: 'created', pushed: true, humanCommits: false });
+    expect(await git(work, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('main');
+    expect(await git(work, 'status', '--porcelain')).toBe('');
+    expect(await git(origin, 'rev-parse', 'meshdrill/shop-migration/stage-1-advance')).toBe(result.commit);
+    const message = await git(origin, 'log', '-1', '--format=%an <%ae>%n%B', 'meshdrill/shop-migration/stage-1-advance');
+    expect(message.split('\n')[0]).toBe('meshdrill <meshdrill@users.noreply.github.com>');
+    expect(message).toContain('Meshdrill-Run-Id: run-1\nMeshdrill-Plan: shop-migration\nMeshdrill-Stage: 1\nMeshdrill-Verdict: advance');
+    const changed = await git(origin, 'diff', '--name-only', 'main', 'meshdrill/shop-migration/stage-1-advance');
+    expect(changed.split('\n').sort()).toEqual(['manifests/namespaces.yaml', 'meshdrill/shop-migration/mtls.yaml', 'rollout-plan.yaml']);
+    const planDiff = await git(origin, 'diff', '-U0', 'main', 'meshdrill/shop-migration/stage-1-advance', '--', 'rollout-plan.yaml');
+    expect(planDiff.split('\n').filter((l) => /^[-+][^-+]/.test(l))).toEqual(['-  stage: 0', '+  stage: 1']);
+  });
+
+  it('leaves an unchanged branch alone on a second run with the same evidence', async () => {
+    const { work } = await repos();
+    const first = await commitStageChange(work, await change(work), { dryRun: false, logger: quiet });
+
+    const second = await commitStageChange(work, await change(work), { dryRun: false, logger: quiet });
+
+    expect(second).toMatchObject({ type: 'unchanged', pushed: false, commit: first.commit });
+  });
+
+  it('stops force-pushing once a person has committed to the branch', async () => {
+    const { work, origin } = await repos();
+    await commitStageChange(work, await change(work), { dryRun: false, logger: quiet });
+    const other = join(await mkdtemp(join(tmpdir(), 'meshdrill-human-')), 'clone');
+    await run('git', ['clone', '-q', '-b', 'meshdrill/shop-migration/stage-1-advance', origin, other]);
+    await git(other, 'config', 'user.name', 'Pat Platform');
+    await git(other, 'config', 'user.email', 'pat@example.com');
+    await writeFile(join(other, 'NOTES.md'), 'checked with the payments team\n');
+    await git(other, 'add', '-A');
+    await git(other, 'commit', '-q', '-m', 'note');
+    await git(other, 'push', '-q', 'origin', 'HEAD');
+    const humanHead = await git(origin, 'rev-parse', 'meshdrill/shop-migration/stage-1-advance');
+    const warnings: string[] = [];
+
+    const result = await commitStageChange(work, await change(work), { dryRun: false, logger: { info: () => undefined, warn: (_m, msg) => warnings.push(msg) } });
+
+    expect(result).toMatchObject({ type: 'unchanged', humanCommits: true, pushed: false });
+    expect(await git(origin, 'rev-parse', 'meshdrill/shop-migration/stage-1-advance')).toBe(humanHead);
+    expect(warnings).toEqual(['a person has committed to the branch; not force-pushing it']);
+  });
+
+  it('refuses a repo with uncommitted changes and changes nothing', async () => {
+    const { work } = await repos();
+    await writeFile(join(work, 'scratch.yaml'), 'a: 1\n');
+
+    await expect(commitStageChange(work, await change(work), { dryRun: false, logger: quiet })).rejects.toThrow(new GitError(`${work} has uncommitted changes (scratch.yaml); commit or stash them first`));
+    expect(await git(work, 'branch', '--list', 'meshdrill/*')).toBe('');
+  });
+
+  it('with --dry-run says what it would commit and creates no branch', async () => {
+    const { work, origin } = await repos();
+    const lines: string[] = [];
+
+    await commitStageChange(work, await change(work), { dryRun: true, logger: { info: (meta, msg) => lines.push(`${msg} ${String(meta['branch'])}`), warn: () => undefined } });
+
+    expect(lines).toEqual(['DRY-RUN: would commit to meshdrill/shop-migration/stage-1-advance and push to origin meshdrill/shop-migration/stage-1-advance']);
+    expect(await git(origin, 'branch', '--list', 'meshdrill/*')).toBe('');
+  });
+
+  it('commits locally and writes the pull request body when there is no remote', async () => {
+    const { work } = await repos();
+    await git(work, 'remote', 'remove', 'origin');
+    const stageChange = await change(work);
+
+    const result = await commitStageChange(work, stageChange, { dryRun: false, logger: quiet });
+    const reports = await mkdtemp(join(tmpdir(), 'meshdrill-reports-'));
+    const path = await writeLocalPullRequest(reports, { title: stageChange.title, body: stageChange.body, branch: result, base: 'main' }, quiet);
+
+    expect(result).toMatchObject({ type: 'created', pushed: false });
+    expect(await git(work, 'branch', '--list', 'meshdrill/*')).toBe('meshdrill/shop-migration/stage-1-advance');
+    expect(await readdir(reports)).toEqual(['meshdrill_shop-migration_stage-1-advance.md']);
+    const body = await readFile(path, 'utf8');
+    expect(body.split('\n')[0]).toBe('# meshdrill: advance shop-migration to stage 1 (frontend-canary)');
+    expect(readStateMarker(body)).toEqual({ plan: 'shop-migration', stage: 1, verdict: 'advance', runId: 'run-1' });
+  });
+});

@@ -1,0 +1,100 @@
+import { simpleGit, type SimpleGit } from 'simple-git';
+import { GitError } from '../../harness/errors.js';
+import type { Logger } from '../../harness/logger.js';
+import { applyUpdates } from '../apply.js';
+import type { FileUpdate } from '../render.js';
+
+export const MESHDRILL_AUTHOR = { name: 'meshdrill', email: 'meshdrill@users.noreply.github.com' };
+
+export interface StageChange {
+  plan: string;
+  stage: number;
+  verdict: 'advance' | 'revert';
+  runId: string;
+  updates: FileUpdate[];
+  title: string;
+  body: string;
+}
+
+export interface BranchResult {
+  branch: string;
+  base: string;
+  commit?: string;
+  type: 'created' | 'updated' | 'unchanged';
+  pushed: boolean;
+  /** A person committed to the branch: meshdrill stops force-pushing it. */
+  humanCommits: boolean;
+}
+
+/** The deterministic branch of a stage change: meshdrill/<plan>/stage-<n>-<verdict>. */
+export function stageBranch(change: Pick<StageChange, 'plan' | 'stage' | 'verdict'>): string {
+  return `meshdrill/${change.plan}/stage-${change.stage}-${change.verdict}`;
+}
+
+/**
+ * Commits a stage change on its own branch and pushes it (when the repo has the remote). The
+ * user's checkout is left as it was: same branch, clean tree. A dirty repo is refused; a branch a
+ * person has committed to is not force-pushed; on any failure the new branch is removed.
+ */
+export async function commitStageChange(root: string, change: StageChange, options: { dryRun: boolean; logger: Pick<Logger, 'info' | 'warn'>; remote?: string }): Promise<BranchResult> {
+  const git = simpleGit(root);
+  const remoteName = options.remote ?? 'origin';
+  if (!(await git.checkIsRepo().catch(() => false))) throw new GitError(`${root} is not a git repository`);
+  const status = await git.status();
+  if (!status.isClean()) throw new GitError(`${root} has uncommitted changes (${status.files.slice(0, 5).map((f) => f.path).join(', ')}${status.files.length > 5 ? ', …' : ''}); commit or stash them first`);
+  const original = (await git.revparse(['--abbrev-ref', 'HEAD'])).trim();
+  const base = (await git.revparse(['HEAD'])).trim();
+  const branch = stageBranch(change);
+  const remotes = await git.getRemotes();
+  const hasRemote = remotes.some((r) => r.name === remoteName);
+  let remoteHead: string | undefined;
+  let humanCommits = false;
+  if (hasRemote) {
+    await git.fetch(remoteName).catch((error: Error) => {
+      throw new GitError(`fetching ${remoteName}: ${error.message}`, { cause: error });
+    });
+    remoteHead = (await git.raw(['rev-parse', '--verify', '--quiet', `refs/remotes/${remoteName}/${branch}`]).catch(() => '')).trim() || undefined;
+    if (remoteHead) humanCommits = await hasHumanCommits(git, `${remoteName}/${branch}`, base);
+  }
+  if (humanCommits) {
+    options.logger.warn({ branch }, 'a person has committed to the branch; not force-pushing it');
+    return { branch, base, ...(remoteHead ? { commit: remoteHead } : {}), type: 'unchanged', pushed: false, humanCommits: true };
+  }
+  if (options.dryRun) {
+    options.logger.info({ branch, files: change.updates.map((u) => u.path).join(',') }, `DRY-RUN: would commit to ${branch}${hasRemote ? ` and push to ${remoteName}` : ''}`);
+    return { branch, base, type: remoteHead ? 'updated' : 'created', pushed: false, humanCommits: false };
+  }
+  try {
+    await git.raw(['checkout', '-q', '-B', branch, base]);
+    await applyUpdates(root, change.updates, { dryRun: false, logger: { info: () => undefined } });
+    await git.add(['-A', '--', ...change.updates.map((u) => u.path)]);
+    const trailers = [`Meshdrill-Run-Id: ${change.runId}`, `Meshdrill-Plan: ${change.plan}`, `Meshdrill-Stage: ${change.stage}`, `Meshdrill-Verdict: ${change.verdict}`];
+    // meshdrill commits as itself (author and committer), through per-command config only.
+    const as = simpleGit({ baseDir: root, config: [`user.name=${MESHDRILL_AUTHOR.name}`, `user.email=${MESHDRILL_AUTHOR.email}`] });
+    await as.commit([change.title, change.body, trailers.join('\n')]);
+    const commit = (await git.revparse(['HEAD'])).trim();
+    // The same tree as what is already pushed: nothing to do.
+    if (remoteHead && (await git.raw(['rev-parse', `${commit}^{tree}`])).trim() === (await git.raw(['rev-parse', `${remoteHead}^{tree}`])).trim()) {
+      return { branch, base, commit: remoteHead, type: 'unchanged', pushed: false, humanCommits: false };
+    }
+    if (hasRemote) {
+      await git.push([remoteName, `${branch}:${branch}`, `--force-with-lease=${branch}:${remoteHead ?? ''}`]).catch((error: Error) => {
+        throw new GitError(`pushing ${branch} to ${remoteName}: ${error.message.split('\n').find((l) => l.includes('!') || l.includes('error')) ?? error.message}`, { cause: error });
+      });
+    }
+    options.logger.info({ branch, commit: commit.slice(0, 12) }, hasRemote ? `pushed ${branch}` : `committed ${branch} (no remote ${remoteName})`);
+    return { branch, base, commit, type: remoteHead ? 'updated' : 'created', pushed: hasRemote, humanCommits: false };
+  } catch (error) {
+    await git.raw(['checkout', '-q', '-f', original]).catch(() => undefined);
+    await git.raw(['branch', '-D', branch]).catch(() => undefined);
+    throw error instanceof GitError ? error : new GitError(`committing ${branch}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await git.raw(['checkout', '-q', original]).catch(() => undefined);
+  }
+}
+
+/** Whether the branch has commits since `base` that meshdrill did not author. */
+async function hasHumanCommits(git: SimpleGit, ref: string, base: string): Promise<boolean> {
+  const log = await git.raw(['log', '--format=%ae', `${base}..${ref}`]).catch(() => '');
+  return log.split('\n').some((email) => email.trim() !== '' && email.trim() !== MESHDRILL_AUTHOR.email);
+}
