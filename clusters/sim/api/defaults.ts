@@ -32,12 +32,15 @@ export function defaultPodSpec(spec: Obj): void {
   }
 }
 
-function defaultTemplate(spec: Obj): void {
+/** Defaults a workload's pod template; Jobs' pods default to restartPolicy Never. */
+function defaultTemplate(spec: Obj, restartPolicy = 'Always'): void {
   const template = obj(spec['template']);
   spec['template'] = template;
   template['metadata'] = obj(template['metadata']);
-  template['spec'] = obj(template['spec']);
-  defaultPodSpec(template['spec'] as Obj);
+  const podSpec = obj(template['spec']);
+  template['spec'] = podSpec;
+  setDefault(podSpec, 'restartPolicy', restartPolicy);
+  defaultPodSpec(podSpec);
 }
 
 const DEFAULTERS: Record<string, (o: KubeObject, ctx: { allocateClusterIp(): string }) => void> = {
@@ -118,13 +121,7 @@ const DEFAULTERS: Record<string, (o: KubeObject, ctx: { allocateClusterIp(): str
     setDefault(spec, 'backoffLimit', 6);
     setDefault(spec, 'completions', 1);
     setDefault(spec, 'parallelism', 1);
-    const template = obj(spec['template']);
-    spec['template'] = template;
-    template['metadata'] = obj(template['metadata']);
-    const podSpec = obj(template['spec']);
-    template['spec'] = podSpec;
-    setDefault(podSpec, 'restartPolicy', 'Never');
-    defaultPodSpec(podSpec);
+    defaultTemplate(spec, 'Never');
   },
   NetworkPolicy(o) {
     const spec = obj(o.spec);
