@@ -68,12 +68,18 @@ describe.skipIf(!binary)('SLIs through the real Prometheus agree with the embedd
     const traffic = new TrafficModel(twin, TOPOLOGY, { tickMs: 1_000 });
     traffic.start();
 
-    await new Promise((resolve) => setTimeout(resolve, 22_000));
+    // Real scrapes need real time: wait until Prometheus holds 20 scrapes of traffic, however long that takes.
+    const client = new PrometheusClient({ url: prometheus.url });
+    const trafficStart = Date.now();
+    await waitForAsync(async () => {
+      const scrapes = await client.query('count_over_time(up{job="meshdrill-sim"}[1m])').catch(() => []);
+      return (scrapes[0]?.value ?? 0) >= 20 && Date.now() - trafficStart >= 20_000;
+    }, 60_000);
     // Align the window with whole ticks the twin has recorded and Prometheus has scraped.
     const to = Math.floor(Date.now() / 1000) * 1000 - 2_000;
     const window = { from: to - 15_000, to };
     const embedded = new EmbeddedSource(twin.metrics, mesh);
-    const viaPrometheus = new PrometheusSource(new PrometheusClient({ url: prometheus.url }), mesh);
+    const viaPrometheus = new PrometheusSource(client, mesh);
 
     const rows = [];
     for (const check of CHECKS) {
@@ -92,6 +98,14 @@ describe.skipIf(!binary)('SLIs through the real Prometheus agree with the embedd
     expect(rows.find((r) => r.sli === 'plaintext-share')!.embedded).toBeGreaterThan(5);
   }, 90_000);
 });
+
+async function waitForAsync(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for Prometheus to scrape the traffic');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
 
 async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
