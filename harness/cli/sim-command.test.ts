@@ -22,10 +22,16 @@ function serve(args: string[]): Promise<{ child: ChildProcess; url: string; exit
   const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
   return new Promise((resolve, reject) => {
     let out = '';
+    // A start that never says it is serving fails with what the process printed, not a bare test timeout.
+    const timer = setTimeout(() => reject(new Error(`sim serve did not start within 30 s; stdout: ${out}; stderr: ${stderr}`)), 30_000);
+    child.on('exit', () => clearTimeout(timer));
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /serving at (http:\/\/[\d.:]+)/.exec(out);
-      if (match) resolve({ child, url: match[1]!, exited });
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1]!, exited });
+      }
     });
     child.on('exit', (code) => reject(new Error(`sim serve exited ${String(code)}: ${stderr}`)));
   });
@@ -58,7 +64,7 @@ describe.skipIf(!hasKubectl)('meshdrill sim serve', () => {
     expect(stopped.code).toBe(0);
     expect(stopped.stderr).toContain('stopped (SIGTERM); state saved to');
     expect(restored.stdout).toBe('2');
-  });
+  }, 60_000); // two process starts and eight kubectl runs; slow when the other test files load the machine
 
   it('refuses a bad flag value with exit 2', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'harness', 'bin.ts'), 'sim', 'serve', '--nodes', 'many'], { cwd: ROOT });
@@ -69,5 +75,5 @@ describe.skipIf(!hasKubectl)('meshdrill sim serve', () => {
 
     expect(code).toBe(2);
     expect(stderr).toBe('meshdrill: --nodes: expected a whole number from 1 to 100; found "many"\n');
-  });
+  }, 30_000);
 });
