@@ -37,9 +37,9 @@ export class SimLoadRunner implements LoadRunner {
     const failed = count({ outcome: '!success' }, from, to);
     const connectionErrors = count({ code: '0' }, from, to);
     const latency = {
-      p50: m.quantile('meshdrill_client_request_duration_milliseconds', {}, 0.5, from, to),
-      p95: m.quantile('meshdrill_client_request_duration_milliseconds', {}, 0.95, from, to),
-      p99: m.quantile('meshdrill_client_request_duration_milliseconds', {}, 0.99, from, to),
+      p50: m.quantile('meshdrill_client_request_duration_milliseconds', { source_namespace: 'external' }, 0.5, from, to),
+      p95: m.quantile('meshdrill_client_request_duration_milliseconds', { source_namespace: 'external' }, 0.95, from, to),
+      p99: m.quantile('meshdrill_client_request_duration_milliseconds', { source_namespace: 'external' }, 0.99, from, to),
     };
     const failedRate = requests > 0 ? failed / requests : 1;
     const thresholds = plan.thresholds.map((t) => ({ ...t, passed: thresholdHolds(t, { failedRate, latency }) }));

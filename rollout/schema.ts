@@ -18,6 +18,7 @@ export const MtlsMode = z.enum(['PERMISSIVE', 'STRICT']).describe('Inbound mTLS 
 
 /** Preconditions checked against live telemetry before a stage is applied. */
 export const Requirement = z.enum(['all-callers-meshed', 'baseline-healthy', 'control-plane-ready']);
+export type Requirement = z.infer<typeof Requirement>;
 
 export const Stage = z
   .object({

@@ -33,10 +33,17 @@ export const Scope = z
   .describe('Where an SLI is measured: the whole mesh (empty), a namespace, a service or an edge.');
 export type Scope = z.infer<typeof Scope>;
 
+/** Whose view an SLI is measured from. */
+export const SliSourceKind = z
+  .enum(['mesh', 'client'])
+  .describe('mesh: the proxies\' telemetry (the default). client: the callers\' own view — sees connections reset before any proxy reports them, and exists before a namespace is meshed.');
+export type SliSourceKind = z.infer<typeof SliSourceKind>;
+
 export const SloSpec = z
   .object({
     sli: SliName,
     scope: Scope.default({}),
+    source: SliSourceKind.default('mesh'),
     objective: ObjectiveText,
     window: Duration.default('5m').describe('Evaluation window.'),
     minSamples: z.int().min(1).default(100).describe('Fewer requests than this in the window make the verdict Inconclusive.'),
@@ -57,6 +64,7 @@ export const Gate = z
     window: Duration.optional().describe('Overrides the SLO\'s window.'),
     minSamples: z.int().min(1).optional(),
     query: z.string().min(1).optional(),
+    source: SliSourceKind.optional().describe('Overrides the SLO\'s source.'),
     key: z.boolean().default(false).describe('A key gate fails the stage on its own.'),
     failureLimit: z.int().min(0).default(0).describe('Failed measurements tolerated before the gate fails.'),
     inconclusiveLimit: z.int().min(0).default(0).describe('Inconclusive measurements tolerated before the verdict is hold.'),

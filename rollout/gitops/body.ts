@@ -1,8 +1,25 @@
+import { createHash } from 'node:crypto';
 import type { RolloutDecision } from '../decide.js';
 import type { StagePlan } from '../stage.js';
 import { stageDiff } from '../stage.js';
 
 const MARKER = 'meshdrill:state';
+
+/** What a pull request body records for later runs to reconcile with. */
+export interface StateMarker {
+  plan: string;
+  stage: number;
+  verdict: string;
+  runId: string;
+  /** A digest of the decision's evidence: the same evidence on a later run means no update. */
+  evidence?: string;
+}
+
+/** A stable digest of a decision: verdict, target stage and every gate's state and reason. */
+export function evidenceDigest(decision: RolloutDecision, stage: number): string {
+  const canonical = JSON.stringify({ verdict: decision.verdict, stage, reasons: decision.reasons, gates: decision.gates.map((g) => [g.name, g.state, g.reason]) });
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+}
 
 /** Escapes text from config or clusters so it cannot inject Markdown or HTML into a PR body. */
 export function escapeMarkdown(text: string): string {
@@ -27,17 +44,19 @@ export function stageChangeBody(input: { plan: string; from: StagePlan; to: Stag
     '',
     ...stageDiff(from, to).map((d) => `- \`${escapeMarkdown(d.namespace)}\`: ${d.from.meshed === d.to.meshed ? '' : d.to.meshed ? 'meshed' : 'unmeshed'}${d.from.mtls !== d.to.mtls ? `${d.from.meshed === d.to.meshed ? '' : ', '}mTLS ${d.from.mtls ?? 'default'} → ${d.to.mtls ?? 'default'}` : ''}`),
     '',
-    `<!-- ${MARKER} ${JSON.stringify({ plan: input.plan, stage: to.stage, verdict: input.verdict, runId: input.runId })} -->`,
+    `Run \`${escapeMarkdown(input.runId)}\`.`,
+    '',
+    `<!-- ${MARKER} ${JSON.stringify({ plan: input.plan, stage: to.stage, verdict: input.verdict, runId: input.runId, evidence: evidenceDigest(decision, to.stage) } satisfies StateMarker)} -->`,
   ];
   return { title, body: lines.join('\n') };
 }
 
 /** The state a previous run left in a PR body, if any. */
-export function readStateMarker(body: string): { plan: string; stage: number; verdict: string; runId: string } | undefined {
+export function readStateMarker(body: string): StateMarker | undefined {
   const match = new RegExp(`<!-- ${MARKER} (\\{.*?\\}) -->`).exec(body);
   if (!match) return undefined;
   try {
-    return JSON.parse(match[1]!) as { plan: string; stage: number; verdict: string; runId: string };
+    return JSON.parse(match[1]!) as StateMarker;
   } catch {
     return undefined;
   }

@@ -41,7 +41,9 @@ export async function commitStageChange(root: string, change: StageChange, optio
   const remoteName = options.remote ?? 'origin';
   if (!(await git.checkIsRepo().catch(() => false))) throw new GitError(`${root} is not a git repository`);
   const status = await git.status();
-  if (!status.isClean()) throw new GitError(`${root} has uncommitted changes (${status.files.slice(0, 5).map((f) => f.path).join(', ')}${status.files.length > 5 ? ', …' : ''}); commit or stash them first`);
+  // meshdrill's own run output (.meshdrill/, untracked) does not make the repo dirty.
+  const dirty = status.files.filter((f) => !(f.index === '?' && f.path.startsWith('.meshdrill/')));
+  if (dirty.length > 0) throw new GitError(`${root} has uncommitted changes (${dirty.slice(0, 5).map((f) => f.path).join(', ')}${dirty.length > 5 ? ', …' : ''}); commit or stash them first`);
   const original = (await git.revparse(['--abbrev-ref', 'HEAD'])).trim();
   const base = (await git.revparse(['HEAD'])).trim();
   const branch = stageBranch(change);
@@ -91,6 +93,20 @@ export async function commitStageChange(root: string, change: StageChange, optio
   } finally {
     await git.raw(['checkout', '-q', original]).catch(() => undefined);
   }
+}
+
+/**
+ * When the plan's last revert was merged (committer time of the newest commit on HEAD with
+ * meshdrill's revert trailers for the plan): the cool-down runs from there. Git is the only state.
+ */
+export async function lastRevertTime(root: string, plan: string): Promise<number | undefined> {
+  const git = simpleGit(root);
+  const log = await git.raw(['log', '-z', '--format=%ct%n%B', `--grep=^Meshdrill-Plan: ${plan}$`, 'HEAD']).catch(() => '');
+  for (const entry of log.split('\0')) {
+    const [time, ...body] = entry.trim().split('\n');
+    if (body.some((line) => line.trim() === 'Meshdrill-Verdict: revert') && body.some((line) => line.trim() === `Meshdrill-Plan: ${plan}`)) return Number(time) * 1000;
+  }
+  return undefined;
 }
 
 /** Whether the branch has commits since `base` that meshdrill did not author. */

@@ -75,7 +75,7 @@ const HELP: Record<string, string> = {
   inbound_http_authz_deny_total: 'Linkerd inbound requests denied by policy.',
   envoy_cluster_upstream_rq_retry: 'Envoy upstream request retries.',
   meshdrill_client_requests_total: 'Every request as the client saw it, including connections reset before any proxy could report them.',
-  meshdrill_client_request_duration_milliseconds: 'Latency as the load generator saw it.',
+  meshdrill_client_request_duration_milliseconds: 'Latency as the caller saw it (the load generator is source_namespace="external").',
   meshdrill_proxy_config_age_seconds: 'Seconds since the proxy last received configuration from its control plane.',
   container_memory_working_set_bytes: 'Proxy container memory.',
   pilot_proxy_convergence_time: 'Delay between a config change and all proxies receiving it, in seconds.',

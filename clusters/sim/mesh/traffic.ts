@@ -214,10 +214,11 @@ export class TrafficModel {
     const outcome = d.code === 0 ? 'connection-error' : d.code >= 500 || d.code === 403 || d.code >= 400 ? 'http-error' : 'success';
     m.inc('meshdrill_client_requests_total', { source_workload: client.workload, source_namespace: client.namespace, destination_service: server.name, destination_namespace: server.namespace, outcome, code: String(d.code) }, n);
     const latency = (bounds: number[]) => this.buckets(server, bounds, extraMs, n);
-    if (client.workload === 'external' && d.code !== 0) {
-      // The load generator's own view of latency, as k6 would measure it.
+    if (d.code !== 0) {
+      // The caller's own view of latency: the load generator's (as k6 measures it) or an
+      // application's client library's — there before any proxy is, so unmeshed baselines have it.
       const [perBucket, sum] = latency(ISTIO_BUCKETS);
-      m.observe('meshdrill_client_request_duration_milliseconds', { destination_service: server.name, destination_namespace: server.namespace }, ISTIO_BUCKETS, perBucket, sum, n);
+      m.observe('meshdrill_client_request_duration_milliseconds', { source_workload: client.workload, source_namespace: client.namespace, destination_service: server.name, destination_namespace: server.namespace }, ISTIO_BUCKETS, perBucket, sum, n);
     }
     const c = client.proxy;
     const s = target?.proxy;

@@ -1,0 +1,102 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+
+/** The RunRecord format version. Readers accept the same major version and refuse others. */
+export const RUN_RECORD_VERSION = '1.0';
+
+const Window = z.object({ from: z.string(), to: z.string() }).strict();
+
+const Measurement = z
+  .object({
+    at: z.string(),
+    verdict: z.enum(['Successful', 'Failed', 'Inconclusive', 'Error']),
+    value: z.number().nullable(),
+    threshold: z.number().nullable(),
+    samples: z.number(),
+    window: Window,
+    source: z.string(),
+    reason: z.string(),
+  })
+  .strict();
+
+const GateRecord = z
+  .object({
+    name: z.string(),
+    key: z.boolean(),
+    sli: z.string(),
+    scope: z.record(z.string(), z.unknown()),
+    objective: z.string(),
+    source: z.enum(['mesh', 'client']),
+    baseline: z.object({ value: z.number(), samples: z.number(), source: z.string(), window: Window }).strict().optional(),
+    state: z.enum(['passed', 'failed', 'inconclusive', 'pending']),
+    reason: z.string(),
+    measurements: z.array(Measurement),
+  })
+  .strict();
+
+const PullRequestRecord = z
+  .object({
+    forge: z.enum(['local', 'github']),
+    action: z.enum(['created', 'updated', 'unchanged', 'adopted', 'skipped', 'dry-run']),
+    branch: z.string(),
+    base: z.string(),
+    commit: z.string().optional(),
+    url: z.string().optional(),
+    number: z.number().optional(),
+    path: z.string().optional(),
+    superseded: z.array(z.number()).default([]),
+    note: z.string().optional(),
+  })
+  .strict();
+
+/** One run of meshdrill, whatever kind: every report is rendered from this document. */
+export const RunRecord = z
+  .object({
+    schemaVersion: z.string().regex(/^\d+\.\d+$/),
+    runId: z.string(),
+    kind: z.enum(['rollout-gate', 'gameday', 'suite', 'check']),
+    startedAt: z.string(),
+    finishedAt: z.string(),
+    inputs: z
+      .object({
+        repo: z.string(),
+        commit: z.string().optional(),
+        files: z.array(z.object({ path: z.string(), sha256: z.string() }).strict()),
+        plan: z.string().optional(),
+        stage: z.number().optional(),
+      })
+      .strict(),
+    cluster: z.object({ provider: z.string(), mesh: z.object({ name: z.string(), mode: z.string() }).strict() }).strict(),
+    timeline: z.array(z.object({ at: z.string(), type: z.string(), message: z.string() }).strict()),
+    gates: z.array(GateRecord),
+    requirements: z.array(z.object({ requirement: z.string(), holds: z.boolean(), reason: z.string() }).strict()),
+    decision: z
+      .object({
+        verdict: z.enum(['advance', 'hold', 'revert']),
+        reasons: z.array(z.string()),
+        fromStage: z.number(),
+        toStage: z.number().optional(),
+      })
+      .strict(),
+    pullRequest: PullRequestRecord.optional(),
+  })
+  .strict();
+export type RunRecord = z.infer<typeof RunRecord>;
+export type PullRequestRecord = z.infer<typeof PullRequestRecord>;
+
+/** Reads a RunRecord, refusing a major version this meshdrill does not know. */
+export async function readRunRecord(path: string): Promise<RunRecord> {
+  const data: unknown = JSON.parse(await readFile(path, 'utf8'));
+  return parseRunRecord(data, path);
+}
+
+export function parseRunRecord(data: unknown, path = 'run record'): RunRecord {
+  const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (typeof version !== 'string') throw new Error(`${path}: not a meshdrill RunRecord (no schemaVersion)`);
+  const [major] = version.split('.');
+  const [known] = RUN_RECORD_VERSION.split('.');
+  if (major !== known) throw new Error(`${path}: RunRecord schemaVersion ${version} is not supported; this meshdrill reads ${known}.x`);
+  const parsed = RunRecord.safeParse(data);
+  if (!parsed.success) throw new Error(`${path}: invalid RunRecord: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}

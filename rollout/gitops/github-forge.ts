@@ -1,0 +1,198 @@
+import { createAppAuth } from '@octokit/auth-app';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { Octokit } from '@octokit/rest';
+import Bottleneck from 'bottleneck';
+import { GitError } from '../../harness/errors.js';
+import type { Logger } from '../../harness/logger.js';
+import type { PullRequestRecord } from '../../reports/run-record.js';
+import { readStateMarker, type StateMarker } from './body.js';
+
+const MeshdrillOctokit = Octokit.plugin(retry, throttling);
+type Client = InstanceType<typeof MeshdrillOctokit>;
+
+/** How meshdrill authenticates to GitHub: a token, or a GitHub App installation. */
+export type GitHubAuth = { token: string } | { appId: string; privateKey: string; installationId: string };
+
+export interface GitHubForgeOptions {
+  owner: string;
+  repo: string;
+  auth: GitHubAuth;
+  /** GitHub Enterprise Server: e.g. https://github.example.com/api/v3. Default api.github.com. */
+  baseUrl?: string;
+  logger: Pick<Logger, 'info' | 'warn'>;
+  /** Rate-limit retries before giving up (each waits what GitHub's retry-after says). Default 3. */
+  rateLimitRetries?: number;
+  /** GitHub asks for a second between writes and more between notifying writes; tests pass 0. */
+  writeIntervalMs?: number;
+  /** Scales GitHub's retry-after seconds to milliseconds; tests pass 1 to wait 1 ms per second. */
+  retryAfterUnitMs?: number;
+}
+
+export interface PullRequestRequest {
+  plan: string;
+  head: string;
+  base: string;
+  title: string;
+  body: string;
+  labels: string[];
+  /** The head commit the branch holds (for the commit status). */
+  commit?: string;
+  /** A person committed to the branch: say so once, in a comment. */
+  humanCommits: boolean;
+  dryRun: boolean;
+}
+
+const HUMAN_COMMITS_MARKER = '<!-- meshdrill:human-commits -->';
+
+/** Reads owner/name from a GitHub remote URL (https or ssh), if it is one. */
+export function githubRepoFromRemote(url: string, host = 'github.com'): { owner: string; repo: string } | undefined {
+  const escaped = host.replace(/\./g, '\\.');
+  const match = new RegExp(`^(?:https://(?:[^@/]+@)?${escaped}/|ssh://git@${escaped}/|git@${escaped}:)([^/]+)/([^/]+?)(?:\\.git)?/?$`).exec(url.trim());
+  return match ? { owner: match[1]!, repo: match[2]! } : undefined;
+}
+
+/**
+ * The GitHub side of a stage change: at most one open meshdrill pull request per plan, adopted and
+ * reconciled through the state marker in its body — no database. Retries rate limits (403/429 with
+ * retry-after or an exhausted quota) and server errors; a 401 or a token without push rights is a
+ * clear error that never contains the token.
+ */
+export class GitHubForge {
+  private readonly client: Client;
+  private readonly slug: { owner: string; repo: string };
+
+  constructor(private readonly options: GitHubForgeOptions) {
+    this.slug = { owner: options.owner, repo: options.repo };
+    const retries = options.rateLimitRetries ?? 3;
+    const interval = options.writeIntervalMs;
+    const onLimit = (kind: string) => (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
+      options.logger.warn({ retryAfter, attempt: retryCount + 1 }, `GitHub ${kind} on ${request.method} ${request.url}; retrying after ${retryAfter}s`);
+      return retryCount < retries;
+    };
+    this.client = new MeshdrillOctokit({
+      ...('token' in options.auth ? { auth: options.auth.token } : { authStrategy: createAppAuth, auth: { appId: options.auth.appId, privateKey: options.auth.privateKey, installationId: options.auth.installationId } }),
+      ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/$/, '') } : {}),
+      userAgent: 'meshdrill',
+      log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+      // Server errors are retried with backoff by the retry plugin; rate limits (403/429) are left
+      // to the throttling plugin, which waits what GitHub's retry-after or reset headers say.
+      retry: { retries: 2, retryAfterBaseValue: options.retryAfterUnitMs ?? 1000, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
+      throttle: {
+        onRateLimit: onLimit('rate limit'),
+        onSecondaryRateLimit: onLimit('secondary rate limit'),
+        retryAfterBaseValue: options.retryAfterUnitMs ?? 1000,
+        ...(interval !== undefined
+          ? {
+              write: new Bottleneck.Group({ maxConcurrent: 1, minTime: interval }),
+              notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: interval }),
+            }
+          : {}),
+      },
+    });
+  }
+
+  get repository(): string {
+    return `${this.slug.owner}/${this.slug.repo}`;
+  }
+
+  /** Before anything is pushed: the credentials work and may push to the repo. */
+  async preflight(): Promise<{ defaultBranch: string }> {
+    const { data } = await this.call('reading the repository', () => this.client.rest.repos.get(this.slug));
+    if (data.permissions && !data.permissions.push) throw new GitError(`the GitHub credentials can read ${this.repository} but not push to it; meshdrill needs contents and pull-requests write access`);
+    return { defaultBranch: data.default_branch };
+  }
+
+  /**
+   * Ensures the one open pull request for this plan is the one described: adopts an open PR for
+   * the same head, leaves it untouched when its state marker carries the same evidence, updates it
+   * otherwise, creates it when there is none; then closes older meshdrill PRs of the plan with a
+   * comment linking the new one.
+   */
+  async ensurePullRequest(request: PullRequestRequest): Promise<PullRequestRecord> {
+    const marker = readStateMarker(request.body);
+    const base = { forge: 'github' as const, branch: request.head, base: request.base, ...(request.commit ? { commit: request.commit } : {}), superseded: [] as number[] };
+    const open = await this.call('listing open pull requests', () => this.client.paginate(this.client.rest.pulls.list, { ...this.slug, state: 'open', per_page: 100 }));
+    const existing = open.find((pr) => pr.head.ref === request.head && pr.head.repo?.full_name === this.repository);
+    const older = open.filter((pr) => pr.number !== existing?.number && pr.labels.some((l) => l.name === 'meshdrill') && readStateMarker(pr.body ?? '')?.plan === request.plan);
+    if (request.dryRun) {
+      this.options.logger.info({ repository: this.repository, head: request.head }, `DRY-RUN: would ${existing ? `update pull request #${existing.number}` : 'open a pull request'}${older.length ? ` and close ${older.map((p) => `#${p.number}`).join(', ')}` : ''}`);
+      return { ...base, action: 'dry-run', ...(existing ? { number: existing.number, url: existing.html_url } : {}) };
+    }
+    let number: number;
+    let url: string;
+    let action: PullRequestRecord['action'];
+    if (existing) {
+      number = existing.number;
+      url = existing.html_url;
+      const previous = readStateMarker(existing.body ?? '');
+      if (previous && marker && sameEvidence(previous, marker) && existing.title === request.title) {
+        action = 'unchanged';
+      } else {
+        await this.call(`updating pull request #${number}`, () => this.client.rest.pulls.update({ ...this.slug, pull_number: number, title: request.title, body: request.body }));
+        action = 'updated';
+      }
+      const missing = request.labels.filter((l) => !existing.labels.some((have) => have.name === l));
+      if (missing.length) await this.call(`labelling pull request #${number}`, () => this.client.rest.issues.addLabels({ ...this.slug, issue_number: number, labels: missing }));
+    } else {
+      const { data } = await this.call('opening the pull request', () => this.client.rest.pulls.create({ ...this.slug, head: request.head, base: request.base, title: request.title, body: request.body, maintainer_can_modify: true }));
+      number = data.number;
+      url = data.html_url;
+      action = 'created';
+      await this.call(`labelling pull request #${number}`, () => this.client.rest.issues.addLabels({ ...this.slug, issue_number: number, labels: request.labels }));
+    }
+    if (request.humanCommits) await this.noteHumanCommits(number);
+    const superseded: number[] = [];
+    for (const pr of older) {
+      await this.call(`commenting on pull request #${pr.number}`, () => this.client.rest.issues.createComment({ ...this.slug, issue_number: pr.number, body: `Superseded by #${number}: a newer meshdrill decision for plan \`${request.plan}\`. Closing this one.` }));
+      await this.call(`closing pull request #${pr.number}`, () => this.client.rest.pulls.update({ ...this.slug, pull_number: pr.number, state: 'closed' }));
+      superseded.push(pr.number);
+    }
+    this.options.logger.info({ number, url, action }, `pull request #${number} ${action}${superseded.length ? `; closed ${superseded.map((n) => `#${n}`).join(', ')}` : ''}`);
+    return { ...base, action, number, url, superseded };
+  }
+
+  /** A commit status on a commit (e.g. the config repo's PR head) under the context meshdrill/<name>. */
+  async setCommitStatus(sha: string, status: { state: 'success' | 'failure' | 'pending' | 'error'; description: string; context: string; targetUrl?: string }): Promise<void> {
+    await this.call(`setting the ${status.context} status`, () =>
+      this.client.rest.repos.createCommitStatus({ ...this.slug, sha, state: status.state, context: status.context, description: status.description.slice(0, 140), ...(status.targetUrl ? { target_url: status.targetUrl } : {}) }),
+    );
+  }
+
+  /** Polls until the PR is merged or closed, or the time runs out; closed unmerged means rejected. */
+  async waitForMerge(number: number, options: { timeoutMs: number; pollMs: number; now: () => number; sleep: (ms: number) => Promise<void> }): Promise<'merged' | 'rejected' | 'timeout'> {
+    const deadline = options.now() + options.timeoutMs;
+    for (;;) {
+      const { data } = await this.call(`reading pull request #${number}`, () => this.client.rest.pulls.get({ ...this.slug, pull_number: number }));
+      if (data.merged) return 'merged';
+      if (data.state === 'closed') return 'rejected';
+      if (options.now() + options.pollMs > deadline) return 'timeout';
+      await options.sleep(options.pollMs);
+    }
+  }
+
+  private async noteHumanCommits(number: number): Promise<void> {
+    const comments = await this.call(`reading comments of #${number}`, () => this.client.paginate(this.client.rest.issues.listComments, { ...this.slug, issue_number: number, per_page: 100 }));
+    if (comments.some((c) => c.body?.includes(HUMAN_COMMITS_MARKER))) return;
+    await this.call(`commenting on pull request #${number}`, () =>
+      this.client.rest.issues.createComment({ ...this.slug, issue_number: number, body: `${HUMAN_COMMITS_MARKER}\nSomeone other than meshdrill has committed to this branch, so meshdrill no longer force-pushes it. New evidence is recorded in the description only; merge or close this pull request to let meshdrill take over again.` }),
+    );
+  }
+
+  /** Runs one API call and turns GitHub's failures into clear errors, never carrying credentials. */
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      const message = ((error as { response?: { data?: { message?: string } } }).response?.data?.message ?? (error as Error).message).split('\n')[0]!;
+      if (status === 401) throw new GitError(`GitHub refused the credentials while ${what} (401 ${message}); check GITHUB_TOKEN or the GitHub App settings`);
+      if (status === 403 || status === 404) throw new GitError(`GitHub denied ${what} on ${this.repository} (${status} ${message}); the credentials need contents and pull-requests write access`);
+      throw new GitError(`GitHub failed while ${what} on ${this.repository}: ${status ?? ''} ${message}`.replace(/\s+/g, ' ').trim());
+    }
+  }
+}
+
+function sameEvidence(a: StateMarker, b: StateMarker): boolean {
+  return a.plan === b.plan && a.stage === b.stage && a.verdict === b.verdict && a.evidence !== undefined && a.evidence === b.evidence;
+}

@@ -1,0 +1,217 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GitHubOpenApi } from './openapi.js';
+
+export interface FakePull {
+  number: number;
+  title: string;
+  body: string;
+  head: string;
+  base: string;
+  state: 'open' | 'closed';
+  merged: boolean;
+  labels: string[];
+  comments: string[];
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  template?: string;
+  body: unknown;
+  status: number;
+}
+
+interface Fault {
+  status: number;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+  match?: (method: string, path: string) => boolean;
+}
+
+let openapi: GitHubOpenApi | undefined;
+
+/**
+ * A local GitHub speaking the REST subset meshdrill uses, with every request and response checked
+ * against GitHub's published OpenAPI description; `violations` lists anything that did not match.
+ */
+export class FakeGitHub {
+  readonly pulls: FakePull[] = [];
+  readonly statuses: Array<{ sha: string; state: string; context: string; description: string }> = [];
+  readonly requests: RecordedRequest[] = [];
+  readonly violations: string[] = [];
+  /** Everything the server received, to assert that no secret was echoed back. */
+  readonly responses: string[] = [];
+  canPush = true;
+  private readonly faults: Fault[] = [];
+  private server?: Server;
+  private readonly api: GitHubOpenApi;
+  url = '';
+
+  constructor(
+    readonly owner: string,
+    readonly repo: string,
+    private readonly token: string,
+  ) {
+    this.api = openapi ??= new GitHubOpenApi();
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** The next `times` matching requests fail with this status, headers and body. */
+  fail(times: number, fault: Omit<Fault, 'match'> & { method?: string }): void {
+    const match = fault.method ? (method: string) => method === fault.method : undefined;
+    for (let i = 0; i < times; i++) this.faults.push({ ...fault, ...(match ? { match } : {}) });
+  }
+
+  /** Requests that change something. */
+  writes(): RecordedRequest[] {
+    return this.requests.filter((r) => r.method !== 'GET');
+  }
+
+  /** A person merges the pull request on GitHub (the git side is the test's to do). */
+  merge(number: number): void {
+    const pr = this.pull(number);
+    pr.merged = true;
+    pr.state = 'closed';
+  }
+
+  pull(number: number): FakePull {
+    const pr = this.pulls.find((p) => p.number === number);
+    if (!pr) throw new Error(`no pull request #${number}`);
+    return pr;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://github.invalid');
+    const method = req.method ?? 'GET';
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      this.violations.push(`${method} ${url.pathname}: body is not JSON`);
+    }
+    const template = this.api.find(method, url.pathname);
+    const record: RecordedRequest = { method, path: url.pathname + url.search, ...(template ? { template } : {}), body, status: 0 };
+    this.requests.push(record);
+    const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+      record.status = status;
+      if (template && status < 400) this.violations.push(...this.api.validateResponse(method, template, status, payload));
+      const out = payload === undefined ? '' : JSON.stringify(payload);
+      this.responses.push(out);
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+      res.end(out);
+    };
+    if (!template) {
+      this.violations.push(`${method} ${url.pathname} is not an operation GitHub documents`);
+      return send(404, { message: 'Not Found' });
+    }
+    this.violations.push(...this.api.validateRequest(method, template, body));
+    const auth = req.headers.authorization ?? '';
+    if (auth !== `token ${this.token}` && auth !== `bearer ${this.token}` && auth !== `Bearer ${this.token}`) return send(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
+    const faultIndex = this.faults.findIndex((f) => !f.match || f.match(method, url.pathname));
+    if (faultIndex >= 0) {
+      const [fault] = this.faults.splice(faultIndex, 1);
+      return send(fault!.status, fault!.body, fault!.headers);
+    }
+    const prefix = `/repos/${this.owner}/${this.repo}`;
+    if (!url.pathname.startsWith(prefix)) return send(404, { message: 'Not Found' });
+    const rest = url.pathname.slice(prefix.length);
+    const input = (body ?? {}) as Record<string, unknown>;
+    let m: RegExpExecArray | null;
+    if (method === 'GET' && rest === '') return send(200, this.repository());
+    if (method === 'GET' && rest === '/pulls') {
+      const state = url.searchParams.get('state') ?? 'open';
+      return send(200, this.pulls.filter((p) => state === 'all' || p.state === state).map((p) => this.pullSimple(p)));
+    }
+    if (method === 'POST' && rest === '/pulls') {
+      if (!this.canPush) return send(403, { message: 'Resource not accessible by integration' });
+      if (this.pulls.some((p) => p.state === 'open' && p.head === input['head'])) return send(422, { message: 'Validation Failed', errors: [{ message: `A pull request already exists for ${this.owner}:${String(input['head'])}.` }] });
+      const pr: FakePull = { number: this.pulls.length + 1, title: String(input['title']), body: String(input['body'] ?? ''), head: String(input['head']), base: String(input['base']), state: 'open', merged: false, labels: [], comments: [] };
+      this.pulls.push(pr);
+      return send(201, this.pullFull(pr));
+    }
+    if ((m = /^\/pulls\/(\d+)$/.exec(rest))) {
+      const pr = this.pulls.find((p) => p.number === Number(m![1]));
+      if (!pr) return send(404, { message: 'Not Found' });
+      if (method === 'GET') return send(200, this.pullFull(pr));
+      if (method === 'PATCH') {
+        if (typeof input['title'] === 'string') pr.title = input['title'];
+        if (typeof input['body'] === 'string') pr.body = input['body'];
+        if (input['state'] === 'closed' || input['state'] === 'open') pr.state = input['state'];
+        return send(200, this.pullFull(pr));
+      }
+    }
+    if ((m = /^\/issues\/(\d+)\/(labels|comments)$/.exec(rest))) {
+      const pr = this.pulls.find((p) => p.number === Number(m![1]));
+      if (!pr) return send(404, { message: 'Not Found' });
+      if (m[2] === 'labels' && method === 'POST') {
+        for (const label of (input['labels'] ?? []) as string[]) if (!pr.labels.includes(label)) pr.labels.push(label);
+        return send(200, pr.labels.map((name, i) => this.label(name, i)));
+      }
+      if (m[2] === 'comments' && method === 'GET') return send(200, pr.comments.map((c, i) => this.comment(pr, c, i)));
+      if (m[2] === 'comments' && method === 'POST') {
+        pr.comments.push(String(input['body']));
+        return send(201, this.comment(pr, String(input['body']), pr.comments.length - 1));
+      }
+    }
+    if ((m = /^\/statuses\/([0-9a-f]{7,40})$/.exec(rest)) && method === 'POST') {
+      this.statuses.push({ sha: m[1]!, state: String(input['state']), context: String(input['context']), description: String(input['description'] ?? '') });
+      return send(201, { ...this.api.sample('status'), id: this.statuses.length, state: input['state'], context: input['context'], description: input['description'] ?? null });
+    }
+    return send(404, { message: 'Not Found' });
+  }
+
+  private repository(): Record<string, unknown> {
+    const sample = this.api.sample('full-repository');
+    return { ...sample, name: this.repo, full_name: `${this.owner}/${this.repo}`, default_branch: 'main', owner: { ...this.api.sample('simple-user'), login: this.owner }, permissions: { admin: false, maintain: false, push: this.canPush, triage: true, pull: true } };
+  }
+
+  private head(pr: FakePull): Record<string, unknown> {
+    const repo = { ...this.api.sample('repository'), name: this.repo, full_name: `${this.owner}/${this.repo}` };
+    return { ...(this.api.sample('pull-request-simple')['head'] as Record<string, unknown>), ref: pr.head, label: `${this.owner}:${pr.head}`, sha: '0'.repeat(40), repo, user: { ...this.api.sample('simple-user'), login: this.owner } };
+  }
+
+  private common(pr: FakePull): Record<string, unknown> {
+    return {
+      number: pr.number,
+      id: pr.number,
+      title: pr.title,
+      body: pr.body,
+      state: pr.state,
+      html_url: `https://github.invalid/${this.owner}/${this.repo}/pull/${pr.number}`,
+      labels: pr.labels.map((name, i) => this.label(name, i)),
+      head: this.head(pr),
+      base: { ...this.head(pr), ref: pr.base, label: `${this.owner}:${pr.base}` },
+    };
+  }
+
+  private pullSimple(pr: FakePull): Record<string, unknown> {
+    return { ...this.api.sample('pull-request-simple'), ...this.common(pr) };
+  }
+
+  private pullFull(pr: FakePull): Record<string, unknown> {
+    return { ...this.api.sample('pull-request'), ...this.common(pr), merged: pr.merged, labels: pr.labels.map((name, i) => this.label(name, i)) };
+  }
+
+  private label(name: string, i: number): Record<string, unknown> {
+    return { ...this.api.sample('label'), id: i + 1, name, color: 'ededed', description: '' };
+  }
+
+  private comment(pr: FakePull, body: string, i: number): Record<string, unknown> {
+    return { ...this.api.sample('issue-comment'), id: pr.number * 1000 + i, body };
+  }
+}
