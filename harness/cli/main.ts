@@ -1,8 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { MeshdrillError } from '../errors.js';
-import { LOG_LEVELS } from '../logger.js';
+import { LOG_LEVELS, type LogLevel } from '../logger.js';
 import { painter, processIO, type CliIO } from './io.js';
-import { rolloutPlanCommand, rolloutRenderCommand, rolloutStatusCommand } from './rollout-command.js';
+import { rolloutGateCommand, rolloutPlanCommand, rolloutRenderCommand, rolloutStatusCommand } from './rollout-command.js';
 import { schemaCommand } from './schema-command.js';
 import { processSignals, simServeCommand, type SimServeOptions } from './sim-command.js';
 import { validateCommand, type OutputFormat } from './validate-command.js';
@@ -75,7 +75,7 @@ as a config repo: every *.yaml in it, other Kubernetes manifests kept and ignore
       setExit(await schemaCommand(kind, options, io));
     });
 
-  const rollout = program.command('rollout').description('The rollout plan in a config repo: where it stands, what the next stage changes, and rendering it into manifests');
+  const rollout = program.command('rollout').description('The rollout plan in a config repo: where it stands, what the next stage changes, measuring it, and moving it by pull request');
   rollout
     .command('status')
     .description('Show the plan\'s current stage and what it means per namespace')
@@ -103,6 +103,43 @@ as a config repo: every *.yaml in it, other Kubernetes manifests kept and ignore
     .addHelpText('after', '\nUsers\' files are edited in place with comments and layout kept; meshdrill/<plan>/*.yaml are owned by meshdrill.')
     .action(async (repo: string, options: { plan?: string; stage?: string; dryRun?: boolean }) => {
       setExit(await rolloutRenderCommand(repo, { ...options, dryRun: options.dryRun === true, logLevel: program.opts<GlobalOptions>().logLevel }, io));
+    });
+
+  rollout
+    .command('gate')
+    .description('Measure the live stage under load on the embedded cluster, decide advance / hold / revert, and propose it as a pull request')
+    .argument('<repo>', 'config repo directory (a git checkout)')
+    .option('--plan <name>', 'the rollout plan, when the repo has several')
+    .addOption(new Option('--forge <forge>', 'where the pull request goes: github needs credentials; local commits a branch and writes the PR body beside the run record; auto picks github when GITHUB_TOKEN and the repository are known').choices(['auto', 'local', 'github']).default('auto'))
+    .option('--remote <name>', 'git remote to push the branch to', 'origin')
+    .option('--out <dir>', 'where the run record goes (default .meshdrill/runs/<run id>)')
+    .option('--seed <n>', 'seed of the embedded cluster, for reproducible runs', '1')
+    .option('--wait-for-merge <duration>', 'after opening the PR, poll until it is merged or closed, up to this long (GitHub only)')
+    .option('--dry-run', 'measure and decide, then print what would be committed, pushed and opened; write nothing')
+    .addHelpText(
+      'after',
+      `
+How a gate runs: the cluster is brought to the stage before the live one and the
+baseline is measured (spec.baseline.window); the live stage (status.stage) is applied
+and baked (its bake) under the topology's traffic, its gates measured five times;
+then the verdict. Before proposing the next stage its requires are checked
+(all-callers-meshed: no plaintext into namespaces it makes STRICT).
+
+Verdicts: advance (PR sets status.stage + 1), revert (PR sets status.stage - 1,
+then a cool-down of spec.coolDown), hold (no PR: too little evidence, a requirement
+unmet, cooling down, or the last stage).
+
+Exit codes: 0 advance or hold, 1 revert, 2 usage or config error, 3 git, GitHub or
+cluster failure. GitHub: GITHUB_TOKEN or GH_TOKEN, or GITHUB_APP_ID +
+GITHUB_APP_PRIVATE_KEY + GITHUB_APP_INSTALLATION_ID; GITHUB_REPOSITORY=owner/name
+(else read from the remote); GITHUB_API_URL for GitHub Enterprise Server.
+
+Example:
+  $ meshdrill rollout gate examples/shop --forge local`,
+    )
+    .action(async (repo: string, options: { plan?: string; forge: 'auto' | 'local' | 'github'; remote: string; out?: string; seed: string; waitForMerge?: string; dryRun?: boolean }) => {
+      const globals = program.opts<GlobalOptions>();
+      setExit(await rolloutGateCommand(repo, { ...options, dryRun: options.dryRun === true, output: globals.output, logLevel: globals.logLevel as LogLevel }, io));
     });
 
   const sim = program.command('sim').description('The embedded cluster: a Kubernetes API server with controllers, no Docker needed');

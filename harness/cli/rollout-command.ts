@@ -1,39 +1,12 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
-import { meshAdapter } from '../../meshes/index.js';
-import type { MeshAdapter } from '../../meshes/types.js';
-import type { Topology } from '../../model/topology.js';
-import { applyUpdates, planStage, planUpdates, stageDiff, type RolloutPlan, type StagePlan } from '../../rollout/index.js';
-import { documentsOfKind, hasErrors, loadConfig, type LoadedDocument } from '../config/index.js';
-import { didYouMean } from '../config/suggest.js';
+import { relative, resolve } from 'node:path';
+import { parseDuration } from '../../model/quantity.js';
+import type { RunRecord } from '../../reports/run-record.js';
+import { applyUpdates, planStage, planUpdates, stageDiff, type GateRun, type RolloutPlan, type StagePlan } from '../../rollout/index.js';
 import { ConfigError } from '../errors.js';
-import { createLogger } from '../logger.js';
+import { createLogger, type LogLevel } from '../logger.js';
+import { rolloutGate, type ForgeChoice, type RolloutGateOptions } from '../rollout-gate.js';
+import { loadRollout, repoYamlFiles } from '../rollout-repo.js';
 import type { CliIO } from './io.js';
-
-interface Loaded {
-  root: string;
-  plan: LoadedDocument<'RolloutPlan'>;
-  topology: Topology;
-  adapter: MeshAdapter;
-}
-
-async function loadRollout(repoPath: string, planName: string | undefined, io: CliIO): Promise<Loaded> {
-  const root = resolve(io.cwd, repoPath);
-  if (!(await stat(root).catch(() => undefined))?.isDirectory()) throw new ConfigError(`${repoPath}: expected a config repo directory`);
-  const repo = await loadConfig(root, { cwd: root });
-  if (hasErrors(repo)) throw new ConfigError(`${repoPath} has ${repo.diagnostics.filter((d) => d.severity === 'error').length} config errors; run \`meshdrill validate ${repoPath}\` to see them`);
-  const plans = documentsOfKind(repo, 'RolloutPlan');
-  const plan = planName ? plans.find((p) => p.name === planName) : plans.length === 1 ? plans[0] : undefined;
-  if (!plan) {
-    const names = plans.map((p) => p.name);
-    if (planName) throw new ConfigError(`no RolloutPlan "${planName}" in ${repoPath}${didYouMean(planName, names)} (found: ${names.join(', ') || 'none'})`);
-    throw new ConfigError(plans.length === 0 ? `no RolloutPlan in ${repoPath}` : `${repoPath} has ${plans.length} rollout plans (${names.join(', ')}); choose one with --plan`);
-  }
-  const topologies = documentsOfKind(repo, 'Topology');
-  const topology = (plan.data.spec.topology ? topologies.find((t) => t.name === plan.data.spec.topology) : topologies[0])?.data;
-  if (!topology) throw new ConfigError(`rollout plan "${plan.name}" needs a Topology in ${repoPath}`);
-  return { root, plan, topology, adapter: meshAdapter(plan.data.spec.mesh.name, plan.data.spec.mesh.mode, plan.data.spec.mesh.revision) };
-}
 
 function stageNumber(text: string | undefined, plan: RolloutPlan, fallback: number): number {
   if (text === undefined) return fallback;
@@ -53,7 +26,7 @@ function table(stage: StagePlan): string[] {
 
 /** `meshdrill rollout status <repo>`: the plan's current stage and what it means per namespace. */
 export async function rolloutStatusCommand(repoPath: string, options: { plan?: string; output: 'text' | 'json' }, io: CliIO): Promise<number> {
-  const { plan, topology, adapter } = await loadRollout(repoPath, options.plan, io);
+  const { plan, topology, adapter } = await loadRollout(repoPath, options.plan, io.cwd);
   const current = plan.data.status.stage;
   const stage = planStage(plan.data, topology, current, adapter);
   if (options.output === 'json') {
@@ -74,7 +47,7 @@ export async function rolloutStatusCommand(repoPath: string, options: { plan?: s
 
 /** `meshdrill rollout plan <repo> [--stage N]`: what moving to a stage (default: the next) changes. */
 export async function rolloutPlanCommand(repoPath: string, options: { plan?: string; stage?: string; output: 'text' | 'json' }, io: CliIO): Promise<number> {
-  const { plan, topology, adapter } = await loadRollout(repoPath, options.plan, io);
+  const { plan, topology, adapter } = await loadRollout(repoPath, options.plan, io.cwd);
   const current = plan.data.status.stage;
   const target = stageNumber(options.stage, plan.data, Math.min(current + 1, plan.data.spec.stages.length));
   const from = planStage(plan.data, topology, current, adapter);
@@ -98,24 +71,65 @@ export async function rolloutPlanCommand(repoPath: string, options: { plan?: str
 
 /** `meshdrill rollout render <repo> [--stage N] [--dry-run]`: writes what the stage means into the repo's manifests. */
 export async function rolloutRenderCommand(repoPath: string, options: { plan?: string; stage?: string; dryRun: boolean; logLevel: string }, io: CliIO): Promise<number> {
-  const { root, plan, topology, adapter } = await loadRollout(repoPath, options.plan, io);
+  const { root, plan, topology, adapter } = await loadRollout(repoPath, options.plan, io.cwd);
   const target = stageNumber(options.stage, plan.data, plan.data.status.stage);
-  const files = new Map<string, string>();
-  for (const file of await yamlFiles(root)) files.set(relative(root, file), await readFile(file, 'utf8'));
-  const updates = planUpdates({ files, planFile: relative(root, plan.source.file.startsWith('/') ? plan.source.file : join(root, plan.source.file)), stage: planStage(plan.data, topology, target, adapter), adapter });
+  const { files, planFile } = await repoYamlFiles(root, plan);
+  const updates = planUpdates({ files, planFile, stage: planStage(plan.data, topology, target, adapter), adapter });
   const logger = createLogger({ level: 'info', write: (line) => io.stdout(`${line}\n`) });
   if (updates.length === 0) io.stdout(`${repoPath} already renders stage ${target} of plan ${plan.name}; nothing to write\n`);
   await applyUpdates(root, updates, { dryRun: options.dryRun, logger });
   return 0;
 }
 
-async function yamlFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await yamlFiles(full)));
-    else if (/\.ya?ml$/.test(entry.name)) out.push(full);
+/** `meshdrill rollout gate <repo>`: measure the live stage, decide, and propose the decision by pull request. */
+export async function rolloutGateCommand(
+  repoPath: string,
+  options: { plan?: string; forge: ForgeChoice; remote: string; dryRun: boolean; out?: string; seed: string; waitForMerge?: string; output: 'text' | 'json'; logLevel: LogLevel },
+  io: CliIO,
+): Promise<number> {
+  const seed = Number(options.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw new ConfigError(`--seed: expected a whole number; found "${options.seed}"`);
+  let waitForMerge: RolloutGateOptions['waitForMerge'];
+  if (options.waitForMerge !== undefined) {
+    const timeoutMs = parseDuration(options.waitForMerge);
+    if (timeoutMs === undefined) throw new ConfigError(`--wait-for-merge: expected a duration like "30m"; found "${options.waitForMerge}"`);
+    waitForMerge = { timeoutMs, pollMs: 30_000, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
   }
-  return out;
+  const logger = createLogger({ level: options.logLevel, write: (line) => io.stderr(`${line}\n`) });
+  const { record, recordPath, run } = await rolloutGate({
+    repoPath,
+    cwd: io.cwd,
+    ...(options.plan ? { plan: options.plan } : {}),
+    forge: options.forge,
+    remote: options.remote,
+    dryRun: options.dryRun,
+    ...(options.out ? { outDir: resolve(io.cwd, options.out) } : {}),
+    seed,
+    ...(waitForMerge ? { waitForMerge } : {}),
+    env: io.env,
+    now: () => Date.now(),
+    logger,
+  });
+  if (options.output === 'json') io.stdout(`${JSON.stringify(record, null, 2)}\n`);
+  else io.stdout(`${gateReport(record, run).join('\n')}\n  record: ${relative(io.cwd, recordPath) || recordPath}\n`);
+  return run.decision.verdict === 'revert' ? 1 : 0;
+}
+
+function gateReport(record: RunRecord, run: GateRun): string[] {
+  const lines = [`rollout gate ${run.plan}: stage ${run.liveStage} is live (${record.cluster.provider} cluster, ${record.cluster.mesh.name} ${record.cluster.mesh.mode})`];
+  for (const gate of record.gates) {
+    const last = gate.measurements.at(-1);
+    const mark = { passed: 'PASS', failed: 'FAIL', inconclusive: 'HOLD', pending: 'WAIT' }[gate.state];
+    lines.push(`  ${mark} ${gate.name}${gate.key ? ' (key)' : ''}: ${gate.objective}${gate.baseline ? ` (baseline ${Number(gate.baseline.value.toFixed(3))} from ${gate.baseline.source})` : ''} — ${last ? last.reason : 'not measured'}; ${gate.reason}`);
+  }
+  for (const r of record.requirements) lines.push(`  ${r.holds ? 'PASS' : 'FAIL'} requires ${r.requirement}: ${r.reason}`);
+  const target = record.decision.toStage;
+  lines.push(`  verdict: ${record.decision.verdict.toUpperCase()}${target !== undefined ? ` to stage ${target}` : ''} — ${record.decision.reasons.join('; ')}`);
+  const pr = record.pullRequest;
+  if (pr) {
+    if (pr.action === 'skipped') lines.push(`  pull request: none (${pr.note ?? 'nothing to change'})`);
+    else if (pr.forge === 'github') lines.push(`  pull request: ${pr.url ?? pr.branch} ${pr.action}${pr.superseded.length ? `; closed ${pr.superseded.map((n) => `#${n}`).join(', ')}` : ''}${pr.note ? ` (${pr.note})` : ''}`);
+    else lines.push(`  branch ${pr.branch} ${pr.action === 'dry-run' ? 'not written (dry run)' : `${pr.action}${pr.commit ? ` at ${pr.commit.slice(0, 12)}` : ''}`}${pr.path ? `; pull request body in ${pr.path}` : ''}${pr.note ? `\n  ${pr.note}` : ''}`);
+  }
+  return lines;
 }

@@ -134,6 +134,44 @@ describe('rollout/gitops', () => {
     expect(await readdir(reports)).toEqual(['meshdrill_shop-migration_stage-1-advance.md']);
     const body = await readFile(path, 'utf8');
     expect(body.split('\n')[0]).toBe('# meshdrill: advance shop-migration to stage 1 (frontend-canary)');
-    expect(readStateMarker(body)).toEqual({ plan: 'shop-migration', stage: 1, verdict: 'advance', runId: 'run-1' });
+    expect(readStateMarker(body)).toEqual({ plan: 'shop-migration', stage: 1, verdict: 'advance', runId: 'run-1', evidence: expect.stringMatching(/^[0-9a-f]{16}$/) });
+  });
+
+  it('refuses a checkout whose base branch moved on the remote, and pushes nothing', async () => {
+    const { work, origin } = await repos();
+    const other = join(await mkdtemp(join(tmpdir(), 'meshdrill-moved-')), 'clone');
+    await run('git', ['clone', '-q', origin, other]);
+    await git(other, 'config', 'user.name', 'Sam Sre');
+    await git(other, 'config', 'user.email', 'sam@example.com');
+    await writeFile(join(other, 'NOTES.md'), 'payments moved behind the egress gateway\n');
+    await git(other, 'add', '-A');
+    await git(other, 'commit', '-q', '-m', 'notes');
+    await git(other, 'push', '-q', 'origin', 'main');
+
+    const error = await commitStageChange(work, await change(work), { dryRun: false, logger: quiet }).catch((e: unknown) => e);
+
+    expect((error as Error).message).toBe('origin/main has moved: it has commits your checkout of main lacks; pull them first so the stage change is made on top of them');
+    expect(await git(origin, 'branch', '--list', 'meshdrill/*')).toBe('');
+    expect(await git(work, 'branch', '--list', 'meshdrill/*')).toBe('');
+  });
+
+  it('refuses a missing remote when one is required, and a repo in the middle of a merge conflict', async () => {
+    const { work } = await repos();
+    const missing = await commitStageChange(work, await change(work), { dryRun: false, logger: quiet, remote: 'upstream', requireRemote: true }).catch((e: unknown) => e);
+    await git(work, 'checkout', '-q', '-b', 'side');
+    await writeFile(join(work, 'NOTES.md'), 'side\n');
+    await git(work, 'add', '-A');
+    await git(work, 'commit', '-q', '-m', 'side');
+    await git(work, 'checkout', '-q', 'main');
+    await writeFile(join(work, 'NOTES.md'), 'main\n');
+    await git(work, 'add', '-A');
+    await git(work, 'commit', '-q', '-m', 'main');
+    await run('git', ['merge', 'side'], { cwd: work }).catch(() => undefined);
+
+    const conflicted = await commitStageChange(work, await change(work), { dryRun: false, logger: quiet }).catch((e: unknown) => e);
+
+    expect((missing as Error).message).toBe(`${work} has no remote "upstream" to push the stage branch to (remotes: origin); add it or choose one with --remote`);
+    expect((conflicted as Error).message).toBe(`${work} has unresolved merge conflicts (NOTES.md); resolve or abort the merge first`);
+    expect(await git(work, 'branch', '--list', 'meshdrill/*')).toBe('');
   });
 });

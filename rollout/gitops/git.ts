@@ -18,7 +18,9 @@ export interface StageChange {
 
 export interface BranchResult {
   branch: string;
+  /** The commit the branch starts from, and the branch the user had checked out (the PR's base). */
   base: string;
+  baseBranch: string;
   commit?: string;
   type: 'created' | 'updated' | 'unchanged';
   pushed: boolean;
@@ -36,11 +38,12 @@ export function stageBranch(change: Pick<StageChange, 'plan' | 'stage' | 'verdic
  * user's checkout is left as it was: same branch, clean tree. A dirty repo is refused; a branch a
  * person has committed to is not force-pushed; on any failure the new branch is removed.
  */
-export async function commitStageChange(root: string, change: StageChange, options: { dryRun: boolean; logger: Pick<Logger, 'info' | 'warn'>; remote?: string }): Promise<BranchResult> {
+export async function commitStageChange(root: string, change: StageChange, options: { dryRun: boolean; logger: Pick<Logger, 'info' | 'warn'>; remote?: string; requireRemote?: boolean }): Promise<BranchResult> {
   const git = simpleGit(root);
   const remoteName = options.remote ?? 'origin';
   if (!(await git.checkIsRepo().catch(() => false))) throw new GitError(`${root} is not a git repository`);
   const status = await git.status();
+  if (status.conflicted.length > 0) throw new GitError(`${root} has unresolved merge conflicts (${status.conflicted.slice(0, 5).join(', ')}); resolve or abort the merge first`);
   // meshdrill's own run output (.meshdrill/, untracked) does not make the repo dirty.
   const dirty = status.files.filter((f) => !(f.index === '?' && f.path.startsWith('.meshdrill/')));
   if (dirty.length > 0) throw new GitError(`${root} has uncommitted changes (${dirty.slice(0, 5).map((f) => f.path).join(', ')}${dirty.length > 5 ? ', …' : ''}); commit or stash them first`);
@@ -51,20 +54,28 @@ export async function commitStageChange(root: string, change: StageChange, optio
   const hasRemote = remotes.some((r) => r.name === remoteName);
   let remoteHead: string | undefined;
   let humanCommits = false;
+  if (!hasRemote && options.requireRemote) throw new GitError(`${root} has no remote "${remoteName}" to push the stage branch to (remotes: ${remotes.map((r) => r.name).join(', ') || 'none'}); add it or choose one with --remote`);
   if (hasRemote) {
     await git.fetch(remoteName).catch((error: Error) => {
-      throw new GitError(`fetching ${remoteName}: ${error.message}`, { cause: error });
+      throw new GitError(`fetching ${remoteName}: ${error.message.trim().split('\n').at(-1)}`, { cause: error });
     });
+    // The stage change must sit on top of what is merged: a base that moved on the remote is
+    // pulled first, or the PR would quietly revert other people's work.
+    const upstream = (await git.raw(['rev-parse', '--verify', '--quiet', `refs/remotes/${remoteName}/${original}`]).catch(() => '')).trim();
+    if (upstream && upstream !== base) {
+      const behind = (await git.raw(['merge-base', upstream, base]).catch(() => '')).trim() !== upstream;
+      if (behind) throw new GitError(`${remoteName}/${original} has moved: it has commits your checkout of ${original} lacks; pull them first so the stage change is made on top of them`);
+    }
     remoteHead = (await git.raw(['rev-parse', '--verify', '--quiet', `refs/remotes/${remoteName}/${branch}`]).catch(() => '')).trim() || undefined;
     if (remoteHead) humanCommits = await hasHumanCommits(git, `${remoteName}/${branch}`, base);
   }
   if (humanCommits) {
     options.logger.warn({ branch }, 'a person has committed to the branch; not force-pushing it');
-    return { branch, base, ...(remoteHead ? { commit: remoteHead } : {}), type: 'unchanged', pushed: false, humanCommits: true };
+    return { branch, base, baseBranch: original, ...(remoteHead ? { commit: remoteHead } : {}), type: 'unchanged', pushed: false, humanCommits: true };
   }
   if (options.dryRun) {
     options.logger.info({ branch, files: change.updates.map((u) => u.path).join(',') }, `DRY-RUN: would commit to ${branch}${hasRemote ? ` and push to ${remoteName}` : ''}`);
-    return { branch, base, type: remoteHead ? 'updated' : 'created', pushed: false, humanCommits: false };
+    return { branch, base, baseBranch: original, type: remoteHead ? 'updated' : 'created', pushed: false, humanCommits: false };
   }
   try {
     await git.raw(['checkout', '-q', '-B', branch, base]);
@@ -77,7 +88,7 @@ export async function commitStageChange(root: string, change: StageChange, optio
     const commit = (await git.revparse(['HEAD'])).trim();
     // The same tree as what is already pushed: nothing to do.
     if (remoteHead && (await git.raw(['rev-parse', `${commit}^{tree}`])).trim() === (await git.raw(['rev-parse', `${remoteHead}^{tree}`])).trim()) {
-      return { branch, base, commit: remoteHead, type: 'unchanged', pushed: false, humanCommits: false };
+      return { branch, base, baseBranch: original, commit: remoteHead, type: 'unchanged', pushed: false, humanCommits: false };
     }
     if (hasRemote) {
       await git.push([remoteName, `${branch}:${branch}`, `--force-with-lease=${branch}:${remoteHead ?? ''}`]).catch((error: Error) => {
@@ -85,7 +96,7 @@ export async function commitStageChange(root: string, change: StageChange, optio
       });
     }
     options.logger.info({ branch, commit: commit.slice(0, 12) }, hasRemote ? `pushed ${branch}` : `committed ${branch} (no remote ${remoteName})`);
-    return { branch, base, commit, type: remoteHead ? 'updated' : 'created', pushed: hasRemote, humanCommits: false };
+    return { branch, base, baseBranch: original, commit, type: remoteHead ? 'updated' : 'created', pushed: hasRemote, humanCommits: false };
   } catch (error) {
     await git.raw(['checkout', '-q', '-f', original]).catch(() => undefined);
     await git.raw(['branch', '-D', branch]).catch(() => undefined);

@@ -1,0 +1,115 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { FakeGitHub } from '../../test/helpers/fake-github.js';
+import type { CliIO } from './io.js';
+import { runCli } from './main.js';
+
+const run = promisify(execFile);
+const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
+
+async function git(cwd: string, ...args: string[]): Promise<string> {
+  return (await run('git', args, { cwd })).stdout.trim();
+}
+
+async function checkout(options: { remote?: boolean } = {}): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'meshdrill-gate-cli-'));
+  const work = join(dir, 'work');
+  await cp(SHOP, work, { recursive: true });
+  await run('git', ['init', '-q', '-b', 'main', work]);
+  await git(work, 'config', 'user.name', 'Pat Platform');
+  await git(work, 'config', 'user.email', 'pat@example.com');
+  await git(work, 'add', '-A');
+  await git(work, 'commit', '-q', '-m', 'mesh config');
+  if (options.remote) {
+    await run('git', ['init', '-q', '--bare', '-b', 'main', join(dir, 'origin.git')]);
+    await git(work, 'remote', 'add', 'origin', join(dir, 'origin.git'));
+    await git(work, 'push', '-q', 'origin', 'main');
+  }
+  return work;
+}
+
+function capture(cwd: string, env: NodeJS.ProcessEnv = {}): CliIO & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, stdout: (t) => out.push(t), stderr: (t) => err.push(t), env, isTTY: false, cwd };
+}
+
+describe('meshdrill rollout gate', () => {
+  it('with no token commits the branch locally, writes the PR body beside the record, and says what GitHub would get', async () => {
+    const work = await checkout();
+    const io = capture(work);
+
+    const code = await runCli(['rollout', 'gate', '.', '--out', 'out'], io);
+
+    expect(code).toBe(0);
+    const text = io.out.join('');
+    expect(text).toContain('rollout gate shop-migration: stage 0 is live (embedded cluster, istio sidecar)');
+    expect(text).toContain('verdict: ADVANCE to stage 1');
+    expect(text).toContain('with a GitHub token this would open a pull request from meshdrill/shop-migration/stage-1-advance into main');
+    expect(text).toContain('record: out/run.json');
+    expect(await git(work, 'branch', '--list', 'meshdrill/*')).toBe('meshdrill/shop-migration/stage-1-advance');
+    expect((await readdir(join(work, 'out'))).sort()).toEqual(['meshdrill_shop-migration_stage-1-advance.md', 'run.json']);
+    expect(io.err.join('')).toContain('baseline measured over 10m at stage 0');
+  }, 30_000);
+
+  it('--dry-run measures and decides but writes no branch, body or commit', async () => {
+    const work = await checkout();
+    const io = capture(work);
+
+    const code = await runCli(['rollout', 'gate', '.', '--dry-run', '--out', 'out'], io);
+
+    expect(code).toBe(0);
+    expect(io.err.join('')).toContain('DRY-RUN: would commit to meshdrill/shop-migration/stage-1-advance');
+    expect(await git(work, 'branch', '--list', 'meshdrill/*')).toBe('');
+    expect(await readdir(join(work, 'out'))).toEqual(['run.json']);
+  }, 30_000);
+
+  it('exits 1 on a revert and 2 on a plan whose status.stage is out of range', async () => {
+    const work = await checkout();
+    const plan = await readFile(join(work, 'rollout-plan.yaml'), 'utf8');
+    await writeFile(join(work, 'rollout-plan.yaml'), plan.replace('requires: [all-callers-meshed]', 'requires: []').replace('  stage: 0', '  stage: 5'));
+    await git(work, 'commit', '-q', '-am', 'force STRICT');
+    const reverted = capture(work);
+    const revertCode = await runCli(['rollout', 'gate', '.', '--out', 'out', '-o', 'json'], reverted);
+    await writeFile(join(work, 'rollout-plan.yaml'), plan.replace('  stage: 0', '  stage: 9'));
+    await git(work, 'commit', '-q', '-am', 'typo');
+    const bad = capture(work);
+
+    const badCode = await runCli(['rollout', 'gate', '.'], bad);
+
+    expect(revertCode).toBe(1);
+    expect(JSON.parse(reverted.out.join(''))).toMatchObject({ schemaVersion: '1.0', kind: 'rollout-gate', decision: { verdict: 'revert', fromStage: 5, toStage: 4 } });
+    expect(badCode).toBe(2);
+    expect(bad.err.join('')).toBe('meshdrill: . has 1 config error:\n  rollout-plan.yaml:56:10 status.stage: expected a stage from 0 to 5; found 9\n');
+  }, 30_000);
+
+  it('asks for credentials with --forge github and none set, before running anything', async () => {
+    const work = await checkout({ remote: true });
+    const io = capture(work);
+
+    const code = await runCli(['rollout', 'gate', '.', '--forge', 'github'], io);
+
+    expect(code).toBe(2);
+    expect(io.err.join('')).toBe('meshdrill: --forge github needs credentials: set GITHUB_TOKEN (or GH_TOKEN), or GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID\n');
+  });
+
+  it('stops before pushing when the token cannot push, and never prints the token', async () => {
+    const token = 'ghp_cliTokenThatMustNotAppear000000000000';
+    const github = await new FakeGitHub('platform', 'mesh-config', token).start();
+    github.canPush = false;
+    const work = await checkout({ remote: true });
+    const io = capture(work, { GITHUB_TOKEN: token, GITHUB_REPOSITORY: 'platform/mesh-config', GITHUB_API_URL: github.url });
+
+    const code = await runCli(['rollout', 'gate', '.', '--log-level', 'debug'], io);
+    await github.stop();
+
+    expect(code).toBe(3);
+    expect(io.err.join('')).toContain('meshdrill: the GitHub credentials can read platform/mesh-config but not push to it');
+    expect(await git(work, 'ls-remote', 'origin')).not.toContain('meshdrill/');
+    expect(io.out.join('') + io.err.join('')).not.toContain(token);
+  });
+});

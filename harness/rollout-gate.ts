@@ -1,0 +1,208 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { simpleGit } from 'simple-git';
+import { startMeshLab } from '../clusters/sim/mesh/harness.js';
+import { TrafficModel } from '../clusters/sim/mesh/traffic.js';
+import { parseDuration } from '../model/quantity.js';
+import { RUN_RECORD_VERSION, type PullRequestRecord, type RunRecord } from '../reports/run-record.js';
+import { gateOutcome, planStage, planUpdates, runGate, type GateRun } from '../rollout/index.js';
+import { commitStageChange, lastRevertTime, stageChangeBody, writeLocalPullRequest } from '../rollout/gitops/index.js';
+import { GitHubForge, githubRepoFromRemote, type GitHubAuth } from '../rollout/gitops/github-forge.js';
+import { ClientViewSource, EmbeddedSource } from '../slo/sources/index.js';
+import type { Window } from '../slo/types.js';
+import { ConfigError } from './errors.js';
+import type { Logger } from './logger.js';
+import { loadRollout, repoYamlFiles, type LoadedRollout } from './rollout-repo.js';
+
+export type ForgeChoice = 'auto' | 'local' | 'github';
+
+export interface RolloutGateOptions {
+  repoPath: string;
+  cwd: string;
+  plan?: string;
+  forge: ForgeChoice;
+  remote: string;
+  dryRun: boolean;
+  /** Where the run's record and reports go; default <cwd>/.meshdrill/runs/<run id>. */
+  outDir?: string;
+  seed: number;
+  runId?: string;
+  /** Poll the pull request until merged or closed (GitHub only). */
+  waitForMerge?: { timeoutMs: number; pollMs: number; sleep: (ms: number) => Promise<void> };
+  /** GitHub settings beyond the environment: tests point these at a local server. */
+  github?: { writeIntervalMs?: number; retryAfterUnitMs?: number };
+  env: NodeJS.ProcessEnv;
+  /** Wall clock, for run ids, timestamps and cool-downs. */
+  now: () => number;
+  logger: Logger;
+}
+
+export interface RolloutGateResult {
+  record: RunRecord;
+  recordPath: string;
+  run: GateRun;
+}
+
+/**
+ * `meshdrill rollout gate`: measures the plan's live stage on the embedded cluster, decides, and
+ * proposes the decision as a pull request — on GitHub when credentials are there, otherwise as a
+ * local branch and a Markdown body beside the run record.
+ */
+export async function rolloutGate(options: RolloutGateOptions): Promise<RolloutGateResult> {
+  const startedAt = options.now();
+  const runId = options.runId ?? `gate-${new Date(startedAt).toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
+  const loaded = await loadRollout(options.repoPath, options.plan, options.cwd);
+  const { root, plan, topology, slos, adapter } = loaded;
+  const outDir = options.outDir ?? join(options.cwd, '.meshdrill', 'runs', runId);
+  // Credentials and repository are settled before anything runs or is written.
+  const forge = await chooseForge(options, root);
+  if (forge) await forge.preflight();
+
+  const revertedAt = await lastRevertTime(root, plan.name);
+  const coolDownMs = parseDuration(plan.data.spec.coolDown) ?? 3_600_000;
+  const coolDownUntil = revertedAt !== undefined ? revertedAt + coolDownMs : undefined;
+
+  options.logger.info({ plan: plan.name, stage: plan.data.status.stage, runId }, 'starting the embedded cluster');
+  const lab = await startMeshLab({ mesh: adapter.name, mode: adapter.mode, topology, seed: options.seed });
+  let run: GateRun;
+  try {
+    const traffic = new TrafficModel(lab.twin, topology, { tickMs: 5_000 });
+    traffic.start();
+    run = await runGate(
+      { plan: plan.data, topology, slos, ...(coolDownUntil !== undefined ? { coolDownUntil } : {}) },
+      {
+        kube: lab.kube,
+        adapter,
+        sources: { mesh: new EmbeddedSource(lab.twin.metrics, adapter.name, adapter.mode), client: new ClientViewSource(lab.twin.metrics) },
+        now: () => lab.cluster.clock.now(),
+        wait: (ms) => lab.cluster.advance(ms),
+        wallClock: options.now,
+        progress: (message) => options.logger.info({}, message),
+      },
+    );
+    traffic.stop();
+  } finally {
+    await lab.close();
+  }
+
+  let pullRequest: PullRequestRecord | undefined;
+  if (run.targetStage !== undefined) pullRequest = await proposeStage(loaded, run, { ...options, runId, outDir }, forge);
+
+  await mkdir(outDir, { recursive: true });
+  const record = await buildRecord(loaded, run, { runId, startedAt, finishedAt: options.now(), ...(pullRequest ? { pullRequest } : {}) });
+  const recordPath = join(outDir, 'run.json');
+  await writeFile(recordPath, `${JSON.stringify(record, null, 2)}\n`);
+  return { record, recordPath, run };
+}
+
+async function proposeStage(loaded: LoadedRollout, run: GateRun, options: RolloutGateOptions & { runId: string; outDir: string }, forge: GitHubForge | undefined): Promise<PullRequestRecord> {
+  const { root, plan, topology, adapter } = loaded;
+  const target = run.targetStage!;
+  const verdict = run.decision.verdict as 'advance' | 'revert';
+  const { files, planFile } = await repoYamlFiles(root, plan);
+  const to = planStage(plan.data, topology, target, adapter);
+  const updates = planUpdates({ files, planFile, stage: to, adapter });
+  if (updates.length === 0) {
+    options.logger.info({ stage: target }, 'the repo already holds the target stage; no pull request');
+    return { forge: forge ? 'github' : 'local', action: 'skipped', branch: '', base: '', superseded: [], note: `the repo already renders stage ${target}` };
+  }
+  const { title, body } = stageChangeBody({ plan: plan.name, from: planStage(plan.data, topology, run.liveStage, adapter), to, decision: run.decision, runId: options.runId, verdict });
+  const branch = await commitStageChange(root, { plan: plan.name, stage: target, verdict, runId: options.runId, updates, title, body }, { dryRun: options.dryRun, logger: options.logger, remote: options.remote, requireRemote: forge !== undefined || options.remote !== 'origin' });
+  const base = { branch: branch.branch, base: branch.baseBranch, ...(branch.commit ? { commit: branch.commit } : {}), superseded: [] as number[] };
+  if (!forge) {
+    if (options.dryRun) return { forge: 'local', action: 'dry-run', ...base, note: 'DRY-RUN: nothing committed or written' };
+    const path = await writeLocalPullRequest(join(options.outDir), { title, body, branch, base: branch.baseBranch }, options.logger);
+    return { forge: 'local', action: branch.type === 'unchanged' ? 'unchanged' : branch.type, ...base, path: relative(options.cwd, path), note: `with a GitHub token this would open a pull request from ${branch.branch} into ${branch.baseBranch}` };
+  }
+  const pr = await forge.ensurePullRequest({ plan: plan.name, head: branch.branch, base: branch.baseBranch, title, body, labels: labelsFor(run), ...(branch.commit ? { commit: branch.commit } : {}), humanCommits: branch.humanCommits, dryRun: options.dryRun });
+  // The same evidence as last time leaves GitHub untouched: no status either.
+  if (branch.commit && !options.dryRun && pr.action !== 'unchanged') {
+    await forge.setCommitStatus(branch.commit, { state: verdict === 'advance' ? 'success' : 'failure', context: 'meshdrill/rollout-gate', description: `${verdict} to stage ${target}: ${run.decision.reasons[0] ?? ''}` });
+  }
+  if (options.waitForMerge && pr.number !== undefined && !options.dryRun) {
+    options.logger.info({ number: pr.number }, 'waiting for the pull request to be merged');
+    const outcome = await forge.waitForMerge(pr.number, { ...options.waitForMerge, now: options.now });
+    return { ...pr, note: outcome === 'merged' ? 'merged' : outcome === 'rejected' ? 'closed without merging: the change was rejected' : 'not merged before the timeout' };
+  }
+  return pr;
+}
+
+/** meshdrill, stage/<n>, advance|revert and slo/pass|warn|fail. */
+export function labelsFor(run: GateRun): string[] {
+  const outcomes = run.gates.map(gateOutcome);
+  const slo = run.decision.verdict === 'revert' ? 'fail' : outcomes.some((g) => g.failures > 0 || g.inconclusives > 0) || run.requirements.some((r) => !r.holds) ? 'warn' : 'pass';
+  return ['meshdrill', `stage/${run.targetStage ?? run.liveStage}`, run.decision.verdict, `slo/${slo}`];
+}
+
+async function chooseForge(options: RolloutGateOptions, root: string): Promise<GitHubForge | undefined> {
+  if (options.forge === 'local') return undefined;
+  const env = options.env;
+  const auth = githubAuth(env);
+  const apiUrl = env['GITHUB_API_URL'];
+  const host = env['GITHUB_SERVER_URL'] ? new URL(env['GITHUB_SERVER_URL']).host : 'github.com';
+  const remoteUrl = await simpleGit(root).remote(['get-url', options.remote]).then((u) => (typeof u === 'string' ? u.trim() : ''), () => '');
+  const slug = env['GITHUB_REPOSITORY'] ? parseSlug(env['GITHUB_REPOSITORY']) : githubRepoFromRemote(remoteUrl, host);
+  if (options.forge === 'auto' && (!auth || !slug)) return undefined;
+  if (!auth) throw new ConfigError('--forge github needs credentials: set GITHUB_TOKEN (or GH_TOKEN), or GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID');
+  if (!slug) throw new ConfigError(`--forge github needs the repository: set GITHUB_REPOSITORY=owner/name, or use a remote "${options.remote}" on ${host}`);
+  return new GitHubForge({ ...slug, auth, ...(apiUrl && apiUrl !== 'https://api.github.com' ? { baseUrl: apiUrl } : {}), logger: options.logger, ...(options.github ?? {}) });
+}
+
+function githubAuth(env: NodeJS.ProcessEnv): GitHubAuth | undefined {
+  const token = env['GITHUB_TOKEN'] || env['GH_TOKEN'];
+  if (token) return { token };
+  const appId = env['GITHUB_APP_ID'];
+  const privateKey = env['GITHUB_APP_PRIVATE_KEY'];
+  const installationId = env['GITHUB_APP_INSTALLATION_ID'];
+  if (appId && privateKey && installationId) return { appId, privateKey: privateKey.replace(/\\n/g, '\n'), installationId };
+  return undefined;
+}
+
+function parseSlug(text: string): { owner: string; repo: string } {
+  const [owner, repo, extra] = text.split('/');
+  if (!owner || !repo || extra !== undefined) throw new ConfigError(`GITHUB_REPOSITORY: expected owner/name; found "${text}"`);
+  return { owner, repo };
+}
+
+async function buildRecord(loaded: LoadedRollout, run: GateRun, meta: { runId: string; startedAt: number; finishedAt: number; pullRequest?: PullRequestRecord }): Promise<RunRecord> {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const window = (w: Window) => ({ from: iso(w.from), to: iso(w.to) });
+  const { files } = await repoYamlFiles(loaded.root, loaded.plan);
+  const commit = await simpleGit(loaded.root).revparse(['HEAD']).then((c) => c.trim(), () => undefined);
+  const finite = (n: number) => (Number.isFinite(n) ? n : null);
+  return {
+    schemaVersion: RUN_RECORD_VERSION,
+    runId: meta.runId,
+    kind: 'rollout-gate',
+    startedAt: iso(meta.startedAt),
+    finishedAt: iso(meta.finishedAt),
+    inputs: {
+      repo: loaded.root,
+      ...(commit ? { commit } : {}),
+      files: [...files].map(([path, text]) => ({ path, sha256: createHash('sha256').update(text).digest('hex') })),
+      plan: loaded.plan.name,
+      stage: run.liveStage,
+    },
+    cluster: { provider: 'embedded', mesh: { name: loaded.adapter.name, mode: loaded.adapter.mode } },
+    timeline: run.events.map((e) => ({ at: iso(e.at), type: e.type, message: e.message })),
+    gates: run.gates.map((g) => {
+      const outcome = gateOutcome(g);
+      return {
+        name: g.name,
+        key: g.gate.key,
+        sli: g.gate.sli,
+        scope: g.gate.scope,
+        objective: g.gate.objective,
+        source: g.gate.source,
+        ...(g.baseline ? { baseline: { value: g.baseline.value, samples: g.baseline.samples, source: g.baseline.source, window: window(g.baseline.window) } } : {}),
+        state: outcome.state,
+        reason: outcome.reason,
+        measurements: g.measurements.map((m) => ({ at: iso(m.window.to), verdict: m.verdict, value: finite(m.value), threshold: finite(m.threshold), samples: m.samples, window: window(m.window), source: m.source, reason: m.reason })),
+      };
+    }),
+    requirements: run.requirements,
+    decision: { verdict: run.decision.verdict, reasons: run.decision.reasons, fromStage: run.liveStage, ...(run.targetStage !== undefined ? { toStage: run.targetStage } : {}) },
+    ...(meta.pullRequest ? { pullRequest: meta.pullRequest } : {}),
+  };
+}

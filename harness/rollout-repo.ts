@@ -1,0 +1,60 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { meshAdapter } from '../meshes/index.js';
+import type { MeshAdapter } from '../meshes/types.js';
+import type { Topology } from '../model/topology.js';
+import type { Slo } from '../slo/schema.js';
+import { documentsOfKind, hasErrors, loadConfig, type LoadedDocument } from './config/index.js';
+import { renderDiagnostic, sortDiagnostics } from './config/diagnostics.js';
+import { didYouMean } from './config/suggest.js';
+import { ConfigError } from './errors.js';
+
+/** A config repo's rollout plan with what it refers to. */
+export interface LoadedRollout {
+  root: string;
+  plan: LoadedDocument<'RolloutPlan'>;
+  topology: Topology;
+  slos: Slo[];
+  adapter: MeshAdapter;
+}
+
+export async function loadRollout(repoPath: string, planName: string | undefined, cwd: string): Promise<LoadedRollout> {
+  const root = resolve(cwd, repoPath);
+  if (!(await stat(root).catch(() => undefined))?.isDirectory()) throw new ConfigError(`${repoPath}: expected a config repo directory`);
+  const repo = await loadConfig(root, { cwd: root });
+  if (hasErrors(repo)) {
+    const errors = sortDiagnostics(repo.diagnostics.filter((d) => d.severity === 'error'));
+    const shown = errors.slice(0, 3).map((d) => `\n  ${renderDiagnostic(d)}`).join('');
+    throw new ConfigError(`${repoPath} has ${errors.length} config error${errors.length === 1 ? '' : 's'}:${shown}${errors.length > 3 ? `\n  … run \`meshdrill validate ${repoPath}\` to see them all` : ''}`);
+  }
+  const plans = documentsOfKind(repo, 'RolloutPlan');
+  const plan = planName ? plans.find((p) => p.name === planName) : plans.length === 1 ? plans[0] : undefined;
+  if (!plan) {
+    const names = plans.map((p) => p.name);
+    if (planName) throw new ConfigError(`no RolloutPlan "${planName}" in ${repoPath}${didYouMean(planName, names)} (found: ${names.join(', ') || 'none'})`);
+    throw new ConfigError(plans.length === 0 ? `no RolloutPlan in ${repoPath}` : `${repoPath} has ${plans.length} rollout plans (${names.join(', ')}); choose one with --plan`);
+  }
+  const topologies = documentsOfKind(repo, 'Topology');
+  const topology = (plan.data.spec.topology ? topologies.find((t) => t.name === plan.data.spec.topology) : topologies[0])?.data;
+  if (!topology) throw new ConfigError(`rollout plan "${plan.name}" needs a Topology in ${repoPath}`);
+  const slos = documentsOfKind(repo, 'SLO').map((d) => d.data);
+  return { root, plan, topology, slos, adapter: meshAdapter(plan.data.spec.mesh.name, plan.data.spec.mesh.mode, plan.data.spec.mesh.revision) };
+}
+
+/** Every YAML file of the repo by path relative to its root, and the plan's own file. */
+export async function repoYamlFiles(root: string, plan: LoadedDocument<'RolloutPlan'>): Promise<{ files: Map<string, string>; planFile: string }> {
+  const files = new Map<string, string>();
+  for (const file of await yamlFiles(root)) files.set(relative(root, file), await readFile(file, 'utf8'));
+  return { files, planFile: relative(root, plan.source.file.startsWith('/') ? plan.source.file : join(root, plan.source.file)) };
+}
+
+async function yamlFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await yamlFiles(full)));
+    else if (/\.ya?ml$/.test(entry.name)) out.push(full);
+  }
+  return out;
+}
