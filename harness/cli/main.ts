@@ -105,6 +105,16 @@ as a config repo: every *.yaml in it, other Kubernetes manifests kept and ignore
       setExit(await rolloutRenderCommand(repo, { ...options, dryRun: options.dryRun === true, logLevel: program.opts<GlobalOptions>().logLevel }, io));
     });
 
+  program
+    .command('render')
+    .description('Same as `rollout render`: write a stage into the repo\'s manifests for the GitOps engine')
+    .argument('<repo>', 'config repo directory')
+    .option('--plan <name>', 'the rollout plan, when the repo has several')
+    .option('--stage <n>', 'stage to render (0 = unmeshed)')
+    .option('--dry-run', 'print what would be written, write nothing')
+    .action(async (repo: string, options: { plan?: string; stage?: string; dryRun?: boolean }) => {
+      setExit(await rolloutRenderCommand(repo, { ...options, dryRun: options.dryRun === true, logLevel: program.opts<GlobalOptions>().logLevel }, io));
+    });
   rollout
     .command('gate')
     .description('Measure the live stage under load on the embedded cluster, decide advance / hold / revert, and propose it as a pull request')

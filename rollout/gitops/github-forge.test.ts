@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../../test/helpers/fake-github.js';
 import { GitError } from '../../harness/errors.js';
@@ -120,6 +121,26 @@ describe('GitHub forge against a fake GitHub checked with the OpenAPI descriptio
     expect((error as Error).message).toBe('GitHub refused the credentials while reading the repository (401 Bad credentials); check GITHUB_TOKEN or the GitHub App settings');
     expect(JSON.stringify([String(error), (error as Error).stack, log])).not.toContain('ghp_');
     expect(server.writes()).toEqual([]);
+  });
+
+  it('authenticates as a GitHub App installation', async () => {
+    const server = await github();
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    server.app = { appId: '4242', installationId: '99', publicKey };
+    const app = new GitHubForge({
+      owner: 'platform',
+      repo: 'mesh-config',
+      auth: { appId: '4242', installationId: '99', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
+      baseUrl: server.url,
+      writeIntervalMs: 0,
+      logger: { info: () => undefined, warn: () => undefined },
+    });
+
+    const result = await app.ensurePullRequest(request({ stage: 1, verdict: 'advance', runId: 'run-1' }));
+
+    expect(result.action).toBe('created');
+    expect(server.requests[0]).toMatchObject({ method: 'POST', template: '/app/installations/{installation_id}/access_tokens', status: 201 });
+    expect(server.violations).toEqual([]);
   });
 
   it('refuses, before anything is pushed, credentials that cannot push', async () => {

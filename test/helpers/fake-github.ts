@@ -1,3 +1,4 @@
+import { createVerify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GitHubOpenApi } from './openapi.js';
@@ -43,6 +44,8 @@ export class FakeGitHub {
   /** Everything the server received, to assert that no secret was echoed back. */
   readonly responses: string[] = [];
   canPush = true;
+  /** A GitHub App installation that trades a JWT signed by the app for this server's token. */
+  app?: { appId: string; installationId: string; publicKey: KeyObject };
   private readonly faults: Fault[] = [];
   private server?: Server;
   private readonly api: GitHubOpenApi;
@@ -121,6 +124,11 @@ export class FakeGitHub {
     }
     this.violations.push(...this.api.validateRequest(method, template, body));
     const auth = req.headers.authorization ?? '';
+    const installation = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(url.pathname);
+    if (installation && method === 'POST') {
+      if (!this.app || installation[1] !== this.app.installationId || !verifyAppJwt(auth, this.app)) return send(401, { message: 'A JSON web token could not be decoded', documentation_url: 'https://docs.github.com/rest' });
+      return send(201, { ...this.api.sample('installation-token'), token: this.token, expires_at: '2099-01-01T00:00:00Z' });
+    }
     if (auth !== `token ${this.token}` && auth !== `bearer ${this.token}` && auth !== `Bearer ${this.token}`) return send(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
     const faultIndex = this.faults.findIndex((f) => !f.match || f.match(method, url.pathname));
     if (faultIndex >= 0) {
@@ -214,4 +222,14 @@ export class FakeGitHub {
   private comment(pr: FakePull, body: string, i: number): Record<string, unknown> {
     return { ...this.api.sample('issue-comment'), id: pr.number * 1000 + i, body };
   }
+}
+
+/** An RS256 JWT whose issuer is the app and whose signature the app's public key verifies. */
+function verifyAppJwt(header: string, app: { appId: string; publicKey: KeyObject }): boolean {
+  const match = /^bearer (.+)$/i.exec(header);
+  const [head, payload, signature] = (match?.[1] ?? '').split('.');
+  if (!head || !payload || !signature) return false;
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { iss?: unknown };
+  if (String(claims.iss) !== app.appId) return false;
+  return createVerify('RSA-SHA256').update(`${head}.${payload}`).verify(app.publicKey, Buffer.from(signature, 'base64url'));
 }

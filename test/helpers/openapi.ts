@@ -48,6 +48,7 @@ export class GitHubOpenApi {
     const requestBody = this.deref(op['requestBody'] as Schema | undefined);
     const schema = (requestBody?.['content'] as Record<string, Schema> | undefined)?.['application/json']?.['schema'];
     if (!schema) return body === undefined ? [] : [`${method} ${template} takes no JSON body`];
+    if (body === undefined) return requestBody?.['required'] === true ? [`${method} ${template} requires a JSON body`] : [];
     return this.check(`${method} ${template} request`, schema as Schema, body);
   }
 
