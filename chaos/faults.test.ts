@@ -1,0 +1,198 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Lab, MICRO } from '../clusters/sim/mesh/lab-helpers.js';
+import { ChangeExecutor, type NodeControl } from './changes.js';
+import { planFault, type FaultContext } from './faults.js';
+import { injectFault, replayJournal } from './inject.js';
+import { Journal, readJournal } from './journal.js';
+import { FaultSpec } from './schema.js';
+
+const MIN = 60_000;
+const labs: Lab[] = [];
+afterEach(async () => {
+  for (const lab of labs.splice(0)) await lab.close();
+});
+
+async function meshedLab(mesh: 'istio' | 'linkerd', options: { certLifetimeMs?: number } = {}): Promise<Lab> {
+  const lab = await Lab.start(mesh, { tickMs: MIN, ...options });
+  labs.push(lab);
+  await lab.mesh('server');
+  await lab.mesh('client');
+  return lab;
+}
+
+function nodeControl(lab: Lab): NodeControl {
+  return {
+    nodes: () => ['sim-worker', 'sim-worker2', 'sim-worker3'],
+    setReady: async (node, ready) => {
+      lab.lab.cluster.controllers.setNodeReady(node, ready);
+      lab.lab.cluster.settle();
+    },
+  };
+}
+
+async function tools(lab: Lab, runId = 'run-1') {
+  const journal = await Journal.open(await mkdtemp(join(tmpdir(), 'meshdrill-journal-')), runId, () => lab.now);
+  const executor = new ChangeExecutor(lab.lab.kube, nodeControl(lab));
+  let seed = 1;
+  const ctx: FaultContext = { adapter: lab.lab.adapter, kube: lab.lab.kube, runId, now: new Date(lab.now), nodes: nodeControl(lab).nodes(), random: () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646 };
+  return { journal, executor, ctx, deps: { executor, journal, now: () => lab.now } };
+}
+
+/** Everything a person or meshdrill wrote to the cluster, without what controllers keep changing. */
+function snapshot(lab: Lab): string {
+  const kinds = ['namespaces', 'deployments', 'services', 'secrets', 'configmaps', 'networkpolicies', 'mutatingwebhookconfigurations', 'virtualservices', 'peerauthentications'];
+  const out: string[] = [];
+  for (const type of lab.lab.cluster.api.types.all().filter((t) => kinds.includes(t.resource))) {
+    for (const o of lab.lab.cluster.api.list(type)) {
+      const { metadata, status: _status, ...rest } = o as typeof o & { status?: unknown };
+      out.push(JSON.stringify(sorted({ kind: type.kind, name: `${metadata.namespace ?? ''}/${metadata.name}`, labels: metadata.labels, annotations: metadata.annotations, rest })));
+    }
+  }
+  // A snapshot of nothing would make every comparison pass.
+  if (out.length < 20) throw new Error(`snapshot found only ${out.length} objects`);
+  return out.sort().join('\n');
+}
+
+const spec = (input: unknown) => FaultSpec.parse(input);
+
+function sorted(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sorted);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, sorted(v)]));
+  return value;
+}
+
+describe('faults on the embedded cluster: inject, observe, revert to exactly what was there', () => {
+  it.each(['istio', 'linkerd'] as const)('%s: ca-loss signer-unavailable stops renewals; revert brings the signer back', async (mesh) => {
+    const lab = await meshedLab(mesh, { certLifetimeMs: 60 * MIN });
+    const { ctx, deps } = await tools(lab);
+    const before = snapshot(lab);
+
+    const plan = await planFault(spec({ type: 'ca-loss', variant: 'signer-unavailable' }), ctx);
+    const fault = await injectFault(plan, deps);
+    const during = await lab.window(70 * MIN, 'client/caller', 'server/api');
+    const result = await fault.revert();
+    await lab.advance(5 * MIN);
+
+    expect(plan.changes.map((c) => c.type)).toEqual(['scale']);
+    expect(during.share).toBeLessThan(1);
+    expect(result.leftovers).toEqual([]);
+    expect(snapshot(lab)).toBe(before);
+  });
+
+  it('istio: control-plane-partition cuts config to the namespace only, and its policy is gone after revert', async () => {
+    const lab = await meshedLab('istio');
+    const { ctx, deps } = await tools(lab);
+    const before = snapshot(lab);
+
+    const plan = await planFault(spec({ type: 'control-plane-partition', namespaces: ['client'] }), ctx);
+    const fault = await injectFault(plan, deps);
+    const policy = await lab.lab.kube.get('networking.k8s.io/v1', 'NetworkPolicy', 'client', 'meshdrill-control-plane-partition');
+    await lab.advance(10 * MIN);
+    const age = lab.lab.twin.metrics.gauge('meshdrill_proxy_config_age_seconds', { namespace: 'client' }, lab.now, 'min');
+    const result = await fault.revert();
+
+    expect(policy?.metadata.labels?.['meshdrill.dev/run-id']).toBe('run-1');
+    expect(age).toBeGreaterThanOrEqual(9 * 60);
+    expect(result.leftovers).toEqual([]);
+    expect(snapshot(lab)).toBe(before);
+  });
+
+  it('istio: http-fault aborts at the meshed caller, and the VirtualService goes with the revert', async () => {
+    const lab = await meshedLab('istio');
+    const { ctx, deps } = await tools(lab);
+    const before = snapshot(lab);
+
+    const fault = await injectFault(await planFault(spec({ type: 'http-fault', destination: 'server/api', abort: { httpStatus: 503, percentage: '50%' } }), ctx), deps);
+    const during = await lab.window(10 * MIN, 'client/caller', 'server/api');
+    const result = await fault.revert();
+    const after = await lab.window(10 * MIN, 'client/caller', 'server/api');
+
+    expect(during.share).toBeGreaterThan(0.4);
+    expect(during.share).toBeLessThan(0.6);
+    expect(after.share).toBe(1);
+    expect(result.leftovers).toEqual([]);
+    expect(snapshot(lab)).toBe(before);
+  });
+
+  it.each(['istio', 'linkerd'] as const)('%s: ca-loss root-replaced and secret-deleted restore the CA material byte for byte', async (mesh) => {
+    const lab = await meshedLab(mesh);
+    const { ctx, deps } = await tools(lab);
+    const before = snapshot(lab);
+
+    for (const variant of ['root-replaced', 'secret-deleted'] as const) {
+      const fault = await injectFault(await planFault(spec({ type: 'ca-loss', variant }), ctx), deps);
+      await lab.advance(MIN);
+      expect(snapshot(lab)).not.toBe(before);
+      expect((await fault.revert()).leftovers).toEqual([]);
+    }
+
+    expect(snapshot(lab)).toBe(before);
+  });
+
+  it.each([
+    { type: 'control-plane-crash', method: 'scale-to-zero' },
+    { type: 'injector-outage' },
+    { type: 'cert-expiry', lifetime: '30m' },
+    { type: 'node-loss', nodes: 1 },
+  ])('linkerd: $type reverts to the state before it', async (input) => {
+    const lab = await meshedLab('linkerd');
+    const { ctx, deps } = await tools(lab);
+    const before = snapshot(lab);
+
+    const fault = await injectFault(await planFault(spec(input), ctx), deps);
+    await lab.advance(2 * MIN);
+    const result = await fault.revert();
+    await lab.advance(2 * MIN);
+
+    expect(result.leftovers).toEqual([]);
+    expect(snapshot(lab)).toBe(before);
+  });
+
+  it('refuses faults it cannot do honestly, before changing anything', async () => {
+    const lab = await meshedLab('linkerd');
+    const { ctx } = await tools(lab);
+
+    await expect(planFault(spec({ type: 'http-fault', destination: 'server/api', abort: { httpStatus: 503, percentage: '10%' } }), ctx)).rejects.toThrow(/HTTPRoute/);
+    await expect(planFault(spec({ type: 'node-loss', nodes: 3 }), ctx)).rejects.toThrow('node-loss of 3 would leave no worker node (the cluster has 3)');
+  });
+
+  it('a crash mid-fault leaves a journal whose replay restores the cluster', async () => {
+    const lab = await meshedLab('istio');
+    const first = await tools(lab, 'crashed-run');
+    const before = snapshot(lab);
+    await injectFault(await planFault(spec({ type: 'control-plane-partition', namespaces: ['client', 'server'] }), first.ctx), first.deps);
+    await injectFault(await planFault(spec({ type: 'ca-loss', variant: 'signer-unavailable' }), first.ctx), first.deps);
+    await first.journal.close();
+    // The process is gone; a new one finds the journal.
+    const journal = await Journal.open(join(first.journal.path, '..'), 'crashed-run');
+
+    const replayed = await replayJournal(journal, new ChangeExecutor(lab.lab.kube));
+    const again = await replayJournal(journal, new ChangeExecutor(lab.lab.kube));
+
+    expect(replayed).toEqual([
+      'ca-loss: undid scale Deployment/istio-system/istiod to 0: the CA stops signing',
+      'control-plane-partition: undid apply NetworkPolicy/server/meshdrill-control-plane-partition: pods in server cannot reach istio-system; everything else stays reachable',
+      'control-plane-partition: undid apply NetworkPolicy/client/meshdrill-control-plane-partition: pods in client cannot reach istio-system; everything else stays reachable',
+    ]);
+    expect(again).toEqual([]);
+    expect(snapshot(lab)).toBe(before);
+    expect((await readJournal(journal.path)).filter((e) => 'done' in e)).toHaveLength(3);
+  });
+});
+
+describe('fault plans', () => {
+  it('say what they change, in order, with the mesh-specific caveats', async () => {
+    const lab = await meshedLab('istio');
+    const { ctx } = await tools(lab);
+
+    const plan = await planFault(spec({ type: 'cert-expiry', lifetime: '10m' }), ctx);
+
+    expect(plan.changes.map((c) => c.type)).toEqual(['apply', 'scale']);
+    expect(plan.summary).toBe('certificate lifetime 10m, then the signer stops');
+    expect((await planFault(spec({ type: 'ca-loss' }), ctx)).notes[0]).toContain('same istiod port (15012)');
+    expect(MICRO.spec.namespaces.map((n) => n.name)).toContain('server');
+  });
+});

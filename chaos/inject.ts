@@ -1,0 +1,73 @@
+import { comparable, describeChange, describeRef, refOf, type ChangeExecutor, type ObjectRef } from './changes.js';
+import type { FaultPlan } from './faults.js';
+import type { Journal } from './journal.js';
+
+export interface InjectedFault {
+  plan: FaultPlan;
+  injectedAt: number;
+  /** Takes the fault back in reverse order, then checks that what it touched is as before. */
+  revert(): Promise<RevertResult>;
+}
+
+export interface RevertResult {
+  revertedAt: number;
+  /** Objects that differ from before the fault; empty when the revert restored everything. */
+  leftovers: string[];
+}
+
+/**
+ * Injects a fault: each change's undo is journalled (fsync) before the change is made. A failure
+ * part-way takes back what was done and rethrows: nothing is left half-injected.
+ */
+export async function injectFault(plan: FaultPlan, deps: { executor: ChangeExecutor; journal: Journal; now: () => number }): Promise<InjectedFault> {
+  const { executor, journal } = deps;
+  const touched = new Map<string, { ref: ObjectRef; before: string }>();
+  const done: number[] = [];
+  const undos: Array<{ seq: number; undo: Awaited<ReturnType<ChangeExecutor['undoFor']>> }> = [];
+  const revertDone = async () => {
+    for (const { seq, undo } of [...undos].reverse()) {
+      if (done.includes(seq)) continue;
+      await executor.undo(undo);
+      await journal.done(seq);
+      done.push(seq);
+    }
+  };
+  try {
+    for (const change of plan.changes) {
+      const ref = change.type === 'apply' ? refOf(change.object) : change.type === 'node-ready' ? undefined : change.ref;
+      // Pods deleted by a fault come back as new pods: there is nothing to compare them with.
+      if (ref && ref.kind !== 'Pod' && !touched.has(describeRef(ref))) touched.set(describeRef(ref), { ref, before: comparable(await executor.get(ref)) });
+      const undo = await executor.undoFor(change);
+      const seq = await journal.record(plan.name, describeChange(change), undo);
+      undos.push({ seq, undo });
+      await executor.perform(change);
+    }
+  } catch (error) {
+    await revertDone();
+    throw error;
+  }
+  return {
+    plan,
+    injectedAt: deps.now(),
+    async revert() {
+      await revertDone();
+      const leftovers: string[] = [];
+      for (const { ref, before } of touched.values()) {
+        const after = comparable(await executor.get(ref));
+        if (after !== before) leftovers.push(`${describeRef(ref)} differs from before the fault`);
+      }
+      return { revertedAt: deps.now(), leftovers };
+    },
+  };
+}
+
+/** Replays every pending undo of a journal, newest first: what `meshdrill cleanup` does after a crash. */
+export async function replayJournal(journal: Journal, executor: ChangeExecutor): Promise<string[]> {
+  const replayed: string[] = [];
+  for (const entry of await journal.pending()) {
+    await executor.undo(entry.undo);
+    await journal.done(entry.seq);
+    replayed.push(`${entry.fault}: undid ${entry.description}`);
+  }
+  return replayed;
+}
