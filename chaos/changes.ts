@@ -132,10 +132,21 @@ export class ChangeExecutor {
   /** Takes a change back. Idempotent: undoing twice, or undoing a change never made, is harmless. */
   async undo(undo: Undo): Promise<void> {
     switch (undo.type) {
-      case 'restore':
-        if (undo.object) await this.kube.apply(undo.object);
-        else await this.kube.delete(undo.ref.apiVersion, undo.ref.kind, undo.ref.namespace, undo.ref.name);
+      case 'restore': {
+        if (!undo.object) {
+          await this.kube.delete(undo.ref.apiVersion, undo.ref.kind, undo.ref.namespace, undo.ref.name);
+          return;
+        }
+        const current = await this.get(undo.ref);
+        if (!current) {
+          await this.kube.apply(undo.object);
+          return;
+        }
+        // A merge patch from what is there to what was there: fields the change added are removed too.
+        const patch = mergeDiff(restorable(current), undo.object);
+        if (patch !== undefined) await this.kube.mergePatch(undo.ref.apiVersion, undo.ref.kind, undo.ref.namespace, undo.ref.name, patch as Record<string, unknown>);
         return;
+      }
       case 'scale':
         if (await this.get(undo.ref)) await this.kube.mergePatch(undo.ref.apiVersion, undo.ref.kind, undo.ref.namespace, undo.ref.name, { spec: { replicas: undo.replicas } });
         return;
@@ -151,4 +162,28 @@ export class ChangeExecutor {
   get(ref: ObjectRef): Promise<KubeObject | undefined> {
     return this.kube.get(ref.apiVersion, ref.kind, ref.namespace, ref.name);
   }
+}
+
+/**
+ * The JSON merge patch (RFC 7386) that turns `from` into `to`, or undefined when they are equal.
+ * Only metadata's labels and annotations are compared: the rest of metadata is the server's.
+ */
+export function mergeDiff(from: KubeObject, to: KubeObject): Record<string, unknown> | undefined {
+  const strip = (o: KubeObject) => ({ ...o, metadata: { labels: o.metadata.labels ?? {}, annotations: o.metadata.annotations ?? {} } });
+  const patch = diff(strip(from), strip(to));
+  return patch === undefined ? undefined : (patch as Record<string, unknown>);
+}
+
+function diff(from: unknown, to: unknown): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObject(from) || !isObject(to)) return JSON.stringify(from) === JSON.stringify(to) ? undefined : to;
+  const out: Record<string, unknown> = {};
+  for (const key of new Set([...Object.keys(from), ...Object.keys(to)])) {
+    if (!(key in to)) out[key] = null;
+    else {
+      const d = key in from ? diff(from[key], to[key]) : to[key];
+      if (d !== undefined) out[key] = d;
+    }
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
 }

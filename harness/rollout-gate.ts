@@ -38,8 +38,11 @@ export interface RolloutGateOptions {
   logger: Logger;
 }
 
+/** A rollout gate's record always carries its decision. */
+export type GateRunRecord = RunRecord & { decision: NonNullable<RunRecord['decision']> };
+
 export interface RolloutGateResult {
-  record: RunRecord;
+  record: GateRunRecord;
   recordPath: string;
   run: GateRun;
 }
@@ -165,7 +168,7 @@ function parseSlug(text: string): { owner: string; repo: string } {
   return { owner, repo };
 }
 
-async function buildRecord(loaded: LoadedRollout, run: GateRun, meta: { runId: string; startedAt: number; finishedAt: number; pullRequest?: PullRequestRecord }): Promise<RunRecord> {
+async function buildRecord(loaded: LoadedRollout, run: GateRun, meta: { runId: string; startedAt: number; finishedAt: number; pullRequest?: PullRequestRecord }): Promise<GateRunRecord> {
   const iso = (ms: number) => new Date(ms).toISOString();
   const window = (w: Window) => ({ from: iso(w.from), to: iso(w.to) });
   const { files } = await repoYamlFiles(loaded.root, loaded.plan);

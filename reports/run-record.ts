@@ -49,6 +49,56 @@ const PullRequestRecord = z
   })
   .strict();
 
+const Evaluation = z
+  .object({
+    at: z.string(),
+    gate: z.string(),
+    verdict: z.enum(['Successful', 'Failed', 'Inconclusive', 'Error']),
+    value: z.number().nullable(),
+    threshold: z.number().nullable(),
+    samples: z.number(),
+    reason: z.string(),
+  })
+  .strict();
+
+const StepRecord = z
+  .object({
+    index: z.number(),
+    name: z.string(),
+    verb: z.string(),
+    startedAt: z.string(),
+    finishedAt: z.string(),
+    status: z.enum(['ok', 'failed', 'skipped', 'aborted']),
+    detail: z.string(),
+  })
+  .strict();
+
+const HypothesisRecord = z
+  .object({
+    name: z.string(),
+    description: z.string().optional(),
+    holds: z.boolean(),
+    evaluations: z.array(Evaluation.extend({ phase: z.enum(['before', 'during', 'after']) })),
+  })
+  .strict();
+
+const AssertionRecord = z.object({ step: z.number(), evaluation: Evaluation }).strict();
+
+const FaultRecord = z
+  .object({
+    name: z.string(),
+    type: z.string(),
+    summary: z.string(),
+    notes: z.array(z.string()),
+    changes: z.array(z.string()),
+    injectedAt: z.string(),
+    revertedAt: z.string().optional(),
+    leftovers: z.array(z.string()),
+    /** Time to first impact, compressed and scaled to the production certificate lifetime. */
+    impact: z.string().optional(),
+  })
+  .strict();
+
 /** One run of meshdrill, whatever kind: every report is rendered from this document. */
 export const RunRecord = z
   .object({
@@ -77,8 +127,15 @@ export const RunRecord = z
         fromStage: z.number(),
         toStage: z.number().optional(),
       })
-      .strict(),
+      .strict()
+      .optional(),
     pullRequest: PullRequestRecord.optional(),
+    /** Game days and suites: the overall verdict. */
+    outcome: z.object({ verdict: z.enum(['pass', 'fail', 'aborted', 'error']), reasons: z.array(z.string()) }).strict().optional(),
+    steps: z.array(StepRecord).optional(),
+    hypotheses: z.array(HypothesisRecord).optional(),
+    assertions: z.array(AssertionRecord).optional(),
+    faults: z.array(FaultRecord).optional(),
   })
   .strict();
 export type RunRecord = z.infer<typeof RunRecord>;

@@ -3,6 +3,7 @@ import { MeshdrillError } from '../errors.js';
 import { LOG_LEVELS, type LogLevel } from '../logger.js';
 import { painter, processIO, type CliIO } from './io.js';
 import { rolloutGateCommand, rolloutPlanCommand, rolloutRenderCommand, rolloutStatusCommand } from './rollout-command.js';
+import { cleanupCommand, gameDayRunCommand, processInterrupts } from './gameday-command.js';
 import { schemaCommand } from './schema-command.js';
 import { processSignals, simServeCommand, type SimServeOptions } from './sim-command.js';
 import { validateCommand, type OutputFormat } from './validate-command.js';
@@ -150,6 +151,51 @@ Example:
     .action(async (repo: string, options: { plan?: string; forge: 'auto' | 'local' | 'github'; remote: string; out?: string; seed: string; waitForMerge?: string; dryRun?: boolean }) => {
       const globals = program.opts<GlobalOptions>();
       setExit(await rolloutGateCommand(repo, { ...options, dryRun: options.dryRun === true, output: globals.output, logLevel: globals.logLevel as LogLevel }, io));
+    });
+
+  const gameday = program.command('gameday').description('Game days: mesh stages, faults and steady-state hypotheses on the embedded cluster');
+  gameday
+    .command('run')
+    .description('Run a game day: provision, install the mesh, deploy the topology, run its steps with faults, judge its hypotheses')
+    .argument('<file|repo>', 'a GameDay file, or a config repo directory holding one')
+    .option('--name <name>', 'the game day, when there are several')
+    .option('--out <dir>', 'where the run record goes (default .meshdrill/runs/<run id>)')
+    .option('--journal-dir <dir>', 'where the undo journal goes; `meshdrill cleanup` replays it', '.meshdrill/journal')
+    .option('--dry-run', 'run the steps but only print each fault\'s plan; inject nothing')
+    .option('--kubeconfig <file>', 'run on an embedded cluster served by `meshdrill sim serve` instead of one in this process')
+    .option('--keep', 'with --kubeconfig: leave the mesh and topology installed afterwards')
+    .addHelpText(
+      'after',
+      `
+Every fault's plan (what it will change, in order) is printed before it goes in, and each
+change's undo is written to the journal (fsync) before it is made. However the run ends —
+a failed hypothesis, an abort condition, an error, Ctrl-C — faults are reverted newest first,
+and the revert is checked: what the fault touched must be as before, and the steady state
+must return. After kill -9, \`meshdrill cleanup\` replays the journal.
+
+Exit codes: 0 every hypothesis held, 1 a hypothesis or assertion failed or an abort condition
+fired, 2 usage or config error, 3 infrastructure error, 130/143 interrupted (faults reverted).
+
+Example:
+  $ meshdrill gameday run examples/shop/gameday.yaml`,
+    )
+    .action(async (path: string, options: { name?: string; out?: string; journalDir: string; dryRun?: boolean; kubeconfig?: string; keep?: boolean }) => {
+      const globals = program.opts<GlobalOptions>();
+      const interrupts = processInterrupts();
+      try {
+        setExit(await gameDayRunCommand(path, { ...options, dryRun: options.dryRun === true, keep: options.keep === true, output: globals.output, logLevel: globals.logLevel as LogLevel }, io, interrupts));
+      } finally {
+        interrupts.dispose();
+      }
+    });
+  program
+    .command('cleanup')
+    .description('Replay the undo journal of game days that did not finish (a crash, kill -9)')
+    .option('--run-id <id>', 'only this run (default: every run with pending undos)')
+    .option('--journal-dir <dir>', 'where the journals are', '.meshdrill/journal')
+    .option('--kubeconfig <file>', 'the cluster the runs changed')
+    .action(async (options: { runId?: string; journalDir: string; kubeconfig?: string }) => {
+      setExit(await cleanupCommand({ ...options, logLevel: program.opts<GlobalOptions>().logLevel as LogLevel }, io));
     });
 
   const sim = program.command('sim').description('The embedded cluster: a Kubernetes API server with controllers, no Docker needed');

@@ -1,10 +1,10 @@
 import { relative, resolve } from 'node:path';
 import { parseDuration } from '../../model/quantity.js';
-import type { RunRecord } from '../../reports/run-record.js';
+
 import { applyUpdates, planStage, planUpdates, stageDiff, type GateRun, type RolloutPlan, type StagePlan } from '../../rollout/index.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type LogLevel } from '../logger.js';
-import { rolloutGate, type ForgeChoice, type RolloutGateOptions } from '../rollout-gate.js';
+import { rolloutGate, type ForgeChoice, type GateRunRecord, type RolloutGateOptions } from '../rollout-gate.js';
 import { loadRollout, repoYamlFiles } from '../rollout-repo.js';
 import type { CliIO } from './io.js';
 
@@ -115,7 +115,7 @@ export async function rolloutGateCommand(
   return run.decision.verdict === 'revert' ? 1 : 0;
 }
 
-function gateReport(record: RunRecord, run: GateRun): string[] {
+function gateReport(record: GateRunRecord, run: GateRun): string[] {
   const lines = [`rollout gate ${run.plan}: stage ${run.liveStage} is live (${record.cluster.provider} cluster, ${record.cluster.mesh.name} ${record.cluster.mesh.mode})`];
   for (const gate of record.gates) {
     const last = gate.measurements.at(-1);

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { startSimCluster } from '../../clusters/sim/index.js';
+import { attachMeshTwin } from '../../clusters/sim/mesh/attach.js';
 import { ConfigError } from '../errors.js';
 import type { CliIO } from './io.js';
 
@@ -25,6 +26,8 @@ export async function simServeCommand(options: SimServeOptions, io: CliIO, signa
     time: options.time,
     ...(options.state ? { statePath: resolve(io.cwd, options.state) } : {}),
   });
+  // The mesh twin acts once a mesh is installed, and serves its metrics at /metrics.
+  attachMeshTwin(cluster);
   const kubeconfigPath = resolve(io.cwd, options.kubeconfig);
   await mkdir(dirname(kubeconfigPath), { recursive: true });
   await writeFile(kubeconfigPath, cluster.kubeconfig, { mode: 0o600 });

@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { ChangeExecutor, Journal, listJournals, replayJournal } from '../../chaos/index.js';
+import { createKubeClient } from '../../clusters/kube/index.js';
+import { readFile } from 'node:fs/promises';
+import { embeddedCluster, servedSimCluster, type ClusterHandle } from '../../suites/cluster-handle.js';
+import { runGameDay, type GameDayRecord } from '../../suites/gameday.js';
+import { documentsOfKind, hasErrors, loadConfig } from '../config/index.js';
+import { renderDiagnostic, sortDiagnostics } from '../config/diagnostics.js';
+import { didYouMean } from '../config/suggest.js';
+import { ConfigError } from '../errors.js';
+import { createLogger, type LogLevel } from '../logger.js';
+import type { CliIO } from './io.js';
+
+export interface GameDayRunOptions {
+  name?: string;
+  kubeconfig?: string;
+  keep: boolean;
+  out?: string;
+  journalDir: string;
+  dryRun: boolean;
+  output: 'text' | 'json';
+  logLevel: LogLevel;
+}
+
+/** What stops a run from outside: SIGINT or SIGTERM, recorded so the run reverts and exits 130/143. */
+export interface Interrupts {
+  reason(): string | undefined;
+  dispose(): void;
+}
+
+export function processInterrupts(): Interrupts {
+  let reason: string | undefined;
+  const onInt = () => (reason = 'SIGINT');
+  const onTerm = () => (reason = 'SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  return {
+    reason: () => reason,
+    dispose: () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+    },
+  };
+}
+
+/** `meshdrill gameday run <file|repo>`: the game day on the embedded cluster, its record and verdict. */
+export async function gameDayRunCommand(path: string, options: GameDayRunOptions, io: CliIO, interrupts: Interrupts): Promise<number> {
+  const target = resolve(io.cwd, path);
+  const info = await stat(target).catch(() => undefined);
+  if (!info) throw new ConfigError(`${path}: no such file or directory`);
+  const root = info.isDirectory() ? target : dirname(target);
+  const repo = await loadConfig(root, { cwd: io.cwd });
+  if (hasErrors(repo)) {
+    const errors = sortDiagnostics(repo.diagnostics.filter((d) => d.severity === 'error'));
+    throw new ConfigError(`${path} has ${errors.length} config error${errors.length === 1 ? '' : 's'}:${errors.slice(0, 3).map((d) => `\n  ${renderDiagnostic(d)}`).join('')}`);
+  }
+  const candidates = documentsOfKind(repo, 'GameDay').filter((d) => info.isDirectory() || resolve(io.cwd, d.source.file) === target);
+  const gameDay = options.name ? candidates.find((g) => g.name === options.name) : candidates.length === 1 ? candidates[0] : undefined;
+  if (!gameDay) {
+    const names = candidates.map((g) => g.name);
+    if (options.name) throw new ConfigError(`no GameDay "${options.name}" in ${path}${didYouMean(options.name, names)} (found: ${names.join(', ') || 'none'})`);
+    throw new ConfigError(candidates.length === 0 ? `no GameDay in ${path}` : `${path} has ${candidates.length} game days (${names.join(', ')}); choose one with --name`);
+  }
+  const spec = gameDay.data.spec;
+  const plan = spec.plan ? documentsOfKind(repo, 'RolloutPlan').find((p) => p.name === spec.plan)?.data : undefined;
+  const topologyName = spec.topology ?? plan?.spec.topology;
+  const topologies = documentsOfKind(repo, 'Topology');
+  const topology = (topologyName ? topologies.find((t) => t.name === topologyName) : topologies[0])?.data;
+  if (!topology) throw new ConfigError(`game day "${gameDay.name}" needs a Topology in ${path}`);
+  const clusterDoc = spec.cluster ? documentsOfKind(repo, 'Cluster').find((c) => c.name === spec.cluster)?.data : undefined;
+  const provider = clusterDoc?.spec.provider ?? 'sim';
+  if (provider !== 'sim') throw new ConfigError(`game day "${gameDay.name}": cluster "${spec.cluster}" uses provider ${provider}; this meshdrill runs game days on the embedded cluster (provider sim) only`);
+
+  let served: ClusterHandle | undefined;
+  if (options.kubeconfig) {
+    const text = await readFile(resolve(io.cwd, options.kubeconfig), 'utf8').catch(() => {
+      throw new ConfigError(`--kubeconfig ${options.kubeconfig}: cannot read it`);
+    });
+    served = await servedSimCluster(text);
+    // Chaos on a real cluster needs its context allow-listed and SLIs from Prometheus: not in this meshdrill yet.
+    if (!served) throw new ConfigError(`--kubeconfig ${options.kubeconfig}: not an embedded cluster served by \`meshdrill sim serve\`; game days run on the embedded cluster only for now`);
+  }
+  const runId = `gameday-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
+  const outDir = options.out ? resolve(io.cwd, options.out) : join(io.cwd, '.meshdrill', 'runs', runId);
+  const logger = createLogger({ level: options.logLevel, write: (line) => io.stderr(`${line}\n`) });
+  logger.info({ runId }, `game day ${gameDay.name} on the ${served ? 'served ' : ''}embedded cluster${options.dryRun ? ' (dry run: faults are planned, not injected)' : ''}`);
+  const record = await runGameDay(
+    {
+      gameDay: gameDay.data,
+      ...(plan ? { plan } : {}),
+      topology,
+      slos: documentsOfKind(repo, 'SLO').map((d) => d.data),
+      faults: new Map(documentsOfKind(repo, 'Fault').map((d) => [d.name, d.data.spec])),
+      runId,
+      journalDir: resolve(io.cwd, options.journalDir),
+    },
+    {
+      provision: async (seed) => served ?? embeddedCluster({ seed, ...(clusterDoc?.spec.nodes ? { nodes: clusterDoc.spec.nodes } : {}) }),
+      keep: options.keep,
+      now: () => Date.now(),
+      logger,
+      interrupted: interrupts.reason,
+      dryRun: options.dryRun,
+    },
+  );
+  record.inputs.repo = relative(io.cwd, root) || '.';
+  await mkdir(outDir, { recursive: true });
+  const recordPath = join(outDir, 'run.json');
+  await writeFile(recordPath, `${JSON.stringify(record, null, 2)}\n`);
+  if (options.output === 'json') io.stdout(`${JSON.stringify(record, null, 2)}\n`);
+  else io.stdout(`${summary(record, gameDay.name).join('\n')}\n  record: ${relative(io.cwd, recordPath)}\n`);
+  const signal = interrupts.reason();
+  if (signal) return signal === 'SIGINT' ? 130 : 143;
+  return { pass: 0, fail: 1, aborted: 1, error: 3 }[record.outcome.verdict];
+}
+
+function summary(record: GameDayRecord, name: string): string[] {
+  const banner = { pass: 'PASS', fail: 'FAIL', aborted: 'ABORTED', error: 'ERROR' }[record.outcome.verdict];
+  const lines = [`game day ${name}: ${banner} (${record.cluster.provider} cluster, ${record.cluster.mesh.name} ${record.cluster.mesh.mode}, ${record.steps?.length ?? 0} steps)`];
+  for (const h of record.hypotheses ?? []) {
+    const failed = h.evaluations.filter((e) => e.verdict === 'Failed');
+    const worst = failed[0] ?? h.evaluations.at(-1);
+    lines.push(`  ${h.holds ? 'held' : 'FAILED'} hypothesis ${h.name}: ${h.evaluations.length} evaluations${failed.length ? `, ${failed.length} failed (first: ${worst!.gate} ${worst!.reason}, ${worst!.phase} the faults)` : worst ? `; last: ${worst.gate} ${worst.reason}` : ''}`);
+  }
+  for (const f of record.faults ?? []) lines.push(`  fault ${f.name}: ${f.summary}${f.impact ? ` — ${f.impact}` : ''}${f.leftovers.length ? `; LEFTOVERS: ${f.leftovers.join(', ')}` : ''}`);
+  for (const a of record.assertions ?? []) lines.push(`  ${a.evaluation.verdict === 'Successful' ? 'ok' : 'FAILED'} assert ${a.evaluation.gate}: ${a.evaluation.reason}`);
+  for (const r of record.outcome.reasons) lines.push(`  ${r}`);
+  return lines;
+}
+
+/** `meshdrill cleanup`: replays the undo journal of runs that did not end cleanly. */
+export async function cleanupCommand(options: { runId?: string; journalDir: string; kubeconfig?: string; logLevel: LogLevel }, io: CliIO): Promise<number> {
+  const dir = resolve(io.cwd, options.journalDir);
+  const journals = (await listJournals(dir)).filter((j) => (options.runId ? j.runId === options.runId : j.pending > 0));
+  if (options.runId && journals.length === 0) throw new ConfigError(`no journal for run ${options.runId} in ${options.journalDir}`);
+  const pending = journals.filter((j) => j.pending > 0);
+  if (pending.length === 0) {
+    io.stdout(`nothing to clean up: no pending undos in ${options.journalDir}\n`);
+    return 0;
+  }
+  if (!options.kubeconfig) throw new ConfigError(`${pending.length} run${pending.length === 1 ? '' : 's'} left changes behind (${pending.map((j) => j.runId).join(', ')}); pass --kubeconfig for the cluster they ran on`);
+  const kube = createKubeClient(await readFile(resolve(io.cwd, options.kubeconfig), 'utf8'));
+  const executor = new ChangeExecutor(kube);
+  for (const j of pending) {
+    const journal = await Journal.open(dir, j.runId);
+    try {
+      const replayed = await replayJournal(journal, executor);
+      io.stdout(`${j.runId}: ${replayed.length} undo${replayed.length === 1 ? '' : 's'} replayed\n${replayed.map((r) => `  ${r}\n`).join('')}`);
+    } finally {
+      await journal.close();
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,115 @@
+import { parse } from 'yaml';
+import { createKubeClient } from '../clusters/kube/index.js';
+import type { KubeClient } from '../clusters/kube/types.js';
+import { startSimCluster, type SimCluster } from '../clusters/sim/index.js';
+import { attachMeshTwin } from '../clusters/sim/mesh/attach.js';
+import { TrafficModel } from '../clusters/sim/mesh/traffic.js';
+import type { NodeControl } from '../chaos/changes.js';
+import type { DataPlaneMode, MeshName } from '../meshes/types.js';
+import type { Topology } from '../model/topology.js';
+import type { GateSources } from '../slo/gates.js';
+import { ClientViewSource, EmbeddedSource } from '../slo/sources/index.js';
+
+/** What a game day needs from the cluster it runs on. */
+export interface ClusterHandle {
+  readonly provider: string;
+  /** Gone when the run ends (the in-process embedded cluster): nothing to tear down. */
+  readonly ephemeral: boolean;
+  readonly kube: KubeClient;
+  now(): number;
+  /** Lets time pass with traffic flowing (virtual on the embedded cluster). */
+  advance(ms: number): Promise<void>;
+  sources(mesh: MeshName, mode: DataPlaneMode): GateSources;
+  nodes?: NodeControl;
+  /** Runs the topology's traffic at a multiple of its declared rates. */
+  startTraffic(topology: Topology): void;
+  setTrafficRate(totalRps: number | undefined): void;
+  close(): Promise<void>;
+}
+
+/** The embedded cluster in this process, in virtual time, with the mesh twin attached. */
+export async function embeddedCluster(options: { seed: number; nodes?: number }): Promise<ClusterHandle & { sim: SimCluster }> {
+  const sim = await startSimCluster({ time: 'virtual', nodes: options.nodes ?? 3, seed: options.seed });
+  const twin = attachMeshTwin(sim);
+  const kube = createKubeClient(sim.kubeconfig);
+  let traffic: TrafficModel | undefined;
+  const workers = Array.from({ length: options.nodes ?? 3 }, (_, i) => (i === 0 ? 'sim-worker' : `sim-worker${i + 1}`));
+  return {
+    provider: 'embedded',
+    ephemeral: true,
+    sim,
+    kube,
+    now: () => sim.clock.now(),
+    advance: (ms) => sim.advance(ms),
+    sources: (mesh, mode) => ({ mesh: new EmbeddedSource(twin.metrics, mesh, mode), client: new ClientViewSource(twin.metrics) }),
+    nodes: {
+      nodes: () => workers,
+      setReady: async (node, ready) => {
+        sim.controllers.setNodeReady(node, ready);
+        sim.settle();
+      },
+    },
+    startTraffic(topology) {
+      traffic?.stop();
+      traffic = new TrafficModel(twin, topology, { tickMs: 5_000 });
+      traffic.start();
+    },
+    setTrafficRate(totalRps) {
+      if (!traffic) return;
+      const natural = traffic.naturalRps();
+      traffic.setRpsScale(totalRps === undefined || natural === 0 ? 1 : totalRps / natural);
+    },
+    async close() {
+      traffic?.stop();
+      await sim.close();
+    },
+  };
+}
+
+/**
+ * An embedded cluster served by `meshdrill sim serve`, reached through its kubeconfig: time moves
+ * through its admin API. It outlives the run, so the run's changes are taken back at the end.
+ * Its metric history stays in that process: SLIs cannot be measured from here.
+ */
+export async function servedSimCluster(kubeconfig: string): Promise<ClusterHandle | undefined> {
+  const server = serverOf(kubeconfig);
+  if (!server) return undefined;
+  const clock = await fetch(`${server}/sim/v1/clock`).then((r) => (r.ok ? (r.json() as Promise<{ now: string }>) : undefined), () => undefined);
+  if (!clock) return undefined;
+  const kube = createKubeClient(kubeconfig);
+  const workers = (await kube.list('v1', 'Node')).map((n) => n.metadata.name).filter((n) => n !== 'sim-control-plane');
+  let now = Date.parse(clock.now);
+  const unavailable = (sli: string) => ({ value: Number.NaN, samples: 0, window: { from: now, to: now }, source: 'none', error: `a served embedded cluster keeps its metric history to itself; ${sli} cannot be measured from this process` });
+  const post = async (path: string) => {
+    const response = await fetch(`${server}${path}`, { method: 'POST' });
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return response;
+  };
+  return {
+    provider: 'sim (served)',
+    ephemeral: false,
+    kube,
+    now: () => now,
+    async advance(ms) {
+      const body = (await (await post(`/sim/v1/advance?by=${Math.round(ms)}ms`)).json()) as { now: string };
+      now = Date.parse(body.now);
+    },
+    sources: () => ({ mesh: { name: 'none', measure: async (sli) => unavailable(sli) }, client: { name: 'none', measure: async (sli) => unavailable(sli) } }),
+    nodes: {
+      nodes: () => workers,
+      setReady: async (node, ready) => {
+        await post(`/sim/v1/nodes/${encodeURIComponent(node)}/ready?value=${ready}`);
+      },
+    },
+    startTraffic: () => undefined,
+    setTrafficRate: () => undefined,
+    close: async () => undefined,
+  };
+}
+
+function serverOf(kubeconfig: string): string | undefined {
+  const config = parse(kubeconfig) as { 'current-context'?: string; contexts?: Array<{ name: string; context: { cluster: string } }>; clusters?: Array<{ name: string; cluster: { server: string } }> } | null;
+  const context = config?.contexts?.find((c) => c.name === config['current-context']) ?? config?.contexts?.[0];
+  const cluster = config?.clusters?.find((c) => c.name === context?.context.cluster) ?? config?.clusters?.[0];
+  return cluster?.cluster.server.replace(/\/$/, '');
+}
