@@ -1,3 +1,4 @@
+import { ClusterError } from '../harness/errors.js';
 import { comparable, describeChange, describeRef, refOf, type ChangeExecutor, type ObjectRef } from './changes.js';
 import type { FaultPlan } from './faults.js';
 import type { Journal } from './journal.js';
@@ -64,10 +65,18 @@ export async function injectFault(plan: FaultPlan, deps: { executor: ChangeExecu
 /** Replays every pending undo of a journal, newest first: what `meshdrill cleanup` does after a crash. */
 export async function replayJournal(journal: Journal, executor: ChangeExecutor): Promise<string[]> {
   const replayed: string[] = [];
+  const failed: string[] = [];
+  // One undo that cannot be made does not stop the others; it stays pending for the next cleanup.
   for (const entry of await journal.pending()) {
-    await executor.undo(entry.undo);
+    try {
+      await executor.undo(entry.undo);
+    } catch (error) {
+      failed.push(`${entry.fault}: could not undo ${entry.description}: ${(error as Error).message}`);
+      continue;
+    }
     await journal.done(entry.seq);
     replayed.push(`${entry.fault}: undid ${entry.description}`);
   }
+  if (failed.length > 0) throw new ClusterError(`${failed.length} undo${failed.length === 1 ? '' : 's'} failed (${replayed.length} made):\n  ${failed.join('\n  ')}`);
   return replayed;
 }

@@ -141,8 +141,10 @@ export async function cleanupCommand(options: { runId?: string; journalDir: stri
     return 0;
   }
   if (!options.kubeconfig) throw new ConfigError(`${pending.length} run${pending.length === 1 ? '' : 's'} left changes behind (${pending.map((j) => j.runId).join(', ')}); pass --kubeconfig for the cluster they ran on`);
-  const kube = createKubeClient(await readFile(resolve(io.cwd, options.kubeconfig), 'utf8'));
-  const executor = new ChangeExecutor(kube);
+  const text = await readFile(resolve(io.cwd, options.kubeconfig), 'utf8');
+  // A served embedded cluster can also bring lost nodes back; elsewhere that is the provider's job.
+  const served = await servedSimCluster(text);
+  const executor = served ? new ChangeExecutor(served.kube, served.nodes) : new ChangeExecutor(createKubeClient(text));
   for (const j of pending) {
     const journal = await Journal.open(dir, j.runId);
     try {

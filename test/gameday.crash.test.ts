@@ -1,0 +1,141 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKubeClient } from '../clusters/kube/index.js';
+import type { KubeClient } from '../clusters/kube/types.js';
+import type { CliIO } from '../harness/cli/io.js';
+import { runCli } from '../harness/cli/main.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const SHOP = join(ROOT, 'examples', 'shop');
+const KILLS = 20;
+
+/** The kinds a game day writes, and what of them a person would call the cluster's state. */
+const KINDS: Array<[string, string]> = [
+  ['v1', 'Namespace'],
+  ['v1', 'Service'],
+  ['v1', 'ConfigMap'],
+  ['v1', 'Secret'],
+  ['v1', 'ServiceAccount'],
+  ['apps/v1', 'Deployment'],
+  ['apps/v1', 'StatefulSet'],
+  ['apps/v1', 'DaemonSet'],
+  ['networking.k8s.io/v1', 'NetworkPolicy'],
+  ['admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration'],
+  ['admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration'],
+  ['apiextensions.k8s.io/v1', 'CustomResourceDefinition'],
+];
+
+async function snapshot(kube: KubeClient): Promise<string[]> {
+  const out: string[] = [];
+  for (const [apiVersion, kind] of KINDS) {
+    for (const o of await kube.list(apiVersion, kind)) {
+      const { status: _status, metadata, ...rest } = o;
+      out.push(JSON.stringify({ kind, name: `${metadata.namespace ?? ''}/${metadata.name}`, labels: metadata.labels ?? {}, annotations: metadata.annotations ?? {}, spec: rest['spec'] ?? null, data: rest['data'] ?? null }));
+    }
+  }
+  return out.sort();
+}
+
+/** A seeded stream of kill delays, spread over a whole game day run. */
+function delays(count: number, maxMs: number): number[] {
+  let state = 12345;
+  return Array.from({ length: count }, (_, i) => {
+    state = (state * 16807) % 2147483647;
+    // Spread evenly with jitter, so early (install), middle (faults) and late (teardown) points all occur.
+    return Math.round(((i + state / 2147483647) / count) * maxMs);
+  });
+}
+
+function start(args: string[], cwd: string): { child: ChildProcess; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'harness', 'bin.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  void cwd;
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited };
+}
+
+const quiet: CliIO = { stdout: () => undefined, stderr: () => undefined, env: {}, isTTY: false, cwd: ROOT };
+
+describe('a game day killed with SIGKILL, then `meshdrill cleanup`', () => {
+  let server: ChildProcess | undefined;
+  let dir = '';
+  let kubeconfigPath = '';
+  let kube: KubeClient;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'meshdrill-crash-'));
+    await cp(SHOP, join(dir, 'repo'), { recursive: true });
+    await writeFile(
+      join(dir, 'repo', 'gameday.yaml'),
+      JSON.stringify({
+        apiVersion: 'meshdrill.dev/v1alpha1',
+        kind: 'GameDay',
+        metadata: { name: 'crash' },
+        spec: {
+          plan: 'shop-migration',
+          steps: [
+            { provision: {} },
+            { install: { certLifetime: '1h' } },
+            { deploy: {} },
+            { stage: { to: 2 } },
+            { fault: { type: 'ca-loss', variant: 'root-replaced', duration: '10m' } },
+            { fault: { type: 'control-plane-partition', namespaces: ['frontend', 'catalog'], duration: '10m' } },
+            { fault: { type: 'node-loss', nodes: 1, duration: '10m' } },
+            { fault: { type: 'ca-loss', variant: 'secret-deleted' } },
+            { wait: '5m' },
+          ],
+        },
+      }),
+    );
+    kubeconfigPath = join(dir, 'kubeconfig');
+    const serve = start(['sim', 'serve', '--time', 'virtual', '--kubeconfig', kubeconfigPath], dir);
+    server = serve.child;
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`sim serve did not start: ${out}`)), 30_000);
+      serve.child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('serving at')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    kube = createKubeClient(await readFile(kubeconfigPath, 'utf8'));
+  }, 60_000);
+
+  afterAll(() => {
+    server?.kill('SIGKILL');
+  });
+
+  it(`leaves the cluster exactly as before the run, at ${KILLS} kill points`, async () => {
+    const before = await snapshot(kube);
+    const journalDir = join(dir, 'journal');
+    const args = ['gameday', 'run', join(dir, 'repo', 'gameday.yaml'), '--kubeconfig', kubeconfigPath, '--journal-dir', journalDir, '--out', join(dir, 'out'), '--log-level', 'silent'];
+
+    // One whole run first: how long it takes sets the range of kill points; it must clean up after itself.
+    const t0 = Date.now();
+    const whole = start(args, dir);
+    expect(await whole.exited).toBe(0);
+    const runMs = Date.now() - t0;
+    expect(await snapshot(kube)).toEqual(before);
+
+    const mismatches: string[] = [];
+    for (const [i, delay] of delays(KILLS, runMs).entries()) {
+      const run = start(args, dir);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      run.child.kill('SIGKILL');
+      await run.exited;
+      const errors: string[] = [];
+      const code = await runCli(['cleanup', '--journal-dir', journalDir, '--kubeconfig', kubeconfigPath], { ...quiet, stderr: (t) => errors.push(t) });
+      const after = await snapshot(kube);
+      if (code !== 0 || JSON.stringify(after) !== JSON.stringify(before)) {
+        mismatches.push(`kill ${i + 1} at ${delay} ms: cleanup exit ${code} ${errors.join('')}; ${after.filter((x) => !before.includes(x)).slice(0, 3).join(' | ')} / missing ${before.filter((x) => !after.includes(x)).slice(0, 3).join(' | ')}`);
+      }
+    }
+
+    expect(mismatches).toEqual([]);
+  }, 240_000);
+});
