@@ -130,6 +130,44 @@ describe('meshdrill gameday run (the example, on the embedded cluster)', () => {
     expect(Date.parse(record.faults![0]!.revertedAt!)).toBe(interruptedAt);
   }, 60_000);
 
+  it('checks a reachability matrix: allowed with and without mTLS, denied held over three windows', async () => {
+    const dir = await repoWith({
+      steps: [
+        { provision: {} },
+        { install: {} },
+        { deploy: {} },
+        { stage: { to: 3 } },
+        { load: { duration: '5m' } },
+        { fault: { type: 'http-fault', destination: 'payments/api', abort: { httpStatus: 503, percentage: '100%' } } },
+        { wait: '5m' },
+        {
+          assert: {
+            reachability: [
+              { from: 'frontend/web', to: 'catalog/api', expect: 'allowed', mtls: true },
+              { from: 'legacy/batch', to: 'payments/api', expect: 'allowed', mtls: false },
+              { from: 'checkout/api', to: 'payments/api', expect: 'denied' },
+              { from: 'legacy/batch', to: 'payments/api', expect: 'denied' },
+            ],
+          },
+        },
+      ],
+    });
+    const io = capture(dir);
+
+    const code = await runCli(['gameday', 'run', '.', '--out', 'out', '-o', 'json'], io);
+
+    const record = parseRunRecord(JSON.parse(io.out.join('')));
+    expect(record.assertions!.map((a) => `${a.evaluation.gate}: ${a.evaluation.verdict}`)).toEqual([
+      'reachability frontend/web → catalog/api allowed with mTLS: Successful',
+      'reachability legacy/batch → payments/api allowed in plaintext: Successful',
+      'reachability checkout/api → payments/api denied: Successful',
+      'reachability legacy/batch → payments/api denied: Failed',
+    ]);
+    expect(record.assertions![1]!.evaluation.reason).toBe('success 100%, 100%, 100% over 3 × 60s; plaintext (the destination cannot identify the caller)');
+    expect(code).toBe(1);
+    expect(record.outcome!.reasons).toContain('step 8 (assert reachability (4 pairs)): legacy/batch → payments/api expected denied; observed success 100%, 100%, 100% over 3 × 60s');
+  }, 60_000);
+
   it('--dry-run prints each fault\'s plan and injects nothing', async () => {
     const dir = await repoWith({ hypotheses: SHOPPERS, steps: [...SETUP, { fault: { type: 'ca-loss', duration: '10m' } }] });
     const io = capture(dir);

@@ -16,6 +16,7 @@ import { measureBaseline, resolveGate, type GateSources, type ResolvedGate } fro
 import type { Slo } from '../slo/schema.js';
 import type { Evaluation } from '../slo/types.js';
 import type { ClusterHandle } from './cluster-handle.js';
+import { checkReachability } from './reachability.js';
 import type { GameDay, Step } from './schema.js';
 
 type Logger = { info(meta: Record<string, unknown>, message: string): void; warn(meta: Record<string, unknown>, message: string): void };
@@ -254,11 +255,26 @@ export async function runGameDay(input: GameDayInput, deps: GameDayDeps): Promis
           break;
         }
         case 'assert': {
-          need(cluster, 'assert');
+          const c = need(cluster, 'assert');
+          const expected = step.assert!.reachability ?? [];
+          if (expected.length > 0) {
+            const results = await checkReachability(expected, sources!, c.now());
+            for (const r of results) {
+              assertions.push({ step: index, evaluation: { at: iso(c.now()), gate: `reachability ${r.from} → ${r.to} ${r.expect}${r.mtls === undefined ? '' : r.mtls ? ' with mTLS' : ' in plaintext'}`, verdict: r.holds ? 'Successful' : 'Failed', value: null, threshold: null, samples: 0, reason: r.observed } });
+            }
+            const broken = results.filter((r) => !r.holds);
+            detail = `reachability: ${results.length - broken.length} of ${results.length} pairs as expected`;
+            if (broken.length) {
+              status = 'failed';
+              verdict = 'fail';
+              reasons.push(...broken.map((r) => `step ${index + 1} (${name}): ${r.from} → ${r.to} expected ${r.expect}${r.mtls === undefined ? '' : r.mtls ? ' with mTLS' : ' in plaintext'}; observed ${r.observed}`));
+            }
+            if (step.assert!.slo === undefined && step.assert!.sli === undefined) break;
+          }
           const gate = resolveGate(step.assert!, input.slos);
           const e = await judge(gate);
           assertions.push({ step: index, evaluation: toEvaluation(gate, e) });
-          detail = `${gate.name} ${gate.objective}: ${e.verdict} — ${e.reason}`;
+          detail = `${detail ? `${detail}; ` : ''}${gate.name} ${gate.objective}: ${e.verdict} — ${e.reason}`;
           if (e.verdict !== 'Successful') {
             status = 'failed';
             verdict = 'fail';
@@ -355,6 +371,7 @@ function verbOf(step: Step): NonNullable<RunRecord['steps']>[number]['verb'] {
 }
 
 function describeStep(step: Step): string {
+  if (step.assert?.reachability && step.assert.slo === undefined && step.assert.sli === undefined) return `assert reachability (${step.assert.reachability.length} pairs)`;
   if (step.stage) return `stage ${step.stage.to}`;
   if (step.load) return `load ${step.load.duration}`;
   if (step.fault) return 'use' in step.fault ? `fault ${step.fault.use}` : `fault ${step.fault.type}`;

@@ -228,7 +228,15 @@ const runs: Rule = (ctx, report) => {
           (['try', 'catch', 'finally'] as const).flatMap((part) => s[part].map((step, j) => ({ step, path: ['spec', 'steps', i, part, j] as PathSegment[] }))),
         );
     for (const { step, path } of steps) {
-      if (step.assert) checkGate(ctx, doc, [...path, 'assert'], step.assert, topology, report);
+      const reachability = step.assert?.reachability;
+      // An assert may be a reachability matrix alone, a gate, or both.
+      if (step.assert && !(reachability && step.assert.slo === undefined && step.assert.sli === undefined)) checkGate(ctx, doc, [...path, 'assert'], step.assert, topology, report);
+      if (reachability && topology) {
+        const services = [...servicesByRef(topology).keys()];
+        for (const [r, pair] of reachability.entries()) {
+          for (const end of ['from', 'to'] as const) if (!services.includes(pair[end])) report(doc, [...path, 'assert', 'reachability', r, end], unknownRef('service', pair[end], services));
+        }
+      }
       const fault = step.fault;
       if (fault && 'use' in fault) {
         const names = ctx.ofKind('Fault').map((d) => d.name);
