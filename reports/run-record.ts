@@ -68,7 +68,8 @@ const StepRecord = z
     verb: z.string(),
     startedAt: z.string(),
     finishedAt: z.string(),
-    status: z.enum(['ok', 'failed', 'skipped', 'aborted']),
+    status: z.enum(['ok', 'failed', 'skipped', 'aborted', 'error']),
+    attempts: z.number().optional(),
     detail: z.string(),
   })
   .strict();
@@ -131,7 +132,7 @@ export const RunRecord = z
       .optional(),
     pullRequest: PullRequestRecord.optional(),
     /** Game days and suites: the overall verdict. */
-    outcome: z.object({ verdict: z.enum(['pass', 'fail', 'aborted', 'error']), reasons: z.array(z.string()) }).strict().optional(),
+    outcome: z.object({ verdict: z.enum(['pass', 'flaky', 'fail', 'aborted', 'error']), reasons: z.array(z.string()) }).strict().optional(),
     steps: z.array(StepRecord).optional(),
     hypotheses: z.array(HypothesisRecord).optional(),
     assertions: z.array(AssertionRecord).optional(),

@@ -21,8 +21,8 @@ import type { GameDay, Step } from './schema.js';
 
 type Logger = { info(meta: Record<string, unknown>, message: string): void; warn(meta: Record<string, unknown>, message: string): void };
 
-export interface GameDayInput {
-  gameDay: GameDay;
+/** What a game day and a suite share: the config they run against. */
+interface RunInputs {
   plan?: RolloutPlan;
   topology: Topology;
   slos: Slo[];
@@ -30,6 +30,31 @@ export interface GameDayInput {
   faults: Map<string, FaultSpec>;
   runId: string;
   journalDir: string;
+}
+
+export interface GameDayInput extends RunInputs {
+  gameDay: GameDay;
+}
+
+/** How a run walks its steps; the runner supplies `step` and the verdict hooks. */
+export interface Program {
+  run(hooks: ProgramHooks): Promise<void>;
+}
+
+export interface ProgramHooks {
+  step(step: Step, index: number, label: string, total: number): Promise<{ status: 'ok' | 'failed'; detail: string }>;
+  note(type: string, message: string): void;
+  fail(reason: string): void;
+  flaky(reason: string): void;
+  now(): number;
+}
+
+interface ProgramInput extends RunInputs {
+  kind: 'gameday' | 'suite';
+  seed: number;
+  hypotheses: GameDay['spec']['hypotheses'];
+  abort: GameDay['spec']['abort'];
+  program: Program;
 }
 
 export interface GameDayDeps {
@@ -49,19 +74,38 @@ export interface GameDayDeps {
 
 export type GameDayRecord = RunRecord & { outcome: NonNullable<RunRecord['outcome']> };
 
+/** A game day: its steps in order; a failed check is recorded and the run goes on. */
+export function runGameDay(input: GameDayInput, deps: GameDayDeps): Promise<GameDayRecord> {
+  const { steps } = input.gameDay.spec;
+  const program: Program = {
+    async run(hooks) {
+      for (const [index, step] of steps.entries()) await hooks.step(step, index, step.name ?? describeStep(step), steps.length);
+    },
+  };
+  return runProgram({ ...input, kind: 'gameday', seed: input.gameDay.spec.seed, hypotheses: input.gameDay.spec.hypotheses, abort: input.gameDay.spec.abort, program }, deps);
+}
+
 type Phase = 'before' | 'during' | 'after';
+type RunVerdict = 'pass' | 'flaky' | 'fail' | 'aborted' | 'error';
+/** Whether the run has not failed yet (the compiler cannot see verdicts changed inside callbacks). */
+const stillPassing = (v: RunVerdict) => v === 'pass' || v === 'flaky';
 const DAY = 86_400_000;
 
 class Aborted extends Error {}
+
+/** An abort condition fired or the run was interrupted: not a step failure, the run stops. */
+export function isAbort(error: unknown): boolean {
+  return error instanceof Aborted;
+}
 
 /**
  * Runs a game day: provision, install, deploy, then each step in order, with the steady-state
  * hypotheses evaluated before, during and after every fault and the abort conditions watched
  * throughout. Every fault is journalled before it is injected and reverted however the run ends.
  */
-export async function runGameDay(input: GameDayInput, deps: GameDayDeps): Promise<GameDayRecord> {
-  const { gameDay, topology } = input;
-  const spec = gameDay.spec;
+export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promise<GameDayRecord> {
+  const { topology } = input;
+  const spec = input;
   const startedAt = deps.now();
   const interval = deps.evaluationIntervalMs ?? 60_000;
   const iso = (ms: number) => new Date(ms).toISOString();
@@ -74,7 +118,7 @@ export async function runGameDay(input: GameDayInput, deps: GameDayDeps): Promis
   const assertions: NonNullable<RunRecord['assertions']> = [];
   const faults: NonNullable<RunRecord['faults']> = [];
   const reasons: string[] = [];
-  let verdict: 'pass' | 'fail' | 'aborted' | 'error' = 'pass';
+  let verdict = 'pass' as RunVerdict;
   let cluster: ClusterHandle | undefined;
   let sources: GateSources | undefined;
   let stage: StagePlan | undefined;
@@ -146,150 +190,174 @@ export async function runGameDay(input: GameDayInput, deps: GameDayDeps): Promis
     }
   };
 
-  try {
-    journal = await Journal.open(input.journalDir, input.runId, () => (cluster ? cluster.now() : deps.now()));
-    for (const [index, step] of spec.steps.entries()) {
-      const verb = verbOf(step);
-      const name = step.name ?? describeStep(step);
-      const stepStart = deps.now();
-      let detail = '';
-      let status: 'ok' | 'failed' = 'ok';
-      note('step', `step ${index + 1}/${spec.steps.length}: ${name}`);
-      switch (verb) {
-        case 'provision':
-          cluster = await deps.provision(spec.seed);
-          detail = `${cluster.provider} cluster`;
-          break;
-        case 'install': {
-          const c = need(cluster, 'install');
-          if (step.install!.mesh) adapter = meshAdapter(step.install!.mesh.name, step.install!.mesh.mode, step.install!.mesh.revision);
-          certLifetimeMs = step.install!.certLifetime ? (parseDuration(step.install!.certLifetime) ?? DAY) : DAY;
-          await journaledApply(await adapter.installManifests({ now: new Date(c.now()), certLifetimeMs }), `install ${adapter.name}`);
-          await c.advance(5_000);
-          sources = c.sources(adapter.name, adapter.mode);
-          detail = `${adapter.name} ${adapter.mode}, certificates live ${formatDuration(certLifetimeMs)}`;
+  /** Runs one step; a failed check is a result, an exception is an error (infrastructure or config). */
+  const executeStep = async (step: Step, index: number, name: string): Promise<{ status: 'ok' | 'failed'; detail: string }> => {
+    const verb = verbOf(step);
+    let detail = '';
+    let status: 'ok' | 'failed' = 'ok';
+    switch (verb) {
+      case 'provision':
+        cluster = await deps.provision(spec.seed);
+        detail = `${cluster.provider} cluster`;
+        break;
+      case 'install': {
+        const c = need(cluster, 'install');
+        if (step.install!.mesh) adapter = meshAdapter(step.install!.mesh.name, step.install!.mesh.mode, step.install!.mesh.revision);
+        certLifetimeMs = step.install!.certLifetime ? (parseDuration(step.install!.certLifetime) ?? DAY) : DAY;
+        await journaledApply(await adapter.installManifests({ now: new Date(c.now()), certLifetimeMs }), `install ${adapter.name}`);
+        await c.advance(5_000);
+        sources = c.sources(adapter.name, adapter.mode);
+        detail = `${adapter.name} ${adapter.mode}, certificates live ${formatDuration(certLifetimeMs)}`;
+        break;
+      }
+      case 'deploy': {
+        const c = need(cluster, 'deploy');
+        const objects = topologyWorkloads(topology);
+        await journaledApply(objects, `deploy ${topology.metadata.name}`);
+        await c.advance(10_000);
+        c.startTraffic(topology);
+        stage = planStage(input.plan ?? emptyPlan(), topology, 0, adapter);
+        detail = `${topology.metadata.name}: ${objects.length} objects, traffic started`;
+        break;
+      }
+      case 'stage': {
+        const c = need(cluster, 'stage');
+        if (!input.plan) throw new Error('a stage step needs the game day\'s rollout plan (spec.plan)');
+        const from = stage ?? planStage(input.plan, topology, 0, adapter);
+        const to = step.stage!.to === 'next' ? Math.min(from.stage + 1, input.plan.spec.stages.length) : step.stage!.to === 'current' ? input.plan.status.stage : step.stage!.to;
+        if (to > input.plan.spec.stages.length) throw new Error(`stage ${to} does not exist; the plan has ${input.plan.spec.stages.length}`);
+        const target = planStage(input.plan, topology, to, adapter);
+        const moved = new Set(stageDiff(from, target).map((d) => d.namespace));
+        const deployments = (await Promise.all([...moved].map((ns) => c.kube.list('apps/v1', 'Deployment', { namespace: ns })))).flat();
+        await track(
+          [
+            ...[...moved].map((ns): ObjectRef => ({ apiVersion: 'v1', kind: 'Namespace', name: ns })),
+            ...[...from.policies, ...target.policies, ...target.removedPolicies].map((o): ObjectRef => ({ apiVersion: o.apiVersion, kind: o.kind, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), name: o.metadata.name })),
+            ...deployments.map((d): ObjectRef => ({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: d.metadata.namespace!, name: d.metadata.name })),
+          ],
+          `stage ${to}`,
+        );
+        const changes = await enactStage(c.kube, adapter, from, target, new Date(c.now()));
+        stage = target;
+        await pass(60_000);
+        detail = `stage ${to}${target.current ? ` (${target.current.name})` : ''}: ${changes.map((x) => `${x.action} ${x.target}`).join(', ') || 'no change'}`;
+        break;
+      }
+      case 'load': {
+        const c = need(cluster, 'load');
+        const load = step.load!;
+        c.setTrafficRate(load.rps);
+        await pass((parseDuration(load.warmUp) ?? 30_000) + (parseDuration(load.duration) ?? 0));
+        c.setTrafficRate(undefined);
+        detail = `${load.duration}${load.rps ? ` at ${load.rps} rps` : ''}`;
+        break;
+      }
+      case 'fault': {
+        const c = need(cluster, 'fault');
+        const faultSpec = resolveFault(step.fault!, input.faults);
+        const plan = await planFault(faultSpec, { adapter, kube: c.kube, runId: input.runId, now: new Date(c.now()), ...(c.nodes ? { nodes: c.nodes.nodes() } : {}), random: seeded(spec.seed + index) });
+        note('fault-plan', `plan for ${plan.name}: ${plan.summary}; ${plan.changes.map(describeChange).join('; ')}${plan.notes.length ? ` (${plan.notes.join(' ')})` : ''}`);
+        if (deps.dryRun) {
+          detail = `DRY-RUN: would inject ${plan.summary}`;
           break;
         }
-        case 'deploy': {
-          const c = need(cluster, 'deploy');
-          const objects = topologyWorkloads(topology);
-          await journaledApply(objects, `deploy ${topology.metadata.name}`);
-          await c.advance(10_000);
-          c.startTraffic(topology);
-          stage = planStage(input.plan ?? emptyPlan(), topology, 0, adapter);
-          detail = `${topology.metadata.name}: ${objects.length} objects, traffic started`;
-          break;
-        }
-        case 'stage': {
-          const c = need(cluster, 'stage');
-          if (!input.plan) throw new Error('a stage step needs the game day\'s rollout plan (spec.plan)');
-          const from = stage ?? planStage(input.plan, topology, 0, adapter);
-          const to = step.stage!.to === 'next' ? Math.min(from.stage + 1, input.plan.spec.stages.length) : step.stage!.to === 'current' ? input.plan.status.stage : step.stage!.to;
-          if (to > input.plan.spec.stages.length) throw new Error(`stage ${to} does not exist; the plan has ${input.plan.spec.stages.length}`);
-          const target = planStage(input.plan, topology, to, adapter);
-          const moved = new Set(stageDiff(from, target).map((d) => d.namespace));
-          const deployments = (await Promise.all([...moved].map((ns) => c.kube.list('apps/v1', 'Deployment', { namespace: ns })))).flat();
-          await track(
-            [
-              ...[...moved].map((ns): ObjectRef => ({ apiVersion: 'v1', kind: 'Namespace', name: ns })),
-              ...[...from.policies, ...target.policies, ...target.removedPolicies].map((o): ObjectRef => ({ apiVersion: o.apiVersion, kind: o.kind, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), name: o.metadata.name })),
-              ...deployments.map((d): ObjectRef => ({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: d.metadata.namespace!, name: d.metadata.name })),
-            ],
-            `stage ${to}`,
-          );
-          const changes = await enactStage(c.kube, adapter, from, target, new Date(c.now()));
-          stage = target;
-          await pass(60_000);
-          detail = `stage ${to}${target.current ? ` (${target.current.name})` : ''}: ${changes.map((x) => `${x.action} ${x.target}`).join(', ') || 'no change'}`;
-          break;
-        }
-        case 'load': {
-          const c = need(cluster, 'load');
-          const load = step.load!;
-          c.setTrafficRate(load.rps);
-          await pass((parseDuration(load.warmUp) ?? 30_000) + (parseDuration(load.duration) ?? 0));
-          c.setTrafficRate(undefined);
-          detail = `${load.duration}${load.rps ? ` at ${load.rps} rps` : ''}`;
-          break;
-        }
-        case 'fault': {
-          const c = need(cluster, 'fault');
-          const faultSpec = resolveFault(step.fault!, input.faults);
-          const plan = await planFault(faultSpec, { adapter, kube: c.kube, runId: input.runId, now: new Date(c.now()), ...(c.nodes ? { nodes: c.nodes.nodes() } : {}), random: seeded(spec.seed + index) });
-          note('fault-plan', `plan for ${plan.name}: ${plan.summary}; ${plan.changes.map(describeChange).join('; ')}${plan.notes.length ? ` (${plan.notes.join(' ')})` : ''}`);
-          if (deps.dryRun) {
-            detail = `DRY-RUN: would inject ${plan.summary}`;
-            break;
-          }
-          const injected = await injectFault(plan, { executor: new ChangeExecutor(c.kube, c.nodes), journal: journal!, now: () => c.now() });
-          const record: NonNullable<RunRecord['faults']>[number] = { name: plan.name, type: plan.type, summary: plan.summary, notes: plan.notes, changes: plan.changes.map(describeChange), injectedAt: iso(injected.injectedAt), leftovers: [] };
-          faults.push(record);
-          const entry = { fault: injected, record };
-          active.push(entry);
-          note('fault-injected', `injected ${plan.name}: ${plan.summary}`);
-          const duration = faultSpec.duration ? parseDuration(faultSpec.duration) : undefined;
-          if (duration !== undefined) {
-            await pass(duration);
-            const margin = await sources?.mesh.measure('cert-min-remaining', {}, { from: c.now() - interval, to: c.now() });
-            record.impact = impactOf(hypotheses, injected.injectedAt, c.now(), certLifetimeMs, margin && Number.isFinite(margin.value) ? margin.value : undefined);
-            await revertFault(entry);
-            // The steady state must come back: a revert that does not restore it fails the run.
-            // Judged over the second half of a settle period, a window wholly after the revert.
-            const settle = Math.min(5 * 60_000, Math.max(2 * interval, duration));
-            await pass(settle);
-            const after: string[] = [];
-            for (const h of hypotheses) {
-              for (const gate of h.gates) {
-                const to = c.now();
-                const e = evaluate(gate.sli, gate.scope, gate.objective, await measureBaseline(gate, sources!, { from: to - settle / 2, to }), { minSamples: Math.min(gate.minSamples, 10) });
-                if (e.verdict === 'Failed') after.push(`${h.name}: ${gate.name} ${e.reason}`);
-              }
-            }
-            if (after.length) {
-              status = 'failed';
-              verdict = 'fail';
-              reasons.push(`the steady state did not return after reverting ${plan.name}: ${after[0]}`);
+        const injected = await injectFault(plan, { executor: new ChangeExecutor(c.kube, c.nodes), journal: journal!, now: () => c.now() });
+        const record: NonNullable<RunRecord['faults']>[number] = { name: plan.name, type: plan.type, summary: plan.summary, notes: plan.notes, changes: plan.changes.map(describeChange), injectedAt: iso(injected.injectedAt), leftovers: [] };
+        faults.push(record);
+        const entry = { fault: injected, record };
+        active.push(entry);
+        note('fault-injected', `injected ${plan.name}: ${plan.summary}`);
+        const duration = faultSpec.duration ? parseDuration(faultSpec.duration) : undefined;
+        if (duration !== undefined) {
+          await pass(duration);
+          const margin = await sources?.mesh.measure('cert-min-remaining', {}, { from: c.now() - interval, to: c.now() });
+          record.impact = impactOf(hypotheses, injected.injectedAt, c.now(), certLifetimeMs, margin && Number.isFinite(margin.value) ? margin.value : undefined);
+          await revertFault(entry);
+          // The steady state must come back: a revert that does not restore it fails the run.
+          // Judged over the second half of a settle period, a window wholly after the revert.
+          const settle = Math.min(5 * 60_000, Math.max(2 * interval, duration));
+          await pass(settle);
+          const after: string[] = [];
+          for (const h of hypotheses) {
+            for (const gate of h.gates) {
+              const to = c.now();
+              const e = evaluate(gate.sli, gate.scope, gate.objective, await measureBaseline(gate, sources!, { from: to - settle / 2, to }), { minSamples: Math.min(gate.minSamples, 10) });
+              if (e.verdict === 'Failed') after.push(`${h.name}: ${gate.name} ${e.reason}`);
             }
           }
-          detail = `${plan.summary}${duration !== undefined ? ` for ${faultSpec.duration}` : ' until the end of the run'}${record.impact ? `; ${record.impact}` : ''}`;
-          break;
-        }
-        case 'assert': {
-          const c = need(cluster, 'assert');
-          const expected = step.assert!.reachability ?? [];
-          if (expected.length > 0) {
-            const results = await checkReachability(expected, sources!, c.now());
-            for (const r of results) {
-              assertions.push({ step: index, evaluation: { at: iso(c.now()), gate: `reachability ${r.from} → ${r.to} ${r.expect}${r.mtls === undefined ? '' : r.mtls ? ' with mTLS' : ' in plaintext'}`, verdict: r.holds ? 'Successful' : 'Failed', value: null, threshold: null, samples: 0, reason: r.observed } });
-            }
-            const broken = results.filter((r) => !r.holds);
-            detail = `reachability: ${results.length - broken.length} of ${results.length} pairs as expected`;
-            if (broken.length) {
-              status = 'failed';
-              verdict = 'fail';
-              reasons.push(...broken.map((r) => `step ${index + 1} (${name}): ${r.from} → ${r.to} expected ${r.expect}${r.mtls === undefined ? '' : r.mtls ? ' with mTLS' : ' in plaintext'}; observed ${r.observed}`));
-            }
-            if (step.assert!.slo === undefined && step.assert!.sli === undefined) break;
-          }
-          const gate = resolveGate(step.assert!, input.slos);
-          const e = await judge(gate);
-          assertions.push({ step: index, evaluation: toEvaluation(gate, e) });
-          detail = `${detail ? `${detail}; ` : ''}${gate.name} ${gate.objective}: ${e.verdict} — ${e.reason}`;
-          if (e.verdict !== 'Successful') {
+          if (after.length) {
             status = 'failed';
             verdict = 'fail';
-            reasons.push(`step ${index + 1} (${name}): ${gate.name} ${e.verdict.toLowerCase()}: ${e.reason}`);
+            reasons.push(`the steady state did not return after reverting ${plan.name}: ${after[0]}`);
           }
-          break;
         }
-        case 'wait':
-          need(cluster, 'wait');
-          await pass(parseDuration(step.wait!) ?? 0);
-          detail = `waited ${step.wait}`;
-          break;
+        detail = `${plan.summary}${duration !== undefined ? ` for ${faultSpec.duration}` : ' until the end of the run'}${record.impact ? `; ${record.impact}` : ''}`;
+        break;
       }
-      steps.push({ index, name, verb, startedAt: iso(stepStart), finishedAt: iso(deps.now()), status, detail });
+      case 'assert': {
+        const c = need(cluster, 'assert');
+        const expected = step.assert!.reachability ?? [];
+        if (expected.length > 0) {
+          const results = await checkReachability(expected, sources!, c.now());
+          for (const r of results) {
+            assertions.push({ step: index, evaluation: { at: iso(c.now()), gate: `reachability ${r.from} → ${r.to} ${r.expect}${r.mtls === undefined ? '' : r.mtls ? ' with mTLS' : ' in plaintext'}`, verdict: r.holds ? 'Successful' : 'Failed', value: null, threshold: null, samples: 0, reason: r.observed } });
+          }
+          const broken = results.filter((r) => !r.holds);
+          detail = `reachability: ${results.length - broken.length} of ${results.length} pairs as expected`;
+          if (broken.length) {
+            status = 'failed';
+            verdict = 'fail';
+            reasons.push(...broken.map((r) => `step ${index + 1} (${name}): ${r.from} → ${r.to} expected ${r.expect}${r.mtls === undefined ? '' : r.mtls ? ' with mTLS' : ' in plaintext'}; observed ${r.observed}`));
+          }
+          if (step.assert!.slo === undefined && step.assert!.sli === undefined) break;
+        }
+        const gate = resolveGate(step.assert!, input.slos);
+        const e = await judge(gate);
+        assertions.push({ step: index, evaluation: toEvaluation(gate, e) });
+        detail = `${detail ? `${detail}; ` : ''}${gate.name} ${gate.objective}: ${e.verdict} — ${e.reason}`;
+        if (e.verdict !== 'Successful') {
+          status = 'failed';
+          verdict = 'fail';
+          reasons.push(`step ${index + 1} (${name}): ${gate.name} ${e.verdict.toLowerCase()}: ${e.reason}`);
+        }
+        break;
+      }
+      case 'wait':
+        need(cluster, 'wait');
+        await pass(parseDuration(step.wait!) ?? 0);
+        detail = `waited ${step.wait}`;
+        break;
     }
+    return { status, detail };
+  };
+
+  try {
+    journal = await Journal.open(input.journalDir, input.runId, () => (cluster ? cluster.now() : deps.now()));
+    await input.program.run({
+      step: async (step, index, label, total) => {
+        note('step', `step ${index + 1}/${total}: ${label}`);
+        const startedAt = deps.now();
+        let result: { status: 'ok' | 'failed'; detail: string };
+        try {
+          result = await executeStep(step, index, label);
+        } catch (error) {
+          steps.push({ index, name: label, verb: verbOf(step), startedAt: iso(startedAt), finishedAt: iso(deps.now()), status: error instanceof Aborted ? 'aborted' : 'error', detail: (error as Error).message });
+          throw error;
+        }
+        steps.push({ index, name: label, verb: verbOf(step), startedAt: iso(startedAt), finishedAt: iso(deps.now()), status: result.status, detail: result.detail });
+        return result;
+      },
+      note,
+      fail: (reason) => {
+        if (stillPassing(verdict)) verdict = 'fail';
+        reasons.push(reason);
+      },
+      flaky: (reason) => {
+        if (verdict === 'pass') verdict = 'flaky';
+        reasons.push(reason);
+      },
+      now: () => (cluster ? cluster.now() : deps.now()),
+    });
   } catch (error) {
     if (error instanceof Aborted) {
       verdict = 'aborted';
@@ -334,15 +402,15 @@ export async function runGameDay(input: GameDayInput, deps: GameDayDeps): Promis
   // A hypothesis holds on evidence: some successful evaluation and none failed or in error.
   const holds = hypotheses.map((h) => ({ name: h.name, ...(h.description ? { description: h.description } : {}), holds: h.evaluations.some((e) => e.verdict === 'Successful') && !h.evaluations.some((e) => e.verdict === 'Failed' || e.verdict === 'Error'), evaluations: h.evaluations }));
   for (const h of holds.filter((x) => !x.holds)) {
-    if (verdict === 'pass') verdict = 'fail';
+    if (stillPassing(verdict)) verdict = 'fail';
     const first = h.evaluations.find((e) => e.verdict === 'Failed') ?? h.evaluations.find((e) => e.verdict === 'Error');
     reasons.push(first ? `hypothesis ${h.name} ${first.verdict === 'Failed' ? 'failed' : 'could not be measured'} ${first.phase} the faults: ${first.gate} ${first.reason} at ${first.at}` : `hypothesis ${h.name} has no successful evaluation: no evidence it holds`);
   }
-  if (verdict === 'pass') reasons.push(`${holds.length} hypothes${holds.length === 1 ? 'is' : 'es'} held through ${faults.length} fault${faults.length === 1 ? '' : 's'}`);
+  if (stillPassing(verdict) && (input.kind === 'gameday' || holds.length > 0)) reasons.push(`${holds.length} hypothes${holds.length === 1 ? 'is' : 'es'} held through ${faults.length} fault${faults.length === 1 ? '' : 's'}`);
   const record: GameDayRecord = {
     schemaVersion: '1.0',
     runId: input.runId,
-    kind: 'gameday',
+    kind: input.kind,
     startedAt: iso(startedAt),
     finishedAt: iso(deps.now()),
     inputs: { repo: '', files: [], ...(input.plan ? { plan: input.plan.metadata.name, stage: input.plan.status.stage } : {}) },
@@ -370,7 +438,7 @@ function verbOf(step: Step): NonNullable<RunRecord['steps']>[number]['verb'] {
   throw new Error('a step without an action');
 }
 
-function describeStep(step: Step): string {
+export function describeStep(step: Step): string {
   if (step.assert?.reachability && step.assert.slo === undefined && step.assert.sli === undefined) return `assert reachability (${step.assert.reachability.length} pairs)`;
   if (step.stage) return `stage ${step.stage.to}`;
   if (step.load) return `load ${step.load.duration}`;

@@ -6,6 +6,8 @@ import { createKubeClient } from '../../clusters/kube/index.js';
 import { readFile } from 'node:fs/promises';
 import { embeddedCluster, servedSimCluster, type ClusterHandle } from '../../suites/cluster-handle.js';
 import { runGameDay, type GameDayRecord } from '../../suites/gameday.js';
+import type { GameDay, Suite } from '../../suites/schema.js';
+import { runSuite } from '../../suites/suite.js';
 import { documentsOfKind, hasErrors, loadConfig } from '../config/index.js';
 import { renderDiagnostic, sortDiagnostics } from '../config/diagnostics.js';
 import { didYouMean } from '../config/suggest.js';
@@ -14,6 +16,9 @@ import { createLogger, type LogLevel } from '../logger.js';
 import type { CliIO } from './io.js';
 
 export interface GameDayRunOptions {
+  /** What to run: a GameDay (default) or a Suite. */
+  kind?: 'GameDay' | 'Suite';
+  failOnFlaky?: boolean;
   name?: string;
   kubeconfig?: string;
   keep: boolean;
@@ -56,22 +61,24 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
     const errors = sortDiagnostics(repo.diagnostics.filter((d) => d.severity === 'error'));
     throw new ConfigError(`${path} has ${errors.length} config error${errors.length === 1 ? '' : 's'}:${errors.slice(0, 3).map((d) => `\n  ${renderDiagnostic(d)}`).join('')}`);
   }
-  const candidates = documentsOfKind(repo, 'GameDay').filter((d) => info.isDirectory() || resolve(io.cwd, d.source.file) === target);
+  const kind = options.kind ?? 'GameDay';
+  const noun = kind === 'GameDay' ? 'game day' : 'suite';
+  const candidates = [...documentsOfKind(repo, 'GameDay'), ...documentsOfKind(repo, 'Suite')].filter((d) => d.kind === kind && (info.isDirectory() || resolve(io.cwd, d.source.file) === target));
   const gameDay = options.name ? candidates.find((g) => g.name === options.name) : candidates.length === 1 ? candidates[0] : undefined;
   if (!gameDay) {
     const names = candidates.map((g) => g.name);
-    if (options.name) throw new ConfigError(`no GameDay "${options.name}" in ${path}${didYouMean(options.name, names)} (found: ${names.join(', ') || 'none'})`);
-    throw new ConfigError(candidates.length === 0 ? `no GameDay in ${path}` : `${path} has ${candidates.length} game days (${names.join(', ')}); choose one with --name`);
+    if (options.name) throw new ConfigError(`no ${kind} "${options.name}" in ${path}${didYouMean(options.name, names)} (found: ${names.join(', ') || 'none'})`);
+    throw new ConfigError(candidates.length === 0 ? `no ${kind} in ${path}` : `${path} has ${candidates.length} ${noun}s (${names.join(', ')}); choose one with --name`);
   }
-  const spec = gameDay.data.spec;
+  const spec = gameDay.data.spec as { plan?: string; topology?: string; cluster?: string };
   const plan = spec.plan ? documentsOfKind(repo, 'RolloutPlan').find((p) => p.name === spec.plan)?.data : undefined;
   const topologyName = spec.topology ?? plan?.spec.topology;
   const topologies = documentsOfKind(repo, 'Topology');
   const topology = (topologyName ? topologies.find((t) => t.name === topologyName) : topologies[0])?.data;
-  if (!topology) throw new ConfigError(`game day "${gameDay.name}" needs a Topology in ${path}`);
+  if (!topology) throw new ConfigError(`${noun} "${gameDay.name}" needs a Topology in ${path}`);
   const clusterDoc = spec.cluster ? documentsOfKind(repo, 'Cluster').find((c) => c.name === spec.cluster)?.data : undefined;
   const provider = clusterDoc?.spec.provider ?? 'sim';
-  if (provider !== 'sim') throw new ConfigError(`game day "${gameDay.name}": cluster "${spec.cluster}" uses provider ${provider}; this meshdrill runs game days on the embedded cluster (provider sim) only`);
+  if (provider !== 'sim') throw new ConfigError(`${noun} "${gameDay.name}": cluster "${spec.cluster}" uses provider ${provider}; this meshdrill runs game days on the embedded cluster (provider sim) only`);
 
   let served: ClusterHandle | undefined;
   if (options.kubeconfig) {
@@ -82,49 +89,48 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
     // Chaos on a real cluster needs its context allow-listed and SLIs from Prometheus: not in this meshdrill yet.
     if (!served) throw new ConfigError(`--kubeconfig ${options.kubeconfig}: not an embedded cluster served by \`meshdrill sim serve\`; game days run on the embedded cluster only for now`);
   }
-  const runId = `gameday-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
+  const runId = `${kind === 'GameDay' ? 'gameday' : 'suite'}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
   const outDir = options.out ? resolve(io.cwd, options.out) : join(io.cwd, '.meshdrill', 'runs', runId);
   const logger = createLogger({ level: options.logLevel, write: (line) => io.stderr(`${line}\n`) });
-  logger.info({ runId }, `game day ${gameDay.name} on the ${served ? 'served ' : ''}embedded cluster${options.dryRun ? ' (dry run: faults are planned, not injected)' : ''}`);
-  const record = await runGameDay(
-    {
-      gameDay: gameDay.data,
-      ...(plan ? { plan } : {}),
-      topology,
-      slos: documentsOfKind(repo, 'SLO').map((d) => d.data),
-      faults: new Map(documentsOfKind(repo, 'Fault').map((d) => [d.name, d.data.spec])),
-      runId,
-      journalDir: resolve(io.cwd, options.journalDir),
-    },
-    {
-      provision: async (seed) => served ?? embeddedCluster({ seed, ...(clusterDoc?.spec.nodes ? { nodes: clusterDoc.spec.nodes } : {}) }),
-      keep: options.keep,
-      now: () => Date.now(),
-      logger,
-      interrupted: interrupts.reason,
-      dryRun: options.dryRun,
-    },
-  );
+  logger.info({ runId }, `${noun} ${gameDay.name} on the ${served ? 'served ' : ''}embedded cluster${options.dryRun ? ' (dry run: faults are planned, not injected)' : ''}`);
+  const inputs = {
+    ...(plan ? { plan } : {}),
+    topology,
+    slos: documentsOfKind(repo, 'SLO').map((d) => d.data),
+    faults: new Map(documentsOfKind(repo, 'Fault').map((d) => [d.name, d.data.spec])),
+    runId,
+    journalDir: resolve(io.cwd, options.journalDir),
+  };
+  const deps = {
+    provision: async (seed: number) => served ?? embeddedCluster({ seed, ...(clusterDoc?.spec.nodes ? { nodes: clusterDoc.spec.nodes } : {}) }),
+    keep: options.keep,
+    now: () => Date.now(),
+    logger,
+    interrupted: interrupts.reason,
+    dryRun: options.dryRun,
+  };
+  const record = gameDay.kind === 'GameDay' ? await runGameDay({ ...inputs, gameDay: gameDay.data as GameDay }, deps) : await runSuite({ ...inputs, suite: gameDay.data as Suite }, deps);
   record.inputs.repo = relative(io.cwd, root) || '.';
   await mkdir(outDir, { recursive: true });
   const recordPath = join(outDir, 'run.json');
   await writeFile(recordPath, `${JSON.stringify(record, null, 2)}\n`);
   if (options.output === 'json') io.stdout(`${JSON.stringify(record, null, 2)}\n`);
-  else io.stdout(`${summary(record, gameDay.name).join('\n')}\n  record: ${relative(io.cwd, recordPath)}\n`);
+  else io.stdout(`${summary(record, `${noun} ${gameDay.name}`).join('\n')}\n  record: ${relative(io.cwd, recordPath)}\n`);
   const signal = interrupts.reason();
   if (signal) return signal === 'SIGINT' ? 130 : 143;
-  return { pass: 0, fail: 1, aborted: 1, error: 3 }[record.outcome.verdict];
+  return { pass: 0, flaky: options.failOnFlaky ? 1 : 0, fail: 1, aborted: 1, error: 3 }[record.outcome.verdict];
 }
 
 function summary(record: GameDayRecord, name: string): string[] {
-  const banner = { pass: 'PASS', fail: 'FAIL', aborted: 'ABORTED', error: 'ERROR' }[record.outcome.verdict];
-  const lines = [`game day ${name}: ${banner} (${record.cluster.provider} cluster, ${record.cluster.mesh.name} ${record.cluster.mesh.mode}, ${record.steps?.length ?? 0} steps)`];
+  const banner = { pass: 'PASS', flaky: 'FLAKY', fail: 'FAIL', aborted: 'ABORTED', error: 'ERROR' }[record.outcome.verdict];
+  const lines = [`${name}: ${banner} (${record.cluster.provider} cluster, ${record.cluster.mesh.name} ${record.cluster.mesh.mode}, ${record.steps?.length ?? 0} steps)`];
   for (const h of record.hypotheses ?? []) {
     const failed = h.evaluations.filter((e) => e.verdict === 'Failed');
     const worst = failed[0] ?? h.evaluations.at(-1);
     lines.push(`  ${h.holds ? 'held' : 'FAILED'} hypothesis ${h.name}: ${h.evaluations.length} evaluations${failed.length ? `, ${failed.length} failed (first: ${worst!.gate} ${worst!.reason}, ${worst!.phase} the faults)` : worst ? `; last: ${worst.gate} ${worst.reason}` : ''}`);
   }
   for (const f of record.faults ?? []) lines.push(`  fault ${f.name}: ${f.summary}${f.impact ? ` — ${f.impact}` : ''}${f.leftovers.length ? `; LEFTOVERS: ${f.leftovers.join(', ')}` : ''}`);
+  for (const st of (record.steps ?? []).filter((x) => x.status !== 'ok')) lines.push(`  ${st.status.toUpperCase()} step ${st.name}: ${st.detail}`);
   for (const a of record.assertions ?? []) lines.push(`  ${a.evaluation.verdict === 'Successful' ? 'ok' : 'FAILED'} assert ${a.evaluation.gate}: ${a.evaluation.reason}`);
   for (const r of record.outcome.reasons) lines.push(`  ${r}`);
   return lines;

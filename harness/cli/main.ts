@@ -189,6 +189,39 @@ Example:
       }
     });
   program
+    .command('suite')
+    .description('Suites: ordered tests of mesh behaviour with try / catch / finally steps')
+    .command('run')
+    .description('Run a suite on the embedded cluster')
+    .argument('<file|repo>', 'a Suite file, or a config repo directory holding one')
+    .option('--name <name>', 'the suite, when there are several')
+    .option('--out <dir>', 'where the run record goes (default .meshdrill/runs/<run id>)')
+    .option('--journal-dir <dir>', 'where the undo journal goes', '.meshdrill/journal')
+    .option('--kubeconfig <file>', 'run on an embedded cluster served by `meshdrill sim serve`')
+    .option('--keep', 'with --kubeconfig: leave what the suite installed')
+    .option('--fail-on-flaky', 'exit 1 when a step passed only after a retry')
+    .addHelpText(
+      'after',
+      `
+Each step runs its try operations in order; the first that fails runs the step's catch
+operations, and finally operations always run. Timeouts are inherited suite → step →
+operation. Infrastructure errors (connection refused, 5xx, a cluster that is not ready)
+are retried twice, quietly, and recorded; failed checks are never retried. A step that
+passed only after a retry is reported flaky, not passed.
+
+Exit codes: 0 pass (or flaky), 1 a step failed (or flaky with --fail-on-flaky), 2 usage or
+config error, 3 infrastructure error, 130/143 interrupted.`,
+    )
+    .action(async (path: string, options: { name?: string; out?: string; journalDir: string; kubeconfig?: string; keep?: boolean; failOnFlaky?: boolean }) => {
+      const globals = program.opts<GlobalOptions>();
+      const interrupts = processInterrupts();
+      try {
+        setExit(await gameDayRunCommand(path, { ...options, kind: 'Suite', dryRun: false, keep: options.keep === true, failOnFlaky: options.failOnFlaky === true, output: globals.output, logLevel: globals.logLevel as LogLevel }, io, interrupts));
+      } finally {
+        interrupts.dispose();
+      }
+    });
+  program
     .command('cleanup')
     .description('Replay the undo journal of game days that did not finish (a crash, kill -9)')
     .option('--run-id <id>', 'only this run (default: every run with pending undos)')
