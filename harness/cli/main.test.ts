@@ -30,7 +30,7 @@ describe('meshdrill CLI', () => {
 
     expect(code).toBe(0);
     expect(stderr).toBe('');
-    expect(stdout).toBe('✓ examples/shop: valid (1 Cluster, 1 GameDay, 1 RolloutPlan, 6 SLO, 1 Topology) in 6 files; 2 other manifests ignored\n');
+    expect(stdout).toBe('✓ examples/shop: valid (1 Cluster, 1 GameDay, 1 RolloutPlan, 6 SLO, 1 Suite, 1 Topology) in 7 files; 2 other manifests ignored\n');
   });
 
   it('exits 1 on a broken file and prints file:line:col with the field path', async () => {
