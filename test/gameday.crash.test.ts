@@ -138,4 +138,25 @@ describe('a game day killed with SIGKILL, then `meshdrill cleanup`', () => {
 
     expect(mismatches).toEqual([]);
   }, 240_000);
+
+  it('on SIGTERM reverts what it did and exits 143, leaving nothing for cleanup', async () => {
+    const before = await snapshot(kube);
+    const journalDir = join(dir, 'journal-term');
+    const run = start(['gameday', 'run', join(dir, 'repo', 'gameday.yaml'), '--kubeconfig', kubeconfigPath, '--journal-dir', journalDir, '--out', join(dir, 'out-term')], dir);
+    let stderr = '';
+    run.child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      // Once the first fault is in, ask the run to stop.
+      if (stderr.includes('injected ca-loss')) run.child.kill('SIGTERM');
+    });
+
+    const code = await run.exited;
+    const cleanup: string[] = [];
+    await runCli(['cleanup', '--journal-dir', journalDir, '--kubeconfig', kubeconfigPath], { ...quiet, stdout: (t) => cleanup.push(t) });
+
+    expect(code).toBe(143);
+    expect(stderr).toContain('aborting: interrupted (SIGTERM); reverting every fault now');
+    expect(cleanup.join('')).toBe(`nothing to clean up: no pending undos in ${journalDir}\n`);
+    expect(await snapshot(kube)).toEqual(before);
+  }, 60_000);
 });
