@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeRunOutputs } from '../reports/outputs.js';
 import { join, relative } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { startMeshLab } from '../clusters/sim/mesh/harness.js';
@@ -9,6 +10,7 @@ import { RUN_RECORD_VERSION, type PullRequestRecord, type RunRecord } from '../r
 import { gateOutcome, planStage, planUpdates, runGate, type GateRun } from '../rollout/index.js';
 import { commitStageChange, lastRevertTime, stageChangeBody, writeLocalPullRequest } from '../rollout/gitops/index.js';
 import { GitHubForge, githubRepoFromRemote, type GitHubAuth } from '../rollout/gitops/github-forge.js';
+import { SLI_UNITS } from '../slo/sli.js';
 import { ClientViewSource, EmbeddedSource } from '../slo/sources/index.js';
 import type { Window } from '../slo/types.js';
 import { ConfigError } from './errors.js';
@@ -94,8 +96,7 @@ export async function rolloutGate(options: RolloutGateOptions): Promise<RolloutG
 
   await mkdir(outDir, { recursive: true });
   const record = await buildRecord(loaded, run, { runId, startedAt, finishedAt: options.now(), ...(pullRequest ? { pullRequest } : {}) });
-  const recordPath = join(outDir, 'run.json');
-  await writeFile(recordPath, `${JSON.stringify(record, null, 2)}\n`);
+  const recordPath = await writeRunOutputs(outDir, record, options.env);
   return { record, recordPath, run };
 }
 
@@ -207,5 +208,20 @@ async function buildRecord(loaded: LoadedRollout, run: GateRun, meta: { runId: s
     requirements: run.requirements,
     decision: { verdict: run.decision.verdict, reasons: run.decision.reasons, fromStage: run.liveStage, ...(run.targetStage !== undefined ? { toStage: run.targetStage } : {}) },
     ...(meta.pullRequest ? { pullRequest: meta.pullRequest } : {}),
+    series: run.gates.map((g) => ({
+      name: g.name,
+      sli: g.gate.sli,
+      scope: g.gate.scope,
+      unit: SLI_UNITS[g.gate.sli],
+      objective: g.gate.objective,
+      threshold: g.measurements.map((m) => m.threshold).find((t) => Number.isFinite(t)) ?? null,
+      points: [...(g.baseline ? [[iso(g.baseline.window.to), g.baseline.value] as [string, number | null]] : []), ...g.measurements.map((m): [string, number | null] => [iso(m.window.to), finite(m.value)])],
+    })),
+    stages: [run.liveStage > 0 ? { at: iso(run.baselineWindow.from), stage: run.liveStage - 1 } : undefined, run.bakeWindow ? { at: iso(run.bakeWindow.from), stage: run.liveStage } : undefined]
+      .filter((x): x is { at: string; stage: number } => x !== undefined)
+      .map(({ at, stage }) => {
+        const plan = planStage(loaded.plan.data, loaded.topology, stage, loaded.adapter);
+        return { at, stage, ...(plan.current ? { name: plan.current.name } : {}), namespaces: plan.namespaces.map((n) => ({ namespace: n.namespace, meshed: n.meshed, ...(n.mtls ? { mtls: n.mtls } : {}) })) };
+      }),
   };
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 
 /** The RunRecord format version. Readers accept the same major version and refuse others. */
-export const RUN_RECORD_VERSION = '1.0';
+export const RUN_RECORD_VERSION = '1.1';
 
 const Window = z.object({ from: z.string(), to: z.string() }).strict();
 
@@ -100,6 +100,27 @@ const FaultRecord = z
   })
   .strict();
 
+const SeriesRecord = z
+  .object({
+    name: z.string(),
+    sli: z.string(),
+    scope: z.record(z.string(), z.unknown()),
+    unit: z.string(),
+    objective: z.string().optional(),
+    threshold: z.number().nullable().optional(),
+    points: z.array(z.tuple([z.string(), z.number().nullable()])),
+  })
+  .strict();
+
+const StageRecord = z
+  .object({
+    at: z.string(),
+    stage: z.number(),
+    name: z.string().optional(),
+    namespaces: z.array(z.object({ namespace: z.string(), meshed: z.boolean(), mtls: z.string().optional() }).strict()),
+  })
+  .strict();
+
 /** One run of meshdrill, whatever kind: every report is rendered from this document. */
 export const RunRecord = z
   .object({
@@ -137,10 +158,16 @@ export const RunRecord = z
     hypotheses: z.array(HypothesisRecord).optional(),
     assertions: z.array(AssertionRecord).optional(),
     faults: z.array(FaultRecord).optional(),
+    /** 1.1: SLI time series at the evaluation resolution, one per measured gate. */
+    series: z.array(SeriesRecord).optional(),
+    /** 1.1: the mesh state per namespace at each stage the run went through. */
+    stages: z.array(StageRecord).optional(),
   })
   .strict();
 export type RunRecord = z.infer<typeof RunRecord>;
 export type PullRequestRecord = z.infer<typeof PullRequestRecord>;
+export type SeriesRecord = z.infer<typeof SeriesRecord>;
+export type StageRecord = z.infer<typeof StageRecord>;
 
 /** Reads a RunRecord, refusing a major version this meshdrill does not know. */
 export async function readRunRecord(path: string): Promise<RunRecord> {

@@ -34,7 +34,7 @@ const CATALOG = [{ name: 'catalog-reachable', gates: [{ sli: 'success-rate', sco
 describe('meshdrill gameday run (the example, on the embedded cluster)', () => {
   it('runs the example game day: stages, a CA loss, a partition, verdicts and a record, with every fault reverted', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'meshdrill-start-'));
-    const io = capture(cwd);
+    const io = { ...capture(cwd), env: { GITHUB_STEP_SUMMARY: join(cwd, 'summary.md') } };
 
     const code = await runCli(['gameday', 'run', join(SHOP, 'gameday.yaml'), '--out', 'out'], io);
 
@@ -43,7 +43,9 @@ describe('meshdrill gameday run (the example, on the embedded cluster)', () => {
     expect(text).toMatch(/^game day weekly-mesh-resilience: PASS \(embedded cluster, istio sidecar, 13 steps\)/);
     expect(text).toContain('held hypothesis shop-stays-available');
     expect(text).toMatch(/fault ca-loss: CA loss \(signer-unavailable\) — no hypothesis failed while the fault was in; the shortest certificate had [\d.]+ min compressed \(≈ [\d.]+ h at a 24 h certificate lifetime\) left at its end/);
-    expect(text).toContain('record: out/run.json');
+    expect(text).toContain('record: out/run.json\n  report: out/report.html');
+    expect(await readFile(join(cwd, 'out', 'report.html'), 'utf8')).toContain('data-verdict="pass"');
+    expect((await readFile(join(cwd, 'summary.md'), 'utf8')).split('\n')[0]).toBe('## ✅ meshdrill gameday: **PASS**');
     const record = parseRunRecord(JSON.parse(await readFile(join(cwd, 'out', 'run.json'), 'utf8')));
     expect(record.faults?.map((f) => [f.type, f.leftovers.length, f.revertedAt !== undefined])).toEqual([['ca-loss', 0, true], ['control-plane-partition', 0, true]]);
     // Each fault's plan was printed before it went in.

@@ -7,7 +7,8 @@ import { meshAdapter } from '../meshes/index.js';
 import type { MeshAdapter } from '../meshes/types.js';
 import { formatDuration, parseDuration } from '../model/quantity.js';
 import type { Topology } from '../model/topology.js';
-import type { RunRecord } from '../reports/run-record.js';
+import { RUN_RECORD_VERSION, type RunRecord, type StageRecord } from '../reports/run-record.js';
+import { SLI_UNITS } from '../slo/sli.js';
 import { enactStage } from '../rollout/enact.js';
 import type { RolloutPlan } from '../rollout/schema.js';
 import { planStage, stageDiff, type StagePlan } from '../rollout/stage.js';
@@ -117,6 +118,8 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
   const steps: NonNullable<RunRecord['steps']> = [];
   const assertions: NonNullable<RunRecord['assertions']> = [];
   const faults: NonNullable<RunRecord['faults']> = [];
+  const stageLog: StageRecord[] = [];
+  const stageRecord = (plan: StagePlan, at: number): StageRecord => ({ at: iso(at), stage: plan.stage, ...(plan.current ? { name: plan.current.name } : {}), namespaces: plan.namespaces.map((n) => ({ namespace: n.namespace, meshed: n.meshed, ...(n.mtls ? { mtls: n.mtls } : {}) })) });
   const reasons: string[] = [];
   let verdict = 'pass' as RunVerdict;
   let cluster: ClusterHandle | undefined;
@@ -126,7 +129,8 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
   const active: Array<{ fault: InjectedFault; record: NonNullable<RunRecord['faults']>[number] }> = [];
   let journal: Journal | undefined;
   const note = (type: string, message: string) => {
-    timeline.push({ at: iso(cluster ? cluster.now() : deps.now()), type, message });
+    // Before the cluster exists there is no cluster time yet: filled in from the first event that has one.
+    timeline.push({ at: cluster ? iso(cluster.now()) : '', type, message });
     deps.logger.info({}, message);
   };
 
@@ -217,6 +221,7 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
         await c.advance(10_000);
         c.startTraffic(topology);
         stage = planStage(input.plan ?? emptyPlan(), topology, 0, adapter);
+        stageLog.push(stageRecord(stage, c.now()));
         detail = `${topology.metadata.name}: ${objects.length} objects, traffic started`;
         break;
       }
@@ -239,6 +244,7 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
         );
         const changes = await enactStage(c.kube, adapter, from, target, new Date(c.now()));
         stage = target;
+        stageLog.push(stageRecord(target, c.now()));
         await pass(60_000);
         detail = `stage ${to}${target.current ? ` (${target.current.name})` : ''}: ${changes.map((x) => `${x.action} ${x.target}`).join(', ') || 'no change'}`;
         break;
@@ -407,8 +413,10 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
     reasons.push(first ? `hypothesis ${h.name} ${first.verdict === 'Failed' ? 'failed' : 'could not be measured'} ${first.phase} the faults: ${first.gate} ${first.reason} at ${first.at}` : `hypothesis ${h.name} has no successful evaluation: no evidence it holds`);
   }
   if (stillPassing(verdict) && (input.kind === 'gameday' || holds.length > 0)) reasons.push(`${holds.length} hypothes${holds.length === 1 ? 'is' : 'es'} held through ${faults.length} fault${faults.length === 1 ? '' : 's'}`);
+  const firstAt = timeline.find((e) => e.at !== '')?.at ?? iso(startedAt);
+  for (const e of timeline) if (e.at === '') e.at = firstAt;
   const record: GameDayRecord = {
-    schemaVersion: '1.0',
+    schemaVersion: RUN_RECORD_VERSION,
     runId: input.runId,
     kind: input.kind,
     startedAt: iso(startedAt),
@@ -423,6 +431,19 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
     hypotheses: holds,
     assertions,
     faults,
+    // One series per hypothesis gate, at the evaluation resolution.
+    series: hypotheses.flatMap((h) =>
+      h.gates.map((gate) => ({
+        name: `${h.name}: ${gate.name}`,
+        sli: gate.sli,
+        scope: gate.scope,
+        unit: SLI_UNITS[gate.sli],
+        objective: gate.objective,
+        threshold: h.evaluations.find((e) => e.gate === gate.name && e.threshold !== null)?.threshold ?? null,
+        points: h.evaluations.filter((e) => e.gate === gate.name).map((e): [string, number | null] => [e.at, e.value]),
+      })),
+    ),
+    stages: stageLog,
   };
   await cluster?.close();
   return record;

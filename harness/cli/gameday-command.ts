@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { writeRunOutputs } from '../../reports/outputs.js';
+import { stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { ChangeExecutor, Journal, listJournals, replayJournal } from '../../chaos/index.js';
 import { createKubeClient } from '../../clusters/kube/index.js';
@@ -111,11 +112,11 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
   };
   const record = gameDay.kind === 'GameDay' ? await runGameDay({ ...inputs, gameDay: gameDay.data as GameDay }, deps) : await runSuite({ ...inputs, suite: gameDay.data as Suite }, deps);
   record.inputs.repo = relative(io.cwd, root) || '.';
-  await mkdir(outDir, { recursive: true });
-  const recordPath = join(outDir, 'run.json');
-  await writeFile(recordPath, `${JSON.stringify(record, null, 2)}\n`);
+  const sources = [...new Set(repo.documents.map((d) => d.source.file))].sort();
+  record.inputs.files = await Promise.all(sources.map(async (file) => ({ path: relative(root, resolve(io.cwd, file)), sha256: createHash('sha256').update(await readFile(resolve(io.cwd, file))).digest('hex') })));
+  const recordPath = await writeRunOutputs(outDir, record, io.env);
   if (options.output === 'json') io.stdout(`${JSON.stringify(record, null, 2)}\n`);
-  else io.stdout(`${summary(record, `${noun} ${gameDay.name}`).join('\n')}\n  record: ${relative(io.cwd, recordPath)}\n`);
+  else io.stdout(`${summary(record, `${noun} ${gameDay.name}`).join('\n')}\n  record: ${relative(io.cwd, recordPath)}\n  report: ${relative(io.cwd, join(dirname(recordPath), 'report.html'))}\n`);
   const signal = interrupts.reason();
   if (signal) return signal === 'SIGINT' ? 130 : 143;
   return { pass: 0, flaky: options.failOnFlaky ? 1 : 0, fail: 1, aborted: 1, error: 3 }[record.outcome.verdict];
@@ -162,3 +163,4 @@ export async function cleanupCommand(options: { runId?: string; journalDir: stri
   }
   return 0;
 }
+

@@ -4,6 +4,7 @@ import { LOG_LEVELS, type LogLevel } from '../logger.js';
 import { painter, processIO, type CliIO } from './io.js';
 import { rolloutGateCommand, rolloutPlanCommand, rolloutRenderCommand, rolloutStatusCommand } from './rollout-command.js';
 import { cleanupCommand, gameDayRunCommand, processInterrupts } from './gameday-command.js';
+import { reportCommand, type ReportFormat } from './report-command.js';
 import { schemaCommand } from './schema-command.js';
 import { processSignals, simServeCommand, type SimServeOptions } from './sim-command.js';
 import { validateCommand, type OutputFormat } from './validate-command.js';
@@ -220,6 +221,18 @@ config error, 3 infrastructure error, 130/143 interrupted.`,
       } finally {
         interrupts.dispose();
       }
+    });
+  program
+    .command('report')
+    .description('Render a run record as HTML, Markdown, JUnit XML or JSON; or show trends across runs')
+    .argument('<run.json|trend>', 'a run record, or `trend` followed by several')
+    .argument('[more...]', 'with trend: the run records')
+    .addOption(new Option('--format <format>', 'html: one self-contained page; md: for pull requests and $GITHUB_STEP_SUMMARY; junit: for CI test results').choices(['html', 'md', 'junit', 'json']).default('html'))
+    .option('--out <file>', 'write here instead of stdout')
+    .option('--html-url <url>', 'with --format md: link to the HTML report (e.g. a CI artifact)')
+    .addHelpText('after', '\nExamples:\n  $ meshdrill report .meshdrill/runs/<id>/run.json --out report.html\n  $ meshdrill report run.json --format md >> "$GITHUB_STEP_SUMMARY"\n  $ meshdrill report run.json --format junit --out junit.xml\n  $ meshdrill report trend .meshdrill/runs/*/run.json')
+    .action(async (first: string, more: string[], options: { format: ReportFormat; out?: string; htmlUrl?: string }) => {
+      setExit(await reportCommand([first, ...more], options, io));
     });
   program
     .command('cleanup')

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { escapeMarkdown } from '../../reports/escape.js';
 import type { RolloutDecision } from '../decide.js';
 import type { StagePlan } from '../stage.js';
 import { stageDiff } from '../stage.js';
@@ -21,10 +22,6 @@ export function evidenceDigest(decision: RolloutDecision, stage: number): string
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
-/** Escapes text from config or clusters so it cannot inject Markdown or HTML into a PR body. */
-export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+!|<>&~]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
-}
 
 /** The PR title and body for a stage change: verdict first, evidence, and a hidden state marker for reconciliation. */
 export function stageChangeBody(input: { plan: string; from: StagePlan; to: StagePlan; decision: RolloutDecision; runId: string; verdict: 'advance' | 'revert' }): { title: string; body: string } {
@@ -61,3 +58,5 @@ export function readStateMarker(body: string): StateMarker | undefined {
     return undefined;
   }
 }
+
+export { escapeMarkdown };

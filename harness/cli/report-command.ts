@@ -1,0 +1,55 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { renderHtml } from '../../reports/html.js';
+import { renderJunit } from '../../reports/junit.js';
+import { renderMarkdown } from '../../reports/markdown.js';
+import { parseRunRecord, type RunRecord } from '../../reports/run-record.js';
+import { renderTrend } from '../../reports/trend.js';
+import { ConfigError } from '../errors.js';
+import type { CliIO } from './io.js';
+
+export type ReportFormat = 'html' | 'md' | 'junit' | 'json';
+
+/** Reads a RunRecord with errors that say which file and what is wrong with it. */
+export async function loadRunRecord(path: string, io: CliIO): Promise<RunRecord> {
+  const text = await readFile(resolve(io.cwd, path), 'utf8').catch(() => {
+    throw new ConfigError(`${path}: cannot read it`);
+  });
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${path}: not JSON (${(error as Error).message}); a truncated record?`);
+  }
+  try {
+    return parseRunRecord(data, path);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
+/** `meshdrill report <run.json> [--format] [--out]` and `meshdrill report trend <run.json>...`. */
+export async function reportCommand(args: string[], options: { format: ReportFormat; out?: string; htmlUrl?: string }, io: CliIO): Promise<number> {
+  if (args[0] === 'trend') {
+    const files = args.slice(1);
+    if (files.length === 0) throw new ConfigError('report trend: expected one or more run records, e.g. `meshdrill report trend .meshdrill/runs/*/run.json`');
+    const records = await Promise.all(files.map((f) => loadRunRecord(f, io)));
+    return write(renderTrend(records), options.out, io);
+  }
+  if (args.length !== 1) throw new ConfigError(`report: expected one run record; found ${args.length} arguments (for several, use \`meshdrill report trend\`)`);
+  const record = await loadRunRecord(args[0]!, io);
+  const text = options.format === 'html' ? renderHtml(record) : options.format === 'md' ? renderMarkdown(record, options.htmlUrl ? { htmlUrl: options.htmlUrl } : {}) : options.format === 'junit' ? renderJunit(record) : `${JSON.stringify(record, null, 2)}\n`;
+  return write(text, options.out, io);
+}
+
+async function write(text: string, out: string | undefined, io: CliIO): Promise<number> {
+  if (!out) {
+    io.stdout(text);
+    return 0;
+  }
+  const path = resolve(io.cwd, out);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, text);
+  io.stderr(`wrote ${out}\n`);
+  return 0;
+}

@@ -1,0 +1,19 @@
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { renderHtml } from './html.js';
+import { renderMarkdown } from './markdown.js';
+import type { RunRecord } from './run-record.js';
+
+/**
+ * Every run ends in a report: the record (run.json), the HTML page beside it (report.html), and —
+ * in GitHub Actions — the Markdown appended to the job summary. Returns the record's path.
+ */
+export async function writeRunOutputs(outDir: string, record: RunRecord, env: NodeJS.ProcessEnv): Promise<string> {
+  await mkdir(outDir, { recursive: true });
+  const recordPath = join(outDir, 'run.json');
+  await writeFile(recordPath, `${JSON.stringify(record, null, 2)}\n`);
+  await writeFile(join(outDir, 'report.html'), renderHtml(record));
+  const summaryFile = env['GITHUB_STEP_SUMMARY'];
+  if (summaryFile) await appendFile(summaryFile, `${renderMarkdown(record)}\n`);
+  return recordPath;
+}
