@@ -63,6 +63,8 @@ export interface GameDayDeps {
   /** Wall clock, for the record. */
   now(): number;
   logger: Logger;
+  /** A live step list (on a terminal); plain log lines otherwise. */
+  progress?: import('../harness/progress.js').Progress;
   /** Set when the run must stop (Ctrl-C): faults are reverted and the run ends as aborted. */
   interrupted?: () => string | undefined;
   /** How often hypotheses and abort conditions are evaluated in cluster time; default 1 min. */
@@ -132,6 +134,8 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
     // Before the cluster exists there is no cluster time yet: filled in from the first event that has one.
     timeline.push({ at: cluster ? iso(cluster.now()) : '', type, message });
     deps.logger.info({}, message);
+    // The live list shows steps itself; what happens inside a step goes under it.
+    if (type !== 'step') deps.progress?.note(message);
   };
 
   const phase = (): Phase => (active.length > 0 ? 'during' : faults.length > 0 ? 'after' : 'before');
@@ -341,16 +345,21 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
     journal = await Journal.open(input.journalDir, input.runId, () => (cluster ? cluster.now() : deps.now()));
     await input.program.run({
       step: async (step, index, label, total) => {
-        note('step', `step ${index + 1}/${total}: ${label}`);
+        const title = `step ${index + 1}/${total}: ${label}`;
+        note('step', title);
+        deps.progress?.stepStarted(title);
         const startedAt = deps.now();
         let result: { status: 'ok' | 'failed'; detail: string };
         try {
           result = await executeStep(step, index, label);
         } catch (error) {
-          steps.push({ index, name: label, verb: verbOf(step), startedAt: iso(startedAt), finishedAt: iso(deps.now()), status: error instanceof Aborted ? 'aborted' : 'error', detail: (error as Error).message });
+          const status = error instanceof Aborted ? 'aborted' : 'error';
+          steps.push({ index, name: label, verb: verbOf(step), startedAt: iso(startedAt), finishedAt: iso(deps.now()), status, detail: (error as Error).message });
+          deps.progress?.stepFinished(title, status, (error as Error).message);
           throw error;
         }
         steps.push({ index, name: label, verb: verbOf(step), startedAt: iso(startedAt), finishedAt: iso(deps.now()), status: result.status, detail: result.detail });
+        deps.progress?.stepFinished(title, result.status, result.detail);
         return result;
       },
       note,

@@ -14,6 +14,7 @@ import { renderDiagnostic, sortDiagnostics } from '../config/diagnostics.js';
 import { didYouMean } from '../config/suggest.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type LogLevel } from '../logger.js';
+import { terminalProgress } from '../progress.js';
 import type { CliIO } from './io.js';
 
 export interface GameDayRunOptions {
@@ -92,7 +93,10 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
   }
   const runId = `${kind === 'GameDay' ? 'gameday' : 'suite'}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
   const outDir = options.out ? resolve(io.cwd, options.out) : join(io.cwd, '.meshdrill', 'runs', runId);
-  const logger = createLogger({ level: options.logLevel, write: (line) => io.stderr(`${line}\n`) });
+  // A terminal gets a live step list; CI and pipes get plain log lines.
+  const live = io.isTTY && !io.env['CI'] && options.output === 'text' && options.logLevel === 'info';
+  const progress = live ? terminalProgress((text) => io.stderr(text), { ...(process.stderr.columns ? { columns: process.stderr.columns } : {}) }) : undefined;
+  const logger = createLogger({ level: live ? 'warn' : options.logLevel, write: (line) => io.stderr(`${line}\n`) });
   logger.info({ runId }, `${noun} ${gameDay.name} on the ${served ? 'served ' : ''}embedded cluster${options.dryRun ? ' (dry run: faults are planned, not injected)' : ''}`);
   const inputs = {
     ...(plan ? { plan } : {}),
@@ -109,8 +113,10 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
     logger,
     interrupted: interrupts.reason,
     dryRun: options.dryRun,
+    ...(progress ? { progress } : {}),
   };
   const record = gameDay.kind === 'GameDay' ? await runGameDay({ ...inputs, gameDay: gameDay.data as GameDay }, deps) : await runSuite({ ...inputs, suite: gameDay.data as Suite }, deps);
+  progress?.close();
   record.inputs.repo = relative(io.cwd, root) || '.';
   const sources = [...new Set(repo.documents.map((d) => d.source.file))].sort();
   record.inputs.files = await Promise.all(sources.map(async (file) => ({ path: relative(root, resolve(io.cwd, file)), sha256: createHash('sha256').update(await readFile(resolve(io.cwd, file))).digest('hex') })));
