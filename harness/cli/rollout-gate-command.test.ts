@@ -52,7 +52,7 @@ describe('meshdrill rollout gate', () => {
     expect(text).toContain('with a GitHub token this would open a pull request from meshdrill/shop-migration/stage-1-advance into main');
     expect(text).toContain('record: out/run.json');
     expect(await git(work, 'branch', '--list', 'meshdrill/*')).toBe('meshdrill/shop-migration/stage-1-advance');
-    expect((await readdir(join(work, 'out'))).sort()).toEqual(['meshdrill_shop-migration_stage-1-advance.md', 'run.json']);
+    expect((await readdir(join(work, 'out'))).sort()).toEqual(['meshdrill_shop-migration_stage-1-advance.md', 'report.html', 'run.json']);
     expect(io.err.join('')).toContain('baseline measured over 10m at stage 0');
   }, 30_000);
 
@@ -65,7 +65,7 @@ describe('meshdrill rollout gate', () => {
     expect(code).toBe(0);
     expect(io.err.join('')).toContain('DRY-RUN: would commit to meshdrill/shop-migration/stage-1-advance');
     expect(await git(work, 'branch', '--list', 'meshdrill/*')).toBe('');
-    expect(await readdir(join(work, 'out'))).toEqual(['run.json']);
+    expect((await readdir(join(work, 'out'))).sort()).toEqual(['report.html', 'run.json']);
   }, 30_000);
 
   it('exits 1 on a revert and 2 on a plan whose status.stage is out of range', async () => {
