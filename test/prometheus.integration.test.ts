@@ -61,6 +61,12 @@ describe.skipIf(!binary)('SLIs through the real Prometheus agree with the embedd
     const kube = createKubeClient(cluster.kubeconfig);
     const adapter = meshAdapter(mesh);
     for (const object of await adapter.installManifests()) await kube.apply(object);
+    // Linkerd's injector fails open: a pod created before it is Ready starts without a proxy.
+    const controlPlaneReady = () => {
+      const pods = twin.pods().filter((p) => p.metadata.namespace === adapter.controlPlane.namespace);
+      return pods.length > 0 && pods.every((p) => JSON.stringify(p.status).includes('"type":"Ready","status":"True"'));
+    };
+    await waitFor(controlPlaneReady, 60_000, () => `control plane not ready in ${adapter.controlPlane.namespace}`);
     for (const object of topologyWorkloads(TOPOLOGY)) await kube.apply(object);
     for (const ns of ['shop', 'pay']) await adapter.meshNamespace(kube, ns);
     const unready = () => twin.pods().filter((p) => p.metadata.namespace !== 'kube-system' && !JSON.stringify(p.status).includes('"type":"Ready","status":"True"'));
