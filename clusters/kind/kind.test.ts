@@ -1,0 +1,105 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { fakeTools, type FakeResponse } from '../../test/helpers/fake-tools.js';
+import { exec } from '../exec.js';
+import { kindConfig, nodeImage } from './config.js';
+import { collectKindClusters, parseKindVersion, provisionKind, type KindOptions } from './provider.js';
+
+// What kind v0.30.0 prints (kind's quick-start docs; `kind version`, `kind create cluster`).
+const VERSION: FakeResponse = { stdout: 'kind v0.30.0 go1.24.6 linux/amd64\n' };
+const KUBECONFIG = 'apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: https://127.0.0.1:40123\n  name: kind-meshdrill-run-1\ncontexts:\n- context:\n    cluster: kind-meshdrill-run-1\n    user: kind-meshdrill-run-1\n  name: kind-meshdrill-run-1\ncurrent-context: kind-meshdrill-run-1\nusers:\n- name: kind-meshdrill-run-1\n  user: {}\n';
+const CREATED: FakeResponse = {
+  stderr: 'Creating cluster "meshdrill-run-1" ...\n ✓ Ensuring node image (kindest/node:v1.34.0) 🖼\n ✓ Preparing nodes 📦 📦 📦  \n ✓ Writing configuration 📜\n ✓ Starting control-plane 🕹️\n ✓ Installing CNI 🔌\n ✓ Installing StorageClass 💾\n ✓ Joining worker nodes 🚜\nSet kubectl context to "kind-meshdrill-run-1"\n',
+  writeFileAfterFlag: { flag: '--kubeconfig', content: KUBECONFIG },
+};
+const NO_DOCKER: FakeResponse = { code: 1, stderr: 'ERROR: failed to create cluster: failed to ensure docker network: command "docker network ls --filter=name=^kind$ --format={{.Name}}" failed with error: exit status 1\n' };
+const quiet = { info: () => undefined, warn: () => undefined };
+
+async function setup(responses: Record<string, FakeResponse | FakeResponse[]>, options: Partial<KindOptions> = {}) {
+  const tools = await fakeTools({ kind: { version: VERSION, 'get clusters': { stdout: 'No kind clusters found.\n' }, 'export logs': { stdout: '' }, 'delete cluster': { stderr: 'Deleting cluster "meshdrill-run-1" ...\n' }, ...responses } });
+  const runDir = await mkdtemp(join(tmpdir(), 'meshdrill-kind-run-'));
+  const run: KindOptions['run'] = (args, o) => exec('kind', args, { ...o, env: { ...process.env, PATH: tools.path } });
+  const base: KindOptions = { runDir, runId: 'run-1', workers: 2, keep: false, reuse: false, fingerprint: 'cluster+mesh', logger: quiet, run, ...options };
+  return { tools, runDir, base };
+}
+
+describe('kind provider (fake kind on PATH)', () => {
+  it('creates the cluster from its own config into an isolated kubeconfig, and exports logs before deleting it', async () => {
+    const { tools, runDir, base } = await setup({ 'create cluster': CREATED });
+
+    const cluster = await provisionKind(base);
+    await cluster.close();
+
+    expect(cluster.name).toBe('meshdrill-run-1');
+    expect(cluster.kubeconfig).toBe(KUBECONFIG);
+    expect(await tools.calls('kind')).toEqual([
+      ['version'],
+      ['get', 'clusters'],
+      ['create', 'cluster', '--name', 'meshdrill-run-1', '--config', join(runDir, 'kind-config.yaml'), '--kubeconfig', join(runDir, 'kubeconfig'), '--wait', '180s'],
+      ['export', 'logs', join(runDir, 'kind-logs'), '--name', 'meshdrill-run-1'],
+      ['delete', 'cluster', '--name', 'meshdrill-run-1', '--kubeconfig', join(runDir, 'kubeconfig')],
+    ]);
+    const config = parse(await readFile(join(runDir, 'kind-config.yaml'), 'utf8')) as { nodes: Array<{ role: string; image: string }> };
+    expect(config.nodes.map((n) => `${n.role} ${n.image}`)).toEqual(['control-plane kindest/node:v1.34.0', 'worker kindest/node:v1.34.0', 'worker kindest/node:v1.34.0']);
+  });
+
+  it('retries a failed create after removing the half-made cluster, and says why it gave up', async () => {
+    const { tools, base } = await setup({ 'create cluster': [NO_DOCKER, NO_DOCKER, NO_DOCKER] });
+
+    const error = await provisionKind(base).catch((e: unknown) => e);
+
+    expect((error as Error).message).toBe('kind create cluster meshdrill-run-1 failed 3 times; last: ERROR: failed to create cluster: failed to ensure docker network: command "docker network ls --filter=name=^kind$ --format={{.Name}}" failed with error: exit status 1');
+    expect((await tools.calls('kind')).map((c) => c.slice(0, 2).join(' '))).toEqual(['version', 'get clusters', 'create cluster', 'export logs', 'delete cluster', 'create cluster', 'export logs', 'delete cluster', 'create cluster', 'export logs', 'delete cluster']);
+  });
+
+  it('passes on the second attempt when the first create fails', async () => {
+    const { base } = await setup({ 'create cluster': [NO_DOCKER, CREATED] });
+
+    const cluster = await provisionKind(base);
+
+    expect(cluster.kubeconfig).toBe(KUBECONFIG);
+  });
+
+  it('refuses kind older than v0.24 (no NetworkPolicy in kindnet) and a missing kind with how to get it', async () => {
+    const { base } = await setup({ version: { stdout: 'kind v0.23.0 go1.22.2 linux/amd64\n' } });
+
+    const old = await provisionKind(base).catch((e: unknown) => e);
+    const missing = await provisionKind({ ...base, run: (args) => exec('kind', args, { env: { PATH: '/nonexistent' } }) }).catch((e: unknown) => e);
+
+    expect((old as Error).message).toMatch(/^kind v0\.23\.0 is too old: meshdrill needs ≥ v0\.24\.0, where kindnet began enforcing NetworkPolicy/);
+    expect((missing as Error).message).toMatch(/^kind is not installed \(not on PATH\); install kind ≥ v0\.24/);
+  });
+
+  it('with --reuse, uses the cluster named by the config hash and keeps it afterwards', async () => {
+    // sha256("x") starts 2d711642b7: the same cluster and mesh config, the same cluster.
+    const { tools, base } = await setup({ 'get clusters': { stdout: 'meshdrill-2d711642b7\nother\n' }, 'get kubeconfig': { stdout: KUBECONFIG } }, { reuse: true, fingerprint: 'x' });
+
+    const cluster = await provisionKind(base);
+    await cluster.close();
+
+    expect(cluster.name).toBe('meshdrill-2d711642b7');
+    expect((await tools.calls('kind')).map((c) => c.slice(0, 2).join(' '))).toEqual(['version', 'get clusters', 'get kubeconfig', 'export logs']);
+  });
+
+  it('clusters gc deletes meshdrill clusters no run holds, and nothing else', async () => {
+    const { tools, base } = await setup({ 'get clusters': { stdout: 'meshdrill-old-run\nmeshdrill-live-run\nteam-dev\n' } });
+
+    const deleted = await collectKindClusters({ active: new Set(['meshdrill-live-run']), dryRun: false, run: base.run!, logger: quiet });
+
+    expect(deleted).toEqual(['meshdrill-old-run']);
+    expect((await tools.calls('kind')).filter((c) => c[0] === 'delete')).toEqual([['delete', 'cluster', '--name', 'meshdrill-old-run']]);
+  });
+});
+
+describe('kind config', () => {
+  it('pins node images by Kubernetes version and refuses unknown ones', () => {
+    expect(nodeImage('1.33')).toBe('kindest/node:v1.33.1');
+    expect(nodeImage('v1.32.5')).toBe('kindest/node:v1.32.5');
+    expect(() => nodeImage('1.20')).toThrow('kubernetesVersion "1.20": no kind node image known for it; give a full version like "1.33.1"');
+    expect(kindConfig({ name: 'a', workers: 1, podSubnet: '10.10.0.0/16', serviceSubnet: '10.255.10.0/24' })['networking']).toEqual({ disableDefaultCNI: false, podSubnet: '10.10.0.0/16', serviceSubnet: '10.255.10.0/24' });
+    expect(parseKindVersion('kind v0.30.0 go1.24.6 linux/amd64')).toEqual([0, 30, 0]);
+  });
+});

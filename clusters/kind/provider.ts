@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ClusterError } from '../../harness/errors.js';
+import type { Logger } from '../../harness/logger.js';
+import { exec, type ExecResult } from '../exec.js';
+import { kindConfigYaml, type KindClusterOptions } from './config.js';
+
+/** kindnet enforces NetworkPolicy from v0.24.0 on; control-plane partitions need it (mesh-facts §3.2). */
+export const MIN_KIND = [0, 24, 0] as const;
+export const CLUSTER_PREFIX = 'meshdrill-';
+
+type Run = (args: string[], options?: { input?: string; timeoutMs?: number }) => Promise<ExecResult>;
+
+/** `kind version` prints e.g. "kind v0.30.0 go1.24.6 linux/amd64". */
+export function parseKindVersion(text: string): [number, number, number] | undefined {
+  const match = /kind v(\d+)\.(\d+)\.(\d+)/.exec(text);
+  return match ? [Number(match[1]), Number(match[2]), Number(match[3])] : undefined;
+}
+
+export interface KindCluster {
+  name: string;
+  kubeconfigPath: string;
+  kubeconfig: string;
+  /** Exports the nodes' logs into the artifacts, then deletes the cluster (unless kept). */
+  close(): Promise<void>;
+}
+
+export interface KindOptions extends Omit<KindClusterOptions, 'name'> {
+  /** Where the kubeconfig, the kind config and exported logs go. */
+  runDir: string;
+  runId: string;
+  keep: boolean;
+  /** Reuse a cluster made from the same cluster and mesh config (named by their hash). */
+  reuse: boolean;
+  /** Hash input for --reuse: the cluster and mesh config. */
+  fingerprint: string;
+  logger: Pick<Logger, 'info' | 'warn'>;
+  /** Attempts for `kind create cluster` (infrastructure errors, recorded). */
+  attempts?: number;
+  run?: Run;
+}
+
+/**
+ * A kind cluster for a run: the kind CLI checked and driven, an isolated kubeconfig (never the
+ * user's current context), creation retried, node logs exported before every delete.
+ */
+export async function provisionKind(options: KindOptions): Promise<KindCluster> {
+  const run: Run = options.run ?? ((args, o) => exec('kind', args, o ?? {}));
+  const version = await run(['version']);
+  const parsed = parseKindVersion(version.stdout);
+  if (!parsed) throw new ClusterError(`could not read kind's version from "${version.stdout.trim() || version.stderr.trim()}"`);
+  if (compare(parsed, MIN_KIND) < 0) throw new ClusterError(`kind v${parsed.join('.')} is too old: meshdrill needs ≥ v${MIN_KIND.join('.')}, where kindnet began enforcing NetworkPolicy (control-plane partitions rely on it); upgrade with \`go install sigs.k8s.io/kind@v0.30.0\``);
+
+  const digest = createHash('sha256').update(options.fingerprint).digest('hex').slice(0, 10);
+  const name = options.reuse ? `${CLUSTER_PREFIX}${digest}` : `${CLUSTER_PREFIX}${options.runId.replace(/[^a-z0-9-]/g, '-').slice(-30)}`.replace(/-+$/, '');
+  await mkdir(options.runDir, { recursive: true });
+  const kubeconfigPath = join(options.runDir, 'kubeconfig');
+  const configPath = join(options.runDir, 'kind-config.yaml');
+  await writeFile(configPath, kindConfigYaml({ ...options, name }));
+
+  const existing = (await run(['get', 'clusters'])).stdout.split('\n').map((l) => l.trim());
+  if (options.reuse && existing.includes(name)) {
+    options.logger.info({ name }, `reusing kind cluster ${name}`);
+    const kubeconfig = await run(['get', 'kubeconfig', '--name', name]);
+    if (kubeconfig.code !== 0) throw new ClusterError(`kind get kubeconfig --name ${name} failed: ${kubeconfig.stderr.trim()}`);
+    await writeFile(kubeconfigPath, kubeconfig.stdout, { mode: 0o600 });
+  } else {
+    const attempts = options.attempts ?? 3;
+    for (let attempt = 1; ; attempt++) {
+      options.logger.info({ name, attempt }, `creating kind cluster ${name} (${options.workers} workers)`);
+      // --kubeconfig keeps the user's own kubeconfig and current context untouched.
+      const created = await run(['create', 'cluster', '--name', name, '--config', configPath, '--kubeconfig', kubeconfigPath, '--wait', '180s'], { timeoutMs: 600_000 });
+      if (created.code === 0) break;
+      const reason = created.stderr.trim().split('\n').slice(-3).join(' | ');
+      // A half-made cluster is removed before another try, its logs kept first.
+      await run(['export', 'logs', join(options.runDir, `kind-logs-attempt-${attempt}`), '--name', name]);
+      await run(['delete', 'cluster', '--name', name, '--kubeconfig', kubeconfigPath]);
+      if (attempt >= attempts) throw new ClusterError(`kind create cluster ${name} failed ${attempts} times; last: ${reason}`);
+      options.logger.warn({ name, attempt, reason }, 'kind create cluster failed; retrying');
+    }
+  }
+  const kubeconfig = await readFile(kubeconfigPath, 'utf8').catch(() => {
+    throw new ClusterError(`kind did not write the kubeconfig to ${kubeconfigPath}`);
+  });
+  return {
+    name,
+    kubeconfigPath,
+    kubeconfig,
+    async close() {
+      await run(['export', 'logs', join(options.runDir, 'kind-logs'), '--name', name]);
+      if (options.keep || options.reuse) {
+        options.logger.info({ name }, `kept kind cluster ${name}; \`meshdrill clusters gc\` or \`kind delete cluster --name ${name}\` removes it`);
+        return;
+      }
+      await run(['delete', 'cluster', '--name', name, '--kubeconfig', kubeconfigPath]);
+    },
+  };
+}
+
+/** `meshdrill clusters gc`: deletes meshdrill's kind clusters whose run is not in `active`. */
+export async function collectKindClusters(options: { active: Set<string>; dryRun: boolean; run?: Run; logger: Pick<Logger, 'info'> }): Promise<string[]> {
+  const run: Run = options.run ?? ((args, o) => exec('kind', args, o ?? {}));
+  const clusters = (await run(['get', 'clusters'])).stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(CLUSTER_PREFIX));
+  const stale = clusters.filter((c) => !options.active.has(c));
+  for (const name of stale) {
+    if (options.dryRun) {
+      options.logger.info({ name }, `DRY-RUN: would delete kind cluster ${name}`);
+      continue;
+    }
+    await run(['delete', 'cluster', '--name', name]);
+    options.logger.info({ name }, `deleted kind cluster ${name}`);
+  }
+  return stale;
+}
+
+function compare(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}
+
