@@ -8,13 +8,16 @@ import type { NodeControl } from '../chaos/changes.js';
 import type { DataPlaneMode, MeshName } from '../meshes/types.js';
 import type { Topology } from '../model/topology.js';
 import type { GateSources } from '../slo/gates.js';
-import { ClientViewSource, EmbeddedSource } from '../slo/sources/index.js';
+import { PrometheusClient } from '../slo/prometheus-client.js';
+import { ClientViewSource, EmbeddedSource, PrometheusSource } from '../slo/sources/index.js';
 
 /** What a game day needs from the cluster it runs on. */
 export interface ClusterHandle {
   readonly provider: string;
   /** Gone when the run ends (the in-process embedded cluster): nothing to tear down. */
   readonly ephemeral: boolean;
+  /** Someone else's cluster: its mesh is theirs, checked rather than installed. */
+  readonly existing?: boolean;
   readonly kube: KubeClient;
   now(): number;
   /** Lets time pass with traffic flowing (virtual on the embedded cluster). */
@@ -112,4 +115,27 @@ function serverOf(kubeconfig: string): string | undefined {
   const context = config?.contexts?.find((c) => c.name === config['current-context']) ?? config?.contexts?.[0];
   const cluster = config?.clusters?.find((c) => c.name === context?.context.cluster) ?? config?.clusters?.[0];
   return cluster?.cluster.server.replace(/\/$/, '');
+}
+
+/**
+ * An existing cluster through an isolated kubeconfig: time passes for real, SLIs come from the
+ * Prometheus given (the mesh's own metrics), nodes are the provider's business, and traffic is
+ * whatever runs there.
+ */
+export function existingCluster(options: { kubeconfig: string; context: string; prometheusUrl?: string; sleep?: (ms: number) => Promise<void> }): ClusterHandle {
+  const kube = createKubeClient(options.kubeconfig);
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const none = { name: 'none', measure: async (sli: string, _scope: unknown, window: { from: number; to: number }) => ({ value: Number.NaN, samples: 0, window, source: 'none', error: `no Prometheus given (--prometheus): ${sli} cannot be measured on context ${options.context}` }) };
+  return {
+    provider: `kubeconfig (${options.context})`,
+    ephemeral: false,
+    existing: true,
+    kube,
+    now: () => Date.now(),
+    advance: sleep,
+    sources: (mesh, mode) => ({ mesh: options.prometheusUrl ? new PrometheusSource(new PrometheusClient({ url: options.prometheusUrl }), mesh, mode) : none }),
+    startTraffic: () => undefined,
+    setTrafficRate: () => undefined,
+    close: async () => undefined,
+  };
 }

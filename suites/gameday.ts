@@ -212,6 +212,15 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
         const c = need(cluster, 'install');
         if (step.install!.mesh) adapter = meshAdapter(step.install!.mesh.name, step.install!.mesh.mode, step.install!.mesh.revision);
         certLifetimeMs = step.install!.certLifetime ? (parseDuration(step.install!.certLifetime) ?? DAY) : DAY;
+        if (c.existing) {
+          // An existing cluster's mesh belongs to its owners: meshdrill checks it is there and ready.
+          const pods = await c.kube.list('v1', 'Pod', { namespace: adapter.controlPlane.namespace });
+          const ready = pods.filter((p) => ((p['status'] as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []).some((x) => x.type === 'Ready' && x.status === 'True'));
+          if (ready.length === 0) throw new Error(`${adapter.name} is not running in ${adapter.controlPlane.namespace} on this cluster; meshdrill does not install onto existing clusters — install it first`);
+          sources = c.sources(adapter.name, adapter.mode);
+          detail = `${adapter.name} found: ${ready.length} ready control-plane pods`;
+          break;
+        }
         await journaledApply(await adapter.installManifests({ now: new Date(c.now()), certLifetimeMs }), `install ${adapter.name}`);
         await c.advance(5_000);
         sources = c.sources(adapter.name, adapter.mode);
@@ -285,7 +294,8 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
           await revertFault(entry);
           // The steady state must come back: a revert that does not restore it fails the run.
           // Judged over the second half of a settle period, a window wholly after the revert.
-          const settle = Math.min(5 * 60_000, Math.max(2 * interval, duration));
+          // Without hypotheses there is no steady state to wait for.
+          const settle = hypotheses.length === 0 ? 0 : Math.min(5 * 60_000, Math.max(2 * interval, duration));
           await pass(settle);
           const after: string[] = [];
           for (const h of hypotheses) {

@@ -5,7 +5,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { ChangeExecutor, Journal, listJournals, replayJournal } from '../../chaos/index.js';
 import { createKubeClient } from '../../clusters/kube/index.js';
 import { readFile } from 'node:fs/promises';
-import { embeddedCluster, servedSimCluster, type ClusterHandle } from '../../suites/cluster-handle.js';
+import { useExistingCluster } from '../../clusters/kubeconfig/provider.js';
+import { embeddedCluster, existingCluster, servedSimCluster, type ClusterHandle } from '../../suites/cluster-handle.js';
 import { runGameDay, type GameDayRecord } from '../../suites/gameday.js';
 import type { GameDay, Suite } from '../../suites/schema.js';
 import { runSuite } from '../../suites/suite.js';
@@ -18,6 +19,9 @@ import { terminalProgress } from '../progress.js';
 import type { CliIO } from './io.js';
 
 export interface GameDayRunOptions {
+  context?: string;
+  yesReally?: string;
+  prometheus?: string;
   /** What to run: a GameDay (default) or a Suite. */
   kind?: 'GameDay' | 'Suite';
   failOnFlaky?: boolean;
@@ -80,24 +84,34 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
   if (!topology) throw new ConfigError(`${noun} "${gameDay.name}" needs a Topology in ${path}`);
   const clusterDoc = spec.cluster ? documentsOfKind(repo, 'Cluster').find((c) => c.name === spec.cluster)?.data : undefined;
   const provider = clusterDoc?.spec.provider ?? 'sim';
-  if (provider !== 'sim') throw new ConfigError(`${noun} "${gameDay.name}": cluster "${spec.cluster}" uses provider ${provider}; this meshdrill runs game days on the embedded cluster (provider sim) only`);
+  if (provider !== 'sim' && provider !== 'kubeconfig') throw new ConfigError(`${noun} "${gameDay.name}": cluster "${spec.cluster}" uses provider ${provider}; this meshdrill runs game days on the embedded cluster (provider sim) only`);
 
   let served: ClusterHandle | undefined;
-  if (options.kubeconfig) {
+  const runId = `${kind === 'GameDay' ? 'gameday' : 'suite'}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
+  const outDir = options.out ? resolve(io.cwd, options.out) : join(io.cwd, '.meshdrill', 'runs', runId);
+  const steps = (gameDay.data.spec.steps as Array<Record<string, unknown>>).flatMap((s) => ('try' in s ? [...(s['try'] as unknown[]), ...(s['catch'] as unknown[]), ...(s['finally'] as unknown[])] : [s]));
+  const injects = steps.some((s) => (s as Record<string, unknown>)['fault'] !== undefined);
+  const existingDoc = clusterDoc?.spec.provider === 'kubeconfig' ? clusterDoc.spec : undefined;
+  if (options.context || existingDoc) {
+    const context = options.context ?? existingDoc?.kubeconfig?.context;
+    if (!context) throw new ConfigError('an existing cluster needs a context: --context <name> (meshdrill never uses the current context implicitly)');
+    const cluster = await useExistingCluster({ ...(options.kubeconfig ? { path: resolve(io.cwd, options.kubeconfig) } : existingDoc?.kubeconfig?.path ? { path: resolve(root, existingDoc.kubeconfig.path) } : {}), context, allowChaos: existingDoc?.allowChaos ?? false, ...(options.yesReally !== undefined ? { yesReally: options.yesReally } : {}), runDir: outDir, env: io.env });
+    // Safety first: faults on someone else's cluster only when its context is allow-listed.
+    if (injects && !cluster.chaosAllowed && !options.dryRun) throw new ConfigError(`context "${context}" is not allow-listed for chaos: set allowChaos: true in its Cluster document, or pass --yes-really ${context}`);
+    served = existingCluster({ kubeconfig: cluster.kubeconfig, context, ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}) });
+  } else if (options.kubeconfig) {
     const text = await readFile(resolve(io.cwd, options.kubeconfig), 'utf8').catch(() => {
       throw new ConfigError(`--kubeconfig ${options.kubeconfig}: cannot read it`);
     });
     served = await servedSimCluster(text);
     // Chaos on a real cluster needs its context allow-listed and SLIs from Prometheus: not in this meshdrill yet.
-    if (!served) throw new ConfigError(`--kubeconfig ${options.kubeconfig}: not an embedded cluster served by \`meshdrill sim serve\`; game days run on the embedded cluster only for now`);
+    if (!served) throw new ConfigError(`--kubeconfig ${options.kubeconfig}: not an embedded cluster served by \`meshdrill sim serve\`; for an existing cluster name its context with --context (chaos there also needs --yes-really <context> or allowChaos in its Cluster document)`);
   }
-  const runId = `${kind === 'GameDay' ? 'gameday' : 'suite'}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
-  const outDir = options.out ? resolve(io.cwd, options.out) : join(io.cwd, '.meshdrill', 'runs', runId);
   // A terminal gets a live step list; CI and pipes get plain log lines.
   const live = io.isTTY && !io.env['CI'] && options.output === 'text' && options.logLevel === 'info';
   const progress = live ? terminalProgress((text) => io.stderr(text), { ...(process.stderr.columns ? { columns: process.stderr.columns } : {}) }) : undefined;
   const logger = createLogger({ level: live ? 'warn' : options.logLevel, write: (line) => io.stderr(`${line}\n`) });
-  logger.info({ runId }, `${noun} ${gameDay.name} on the ${served ? 'served ' : ''}embedded cluster${options.dryRun ? ' (dry run: faults are planned, not injected)' : ''}`);
+  logger.info({ runId }, `${noun} ${gameDay.name} on the ${served ? served.provider : 'embedded'} cluster${options.dryRun ? ' (dry run: faults are planned, not injected)' : ''}`);
   const inputs = {
     ...(plan ? { plan } : {}),
     topology,

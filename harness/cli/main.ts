@@ -165,6 +165,9 @@ Example:
     .option('--dry-run', 'run the steps but only print each fault\'s plan; inject nothing')
     .option('--kubeconfig <file>', 'run on an embedded cluster served by `meshdrill sim serve` instead of one in this process')
     .option('--keep', 'with --kubeconfig: leave the mesh and topology installed afterwards')
+    .option('--context <name>', 'with --kubeconfig (or $KUBECONFIG): run on this existing cluster in real time; its mesh must be installed already')
+    .option('--yes-really <context>', 'allow faults on an existing cluster\'s context that its Cluster document does not allow-list')
+    .option('--prometheus <url>', 'on an existing cluster: the Prometheus that scrapes its mesh, for SLIs')
     .addHelpText(
       'after',
       `
@@ -180,7 +183,7 @@ fired, 2 usage or config error, 3 infrastructure error, 130/143 interrupted (fau
 Example:
   $ meshdrill gameday run examples/shop/gameday.yaml`,
     )
-    .action(async (path: string, options: { name?: string; out?: string; journalDir: string; dryRun?: boolean; kubeconfig?: string; keep?: boolean }) => {
+    .action(async (path: string, options: { name?: string; out?: string; journalDir: string; dryRun?: boolean; kubeconfig?: string; keep?: boolean; context?: string; yesReally?: string; prometheus?: string }) => {
       const globals = program.opts<GlobalOptions>();
       const interrupts = processInterrupts();
       try {

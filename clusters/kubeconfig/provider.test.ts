@@ -1,0 +1,92 @@
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CliIO } from '../../harness/cli/io.js';
+import { runCli } from '../../harness/cli/main.js';
+import { createKubeClient } from '../kube/index.js';
+import { startSimCluster, type SimCluster } from '../sim/index.js';
+import { attachMeshTwin } from '../sim/mesh/attach.js';
+import { meshAdapter } from '../../meshes/index.js';
+import { useExistingCluster } from './provider.js';
+
+const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
+const clusters: SimCluster[] = [];
+afterEach(async () => {
+  for (const c of clusters.splice(0)) await c.close();
+});
+
+/** A user's kubeconfig with two contexts: "staging" (our cluster) and the current one, "prod". */
+async function userKubeconfig(sim: SimCluster): Promise<string> {
+  const base = parse(sim.kubeconfig) as { clusters: Array<{ name: string; cluster: unknown }>; users: Array<{ name: string; user: unknown }> };
+  const dir = await mkdtemp(join(tmpdir(), 'meshdrill-kubeconfig-'));
+  const path = join(dir, 'config');
+  await writeFile(
+    path,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'prod',
+      clusters: [{ name: 'staging', cluster: base.clusters[0]!.cluster }, { name: 'prod', cluster: { server: 'https://prod.invalid' } }],
+      users: [{ name: 'staging', user: base.users[0]!.user }, { name: 'prod', user: { token: 'prod-token' } }],
+      contexts: [{ name: 'staging', context: { cluster: 'staging', user: 'staging' } }, { name: 'prod', context: { cluster: 'prod', user: 'prod' } }],
+    }),
+  );
+  return path;
+}
+
+function capture(cwd: string): CliIO & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: {}, isTTY: false, cwd };
+}
+
+describe('existing clusters through a named context', () => {
+  it('writes an isolated kubeconfig with only that context, and never the current one', async () => {
+    const sim = await startSimCluster({ time: 'virtual' });
+    clusters.push(sim);
+    const path = await userKubeconfig(sim);
+    const before = await readFile(path, 'utf8');
+
+    const cluster = await useExistingCluster({ path, context: 'staging', allowChaos: false, runDir: await mkdtemp(join(tmpdir(), 'run-')), env: {} });
+    const missing = await useExistingCluster({ path, context: 'stagin', allowChaos: false, runDir: tmpdir(), env: {} }).catch((e: unknown) => e);
+
+    const isolated = parse(cluster.kubeconfig) as { 'current-context': string; contexts: unknown[] };
+    expect(isolated['current-context']).toBe('staging');
+    expect(isolated.contexts).toHaveLength(1);
+    expect(cluster.kubeconfig).not.toContain('prod-token');
+    expect(cluster.chaosAllowed).toBe(false);
+    expect(await readFile(path, 'utf8')).toBe(before);
+    expect((missing as Error).message).toBe(`kubeconfig ${path} has no context "stagin" (contexts: staging, prod)`);
+    expect((await createKubeClient(cluster.kubeconfig).list('v1', 'Namespace')).map((n) => n.metadata.name)).toContain('kube-system');
+  });
+
+  it('refuses faults on a context nobody allow-listed, before touching anything; runs them with --yes-really', async () => {
+    const sim = await startSimCluster({ time: 'real', podStartDelayMs: 10 });
+    clusters.push(sim);
+    attachMeshTwin(sim);
+    const kube = createKubeClient(sim.kubeconfig);
+    for (const object of await meshAdapter('istio').installManifests()) await kube.apply(object);
+    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'frontend' } });
+    const path = await userKubeconfig(sim);
+    const dir = await mkdtemp(join(tmpdir(), 'meshdrill-staging-'));
+    await cp(SHOP, dir, { recursive: true });
+    await writeFile(join(dir, 'gameday.yaml'), JSON.stringify({ apiVersion: 'meshdrill.dev/v1alpha1', kind: 'GameDay', metadata: { name: 'staging' }, spec: { plan: 'shop-migration', steps: [{ provision: {} }, { install: {} }, { fault: { type: 'control-plane-partition', namespaces: ['frontend'], duration: '1s' } }] } }));
+    const namespacesBefore = (await kube.list('networking.k8s.io/v1', 'NetworkPolicy')).length;
+
+    const refused = capture(dir);
+    const refusedCode = await runCli(['gameday', 'run', '.', '--kubeconfig', path, '--context', 'staging', '--out', 'out1'], refused);
+    const allowed = capture(dir);
+    const allowedCode = await runCli(['gameday', 'run', '.', '--kubeconfig', path, '--context', 'staging', '--yes-really', 'staging', '--out', 'out2', '-o', 'json'], allowed);
+
+    expect(refusedCode).toBe(2);
+    expect(refused.err.join('')).toBe('meshdrill: context "staging" is not allow-listed for chaos: set allowChaos: true in its Cluster document, or pass --yes-really staging\n');
+    const record = JSON.parse(allowed.out.join('')) as { cluster: { provider: string }; faults: Array<{ leftovers: string[]; revertedAt?: string }>; steps: Array<{ detail: string }> };
+    expect(record.cluster.provider).toBe('kubeconfig (staging)');
+    expect(record.steps[1]!.detail).toMatch(/^istio found: \d+ ready control-plane pods$/);
+    expect(record.faults[0]).toMatchObject({ leftovers: [] });
+    expect((await kube.list('networking.k8s.io/v1', 'NetworkPolicy')).length).toBe(namespacesBefore);
+    expect(allowedCode).toBe(0);
+  }, 60_000);
+});
