@@ -5,7 +5,9 @@ import { startSimCluster, type SimCluster } from '../clusters/sim/index.js';
 import { attachMeshTwin } from '../clusters/sim/mesh/attach.js';
 import { TrafficModel } from '../clusters/sim/mesh/traffic.js';
 import type { NodeControl } from '../chaos/changes.js';
-import type { DataPlaneMode, MeshName } from '../meshes/types.js';
+import type { DataPlaneMode, MeshAdapter, MeshName } from '../meshes/types.js';
+import { installMeshOnCluster, type RealInstallOptions } from '../meshes/install.js';
+import { provisionKind, type KindOptions } from '../clusters/kind/provider.js';
 import type { Topology } from '../model/topology.js';
 import type { GateSources } from '../slo/gates.js';
 import { PrometheusClient } from '../slo/prometheus-client.js';
@@ -18,6 +20,8 @@ export interface ClusterHandle {
   readonly ephemeral: boolean;
   /** Someone else's cluster: its mesh is theirs, checked rather than installed. */
   readonly existing?: boolean;
+  /** Installs the mesh with its real tools; the embedded cluster takes the adapter's manifests instead. */
+  installMesh?(adapter: MeshAdapter, certLifetimeMs: number): Promise<void>;
   readonly kube: KubeClient;
   now(): number;
   /** Lets time pass with traffic flowing (virtual on the embedded cluster). */
@@ -137,5 +141,25 @@ export function existingCluster(options: { kubeconfig: string; context: string; 
     startTraffic: () => undefined,
     setTrafficRate: () => undefined,
     close: async () => undefined,
+  };
+}
+
+/**
+ * A kind cluster made for the run: the mesh installed with its own tools (Helm, istioctl or the
+ * linkerd CLI), time real, deleted at the end with its logs exported first (unless kept).
+ */
+export async function kindCluster(options: { kind: KindOptions; meshVersion: string; sleep?: (ms: number) => Promise<void>; prometheusUrl?: string; installRun?: RealInstallOptions['run'] }): Promise<ClusterHandle> {
+  const made = await provisionKind(options.kind);
+  const base = existingCluster({ kubeconfig: made.kubeconfig, context: made.name, ...(options.prometheusUrl ? { prometheusUrl: options.prometheusUrl } : {}), ...(options.sleep ? { sleep: options.sleep } : {}) });
+  return {
+    ...base,
+    provider: `kind (${made.name})`,
+    existing: false,
+    // The cluster goes away at the end unless kept: nothing to take back change by change.
+    ephemeral: !options.kind.keep,
+    async installMesh(adapter, certLifetimeMs) {
+      await installMeshOnCluster({ mesh: adapter.name, mode: adapter.mode, version: options.meshVersion, certLifetimeMs, kube: base.kube, kubeconfigPath: made.kubeconfigPath, workDir: options.kind.runDir, logger: options.kind.logger, ...(options.installRun ? { run: options.installRun } : {}) });
+    },
+    close: () => made.close(),
   };
 }

@@ -221,7 +221,8 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
           detail = `${adapter.name} found: ${ready.length} ready control-plane pods`;
           break;
         }
-        await journaledApply(await adapter.installManifests({ now: new Date(c.now()), certLifetimeMs }), `install ${adapter.name}`);
+        if (c.installMesh) await c.installMesh(adapter, certLifetimeMs);
+        else await journaledApply(await adapter.installManifests({ now: new Date(c.now()), certLifetimeMs }), `install ${adapter.name}`);
         await c.advance(5_000);
         sources = c.sources(adapter.name, adapter.mode);
         detail = `${adapter.name} ${adapter.mode}, certificates live ${formatDuration(certLifetimeMs)}`;

@@ -6,7 +6,7 @@ import { ChangeExecutor, Journal, listJournals, replayJournal } from '../../chao
 import { createKubeClient } from '../../clusters/kube/index.js';
 import { readFile } from 'node:fs/promises';
 import { useExistingCluster } from '../../clusters/kubeconfig/provider.js';
-import { embeddedCluster, existingCluster, servedSimCluster, type ClusterHandle } from '../../suites/cluster-handle.js';
+import { embeddedCluster, existingCluster, kindCluster, servedSimCluster, type ClusterHandle } from '../../suites/cluster-handle.js';
 import { runGameDay, type GameDayRecord } from '../../suites/gameday.js';
 import type { GameDay, Suite } from '../../suites/schema.js';
 import { runSuite } from '../../suites/suite.js';
@@ -84,7 +84,7 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
   if (!topology) throw new ConfigError(`${noun} "${gameDay.name}" needs a Topology in ${path}`);
   const clusterDoc = spec.cluster ? documentsOfKind(repo, 'Cluster').find((c) => c.name === spec.cluster)?.data : undefined;
   const provider = clusterDoc?.spec.provider ?? 'sim';
-  if (provider !== 'sim' && provider !== 'kubeconfig') throw new ConfigError(`${noun} "${gameDay.name}": cluster "${spec.cluster}" uses provider ${provider}; this meshdrill runs game days on the embedded cluster (provider sim) only`);
+  if (provider !== 'sim' && provider !== 'kubeconfig' && provider !== 'kind') throw new ConfigError(`${noun} "${gameDay.name}": cluster "${spec.cluster}" uses provider ${provider}; this meshdrill runs game days on the embedded cluster (provider sim) only`);
 
   let served: ClusterHandle | undefined;
   const runId = `${kind === 'GameDay' ? 'gameday' : 'suite'}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
@@ -120,8 +120,15 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
     runId,
     journalDir: resolve(io.cwd, options.journalDir),
   };
+  const kindSpec = clusterDoc?.spec.provider === 'kind' ? clusterDoc.spec : undefined;
+  if (kindSpec && !plan?.spec.mesh.version) throw new ConfigError(`cluster "${spec.cluster}" is a kind cluster: pin the mesh version in rollout plan "${spec.plan ?? ''}" (spec.mesh.version) so the install is reproducible`);
   const deps = {
-    provision: async (seed: number) => served ?? embeddedCluster({ seed, ...(clusterDoc?.spec.nodes ? { nodes: clusterDoc.spec.nodes } : {}) }),
+    provision: async (seed: number) =>
+      served ??
+      (kindSpec
+        ? kindCluster({ kind: { runDir: join(outDir, 'cluster'), runId, keep: options.keep, reuse: false, fingerprint: JSON.stringify([kindSpec, plan?.spec.mesh]), workers: kindSpec.nodes, ...(kindSpec.kubernetesVersion ? { kubernetesVersion: kindSpec.kubernetesVersion } : {}), logger }, meshVersion: plan!.spec.mesh.version!, ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}) })
+        : undefined) ??
+      embeddedCluster({ seed, ...(clusterDoc?.spec.nodes ? { nodes: clusterDoc.spec.nodes } : {}) }),
     keep: options.keep,
     now: () => Date.now(),
     logger,

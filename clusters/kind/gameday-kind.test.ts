@@ -1,0 +1,71 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { documentsOfKind, loadConfig } from '../../harness/config/index.js';
+import { kindCluster } from '../../suites/cluster-handle.js';
+import { runGameDay } from '../../suites/gameday.js';
+import { GameDay } from '../../suites/schema.js';
+import { fakeTools } from '../../test/helpers/fake-tools.js';
+import { exec } from '../exec.js';
+import { createKubeClient } from '../kube/index.js';
+import { startSimCluster, type SimCluster } from '../sim/index.js';
+
+const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
+const sims: SimCluster[] = [];
+afterEach(async () => {
+  for (const s of sims.splice(0)) await s.close();
+});
+
+// The kind code path end to end without Docker: a fake kind whose "cluster" is the embedded
+// cluster (its kubeconfig is what `kind create cluster` writes), a fake helm, real everything else.
+describe('a game day on a kind cluster (fake kind and helm; the embedded cluster stands in for the nodes)', () => {
+  it('creates the cluster, installs Istio with Helm, deploys, injects and reverts, then exports logs and deletes', async () => {
+    const sim = await startSimCluster({ time: 'real', podStartDelayMs: 5 });
+    sims.push(sim);
+    const tools = await fakeTools({
+      kind: {
+        version: { stdout: 'kind v0.30.0 go1.24.6 linux/amd64\n' },
+        'get clusters': { stdout: 'No kind clusters found.\n' },
+        'create cluster': { stderr: 'Creating cluster "meshdrill-kind-run" ...\n ✓ Ensuring node image (kindest/node:v1.34.0) 🖼\n', writeFileAfterFlag: { flag: '--kubeconfig', content: sim.kubeconfig } },
+        'export logs': { stdout: 'Exported logs for cluster "meshdrill-kind-run" to:\n/tmp/x\n' },
+        'delete cluster': { stderr: 'Deleting cluster "meshdrill-kind-run" ...\n' },
+      },
+      helm: { 'version --short': { stdout: 'v3.16.2+g13654a5\n' }, 'repo add': { stdout: '"istio" has been added to your repositories\n' }, 'upgrade --install': { stdout: 'STATUS: deployed\n' } },
+    });
+    const env = { ...process.env, PATH: tools.path };
+    const repo = await loadConfig(SHOP, { cwd: SHOP });
+    const runDir = await mkdtemp(join(tmpdir(), 'meshdrill-kind-gameday-'));
+    const gameDay = GameDay.parse({ apiVersion: 'meshdrill.dev/v1alpha1', kind: 'GameDay', metadata: { name: 'kind' }, spec: { plan: 'shop-migration', steps: [{ provision: {} }, { install: { certLifetime: '1h' } }, { deploy: {} }, { fault: { type: 'control-plane-partition', namespaces: ['frontend'], duration: '1m' } }] } });
+    let slept = 0;
+
+    const record = await runGameDay(
+      { gameDay, plan: documentsOfKind(repo, 'RolloutPlan')[0]!.data, topology: documentsOfKind(repo, 'Topology')[0]!.data, slos: [], faults: new Map(), runId: 'kind-run', journalDir: join(runDir, 'journal') },
+      {
+        provision: () =>
+          kindCluster({
+            kind: { runDir, runId: 'kind-run', keep: false, reuse: false, fingerprint: 'f', workers: 2, logger: { info: () => undefined, warn: () => undefined }, run: (args, o) => exec('kind', args, { ...o, env }) },
+            meshVersion: '1.27.1',
+            // Real time passes on real clusters; here the waits are counted, not slept.
+            sleep: async (ms) => {
+              slept += ms;
+            },
+            installRun: (binary, args, o) => exec(binary, args, { ...(o ?? {}), env }),
+          }),
+        now: () => Date.now(),
+        logger: { info: () => undefined, warn: () => undefined },
+      },
+    );
+
+    expect(record.outcome).toMatchObject({ verdict: 'pass' });
+    expect(record.cluster.provider).toBe('kind (meshdrill-kind-run)');
+    expect((await tools.calls('kind')).map((c) => c.slice(0, 2).join(' '))).toEqual(['version', 'get clusters', 'create cluster', 'export logs', 'delete cluster']);
+    expect((await tools.calls('helm')).map((c) => c.slice(0, 3).join(' '))).toEqual(['version --short', 'repo add istio', 'upgrade --install istio-base', 'upgrade --install istiod']);
+    const kube = createKubeClient(sim.kubeconfig);
+    expect(await kube.get('v1', 'Secret', 'istio-system', 'cacerts')).toBeDefined();
+    expect(await kube.get('apps/v1', 'Deployment', 'payments', 'api')).toBeDefined();
+    expect(record.faults![0]).toMatchObject({ leftovers: [] });
+    expect(await kube.get('networking.k8s.io/v1', 'NetworkPolicy', 'frontend', 'meshdrill-control-plane-partition')).toBeUndefined();
+    expect(slept).toBe(5_000 + 10_000 + 60_000); // after install, after deploy, the fault's minute
+  }, 60_000);
+});
