@@ -1,11 +1,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import { MeshdrillError } from '../errors.js';
-import { LOG_LEVELS, type LogLevel } from '../logger.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../logger.js';
 import { painter, processIO, type CliIO } from './io.js';
 import { rolloutGateCommand, rolloutPlanCommand, rolloutRenderCommand, rolloutStatusCommand } from './rollout-command.js';
 import { cleanupCommand, gameDayRunCommand, processInterrupts } from './gameday-command.js';
 import { reportCommand, type ReportFormat } from './report-command.js';
 import { schemaCommand } from './schema-command.js';
+import { collectKindClusters } from '../../clusters/kind/provider.js';
 import { processSignals, simServeCommand, type SimServeOptions } from './sim-command.js';
 import { validateCommand, type OutputFormat } from './validate-command.js';
 import { VERSION } from './version.js';
@@ -236,6 +237,19 @@ config error, 3 infrastructure error, 130/143 interrupted.`,
     .addHelpText('after', '\nExamples:\n  $ meshdrill report .meshdrill/runs/<id>/run.json --out report.html\n  $ meshdrill report run.json --format md >> "$GITHUB_STEP_SUMMARY"\n  $ meshdrill report run.json --format junit --out junit.xml\n  $ meshdrill report trend .meshdrill/runs/*/run.json')
     .action(async (first: string, more: string[], options: { format: ReportFormat; out?: string; htmlUrl?: string }) => {
       setExit(await reportCommand([first, ...more], options, io));
+    });
+  program
+    .command('clusters')
+    .description('Clusters meshdrill made')
+    .command('gc')
+    .description('Delete the kind clusters meshdrill made (named meshdrill-*), e.g. those kept with --keep or left by a killed run')
+    .option('--except <names...>', 'clusters to leave alone (a run still using them)')
+    .option('--dry-run', 'say which would be deleted; delete nothing')
+    .action(async (options: { except?: string[]; dryRun?: boolean }) => {
+      const logger = createLogger({ level: program.opts<GlobalOptions>().logLevel as LogLevel, write: (line) => io.stderr(`${line}\n`) });
+      const deleted = await collectKindClusters({ active: new Set(options.except ?? []), dryRun: options.dryRun === true, logger });
+      io.stdout(deleted.length ? `${options.dryRun ? 'would delete' : 'deleted'}: ${deleted.join(', ')}\n` : 'no meshdrill kind clusters to delete\n');
+      setExit(0);
     });
   program
     .command('cleanup')
