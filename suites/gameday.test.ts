@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -91,6 +91,10 @@ describe('meshdrill gameday run (the example, on the embedded cluster)', () => {
     expect(Number(scaled)).toBeCloseTo((Number(compressed) * 24) / 60, 0);
     expect(record.hypotheses![0]!.holds).toBe(false);
     expect(io.out.join('')).toContain('FAILED hypothesis catalog-reachable');
+    // A run that failed leaves what a person needs beside its record.
+    const diagnostics = await readdir(join(dir, 'out', 'diagnostics'));
+    expect(diagnostics).toEqual(expect.arrayContaining(['istio-system.events.txt', 'istio-system.pods.yaml', 'catalog.events.txt', 'catalog.pods.yaml']));
+    expect(diagnostics.some((f) => /^istio-system\.istiod-.*\.discovery\.log$/.test(f))).toBe(true);
   }, 60_000);
 
   it('reverts every fault when interrupted, and ends as aborted', async () => {

@@ -73,6 +73,8 @@ export interface GameDayDeps {
   dryRun?: boolean;
   /** Leave the mesh and topology on a cluster that outlives the run. */
   keep?: boolean;
+  /** After a run that did not pass, before the cluster goes: collect what a person needs. */
+  diagnostics?: (kube: import('../clusters/kube/types.js').KubeClient, adapter: MeshAdapter, namespaces: string[]) => Promise<string[]>;
 }
 
 export type GameDayRecord = RunRecord & { outcome: NonNullable<RunRecord['outcome']> };
@@ -404,6 +406,11 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
         reasons.push(`reverting ${entry.record.name} failed: ${(error as Error).message}; run \`meshdrill cleanup --run-id ${input.runId}\``);
       }
     }
+  }
+  const hypothesisFailed = hypotheses.some((h) => h.evaluations.some((e) => e.verdict === 'Failed' || e.verdict === 'Error'));
+  if (cluster && deps.diagnostics && (!stillPassing(verdict) || hypothesisFailed)) {
+    const files = await deps.diagnostics(cluster.kube, adapter, topology.spec.namespaces.map((n) => n.name)).catch((error: Error) => [`(diagnostics failed: ${error.message})`]);
+    note('diagnostics', `collected ${files.length} diagnostic files`);
   }
   // Tear down: an embedded cluster goes away with everything in it; a cluster that outlives the
   // run gets every journalled change taken back, the mesh and topology included (unless kept).

@@ -5,7 +5,10 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { ChangeExecutor, Journal, listJournals, replayJournal } from '../../chaos/index.js';
 import { createKubeClient } from '../../clusters/kube/index.js';
 import { readFile } from 'node:fs/promises';
+import { collectDiagnostics } from '../../clusters/diagnostics.js';
+import type { KubeClient } from '../../clusters/kube/types.js';
 import { useExistingCluster } from '../../clusters/kubeconfig/provider.js';
+import type { MeshAdapter } from '../../meshes/types.js';
 import { embeddedCluster, existingCluster, kindCluster, servedSimCluster, type ClusterHandle } from '../../suites/cluster-handle.js';
 import { runGameDay, type GameDayRecord } from '../../suites/gameday.js';
 import type { GameDay, Suite } from '../../suites/schema.js';
@@ -134,6 +137,7 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
     logger,
     interrupted: interrupts.reason,
     dryRun: options.dryRun,
+    diagnostics: (kube: KubeClient, adapter: MeshAdapter, namespaces: string[]) => collectDiagnostics({ kube, namespaces, controlPlaneNamespace: adapter.controlPlane.namespace, dir: join(outDir, 'diagnostics') }),
     ...(progress ? { progress } : {}),
   };
   const record = gameDay.kind === 'GameDay' ? await runGameDay({ ...inputs, gameDay: gameDay.data as GameDay }, deps) : await runSuite({ ...inputs, suite: gameDay.data as Suite }, deps);
