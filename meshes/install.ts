@@ -6,7 +6,7 @@ import { exec, type ExecResult } from '../clusters/exec.js';
 import { ClusterError } from '../harness/errors.js';
 import type { Logger } from '../harness/logger.js';
 import { formatGoDuration } from './objects.js';
-import { istioCacerts, linkerdIdentity } from './pki/index.js';
+import { istioCacerts, linkerdIdentity, type CertificateAuthority } from './pki/index.js';
 import type { DataPlaneMode, MeshName } from './types.js';
 
 type Run = (binary: string, args: string[], options?: { input?: string; timeoutMs?: number }) => Promise<ExecResult>;
@@ -24,6 +24,8 @@ export interface RealInstallOptions {
   workDir: string;
   logger: Pick<Logger, 'info'>;
   run?: Run;
+  /** Istio multicluster: one root shared by every cluster, a per-cluster intermediate under it. */
+  sharedRoot?: { root: CertificateAuthority; cluster: string };
 }
 
 export interface InstallStep {
@@ -56,7 +58,7 @@ export async function installMeshOnCluster(options: RealInstallOptions): Promise
 
   if (options.mesh === 'istio') {
     await options.kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS.istio } });
-    const { files } = await istioCacerts();
+    const { files } = await istioCacerts(options.sharedRoot ? { root: options.sharedRoot.root, cluster: options.sharedRoot.cluster } : {});
     await options.kube.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: NS.istio }, type: 'Opaque', stringData: { ...files } });
     const haveHelm = (await run('helm', ['version', '--short']).catch(() => ({ code: 127, stdout: '', stderr: '' }))).code === 0;
     // Small requests and no autoscaling: a 2-core kind node cannot hold istiod's defaults (mesh-facts §1.3).

@@ -76,7 +76,7 @@ export async function provisionKind(options: KindOptions): Promise<KindCluster> 
       // A half-made cluster is removed before another try, its logs kept first.
       await run(['export', 'logs', join(options.runDir, `kind-logs-attempt-${attempt}`), '--name', name]);
       await run(['delete', 'cluster', '--name', name, '--kubeconfig', kubeconfigPath]);
-      if (attempt >= attempts) throw new ClusterError(`kind create cluster ${name} failed ${attempts} times; last: ${reason}`);
+      if (attempt >= attempts) throw new ClusterError(`kind create cluster ${name} failed ${attempts} time${attempts === 1 ? '' : 's'}; last: ${reason}`);
       options.logger.warn({ name, attempt, reason }, 'kind create cluster failed; retrying');
     }
   }
@@ -119,3 +119,26 @@ function compare(a: readonly number[], b: readonly number[]): number {
   return 0;
 }
 
+
+/**
+ * Distinct pod and service ranges per cluster, as Istio's multicluster topologies use them
+ * (prow/config/topology/multicluster.json; mesh-facts §3.3): clusters on the one kind network
+ * must not overlap.
+ */
+export function multiclusterSubnets(index: number): { podSubnet: string; serviceSubnet: string } {
+  if (index < 0 || index > 24) throw new Error(`cluster index ${index}: meshdrill lays out at most 25 clusters`);
+  return { podSubnet: `10.${10 * (index + 1)}.0.0/16`, serviceSubnet: `10.255.${10 * (index + 1)}.0/24` };
+}
+
+/** Several kind clusters for a multicluster game day, each with its own ranges, made one after another. */
+export async function provisionKindClusters(count: number, options: KindOptions): Promise<KindCluster[]> {
+  const made: KindCluster[] = [];
+  try {
+    for (let i = 0; i < count; i++) made.push(await provisionKind({ ...options, ...multiclusterSubnets(i), runId: `${options.runId}-c${i + 1}`, runDir: join(options.runDir, `cluster-${i + 1}`), fingerprint: `${options.fingerprint}#${i}` }));
+  } catch (error) {
+    // A fleet that is half made is no fleet: take down what was made.
+    for (const cluster of made.reverse()) await cluster.close().catch(() => undefined);
+    throw error;
+  }
+  return made;
+}

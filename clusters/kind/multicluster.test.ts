@@ -1,0 +1,63 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { afterEach, describe, expect, it } from 'vitest';
+import { installMeshOnCluster } from '../../meshes/install.js';
+import { createRootCa, verifySignedBy } from '../../meshes/pki/index.js';
+import { fakeTools } from '../../test/helpers/fake-tools.js';
+import { exec } from '../exec.js';
+import { createKubeClient } from '../kube/index.js';
+import { startSimCluster, type SimCluster } from '../sim/index.js';
+import { provisionKindClusters, type KindOptions } from './provider.js';
+
+const sims: SimCluster[] = [];
+afterEach(async () => {
+  for (const s of sims.splice(0)) await s.close();
+});
+const quiet = { info: () => undefined, warn: () => undefined };
+
+describe('several kind clusters for a multicluster game day', () => {
+  it('gives each its own pod and service ranges, and takes the fleet down when one cannot be made', async () => {
+    const tools = await fakeTools({
+      kind: {
+        version: { stdout: 'kind v0.30.0 go1.24.6 linux/amd64\n' },
+        'get clusters': { stdout: 'No kind clusters found.\n' },
+        'create cluster': [{ writeFileAfterFlag: { flag: '--kubeconfig', content: 'apiVersion: v1\nkind: Config\n' } }, { writeFileAfterFlag: { flag: '--kubeconfig', content: 'apiVersion: v1\nkind: Config\n' } }, { writeFileAfterFlag: { flag: '--kubeconfig', content: 'apiVersion: v1\nkind: Config\n' } }, { code: 1, stderr: 'ERROR: failed to create cluster: node(s) already exist for a cluster with the name\n' }],
+        'export logs': {},
+        'delete cluster': {},
+      },
+    });
+    const runDir = await mkdtemp(join(tmpdir(), 'meshdrill-fleet-'));
+    const base: KindOptions = { runDir, runId: 'fleet', workers: 1, keep: false, reuse: false, fingerprint: 'f', logger: quiet, attempts: 1, run: (args, o) => exec('kind', args, { ...o, env: { ...process.env, PATH: tools.path } }) };
+
+    const two = await provisionKindClusters(2, base);
+    const subnets = await Promise.all([1, 2].map(async (i) => (parse(await readFile(join(runDir, `cluster-${i}`, 'kind-config.yaml'), 'utf8')) as { networking: Record<string, string> }).networking));
+    const failed = await provisionKindClusters(2, { ...base, runId: 'fleet2' }).catch((e: unknown) => e);
+
+    expect(two.map((c) => c.name)).toEqual(['meshdrill-fleet-c1', 'meshdrill-fleet-c2']);
+    expect(subnets).toEqual([{ disableDefaultCNI: false, podSubnet: '10.10.0.0/16', serviceSubnet: '10.255.10.0/24' }, { disableDefaultCNI: false, podSubnet: '10.20.0.0/16', serviceSubnet: '10.255.20.0/24' }]);
+    expect((failed as Error).message).toMatch(/^kind create cluster meshdrill-fleet2-c2 failed 1 time; last: ERROR: failed to create cluster: node\(s\) already exist/);
+    expect((await tools.calls('kind')).filter((c) => c[0] === 'delete').map((c) => c[3])).toEqual(['meshdrill-fleet2-c2', 'meshdrill-fleet2-c1']);
+  });
+
+  it('installs Istio on each with one shared root and a per-cluster intermediate, as multicluster trust needs', async () => {
+    const tools = await fakeTools({ helm: { 'version --short': { stdout: 'v3.16.2\n' }, 'repo add': {}, 'upgrade --install': { stdout: 'STATUS: deployed\n' } } });
+    const root = await createRootCa({ commonName: 'Root CA', lifetimeMs: 365 * 86_400_000 });
+    const certs: Array<Record<string, string>> = [];
+    for (const name of ['east', 'west']) {
+      const sim = await startSimCluster({ time: 'virtual' });
+      sims.push(sim);
+      const kube = createKubeClient(sim.kubeconfig);
+      await installMeshOnCluster({ mesh: 'istio', mode: 'sidecar', version: '1.27.1', kube, kubeconfigPath: '/k', workDir: await mkdtemp(join(tmpdir(), 'mc-')), logger: quiet, sharedRoot: { root, cluster: name }, run: (b, a, o) => exec(b, a, { ...(o ?? {}), env: { ...process.env, PATH: tools.path } }) });
+      const data = (await kube.get('v1', 'Secret', 'istio-system', 'cacerts'))!['data'] as Record<string, string>;
+      certs.push(Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])));
+    }
+
+    expect(certs[0]!['root-cert.pem']).toBe(root.rootPem);
+    expect(certs[1]!['root-cert.pem']).toBe(root.rootPem);
+    expect(certs[0]!['ca-cert.pem']).not.toBe(certs[1]!['ca-cert.pem']);
+    expect(await verifySignedBy(certs[0]!['ca-cert.pem']!, root)).toBe(true);
+    expect(await verifySignedBy(certs[1]!['ca-cert.pem']!, root)).toBe(true);
+  });
+});
