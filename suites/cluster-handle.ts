@@ -8,6 +8,7 @@ import type { NodeControl } from '../chaos/changes.js';
 import type { DataPlaneMode, MeshAdapter, MeshName } from '../meshes/types.js';
 import { installMeshOnCluster, type RealInstallOptions } from '../meshes/install.js';
 import { provisionKind, type KindOptions } from '../clusters/kind/provider.js';
+import { exec, type ExecResult } from '../clusters/exec.js';
 import type { Topology } from '../model/topology.js';
 import type { GateSources } from '../slo/gates.js';
 import { PrometheusClient } from '../slo/prometheus-client.js';
@@ -20,6 +21,8 @@ export interface ClusterHandle {
   readonly ephemeral: boolean;
   /** Someone else's cluster: its mesh is theirs, checked rather than installed. */
   readonly existing?: boolean;
+  /** A proxy's configuration for diagnostics (Envoy's config_dump, Linkerd's proxy metrics); real clusters only. */
+  proxyDump?(mesh: MeshName, namespace: string, pod: string): Promise<string>;
   /** Installs the mesh with its real tools; the embedded cluster takes the adapter's manifests instead. */
   installMesh?(adapter: MeshAdapter, certLifetimeMs: number): Promise<void>;
   readonly kube: KubeClient;
@@ -126,7 +129,7 @@ function serverOf(kubeconfig: string): string | undefined {
  * Prometheus given (the mesh's own metrics), nodes are the provider's business, and traffic is
  * whatever runs there.
  */
-export function existingCluster(options: { kubeconfig: string; context: string; prometheusUrl?: string; sleep?: (ms: number) => Promise<void> }): ClusterHandle {
+export function existingCluster(options: { kubeconfig: string; context: string; kubeconfigPath?: string; prometheusUrl?: string; sleep?: (ms: number) => Promise<void>; run?: (binary: string, args: string[]) => Promise<ExecResult> }): ClusterHandle {
   const kube = createKubeClient(options.kubeconfig);
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const none = { name: 'none', measure: async (sli: string, _scope: unknown, window: { from: number; to: number }) => ({ value: Number.NaN, samples: 0, window, source: 'none', error: `no Prometheus given (--prometheus): ${sli} cannot be measured on context ${options.context}` }) };
@@ -141,6 +144,17 @@ export function existingCluster(options: { kubeconfig: string; context: string; 
     startTraffic: () => undefined,
     setTrafficRate: () => undefined,
     close: async () => undefined,
+    ...(options.kubeconfigPath
+      ? {
+          async proxyDump(mesh: MeshName, namespace: string, pod: string) {
+            const run = options.run ?? ((binary: string, args: string[]) => exec(binary, args, { env: { ...process.env, KUBECONFIG: options.kubeconfigPath! }, timeoutMs: 60_000 }));
+            // Envoy's full config through pilot-agent; Linkerd's proxy metrics through its CLI (mesh-facts).
+            const result = mesh === 'istio' ? await run('kubectl', ['exec', '-n', namespace, pod, '-c', 'istio-proxy', '--', 'pilot-agent', 'request', 'GET', 'config_dump']) : await run('linkerd', ['diagnostics', 'proxy-metrics', '-n', namespace, `po/${pod}`]);
+            if (result.code !== 0) throw new Error(result.stderr.trim() || `exit ${result.code}`);
+            return result.stdout;
+          },
+        }
+      : {}),
   };
 }
 
@@ -150,7 +164,7 @@ export function existingCluster(options: { kubeconfig: string; context: string; 
  */
 export async function kindCluster(options: { kind: KindOptions; meshVersion: string; sleep?: (ms: number) => Promise<void>; prometheusUrl?: string; installRun?: RealInstallOptions['run'] }): Promise<ClusterHandle> {
   const made = await provisionKind(options.kind);
-  const base = existingCluster({ kubeconfig: made.kubeconfig, context: made.name, ...(options.prometheusUrl ? { prometheusUrl: options.prometheusUrl } : {}), ...(options.sleep ? { sleep: options.sleep } : {}) });
+  const base = existingCluster({ kubeconfig: made.kubeconfig, context: made.name, kubeconfigPath: made.kubeconfigPath, ...(options.prometheusUrl ? { prometheusUrl: options.prometheusUrl } : {}), ...(options.sleep ? { sleep: options.sleep } : {}) });
   return {
     ...base,
     provider: `kind (${made.name})`,

@@ -74,7 +74,7 @@ export interface GameDayDeps {
   /** Leave the mesh and topology on a cluster that outlives the run. */
   keep?: boolean;
   /** After a run that did not pass, before the cluster goes: collect what a person needs. */
-  diagnostics?: (kube: import('../clusters/kube/types.js').KubeClient, adapter: MeshAdapter, namespaces: string[]) => Promise<string[]>;
+  diagnostics?: (cluster: ClusterHandle, adapter: MeshAdapter, namespaces: string[]) => Promise<string[]>;
 }
 
 export type GameDayRecord = RunRecord & { outcome: NonNullable<RunRecord['outcome']> };
@@ -409,7 +409,7 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
   }
   const hypothesisFailed = hypotheses.some((h) => h.evaluations.some((e) => e.verdict === 'Failed' || e.verdict === 'Error'));
   if (cluster && deps.diagnostics && (!stillPassing(verdict) || hypothesisFailed)) {
-    const files = await deps.diagnostics(cluster.kube, adapter, topology.spec.namespaces.map((n) => n.name)).catch((error: Error) => [`(diagnostics failed: ${error.message})`]);
+    const files = await deps.diagnostics(cluster, adapter, topology.spec.namespaces.map((n) => n.name)).catch((error: Error) => [`(diagnostics failed: ${error.message})`]);
     note('diagnostics', `collected ${files.length} diagnostic files`);
   }
   // Tear down: an embedded cluster goes away with everything in it; a cluster that outlives the

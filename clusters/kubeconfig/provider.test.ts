@@ -10,6 +10,9 @@ import { startSimCluster, type SimCluster } from '../sim/index.js';
 import { attachMeshTwin } from '../sim/mesh/attach.js';
 import { meshAdapter } from '../../meshes/index.js';
 import { useExistingCluster } from './provider.js';
+import { existingCluster } from '../../suites/cluster-handle.js';
+import { fakeTools } from '../../test/helpers/fake-tools.js';
+import { exec } from '../exec.js';
 
 const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
 const clusters: SimCluster[] = [];
@@ -89,4 +92,18 @@ describe('existing clusters through a named context', () => {
     expect((await kube.list('networking.k8s.io/v1', 'NetworkPolicy')).length).toBe(namespacesBefore);
     expect(allowedCode).toBe(0);
   }, 60_000);
+
+  it('dumps proxy configuration the way each mesh offers it, through the isolated kubeconfig', async () => {
+    const tools = await fakeTools({ kubectl: { exec: { stdout: '{"configs":[{"@type":"type.googleapis.com/envoy.admin.v3.BootstrapConfigDump"}]}\n' } }, linkerd: { 'diagnostics proxy-metrics': { stdout: '# HELP inbound_http_authz_allow_total\n' } } });
+    const kubeconfig = stringify({ apiVersion: 'v1', kind: 'Config', 'current-context': 'staging', clusters: [{ name: 's', cluster: { server: 'https://127.0.0.1:1' } }], users: [{ name: 'u', user: {} }], contexts: [{ name: 'staging', context: { cluster: 's', user: 'u' } }] });
+    const handle = existingCluster({ kubeconfig, context: 'staging', kubeconfigPath: '/run/kubeconfig', run: (binary, args) => exec(binary, args, { env: { PATH: tools.path } }) });
+
+    const envoy = await handle.proxyDump!('istio', 'payments', 'api-7d9c');
+    const linkerd = await handle.proxyDump!('linkerd', 'payments', 'api-7d9c');
+
+    expect(envoy).toContain('BootstrapConfigDump');
+    expect(linkerd).toContain('inbound_http_authz_allow_total');
+    expect(await tools.calls('kubectl')).toEqual([['exec', '-n', 'payments', 'api-7d9c', '-c', 'istio-proxy', '--', 'pilot-agent', 'request', 'GET', 'config_dump']]);
+    expect(await tools.calls('linkerd')).toEqual([['diagnostics', 'proxy-metrics', '-n', 'payments', 'po/api-7d9c']]);
+  });
 });

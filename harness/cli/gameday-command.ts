@@ -6,7 +6,6 @@ import { ChangeExecutor, Journal, listJournals, replayJournal } from '../../chao
 import { createKubeClient } from '../../clusters/kube/index.js';
 import { readFile } from 'node:fs/promises';
 import { collectDiagnostics } from '../../clusters/diagnostics.js';
-import type { KubeClient } from '../../clusters/kube/types.js';
 import { useExistingCluster } from '../../clusters/kubeconfig/provider.js';
 import type { MeshAdapter } from '../../meshes/types.js';
 import { embeddedCluster, existingCluster, kindCluster, servedSimCluster, type ClusterHandle } from '../../suites/cluster-handle.js';
@@ -101,7 +100,7 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
     const cluster = await useExistingCluster({ ...(options.kubeconfig ? { path: resolve(io.cwd, options.kubeconfig) } : existingDoc?.kubeconfig?.path ? { path: resolve(root, existingDoc.kubeconfig.path) } : {}), context, allowChaos: existingDoc?.allowChaos ?? false, ...(options.yesReally !== undefined ? { yesReally: options.yesReally } : {}), runDir: outDir, env: io.env });
     // Safety first: faults on someone else's cluster only when its context is allow-listed.
     if (injects && !cluster.chaosAllowed && !options.dryRun) throw new ConfigError(`context "${context}" is not allow-listed for chaos: set allowChaos: true in its Cluster document, or pass --yes-really ${context}`);
-    served = existingCluster({ kubeconfig: cluster.kubeconfig, context, ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}) });
+    served = existingCluster({ kubeconfig: cluster.kubeconfig, context, kubeconfigPath: cluster.kubeconfigPath, ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}) });
   } else if (options.kubeconfig) {
     const text = await readFile(resolve(io.cwd, options.kubeconfig), 'utf8').catch(() => {
       throw new ConfigError(`--kubeconfig ${options.kubeconfig}: cannot read it`);
@@ -137,7 +136,8 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
     logger,
     interrupted: interrupts.reason,
     dryRun: options.dryRun,
-    diagnostics: (kube: KubeClient, adapter: MeshAdapter, namespaces: string[]) => collectDiagnostics({ kube, namespaces, controlPlaneNamespace: adapter.controlPlane.namespace, dir: join(outDir, 'diagnostics') }),
+    diagnostics: (cluster: ClusterHandle, adapter: MeshAdapter, namespaces: string[]) =>
+      collectDiagnostics({ kube: cluster.kube, namespaces, controlPlaneNamespace: adapter.controlPlane.namespace, dir: join(outDir, 'diagnostics'), ...(cluster.proxyDump ? { proxyDump: (ns: string, pod: string) => cluster.proxyDump!(adapter.name, ns, pod) } : {}) }),
     ...(progress ? { progress } : {}),
   };
   const record = gameDay.kind === 'GameDay' ? await runGameDay({ ...inputs, gameDay: gameDay.data as GameDay }, deps) : await runSuite({ ...inputs, suite: gameDay.data as Suite }, deps);
