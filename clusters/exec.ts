@@ -14,6 +14,7 @@ export const INSTALL_HINTS: Record<string, string> = {
   helm: 'install Helm ≥ 3.6 (https://helm.sh/docs/intro/install/)',
   istioctl: 'install istioctl (https://istio.io/latest/docs/setup/getting-started/#download)',
   linkerd: 'install the linkerd CLI (https://linkerd.io/2/getting-started/)',
+  kubectl: 'install kubectl (https://kubernetes.io/docs/tasks/tools/)',
 };
 
 /**

@@ -9,6 +9,9 @@ import type { DataPlaneMode, MeshAdapter, MeshName } from '../meshes/types.js';
 import { installMeshOnCluster, type RealInstallOptions } from '../meshes/install.js';
 import { provisionKind, type KindOptions } from '../clusters/kind/provider.js';
 import { exec, type ExecResult } from '../clusters/exec.js';
+import { portForward, type PortForward } from '../clusters/port-forward.js';
+import { prometheusManifests, PROMETHEUS_NAMESPACE } from '../meshes/prometheus.js';
+import { ClusterError } from '../harness/errors.js';
 import type { Topology } from '../model/topology.js';
 import type { GateSources } from '../slo/gates.js';
 import { PrometheusClient } from '../slo/prometheus-client.js';
@@ -162,18 +165,37 @@ export function existingCluster(options: { kubeconfig: string; context: string; 
  * A kind cluster made for the run: the mesh installed with its own tools (Helm, istioctl or the
  * linkerd CLI), time real, deleted at the end with its logs exported first (unless kept).
  */
-export async function kindCluster(options: { kind: KindOptions; meshVersion: string; sleep?: (ms: number) => Promise<void>; prometheusUrl?: string; installRun?: RealInstallOptions['run'] }): Promise<ClusterHandle> {
+export async function kindCluster(options: { kind: KindOptions; meshVersion: string; sleep?: (ms: number) => Promise<void>; prometheusUrl?: string; installRun?: RealInstallOptions['run']; env?: NodeJS.ProcessEnv }): Promise<ClusterHandle> {
   const made = await provisionKind(options.kind);
-  const base = existingCluster({ kubeconfig: made.kubeconfig, context: made.name, kubeconfigPath: made.kubeconfigPath, ...(options.prometheusUrl ? { prometheusUrl: options.prometheusUrl } : {}), ...(options.sleep ? { sleep: options.sleep } : {}) });
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  let prometheusUrl = options.prometheusUrl;
+  let forward: PortForward | undefined;
+  const base = existingCluster({ kubeconfig: made.kubeconfig, context: made.name, kubeconfigPath: made.kubeconfigPath, sleep });
   return {
     ...base,
     provider: `kind (${made.name})`,
     existing: false,
     // The cluster goes away at the end unless kept: nothing to take back change by change.
     ephemeral: !options.kind.keep,
+    sources: (mesh, mode) => (prometheusUrl ? { mesh: new PrometheusSource(new PrometheusClient({ url: prometheusUrl }), mesh, mode) } : base.sources(mesh, mode)),
     async installMesh(adapter, certLifetimeMs) {
       await installMeshOnCluster({ mesh: adapter.name, mode: adapter.mode, version: options.meshVersion, certLifetimeMs, kube: base.kube, kubeconfigPath: made.kubeconfigPath, workDir: options.kind.runDir, logger: options.kind.logger, ...(options.installRun ? { run: options.installRun } : {}) });
+      if (prometheusUrl) return;
+      // The mesh's metrics need a Prometheus in the cluster; meshdrill reaches it by port-forward.
+      for (const object of prometheusManifests()) await base.kube.apply(object);
+      for (let waited = 0; ; waited += 2_000) {
+        const deployment = await base.kube.get('apps/v1', 'Deployment', PROMETHEUS_NAMESPACE, 'prometheus');
+        if (((deployment?.['status'] as { availableReplicas?: number } | undefined)?.availableReplicas ?? 0) >= 1) break;
+        if (waited > 300_000) throw new ClusterError(`Prometheus in ${PROMETHEUS_NAMESPACE} did not become available within 5 minutes`);
+        await sleep(2_000);
+      }
+      forward = await portForward({ kubeconfigPath: made.kubeconfigPath, namespace: PROMETHEUS_NAMESPACE, service: 'prometheus', port: 9090, ...(options.env ? { env: options.env } : {}) });
+      prometheusUrl = forward.url;
+      options.kind.logger.info({ url: prometheusUrl }, 'Prometheus reachable through a port-forward');
     },
-    close: () => made.close(),
+    async close() {
+      forward?.close();
+      await made.close();
+    },
   };
 }

@@ -7,6 +7,7 @@ import { documentsOfKind, loadConfig } from '../harness/config/index.js';
 import { k6JobManifests } from '../load/k6/job.js';
 import { planLoad } from '../load/plan.js';
 import { meshAdapter } from '../meshes/index.js';
+import { prometheusManifests } from '../meshes/prometheus.js';
 import { planStage } from '../rollout/stage.js';
 import { validateManifest } from './helpers/validate-manifests.js';
 
@@ -42,6 +43,7 @@ async function everyManifest(): Promise<Array<{ source: string; object: KubeObje
       add(`${mesh} fault ${spec.type}`, faultPlan.changes.flatMap((c) => (c.type === 'apply' ? [c.object] : [])));
     }
   }
+  add('prometheus for real clusters', prometheusManifests());
   const load = planLoad('shop-baseline', { duration: '5m' }, topology);
   for (const meshed of [true, false]) add(`k6 job (meshed ${meshed})`, k6JobManifests(load, { namespace: 'meshdrill-load', meshed, runId: 'r' }));
   return out;

@@ -31,6 +31,7 @@ describe('a game day on a kind cluster (fake kind and helm; the embedded cluster
         'export logs': { stdout: 'Exported logs for cluster "meshdrill-kind-run" to:\n/tmp/x\n' },
         'delete cluster': { stderr: 'Deleting cluster "meshdrill-kind-run" ...\n' },
       },
+      kubectl: { 'port-forward': { stdout: 'Forwarding from 127.0.0.1:39090 -> 9090\n', hold: true } },
       helm: { 'version --short': { stdout: 'v3.16.2+g13654a5\n' }, 'repo add': { stdout: '"istio" has been added to your repositories\n' }, 'upgrade --install': { stdout: 'STATUS: deployed\n' } },
     });
     const env = { ...process.env, PATH: tools.path };
@@ -51,13 +52,14 @@ describe('a game day on a kind cluster (fake kind and helm; the embedded cluster
               slept += ms;
             },
             installRun: (binary, args, o) => exec(binary, args, { ...(o ?? {}), env }),
+            env,
           }),
         now: () => Date.now(),
         logger: { info: () => undefined, warn: () => undefined },
       },
     );
 
-    expect(record.outcome).toMatchObject({ verdict: 'pass' });
+    expect(record.outcome).toEqual({ verdict: 'pass', reasons: expect.any(Array) });
     expect(record.cluster.provider).toBe('kind (meshdrill-kind-run)');
     expect((await tools.calls('kind')).map((c) => c.slice(0, 2).join(' '))).toEqual(['version', 'get clusters', 'create cluster', 'export logs', 'delete cluster']);
     expect((await tools.calls('helm')).map((c) => c.slice(0, 3).join(' '))).toEqual(['version --short', 'repo add istio', 'upgrade --install istio-base', 'upgrade --install istiod']);
@@ -66,6 +68,8 @@ describe('a game day on a kind cluster (fake kind and helm; the embedded cluster
     expect(await kube.get('apps/v1', 'Deployment', 'payments', 'api')).toBeDefined();
     expect(record.faults![0]).toMatchObject({ leftovers: [] });
     expect(await kube.get('networking.k8s.io/v1', 'NetworkPolicy', 'frontend', 'meshdrill-control-plane-partition')).toBeUndefined();
-    expect(slept).toBe(5_000 + 10_000 + 60_000); // after install, after deploy, the fault's minute
+    expect(slept).toBeGreaterThanOrEqual(5_000 + 10_000 + 60_000); // after install, after deploy, the fault's minute
+    expect(await kube.get('apps/v1', 'Deployment', 'meshdrill-monitoring', 'prometheus')).toBeDefined();
+    expect(await tools.calls('kubectl')).toEqual([['port-forward', '-n', 'meshdrill-monitoring', 'svc/prometheus', ':9090', '--address', '127.0.0.1']]);
   }, 60_000);
 });

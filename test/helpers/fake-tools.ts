@@ -9,6 +9,8 @@ export interface FakeResponse {
   stderr?: string;
   /** Writes `content` to the path following this flag (kind writes its kubeconfig there). */
   writeFileAfterFlag?: { flag: string; content: string };
+  /** Stays running after printing, until killed (kubectl port-forward). */
+  hold?: boolean;
 }
 
 /**
@@ -43,7 +45,8 @@ if (response.writeFileAfterFlag) {
 }
 process.stdout.write(response.stdout || '');
 process.stderr.write(response.stderr || '');
-process.exit(response.code || 0);
+if (response.hold) setInterval(() => {}, 1000);
+else process.exit(response.code || 0);
 `;
     await writeFile(join(bin, tool), script);
     await chmod(join(bin, tool), 0o755);

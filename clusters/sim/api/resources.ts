@@ -58,6 +58,11 @@ export const BUILTIN_RESOURCES: ResourceType[] = [
   builtin('apps', 'controllerrevisions', 'ControllerRevision'),
   builtin('batch', 'jobs', 'Job', { subresources: ['status'], categories: ['all'] }),
   builtin('networking.k8s.io', 'networkpolicies', 'NetworkPolicy', { shortNames: ['netpol'] }),
+  // RBAC is stored and served, not enforced: the embedded cluster has one all-powerful user.
+  builtin('rbac.authorization.k8s.io', 'roles', 'Role'),
+  builtin('rbac.authorization.k8s.io', 'rolebindings', 'RoleBinding'),
+  builtin('rbac.authorization.k8s.io', 'clusterroles', 'ClusterRole', { namespaced: false }),
+  builtin('rbac.authorization.k8s.io', 'clusterrolebindings', 'ClusterRoleBinding', { namespaced: false }),
   builtin('admissionregistration.k8s.io', 'mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', { namespaced: false }),
   builtin('admissionregistration.k8s.io', 'validatingwebhookconfigurations', 'ValidatingWebhookConfiguration', { namespaced: false }),
   builtin('apiextensions.k8s.io', 'customresourcedefinitions', 'CustomResourceDefinition', {
