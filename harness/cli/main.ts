@@ -5,6 +5,7 @@ import { painter, processIO, type CliIO } from './io.js';
 import { rolloutGateCommand, rolloutPlanCommand, rolloutRenderCommand, rolloutStatusCommand } from './rollout-command.js';
 import { cleanupCommand, gameDayRunCommand, processInterrupts } from './gameday-command.js';
 import { reportCommand, type ReportFormat } from './report-command.js';
+import { checkCommand } from './check-command.js';
 import { schemaCommand } from './schema-command.js';
 import { collectKindClusters } from '../../clusters/kind/provider.js';
 import { processSignals, simServeCommand, type SimServeOptions } from './sim-command.js';
@@ -237,6 +238,30 @@ config error, 3 infrastructure error, 130/143 interrupted.`,
     .addHelpText('after', '\nExamples:\n  $ meshdrill report .meshdrill/runs/<id>/run.json --out report.html\n  $ meshdrill report run.json --format md >> "$GITHUB_STEP_SUMMARY"\n  $ meshdrill report run.json --format junit --out junit.xml\n  $ meshdrill report trend .meshdrill/runs/*/run.json')
     .action(async (first: string, more: string[], options: { format: ReportFormat; out?: string; htmlUrl?: string }) => {
       setExit(await reportCommand([first, ...more], options, io));
+    });
+  program
+    .command('check')
+    .description('What a change to a mesh config repo would break, before it merges: static rules, and with --base both trees run on the embedded cluster')
+    .argument('<repo>', 'config repo directory')
+    .option('--base <ref>', 'git ref to compare with (e.g. origin/main); without it only the static rules run')
+    .option('--head <ref>', 'git ref to check (default: the working tree)')
+    .addOption(new Option('--format <format>', 'md: a pull-request comment').choices(['md']))
+    .addHelpText('after', `
+Rules (id, default severity):
+  MD101 strict-with-plaintext-callers  error    STRICT on a namespace with unmeshed callers
+  MD102 retry-amplification            warning  retries multiplying along a call path
+  MD103 strict-without-authorization   warning  STRICT with no AuthorizationPolicy
+  MD104 stateful-meshed-without-opt-in warning  stateful namespace meshed without opt-in
+  MD105 sidecar-scope-missing          info     many services and no Sidecar resource
+  MD106 control-plane-injected         error    injection into the control plane
+  MD108 stage-too-large                warning  a stage meshing more than the plan allows
+
+Exit codes: 0 nothing blocking, 1 an error finding or a call the change breaks, 2 config error.
+
+Example:
+  $ meshdrill check . --base origin/main --head HEAD --format md > comment.md`)
+    .action(async (repo: string, options: { base?: string; head?: string; format?: 'md' }) => {
+      setExit(await checkCommand(repo, { ...options, output: program.opts<GlobalOptions>().output }, io));
     });
   program
     .command('clusters')

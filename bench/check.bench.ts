@@ -1,0 +1,23 @@
+// PR-check figures: the example repo, base vs a head that makes payments STRICT.
+import { performance } from 'node:perf_hooks';
+import { documentsOfKind, loadConfig } from '../harness/config/index.js';
+import { behaviourOf, diffBehaviour } from '../suites/check/behaviour.js';
+import { loadManifests } from '../suites/check/manifests.js';
+import { runRules } from '../suites/check/rules.js';
+
+const t0 = performance.now();
+const repo = await loadConfig('examples/shop');
+const topology = documentsOfKind(repo, 'Topology')[0]!.data;
+const plan = documentsOfKind(repo, 'RolloutPlan')[0]!.data;
+const base = await loadManifests('examples/shop');
+const meshPayments = base.map((m) => (m.object.kind === 'Namespace' && m.object.metadata.name === 'payments' ? { ...m, object: { ...m.object, metadata: { ...m.object.metadata, labels: { ...m.object.metadata.labels, 'istio-injection': 'enabled' } } } } : m));
+const head = [...meshPayments, { file: 'payments-strict.yaml', line: 1, object: { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'payments' }, spec: { mtls: { mode: 'STRICT' } } } }];
+const t1 = performance.now();
+const findings = runRules({ manifests: head, topology, plan });
+const t2 = performance.now();
+const before = await behaviourOf({ manifests: base, topology, mesh: plan.spec.mesh });
+const after = await behaviourOf({ manifests: head, topology, mesh: plan.spec.mesh });
+const changes = diffBehaviour(before, after);
+const t3 = performance.now();
+console.log(`meshdrill check on examples/shop (base vs payments STRICT): ${(t3 - t0).toFixed(0)} ms wall  [target < 5000 ms]`);
+console.log(`  load ${(t1 - t0).toFixed(0)} ms, rules ${(t2 - t1).toFixed(1)} ms (${findings.length} findings), base ${before.wallMs} ms, head ${after.wallMs} ms on the embedded cluster (${changes.length} calls changed)`);

@@ -1,0 +1,96 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { exec } from '../../clusters/exec.js';
+import { escapeMarkdown as md } from '../../reports/escape.js';
+import { behaviourOf, diffBehaviour, type EdgeChange } from '../../suites/check/behaviour.js';
+import { loadManifests } from '../../suites/check/manifests.js';
+import { runRules, type Finding } from '../../suites/check/rules.js';
+import { documentsOfKind, hasErrors, loadConfig } from '../config/index.js';
+import { renderDiagnostic, sortDiagnostics } from '../config/diagnostics.js';
+import { ConfigError } from '../errors.js';
+import type { CliIO } from './io.js';
+
+export interface CheckOptions {
+  base?: string;
+  head?: string;
+  output: 'text' | 'json';
+  format?: 'md';
+}
+
+/** A git ref's tree of the config repo, in a temporary directory; the working tree when no ref is given. */
+async function tree(repoPath: string, ref: string | undefined, io: CliIO): Promise<string> {
+  const root = resolve(io.cwd, repoPath);
+  if (ref === undefined) return root;
+  const top = await exec('git', ['-C', root, 'rev-parse', '--show-toplevel']);
+  if (top.code !== 0) throw new ConfigError(`${repoPath} is not in a git repository; --base/--head need one`);
+  const verify = await exec('git', ['-C', root, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  if (verify.code !== 0) throw new ConfigError(`git ref "${ref}" does not exist in ${repoPath}`);
+  const dir = await mkdtemp(join(tmpdir(), 'meshdrill-check-'));
+  const tar = join(dir, 'tree.tar');
+  const prefix = relative(top.stdout.trim(), root);
+  const archived = await exec('git', ['-C', top.stdout.trim(), 'archive', '--format=tar', '-o', tar, ref, '--', prefix || '.']);
+  if (archived.code !== 0) throw new ConfigError(`git archive ${ref}: ${archived.stderr.trim()}`);
+  const out = join(dir, 'tree');
+  await exec('mkdir', ['-p', out]);
+  const extracted = await exec('tar', ['-xf', tar, '-C', out]);
+  if (extracted.code !== 0) throw new ConfigError(`extracting ${ref}: ${extracted.stderr.trim()}`);
+  return join(out, prefix);
+}
+
+async function load(dir: string, label: string) {
+  const repo = await loadConfig(dir, { cwd: dir });
+  if (hasErrors(repo)) {
+    const errors = sortDiagnostics(repo.diagnostics.filter((d) => d.severity === 'error'));
+    throw new ConfigError(`${label} has ${errors.length} config error${errors.length === 1 ? '' : 's'}:${errors.slice(0, 5).map((d) => `\n  ${renderDiagnostic(d)}`).join('')}`);
+  }
+  const topology = documentsOfKind(repo, 'Topology')[0]?.data;
+  if (!topology) throw new ConfigError(`${label} has no Topology; \`meshdrill check\` needs one to know who calls whom`);
+  return { repo, topology, plan: documentsOfKind(repo, 'RolloutPlan')[0]?.data, manifests: await loadManifests(dir), ignored: repo.foreign.length };
+}
+
+/**
+ * `meshdrill check <repo> [--base REF] [--head REF]`: what a change to a mesh config repo would
+ * break, before it merges. Static rules on the head; with a base, both run on the embedded
+ * cluster and every call whose outcome changed is named.
+ */
+export async function checkCommand(repoPath: string, options: CheckOptions, io: CliIO): Promise<number> {
+  const head = await load(await tree(repoPath, options.head, io), options.head ? `${repoPath}@${options.head}` : repoPath);
+  const findings = runRules({ manifests: head.manifests, topology: head.topology, ...(head.plan ? { plan: head.plan } : {}) });
+  const mesh = head.plan?.spec.mesh ?? { name: 'istio' as const, mode: 'sidecar' as const };
+  let changes: EdgeChange[] = [];
+  let timing = '';
+  if (options.base !== undefined) {
+    const base = await load(await tree(repoPath, options.base, io), `${repoPath}@${options.base}`);
+    const before = await behaviourOf({ manifests: base.manifests, topology: head.topology, mesh });
+    const after = await behaviourOf({ manifests: head.manifests, topology: head.topology, mesh });
+    changes = diffBehaviour(before, after);
+    timing = `base ${before.wallMs} ms, head ${after.wallMs} ms on the embedded cluster`;
+  }
+  const blocking = findings.filter((f) => f.severity === 'error').length + changes.filter((c) => c.broken).length;
+  const result = { findings, changes, blocking, ...(timing ? { timing } : {}) };
+  if (options.output === 'json') io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+  else if (options.format === 'md') io.stdout(markdown(findings, changes, options));
+  else io.stdout(text(findings, changes, options, timing));
+  return blocking > 0 ? 1 : 0;
+}
+
+function text(findings: Finding[], changes: EdgeChange[], options: CheckOptions, timing: string): string {
+  const lines = [`meshdrill check: ${findings.filter((f) => f.severity === 'error').length} errors, ${findings.filter((f) => f.severity === 'warning').length} warnings${options.base !== undefined ? `, ${changes.filter((c) => c.broken).length} calls broken by the change` : ''}`];
+  for (const f of findings) lines.push(`  ${f.file ? `${f.file}:${f.line} ` : ''}${f.severity} ${f.rule} ${f.name}: ${f.message}`);
+  if (options.base !== undefined) {
+    lines.push(changes.length ? `calls whose outcome changed (${options.base} → ${options.head ?? 'working tree'}):` : 'no call changed its outcome');
+    for (const c of changes) lines.push(`  ${c.broken ? 'BROKEN ' : ''}${c.from} → ${c.to}: ${c.before} → ${c.after}`);
+    lines.push(`  (${timing})`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function markdown(findings: Finding[], changes: EdgeChange[], options: CheckOptions): string {
+  const broken = changes.filter((c) => c.broken);
+  const errors = findings.filter((f) => f.severity === 'error');
+  const out = [`## ${errors.length + broken.length ? '❌' : '✅'} meshdrill check: ${errors.length} errors, ${broken.length} broken calls`, ''];
+  if (findings.length) out.push('| rule | where | finding |', '|---|---|---|', ...findings.map((f) => `| ${f.severity} ${f.rule} | ${f.file ? `${md(f.file)}:${f.line}` : ''} | ${md(f.message)} |`), '');
+  if (options.base !== undefined && changes.length) out.push('| call | before | after |', '|---|---|---|', ...changes.map((c) => `| ${c.broken ? '❌ ' : ''}${md(c.from)} → ${md(c.to)} | ${md(c.before)} | ${md(c.after)} |`), '');
+  return `${out.join('\n')}\n`;
+}

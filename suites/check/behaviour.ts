@@ -1,0 +1,103 @@
+import { createKubeClient } from '../../clusters/kube/index.js';
+import { startSimCluster } from '../../clusters/sim/index.js';
+import { attachMeshTwin } from '../../clusters/sim/mesh/attach.js';
+import { TrafficModel } from '../../clusters/sim/mesh/traffic.js';
+import { topologyWorkloads } from '../../clusters/workloads.js';
+import { meshAdapter } from '../../meshes/index.js';
+import type { Topology } from '../../model/topology.js';
+import type { MeshSelection } from '../../rollout/schema.js';
+import { ClientViewSource, EmbeddedSource } from '../../slo/sources/index.js';
+import type { Manifest } from './manifests.js';
+
+export interface EdgeBehaviour {
+  from: string;
+  to: string;
+  /** Success as the caller saw it, percent; NaN without traffic. */
+  success: number;
+  requests: number;
+  /** Whether the destination saw mTLS; undefined when it could not tell (no proxy reported the calls). */
+  mtls?: boolean;
+}
+
+export interface Behaviour {
+  edges: EdgeBehaviour[];
+  /** Manifests the embedded cluster does not serve (kept out of the run, reported). */
+  ignored: string[];
+  wallMs: number;
+}
+
+/**
+ * What a config does, on the embedded cluster: the mesh installed, the repo's manifests applied
+ * before the workloads (so injection happens as it would), the topology's traffic run for a
+ * virtual window, and every call-graph edge measured from its caller's view.
+ */
+export async function behaviourOf(input: { manifests: Manifest[]; topology: Topology; mesh: MeshSelection; windowMs?: number; seed?: number }): Promise<Behaviour> {
+  const started = Date.now();
+  const cluster = await startSimCluster({ time: 'virtual', seed: input.seed ?? 1 });
+  try {
+    const twin = attachMeshTwin(cluster);
+    const kube = createKubeClient(cluster.kubeconfig);
+    const adapter = meshAdapter(input.mesh.name, input.mesh.mode, input.mesh.revision);
+    for (const object of await adapter.installManifests({ now: new Date(cluster.clock.now()) })) await kube.apply(object);
+    await cluster.advance(5_000);
+    const ignored: string[] = [];
+    // Namespaces first, then everything else: policies need their namespace.
+    const ordered = [...input.manifests].sort((a, b) => Number(b.object.kind === 'Namespace') - Number(a.object.kind === 'Namespace'));
+    for (const m of ordered) {
+      try {
+        await kube.apply(m.object);
+      } catch (error) {
+        ignored.push(`${m.file}:${m.line} ${m.object.kind}/${m.object.metadata.name}: ${(error as Error).message.split('\n')[0]}`);
+      }
+    }
+    for (const object of topologyWorkloads(input.topology)) await kube.apply(object);
+    await cluster.advance(60_000);
+    const traffic = new TrafficModel(twin, input.topology, { tickMs: 5_000 });
+    traffic.start();
+    await cluster.advance(30_000);
+    const from = cluster.clock.now();
+    await cluster.advance(input.windowMs ?? 300_000);
+    const window = { from, to: cluster.clock.now() };
+    traffic.stop();
+    const client = new ClientViewSource(twin.metrics);
+    const mesh = new EmbeddedSource(twin.metrics, adapter.name, adapter.mode);
+    const edges: EdgeBehaviour[] = [];
+    for (const ns of input.topology.spec.namespaces) {
+      for (const svc of ns.services) {
+        for (const call of svc.calls) {
+          const scope = { edge: { from: `${ns.name}/${svc.name}`, to: call.to } };
+          const seen = await client.measure('success-rate', scope, window);
+          const plaintext = await mesh.measure('plaintext-share', scope, window);
+          edges.push({ from: scope.edge.from, to: call.to, success: seen.value, requests: seen.samples, ...(Number.isFinite(plaintext.value) && plaintext.samples > 0 ? { mtls: plaintext.value === 0 } : {}) });
+        }
+      }
+    }
+    return { edges, ignored, wallMs: Date.now() - started };
+  } finally {
+    await cluster.close();
+  }
+}
+
+export interface EdgeChange {
+  from: string;
+  to: string;
+  before: string;
+  after: string;
+  broken: boolean;
+}
+
+const describe = (e: EdgeBehaviour | undefined) => (!e || e.requests === 0 || !Number.isFinite(e.success) ? 'no traffic' : `${e.success >= 99 ? 'ok' : `failing (${Number(e.success.toFixed(1))}% success)`}${e.mtls === undefined ? '' : e.mtls ? ', mTLS' : ', plaintext'}`);
+
+/** Every edge whose outcome changed between base and head; broken when it worked before and not after. */
+export function diffBehaviour(base: Behaviour, head: Behaviour): EdgeChange[] {
+  const key = (e: { from: string; to: string }) => `${e.from} → ${e.to}`;
+  const before = new Map(base.edges.map((e) => [key(e), e]));
+  const changes: EdgeChange[] = [];
+  for (const e of head.edges) {
+    const b = before.get(key(e));
+    const was = describe(b);
+    const now = describe(e);
+    if (was !== now) changes.push({ from: e.from, to: e.to, before: was, after: now, broken: was.startsWith('ok') && !now.startsWith('ok') });
+  }
+  return changes;
+}

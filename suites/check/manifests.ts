@@ -1,0 +1,39 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { API_VERSION } from '../../model/document.js';
+import type { KubeObject } from '../../clusters/kube/types.js';
+
+/** A Kubernetes, Istio or Linkerd manifest of the config repo, with where it is. */
+export interface Manifest {
+  file: string;
+  line: number;
+  object: KubeObject;
+}
+
+/** Every non-meshdrill manifest in the repo's YAML files (meshdrill's own documents are the config loader's). */
+export async function loadManifests(root: string): Promise<Manifest[]> {
+  const out: Manifest[] = [];
+  for (const file of await yamlFiles(root)) {
+    const text = await readFile(file, 'utf8');
+    const lines = new LineCounter();
+    for (const doc of parseAllDocuments(text, { lineCounter: lines })) {
+      if (doc.errors.length) continue;
+      const object = doc.toJS() as KubeObject | null;
+      if (!object || typeof object !== 'object' || typeof object.apiVersion !== 'string' || object.apiVersion === API_VERSION || !object.metadata?.name) continue;
+      out.push({ file: relative(root, file), line: lines.linePos(doc.range[0]).line, object });
+    }
+  }
+  return out;
+}
+
+async function yamlFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await yamlFiles(full)));
+    else if (/\.ya?ml$/.test(entry.name)) out.push(full);
+  }
+  return out;
+}

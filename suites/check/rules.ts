@@ -1,0 +1,129 @@
+import type { Topology } from '../../model/topology.js';
+import type { RolloutPlan } from '../../rollout/schema.js';
+import type { Manifest } from './manifests.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Finding {
+  rule: string;
+  name: string;
+  severity: Severity;
+  message: string;
+  file?: string;
+  line?: number;
+}
+
+export interface Rule {
+  id: string;
+  name: string;
+  severity: Severity;
+  doc: string;
+}
+
+/** The static rules, each with a stable id; severities can be changed per repo. */
+export const RULES: Rule[] = [
+  { id: 'MD101', name: 'strict-with-plaintext-callers', severity: 'error', doc: 'STRICT mTLS (or Linkerd all-authenticated) on a namespace some of whose callers in the topology are not meshed: their calls are reset.' },
+  { id: 'MD102', name: 'retry-amplification', severity: 'warning', doc: 'Retry attempts multiply along a call path: 3 retries at each of 3 hops is up to 64 requests for one.' },
+  { id: 'MD103', name: 'strict-without-authorization', severity: 'warning', doc: 'STRICT mTLS with no AuthorizationPolicy in the namespace: mTLS says who is calling, not who may.' },
+  { id: 'MD104', name: 'stateful-meshed-without-opt-in', severity: 'warning', doc: 'A stateful namespace meshed without the annotation meshdrill.dev/mesh-stateful: "true".' },
+  { id: 'MD105', name: 'sidecar-scope-missing', severity: 'info', doc: 'A meshed namespace with many services and no Sidecar resource: every proxy holds config for the whole mesh.' },
+  { id: 'MD106', name: 'control-plane-injected', severity: 'error', doc: 'The control-plane namespace is labelled for injection.' },
+  { id: 'MD108', name: 'stage-too-large', severity: 'warning', doc: 'A rollout stage meshes more namespaces than the plan allows per stage.' },
+];
+
+const SIDECAR_SCOPE_THRESHOLD = 8;
+const RETRY_BUDGET = 10;
+
+type Obj = Record<string, unknown>;
+const get = (o: unknown, ...path: string[]): unknown => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Obj)[k] : undefined), o);
+
+/** Namespaces the manifests mesh, by the meshes' own labels and annotations. */
+export function meshedNamespaces(manifests: Manifest[]): Set<string> {
+  const out = new Set<string>();
+  for (const { object } of manifests) {
+    if (object.kind !== 'Namespace') continue;
+    const labels = object.metadata.labels ?? {};
+    const annotations = object.metadata.annotations ?? {};
+    if (labels['istio-injection'] === 'enabled' || labels['istio.io/rev'] || labels['istio.io/dataplane-mode'] === 'ambient' || annotations['linkerd.io/inject'] === 'enabled') out.add(object.metadata.name);
+  }
+  return out;
+}
+
+/** Namespaces put in STRICT by PeerAuthentication (namespace-wide or mesh-wide) or Linkerd's default policy. */
+export function strictNamespaces(manifests: Manifest[], topology: Topology): Map<string, Manifest> {
+  const out = new Map<string, Manifest>();
+  for (const m of manifests) {
+    const o = m.object;
+    if (o.kind === 'PeerAuthentication' && get(o, 'spec', 'mtls', 'mode') === 'STRICT' && !get(o, 'spec', 'selector')) {
+      if (o.metadata.namespace === 'istio-system') for (const ns of topology.spec.namespaces) out.set(ns.name, m);
+      else if (o.metadata.namespace) out.set(o.metadata.namespace, m);
+    }
+    if (o.kind === 'Namespace' && ['all-authenticated', 'cluster-authenticated'].includes(o.metadata.annotations?.['config.linkerd.io/default-inbound-policy'] ?? '')) out.set(o.metadata.name, m);
+  }
+  return out;
+}
+
+export function runRules(input: { manifests: Manifest[]; topology: Topology; plan?: RolloutPlan; severities?: Record<string, Severity> }): Finding[] {
+  const findings: Finding[] = [];
+  const rule = (id: string) => RULES.find((r) => r.id === id)!;
+  const add = (id: string, message: string, where?: Manifest) => {
+    const r = rule(id);
+    findings.push({ rule: id, name: r.name, severity: input.severities?.[id] ?? input.severities?.[r.name] ?? r.severity, message, ...(where ? { file: where.file, line: where.line } : {}) });
+  };
+  const { topology, manifests } = input;
+  const meshed = meshedNamespaces(manifests);
+  const strict = strictNamespaces(manifests, topology);
+  const namespaceManifest = new Map(manifests.filter((m) => m.object.kind === 'Namespace').map((m) => [m.object.metadata.name, m]));
+
+  // MD101: callers from unmeshed namespaces (or the outside, for entrypoints) into STRICT namespaces.
+  for (const [ns, where] of strict) {
+    const callers = new Set<string>();
+    for (const caller of topology.spec.namespaces) {
+      for (const svc of caller.services) for (const call of svc.calls) if (call.to.startsWith(`${ns}/`) && caller.name !== ns && (!meshed.has(caller.name) || !caller.meshable)) callers.add(`${caller.name}/${svc.name} → ${call.to}`);
+    }
+    for (const entry of topology.spec.entrypoints) if (entry.service.startsWith(`${ns}/`)) callers.add(`outside → ${entry.service}`);
+    if (callers.size) add('MD101', `${ns} is STRICT, but ${callers.size} caller${callers.size === 1 ? ' is' : 's are'} not meshed: ${[...callers].join(', ')}`, where);
+  }
+  // MD102: retries multiply along call paths.
+  const attempts = new Map<string, { n: number; where: Manifest }>();
+  for (const m of manifests) {
+    if (m.object.kind !== 'VirtualService') continue;
+    for (const host of (get(m.object, 'spec', 'hosts') as string[] | undefined) ?? []) {
+      const [svc, ns] = host.split('.');
+      const retry = ((get(m.object, 'spec', 'http') as Obj[] | undefined) ?? []).map((h) => Number(get(h, 'retries', 'attempts') ?? 0)).reduce((a, b) => Math.max(a, b), 0);
+      if (retry > 0 && svc && ns) attempts.set(`${ns}/${svc}`, { n: retry, where: m });
+    }
+  }
+  if (attempts.size) {
+    const calls = new Map<string, string[]>(topology.spec.namespaces.flatMap((ns) => ns.services.map((s): [string, string[]] => [`${ns.name}/${s.name}`, s.calls.map((c) => c.to)])));
+    const walk = (svc: string, factor: number, path: string[], seen: Set<string>): void => {
+      for (const next of calls.get(svc) ?? []) {
+        if (seen.has(next)) continue;
+        const f = factor * ((attempts.get(next)?.n ?? 0) + 1);
+        const p = [...path, next];
+        if (f > RETRY_BUDGET && (attempts.get(next)?.n ?? 0) > 0) add('MD102', `up to ${f} requests for one along ${p.join(' → ')} (retry budget ${RETRY_BUDGET})`, attempts.get(next)!.where);
+        else walk(next, f, p, new Set([...seen, next]));
+      }
+    };
+    for (const entry of topology.spec.entrypoints) walk(entry.service, (attempts.get(entry.service)?.n ?? 0) + 1, [entry.service], new Set([entry.service]));
+  }
+  // MD103: STRICT without any AuthorizationPolicy in the namespace.
+  for (const [ns, where] of strict) {
+    if (!manifests.some((m) => m.object.kind === 'AuthorizationPolicy' && (m.object.metadata.namespace === ns || m.object.metadata.namespace === 'istio-system'))) add('MD103', `${ns} is STRICT with no AuthorizationPolicy: every meshed workload may call it`, where);
+  }
+  // MD104: stateful namespaces meshed without an explicit opt-in.
+  for (const ns of topology.spec.namespaces) {
+    const statefulNs = ns.stateful || ns.services.some((s) => s.stateful);
+    if (statefulNs && meshed.has(ns.name) && namespaceManifest.get(ns.name)?.object.metadata.annotations?.['meshdrill.dev/mesh-stateful'] !== 'true') add('MD104', `${ns.name} holds stateful services and is meshed without meshdrill.dev/mesh-stateful: "true"`, namespaceManifest.get(ns.name));
+  }
+  // MD105: no Sidecar scope in a large meshed namespace.
+  for (const ns of topology.spec.namespaces) {
+    if (meshed.has(ns.name) && ns.services.length > SIDECAR_SCOPE_THRESHOLD && !manifests.some((m) => m.object.kind === 'Sidecar' && m.object.metadata.namespace === ns.name)) add('MD105', `${ns.name} has ${ns.services.length} services and no Sidecar resource`, namespaceManifest.get(ns.name));
+  }
+  // MD106: injection into the control plane.
+  for (const cp of ['istio-system', 'linkerd']) if (meshed.has(cp)) add('MD106', `${cp} is labelled for injection; the control plane must not inject itself`, namespaceManifest.get(cp));
+  // MD108: stages larger than the plan allows.
+  const max = input.plan?.spec.maxNamespacesPerStage;
+  if (input.plan && max !== undefined) for (const stage of input.plan.spec.stages) if (stage.namespaces.length > max) add('MD108', `stage ${stage.name} meshes ${stage.namespaces.length} namespaces; the plan allows ${max}`);
+  return findings;
+}
