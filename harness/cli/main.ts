@@ -6,6 +6,7 @@ import { rolloutGateCommand, rolloutPlanCommand, rolloutRenderCommand, rolloutSt
 import { cleanupCommand, gameDayRunCommand, processInterrupts } from './gameday-command.js';
 import { reportCommand, type ReportFormat } from './report-command.js';
 import { checkCommand } from './check-command.js';
+import { initCommand } from './init-command.js';
 import { schemaCommand } from './schema-command.js';
 import { collectKindClusters } from '../../clusters/kind/provider.js';
 import { processSignals, simServeCommand, type SimServeOptions } from './sim-command.js';
@@ -262,6 +263,18 @@ Example:
   $ meshdrill check . --base origin/main --head HEAD --format md > comment.md`)
     .action(async (repo: string, options: { base?: string; head?: string; format?: 'md' }) => {
       setExit(await checkCommand(repo, { ...options, output: program.opts<GlobalOptions>().output }, io));
+    });
+  program
+    .command('init')
+    .description('Scaffold a mesh config repo: topology, rollout plan, SLOs, a game day, editor schemas and two GitHub workflows')
+    .argument('[dir]', 'where to write it', '.')
+    .option('--name <name>', 'the topology\'s name', 'shop')
+    .addOption(new Option('--mesh <mesh>', 'the mesh the plan moves onto').choices(['istio', 'linkerd']).default('istio'))
+    .option('--kubeconfig <file>', 'discover namespaces and workloads from this cluster')
+    .option('--context <name>', 'the context to discover from')
+    .option('--force', 'overwrite files that exist')
+    .action(async (dir: string, options: { name: string; mesh: 'istio' | 'linkerd'; kubeconfig?: string; context?: string; force?: boolean }) => {
+      setExit(await initCommand(dir, { ...options, force: options.force === true }, io));
     });
   program
     .command('clusters')

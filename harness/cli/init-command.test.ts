@@ -1,0 +1,58 @@
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify, parse } from 'yaml';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createKubeClient } from '../../clusters/kube/index.js';
+import { startSimCluster, type SimCluster } from '../../clusters/sim/index.js';
+import type { CliIO } from './io.js';
+import { runCli } from './main.js';
+
+const sims: SimCluster[] = [];
+afterEach(async () => {
+  for (const s of sims.splice(0)) await s.close();
+});
+
+function capture(cwd: string): CliIO & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: {}, isTTY: false, cwd };
+}
+
+describe('meshdrill init', () => {
+  it('scaffolds a repo that validates and whose game day runs, and will not overwrite it without --force', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meshdrill-init-'));
+
+    const code = await runCli(['init', 'repo', '--name', 'orders'], capture(dir));
+    const validate = capture(dir);
+    const valid = await runCli(['validate', 'repo'], validate);
+    const gameday = await runCli(['gameday', 'run', 'repo/gameday.yaml', '--out', 'out'], capture(dir));
+    const again = capture(dir);
+    const refused = await runCli(['init', 'repo'], again);
+
+    expect(code).toBe(0);
+    expect((await readdir(join(dir, 'repo'))).sort()).toEqual(['.github', 'gameday.yaml', 'rollout-plan.yaml', 'schemas', 'slos.yaml', 'topology.yaml']);
+    expect(valid).toBe(0);
+    expect(validate.out.join('')).toMatch(/^✓ repo: valid \(1 GameDay, 1 RolloutPlan, 2 SLO, 1 Topology\)/);
+    expect([0, 1]).toContain(gameday);
+    expect(refused).toBe(2);
+    expect(again.err.join('')).toMatch(/already has .*topology\.yaml.*; choose an empty directory or pass --force/);
+  }, 60_000);
+
+  it('discovers namespaces and workloads from a cluster through a named context', async () => {
+    const sim = await startSimCluster({ time: 'virtual' });
+    sims.push(sim);
+    const kube = createKubeClient(sim.kubeconfig);
+    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'orders' } });
+    await kube.apply({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api', namespace: 'orders' }, spec: { replicas: 3, selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'nginx:1.27' }] } } } });
+    const dir = await mkdtemp(join(tmpdir(), 'meshdrill-init-'));
+    const base = parse(sim.kubeconfig) as Record<string, unknown>;
+    await writeFile(join(dir, 'kubeconfig'), stringify({ ...base, contexts: [{ name: 'staging', context: (base['contexts'] as Array<{ context: unknown }>)[0]!.context }], 'current-context': 'staging' }));
+
+    const code = await runCli(['init', 'repo', '--kubeconfig', 'kubeconfig', '--context', 'staging'], capture(dir));
+
+    expect(code).toBe(0);
+    const topology = parse((await import('node:fs')).readFileSync(join(dir, 'repo', 'topology.yaml'), 'utf8')) as { spec: { namespaces: Array<{ name: string; services: Array<{ name: string; replicas: number }> }> } };
+    expect(topology.spec.namespaces).toEqual([{ name: 'orders', services: [{ name: 'api', replicas: 3 }] }]);
+  });
+});
