@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { exec } from '../../clusters/exec.js';
+import { GitHubForge } from '../../rollout/gitops/github-forge.js';
 import { escapeMarkdown as md } from '../../reports/escape.js';
 import { behaviourOf, diffBehaviour, type EdgeChange } from '../../suites/check/behaviour.js';
 import { loadManifests } from '../../suites/check/manifests.js';
@@ -14,6 +15,8 @@ import type { CliIO } from './io.js';
 export interface CheckOptions {
   base?: string;
   head?: string;
+  /** Post a check run and one comment on the pull request (GITHUB_TOKEN, GITHUB_REPOSITORY, --pr). */
+  github?: { pr: number; writeIntervalMs?: number };
   output: 'text' | 'json';
   format?: 'md';
 }
@@ -68,6 +71,7 @@ export async function checkCommand(repoPath: string, options: CheckOptions, io: 
     timing = `base ${before.wallMs} ms, head ${after.wallMs} ms on the embedded cluster`;
   }
   const blocking = findings.filter((f) => f.severity === 'error').length + changes.filter((c) => c.broken).length;
+  if (options.github) await postToGitHub(repoPath, options, findings, changes, blocking, io);
   const result = { findings, changes, blocking, ...(timing ? { timing } : {}) };
   if (options.output === 'json') io.stdout(`${JSON.stringify(result, null, 2)}\n`);
   else if (options.format === 'md') io.stdout(markdown(findings, changes, options));
@@ -93,4 +97,25 @@ function markdown(findings: Finding[], changes: EdgeChange[], options: CheckOpti
   if (findings.length) out.push('| rule | where | finding |', '|---|---|---|', ...findings.map((f) => `| ${f.severity} ${f.rule} | ${f.file ? `${md(f.file)}:${f.line}` : ''} | ${md(f.message)} |`), '');
   if (options.base !== undefined && changes.length) out.push('| call | before | after |', '|---|---|---|', ...changes.map((c) => `| ${c.broken ? '❌ ' : ''}${md(c.from)} → ${md(c.to)} | ${md(c.before)} | ${md(c.after)} |`), '');
   return `${out.join('\n')}\n`;
+}
+
+async function postToGitHub(repoPath: string, options: CheckOptions, findings: Finding[], changes: EdgeChange[], blocking: number, io: CliIO): Promise<void> {
+  const token = io.env['GITHUB_TOKEN'] || io.env['GH_TOKEN'];
+  const slug = io.env['GITHUB_REPOSITORY']?.split('/');
+  if (!token || !slug || slug.length !== 2) throw new ConfigError('--github needs GITHUB_TOKEN and GITHUB_REPOSITORY=owner/name');
+  const sha = await exec('git', ['-C', resolve(io.cwd, repoPath), 'rev-parse', options.head ?? 'HEAD']);
+  if (sha.code !== 0) throw new ConfigError(`cannot resolve ${options.head ?? 'HEAD'} to a commit: ${sha.stderr.trim()}`);
+  const prefix = (await exec('git', ['-C', resolve(io.cwd, repoPath), 'rev-parse', '--show-prefix'])).stdout.trim();
+  const forge = new GitHubForge({ owner: slug[0]!, repo: slug[1]!, auth: { token }, ...(io.env['GITHUB_API_URL'] && io.env['GITHUB_API_URL'] !== 'https://api.github.com' ? { baseUrl: io.env['GITHUB_API_URL'] } : {}), logger: { info: () => undefined, warn: (_m, msg) => io.stderr(`${msg}\n`) }, ...(options.github!.writeIntervalMs !== undefined ? { writeIntervalMs: options.github!.writeIntervalMs } : {}) });
+  const body = markdown(findings, changes, options);
+  const level = { error: 'failure', warning: 'warning', info: 'notice' } as const;
+  await forge.createCheckRun(sha.stdout.trim(), {
+    name: 'meshdrill check',
+    conclusion: blocking > 0 ? 'failure' : 'success',
+    title: `${findings.filter((f) => f.severity === 'error').length} errors, ${changes.filter((c) => c.broken).length} broken calls`,
+    summary: body,
+    annotations: findings.filter((f) => f.file).map((f) => ({ path: `${prefix}${f.file}`, line: f.line ?? 1, level: level[f.severity], title: `${f.rule} ${f.name}`, message: f.message })),
+  });
+  const action = await forge.upsertComment(options.github!.pr, 'meshdrill:check', body);
+  io.stderr(`GitHub: check run posted; comment ${action}\n`);
 }

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { MeshdrillError } from '../errors.js';
+import { ConfigError, MeshdrillError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../logger.js';
 import { painter, processIO, type CliIO } from './io.js';
 import { rolloutGateCommand, rolloutPlanCommand, rolloutRenderCommand, rolloutStatusCommand } from './rollout-command.js';
@@ -247,6 +247,7 @@ config error, 3 infrastructure error, 130/143 interrupted.`,
     .option('--base <ref>', 'git ref to compare with (e.g. origin/main); without it only the static rules run')
     .option('--head <ref>', 'git ref to check (default: the working tree)')
     .addOption(new Option('--format <format>', 'md: a pull-request comment').choices(['md']))
+    .option('--github-pr <number>', 'post a check run with annotations and one comment (kept up to date) on this pull request; needs GITHUB_TOKEN and GITHUB_REPOSITORY')
     .addHelpText('after', `
 Rules (id, default severity):
   MD101 strict-with-plaintext-callers  error    STRICT on a namespace with unmeshed callers
@@ -261,8 +262,11 @@ Exit codes: 0 nothing blocking, 1 an error finding or a call the change breaks, 
 
 Example:
   $ meshdrill check . --base origin/main --head HEAD --format md > comment.md`)
-    .action(async (repo: string, options: { base?: string; head?: string; format?: 'md' }) => {
-      setExit(await checkCommand(repo, { ...options, output: program.opts<GlobalOptions>().output }, io));
+    .action(async (repo: string, options: { base?: string; head?: string; format?: 'md'; githubPr?: string }) => {
+      const pr = options.githubPr === undefined ? undefined : Number(options.githubPr);
+      if (pr !== undefined && (!Number.isInteger(pr) || pr < 1)) throw new ConfigError(`--github-pr: expected a pull request number; found "${options.githubPr}"`);
+      const { githubPr: _pr, ...rest } = options;
+      setExit(await checkCommand(repo, { ...rest, ...(pr !== undefined ? { github: { pr } } : {}), output: program.opts<GlobalOptions>().output }, io));
     });
   program
     .command('init')

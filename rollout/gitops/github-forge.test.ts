@@ -187,4 +187,23 @@ describe('GitHub forge against a fake GitHub checked with the OpenAPI descriptio
     expect(githubRepoFromRemote('https://github.example.com/platform/mesh-config.git', 'github.example.com')).toEqual({ owner: 'platform', repo: 'mesh-config' });
     expect(githubRepoFromRemote('/tmp/origin.git')).toBeUndefined();
   });
+
+  it('posts one check run with annotations in batches of 50, and keeps one comment per marker up to date', async () => {
+    const server = await github();
+    const client = forge(server);
+    await client.ensurePullRequest(request({ stage: 1, verdict: 'advance', runId: 'run-1' }));
+    const annotations = Array.from({ length: 120 }, (_, i) => ({ path: 'manifests/payments.yaml', line: i + 1, level: 'failure' as const, message: `finding ${i}` }));
+
+    await client.createCheckRun('c'.repeat(40), { name: 'meshdrill check', conclusion: 'failure', title: '1 error', summary: 'x'.repeat(70_000), annotations });
+    const first = await client.upsertComment(1, 'meshdrill:check', 'two broken calls');
+    const same = await client.upsertComment(1, 'meshdrill:check', 'two broken calls');
+    const changed = await client.upsertComment(1, 'meshdrill:check', 'one broken call');
+
+    expect(server.checkRuns).toHaveLength(1);
+    expect(server.checkRuns[0]!.annotations).toHaveLength(120);
+    expect(server.checkRuns[0]!.summary.length).toBeLessThanOrEqual(65_535);
+    expect([first, same, changed]).toEqual(['created', 'unchanged', 'updated']);
+    expect(server.pull(1).comments).toEqual(['one broken call\n<!-- meshdrill:check -->']);
+    expect(server.violations).toEqual([]);
+  });
 });

@@ -159,6 +159,38 @@ export class GitHubForge {
     );
   }
 
+  /**
+   * One check run on a commit with annotations on the YAML lines (GitHub takes at most 50 per
+   * call: the rest follow in updates) and a summary cut to GitHub's 65,535 characters.
+   */
+  async createCheckRun(sha: string, run: { name: string; conclusion: 'success' | 'failure' | 'neutral'; title: string; summary: string; annotations: Array<{ path: string; line: number; level: 'failure' | 'warning' | 'notice'; message: string; title?: string }> }): Promise<number> {
+    const batches: Array<typeof run.annotations> = [];
+    for (let i = 0; i < run.annotations.length; i += 50) batches.push(run.annotations.slice(i, i + 50));
+    const summary = run.summary.length > 65_535 ? `${run.summary.slice(0, 65_400)}\n\n_(cut to GitHub's limit)_` : run.summary;
+    const toApi = (a: (typeof run.annotations)[number]) => ({ path: a.path, start_line: a.line, end_line: a.line, annotation_level: a.level, message: a.message, ...(a.title ? { title: a.title } : {}) });
+    const { data } = await this.call(`creating the ${run.name} check run`, () =>
+      this.client.rest.checks.create({ ...this.slug, name: run.name, head_sha: sha, status: 'completed', conclusion: run.conclusion, output: { title: run.title, summary, annotations: (batches[0] ?? []).map(toApi) } }),
+    );
+    for (const batch of batches.slice(1)) {
+      await this.call(`annotating the ${run.name} check run`, () => this.client.rest.checks.update({ ...this.slug, check_run_id: data.id, output: { title: run.title, summary, annotations: batch.map(toApi) } }));
+    }
+    return data.id;
+  }
+
+  /** One comment per pull request and marker: updated on every push, never duplicated. */
+  async upsertComment(number: number, marker: string, body: string): Promise<'created' | 'updated' | 'unchanged'> {
+    const tagged = `${body}\n<!-- ${marker} -->`;
+    const comments = await this.call(`reading comments of #${number}`, () => this.client.paginate(this.client.rest.issues.listComments, { ...this.slug, issue_number: number, per_page: 100 }));
+    const mine = comments.find((c) => c.body?.includes(`<!-- ${marker} -->`));
+    if (mine?.body === tagged) return 'unchanged';
+    if (mine) {
+      await this.call(`updating comment ${mine.id}`, () => this.client.rest.issues.updateComment({ ...this.slug, comment_id: mine.id, body: tagged }));
+      return 'updated';
+    }
+    await this.call(`commenting on pull request #${number}`, () => this.client.rest.issues.createComment({ ...this.slug, issue_number: number, body: tagged }));
+    return 'created';
+  }
+
   /** Polls until the PR is merged or closed, or the time runs out; closed unmerged means rejected. */
   async waitForMerge(number: number, options: { timeoutMs: number; pollMs: number; now: () => number; sleep: (ms: number) => Promise<void> }): Promise<'merged' | 'rejected' | 'timeout'> {
     const deadline = options.now() + options.timeoutMs;

@@ -3,9 +3,12 @@ import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import type { CliIO } from '../../harness/cli/io.js';
 import { runCli } from '../../harness/cli/main.js';
+import { checkCommand } from '../../harness/cli/check-command.js';
+import { FakeGitHub } from '../../test/helpers/fake-github.js';
 
 const run = promisify(execFile);
 const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
@@ -74,4 +77,36 @@ describe('meshdrill check', () => {
     expect(badCode).toBe(2);
     expect(badRef.err.join('')).toBe('meshdrill: git ref "no-such-branch" does not exist in .\n');
   }, 60_000);
+
+  it('posts a check run annotating the YAML line, and keeps one comment on the pull request up to date', async () => {
+    const dir = await repoWithStrictPayments();
+    const github = await new FakeGitHub('platform', 'mesh-config', 'ghs_checkToken000000000000000000000000').start();
+    github.pulls.push({ number: 7, title: 'payments STRICT', body: '', head: 'strict', base: 'main', state: 'open', merged: false, labels: [], comments: [] });
+    const io = { ...capture(dir), env: { GITHUB_TOKEN: 'ghs_checkToken000000000000000000000000', GITHUB_REPOSITORY: 'platform/mesh-config', GITHUB_API_URL: github.url } };
+
+    try {
+      const first = await checkCommand('.', { base: 'HEAD~1', head: 'HEAD', output: 'text', github: { pr: 7, writeIntervalMs: 0 } }, io);
+      await checkCommand('.', { base: 'HEAD~1', head: 'HEAD', output: 'text', github: { pr: 7, writeIntervalMs: 0 } }, io);
+
+      expect(first).toBe(1);
+      expect(github.checkRuns).toHaveLength(2);
+      expect(github.checkRuns[0]).toMatchObject({ name: 'meshdrill check', conclusion: 'failure' });
+      expect(github.checkRuns[0]!.annotations).toContainEqual(expect.objectContaining({ path: 'manifests/payments-strict.yaml', start_line: 1, annotation_level: 'failure', title: 'MD101 strict-with-plaintext-callers' }));
+      expect(github.pull(7).comments).toHaveLength(1);
+      expect(github.pull(7).comments[0]).toMatch(/^## ❌ meshdrill check/);
+      expect(github.violations).toEqual([]);
+    } finally {
+      await github.stop();
+    }
+  }, 60_000);
+
+  it('ships a GitHub Action that runs the check on the pull request and posts its results', async () => {
+    const action = parse(await readFile(join(import.meta.dirname, '..', '..', 'action.yml'), 'utf8')) as { runs: { using: string; steps: Array<{ run?: string; env?: Record<string, string> }> } };
+
+    const script = action.runs.steps.map((s) => s.run ?? '').join('\n');
+    expect(action.runs.using).toBe('composite');
+    expect(script).toContain('check "${{ inputs.path }}"');
+    expect(script).toContain('--github-pr "${{ github.event.pull_request.number }}"');
+    expect(action.runs.steps.some((s) => s.env?.['GITHUB_TOKEN'] === '${{ github.token }}')).toBe(true);
+  });
 });

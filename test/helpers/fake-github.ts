@@ -39,6 +39,7 @@ let openapi: GitHubOpenApi | undefined;
 export class FakeGitHub {
   readonly pulls: FakePull[] = [];
   readonly statuses: Array<{ sha: string; state: string; context: string; description: string }> = [];
+  readonly checkRuns: Array<{ id: number; name: string; sha: string; conclusion: string; summary: string; annotations: unknown[] }> = [];
   readonly requests: RecordedRequest[] = [];
   readonly violations: string[] = [];
   /** Everything the server received, to assert that no secret was echoed back. */
@@ -175,6 +176,25 @@ export class FakeGitHub {
         pr.comments.push(String(input['body']));
         return send(201, this.comment(pr, String(input['body']), pr.comments.length - 1));
       }
+    }
+    if (rest === '/check-runs' && method === 'POST') {
+      const output = (input['output'] ?? {}) as { summary?: string; annotations?: unknown[] };
+      const run = { id: this.checkRuns.length + 1, name: String(input['name']), sha: String(input['head_sha']), conclusion: String(input['conclusion']), summary: output.summary ?? '', annotations: [...(output.annotations ?? [])] };
+      this.checkRuns.push(run);
+      return send(201, { ...this.api.sample('check-run'), id: run.id, name: run.name, head_sha: run.sha, status: 'completed', conclusion: run.conclusion });
+    }
+    if ((m = /^\/check-runs\/(\d+)$/.exec(rest)) && method === 'PATCH') {
+      const run = this.checkRuns.find((r) => r.id === Number(m![1]));
+      if (!run) return send(404, { message: 'Not Found' });
+      run.annotations.push(...(((input['output'] ?? {}) as { annotations?: unknown[] }).annotations ?? []));
+      return send(200, { ...this.api.sample('check-run'), id: run.id, name: run.name, head_sha: run.sha, status: 'completed', conclusion: run.conclusion });
+    }
+    if ((m = /^\/issues\/comments\/(\d+)$/.exec(rest)) && method === 'PATCH') {
+      const id = Number(m[1]);
+      const pr = this.pulls.find((p) => p.number === Math.floor(id / 1000));
+      if (!pr || pr.comments[id % 1000] === undefined) return send(404, { message: 'Not Found' });
+      pr.comments[id % 1000] = String(input['body']);
+      return send(200, this.comment(pr, pr.comments[id % 1000]!, id % 1000));
     }
     if ((m = /^\/statuses\/([0-9a-f]{7,40})$/.exec(rest)) && method === 'POST') {
       this.statuses.push({ sha: m[1]!, state: String(input['state']), context: String(input['context']), description: String(input['description'] ?? '') });
