@@ -4,7 +4,8 @@ import { join, relative, resolve } from 'node:path';
 import { exec } from '../../clusters/exec.js';
 import { GitHubForge } from '../../rollout/gitops/github-forge.js';
 import { escapeMarkdown as md } from '../../reports/escape.js';
-import { behaviourOf, diffBehaviour, type EdgeChange } from '../../suites/check/behaviour.js';
+import { behaviourOf, diffBehaviour, diffSlos, type EdgeChange, type SloChange } from '../../suites/check/behaviour.js';
+import { escapeXml } from '../../reports/escape.js';
 import { loadManifests } from '../../suites/check/manifests.js';
 import { runRules, type Finding } from '../../suites/check/rules.js';
 import { documentsOfKind, hasErrors, loadConfig } from '../config/index.js';
@@ -18,7 +19,7 @@ export interface CheckOptions {
   /** Post a check run and one comment on the pull request (GITHUB_TOKEN, GITHUB_REPOSITORY, --pr). */
   github?: { pr: number; writeIntervalMs?: number };
   output: 'text' | 'json';
-  format?: 'md';
+  format?: 'md' | 'junit';
 }
 
 /** A git ref's tree of the config repo, in a temporary directory; the working tree when no ref is given. */
@@ -49,7 +50,7 @@ async function load(dir: string, label: string) {
   }
   const topology = documentsOfKind(repo, 'Topology')[0]?.data;
   if (!topology) throw new ConfigError(`${label} has no Topology; \`meshdrill check\` needs one to know who calls whom`);
-  return { repo, topology, plan: documentsOfKind(repo, 'RolloutPlan')[0]?.data, manifests: await loadManifests(dir), ignored: repo.foreign.length };
+  return { repo, topology, plan: documentsOfKind(repo, 'RolloutPlan')[0]?.data, slos: documentsOfKind(repo, 'SLO').map((d) => d.data), manifests: await loadManifests(dir), ignored: repo.foreign.length };
 }
 
 /**
@@ -62,44 +63,50 @@ export async function checkCommand(repoPath: string, options: CheckOptions, io: 
   const findings = runRules({ manifests: head.manifests, topology: head.topology, ...(head.plan ? { plan: head.plan } : {}) });
   const mesh = head.plan?.spec.mesh ?? { name: 'istio' as const, mode: 'sidecar' as const };
   let changes: EdgeChange[] = [];
+  let sloChanges: SloChange[] = [];
   let timing = '';
   if (options.base !== undefined) {
     const base = await load(await tree(repoPath, options.base, io), `${repoPath}@${options.base}`);
-    const before = await behaviourOf({ manifests: base.manifests, topology: head.topology, mesh });
-    const after = await behaviourOf({ manifests: head.manifests, topology: head.topology, mesh });
+    // Both trees are judged by the head's topology and SLOs: the question is what the change does.
+    const before = await behaviourOf({ manifests: base.manifests, topology: head.topology, mesh, slos: head.slos });
+    const after = await behaviourOf({ manifests: head.manifests, topology: head.topology, mesh, slos: head.slos });
     changes = diffBehaviour(before, after);
+    sloChanges = diffSlos(before, after);
     timing = `base ${before.wallMs} ms, head ${after.wallMs} ms on the embedded cluster`;
   }
-  const blocking = findings.filter((f) => f.severity === 'error').length + changes.filter((c) => c.broken).length;
-  if (options.github) await postToGitHub(repoPath, options, findings, changes, blocking, io);
-  const result = { findings, changes, blocking, ...(timing ? { timing } : {}) };
+  const blocking = findings.filter((f) => f.severity === 'error').length + changes.filter((c) => c.broken).length + sloChanges.filter((c) => c.broken).length;
+  if (options.github) await postToGitHub(repoPath, options, findings, changes, blocking, io, sloChanges);
+  const result = { findings, changes, slos: sloChanges, blocking, ...(timing ? { timing } : {}) };
   if (options.output === 'json') io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-  else if (options.format === 'md') io.stdout(markdown(findings, changes, options));
-  else io.stdout(text(findings, changes, options, timing));
+  else if (options.format === 'md') io.stdout(markdown(findings, changes, options, sloChanges));
+  else if (options.format === 'junit') io.stdout(junit(findings, changes, sloChanges));
+  else io.stdout(text(findings, changes, options, timing, sloChanges));
   return blocking > 0 ? 1 : 0;
 }
 
-function text(findings: Finding[], changes: EdgeChange[], options: CheckOptions, timing: string): string {
+function text(findings: Finding[], changes: EdgeChange[], options: CheckOptions, timing: string, slos: SloChange[] = []): string {
   const lines = [`meshdrill check: ${findings.filter((f) => f.severity === 'error').length} errors, ${findings.filter((f) => f.severity === 'warning').length} warnings${options.base !== undefined ? `, ${changes.filter((c) => c.broken).length} calls broken by the change` : ''}`];
   for (const f of findings) lines.push(`  ${f.file ? `${f.file}:${f.line} ` : ''}${f.severity} ${f.rule} ${f.name}: ${f.message}`);
   if (options.base !== undefined) {
     lines.push(changes.length ? `calls whose outcome changed (${options.base} → ${options.head ?? 'working tree'}):` : 'no call changed its outcome');
     for (const c of changes) lines.push(`  ${c.broken ? 'BROKEN ' : ''}${c.from} → ${c.to}: ${c.before} → ${c.after}`);
+    for (const c of slos) lines.push(`  ${c.broken ? 'BROKEN ' : ''}SLO ${c.name} (${c.objective}): ${c.before} → ${c.after}`);
     lines.push(`  (${timing})`);
   }
   return `${lines.join('\n')}\n`;
 }
 
-function markdown(findings: Finding[], changes: EdgeChange[], options: CheckOptions): string {
+function markdown(findings: Finding[], changes: EdgeChange[], options: CheckOptions, slos: SloChange[] = []): string {
   const broken = changes.filter((c) => c.broken);
   const errors = findings.filter((f) => f.severity === 'error');
   const out = [`## ${errors.length + broken.length ? '❌' : '✅'} meshdrill check: ${errors.length} errors, ${broken.length} broken calls`, ''];
   if (findings.length) out.push('| rule | where | finding |', '|---|---|---|', ...findings.map((f) => `| ${f.severity} ${f.rule} | ${f.file ? `${md(f.file)}:${f.line}` : ''} | ${md(f.message)} |`), '');
   if (options.base !== undefined && changes.length) out.push('| call | before | after |', '|---|---|---|', ...changes.map((c) => `| ${c.broken ? '❌ ' : ''}${md(c.from)} → ${md(c.to)} | ${md(c.before)} | ${md(c.after)} |`), '');
+  if (slos.length) out.push('| SLO | before | after |', '|---|---|---|', ...slos.map((c) => `| ${c.broken ? '❌ ' : ''}${md(c.name)} ${md(c.objective)} | ${md(c.before)} | ${md(c.after)} |`), '');
   return `${out.join('\n')}\n`;
 }
 
-async function postToGitHub(repoPath: string, options: CheckOptions, findings: Finding[], changes: EdgeChange[], blocking: number, io: CliIO): Promise<void> {
+async function postToGitHub(repoPath: string, options: CheckOptions, findings: Finding[], changes: EdgeChange[], blocking: number, io: CliIO, slos: SloChange[] = []): Promise<void> {
   const token = io.env['GITHUB_TOKEN'] || io.env['GH_TOKEN'];
   const slug = io.env['GITHUB_REPOSITORY']?.split('/');
   if (!token || !slug || slug.length !== 2) throw new ConfigError('--github needs GITHUB_TOKEN and GITHUB_REPOSITORY=owner/name');
@@ -107,7 +114,7 @@ async function postToGitHub(repoPath: string, options: CheckOptions, findings: F
   if (sha.code !== 0) throw new ConfigError(`cannot resolve ${options.head ?? 'HEAD'} to a commit: ${sha.stderr.trim()}`);
   const prefix = (await exec('git', ['-C', resolve(io.cwd, repoPath), 'rev-parse', '--show-prefix'])).stdout.trim();
   const forge = new GitHubForge({ owner: slug[0]!, repo: slug[1]!, auth: { token }, ...(io.env['GITHUB_API_URL'] && io.env['GITHUB_API_URL'] !== 'https://api.github.com' ? { baseUrl: io.env['GITHUB_API_URL'] } : {}), logger: { info: () => undefined, warn: (_m, msg) => io.stderr(`${msg}\n`) }, ...(options.github!.writeIntervalMs !== undefined ? { writeIntervalMs: options.github!.writeIntervalMs } : {}) });
-  const body = markdown(findings, changes, options);
+  const body = markdown(findings, changes, options, slos);
   const level = { error: 'failure', warning: 'warning', info: 'notice' } as const;
   await forge.createCheckRun(sha.stdout.trim(), {
     name: 'meshdrill check',
@@ -118,4 +125,16 @@ async function postToGitHub(repoPath: string, options: CheckOptions, findings: F
   });
   const action = await forge.upsertComment(options.github!.pr, 'meshdrill:check', body);
   io.stderr(`GitHub: check run posted; comment ${action}\n`);
+}
+
+/** JUnit for CI test results: a testsuite for the rules (a testcase per finding) and one for the calls and SLOs that changed. */
+function junit(findings: Finding[], changes: EdgeChange[], slos: SloChange[]): string {
+  const rules = findings.map((f) => ({ name: `${f.rule} ${f.name}${f.file ? ` ${f.file}:${f.line}` : ''}`, failure: f.severity === 'error' ? f.message : undefined }));
+  const calls = [...changes.map((c) => ({ name: `${c.from} → ${c.to}`, failure: c.broken ? `${c.before} → ${c.after}` : undefined })), ...slos.map((c) => ({ name: `SLO ${c.name}`, failure: c.broken ? `${c.before} → ${c.after}` : undefined }))];
+  const suite = (name: string, cases: Array<{ name: string; failure: string | undefined }>) => [
+    `  <testsuite name="${escapeXml(name)}" tests="${cases.length}" failures="${cases.filter((c) => c.failure).length}" errors="0" time="0.000">`,
+    ...cases.map((c) => (c.failure ? `    <testcase name="${escapeXml(c.name)}" classname="meshdrill.check" time="0.000">\n      <failure message="${escapeXml(c.failure)}" type="check">${escapeXml(c.failure)}</failure>\n    </testcase>` : `    <testcase name="${escapeXml(c.name)}" classname="meshdrill.check" time="0.000"/>`)),
+    '  </testsuite>',
+  ];
+  return ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="meshdrill check" tests="${rules.length + calls.length}" failures="${[...rules, ...calls].filter((c) => c.failure).length}">`, ...suite('static rules', rules), ...suite('behaviour: base vs head', calls), '</testsuites>', ''].join('\n');
 }

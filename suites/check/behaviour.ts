@@ -7,6 +7,9 @@ import { meshAdapter } from '../../meshes/index.js';
 import type { Topology } from '../../model/topology.js';
 import type { MeshSelection } from '../../rollout/schema.js';
 import { ClientViewSource, EmbeddedSource } from '../../slo/sources/index.js';
+import { evaluate } from '../../slo/evaluate.js';
+import { measureBaseline, resolveGate } from '../../slo/gates.js';
+import type { Slo } from '../../slo/schema.js';
 import type { Manifest } from './manifests.js';
 
 export interface EdgeBehaviour {
@@ -19,8 +22,17 @@ export interface EdgeBehaviour {
   mtls?: boolean;
 }
 
+export interface SloResult {
+  name: string;
+  objective: string;
+  verdict: string;
+  value: number;
+  reason: string;
+}
+
 export interface Behaviour {
   edges: EdgeBehaviour[];
+  slos: SloResult[];
   /** Manifests the embedded cluster does not serve (kept out of the run, reported). */
   ignored: string[];
   wallMs: number;
@@ -31,7 +43,7 @@ export interface Behaviour {
  * before the workloads (so injection happens as it would), the topology's traffic run for a
  * virtual window, and every call-graph edge measured from its caller's view.
  */
-export async function behaviourOf(input: { manifests: Manifest[]; topology: Topology; mesh: MeshSelection; windowMs?: number; seed?: number }): Promise<Behaviour> {
+export async function behaviourOf(input: { manifests: Manifest[]; topology: Topology; mesh: MeshSelection; slos?: Slo[]; windowMs?: number; seed?: number }): Promise<Behaviour> {
   const started = Date.now();
   const cluster = await startSimCluster({ time: 'virtual', seed: input.seed ?? 1 });
   try {
@@ -72,7 +84,13 @@ export async function behaviourOf(input: { manifests: Manifest[]; topology: Topo
         }
       }
     }
-    return { edges, ignored, wallMs: Date.now() - started };
+    const slos: SloResult[] = [];
+    for (const slo of input.slos ?? []) {
+      const gate = resolveGate({ slo: slo.metadata.name, key: false, failureLimit: 0, inconclusiveLimit: 0, consecutiveSuccessLimit: 1 }, input.slos ?? []);
+      const e = evaluate(gate.sli, gate.scope, gate.objective, await measureBaseline(gate, { mesh, client }, window), { minSamples: gate.minSamples });
+      slos.push({ name: slo.metadata.name, objective: gate.objective, verdict: e.verdict, value: e.value, reason: e.reason });
+    }
+    return { edges, slos, ignored, wallMs: Date.now() - started };
   } finally {
     await cluster.close();
   }
@@ -100,4 +118,21 @@ export function diffBehaviour(base: Behaviour, head: Behaviour): EdgeChange[] {
     if (was !== now) changes.push({ from: e.from, to: e.to, before: was, after: now, broken: was.startsWith('ok') && !now.startsWith('ok') });
   }
   return changes;
+}
+
+export interface SloChange {
+  name: string;
+  objective: string;
+  before: string;
+  after: string;
+  /** Met before, missed after. */
+  broken: boolean;
+}
+
+/** Every SLO whose verdict moved between base and head. */
+export function diffSlos(base: Behaviour, head: Behaviour): SloChange[] {
+  const before = new Map(base.slos.map((s) => [s.name, s]));
+  return head.slos
+    .filter((s) => before.get(s.name)?.verdict !== s.verdict)
+    .map((s) => ({ name: s.name, objective: s.objective, before: before.get(s.name) ? `${before.get(s.name)!.verdict} (${before.get(s.name)!.reason})` : 'absent', after: `${s.verdict} (${s.reason})`, broken: before.get(s.name)?.verdict === 'Successful' && s.verdict === 'Failed' }));
 }

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +50,7 @@ describe('meshdrill check', () => {
     expect(text).toContain('manifests/payments-strict.yaml:1 error MD101 strict-with-plaintext-callers: payments is STRICT, but 3 callers are not meshed: checkout/api → payments/api, legacy/batch → payments/api, legacy/reporting → payments/ledger');
     expect(text).toContain('BROKEN legacy/batch → payments/api: ok → failing (0% success)');
     expect(text).toContain('BROKEN checkout/api → payments/api: ok → failing (0% success)');
+    expect(text).toContain('BROKEN SLO batch-to-payments (>= 99%): Successful (100% meets >= 99%) → Failed (0% misses >= 99%)');
     expect(text).toMatch(/\(base \d+ ms, head \d+ ms on the embedded cluster\)/);
   }, 60_000);
 
@@ -109,4 +110,16 @@ describe('meshdrill check', () => {
     expect(script).toContain('--github-pr "${{ github.event.pull_request.number }}"');
     expect(action.runs.steps.some((s) => s.env?.['GITHUB_TOKEN'] === '${{ github.token }}')).toBe(true);
   });
+
+  it.skipIf(spawnSync('xmllint', ['--version']).status !== 0)('writes JUnit that validates against the schema CI systems read', async () => {
+    const dir = await repoWithStrictPayments();
+    const io = capture(dir);
+
+    await runCli(['check', '.', '--base', 'HEAD~1', '--head', 'HEAD', '--format', 'junit'], io);
+    await writeFile(join(dir, 'check.xml'), io.out.join(''));
+    const result = await run('xmllint', ['--noout', '--schema', join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'junit', 'junit.xsd'), join(dir, 'check.xml')]).then((r) => r.stderr, (e: { stderr: string }) => e.stderr);
+
+    expect(result.trim()).toBe(`${join(dir, 'check.xml')} validates`);
+    expect(io.out.join('')).toContain('<testsuite name="behaviour: base vs head"');
+  }, 60_000);
 });
