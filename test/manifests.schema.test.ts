@@ -9,7 +9,7 @@ import { planLoad } from '../load/plan.js';
 import { meshAdapter } from '../meshes/index.js';
 import { prometheusManifests } from '../meshes/prometheus.js';
 import { planStage } from '../rollout/stage.js';
-import { validateManifest } from './helpers/validate-manifests.js';
+import { validateManifest } from '../suites/check/schema.js';
 
 const repo = await loadConfig('examples/shop');
 const topology = documentsOfKind(repo, 'Topology')[0]!.data;

@@ -8,6 +8,7 @@ import { behaviourOf, diffBehaviour, diffSlos, type EdgeChange, type SloChange }
 import { escapeXml } from '../../reports/escape.js';
 import { loadManifests } from '../../suites/check/manifests.js';
 import { runRules, type Finding } from '../../suites/check/rules.js';
+import { validateManifest } from '../../suites/check/schema.js';
 import { documentsOfKind, hasErrors, loadConfig } from '../config/index.js';
 import { renderDiagnostic, sortDiagnostics } from '../config/diagnostics.js';
 import { ConfigError } from '../errors.js';
@@ -50,7 +51,17 @@ async function load(dir: string, label: string) {
   }
   const topology = documentsOfKind(repo, 'Topology')[0]?.data;
   if (!topology) throw new ConfigError(`${label} has no Topology; \`meshdrill check\` needs one to know who calls whom`);
-  return { repo, topology, plan: documentsOfKind(repo, 'RolloutPlan')[0]?.data, slos: documentsOfKind(repo, 'SLO').map((d) => d.data), manifests: await loadManifests(dir), ignored: repo.foreign.length };
+  const manifests = await loadManifests(dir);
+  // Manifests are checked against their published schemas; kinds without one are kept, not judged.
+  const invalid: string[] = [];
+  let unchecked = 0;
+  for (const m of manifests) {
+    const result = await validateManifest(m.object);
+    if ('unchecked' in result) unchecked++;
+    else if (!result.ok) invalid.push(`${m.file}:${m.line} ${result.error}`);
+  }
+  if (invalid.length) throw new ConfigError(`${label} has ${invalid.length} invalid manifest${invalid.length === 1 ? '' : 's'}:${invalid.slice(0, 5).map((i) => `\n  ${i}`).join('')}`);
+  return { repo, topology, plan: documentsOfKind(repo, 'RolloutPlan')[0]?.data, slos: documentsOfKind(repo, 'SLO').map((d) => d.data), manifests, unchecked };
 }
 
 /**

@@ -52,9 +52,12 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     'after',
     `
 Examples:
-  $ meshdrill validate examples/shop          check a config repo (exit 1 on errors)
-  $ meshdrill validate plan.yaml -o json      machine-readable findings
-  $ meshdrill schema RolloutPlan > plan.json  JSON Schema for editors
+  $ meshdrill gameday run examples/shop/gameday.yaml   the example game day, in seconds
+  $ meshdrill rollout gate examples/shop               measure the live stage, propose the next
+  $ meshdrill check . --base origin/main               what this change would break
+  $ meshdrill report .meshdrill/runs/<id>/run.json --format md
+  $ meshdrill validate examples/shop                   check a config repo (exit 1 on errors)
+  $ meshdrill init my-mesh-config                      start a config repo
 
 Documents are YAML with apiVersion: meshdrill.dev/v1alpha1 and one of the kinds
 Topology, RolloutPlan, SLO, Fault, GameDay, Suite, Cluster. A directory is read

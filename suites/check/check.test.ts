@@ -122,4 +122,15 @@ describe('meshdrill check', () => {
     expect(result.trim()).toBe(`${join(dir, 'check.xml')} validates`);
     expect(io.out.join('')).toContain('<testsuite name="behaviour: base vs head"');
   }, 60_000);
+
+  it('refuses a head whose manifests do not match their schemas, naming the file and line', async () => {
+    const dir = await repoWithStrictPayments();
+    await writeFile(join(dir, 'manifests', 'payments-strict.yaml'), 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: payments\nspec:\n  mtls:\n    mode: STRICTLY\n');
+    const io = capture(dir);
+
+    const code = await runCli(['check', '.'], io);
+
+    expect(code).toBe(2);
+    expect(io.err.join('')).toBe('meshdrill: . has 1 invalid manifest:\n  manifests/payments-strict.yaml:1 PeerAuthentication/payments/default: data/spec/mtls/mode must be equal to one of the allowed values\n');
+  }, 60_000);
 });
