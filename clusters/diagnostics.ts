@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { isPodReady } from './kube/pods.js';
 import type { KubeClient, KubeObject } from './kube/types.js';
 
 export interface DiagnosticsOptions {
@@ -19,7 +20,6 @@ export interface DiagnosticsOptions {
 
 type Pod = KubeObject & { status?: { phase?: string; conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>; containerStatuses?: Array<{ name: string; restartCount?: number; ready?: boolean }> }; spec?: { containers?: Array<{ name: string }> } };
 
-const isReady = (p: Pod) => (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
 /**
  * What a person needs after a failed run, bounded: events and pod states of the affected
@@ -42,7 +42,7 @@ export async function collectDiagnostics(options: DiagnosticsOptions): Promise<s
     await write(`${ns}.events.txt`, events.map((e) => `${String(e['lastTimestamp'] ?? e['eventTime'] ?? '')} ${String(e['type'] ?? '')} ${String(e['reason'] ?? '')} ${String((e['involvedObject'] as { kind?: string; name?: string } | undefined)?.kind ?? '')}/${String((e['involvedObject'] as { name?: string } | undefined)?.name ?? '')}: ${String(e['message'] ?? '')}`).sort().join('\n') || '(no events)');
     const pods = (await options.kube.list('v1', 'Pod', { namespace: ns }).catch(() => [] as KubeObject[])) as Pod[];
     await write(`${ns}.pods.yaml`, stringify(pods.map((p) => ({ name: p.metadata.name, phase: p.status?.phase, conditions: p.status?.conditions, containers: p.status?.containerStatuses }))));
-    const troubled = ns === options.controlPlaneNamespace ? pods : pods.filter((p) => !isReady(p) || (p.status?.containerStatuses ?? []).some((c) => (c.restartCount ?? 0) > 0));
+    const troubled = ns === options.controlPlaneNamespace ? pods : pods.filter((p) => !isPodReady(p) || (p.status?.containerStatuses ?? []).some((c) => (c.restartCount ?? 0) > 0));
     for (const pod of troubled.slice(0, maxDumps)) {
       for (const container of pod.spec?.containers ?? []) {
         const log = await options.kube.logs(ns, pod.metadata.name, container.name).catch((error: Error) => `(could not read the log: ${error.message})`);

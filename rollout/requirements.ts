@@ -1,3 +1,4 @@
+import { isPodReady } from '../clusters/kube/pods.js';
 import type { KubeClient } from '../clusters/kube/types.js';
 import type { MeshAdapter } from '../meshes/types.js';
 import { formatValue } from '../slo/evaluate.js';
@@ -53,7 +54,7 @@ export async function checkRequirements(requirements: Requirement[], input: { ne
       case 'control-plane-ready': {
         const { namespace } = input.adapter.controlPlane;
         const pods = await input.kube.list('v1', 'Pod', { namespace });
-        const unready = pods.filter((p) => !((p['status'] as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'));
+        const unready = pods.filter((p) => !isPodReady(p));
         checks.push({ requirement, holds: pods.length > 0 && unready.length === 0, reason: pods.length === 0 ? `no pods in ${namespace}` : unready.length ? `not ready: ${unready.map((p) => p.metadata.name).join(', ')}` : `${pods.length} control-plane pods ready` });
         break;
       }

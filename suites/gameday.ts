@@ -1,4 +1,5 @@
 import { ChangeExecutor, describeChange, Journal, planFault, injectFault, replayJournal, RUN_ID_LABEL, type Change, type FaultPlan, type InjectedFault, type ObjectRef } from '../chaos/index.js';
+import { isPodReady } from '../clusters/kube/pods.js';
 import type { KubeObject } from '../clusters/kube/types.js';
 import { rm } from 'node:fs/promises';
 import type { FaultSpec } from '../chaos/schema.js';
@@ -217,7 +218,7 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
         if (c.existing) {
           // An existing cluster's mesh belongs to its owners: meshdrill checks it is there and ready.
           const pods = await c.kube.list('v1', 'Pod', { namespace: adapter.controlPlane.namespace });
-          const ready = pods.filter((p) => ((p['status'] as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []).some((x) => x.type === 'Ready' && x.status === 'True'));
+          const ready = pods.filter(isPodReady);
           if (ready.length === 0) throw new Error(`${adapter.name} is not running in ${adapter.controlPlane.namespace} on this cluster; meshdrill does not install onto existing clusters — install it first`);
           sources = c.sources(adapter.name, adapter.mode);
           detail = `${adapter.name} found: ${ready.length} ready control-plane pods`;

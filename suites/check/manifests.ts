@@ -1,5 +1,5 @@
-import { readFile, readdir } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { API_VERSION } from '../../model/document.js';
 import type { KubeObject } from '../../clusters/kube/types.js';
@@ -12,9 +12,9 @@ export interface Manifest {
 }
 
 /** Every non-meshdrill manifest in the repo's YAML files (meshdrill's own documents are the config loader's). */
-export async function loadManifests(root: string): Promise<Manifest[]> {
+export async function loadManifests(root: string, files: string[]): Promise<Manifest[]> {
   const out: Manifest[] = [];
-  for (const file of await yamlFiles(root)) {
+  for (const file of files) {
     const text = await readFile(file, 'utf8');
     const lines = new LineCounter();
     for (const doc of parseAllDocuments(text, { lineCounter: lines })) {
@@ -23,17 +23,6 @@ export async function loadManifests(root: string): Promise<Manifest[]> {
       if (!object || typeof object !== 'object' || typeof object.apiVersion !== 'string' || object.apiVersion === API_VERSION || !object.metadata?.name) continue;
       out.push({ file: relative(root, file), line: lines.linePos(doc.range[0]).line, object });
     }
-  }
-  return out;
-}
-
-async function yamlFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await yamlFiles(full)));
-    else if (/\.ya?ml$/.test(entry.name)) out.push(full);
   }
   return out;
 }
