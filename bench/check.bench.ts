@@ -1,6 +1,7 @@
 // PR-check figures: the example repo, base vs a head that makes payments STRICT.
 import { performance } from 'node:perf_hooks';
 import { documentsOfKind, loadConfig } from '../harness/config/index.js';
+import { listYamlFiles } from '../harness/config/load.js';
 import { behaviourOf, diffBehaviour } from '../suites/check/behaviour.js';
 import { loadManifests } from '../suites/check/manifests.js';
 import { runRules } from '../suites/check/rules.js';
@@ -9,7 +10,7 @@ const t0 = performance.now();
 const repo = await loadConfig('examples/shop');
 const topology = documentsOfKind(repo, 'Topology')[0]!.data;
 const plan = documentsOfKind(repo, 'RolloutPlan')[0]!.data;
-const base = await loadManifests('examples/shop');
+const base = await loadManifests('examples/shop', await listYamlFiles('examples/shop'));
 const meshPayments = base.map((m) => (m.object.kind === 'Namespace' && m.object.metadata.name === 'payments' ? { ...m, object: { ...m.object, metadata: { ...m.object.metadata, labels: { ...m.object.metadata.labels, 'istio-injection': 'enabled' } } } } : m));
 const head = [...meshPayments, { file: 'payments-strict.yaml', line: 1, object: { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'payments' }, spec: { mtls: { mode: 'STRICT' } } } }];
 const t1 = performance.now();

@@ -58,6 +58,8 @@ export async function rolloutGate(options: RolloutGateOptions): Promise<RolloutG
   const startedAt = options.now();
   const runId = options.runId ?? `gate-${new Date(startedAt).toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
   const loaded = await loadRollout(options.repoPath, options.plan, options.cwd);
+  // The repo as it is now: the stage change is made from it and the record digests it.
+  const inputs = await repoYamlFiles(loaded.root, loaded.plan);
   const { root, plan, topology, slos, adapter } = loaded;
   const outDir = options.outDir ?? join(options.cwd, '.meshdrill', 'runs', runId);
   // Credentials and repository are settled before anything runs or is written.
@@ -92,19 +94,19 @@ export async function rolloutGate(options: RolloutGateOptions): Promise<RolloutG
   }
 
   let pullRequest: PullRequestRecord | undefined;
-  if (run.targetStage !== undefined) pullRequest = await proposeStage(loaded, run, { ...options, runId, outDir }, forge);
+  if (run.targetStage !== undefined) pullRequest = await proposeStage(loaded, run, inputs, { ...options, runId, outDir }, forge);
 
   await mkdir(outDir, { recursive: true });
-  const record = await buildRecord(loaded, run, { runId, startedAt, finishedAt: options.now(), ...(pullRequest ? { pullRequest } : {}) });
+  const record = await buildRecord(loaded, run, inputs.files, { runId, startedAt, finishedAt: options.now(), ...(pullRequest ? { pullRequest } : {}) });
   const recordPath = await writeRunOutputs(outDir, record, options.env);
   return { record, recordPath, run };
 }
 
-async function proposeStage(loaded: LoadedRollout, run: GateRun, options: RolloutGateOptions & { runId: string; outDir: string }, forge: GitHubForge | undefined): Promise<PullRequestRecord> {
+async function proposeStage(loaded: LoadedRollout, run: GateRun, inputs: { files: Map<string, string>; planFile: string }, options: RolloutGateOptions & { runId: string; outDir: string }, forge: GitHubForge | undefined): Promise<PullRequestRecord> {
   const { root, plan, topology, adapter } = loaded;
   const target = run.targetStage!;
   const verdict = run.decision.verdict as 'advance' | 'revert';
-  const { files, planFile } = await repoYamlFiles(root, plan);
+  const { files, planFile } = inputs;
   const to = planStage(plan.data, topology, target, adapter);
   const updates = planUpdates({ files, planFile, stage: to, adapter });
   if (updates.length === 0) {
@@ -169,10 +171,9 @@ function parseSlug(text: string): { owner: string; repo: string } {
   return { owner, repo };
 }
 
-async function buildRecord(loaded: LoadedRollout, run: GateRun, meta: { runId: string; startedAt: number; finishedAt: number; pullRequest?: PullRequestRecord }): Promise<GateRunRecord> {
+async function buildRecord(loaded: LoadedRollout, run: GateRun, files: Map<string, string>, meta: { runId: string; startedAt: number; finishedAt: number; pullRequest?: PullRequestRecord }): Promise<GateRunRecord> {
   const iso = (ms: number) => new Date(ms).toISOString();
   const window = (w: Window) => ({ from: iso(w.from), to: iso(w.to) });
-  const { files } = await repoYamlFiles(loaded.root, loaded.plan);
   const commit = await simpleGit(loaded.root).revparse(['HEAD']).then((c) => c.trim(), () => undefined);
   const finite = (n: number) => (Number.isFinite(n) ? n : null);
   return {

@@ -1,10 +1,11 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { meshAdapter } from '../meshes/index.js';
 import type { MeshAdapter } from '../meshes/types.js';
 import type { Topology } from '../model/topology.js';
 import type { Slo } from '../slo/schema.js';
 import { documentsOfKind, hasErrors, loadConfig, type LoadedDocument } from './config/index.js';
+import { listYamlFiles } from './config/load.js';
 import { renderDiagnostic, sortDiagnostics } from './config/diagnostics.js';
 import { didYouMean } from './config/suggest.js';
 import { ConfigError } from './errors.js';
@@ -44,17 +45,6 @@ export async function loadRollout(repoPath: string, planName: string | undefined
 /** Every YAML file of the repo by path relative to its root, and the plan's own file. */
 export async function repoYamlFiles(root: string, plan: LoadedDocument<'RolloutPlan'>): Promise<{ files: Map<string, string>; planFile: string }> {
   const files = new Map<string, string>();
-  for (const file of await yamlFiles(root)) files.set(relative(root, file), await readFile(file, 'utf8'));
+  for (const file of await listYamlFiles(root)) files.set(relative(root, file), await readFile(file, 'utf8'));
   return { files, planFile: relative(root, plan.source.file.startsWith('/') ? plan.source.file : join(root, plan.source.file)) };
-}
-
-async function yamlFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await yamlFiles(full)));
-    else if (/\.ya?ml$/.test(entry.name)) out.push(full);
-  }
-  return out;
 }

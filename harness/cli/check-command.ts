@@ -10,6 +10,7 @@ import { loadManifests } from '../../suites/check/manifests.js';
 import { runRules, type Finding } from '../../suites/check/rules.js';
 import { validateManifest } from '../../suites/check/schema.js';
 import { documentsOfKind, hasErrors, loadConfig } from '../config/index.js';
+import { listYamlFiles } from '../config/load.js';
 import { renderDiagnostic, sortDiagnostics } from '../config/diagnostics.js';
 import { ConfigError } from '../errors.js';
 import type { CliIO } from './io.js';
@@ -51,7 +52,7 @@ async function load(dir: string, label: string) {
   }
   const topology = documentsOfKind(repo, 'Topology')[0]?.data;
   if (!topology) throw new ConfigError(`${label} has no Topology; \`meshdrill check\` needs one to know who calls whom`);
-  const manifests = await loadManifests(dir);
+  const manifests = await loadManifests(dir, await listYamlFiles(dir));
   // Manifests are checked against their published schemas; kinds without one are kept, not judged.
   const invalid: string[] = [];
   let unchecked = 0;

@@ -129,7 +129,8 @@ function fileProblem(file: string, message: string): Diagnostic {
 
 const SKIPPED_DIRECTORIES = new Set(['node_modules', 'dist', 'coverage']);
 
-async function listYamlFiles(dir: string): Promise<string[]> {
+/** Every YAML file of a config repo directory, sorted; hidden and build directories skipped. */
+export async function listYamlFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   const entries = await readdir(dir, { withFileTypes: true });
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
