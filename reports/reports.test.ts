@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { CliIO } from '../harness/cli/io.js';
 import { runCli } from '../harness/cli/main.js';
 import { MAX_EVENTS, renderHtml, resultRows } from './html.js';
 import { renderJunit } from './junit.js';
@@ -12,17 +11,12 @@ import { GITHUB_BODY_LIMIT, renderMarkdown } from './markdown.js';
 import { parseRunRecord } from './run-record.js';
 import { sampleRecord } from './sample-record.js';
 import { renderTrend, sparkline } from './trend.js';
+import { captureIO } from '../test/helpers/cli.js';
 
 const run = promisify(execFile);
 const XSD = join(import.meta.dirname, '..', 'test', 'fixtures', 'junit', 'junit.xsd');
 const hasXmllint = spawnSync('xmllint', ['--version']).status === 0;
 const EVIL = (i: number) => (i === 0 ? '<script>alert(1)</script> | `rm -rf` [x](http://evil)' : `success-rate ns-${i}`);
-
-function capture(cwd: string): CliIO & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: {}, isTTY: false, cwd };
-}
 
 describe('reading run records', () => {
   it('refuses truncated, hand-broken and unknown-version records with errors that say which and why', async () => {
@@ -34,7 +28,7 @@ describe('reading run records', () => {
     const results: Array<[number, string]> = [];
 
     for (const file of ['truncated.json', 'future.json', 'edited.json']) {
-      const io = capture(dir);
+      const io = captureIO(dir);
       results.push([await runCli(['report', file], io), io.err.join('')]);
     }
 
@@ -139,7 +133,7 @@ describe('trends across runs', () => {
       files.push(join(dir, `run-${i}.json`));
       await writeFile(files.at(-1)!, JSON.stringify(record));
     }
-    const io = capture(dir);
+    const io = captureIO(dir);
 
     expect(await runCli(['report', 'trend', ...files], io)).toBe(0);
 

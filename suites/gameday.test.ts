@@ -2,21 +2,15 @@ import { cp, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliIO } from '../harness/cli/io.js';
 import { runCli } from '../harness/cli/main.js';
 import { documentsOfKind, loadConfig } from '../harness/config/index.js';
 import { parseRunRecord } from '../reports/run-record.js';
 import { embeddedCluster } from './cluster-handle.js';
 import { runGameDay } from './gameday.js';
 import { GameDay } from './schema.js';
+import { captureIO } from '../test/helpers/cli.js';
 
 const SHOP = join(import.meta.dirname, '..', 'examples', 'shop');
-
-function capture(cwd: string): CliIO & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: {}, isTTY: false, cwd };
-}
 
 /** The example repo with its game day replaced by `steps` (and optional abort conditions). */
 async function repoWith(gameDay: Record<string, unknown>): Promise<string> {
@@ -34,7 +28,7 @@ const CATALOG = [{ name: 'catalog-reachable', gates: [{ sli: 'success-rate', sco
 describe('meshdrill gameday run (the example, on the embedded cluster)', () => {
   it('runs the example game day: stages, a CA loss, a partition, verdicts and a record, with every fault reverted', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'meshdrill-start-'));
-    const io = { ...capture(cwd), env: { GITHUB_STEP_SUMMARY: join(cwd, 'summary.md') } };
+    const io = { ...captureIO(cwd), env: { GITHUB_STEP_SUMMARY: join(cwd, 'summary.md') } };
 
     const code = await runCli(['gameday', 'run', join(SHOP, 'gameday.yaml'), '--out', 'out'], io);
 
@@ -61,7 +55,7 @@ describe('meshdrill gameday run (the example, on the embedded cluster)', () => {
       abort: [{ sli: 'success-rate', scope: { service: 'frontend/session' }, objective: '>= 95%', source: 'client', consecutive: 3 }],
       steps: [...SETUP, { fault: { type: 'http-fault', destination: 'frontend/session', abort: { httpStatus: 503, percentage: '60%' }, duration: '30m' } }, { wait: '10m' }],
     });
-    const io = capture(dir);
+    const io = captureIO(dir);
 
     const code = await runCli(['gameday', 'run', 'gameday.yaml', '--out', 'out', '-o', 'json'], io);
 
@@ -77,7 +71,7 @@ describe('meshdrill gameday run (the example, on the embedded cluster)', () => {
 
   it('fails a hypothesis when certificates expire under a CA loss, and scales the time to impact to 24 h lifetimes', async () => {
     const dir = await repoWith({ hypotheses: CATALOG, steps: [...SETUP, { fault: { type: 'ca-loss', duration: '70m' } }] });
-    const io = capture(dir);
+    const io = captureIO(dir);
 
     const code = await runCli(['gameday', 'run', 'gameday.yaml', '--out', 'out'], io);
 
@@ -158,7 +152,7 @@ describe('meshdrill gameday run (the example, on the embedded cluster)', () => {
         },
       ],
     });
-    const io = capture(dir);
+    const io = captureIO(dir);
 
     const code = await runCli(['gameday', 'run', '.', '--out', 'out', '-o', 'json'], io);
 
@@ -176,7 +170,7 @@ describe('meshdrill gameday run (the example, on the embedded cluster)', () => {
 
   it('--dry-run prints each fault\'s plan and injects nothing', async () => {
     const dir = await repoWith({ hypotheses: SHOPPERS, steps: [...SETUP, { fault: { type: 'ca-loss', duration: '10m' } }] });
-    const io = capture(dir);
+    const io = captureIO(dir);
 
     const code = await runCli(['gameday', 'run', '.', '--dry-run', '--out', 'out'], io);
 

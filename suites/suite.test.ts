@@ -2,7 +2,6 @@ import { cp, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliIO } from '../harness/cli/io.js';
 import { runCli } from '../harness/cli/main.js';
 import { documentsOfKind, loadConfig } from '../harness/config/index.js';
 import { ClusterError } from '../harness/errors.js';
@@ -10,6 +9,7 @@ import { parseRunRecord } from '../reports/run-record.js';
 import { embeddedCluster } from './cluster-handle.js';
 import { Suite } from './schema.js';
 import { isInfrastructureError, runSuite } from './suite.js';
+import { captureIO } from '../test/helpers/cli.js';
 
 const SHOP = join(import.meta.dirname, '..', 'examples', 'shop');
 const SETUP = { name: 'setup', try: [{ provision: {} }, { install: {} }, { deploy: {} }] };
@@ -19,12 +19,6 @@ async function repoWith(suite: Record<string, unknown>): Promise<string> {
   await cp(SHOP, dir, { recursive: true });
   await writeFile(join(dir, 'suite.yaml'), JSON.stringify({ apiVersion: 'meshdrill.dev/v1alpha1', kind: 'Suite', metadata: { name: 'strict-payments' }, spec: { plan: 'shop-migration', ...suite } }));
   return dir;
-}
-
-function capture(cwd: string): CliIO & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: {}, isTTY: false, cwd };
 }
 
 describe('meshdrill suite run', () => {
@@ -40,7 +34,7 @@ describe('meshdrill suite run', () => {
         },
       ],
     });
-    const io = capture(dir);
+    const io = captureIO(dir);
 
     const code = await runCli(['suite', 'run', 'suite.yaml', '--out', 'out', '-o', 'json'], io);
 
@@ -62,7 +56,7 @@ describe('meshdrill suite run', () => {
 
   it('fails an operation that would run past its inherited timeout, before it starts', async () => {
     const dir = await repoWith({ timeout: '2m', steps: [SETUP, { name: 'soak', timeout: '5m', try: [{ wait: '4m' }, { wait: '10m' }] }] });
-    const io = capture(dir);
+    const io = captureIO(dir);
 
     const code = await runCli(['suite', 'run', '.', '--out', 'out'], io);
 

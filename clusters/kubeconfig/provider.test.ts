@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CliIO } from '../../harness/cli/io.js';
 import { runCli } from '../../harness/cli/main.js';
 import { createKubeClient } from '../kube/index.js';
 import { startSimCluster, type SimCluster } from '../sim/index.js';
@@ -13,6 +12,7 @@ import { useExistingCluster } from './provider.js';
 import { existingCluster } from '../../suites/cluster-handle.js';
 import { fakeTools } from '../../test/helpers/fake-tools.js';
 import { exec } from '../exec.js';
+import { captureIO } from '../../test/helpers/cli.js';
 
 const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
 const clusters: SimCluster[] = [];
@@ -37,12 +37,6 @@ async function userKubeconfig(sim: SimCluster): Promise<string> {
     }),
   );
   return path;
-}
-
-function capture(cwd: string): CliIO & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: {}, isTTY: false, cwd };
 }
 
 describe('existing clusters through a named context', () => {
@@ -78,9 +72,9 @@ describe('existing clusters through a named context', () => {
     await writeFile(join(dir, 'gameday.yaml'), JSON.stringify({ apiVersion: 'meshdrill.dev/v1alpha1', kind: 'GameDay', metadata: { name: 'staging' }, spec: { plan: 'shop-migration', steps: [{ provision: {} }, { install: {} }, { fault: { type: 'control-plane-partition', namespaces: ['frontend'], duration: '1s' } }] } }));
     const namespacesBefore = (await kube.list('networking.k8s.io/v1', 'NetworkPolicy')).length;
 
-    const refused = capture(dir);
+    const refused = captureIO(dir);
     const refusedCode = await runCli(['gameday', 'run', '.', '--kubeconfig', path, '--context', 'staging', '--out', 'out1'], refused);
-    const allowed = capture(dir);
+    const allowed = captureIO(dir);
     const allowedCode = await runCli(['gameday', 'run', '.', '--kubeconfig', path, '--context', 'staging', '--yes-really', 'staging', '--out', 'out2', '-o', 'json'], allowed);
 
     expect(refusedCode).toBe(2);

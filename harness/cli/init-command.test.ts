@@ -5,29 +5,23 @@ import { stringify, parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKubeClient } from '../../clusters/kube/index.js';
 import { startSimCluster, type SimCluster } from '../../clusters/sim/index.js';
-import type { CliIO } from './io.js';
 import { runCli } from './main.js';
+import { captureIO } from '../../test/helpers/cli.js';
 
 const sims: SimCluster[] = [];
 afterEach(async () => {
   for (const s of sims.splice(0)) await s.close();
 });
 
-function capture(cwd: string): CliIO & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: {}, isTTY: false, cwd };
-}
-
 describe('meshdrill init', () => {
   it('scaffolds a repo that validates and whose game day runs, and will not overwrite it without --force', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'meshdrill-init-'));
 
-    const code = await runCli(['init', 'repo', '--name', 'orders'], capture(dir));
-    const validate = capture(dir);
+    const code = await runCli(['init', 'repo', '--name', 'orders'], captureIO(dir));
+    const validate = captureIO(dir);
     const valid = await runCli(['validate', 'repo'], validate);
-    const gameday = await runCli(['gameday', 'run', 'repo/gameday.yaml', '--out', 'out'], capture(dir));
-    const again = capture(dir);
+    const gameday = await runCli(['gameday', 'run', 'repo/gameday.yaml', '--out', 'out'], captureIO(dir));
+    const again = captureIO(dir);
     const refused = await runCli(['init', 'repo'], again);
 
     expect(code).toBe(0);
@@ -49,7 +43,7 @@ describe('meshdrill init', () => {
     const base = parse(sim.kubeconfig) as Record<string, unknown>;
     await writeFile(join(dir, 'kubeconfig'), stringify({ ...base, contexts: [{ name: 'staging', context: (base['contexts'] as Array<{ context: unknown }>)[0]!.context }], 'current-context': 'staging' }));
 
-    const code = await runCli(['init', 'repo', '--kubeconfig', 'kubeconfig', '--context', 'staging'], capture(dir));
+    const code = await runCli(['init', 'repo', '--kubeconfig', 'kubeconfig', '--context', 'staging'], captureIO(dir));
 
     expect(code).toBe(0);
     const topology = parse((await import('node:fs')).readFileSync(join(dir, 'repo', 'topology.yaml'), 'utf8')) as { spec: { namespaces: Array<{ name: string; services: Array<{ name: string; replicas: number }> }> } };

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../../test/helpers/fake-github.js';
-import type { CliIO } from './io.js';
 import { runCli } from './main.js';
+import { captureIO } from '../../test/helpers/cli.js';
 
 const run = promisify(execFile);
 const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
@@ -32,16 +32,10 @@ async function checkout(options: { remote?: boolean } = {}): Promise<string> {
   return work;
 }
 
-function capture(cwd: string, env: NodeJS.ProcessEnv = {}): CliIO & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, stdout: (t) => out.push(t), stderr: (t) => err.push(t), env, isTTY: false, cwd };
-}
-
 describe('meshdrill rollout gate', () => {
   it('with no token commits the branch locally, writes the PR body beside the record, and says what GitHub would get', async () => {
     const work = await checkout();
-    const io = capture(work);
+    const io = captureIO(work);
 
     const code = await runCli(['rollout', 'gate', '.', '--out', 'out'], io);
 
@@ -58,7 +52,7 @@ describe('meshdrill rollout gate', () => {
 
   it('--dry-run measures and decides but writes no branch, body or commit', async () => {
     const work = await checkout();
-    const io = capture(work);
+    const io = captureIO(work);
 
     const code = await runCli(['rollout', 'gate', '.', '--dry-run', '--out', 'out'], io);
 
@@ -73,11 +67,11 @@ describe('meshdrill rollout gate', () => {
     const plan = await readFile(join(work, 'rollout-plan.yaml'), 'utf8');
     await writeFile(join(work, 'rollout-plan.yaml'), plan.replace('requires: [all-callers-meshed]', 'requires: []').replace('  stage: 0', '  stage: 5'));
     await git(work, 'commit', '-q', '-am', 'force STRICT');
-    const reverted = capture(work);
+    const reverted = captureIO(work);
     const revertCode = await runCli(['rollout', 'gate', '.', '--out', 'out', '-o', 'json'], reverted);
     await writeFile(join(work, 'rollout-plan.yaml'), plan.replace('  stage: 0', '  stage: 9'));
     await git(work, 'commit', '-q', '-am', 'typo');
-    const bad = capture(work);
+    const bad = captureIO(work);
 
     const badCode = await runCli(['rollout', 'gate', '.'], bad);
 
@@ -89,7 +83,7 @@ describe('meshdrill rollout gate', () => {
 
   it('asks for credentials with --forge github and none set, before running anything', async () => {
     const work = await checkout({ remote: true });
-    const io = capture(work);
+    const io = captureIO(work);
 
     const code = await runCli(['rollout', 'gate', '.', '--forge', 'github'], io);
 
@@ -102,7 +96,7 @@ describe('meshdrill rollout gate', () => {
     const github = await new FakeGitHub('platform', 'mesh-config', token).start();
     github.canPush = false;
     const work = await checkout({ remote: true });
-    const io = capture(work, { GITHUB_TOKEN: token, GITHUB_REPOSITORY: 'platform/mesh-config', GITHUB_API_URL: github.url });
+    const io = captureIO(work, { GITHUB_TOKEN: token, GITHUB_REPOSITORY: 'platform/mesh-config', GITHUB_API_URL: github.url });
 
     const code = await runCli(['rollout', 'gate', '.', '--log-level', 'debug'], io);
     await github.stop();

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import type { CliIO } from '../../harness/cli/io.js';
 import { runCli } from '../../harness/cli/main.js';
 import { checkCommand } from '../../harness/cli/check-command.js';
 import { FakeGitHub } from '../../test/helpers/fake-github.js';
+import { captureIO } from '../../test/helpers/cli.js';
 
 const run = promisify(execFile);
 const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
@@ -32,16 +32,10 @@ async function repoWithStrictPayments(): Promise<string> {
   return dir;
 }
 
-function capture(cwd: string): CliIO & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: {}, isTTY: false, cwd };
-}
-
 describe('meshdrill check', () => {
   it('names the calls a head that flips payments to STRICT would break, and the rule it breaks', async () => {
     const dir = await repoWithStrictPayments();
-    const io = capture(dir);
+    const io = captureIO(dir);
 
     const code = await runCli(['check', '.', '--base', 'HEAD~1', '--head', 'HEAD'], io);
 
@@ -56,7 +50,7 @@ describe('meshdrill check', () => {
 
   it('writes a pull-request comment with the findings and the broken calls, escaped', async () => {
     const dir = await repoWithStrictPayments();
-    const io = capture(dir);
+    const io = captureIO(dir);
 
     await runCli(['check', '.', '--base', 'HEAD~1', '--head', 'HEAD', '--format', 'md'], io);
 
@@ -67,8 +61,8 @@ describe('meshdrill check', () => {
 
   it('passes the example repo as it is, and refuses a ref that does not exist', async () => {
     const dir = await repoWithStrictPayments();
-    const clean = capture(dir);
-    const badRef = capture(dir);
+    const clean = captureIO(dir);
+    const badRef = captureIO(dir);
 
     const cleanCode = await runCli(['check', '.', '--head', 'HEAD~1'], clean);
     const badCode = await runCli(['check', '.', '--base', 'no-such-branch'], badRef);
@@ -83,7 +77,7 @@ describe('meshdrill check', () => {
     const dir = await repoWithStrictPayments();
     const github = await new FakeGitHub('platform', 'mesh-config', 'ghs_checkToken000000000000000000000000').start();
     github.pulls.push({ number: 7, title: 'payments STRICT', body: '', head: 'strict', base: 'main', state: 'open', merged: false, labels: [], comments: [] });
-    const io = { ...capture(dir), env: { GITHUB_TOKEN: 'ghs_checkToken000000000000000000000000', GITHUB_REPOSITORY: 'platform/mesh-config', GITHUB_API_URL: github.url } };
+    const io = { ...captureIO(dir), env: { GITHUB_TOKEN: 'ghs_checkToken000000000000000000000000', GITHUB_REPOSITORY: 'platform/mesh-config', GITHUB_API_URL: github.url } };
 
     try {
       const first = await checkCommand('.', { base: 'HEAD~1', head: 'HEAD', output: 'text', github: { pr: 7, writeIntervalMs: 0 } }, io);
@@ -113,7 +107,7 @@ describe('meshdrill check', () => {
 
   it.skipIf(spawnSync('xmllint', ['--version']).status !== 0)('writes JUnit that validates against the schema CI systems read', async () => {
     const dir = await repoWithStrictPayments();
-    const io = capture(dir);
+    const io = captureIO(dir);
 
     await runCli(['check', '.', '--base', 'HEAD~1', '--head', 'HEAD', '--format', 'junit'], io);
     await writeFile(join(dir, 'check.xml'), io.out.join(''));
@@ -126,7 +120,7 @@ describe('meshdrill check', () => {
   it('refuses a head whose manifests do not match their schemas, naming the file and line', async () => {
     const dir = await repoWithStrictPayments();
     await writeFile(join(dir, 'manifests', 'payments-strict.yaml'), 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: payments\nspec:\n  mtls:\n    mode: STRICTLY\n');
-    const io = capture(dir);
+    const io = captureIO(dir);
 
     const code = await runCli(['check', '.'], io);
 
