@@ -1,8 +1,5 @@
-import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../harness/cli/main.js';
 import type { CliIO } from '../harness/cli/io.js';
@@ -10,31 +7,9 @@ import { createLogger } from '../harness/logger.js';
 import { rolloutGate, type RolloutGateOptions } from '../harness/rollout-gate.js';
 import { parseRunRecord } from '../reports/run-record.js';
 import { FakeGitHub } from './helpers/fake-github.js';
+import { exampleCheckout, git } from './helpers/git-repo.js';
 
-const run = promisify(execFile);
-const SHOP = join(import.meta.dirname, '..', 'examples', 'shop');
 const TOKEN = 'ghs_e2eTokenNeverPrinted0000000000000000';
-
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  return (await run('git', args, { cwd })).stdout.trim();
-}
-
-/** The example config repo as a person's checkout with a bare origin. */
-async function configRepo(): Promise<{ work: string; out: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'meshdrill-e2e-'));
-  const origin = join(dir, 'origin.git');
-  const work = join(dir, 'work');
-  await run('git', ['init', '-q', '--bare', '-b', 'main', origin]);
-  await run('git', ['init', '-q', '-b', 'main', work]);
-  await cp(SHOP, work, { recursive: true });
-  await git(work, 'config', 'user.name', 'Pat Platform');
-  await git(work, 'config', 'user.email', 'pat@example.com');
-  await git(work, 'add', '-A');
-  await git(work, 'commit', '-q', '-m', 'mesh config');
-  await git(work, 'remote', 'add', 'origin', origin);
-  await git(work, 'push', '-q', '-u', 'origin', 'main');
-  return { work, out: join(dir, 'runs') };
-}
 
 /** A person merges the pull request: the branch into main on origin, and GitHub marks it merged. */
 async function merge(work: string, github: FakeGitHub, number: number): Promise<void> {
@@ -58,7 +33,8 @@ describe('rollout gate, end to end on the embedded cluster with git and a fake G
   it('advances the example plan stage by stage through merged PRs, holds STRICT on evidence, and reverts a forced STRICT by PR', async () => {
     const github = await new FakeGitHub('platform', 'mesh-config', TOKEN).start();
     servers.push(github);
-    const { work, out } = await configRepo();
+    const { dir, work } = await exampleCheckout();
+    const out = join(dir, 'runs');
     const logLines: string[] = [];
     // Git stamps commits with the real time, and the cool-down is read from those stamps.
     let clock = Date.now();
@@ -130,7 +106,8 @@ describe('rollout gate, end to end on the embedded cluster with git and a fake G
   it('leaves everything as it was on a second run with the same evidence: same branch, no GitHub writes', async () => {
     const github = await new FakeGitHub('platform', 'mesh-config', TOKEN).start();
     servers.push(github);
-    const { work, out } = await configRepo();
+    const { dir, work } = await exampleCheckout();
+    const out = join(dir, 'runs');
     const options = (runId: string): RolloutGateOptions => ({
       repoPath: work,
       cwd: work,

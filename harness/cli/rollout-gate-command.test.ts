@@ -1,40 +1,15 @@
-import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../../test/helpers/fake-github.js';
+import { exampleCheckout, git } from '../../test/helpers/git-repo.js';
 import { runCli } from './main.js';
 import { captureIO } from '../../test/helpers/cli.js';
 
-const run = promisify(execFile);
-const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
-
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  return (await run('git', args, { cwd })).stdout.trim();
-}
-
-async function checkout(options: { remote?: boolean } = {}): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'meshdrill-gate-cli-'));
-  const work = join(dir, 'work');
-  await cp(SHOP, work, { recursive: true });
-  await run('git', ['init', '-q', '-b', 'main', work]);
-  await git(work, 'config', 'user.name', 'Pat Platform');
-  await git(work, 'config', 'user.email', 'pat@example.com');
-  await git(work, 'add', '-A');
-  await git(work, 'commit', '-q', '-m', 'mesh config');
-  if (options.remote) {
-    await run('git', ['init', '-q', '--bare', '-b', 'main', join(dir, 'origin.git')]);
-    await git(work, 'remote', 'add', 'origin', join(dir, 'origin.git'));
-    await git(work, 'push', '-q', 'origin', 'main');
-  }
-  return work;
-}
 
 describe('meshdrill rollout gate', () => {
   it('with no token commits the branch locally, writes the PR body beside the record, and says what GitHub would get', async () => {
-    const work = await checkout();
+    const { work } = await exampleCheckout({ remote: false });
     const io = captureIO(work);
 
     const code = await runCli(['rollout', 'gate', '.', '--out', 'out'], io);
@@ -51,7 +26,7 @@ describe('meshdrill rollout gate', () => {
   }, 30_000);
 
   it('--dry-run measures and decides but writes no branch, body or commit', async () => {
-    const work = await checkout();
+    const { work } = await exampleCheckout({ remote: false });
     const io = captureIO(work);
 
     const code = await runCli(['rollout', 'gate', '.', '--dry-run', '--out', 'out'], io);
@@ -63,7 +38,7 @@ describe('meshdrill rollout gate', () => {
   }, 30_000);
 
   it('exits 1 on a revert and 2 on a plan whose status.stage is out of range', async () => {
-    const work = await checkout();
+    const { work } = await exampleCheckout({ remote: false });
     const plan = await readFile(join(work, 'rollout-plan.yaml'), 'utf8');
     await writeFile(join(work, 'rollout-plan.yaml'), plan.replace('requires: [all-callers-meshed]', 'requires: []').replace('  stage: 0', '  stage: 5'));
     await git(work, 'commit', '-q', '-am', 'force STRICT');
@@ -82,7 +57,7 @@ describe('meshdrill rollout gate', () => {
   }, 30_000);
 
   it('asks for credentials with --forge github and none set, before running anything', async () => {
-    const work = await checkout({ remote: true });
+    const { work } = await exampleCheckout();
     const io = captureIO(work);
 
     const code = await runCli(['rollout', 'gate', '.', '--forge', 'github'], io);
@@ -95,7 +70,7 @@ describe('meshdrill rollout gate', () => {
     const token = 'ghp_cliTokenThatMustNotAppear000000000000';
     const github = await new FakeGitHub('platform', 'mesh-config', token).start();
     github.canPush = false;
-    const work = await checkout({ remote: true });
+    const { work } = await exampleCheckout();
     const io = captureIO(work, { GITHUB_TOKEN: token, GITHUB_REPOSITORY: 'platform/mesh-config', GITHUB_API_URL: github.url });
 
     const code = await runCli(['rollout', 'gate', '.', '--log-level', 'debug'], io);

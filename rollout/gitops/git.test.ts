@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,31 +13,10 @@ import { planStage } from '../stage.js';
 import { readStateMarker, stageChangeBody } from './body.js';
 import { commitStageChange, type StageChange } from './git.js';
 import { writeLocalPullRequest } from './local-forge.js';
+import { exampleCheckout, git } from '../../test/helpers/git-repo.js';
 
 const run = promisify(execFile);
-const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
 const quiet = { info: () => undefined, warn: () => undefined };
-
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  return (await run('git', args, { cwd })).stdout.trim();
-}
-
-/** A bare origin and a clone holding the example config repo, committed by a person. */
-async function repos(): Promise<{ work: string; origin: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'meshdrill-git-'));
-  const origin = join(dir, 'origin.git');
-  const work = join(dir, 'work');
-  await run('git', ['init', '-q', '--bare', '-b', 'main', origin]);
-  await run('git', ['init', '-q', '-b', 'main', work]);
-  await cp(SHOP, work, { recursive: true });
-  await git(work, 'config', 'user.name', 'Pat Platform');
-  await git(work, 'config', 'user.email', 'pat@example.com');
-  await git(work, 'add', '-A');
-  await git(work, 'commit', '-q', '-m', 'mesh config');
-  await git(work, 'remote', 'add', 'origin', origin);
-  await git(work, 'push', '-q', 'origin', 'main');
-  return { work, origin };
-}
 
 async function change(work: string, stage = 1): Promise<StageChange> {
   const repo = await loadConfig(work, { cwd: work });
@@ -55,7 +34,7 @@ async function change(work: string, stage = 1): Promise<StageChange> {
 
 describe('rollout/gitops', () => {
   it('commits the stage on its own branch with trailers, pushes it, and leaves the checkout as it was', async () => {
-    const { work, origin } = await repos();
+    const { work, origin } = await exampleCheckout();
 
     const result = await commitStageChange(work, await change(work), { dryRun: false, logger: quiet });
 
@@ -73,7 +52,7 @@ describe('rollout/gitops', () => {
   });
 
   it('leaves an unchanged branch alone on a second run with the same evidence', async () => {
-    const { work } = await repos();
+    const { work } = await exampleCheckout();
     const first = await commitStageChange(work, await change(work), { dryRun: false, logger: quiet });
 
     const second = await commitStageChange(work, await change(work), { dryRun: false, logger: quiet });
@@ -82,7 +61,7 @@ describe('rollout/gitops', () => {
   });
 
   it('stops force-pushing once a person has committed to the branch', async () => {
-    const { work, origin } = await repos();
+    const { work, origin } = await exampleCheckout();
     await commitStageChange(work, await change(work), { dryRun: false, logger: quiet });
     const other = join(await mkdtemp(join(tmpdir(), 'meshdrill-human-')), 'clone');
     await run('git', ['clone', '-q', '-b', 'meshdrill/shop-migration/stage-1-advance', origin, other]);
@@ -103,7 +82,7 @@ describe('rollout/gitops', () => {
   });
 
   it('refuses a repo with uncommitted changes and changes nothing', async () => {
-    const { work } = await repos();
+    const { work } = await exampleCheckout();
     await writeFile(join(work, 'scratch.yaml'), 'a: 1\n');
 
     await expect(commitStageChange(work, await change(work), { dryRun: false, logger: quiet })).rejects.toThrow(new GitError(`${work} has uncommitted changes (scratch.yaml); commit or stash them first`));
@@ -111,7 +90,7 @@ describe('rollout/gitops', () => {
   });
 
   it('with --dry-run says what it would commit and creates no branch', async () => {
-    const { work, origin } = await repos();
+    const { work, origin } = await exampleCheckout();
     const lines: string[] = [];
 
     await commitStageChange(work, await change(work), { dryRun: true, logger: { info: (meta, msg) => lines.push(`${msg} ${String(meta['branch'])}`), warn: () => undefined } });
@@ -121,7 +100,7 @@ describe('rollout/gitops', () => {
   });
 
   it('commits locally and writes the pull request body when there is no remote', async () => {
-    const { work } = await repos();
+    const { work } = await exampleCheckout();
     await git(work, 'remote', 'remove', 'origin');
     const stageChange = await change(work);
 
@@ -138,7 +117,7 @@ describe('rollout/gitops', () => {
   });
 
   it('refuses a checkout whose base branch moved on the remote, and pushes nothing', async () => {
-    const { work, origin } = await repos();
+    const { work, origin } = await exampleCheckout();
     const other = join(await mkdtemp(join(tmpdir(), 'meshdrill-moved-')), 'clone');
     await run('git', ['clone', '-q', origin, other]);
     await git(other, 'config', 'user.name', 'Sam Sre');
@@ -156,7 +135,7 @@ describe('rollout/gitops', () => {
   });
 
   it('refuses a missing remote when one is required, and a repo in the middle of a merge conflict', async () => {
-    const { work } = await repos();
+    const { work } = await exampleCheckout();
     const missing = await commitStageChange(work, await change(work), { dryRun: false, logger: quiet, remote: 'upstream', requireRemote: true }).catch((e: unknown) => e);
     await git(work, 'checkout', '-q', '-b', 'side');
     await writeFile(join(work, 'NOTES.md'), 'side\n');
