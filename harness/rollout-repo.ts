@@ -4,9 +4,8 @@ import { meshAdapter } from '../meshes/index.js';
 import type { MeshAdapter } from '../meshes/types.js';
 import type { Topology } from '../model/topology.js';
 import type { Slo } from '../slo/schema.js';
-import { documentsOfKind, hasErrors, loadConfig, type LoadedDocument } from './config/index.js';
+import { assertNoConfigErrors, documentsOfKind, loadConfig, type LoadedDocument } from './config/index.js';
 import { listYamlFiles } from './config/load.js';
-import { renderDiagnostic, sortDiagnostics } from './config/diagnostics.js';
 import { didYouMean } from './config/suggest.js';
 import { ConfigError } from './errors.js';
 
@@ -23,11 +22,7 @@ export async function loadRollout(repoPath: string, planName: string | undefined
   const root = resolve(cwd, repoPath);
   if (!(await stat(root).catch(() => undefined))?.isDirectory()) throw new ConfigError(`${repoPath}: expected a config repo directory`);
   const repo = await loadConfig(root, { cwd: root });
-  if (hasErrors(repo)) {
-    const errors = sortDiagnostics(repo.diagnostics.filter((d) => d.severity === 'error'));
-    const shown = errors.slice(0, 3).map((d) => `\n  ${renderDiagnostic(d)}`).join('');
-    throw new ConfigError(`${repoPath} has ${errors.length} config error${errors.length === 1 ? '' : 's'}:${shown}${errors.length > 3 ? `\n  … run \`meshdrill validate ${repoPath}\` to see them all` : ''}`);
-  }
+  assertNoConfigErrors(repo, repoPath, { show: 3, allWith: `meshdrill validate ${repoPath}` });
   const plans = documentsOfKind(repo, 'RolloutPlan');
   const plan = planName ? plans.find((p) => p.name === planName) : plans.length === 1 ? plans[0] : undefined;
   if (!plan) {

@@ -9,9 +9,8 @@ import { escapeXml } from '../../reports/escape.js';
 import { loadManifests } from '../../suites/check/manifests.js';
 import { runRules, type Finding } from '../../suites/check/rules.js';
 import { validateManifest } from '../../suites/check/schema.js';
-import { documentsOfKind, hasErrors, loadConfig } from '../config/index.js';
+import { assertNoConfigErrors, documentsOfKind, loadConfig } from '../config/index.js';
 import { listYamlFiles } from '../config/load.js';
-import { renderDiagnostic, sortDiagnostics } from '../config/diagnostics.js';
 import { ConfigError } from '../errors.js';
 import type { CliIO } from './io.js';
 
@@ -46,10 +45,7 @@ async function tree(repoPath: string, ref: string | undefined, io: CliIO): Promi
 
 async function load(dir: string, label: string) {
   const repo = await loadConfig(dir, { cwd: dir });
-  if (hasErrors(repo)) {
-    const errors = sortDiagnostics(repo.diagnostics.filter((d) => d.severity === 'error'));
-    throw new ConfigError(`${label} has ${errors.length} config error${errors.length === 1 ? '' : 's'}:${errors.slice(0, 5).map((d) => `\n  ${renderDiagnostic(d)}`).join('')}`);
-  }
+  assertNoConfigErrors(repo, label, { show: 5 });
   const topology = documentsOfKind(repo, 'Topology')[0]?.data;
   if (!topology) throw new ConfigError(`${label} has no Topology; \`meshdrill check\` needs one to know who calls whom`);
   const manifests = await loadManifests(dir, await listYamlFiles(dir));

@@ -12,8 +12,7 @@ import { embeddedCluster, existingCluster, kindCluster, servedSimCluster, type C
 import { runGameDay, type GameDayRecord } from '../../suites/gameday.js';
 import type { GameDay, Suite } from '../../suites/schema.js';
 import { runSuite } from '../../suites/suite.js';
-import { documentsOfKind, hasErrors, loadConfig } from '../config/index.js';
-import { renderDiagnostic, sortDiagnostics } from '../config/diagnostics.js';
+import { assertNoConfigErrors, documentsOfKind, loadConfig } from '../config/index.js';
 import { didYouMean } from '../config/suggest.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type LogLevel } from '../logger.js';
@@ -65,10 +64,7 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
   if (!info) throw new ConfigError(`${path}: no such file or directory`);
   const root = info.isDirectory() ? target : dirname(target);
   const repo = await loadConfig(root, { cwd: io.cwd });
-  if (hasErrors(repo)) {
-    const errors = sortDiagnostics(repo.diagnostics.filter((d) => d.severity === 'error'));
-    throw new ConfigError(`${path} has ${errors.length} config error${errors.length === 1 ? '' : 's'}:${errors.slice(0, 3).map((d) => `\n  ${renderDiagnostic(d)}`).join('')}`);
-  }
+  assertNoConfigErrors(repo, path, { show: 3 });
   const kind = options.kind ?? 'GameDay';
   const noun = kind === 'GameDay' ? 'game day' : 'suite';
   const candidates = [...documentsOfKind(repo, 'GameDay'), ...documentsOfKind(repo, 'Suite')].filter((d) => d.kind === kind && (info.isDirectory() || resolve(io.cwd, d.source.file) === target));

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { sortDiagnostics, type Diagnostic } from './diagnostics.js';
+import { renderDiagnostic, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import type { KindName } from './kinds.js';
 import { checkRules } from './rules.js';
 import { documentLine, parseYamlText } from './source.js';
@@ -140,4 +140,16 @@ export async function listYamlFiles(dir: string): Promise<string[]> {
     else if (entry.isFile() && /\.ya?ml$/.test(entry.name)) out.push(full);
   }
   return out;
+}
+
+/**
+ * Stops a command on a repo with config errors: the first `show` of them as file:line:col, and,
+ * when given, the command that lists them all.
+ */
+export function assertNoConfigErrors(repo: Pick<ConfigRepo, 'diagnostics'>, label: string, options: { show: number; allWith?: string }): void {
+  if (!hasErrors(repo)) return;
+  const errors = sortDiagnostics(repo.diagnostics.filter((d) => d.severity === 'error'));
+  const shown = errors.slice(0, options.show).map((d) => `\n  ${renderDiagnostic(d)}`).join('');
+  const more = errors.length > options.show && options.allWith ? `\n  … run \`${options.allWith}\` to see them all` : '';
+  throw new ConfigError(`${label} has ${errors.length} config error${errors.length === 1 ? '' : 's'}:${shown}${more}`);
 }
