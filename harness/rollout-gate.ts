@@ -9,7 +9,8 @@ import { parseDuration } from '../model/quantity.js';
 import { RUN_RECORD_VERSION, type PullRequestRecord, type RunRecord } from '../reports/run-record.js';
 import { gateOutcome, planStage, planUpdates, runGate, type GateRun } from '../rollout/index.js';
 import { commitStageChange, lastRevertTime, stageChangeBody, writeLocalPullRequest } from '../rollout/gitops/index.js';
-import { GitHubForge, githubRepoFromRemote, type GitHubAuth } from '../rollout/gitops/github-forge.js';
+import type { GitHubForge } from '../rollout/gitops/github-forge.js';
+import { githubForgeFromEnv } from './github-env.js';
 import { SLI_UNITS } from '../slo/sli.js';
 import { ClientViewSource, EmbeddedSource } from '../slo/sources/index.js';
 import type { Window } from '../slo/types.js';
@@ -143,32 +144,10 @@ export function labelsFor(run: GateRun): string[] {
 
 async function chooseForge(options: RolloutGateOptions, root: string): Promise<GitHubForge | undefined> {
   if (options.forge === 'local') return undefined;
-  const env = options.env;
-  const auth = githubAuth(env);
-  const apiUrl = env['GITHUB_API_URL'];
-  const host = env['GITHUB_SERVER_URL'] ? new URL(env['GITHUB_SERVER_URL']).host : 'github.com';
   const remoteUrl = await simpleGit(root).remote(['get-url', options.remote]).then((u) => (typeof u === 'string' ? u.trim() : ''), () => '');
-  const slug = env['GITHUB_REPOSITORY'] ? parseSlug(env['GITHUB_REPOSITORY']) : githubRepoFromRemote(remoteUrl, host);
-  if (options.forge === 'auto' && (!auth || !slug)) return undefined;
-  if (!auth) throw new ConfigError('--forge github needs credentials: set GITHUB_TOKEN (or GH_TOKEN), or GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID');
-  if (!slug) throw new ConfigError(`--forge github needs the repository: set GITHUB_REPOSITORY=owner/name, or use a remote "${options.remote}" on ${host}`);
-  return new GitHubForge({ ...slug, auth, ...(apiUrl && apiUrl !== 'https://api.github.com' ? { baseUrl: apiUrl } : {}), logger: options.logger, ...(options.github ?? {}) });
-}
-
-function githubAuth(env: NodeJS.ProcessEnv): GitHubAuth | undefined {
-  const token = env['GITHUB_TOKEN'] || env['GH_TOKEN'];
-  if (token) return { token };
-  const appId = env['GITHUB_APP_ID'];
-  const privateKey = env['GITHUB_APP_PRIVATE_KEY'];
-  const installationId = env['GITHUB_APP_INSTALLATION_ID'];
-  if (appId && privateKey && installationId) return { appId, privateKey: privateKey.replace(/\\n/g, '\n'), installationId };
-  return undefined;
-}
-
-function parseSlug(text: string): { owner: string; repo: string } {
-  const [owner, repo, extra] = text.split('/');
-  if (!owner || !repo || extra !== undefined) throw new ConfigError(`GITHUB_REPOSITORY: expected owner/name; found "${text}"`);
-  return { owner, repo };
+  const need = options.forge === 'github' ? '--forge github' : undefined;
+  const forge = githubForgeFromEnv(options.env, { remoteUrl, logger: options.logger, ...(need ? { need } : {}), ...(options.github ? { tuning: options.github } : {}) });
+  return forge;
 }
 
 async function buildRecord(loaded: LoadedRollout, run: GateRun, files: Map<string, string>, meta: { runId: string; startedAt: number; finishedAt: number; pullRequest?: PullRequestRecord }): Promise<GateRunRecord> {
@@ -180,6 +159,7 @@ async function buildRecord(loaded: LoadedRollout, run: GateRun, files: Map<strin
     schemaVersion: RUN_RECORD_VERSION,
     runId: meta.runId,
     kind: 'rollout-gate',
+    name: loaded.plan.data.metadata.name,
     startedAt: iso(meta.startedAt),
     finishedAt: iso(meta.finishedAt),
     inputs: {

@@ -54,7 +54,7 @@ const EXPECTED: Array<[string, string[]]> = [
     ["tabs.yaml", ["tabs.yaml:4:1 YAML syntax error: Tabs are not allowed as indentation"]],
     ["unknown-call-target.yaml", ["unknown-call-target.yaml:9:36 spec.namespaces[0].services[0].calls[0].to: unknown service \"web/ap\"; did you mean \"web/app\"?"]],
     ["unknown-field.yaml", ["unknown-field.yaml:9:7 spec.stages[0].bakee: unknown field; did you mean \"bake\"? (allowed: name, namespaces, mtls, bake, gates, requires)"]],
-    ["unknown-kind.yaml", ["unknown-kind.yaml:2:7 kind: unknown kind \"RolloutPlna\"; did you mean \"RolloutPlan\"? (one of Topology, RolloutPlan, SLO, Fault, GameDay, Suite, Cluster)"]],
+    ["unknown-kind.yaml", ["unknown-kind.yaml:2:7 kind: unknown kind \"RolloutPlna\"; did you mean \"RolloutPlan\"? (one of Topology, RolloutPlan, SLO, Fault, GameDay, Suite, Cluster, CheckConfig)"]],
     ["unsupported-apiversion.yaml", ["unsupported-apiversion.yaml:1:13 apiVersion: unsupported version; expected \"meshdrill.dev/v1alpha1\"; found \"meshdrill.dev/v2\""]],
     ["wrong-type-replicas.yaml", ["wrong-type-replicas.yaml:11:21 spec.namespaces[0].services[0].replicas: expected a number; found \"three\""]],];
 

@@ -2,16 +2,17 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { exec } from '../../clusters/exec.js';
-import { GitHubForge } from '../../rollout/gitops/github-forge.js';
 import { escapeMarkdown as md } from '../../reports/escape.js';
 import { behaviourOf, diffBehaviour, diffSlos, type EdgeChange, type SloChange } from '../../suites/check/behaviour.js';
 import { escapeXml } from '../../reports/escape.js';
 import { loadManifests } from '../../suites/check/manifests.js';
+import { blocks, ruleSettings, type RuleSettings } from '../../suites/check/config.js';
 import { runRules, type Finding } from '../../suites/check/rules.js';
 import { validateManifest } from '../../suites/check/schema.js';
 import { assertNoConfigErrors, documentsOfKind, loadConfig } from '../config/index.js';
 import { listYamlFiles } from '../config/load.js';
 import { ConfigError } from '../errors.js';
+import { githubForgeFromEnv } from '../github-env.js';
 import type { CliIO } from './io.js';
 
 export interface CheckOptions {
@@ -58,7 +59,9 @@ async function load(dir: string, label: string) {
     else if (!result.ok) invalid.push(`${m.file}:${m.line} ${result.error}`);
   }
   if (invalid.length) throw new ConfigError(`${label} has ${invalid.length} invalid manifest${invalid.length === 1 ? '' : 's'}:${invalid.slice(0, 5).map((i) => `\n  ${i}`).join('')}`);
-  return { repo, topology, plan: documentsOfKind(repo, 'RolloutPlan')[0]?.data, slos: documentsOfKind(repo, 'SLO').map((d) => d.data), manifests, unchecked };
+  const checkConfigs = documentsOfKind(repo, 'CheckConfig');
+  if (checkConfigs.length > 1) throw new ConfigError(`${label} has ${checkConfigs.length} CheckConfig documents (${checkConfigs.map((d) => d.source.file).join(', ')}); keep one`);
+  return { repo, topology, plan: documentsOfKind(repo, 'RolloutPlan')[0]?.data, slos: documentsOfKind(repo, 'SLO').map((d) => d.data), manifests, unchecked, settings: ruleSettings(checkConfigs[0]?.data) };
 }
 
 /**
@@ -68,13 +71,15 @@ async function load(dir: string, label: string) {
  */
 export async function checkCommand(repoPath: string, options: CheckOptions, io: CliIO): Promise<number> {
   const head = await load(await tree(repoPath, options.head, io), options.head ? `${repoPath}@${options.head}` : repoPath);
-  const findings = runRules({ manifests: head.manifests, topology: head.topology, ...(head.plan ? { plan: head.plan } : {}) });
+  const base = options.base === undefined ? undefined : await load(await tree(repoPath, options.base, io), `${repoPath}@${options.base}`);
+  // With a base, the base's CheckConfig judges the change: a pull request cannot switch off the rule it breaks.
+  const settings: RuleSettings = base ? base.settings : head.settings;
+  const findings = runRules({ manifests: head.manifests, topology: head.topology, ...(head.plan ? { plan: head.plan } : {}), options: settings });
   const mesh = head.plan?.spec.mesh ?? { name: 'istio' as const, mode: 'sidecar' as const };
   let changes: EdgeChange[] = [];
   let sloChanges: SloChange[] = [];
   let timing = '';
-  if (options.base !== undefined) {
-    const base = await load(await tree(repoPath, options.base, io), `${repoPath}@${options.base}`);
+  if (base) {
     // Both trees are judged by the head's topology and SLOs: the question is what the change does.
     const before = await behaviourOf({ manifests: base.manifests, topology: head.topology, mesh, slos: head.slos });
     const after = await behaviourOf({ manifests: head.manifests, topology: head.topology, mesh, slos: head.slos });
@@ -82,17 +87,28 @@ export async function checkCommand(repoPath: string, options: CheckOptions, io: 
     sloChanges = diffSlos(before, after);
     timing = `base ${before.wallMs} ms, head ${after.wallMs} ms on the embedded cluster`;
   }
-  const blocking = findings.filter((f) => f.severity === 'error').length + changes.filter((c) => c.broken).length + sloChanges.filter((c) => c.broken).length;
-  if (options.github) await postToGitHub(repoPath, options, findings, changes, blocking, io, sloChanges);
-  const result = { findings, changes, slos: sloChanges, blocking, ...(timing ? { timing } : {}) };
+  const blocking = findings.filter((f) => blocks(f.severity, settings)).length + changes.filter((c) => c.broken).length + sloChanges.filter((c) => c.broken).length;
+  const result: CheckResult = { findings, changes, slos: sloChanges, blocking, ...(timing ? { timing } : {}) };
+  const isBlocking = (f: Finding) => blocks(f.severity, settings);
+  if (options.github) await postToGitHub(repoPath, options, result, isBlocking, io);
   if (options.output === 'json') io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-  else if (options.format === 'md') io.stdout(markdown(findings, changes, options, sloChanges));
-  else if (options.format === 'junit') io.stdout(junit(findings, changes, sloChanges));
-  else io.stdout(text(findings, changes, options, timing, sloChanges));
+  else if (options.format === 'md') io.stdout(markdown(result, options));
+  else if (options.format === 'junit') io.stdout(junit(result, isBlocking));
+  else io.stdout(text(result, options));
   return blocking > 0 ? 1 : 0;
 }
 
-function text(findings: Finding[], changes: EdgeChange[], options: CheckOptions, timing: string, slos: SloChange[] = []): string {
+/** What `check` found: rule findings on the head, and with a base, the calls and SLOs whose outcome changed. */
+export interface CheckResult {
+  findings: Finding[];
+  changes: EdgeChange[];
+  slos: SloChange[];
+  /** Findings at or above the repo's failOn severity, plus broken calls and SLOs; exit 1 when above zero. */
+  blocking: number;
+  timing?: string;
+}
+
+function text({ findings, changes, slos, timing }: CheckResult, options: CheckOptions): string {
   const lines = [`meshdrill check: ${findings.filter((f) => f.severity === 'error').length} errors, ${findings.filter((f) => f.severity === 'warning').length} warnings${options.base !== undefined ? `, ${changes.filter((c) => c.broken).length} calls broken by the change` : ''}`];
   for (const f of findings) lines.push(`  ${f.file ? `${f.file}:${f.line} ` : ''}${f.severity} ${f.rule} ${f.name}: ${f.message}`);
   if (options.base !== undefined) {
@@ -104,40 +120,38 @@ function text(findings: Finding[], changes: EdgeChange[], options: CheckOptions,
   return `${lines.join('\n')}\n`;
 }
 
-function markdown(findings: Finding[], changes: EdgeChange[], options: CheckOptions, slos: SloChange[] = []): string {
+function markdown({ findings, changes, slos, blocking }: CheckResult, options: CheckOptions): string {
   const broken = changes.filter((c) => c.broken);
   const errors = findings.filter((f) => f.severity === 'error');
-  const out = [`## ${errors.length + broken.length ? '❌' : '✅'} meshdrill check: ${errors.length} errors, ${broken.length} broken calls`, ''];
+  const out = [`## ${blocking ? '❌' : '✅'} meshdrill check: ${errors.length} errors, ${broken.length} broken calls`, ''];
   if (findings.length) out.push('| rule | where | finding |', '|---|---|---|', ...findings.map((f) => `| ${f.severity} ${f.rule} | ${f.file ? `${md(f.file)}:${f.line}` : ''} | ${md(f.message)} |`), '');
   if (options.base !== undefined && changes.length) out.push('| call | before | after |', '|---|---|---|', ...changes.map((c) => `| ${c.broken ? '❌ ' : ''}${md(c.from)} → ${md(c.to)} | ${md(c.before)} | ${md(c.after)} |`), '');
   if (slos.length) out.push('| SLO | before | after |', '|---|---|---|', ...slos.map((c) => `| ${c.broken ? '❌ ' : ''}${md(c.name)} ${md(c.objective)} | ${md(c.before)} | ${md(c.after)} |`), '');
   return `${out.join('\n')}\n`;
 }
 
-async function postToGitHub(repoPath: string, options: CheckOptions, findings: Finding[], changes: EdgeChange[], blocking: number, io: CliIO, slos: SloChange[] = []): Promise<void> {
-  const token = io.env['GITHUB_TOKEN'] || io.env['GH_TOKEN'];
-  const slug = io.env['GITHUB_REPOSITORY']?.split('/');
-  if (!token || !slug || slug.length !== 2) throw new ConfigError('--github needs GITHUB_TOKEN and GITHUB_REPOSITORY=owner/name');
+async function postToGitHub(repoPath: string, options: CheckOptions, result: CheckResult, isBlocking: (f: Finding) => boolean, io: CliIO): Promise<void> {
+  const { findings, changes, blocking } = result;
   const sha = await exec('git', ['-C', resolve(io.cwd, repoPath), 'rev-parse', options.head ?? 'HEAD']);
   if (sha.code !== 0) throw new ConfigError(`cannot resolve ${options.head ?? 'HEAD'} to a commit: ${sha.stderr.trim()}`);
   const prefix = (await exec('git', ['-C', resolve(io.cwd, repoPath), 'rev-parse', '--show-prefix'])).stdout.trim();
-  const forge = new GitHubForge({ owner: slug[0]!, repo: slug[1]!, auth: { token }, ...(io.env['GITHUB_API_URL'] && io.env['GITHUB_API_URL'] !== 'https://api.github.com' ? { baseUrl: io.env['GITHUB_API_URL'] } : {}), logger: { info: () => undefined, warn: (_m, msg) => io.stderr(`${msg}\n`) }, ...(options.github!.writeIntervalMs !== undefined ? { writeIntervalMs: options.github!.writeIntervalMs } : {}) });
-  const body = markdown(findings, changes, options, slos);
+  const forge = githubForgeFromEnv(io.env, { need: '--github-pr', logger: { info: () => undefined, warn: (_m, msg) => io.stderr(`${msg}\n`) }, ...(options.github!.writeIntervalMs !== undefined ? { tuning: { writeIntervalMs: options.github!.writeIntervalMs } } : {}) })!;
+  const body = markdown(result, options);
   const level = { error: 'failure', warning: 'warning', info: 'notice' } as const;
   await forge.createCheckRun(sha.stdout.trim(), {
     name: 'meshdrill check',
     conclusion: blocking > 0 ? 'failure' : 'success',
     title: `${findings.filter((f) => f.severity === 'error').length} errors, ${changes.filter((c) => c.broken).length} broken calls`,
     summary: body,
-    annotations: findings.filter((f) => f.file).map((f) => ({ path: `${prefix}${f.file}`, line: f.line ?? 1, level: level[f.severity], title: `${f.rule} ${f.name}`, message: f.message })),
+    annotations: findings.filter((f) => f.file).map((f) => ({ path: `${prefix}${f.file}`, line: f.line ?? 1, level: isBlocking(f) ? 'failure' : level[f.severity], title: `${f.rule} ${f.name}`, message: f.message })),
   });
   const action = await forge.upsertComment(options.github!.pr, 'meshdrill:check', body);
   io.stderr(`GitHub: check run posted; comment ${action}\n`);
 }
 
 /** JUnit for CI test results: a testsuite for the rules (a testcase per finding) and one for the calls and SLOs that changed. */
-function junit(findings: Finding[], changes: EdgeChange[], slos: SloChange[]): string {
-  const rules = findings.map((f) => ({ name: `${f.rule} ${f.name}${f.file ? ` ${f.file}:${f.line}` : ''}`, failure: f.severity === 'error' ? f.message : undefined }));
+function junit({ findings, changes, slos }: CheckResult, isBlocking: (f: Finding) => boolean): string {
+  const rules = findings.map((f) => ({ name: `${f.rule} ${f.name}${f.file ? ` ${f.file}:${f.line}` : ''}`, failure: isBlocking(f) ? f.message : undefined }));
   const calls = [...changes.map((c) => ({ name: `${c.from} → ${c.to}`, failure: c.broken ? `${c.before} → ${c.after}` : undefined })), ...slos.map((c) => ({ name: `SLO ${c.name}`, failure: c.broken ? `${c.before} → ${c.after}` : undefined }))];
   const suite = (name: string, cases: Array<{ name: string; failure: string | undefined }>) => [
     `  <testsuite name="${escapeXml(name)}" tests="${cases.length}" failures="${cases.filter((c) => c.failure).length}" errors="0" time="0.000">`,

@@ -30,7 +30,7 @@ describe('meshdrill CLI', () => {
 
     expect(code).toBe(0);
     expect(stderr).toBe('');
-    expect(stdout).toBe('✓ examples/shop: valid (1 Cluster, 1 GameDay, 1 RolloutPlan, 6 SLO, 1 Suite, 1 Topology) in 7 files; 2 other manifests ignored\n');
+    expect(stdout).toBe('✓ examples/shop: valid (1 CheckConfig, 1 Cluster, 1 GameDay, 1 RolloutPlan, 6 SLO, 1 Suite, 1 Topology) in 8 files; 2 other manifests ignored\n');
   });
 
   it('exits 1 on a broken file and prints file:line:col with the field path', async () => {
@@ -93,7 +93,7 @@ describe('meshdrill CLI', () => {
     const { code, stderr } = await cli(['schema', 'RolloutPlna']);
 
     expect(code).toBe(2);
-    expect(stderr).toBe('meshdrill: Unknown kind "RolloutPlna"; did you mean "RolloutPlan"? One of: Topology, RolloutPlan, SLO, Fault, GameDay, Suite, Cluster\n');
+    expect(stderr).toBe('meshdrill: Unknown kind "RolloutPlna"; did you mean "RolloutPlan"? One of: Topology, RolloutPlan, SLO, Fault, GameDay, Suite, Cluster, CheckConfig\n');
   });
 
   it('colours only on a terminal without NO_COLOR', async () => {

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { Fault } from '../../chaos/schema.js';
 import { ClusterSpec } from '../../clusters/schema.js';
+import { CheckConfig } from '../../suites/check/config.js';
 import { Topology } from '../../model/topology.js';
 import { RolloutPlan } from '../../rollout/schema.js';
 import { Slo } from '../../slo/schema.js';
@@ -15,6 +16,7 @@ export const KINDS = {
   GameDay,
   Suite,
   Cluster: ClusterSpec,
+  CheckConfig,
 } satisfies Record<string, z.ZodType>;
 
 export type KindName = keyof typeof KINDS;
@@ -32,4 +34,5 @@ export interface DocumentOfKind {
   GameDay: z.infer<typeof GameDay>;
   Suite: z.infer<typeof Suite>;
   Cluster: z.infer<typeof ClusterSpec>;
+  CheckConfig: z.infer<typeof CheckConfig>;
 }

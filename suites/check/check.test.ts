@@ -117,6 +117,38 @@ describe('meshdrill check', () => {
     expect(io.out.join('')).toContain('<testsuite name="behaviour: base vs head"');
   }, 60_000);
 
+  it('takes severities from the repo\'s CheckConfig, but from the base when there is one, so a change cannot silence the rule it breaks', async () => {
+    const dir = await repoWithStrictPayments();
+    await writeFile(join(dir, 'check.yaml'), 'apiVersion: meshdrill.dev/v1alpha1\nkind: CheckConfig\nmetadata:\n  name: shop\nspec:\n  rules:\n    MD101: off\n    strict-without-authorization: info\n');
+    await git(dir, 'add', '-A');
+    await git(dir, '-c', 'user.name=Pat', '-c', 'user.email=pat@example.com', 'commit', '-q', '-m', 'silence MD101');
+    const alone = captureIO(dir);
+    const againstBase = captureIO(dir);
+
+    const aloneCode = await runCli(['check', '.'], alone);
+    const againstBaseCode = await runCli(['check', '.', '--base', 'HEAD~2', '--head', 'HEAD', '--output', 'json'], againstBase);
+
+    expect(aloneCode).toBe(0);
+    expect(alone.out.join('')).toBe('meshdrill check: 0 errors, 1 warnings\n  manifests/payments-strict.yaml:1 info MD103 strict-without-authorization: payments is STRICT with no AuthorizationPolicy: every meshed workload may call it\n  manifests/namespaces.yaml:9 warning MD107 egress-left-open: payments is meshed and its workloads may call any host outside the mesh: set a Sidecar outboundTrafficPolicy of REGISTRY_ONLY, a default-deny egress NetworkPolicy, or a Linkerd EgressNetwork with trafficPolicy: Deny\n');
+    expect(againstBaseCode).toBe(1);
+    expect((JSON.parse(againstBase.out.join('')) as { findings: Array<{ rule: string; severity: string }> }).findings.map((f) => `${f.rule} ${f.severity}`)).toEqual(['MD101 error', 'MD103 warning', 'MD107 warning']);
+  }, 60_000);
+
+  it('fails on warnings when the CheckConfig says so, and names an unknown rule with a suggestion', async () => {
+    const dir = await repoWithStrictPayments();
+    await writeFile(join(dir, 'check.yaml'), 'apiVersion: meshdrill.dev/v1alpha1\nkind: CheckConfig\nmetadata:\n  name: shop\nspec:\n  failOn: warning\n  rules:\n    MD101: warning\n');
+    const strictWarnings = captureIO(dir);
+    const strictCode = await runCli(['check', '.', '--format', 'junit'], strictWarnings);
+    await writeFile(join(dir, 'check.yaml'), 'apiVersion: meshdrill.dev/v1alpha1\nkind: CheckConfig\nmetadata:\n  name: shop\nspec:\n  rules:\n    egress-left-opne: off\n');
+    const typo = captureIO(dir);
+    const typoCode = await runCli(['check', '.'], typo);
+
+    expect(strictCode).toBe(1);
+    expect(strictWarnings.out.join('')).toContain('<failure message="payments is STRICT, but 3 callers');
+    expect(typoCode).toBe(2);
+    expect(typo.err.join('')).toContain('check.yaml:7:5 spec.rules.egress-left-opne: unknown field; did you mean "egress-left-open"?');
+  }, 60_000);
+
   it('refuses a head whose manifests do not match their schemas, naming the file and line', async () => {
     const dir = await repoWithStrictPayments();
     await writeFile(join(dir, 'manifests', 'payments-strict.yaml'), 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: payments\nspec:\n  mtls:\n    mode: STRICTLY\n');

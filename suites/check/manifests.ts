@@ -21,7 +21,8 @@ export async function loadManifests(root: string, files: string[]): Promise<Mani
       if (doc.errors.length) continue;
       const object = doc.toJS() as KubeObject | null;
       if (!object || typeof object !== 'object' || typeof object.apiVersion !== 'string' || object.apiVersion === API_VERSION || !object.metadata?.name) continue;
-      out.push({ file: relative(root, file), line: lines.linePos(doc.range[0]).line, object });
+      // The line of the object itself, not of the `---` before it or a comment above it.
+      out.push({ file: relative(root, file), line: lines.linePos(doc.contents?.range?.[0] ?? doc.range[0]).line, object });
     }
   }
   return out;

@@ -1,3 +1,4 @@
+import { parse } from 'yaml';
 import type { Topology } from '../../model/topology.js';
 import type { RolloutPlan } from '../../rollout/schema.js';
 import type { Manifest } from './manifests.js';
@@ -28,11 +29,16 @@ export const RULES: Rule[] = [
   { id: 'MD104', name: 'stateful-meshed-without-opt-in', severity: 'warning', doc: 'A stateful namespace meshed without the annotation meshdrill.dev/mesh-stateful: "true".' },
   { id: 'MD105', name: 'sidecar-scope-missing', severity: 'info', doc: 'A meshed namespace with many services and no Sidecar resource: every proxy holds config for the whole mesh.' },
   { id: 'MD106', name: 'control-plane-injected', severity: 'error', doc: 'The control-plane namespace is labelled for injection.' },
+  { id: 'MD107', name: 'egress-left-open', severity: 'warning', doc: 'A meshed namespace whose workloads may call any host outside the mesh: no REGISTRY_ONLY outbound policy, no default-deny egress NetworkPolicy, no Linkerd EgressNetwork that denies.' },
   { id: 'MD108', name: 'stage-too-large', severity: 'warning', doc: 'A rollout stage meshes more namespaces than the plan allows per stage.' },
 ];
 
-const SIDECAR_SCOPE_THRESHOLD = 8;
-const RETRY_BUDGET = 10;
+/** Thresholds and severities a repo can set (its CheckConfig); defaults otherwise. */
+export interface RuleOptions {
+  severities?: Record<string, Severity | 'off'>;
+  retryBudget?: number;
+  sidecarScopeThreshold?: number;
+}
 
 type Obj = Record<string, unknown>;
 const get = (o: unknown, ...path: string[]): unknown => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Obj)[k] : undefined), o);
@@ -63,12 +69,16 @@ export function strictNamespaces(manifests: Manifest[], topology: Topology): Map
   return out;
 }
 
-export function runRules(input: { manifests: Manifest[]; topology: Topology; plan?: RolloutPlan; severities?: Record<string, Severity> }): Finding[] {
+export function runRules(input: { manifests: Manifest[]; topology: Topology; plan?: RolloutPlan; options?: RuleOptions }): Finding[] {
   const findings: Finding[] = [];
   const rule = (id: string) => RULES.find((r) => r.id === id)!;
+  const RETRY_BUDGET = input.options?.retryBudget ?? 10;
+  const SIDECAR_SCOPE_THRESHOLD = input.options?.sidecarScopeThreshold ?? 8;
   const add = (id: string, message: string, where?: Manifest) => {
     const r = rule(id);
-    findings.push({ rule: id, name: r.name, severity: input.severities?.[id] ?? input.severities?.[r.name] ?? r.severity, message, ...(where ? { file: where.file, line: where.line } : {}) });
+    const severity = input.options?.severities?.[id] ?? r.severity;
+    if (severity === 'off') return;
+    findings.push({ rule: id, name: r.name, severity, message, ...(where ? { file: where.file, line: where.line } : {}) });
   };
   const { topology, manifests } = input;
   const meshed = meshedNamespaces(manifests);
@@ -122,8 +132,76 @@ export function runRules(input: { manifests: Manifest[]; topology: Topology; pla
   }
   // MD106: injection into the control plane.
   for (const cp of ['istio-system', 'linkerd']) if (meshed.has(cp)) add('MD106', `${cp} is labelled for injection; the control plane must not inject itself`, namespaceManifest.get(cp));
+  // MD107: egress left open from meshed namespaces.
+  for (const ns of topology.spec.namespaces) {
+    if (meshed.has(ns.name) && !egressClosed(manifests, ns.name)) add('MD107', `${ns.name} is meshed and its workloads may call any host outside the mesh: set a Sidecar outboundTrafficPolicy of REGISTRY_ONLY, a default-deny egress NetworkPolicy, or a Linkerd EgressNetwork with trafficPolicy: Deny`, namespaceManifest.get(ns.name));
+  }
   // MD108: stages larger than the plan allows.
   const max = input.plan?.spec.maxNamespacesPerStage;
   if (input.plan && max !== undefined) for (const stage of input.plan.spec.stages) if (stage.namespaces.length > max) add('MD108', `stage ${stage.name} meshes ${stage.namespaces.length} namespaces; the plan allows ${max}`);
   return findings;
+}
+
+const ISTIO_ROOT_NAMESPACE = 'istio-system';
+const LINKERD_GLOBAL_EGRESS_NAMESPACE = 'linkerd-egress';
+
+/** The mesh-wide outbound policy from the istiod ConfigMap's `mesh` or an IstioOperator's meshConfig; Istio's default is ALLOW_ANY. */
+function meshOutboundMode(manifests: Manifest[]): string {
+  for (const { object } of manifests) {
+    if (object.kind === 'IstioOperator') {
+      const mode = get(object, 'spec', 'meshConfig', 'outboundTrafficPolicy', 'mode');
+      if (typeof mode === 'string') return mode;
+    }
+    if (object.kind === 'ConfigMap' && object.metadata.name === 'istio' && object.metadata.namespace === ISTIO_ROOT_NAMESPACE) {
+      const mesh = get(object, 'data', 'mesh');
+      if (typeof mesh !== 'string') continue;
+      try {
+        const mode = get(parse(mesh), 'outboundTrafficPolicy', 'mode');
+        if (typeof mode === 'string') return mode;
+      } catch {
+        // An unparsable mesh config is istiod's problem to report; it leaves the default.
+      }
+    }
+  }
+  return 'ALLOW_ANY';
+}
+
+/**
+ * Whether workloads in a namespace are kept from calling arbitrary hosts outside the mesh.
+ * - Istio: outboundTrafficPolicy REGISTRY_ONLY. A namespace-wide Sidecar (no workloadSelector) decides for its
+ *   namespace; without one, the Sidecar in the root namespace applies "by default to all namespaces without a
+ *   Sidecar configuration"; a Sidecar without the field falls back to meshConfig, whose default is ALLOW_ANY.
+ *   https://istio.io/latest/docs/reference/config/networking/sidecar/ and
+ *   https://istio.io/latest/docs/tasks/traffic-management/egress/egress-control/
+ * - Kubernetes: a NetworkPolicy selecting every pod with policyType Egress and no rule open to everything.
+ * - Linkerd: an EgressNetwork with trafficPolicy Deny in the namespace, or in the global egress namespace
+ *   (linkerd-egress by default), whose EgressNetworks "affect clients in all namespaces".
+ *   https://linkerd.io/2/reference/egress-network/
+ */
+export function egressClosed(manifests: Manifest[], namespace: string): boolean {
+  const namespaceWideSidecar = (ns: string) => manifests.find((m) => m.object.kind === 'Sidecar' && m.object.metadata.namespace === ns && !get(m.object, 'spec', 'workloadSelector'));
+  const sidecar = namespaceWideSidecar(namespace) ?? namespaceWideSidecar(ISTIO_ROOT_NAMESPACE);
+  const mode = (sidecar && get(sidecar.object, 'spec', 'outboundTrafficPolicy', 'mode')) ?? meshOutboundMode(manifests);
+  if (mode === 'REGISTRY_ONLY') return true;
+  for (const { object } of manifests) {
+    if (object.kind === 'NetworkPolicy' && object.metadata.namespace === namespace && selectsAllPods(get(object, 'spec', 'podSelector')) && ((get(object, 'spec', 'policyTypes') as string[] | undefined) ?? []).includes('Egress')) {
+      const rules = (get(object, 'spec', 'egress') as Obj[] | undefined) ?? [];
+      if (!rules.some(opensEverything)) return true;
+    }
+    if (object.kind === 'EgressNetwork' && get(object, 'spec', 'trafficPolicy') === 'Deny' && (object.metadata.namespace === namespace || object.metadata.namespace === LINKERD_GLOBAL_EGRESS_NAMESPACE)) return true;
+  }
+  return false;
+}
+
+function selectsAllPods(selector: unknown): boolean {
+  if (!selector || typeof selector !== 'object') return false;
+  const s = selector as Obj;
+  return Object.keys((s['matchLabels'] as Obj | undefined) ?? {}).length === 0 && ((s['matchExpressions'] as unknown[] | undefined) ?? []).length === 0;
+}
+
+/** An egress rule with no `to` allows every destination; so does an ipBlock of 0.0.0.0/0 or ::/0 with no exceptions. */
+function opensEverything(rule: Obj): boolean {
+  const to = rule['to'] as Obj[] | undefined;
+  if (!to || to.length === 0) return true;
+  return to.some((peer) => ['0.0.0.0/0', '::/0'].includes(String(get(peer, 'ipBlock', 'cidr'))) && ((get(peer, 'ipBlock', 'except') as unknown[] | undefined) ?? []).length === 0);
 }
