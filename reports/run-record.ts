@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 
 /** The RunRecord format version. Readers accept the same major version and refuse others. */
-export const RUN_RECORD_VERSION = '1.1';
+export const RUN_RECORD_VERSION = '1.2';
 
 const Window = z.object({ from: z.string(), to: z.string() }).strict();
 
@@ -127,6 +127,8 @@ export const RunRecord = z
     schemaVersion: z.string().regex(/^\d+\.\d+$/),
     runId: z.string(),
     kind: z.enum(['rollout-gate', 'gameday', 'suite', 'check']),
+    /** 1.2: the game day's, suite's or plan's name: what runs again and again, where the runId is once. */
+    name: z.string().optional(),
     startedAt: z.string(),
     finishedAt: z.string(),
     inputs: z

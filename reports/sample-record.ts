@@ -17,6 +17,7 @@ export function sampleRecord(options: { series?: number; hours?: number; resolut
     schemaVersion: RUN_RECORD_VERSION,
     runId: 'gameday-sample',
     kind: 'gameday',
+    name: 'weekly-mesh-resilience',
     startedAt: iso(start),
     finishedAt: iso(start + hours * 3_600_000),
     inputs: { repo: 'examples/shop', files: [{ path: 'gameday.yaml', sha256: '0'.repeat(64) }] },

@@ -53,6 +53,8 @@ export interface ProgramHooks {
 
 interface ProgramInput extends RunInputs {
   kind: 'gameday' | 'suite';
+  /** The game day's or suite's name, for the record. */
+  name: string;
   seed: number;
   hypotheses: GameDay['spec']['hypotheses'];
   abort: GameDay['spec']['abort'];
@@ -88,7 +90,7 @@ export function runGameDay(input: GameDayInput, deps: GameDayDeps): Promise<Game
       for (const [index, step] of steps.entries()) await hooks.step(step, index, step.name ?? describeStep(step), steps.length);
     },
   };
-  return runProgram({ ...input, kind: 'gameday', seed: input.gameDay.spec.seed, hypotheses: input.gameDay.spec.hypotheses, abort: input.gameDay.spec.abort, program }, deps);
+  return runProgram({ ...input, kind: 'gameday', name: input.gameDay.metadata.name, seed: input.gameDay.spec.seed, hypotheses: input.gameDay.spec.hypotheses, abort: input.gameDay.spec.abort, program }, deps);
 }
 
 type Phase = 'before' | 'during' | 'after';
@@ -447,6 +449,7 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
     schemaVersion: RUN_RECORD_VERSION,
     runId: input.runId,
     kind: input.kind,
+    name: input.name,
     startedAt: iso(startedAt),
     finishedAt: iso(deps.now()),
     inputs: { repo: '', files: [], ...(input.plan ? { plan: input.plan.metadata.name, stage: input.plan.status.stage } : {}) },

@@ -5,7 +5,9 @@ import { renderJunit } from '../../reports/junit.js';
 import { renderMarkdown } from '../../reports/markdown.js';
 import { parseRunRecord, type RunRecord } from '../../reports/run-record.js';
 import { renderTrend } from '../../reports/trend.js';
+import { recurringRunIssue } from '../../reports/github-issue.js';
 import { ConfigError } from '../errors.js';
+import { githubForgeFromEnv } from '../github-env.js';
 import type { CliIO } from './io.js';
 
 export type ReportFormat = 'html' | 'md' | 'junit' | 'json';
@@ -28,8 +30,20 @@ export async function loadRunRecord(path: string, io: CliIO): Promise<RunRecord>
   }
 }
 
+export interface ReportOptions {
+  format: ReportFormat;
+  out?: string;
+  htmlUrl?: string;
+  /** Open, update or close the run's one GitHub issue instead of writing a report. */
+  githubIssue?: boolean;
+  /** Link to the CI run, in the issue's comments. */
+  runUrl?: string;
+  /** Tests pass 0: GitHub asks for a pause between writes. */
+  writeIntervalMs?: number;
+}
+
 /** `meshdrill report <run.json> [--format] [--out]` and `meshdrill report trend <run.json>...`. */
-export async function reportCommand(args: string[], options: { format: ReportFormat; out?: string; htmlUrl?: string }, io: CliIO): Promise<number> {
+export async function reportCommand(args: string[], options: ReportOptions, io: CliIO): Promise<number> {
   if (args[0] === 'trend') {
     const files = args.slice(1);
     if (files.length === 0) throw new ConfigError('report trend: expected one or more run records, e.g. `meshdrill report trend .meshdrill/runs/*/run.json`');
@@ -38,6 +52,7 @@ export async function reportCommand(args: string[], options: { format: ReportFor
   }
   if (args.length !== 1) throw new ConfigError(`report: expected one run record; found ${args.length} arguments (for several, use \`meshdrill report trend\`)`);
   const record = await loadRunRecord(args[0]!, io);
+  if (options.githubIssue) return syncIssue(record, options, io);
   const text = options.format === 'html' ? renderHtml(record) : options.format === 'md' ? renderMarkdown(record, options.htmlUrl ? { htmlUrl: options.htmlUrl } : {}) : options.format === 'junit' ? renderJunit(record) : `${JSON.stringify(record, null, 2)}\n`;
   return write(text, options.out, io);
 }
@@ -51,5 +66,15 @@ async function write(text: string, out: string | undefined, io: CliIO): Promise<
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, text);
   io.stderr(`wrote ${out}\n`);
+  return 0;
+}
+
+async function syncIssue(record: RunRecord, options: ReportOptions, io: CliIO): Promise<number> {
+  const forge = githubForgeFromEnv(io.env, { need: '--github-issue', logger: { info: () => undefined, warn: (_m, msg) => io.stderr(`${msg}\n`) }, ...(options.writeIntervalMs !== undefined ? { tuning: { writeIntervalMs: options.writeIntervalMs } } : {}) })!;
+  const request = recurringRunIssue(record, { ...(options.runUrl ? { runUrl: options.runUrl } : {}), ...(options.htmlUrl ? { htmlUrl: options.htmlUrl } : {}) });
+  const result = await forge.syncIssue(request);
+  const where = result.number !== undefined ? ` #${result.number}${result.url ? ` ${result.url}` : ''}` : '';
+  const said = { opened: 'opened issue', updated: 'updated issue', closed: 'closed issue', unchanged: 'already recorded this run on issue', none: 'passed; no open issue' }[result.action];
+  io.stdout(`${said}${where}\n`);
   return 0;
 }

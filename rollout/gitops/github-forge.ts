@@ -29,6 +29,20 @@ export interface GitHubForgeOptions {
   retryAfterUnitMs?: number;
 }
 
+export interface IssueRequest {
+  /** Hidden in the body: which issue is this one. */
+  marker: string;
+  /** The first label is how the issue is found again. */
+  labels: [string, ...string[]];
+  title: string;
+  body: string;
+  /** What this run says, as a comment on an issue already open. */
+  comment: string;
+  failing: boolean;
+  /** Comments are tagged with it, so running the same record twice comments once. */
+  runId: string;
+}
+
 export interface PullRequestRequest {
   plan: string;
   head: string;
@@ -189,6 +203,39 @@ export class GitHubForge {
     }
     await this.call(`commenting on pull request #${number}`, () => this.client.rest.issues.createComment({ ...this.slug, issue_number: number, body: tagged }));
     return 'created';
+  }
+
+  /**
+   * One issue per marker for something that fails again and again (a scheduled game day):
+   * failing opens it, or updates its description and comments once per run; passing comments and
+   * closes it; passing with none open does nothing. A re-run of the same run writes nothing new.
+   */
+  async syncIssue(request: IssueRequest): Promise<{ action: 'opened' | 'updated' | 'closed' | 'unchanged' | 'none'; number?: number; url?: string }> {
+    const tag = `<!-- ${request.marker} -->`;
+    const runTag = `<!-- meshdrill:run:${request.runId} -->`;
+    const issues = await this.call(`listing issues labelled ${request.labels[0]}`, () =>
+      this.client.paginate(this.client.rest.issues.listForRepo, { ...this.slug, state: 'open', labels: request.labels[0]!, per_page: 100 }),
+    );
+    // The issues API lists pull requests too; only a real issue carrying the marker is ours.
+    const open = issues.find((i) => !i.pull_request && i.body?.includes(tag));
+    // The body carries the run that last wrote it, so a re-run of the opening run is recognised too.
+    const body = `${request.body}\n${tag}\n${runTag}`;
+    if (!open) {
+      if (!request.failing) return { action: 'none' };
+      const { data } = await this.call('opening an issue', () => this.client.rest.issues.create({ ...this.slug, title: request.title, body, labels: request.labels }));
+      this.options.logger.info({ number: data.number }, `issue #${data.number} opened`);
+      return { action: 'opened', number: data.number, url: data.html_url };
+    }
+    const comments = await this.call(`reading comments of #${open.number}`, () => this.client.paginate(this.client.rest.issues.listComments, { ...this.slug, issue_number: open.number, per_page: 100 }));
+    if (open.body?.includes(runTag) || comments.some((c) => c.body?.includes(runTag))) return { action: 'unchanged', number: open.number, url: open.html_url };
+    await this.call(`commenting on issue #${open.number}`, () => this.client.rest.issues.createComment({ ...this.slug, issue_number: open.number, body: `${request.comment}\n${runTag}` }));
+    if (request.failing) {
+      await this.call(`updating issue #${open.number}`, () => this.client.rest.issues.update({ ...this.slug, issue_number: open.number, title: request.title, body }));
+      return { action: 'updated', number: open.number, url: open.html_url };
+    }
+    await this.call(`closing issue #${open.number}`, () => this.client.rest.issues.update({ ...this.slug, issue_number: open.number, state: 'closed', state_reason: 'completed' }));
+    this.options.logger.info({ number: open.number }, `issue #${open.number} closed`);
+    return { action: 'closed', number: open.number, url: open.html_url };
   }
 
   /** Polls until the PR is merged or closed, or the time runs out; closed unmerged means rejected. */

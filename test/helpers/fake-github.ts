@@ -15,6 +15,16 @@ export interface FakePull {
   comments: string[];
 }
 
+export interface FakeIssue {
+  number: number;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  stateReason?: string;
+  labels: string[];
+  comments: string[];
+}
+
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -38,6 +48,7 @@ let openapi: GitHubOpenApi | undefined;
  */
 export class FakeGitHub {
   readonly pulls: FakePull[] = [];
+  readonly issues: FakeIssue[] = [];
   readonly statuses: Array<{ sha: string; state: string; context: string; description: string }> = [];
   readonly checkRuns: Array<{ id: number; name: string; sha: string; conclusion: string; summary: string; annotations: unknown[] }> = [];
   readonly requests: RecordedRequest[] = [];
@@ -88,6 +99,17 @@ export class FakeGitHub {
     const pr = this.pull(number);
     pr.merged = true;
     pr.state = 'closed';
+  }
+
+  issue(number: number): FakeIssue {
+    const issue = this.issues.find((i) => i.number === number);
+    if (!issue) throw new Error(`no issue #${number}`);
+    return issue;
+  }
+
+  /** Issues and pull requests share one sequence of numbers, as on GitHub. */
+  private nextNumber(): number {
+    return this.pulls.length + this.issues.length + 1;
   }
 
   pull(number: number): FakePull {
@@ -149,7 +171,7 @@ export class FakeGitHub {
     if (method === 'POST' && rest === '/pulls') {
       if (!this.canPush) return send(403, { message: 'Resource not accessible by integration' });
       if (this.pulls.some((p) => p.state === 'open' && p.head === input['head'])) return send(422, { message: 'Validation Failed', errors: [{ message: `A pull request already exists for ${this.owner}:${String(input['head'])}.` }] });
-      const pr: FakePull = { number: this.pulls.length + 1, title: String(input['title']), body: String(input['body'] ?? ''), head: String(input['head']), base: String(input['base']), state: 'open', merged: false, labels: [], comments: [] };
+      const pr: FakePull = { number: this.nextNumber(), title: String(input['title']), body: String(input['body'] ?? ''), head: String(input['head']), base: String(input['base']), state: 'open', merged: false, labels: [], comments: [] };
       this.pulls.push(pr);
       return send(201, this.pullFull(pr));
     }
@@ -164,8 +186,29 @@ export class FakeGitHub {
         return send(200, this.pullFull(pr));
       }
     }
+    if (rest === '/issues' && method === 'GET') {
+      const state = url.searchParams.get('state') ?? 'open';
+      const labels = (url.searchParams.get('labels') ?? '').split(',').filter(Boolean);
+      const matches = (t: { state: string; labels: string[] }) => (state === 'all' || t.state === state) && labels.every((l) => t.labels.includes(l));
+      // GitHub lists pull requests among issues, marked by a pull_request key.
+      return send(200, [...this.issues.filter(matches).map((i) => this.issueJson(i)), ...this.pulls.filter(matches).map((p) => ({ ...this.issueJson({ ...p, stateReason: undefined } as FakeIssue), pull_request: { url: '', html_url: '', diff_url: '', patch_url: '' } }))]);
+    }
+    if (rest === '/issues' && method === 'POST') {
+      const issue: FakeIssue = { number: this.nextNumber(), title: String(input['title']), body: String(input['body'] ?? ''), state: 'open', labels: [...((input['labels'] ?? []) as string[])], comments: [] };
+      this.issues.push(issue);
+      return send(201, this.issueJson(issue));
+    }
+    if ((m = /^\/issues\/(\d+)$/.exec(rest)) && method === 'PATCH') {
+      const issue = this.issues.find((i) => i.number === Number(m![1]));
+      if (!issue) return send(404, { message: 'Not Found' });
+      if (typeof input['title'] === 'string') issue.title = input['title'];
+      if (typeof input['body'] === 'string') issue.body = input['body'];
+      if (input['state'] === 'closed' || input['state'] === 'open') issue.state = input['state'];
+      if (typeof input['state_reason'] === 'string') issue.stateReason = input['state_reason'];
+      return send(200, this.issueJson(issue));
+    }
     if ((m = /^\/issues\/(\d+)\/(labels|comments)$/.exec(rest))) {
-      const pr = this.pulls.find((p) => p.number === Number(m![1]));
+      const pr = this.pulls.find((p) => p.number === Number(m![1])) ?? this.issues.find((i) => i.number === Number(m![1]));
       if (!pr) return send(404, { message: 'Not Found' });
       if (m[2] === 'labels' && method === 'POST') {
         for (const label of (input['labels'] ?? []) as string[]) if (!pr.labels.includes(label)) pr.labels.push(label);
@@ -191,7 +234,7 @@ export class FakeGitHub {
     }
     if ((m = /^\/issues\/comments\/(\d+)$/.exec(rest)) && method === 'PATCH') {
       const id = Number(m[1]);
-      const pr = this.pulls.find((p) => p.number === Math.floor(id / 1000));
+      const pr = this.pulls.find((p) => p.number === Math.floor(id / 1000)) ?? this.issues.find((i) => i.number === Math.floor(id / 1000));
       if (!pr || pr.comments[id % 1000] === undefined) return send(404, { message: 'Not Found' });
       pr.comments[id % 1000] = String(input['body']);
       return send(200, this.comment(pr, pr.comments[id % 1000]!, id % 1000));
@@ -235,11 +278,25 @@ export class FakeGitHub {
     return { ...this.api.sample('pull-request'), ...this.common(pr), merged: pr.merged, labels: pr.labels.map((name, i) => this.label(name, i)) };
   }
 
+  private issueJson(issue: FakeIssue): Record<string, unknown> {
+    return {
+      ...this.api.sample('issue'),
+      id: issue.number,
+      number: issue.number,
+      title: issue.title,
+      body: issue.body,
+      state: issue.state,
+      state_reason: issue.stateReason ?? null,
+      html_url: `https://github.invalid/${this.owner}/${this.repo}/issues/${issue.number}`,
+      labels: issue.labels.map((name, i) => this.label(name, i)),
+    };
+  }
+
   private label(name: string, i: number): Record<string, unknown> {
     return { ...this.api.sample('label'), id: i + 1, name, color: 'ededed', description: '' };
   }
 
-  private comment(pr: FakePull, body: string, i: number): Record<string, unknown> {
+  private comment(pr: { number: number }, body: string, i: number): Record<string, unknown> {
     return { ...this.api.sample('issue-comment'), id: pr.number * 1000 + i, body };
   }
 }

@@ -28,7 +28,7 @@ export class GitHubOpenApi {
     this.spec = JSON.parse(readFileSync(path, 'utf8')) as Schema;
     // OpenAPI 3.0 schemas: `nullable` is understood by Ajv; formats and vendor keywords are not checked.
     this.ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
-    this.ajv.addSchema({ components: this.spec['components'] }, 'gh', undefined, false);
+    this.ajv.addSchema({ components: nullableEverywhere(this.spec['components']) }, 'gh', undefined, false);
     for (const [template, item] of Object.entries(this.spec['paths'] as Record<string, Schema>)) {
       const pattern = new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`);
       for (const method of Object.keys(item)) this.operations.push({ template, method, pattern });
@@ -124,13 +124,31 @@ export class GitHubOpenApi {
   }
 }
 
+/**
+ * OpenAPI 3.0 allows `nullable` beside allOf/anyOf with no `type` (e.g. an issue's milestone); Ajv
+ * only takes it with a type, so it becomes the JSON Schema it means: the schema, or null.
+ */
+function typelessNullable(node: Schema): Schema {
+  // A nullable enum (an issue's state_reason) allows null in OpenAPI 3.0; Ajv wants null in the enum.
+  if (node['nullable'] === true && Array.isArray(node['enum']) && !node['enum'].includes(null)) return { ...node, enum: [...(node['enum'] as unknown[]), null] };
+  if (node['nullable'] !== true || node['type'] !== undefined) return node;
+  const { nullable: _nullable, ...rest } = node;
+  return { anyOf: [rest, { type: 'null' }] };
+}
+
+function nullableEverywhere(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(nullableEverywhere);
+  if (node && typeof node === 'object') return typelessNullable(Object.fromEntries(Object.entries(node).map(([k, v]) => [k, nullableEverywhere(v)])));
+  return node;
+}
+
 /** Rewrites local refs ("#/components/…") to the registered description ("gh#/components/…"). */
 function rebase(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(rebase);
   if (node && typeof node === 'object') {
     const out: Schema = {};
     for (const [k, v] of Object.entries(node)) out[k] = k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `gh${v}` : rebase(v);
-    return out;
+    return typelessNullable(out);
   }
   return node;
 }
