@@ -2,6 +2,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { KubeClient } from '../clusters/kube/types.js';
+import type { ObservedCallGraph } from '../meshes/call-graph.js';
 import { jsonSchemaFor } from './config/json-schema.js';
 import { ConfigError } from './errors.js';
 
@@ -25,12 +26,69 @@ export async function discoverTopology(kube: KubeClient): Promise<DiscoveredName
   return out;
 }
 
+/** A discovered service's calls, as the topology writes them. */
+interface ScaffoldService {
+  name: string;
+  replicas: number;
+  calls?: Array<{ to: string; share?: string }>;
+}
+
+export interface TelemetryTopology {
+  namespaces: Array<{ name: string; services: ScaffoldService[] }>;
+  entrypoints: Array<{ service: string; rps: number }>;
+  /** What telemetry could not settle, for the author of topology.yaml. */
+  notes: string[];
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+/**
+ * The topology's call graph from what the mesh measured. A call's share is its rate over the rate
+ * of requests into the caller. Services nobody calls, or called only by callers without a mesh
+ * identity, are where traffic enters; a service called both ways gets a note, because telemetry
+ * cannot tell an unmeshed workload from the outside world.
+ */
+export function topologyFromTelemetry(discovered: DiscoveredNamespace[], graph: ObservedCallGraph): TelemetryTopology {
+  const services = new Map<string, ScaffoldService>();
+  const namespaces = new Map<string, ScaffoldService[]>();
+  const ensure = (ref: string, replicas = 1) => {
+    if (services.has(ref)) return services.get(ref)!;
+    const [ns, name] = ref.split('/') as [string, string];
+    const svc: ScaffoldService = { name, replicas };
+    services.set(ref, svc);
+    if (!namespaces.has(ns)) namespaces.set(ns, []);
+    namespaces.get(ns)!.push(svc);
+    return svc;
+  };
+  for (const ns of discovered) for (const s of ns.services) ensure(`${ns.name}/${s.name}`, s.replicas);
+  for (const c of graph.calls) (ensure(c.from), ensure(c.to));
+  for (const u of graph.unattributed) ensure(u.to);
+  const namedIn = new Map<string, number>();
+  for (const c of graph.calls) namedIn.set(c.to, (namedIn.get(c.to) ?? 0) + c.rps);
+  const unattributedIn = new Map(graph.unattributed.map((u) => [u.to, u.rps]));
+  const entrypoints: TelemetryTopology['entrypoints'] = [];
+  const notes: string[] = [];
+  for (const [ref, svc] of services) {
+    const outgoing = graph.calls.filter((c) => c.from === ref);
+    const incoming = (namedIn.get(ref) ?? 0) + (unattributedIn.get(ref) ?? 0);
+    // A caller nobody calls is a source of traffic itself (a job, a poller): it enters at its busiest call's rate.
+    const base = incoming > 0 ? incoming : Math.max(0, ...outgoing.map((c) => c.rps));
+    if (outgoing.length) svc.calls = outgoing.map((c) => ({ to: c.to, ...(c.rps < base * 0.9995 ? { share: `${Math.max(0.1, round1(Math.min(100, (c.rps / base) * 100)))}%` } : {}) }));
+    const fromUnknown = unattributedIn.get(ref) ?? 0;
+    if (!namedIn.has(ref) && (fromUnknown > 0 || outgoing.length)) entrypoints.push({ service: ref, rps: Math.max(0.1, round1(fromUnknown > 0 ? fromUnknown : base)) });
+    else if (fromUnknown > 0) notes.push(`${ref} receives ${round1(fromUnknown)} rps from callers without a mesh identity (unmeshed workloads or outside the cluster); name them in topology.yaml`);
+  }
+  return { namespaces: [...namespaces].map(([name, svcs]) => ({ name, services: svcs })), entrypoints, notes };
+}
+
 // Editors find the schemas meshdrill writes beside the files (schemas/<Kind>.json).
 const header = (kind: string) => `# yaml-language-server: $schema=./schemas/${kind}.json\n`;
 
 /** The files of a new mesh config repo: topology, rollout plan, SLOs, a game day and two workflows. */
-export function scaffold(options: { name: string; mesh: 'istio' | 'linkerd'; namespaces?: DiscoveredNamespace[] }): Map<string, string> {
-  const namespaces = options.namespaces?.length
+export function scaffold(options: { name: string; mesh: 'istio' | 'linkerd'; namespaces?: DiscoveredNamespace[]; observed?: TelemetryTopology }): Map<string, string> {
+  const namespaces: Array<{ name: string; services: ScaffoldService[] }> = options.observed?.namespaces.length
+    ? options.observed.namespaces
+    : options.namespaces?.length
     ? options.namespaces
     : [
         { name: 'frontend', services: [{ name: 'web', replicas: 2 }] },
@@ -42,11 +100,13 @@ export function scaffold(options: { name: string; mesh: 'istio' | 'linkerd'; nam
     kind: 'Topology',
     metadata: { name: options.name },
     spec: {
-      entrypoints: [{ service: `${first.name}/${first.services[0]!.name}`, rps: 100 }],
-      namespaces: namespaces.map((ns, i) => ({
-        name: ns.name,
-        services: ns.services.map((s, j) => ({ name: s.name, replicas: s.replicas, ...(i === 0 && j === 0 && namespaces[1] ? { calls: [{ to: `${namespaces[1].name}/${namespaces[1].services[0]!.name}` }] } : {}) })),
-      })),
+      entrypoints: options.observed?.entrypoints.length ? options.observed.entrypoints : [{ service: `${first.name}/${first.services[0]!.name}`, rps: 100 }],
+      namespaces: options.observed
+        ? namespaces
+        : namespaces.map((ns, i) => ({
+            name: ns.name,
+            services: ns.services.map((s, j) => ({ name: s.name, replicas: s.replicas, ...(i === 0 && j === 0 && namespaces[1] ? { calls: [{ to: `${namespaces[1].name}/${namespaces[1].services[0]!.name}` }] } : {}) })),
+          })),
     },
   };
   const plan = {
@@ -74,19 +134,28 @@ export function scaffold(options: { name: string; mesh: 'istio' | 'linkerd'; nam
       steps: [{ provision: {} }, { install: { certLifetime: '1h' } }, { deploy: {} }, { stage: { to: 1 } }, { load: { duration: '10m' } }, { fault: { type: 'ca-loss', duration: '20m' } }, { wait: '5m' }],
     },
   };
+  const checkConfig = {
+    apiVersion: 'meshdrill.dev/v1alpha1',
+    kind: 'CheckConfig',
+    metadata: { name: options.name },
+    spec: { failOn: 'error', rules: {} },
+  };
   const files = new Map<string, string>();
-  for (const kind of ['Topology', 'RolloutPlan', 'SLO', 'GameDay'] as const) files.set(`schemas/${kind}.json`, `${JSON.stringify(jsonSchemaFor(kind), null, 2)}\n`);
-  files.set('topology.yaml', header('Topology') + stringify(topology));
+  for (const kind of ['Topology', 'RolloutPlan', 'SLO', 'GameDay', 'CheckConfig'] as const) files.set(`schemas/${kind}.json`, `${JSON.stringify(jsonSchemaFor(kind), null, 2)}\n`);
+  const notes = (options.observed?.notes ?? []).map((n) => `# NOTE: ${n}\n`).join('');
+  const provenance = options.observed ? '# Calls and rates measured from the mesh\'s telemetry by `meshdrill init --prometheus`.\n' : '';
+  files.set('topology.yaml', header('Topology') + provenance + notes + stringify(topology));
   files.set('rollout-plan.yaml', header('RolloutPlan') + stringify(plan));
   files.set('slos.yaml', header('SLO') + slos.join('---\n'));
   files.set('gameday.yaml', header('GameDay') + stringify(gameday));
+  files.set('check.yaml', `${header('CheckConfig')}# Rule severities for \`meshdrill check\` (see \`meshdrill check --help\`), e.g. rules: {MD103: off}\n${stringify(checkConfig)}`);
   files.set(
     '.github/workflows/meshdrill-check.yml',
     [
-      '# On every pull request: what the change would break, as a comment.',
+      '# On every pull request: what the change would break, as a check run and one comment.',
       'name: meshdrill check',
       'on: pull_request',
-      'permissions: {contents: read, pull-requests: write}',
+      'permissions: {contents: read, checks: write, pull-requests: write}',
       'jobs:',
       '  check:',
       '    runs-on: ubuntu-latest',
@@ -95,10 +164,8 @@ export function scaffold(options: { name: string; mesh: 'istio' | 'linkerd'; nam
       '        with: {fetch-depth: 0}',
       '      - uses: actions/setup-node@v4',
       '        with: {node-version: 20}',
-      '      - run: npx --yes meshdrill check . --base origin/${{ github.base_ref }} --head HEAD --format md > meshdrill-check.md',
-      '      - if: always()',
-      '        run: gh pr comment ${{ github.event.pull_request.number }} --edit-last --body-file meshdrill-check.md || gh pr comment ${{ github.event.pull_request.number }} --body-file meshdrill-check.md',
-      '        env: {GH_TOKEN: "${{ github.token }}"}',
+      '      - run: npx --yes meshdrill check . --base origin/${{ github.base_ref }} --head HEAD --github-pr ${{ github.event.pull_request.number }}',
+      '        env: {GITHUB_TOKEN: "${{ github.token }}"}',
       '',
     ].join('\n'),
   );
@@ -106,10 +173,12 @@ export function scaffold(options: { name: string; mesh: 'istio' | 'linkerd'; nam
     '.github/workflows/meshdrill-gameday.yml',
     [
       '# Every Monday: the game day on the embedded cluster, its report kept as an artifact.',
+      '# While it fails, one issue says so; the first passing run closes it.',
       'name: meshdrill game day',
       'on:',
       '  schedule: [{cron: "0 6 * * 1"}]',
       '  workflow_dispatch: {}',
+      'permissions: {contents: read, issues: write}',
       'jobs:',
       '  gameday:',
       '    runs-on: ubuntu-latest',
@@ -121,6 +190,9 @@ export function scaffold(options: { name: string; mesh: 'istio' | 'linkerd'; nam
       '      - if: always()',
       '        uses: actions/upload-artifact@v4',
       '        with: {name: meshdrill-gameday, path: meshdrill-run}',
+      "      - if: always() && hashFiles('meshdrill-run/run.json') != ''",
+      '        run: npx --yes meshdrill report meshdrill-run/run.json --github-issue --run-url "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID"',
+      '        env: {GITHUB_TOKEN: "${{ github.token }}"}',
       '',
     ].join('\n'),
   );

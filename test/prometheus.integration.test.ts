@@ -1,4 +1,10 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../harness/cli/main.js';
+import { captureIO } from './helpers/cli.js';
 import { createKubeClient } from '../clusters/kube/index.js';
 import { startSimCluster, type SimCluster } from '../clusters/sim/index.js';
 import { attachMeshTwin } from '../clusters/sim/mesh/attach.js';
@@ -96,6 +102,10 @@ describe.skipIf(!binary)('SLIs through the real Prometheus agree with the embedd
       const b = await viaPrometheus.measure(check.sli, check.scope, window);
       rows.push({ ...check, embedded: a.value, prometheus: b.value, error: b.error, samples: [a.samples, b.samples] });
     }
+    // `meshdrill init --prometheus` measures the call graph from the same metrics.
+    const dir = await mkdtemp(join(tmpdir(), 'meshdrill-init-prom-'));
+    const init = captureIO(dir);
+    const initCode = await runCli(['init', 'repo', '--mesh', mesh, '--prometheus', prometheus.url, '--window', '15s'], init);
     traffic.stop();
 
     for (const row of rows) {
@@ -105,6 +115,22 @@ describe.skipIf(!binary)('SLIs through the real Prometheus agree with the embedd
     }
     // The legacy client is unmeshed and PERMISSIVE lets it in: a visible plaintext share.
     expect(rows.find((r) => r.sli === 'plaintext-share')!.embedded).toBeGreaterThan(5);
+
+    expect(initCode, init.err.join('')).toBe(0);
+    const text = await readFile(join(dir, 'repo', 'topology.yaml'), 'utf8');
+    const topology = Topology.parse(parse(text));
+    const web = topology.spec.namespaces.find((n) => n.name === 'shop')!.services.find((s) => s.name === 'web')!;
+    expect(web.calls.map((c) => c.to)).toEqual(['pay/api']);
+    // Outside traffic into shop/web arrives without an identity: it becomes the entrypoint, at its measured rate.
+    expect(topology.spec.entrypoints.map((e) => e.service)).toEqual(['shop/web']);
+    expect(topology.spec.entrypoints[0]!.rps).toBeGreaterThan(200 * 0.85);
+    expect(topology.spec.entrypoints[0]!.rps).toBeLessThan(200 * 1.15);
+    // legacy/batch has no proxy: telemetry sees its 40 rps into pay/api but cannot name it.
+    const note = /# NOTE: pay\/api receives ([\d.]+) rps from callers without a mesh identity/.exec(text);
+    expect(note, text).not.toBeNull();
+    expect(Number(note![1])).toBeGreaterThan(40 * 0.85);
+    expect(Number(note![1])).toBeLessThan(40 * 1.15);
+    expect(await runCli(['validate', 'repo'], captureIO(dir))).toBe(0);
   }, 180_000);
 });
 

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify, parse } from 'yaml';
@@ -25,13 +25,43 @@ describe('meshdrill init', () => {
     const refused = await runCli(['init', 'repo'], again);
 
     expect(code).toBe(0);
-    expect((await readdir(join(dir, 'repo'))).sort()).toEqual(['.github', 'gameday.yaml', 'rollout-plan.yaml', 'schemas', 'slos.yaml', 'topology.yaml']);
+    expect((await readdir(join(dir, 'repo'))).sort()).toEqual(['.github', 'check.yaml', 'gameday.yaml', 'rollout-plan.yaml', 'schemas', 'slos.yaml', 'topology.yaml']);
     expect(valid).toBe(0);
-    expect(validate.out.join('')).toMatch(/^✓ repo: valid \(1 GameDay, 1 RolloutPlan, 2 SLO, 1 Topology\)/);
+    expect(validate.out.join('')).toMatch(/^✓ repo: valid \(1 CheckConfig, 1 GameDay, 1 RolloutPlan, 2 SLO, 1 Topology\)/);
     expect([0, 1]).toContain(gameday);
     expect(refused).toBe(2);
     expect(again.err.join('')).toMatch(/already has .*topology\.yaml.*; choose an empty directory or pass --force/);
   }, 60_000);
+
+  it('refuses a bad --prometheus or --window before writing anything', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meshdrill-init-'));
+    const badUrl = captureIO(dir);
+    const badWindow = captureIO(dir);
+
+    const codes = [await runCli(['init', 'repo', '--prometheus', 'prometheus:9090:x'], badUrl), await runCli(['init', 'repo', '--prometheus', 'http://127.0.0.1:9090', '--window', '5 minutes'], badWindow)];
+
+    expect(codes).toEqual([2, 2]);
+    expect(badUrl.err.join('')).toBe('meshdrill: --prometheus: expected a URL like http://localhost:9090; found "prometheus:9090:x"\n');
+    expect(badWindow.err.join('')).toBe('meshdrill: --window: expected a duration like "1h" or "30m"; found "5 minutes"\n');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('writes workflows that post the check on pull requests and keep one issue while the game day fails', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meshdrill-init-'));
+    await runCli(['init', 'repo'], captureIO(dir));
+    type Workflow = { permissions: Record<string, string>; jobs: Record<string, { steps: Array<{ run?: string; if?: string; env?: Record<string, string> }> }> };
+    const check = parse(await readFile(join(dir, 'repo', '.github', 'workflows', 'meshdrill-check.yml'), 'utf8')) as Workflow;
+    const gameday = parse(await readFile(join(dir, 'repo', '.github', 'workflows', 'meshdrill-gameday.yml'), 'utf8')) as Workflow;
+
+    const checkRun = check.jobs['check']!.steps.find((s) => s.run?.includes('meshdrill check'))!;
+    expect(checkRun.run).toContain('--github-pr ${{ github.event.pull_request.number }}');
+    expect(checkRun.env).toEqual({ GITHUB_TOKEN: '${{ github.token }}' });
+    expect(check.permissions).toMatchObject({ checks: 'write', 'pull-requests': 'write' });
+    const issue = gameday.jobs['gameday']!.steps.find((s) => s.run?.includes('--github-issue'))!;
+    expect(issue.run).toContain('meshdrill report meshdrill-run/run.json --github-issue');
+    expect(issue.if).toContain('always()');
+    expect(gameday.permissions).toMatchObject({ issues: 'write' });
+  });
 
   it('discovers namespaces and workloads from a cluster through a named context', async () => {
     const sim = await startSimCluster({ time: 'virtual' });

@@ -4,7 +4,7 @@ import { createLogger, LOG_LEVELS, type LogLevel } from '../logger.js';
 import { painter, processIO, type CliIO } from './io.js';
 import { rolloutGateCommand, rolloutPlanCommand, rolloutRenderCommand, rolloutStatusCommand } from './rollout-command.js';
 import { cleanupCommand, gameDayRunCommand, processInterrupts } from './gameday-command.js';
-import { reportCommand, type ReportFormat } from './report-command.js';
+import { reportCommand, type ReportFormat, type ReportOptions } from './report-command.js';
 import { checkCommand } from './check-command.js';
 import { initCommand } from './init-command.js';
 import { schemaCommand } from './schema-command.js';
@@ -60,7 +60,7 @@ Examples:
   $ meshdrill init my-mesh-config                      start a config repo
 
 Documents are YAML with apiVersion: meshdrill.dev/v1alpha1 and one of the kinds
-Topology, RolloutPlan, SLO, Fault, GameDay, Suite, Cluster. A directory is read
+Topology, RolloutPlan, SLO, Fault, GameDay, Suite, Cluster, CheckConfig. A directory is read
 as a config repo: every *.yaml in it, other Kubernetes manifests kept and ignored.`,
   );
 
@@ -238,9 +238,11 @@ config error, 3 infrastructure error, 130/143 interrupted.`,
     .argument('[more...]', 'with trend: the run records')
     .addOption(new Option('--format <format>', 'html: one self-contained page; md: for pull requests and $GITHUB_STEP_SUMMARY; junit: for CI test results').choices(['html', 'md', 'junit', 'json']).default('html'))
     .option('--out <file>', 'write here instead of stdout')
-    .option('--html-url <url>', 'with --format md: link to the HTML report (e.g. a CI artifact)')
-    .addHelpText('after', '\nExamples:\n  $ meshdrill report .meshdrill/runs/<id>/run.json --out report.html\n  $ meshdrill report run.json --format md >> "$GITHUB_STEP_SUMMARY"\n  $ meshdrill report run.json --format junit --out junit.xml\n  $ meshdrill report trend .meshdrill/runs/*/run.json')
-    .action(async (first: string, more: string[], options: { format: ReportFormat; out?: string; htmlUrl?: string }) => {
+    .option('--html-url <url>', 'with --format md or --github-issue: link to the HTML report (e.g. a CI artifact)')
+    .option('--github-issue', 'keep one GitHub issue for this game day or suite: a failing run opens or updates it, a passing run closes it (GITHUB_TOKEN, GITHUB_REPOSITORY)')
+    .option('--run-url <url>', 'with --github-issue: link to the CI run in the issue\'s comments')
+    .addHelpText('after', '\nExamples:\n  $ meshdrill report .meshdrill/runs/<id>/run.json --out report.html\n  $ meshdrill report run.json --format md >> "$GITHUB_STEP_SUMMARY"\n  $ meshdrill report run.json --format junit --out junit.xml\n  $ meshdrill report trend .meshdrill/runs/*/run.json\n  $ meshdrill report run.json --github-issue --run-url "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID"')
+    .action(async (first: string, more: string[], options: ReportOptions) => {
       setExit(await reportCommand([first, ...more], options, io));
     });
   program
@@ -259,7 +261,15 @@ Rules (id, default severity):
   MD104 stateful-meshed-without-opt-in warning  stateful namespace meshed without opt-in
   MD105 sidecar-scope-missing          info     many services and no Sidecar resource
   MD106 control-plane-injected         error    injection into the control plane
+  MD107 egress-left-open               warning  meshed workloads may call any outside host
   MD108 stage-too-large                warning  a stage meshing more than the plan allows
+
+Severities and thresholds per repo: a CheckConfig document (meshdrill schema CheckConfig), e.g.
+  kind: CheckConfig
+  spec:
+    rules: { MD103: off, egress-left-open: error }
+    failOn: warning        # warnings block too
+With --base, the base's CheckConfig applies, so a change cannot switch off the rule it breaks.
 
 Exit codes: 0 nothing blocking, 1 an error finding or a call the change breaks, 2 config error.
 
@@ -279,8 +289,19 @@ Example:
     .addOption(new Option('--mesh <mesh>', 'the mesh the plan moves onto').choices(['istio', 'linkerd']).default('istio'))
     .option('--kubeconfig <file>', 'discover namespaces and workloads from this cluster')
     .option('--context <name>', 'the context to discover from')
+    .option('--prometheus <url>', 'measure the call graph and its rates from the mesh\'s metrics in this Prometheus (istio_requests_total or Linkerd\'s request_total)')
+    .option('--window <duration>', 'with --prometheus: how far back to measure', '1h')
     .option('--force', 'overwrite files that exist')
-    .action(async (dir: string, options: { name: string; mesh: 'istio' | 'linkerd'; kubeconfig?: string; context?: string; force?: boolean }) => {
+    .addHelpText('after', `
+Telemetry sees what the mesh sees: calls made by meshed clients are named; requests from
+unmeshed workloads or the outside arrive without an identity. A service only such callers
+reach becomes an entrypoint; one reached both ways gets a NOTE in topology.yaml.
+
+Examples:
+  $ meshdrill init mesh-config
+  $ meshdrill init mesh-config --kubeconfig ~/.kube/staging --context staging \\
+      --prometheus http://localhost:9090 --window 6h`)
+    .action(async (dir: string, options: { name: string; mesh: 'istio' | 'linkerd'; kubeconfig?: string; context?: string; prometheus?: string; window?: string; force?: boolean }) => {
       setExit(await initCommand(dir, { ...options, force: options.force === true }, io));
     });
   program
