@@ -52,10 +52,10 @@ async function load(dir: string, label: string) {
   const manifests = await loadManifests(dir, await listYamlFiles(dir));
   // Manifests are checked against their published schemas; kinds without one are kept, not judged.
   const invalid: string[] = [];
-  let unchecked = 0;
+  const unchecked: string[] = [];
   for (const m of manifests) {
     const result = await validateManifest(m.object);
-    if ('unchecked' in result) unchecked++;
+    if ('unchecked' in result) unchecked.push(`${m.file}:${m.line} ${m.object.kind}/${m.object.metadata.namespace ? `${m.object.metadata.namespace}/` : ''}${m.object.metadata.name}: kept as is; meshdrill has no schema for ${m.object.apiVersion} ${m.object.kind}`);
     else if (!result.ok) invalid.push(`${m.file}:${m.line} ${result.error}`);
   }
   if (invalid.length) throw new ConfigError(`${label} has ${invalid.length} invalid manifest${invalid.length === 1 ? '' : 's'}:${invalid.slice(0, 5).map((i) => `\n  ${i}`).join('')}`);
@@ -90,6 +90,7 @@ export async function checkCommand(repoPath: string, options: CheckOptions, io: 
   const blocking = findings.filter((f) => blocks(f.severity, settings)).length + changes.filter((c) => c.broken).length + sloChanges.filter((c) => c.broken).length;
   const result: CheckResult = { findings, changes, slos: sloChanges, blocking, ...(timing ? { timing } : {}) };
   const isBlocking = (f: Finding) => blocks(f.severity, settings);
+  result.notes = notesOn(head);
   if (options.github) await postToGitHub(repoPath, options, result, isBlocking, io);
   if (options.output === 'json') io.stdout(`${JSON.stringify(result, null, 2)}\n`);
   else if (options.format === 'md') io.stdout(markdown(result, options));
@@ -106,9 +107,20 @@ export interface CheckResult {
   /** Findings at or above the repo's failOn severity, plus broken calls and SLOs; exit 1 when above zero. */
   blocking: number;
   timing?: string;
+  /** What was kept without judgement: manifests without a schema, topology namespaces without a manifest. */
+  notes?: string[];
 }
 
-function text({ findings, changes, slos, timing }: CheckResult, options: CheckOptions): string {
+function notesOn(tree: Awaited<ReturnType<typeof load>>): string[] {
+  const declared = new Set(tree.manifests.filter((m) => m.object.kind === 'Namespace').map((m) => m.object.metadata.name));
+  const undeclared = tree.topology.spec.namespaces.map((n) => n.name).filter((n) => !declared.has(n));
+  return [
+    ...tree.unchecked,
+    ...(undeclared.length ? [`the topology's namespace${undeclared.length === 1 ? '' : 's'} ${undeclared.join(', ')} ${undeclared.length === 1 ? 'has' : 'have'} no Namespace manifest: checked as plain namespaces (not meshed, no policy)`] : []),
+  ];
+}
+
+function text({ findings, changes, slos, timing, notes }: CheckResult, options: CheckOptions): string {
   const lines = [`meshdrill check: ${findings.filter((f) => f.severity === 'error').length} errors, ${findings.filter((f) => f.severity === 'warning').length} warnings${options.base !== undefined ? `, ${changes.filter((c) => c.broken).length} calls broken by the change` : ''}`];
   for (const f of findings) lines.push(`  ${f.file ? `${f.file}:${f.line} ` : ''}${f.severity} ${f.rule} ${f.name}: ${f.message}`);
   if (options.base !== undefined) {
@@ -117,16 +129,18 @@ function text({ findings, changes, slos, timing }: CheckResult, options: CheckOp
     for (const c of slos) lines.push(`  ${c.broken ? 'BROKEN ' : ''}SLO ${c.name} (${c.objective}): ${c.before} → ${c.after}`);
     lines.push(`  (${timing})`);
   }
+  for (const n of notes ?? []) lines.push(`note: ${n}`);
   return `${lines.join('\n')}\n`;
 }
 
-function markdown({ findings, changes, slos, blocking }: CheckResult, options: CheckOptions): string {
+function markdown({ findings, changes, slos, blocking, notes }: CheckResult, options: CheckOptions): string {
   const broken = changes.filter((c) => c.broken);
   const errors = findings.filter((f) => f.severity === 'error');
   const out = [`## ${blocking ? '❌' : '✅'} meshdrill check: ${errors.length} errors, ${broken.length} broken calls`, ''];
   if (findings.length) out.push('| rule | where | finding |', '|---|---|---|', ...findings.map((f) => `| ${f.severity} ${f.rule} | ${f.file ? `${md(f.file)}:${f.line}` : ''} | ${md(f.message)} |`), '');
   if (options.base !== undefined && changes.length) out.push('| call | before | after |', '|---|---|---|', ...changes.map((c) => `| ${c.broken ? '❌ ' : ''}${md(c.from)} → ${md(c.to)} | ${md(c.before)} | ${md(c.after)} |`), '');
   if (slos.length) out.push('| SLO | before | after |', '|---|---|---|', ...slos.map((c) => `| ${c.broken ? '❌ ' : ''}${md(c.name)} ${md(c.objective)} | ${md(c.before)} | ${md(c.after)} |`), '');
+  if (notes?.length) out.push(`<details><summary>${notes.length} note${notes.length === 1 ? '' : 's'}: kept without judgement</summary>`, '', ...notes.map((n) => `- ${md(n)}`), '', '</details>', '');
   return `${out.join('\n')}\n`;
 }
 

@@ -129,7 +129,7 @@ describe('meshdrill check', () => {
     const againstBaseCode = await runCli(['check', '.', '--base', 'HEAD~2', '--head', 'HEAD', '--output', 'json'], againstBase);
 
     expect(aloneCode).toBe(0);
-    expect(alone.out.join('')).toBe('meshdrill check: 0 errors, 1 warnings\n  manifests/payments-strict.yaml:1 info MD103 strict-without-authorization: payments is STRICT with no AuthorizationPolicy: every meshed workload may call it\n  manifests/namespaces.yaml:9 warning MD107 egress-left-open: payments is meshed and its workloads may call any host outside the mesh: set a Sidecar outboundTrafficPolicy of REGISTRY_ONLY, a default-deny egress NetworkPolicy, or a Linkerd EgressNetwork with trafficPolicy: Deny\n');
+    expect(alone.out.join('')).toBe('meshdrill check: 0 errors, 1 warnings\n  manifests/payments-strict.yaml:1 info MD103 strict-without-authorization: payments is STRICT with no AuthorizationPolicy: every meshed workload may call it\n  manifests/namespaces.yaml:9 warning MD107 egress-left-open: payments is meshed and its workloads may call any host outside the mesh: set a Sidecar outboundTrafficPolicy of REGISTRY_ONLY, a default-deny egress NetworkPolicy, or a Linkerd EgressNetwork with trafficPolicy: Deny\nnote: the topology\'s namespaces ingress, catalog, checkout, accounts, data, legacy have no Namespace manifest: checked as plain namespaces (not meshed, no policy)\n');
     expect(againstBaseCode).toBe(1);
     expect((JSON.parse(againstBase.out.join('')) as { findings: Array<{ rule: string; severity: string }> }).findings.map((f) => `${f.rule} ${f.severity}`)).toEqual(['MD101 error', 'MD103 warning', 'MD107 warning']);
   }, 60_000);
@@ -147,6 +147,17 @@ describe('meshdrill check', () => {
     expect(strictWarnings.out.join('')).toContain('<failure message="payments is STRICT, but 3 callers');
     expect(typoCode).toBe(2);
     expect(typo.err.join('')).toContain('check.yaml:7:5 spec.rules.egress-left-opne: unknown field; did you mean "egress-left-open"?');
+  }, 60_000);
+
+  it('keeps manifests it has no schema for, and says so, without failing', async () => {
+    const dir = await repoWithStrictPayments();
+    await writeFile(join(dir, 'manifests', 'widget.yaml'), '# a CRD of some other tool\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: frontend\nspec: {}\n');
+    const io = captureIO(dir);
+
+    const code = await runCli(['check', '.', '--output', 'json'], io);
+
+    expect(code).toBe(1); // the MD101 of the head, not the widget
+    expect((JSON.parse(io.out.join('')) as { notes: string[] }).notes[0]).toBe('manifests/widget.yaml:2 Widget/frontend/w: kept as is; meshdrill has no schema for example.com/v1 Widget');
   }, 60_000);
 
   it('refuses a head whose manifests do not match their schemas, naming the file and line', async () => {
