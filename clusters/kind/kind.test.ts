@@ -43,7 +43,7 @@ describe('kind provider (fake kind on PATH)', () => {
       ['delete', 'cluster', '--name', 'meshdrill-run-1', '--kubeconfig', join(runDir, 'kubeconfig')],
     ]);
     const config = parse(await readFile(join(runDir, 'kind-config.yaml'), 'utf8')) as { nodes: Array<{ role: string; image: string }> };
-    expect(config.nodes.map((n) => `${n.role} ${n.image}`)).toEqual(['control-plane kindest/node:v1.34.0', 'worker kindest/node:v1.34.0', 'worker kindest/node:v1.34.0']);
+    expect(config.nodes.map((n) => `${n.role} ${n.image}`)).toEqual(['control-plane', 'worker', 'worker'].map((role) => `${role} kindest/node:v1.34.0@sha256:7416a61b42b1662ca6ca89f02028ac133a309a2a30ba309614e8ec94d976dc5a`));
   });
 
   it('retries a failed create after removing the half-made cluster, and says why it gave up', async () => {
@@ -95,8 +95,10 @@ describe('kind provider (fake kind on PATH)', () => {
 });
 
 describe('kind config', () => {
-  it('pins node images by Kubernetes version and refuses unknown ones', () => {
-    expect(nodeImage('1.33')).toBe('kindest/node:v1.33.1');
+  it('pins node images by digest per Kubernetes version and refuses unknown ones', () => {
+    expect(nodeImage('1.33')).toBe('kindest/node:v1.33.1@sha256:050072256b9a903bd914c0b2866828150cb229cea0efe5892e2b644d5dd3b34f');
+    expect(nodeImage('1.36.1')).toBe('kindest/node:v1.36.1@sha256:3489c7674813ba5d8b1a9977baea8a6e553784dab7b84759d1014dbd78f7ebd5');
+    // A patch release meshdrill has no digest for is used by tag, as given.
     expect(nodeImage('v1.32.5')).toBe('kindest/node:v1.32.5');
     expect(() => nodeImage('1.20')).toThrow('kubernetesVersion "1.20": no kind node image known for it; give a full version like "1.33.1"');
     expect(kindConfig({ name: 'a', workers: 1, podSubnet: '10.10.0.0/16', serviceSubnet: '10.255.10.0/24' })['networking']).toEqual({ disableDefaultCNI: false, podSubnet: '10.10.0.0/16', serviceSubnet: '10.255.10.0/24' });
