@@ -45,7 +45,7 @@ describe('a game day on a kind cluster (fake kind and helm; the embedded cluster
       {
         provision: () =>
           kindCluster({
-            kind: { runDir, runId: 'kind-run', keep: false, reuse: false, fingerprint: 'f', workers: 2, logger: { info: () => undefined, warn: () => undefined }, run: (args, o) => exec('kind', args, { ...o, env }) },
+            kind: { runDir, leaseDir: join(runDir, 'leases'), runId: 'kind-run', keep: false, reuse: false, fingerprint: 'f', workers: 2, logger: { info: () => undefined, warn: () => undefined }, run: (args, o) => exec('kind', args, { ...o, env }) },
             meshVersion: '1.27.1',
             // Real time passes on real clusters; here the waits are counted, not slept.
             sleep: async (ms) => {

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { fakeTools, type FakeResponse } from '../../test/helpers/fake-tools.js';
 import { exec } from '../exec.js';
 import { kindConfig, nodeImage } from './config.js';
+import { holdLease, readLease } from './leases.js';
 import { collectKindClusters, parseKindVersion, provisionKind, type KindOptions } from './provider.js';
 
 // What kind v0.30.0 prints (kind's quick-start docs; `kind version`, `kind create cluster`).
@@ -22,7 +24,7 @@ async function setup(responses: Record<string, FakeResponse | FakeResponse[]>, o
   const tools = await fakeTools({ kind: { version: VERSION, 'get clusters': { stdout: 'No kind clusters found.\n' }, 'export logs': { stdout: '' }, 'delete cluster': { stderr: 'Deleting cluster "meshdrill-run-1" ...\n' }, ...responses } });
   const runDir = await mkdtemp(join(tmpdir(), 'meshdrill-kind-run-'));
   const run: KindOptions['run'] = (args, o) => exec('kind', args, { ...o, env: { ...process.env, PATH: tools.path } });
-  const base: KindOptions = { runDir, runId: 'run-1', workers: 2, keep: false, reuse: false, fingerprint: 'cluster+mesh', logger: quiet, run, ...options };
+  const base: KindOptions = { runDir, leaseDir: join(runDir, 'leases'), runId: 'run-1', workers: 2, keep: false, reuse: false, fingerprint: 'cluster+mesh', logger: quiet, run, ...options };
   return { tools, runDir, base };
 }
 
@@ -84,13 +86,49 @@ describe('kind provider (fake kind on PATH)', () => {
     expect((await tools.calls('kind')).map((c) => c.slice(0, 2).join(' '))).toEqual(['version', 'get clusters', 'get kubeconfig', 'export logs']);
   });
 
-  it('clusters gc deletes meshdrill clusters no run holds, and nothing else', async () => {
-    const { tools, base } = await setup({ 'get clusters': { stdout: 'meshdrill-old-run\nmeshdrill-live-run\nteam-dev\n' } });
+  it('clusters gc deletes the clusters whose run has ended, and leaves those a live run holds', async () => {
+    const { tools, base } = await setup({ 'get clusters': { stdout: 'meshdrill-killed-run\nmeshdrill-live-run\nmeshdrill-kept\nmeshdrill-no-lease\nmeshdrill-spared\nteam-dev\n' } });
+    const leaseDir = base.leaseDir!;
+    // A live run: a real process holds its cluster. A killed run: its process has exited.
+    const live = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const killed = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+    await new Promise((resolve) => killed.once('exit', resolve));
+    try {
+      await holdLease(leaseDir, { cluster: 'meshdrill-live-run', runId: 'live', pid: live.pid! });
+      await holdLease(leaseDir, { cluster: 'meshdrill-killed-run', runId: 'killed', pid: killed.pid! });
+      await holdLease(leaseDir, { cluster: 'meshdrill-kept', runId: 'kept', pid: null });
 
-    const deleted = await collectKindClusters({ active: new Set(['meshdrill-live-run']), dryRun: false, run: base.run!, logger: quiet });
+      const dry = await collectKindClusters({ except: new Set(['meshdrill-spared']), dryRun: true, run: base.run!, leaseDir, logger: quiet });
+      const result = await collectKindClusters({ except: new Set(['meshdrill-spared']), dryRun: false, run: base.run!, leaseDir, logger: quiet });
 
-    expect(deleted).toEqual(['meshdrill-old-run']);
-    expect((await tools.calls('kind')).filter((c) => c[0] === 'delete')).toEqual([['delete', 'cluster', '--name', 'meshdrill-old-run']]);
+      expect(dry).toEqual(result);
+      expect(result).toEqual({ deleted: ['meshdrill-killed-run', 'meshdrill-kept', 'meshdrill-no-lease'], inUse: ['meshdrill-live-run'] });
+      expect((await tools.calls('kind')).filter((c) => c[0] === 'delete').map((c) => c[3])).toEqual(['meshdrill-killed-run', 'meshdrill-kept', 'meshdrill-no-lease']);
+      expect(await readLease(leaseDir, 'meshdrill-killed-run')).toBeUndefined();
+      expect(await readLease(leaseDir, 'meshdrill-live-run')).toMatchObject({ runId: 'live', pid: live.pid });
+    } finally {
+      live.kill();
+    }
+  });
+
+  it('leases the cluster while the run lives, releases it when deleted, keeps it without a process when kept, and will not reuse a cluster a live run holds', async () => {
+    const { base } = await setup({ 'create cluster': CREATED });
+    const leaseDir = base.leaseDir!;
+
+    const cluster = await provisionKind(base);
+    const during = await readLease(leaseDir, cluster.name);
+    await cluster.close();
+    const afterDelete = await readLease(leaseDir, cluster.name);
+    const kept = await provisionKind({ ...base, keep: true });
+    await kept.close();
+    const afterKeep = await readLease(leaseDir, kept.name);
+    await holdLease(leaseDir, { cluster: 'meshdrill-389b68758d', runId: 'other-run' }); // the --reuse name of this cluster and mesh config
+    const busy = provisionKind({ ...base, reuse: true });
+
+    expect(during).toMatchObject({ cluster: 'meshdrill-run-1', runId: 'run-1', pid: process.pid });
+    expect(afterDelete).toBeUndefined();
+    expect(afterKeep).toMatchObject({ runId: 'run-1', pid: null });
+    await expect(busy).rejects.toThrow(/^kind cluster meshdrill-389b68758d is in use by run other-run \(pid \d+ on .+\); wait for it to end, or run without --reuse$/);
   });
 });
 

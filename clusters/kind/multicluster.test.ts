@@ -29,7 +29,7 @@ describe('several kind clusters for a multicluster game day', () => {
       },
     });
     const runDir = await mkdtemp(join(tmpdir(), 'meshdrill-fleet-'));
-    const base: KindOptions = { runDir, runId: 'fleet', workers: 1, keep: false, reuse: false, fingerprint: 'f', logger: quiet, attempts: 1, run: (args, o) => exec('kind', args, { ...o, env: { ...process.env, PATH: tools.path } }) };
+    const base: KindOptions = { runDir, leaseDir: join(runDir, 'leases'), runId: 'fleet', workers: 1, keep: false, reuse: false, fingerprint: 'f', logger: quiet, attempts: 1, run: (args, o) => exec('kind', args, { ...o, env: { ...process.env, PATH: tools.path } }) };
 
     const two = await provisionKindClusters(2, base);
     const subnets = await Promise.all([1, 2].map(async (i) => (parse(await readFile(join(runDir, `cluster-${i}`, 'kind-config.yaml'), 'utf8')) as { networking: Record<string, string> }).networking));

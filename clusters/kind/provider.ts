@@ -5,6 +5,7 @@ import { ClusterError } from '../../harness/errors.js';
 import type { Logger } from '../../harness/logger.js';
 import { exec, type ExecResult } from '../exec.js';
 import { kindConfigYaml, type KindClusterOptions } from './config.js';
+import { defaultLeaseDir, dropLease, holdLease, leaseIsLive, readLease } from './leases.js';
 
 /** kindnet enforces NetworkPolicy from v0.24.0 on; control-plane partitions need it (mesh-facts §3.2). */
 export const MIN_KIND = [0, 24, 0] as const;
@@ -38,6 +39,8 @@ export interface KindOptions extends Omit<KindClusterOptions, 'name'> {
   logger: Pick<Logger, 'info' | 'warn'>;
   /** Attempts for `kind create cluster` (infrastructure errors, recorded). */
   attempts?: number;
+  /** Where leases say which run holds which cluster (default: defaultLeaseDir()). */
+  leaseDir?: string;
   run?: Run;
 }
 
@@ -58,6 +61,11 @@ export async function provisionKind(options: KindOptions): Promise<KindCluster> 
   const kubeconfigPath = join(options.runDir, 'kubeconfig');
   const configPath = join(options.runDir, 'kind-config.yaml');
   await writeFile(configPath, kindConfigYaml({ ...options, name }));
+  const leaseDir = options.leaseDir ?? defaultLeaseDir();
+  const holder = await readLease(leaseDir, name);
+  if (leaseIsLive(holder)) throw new ClusterError(`kind cluster ${name} is in use by run ${holder!.runId} (pid ${holder!.pid} on ${holder!.host}); wait for it to end, or run without --reuse`);
+  // Held before creating, so a `clusters gc` running meanwhile leaves the half-made cluster alone.
+  await holdLease(leaseDir, { cluster: name, runId: options.runId });
 
   const existing = (await run(['get', 'clusters'])).stdout.split('\n').map((l) => l.trim());
   if (options.reuse && existing.includes(name)) {
@@ -76,6 +84,7 @@ export async function provisionKind(options: KindOptions): Promise<KindCluster> 
       // A half-made cluster is removed before another try, its logs kept first.
       await run(['export', 'logs', join(options.runDir, `kind-logs-attempt-${attempt}`), '--name', name]);
       await run(['delete', 'cluster', '--name', name, '--kubeconfig', kubeconfigPath]);
+      if (attempt >= attempts) await dropLease(leaseDir, name);
       if (attempt >= attempts) throw new ClusterError(`kind create cluster ${name} failed ${attempts} time${attempts === 1 ? '' : 's'}; last: ${reason}`);
       options.logger.warn({ name, attempt, reason }, 'kind create cluster failed; retrying');
     }
@@ -90,28 +99,46 @@ export async function provisionKind(options: KindOptions): Promise<KindCluster> 
     async close() {
       await run(['export', 'logs', join(options.runDir, 'kind-logs'), '--name', name]);
       if (options.keep || options.reuse) {
+        // The run has ended: the lease stays, without a process, so gc knows whose cluster it was.
+        await holdLease(leaseDir, { cluster: name, runId: options.runId, pid: null });
         options.logger.info({ name }, `kept kind cluster ${name}; \`meshdrill clusters gc\` or \`kind delete cluster --name ${name}\` removes it`);
         return;
       }
       await run(['delete', 'cluster', '--name', name, '--kubeconfig', kubeconfigPath]);
+      await dropLease(leaseDir, name);
     },
   };
 }
 
-/** `meshdrill clusters gc`: deletes meshdrill's kind clusters whose run is not in `active`. */
-export async function collectKindClusters(options: { active: Set<string>; dryRun: boolean; run?: Run; logger: Pick<Logger, 'info'> }): Promise<string[]> {
+/**
+ * `meshdrill clusters gc`: deletes meshdrill's kind clusters whose run has ended — no lease, or a
+ * lease whose process is gone (a killed run) or that was released when the cluster was kept —
+ * and leaves alone those a live run holds, and those named in `except`.
+ */
+export async function collectKindClusters(options: { except: Set<string>; dryRun: boolean; run?: Run; leaseDir?: string; isAlive?: (pid: number) => boolean; logger: Pick<Logger, 'info'> }): Promise<{ deleted: string[]; inUse: string[] }> {
   const run: Run = options.run ?? ((args, o) => exec('kind', args, o ?? {}));
+  const leaseDir = options.leaseDir ?? defaultLeaseDir();
   const clusters = (await run(['get', 'clusters'])).stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(CLUSTER_PREFIX));
-  const stale = clusters.filter((c) => !options.active.has(c));
-  for (const name of stale) {
+  const deleted: string[] = [];
+  const inUse: string[] = [];
+  for (const name of clusters) {
+    if (options.except.has(name)) continue;
+    const lease = await readLease(leaseDir, name);
+    if (leaseIsLive(lease, options.isAlive)) {
+      inUse.push(name);
+      options.logger.info({ name, runId: lease!.runId, pid: lease!.pid }, `kind cluster ${name} is in use by run ${lease!.runId} (pid ${lease!.pid} on ${lease!.host}); left alone`);
+      continue;
+    }
+    deleted.push(name);
     if (options.dryRun) {
-      options.logger.info({ name }, `DRY-RUN: would delete kind cluster ${name}`);
+      options.logger.info({ name }, `DRY-RUN: would delete kind cluster ${name}${lease ? ` (run ${lease.runId} has ended)` : ''}`);
       continue;
     }
     await run(['delete', 'cluster', '--name', name]);
+    await dropLease(leaseDir, name);
     options.logger.info({ name }, `deleted kind cluster ${name}`);
   }
-  return stale;
+  return { deleted, inUse };
 }
 
 function compare(a: readonly number[], b: readonly number[]): number {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeRunOutputs } from '../../reports/outputs.js';
 import { stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
+import { defaultLeaseDir } from '../../clusters/kind/leases.js';
 import { ChangeExecutor, Journal, listJournals, replayJournal } from '../../chaos/index.js';
 import { createKubeClient } from '../../clusters/kube/index.js';
 import { readFile } from 'node:fs/promises';
@@ -124,7 +125,7 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
     provision: async (seed: number) =>
       served ??
       (kindSpec
-        ? kindCluster({ kind: { runDir: join(outDir, 'cluster'), runId, keep: options.keep, reuse: false, fingerprint: JSON.stringify([kindSpec, plan?.spec.mesh]), workers: kindSpec.nodes, ...(kindSpec.kubernetesVersion ? { kubernetesVersion: kindSpec.kubernetesVersion } : {}), logger }, meshVersion: plan!.spec.mesh.version!, ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}) })
+        ? kindCluster({ kind: { runDir: join(outDir, 'cluster'), leaseDir: defaultLeaseDir(io.env), runId, keep: options.keep, reuse: false, fingerprint: JSON.stringify([kindSpec, plan?.spec.mesh]), workers: kindSpec.nodes, ...(kindSpec.kubernetesVersion ? { kubernetesVersion: kindSpec.kubernetesVersion } : {}), logger }, meshVersion: plan!.spec.mesh.version!, ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}) })
         : undefined) ??
       embeddedCluster({ seed, ...(clusterDoc?.spec.nodes ? { nodes: clusterDoc.spec.nodes } : {}) }),
     keep: options.keep,

@@ -8,6 +8,7 @@ import { reportCommand, type ReportFormat, type ReportOptions } from './report-c
 import { checkCommand } from './check-command.js';
 import { initCommand } from './init-command.js';
 import { schemaCommand } from './schema-command.js';
+import { defaultLeaseDir } from '../../clusters/kind/leases.js';
 import { collectKindClusters } from '../../clusters/kind/provider.js';
 import { processSignals, simServeCommand, type SimServeOptions } from './sim-command.js';
 import { validateCommand, type OutputFormat } from './validate-command.js';
@@ -308,13 +309,14 @@ Examples:
     .command('clusters')
     .description('Clusters meshdrill made')
     .command('gc')
-    .description('Delete the kind clusters meshdrill made (named meshdrill-*), e.g. those kept with --keep or left by a killed run')
-    .option('--except <names...>', 'clusters to leave alone (a run still using them)')
+    .description('Delete the kind clusters meshdrill made (named meshdrill-*) whose run has ended: kept with --keep or --reuse, or left by a killed run. Clusters a live run holds are left alone.')
+    .option('--except <names...>', 'clusters to leave alone as well')
     .option('--dry-run', 'say which would be deleted; delete nothing')
+    .addHelpText('after', '\nEach run leases its cluster in $XDG_STATE_HOME/meshdrill/kind (default ~/.local/state/meshdrill/kind): the run id and its process. A lease whose process is gone is a run that has ended.')
     .action(async (options: { except?: string[]; dryRun?: boolean }) => {
       const logger = createLogger({ level: program.opts<GlobalOptions>().logLevel as LogLevel, write: (line) => io.stderr(`${line}\n`) });
-      const deleted = await collectKindClusters({ active: new Set(options.except ?? []), dryRun: options.dryRun === true, logger });
-      io.stdout(deleted.length ? `${options.dryRun ? 'would delete' : 'deleted'}: ${deleted.join(', ')}\n` : 'no meshdrill kind clusters to delete\n');
+      const { deleted, inUse } = await collectKindClusters({ except: new Set(options.except ?? []), dryRun: options.dryRun === true, logger, leaseDir: defaultLeaseDir(io.env) });
+      io.stdout(`${deleted.length ? `${options.dryRun ? 'would delete' : 'deleted'}: ${deleted.join(', ')}` : 'no meshdrill kind clusters to delete'}${inUse.length ? `; in use by live runs: ${inUse.join(', ')}` : ''}\n`);
       setExit(0);
     });
   program
