@@ -7,11 +7,13 @@ import { TrafficModel } from '../clusters/sim/mesh/traffic.js';
 import type { NodeControl } from '../chaos/changes.js';
 import type { DataPlaneMode, MeshAdapter, MeshName } from '../meshes/types.js';
 import { installMeshOnCluster, type RealInstallOptions } from '../meshes/install.js';
+import { provisionK3s, type K3sOptions } from '../clusters/k3s/provider.js';
 import { provisionKind, type KindOptions } from '../clusters/kind/provider.js';
 import { exec, type ExecResult } from '../clusters/exec.js';
 import { portForward, type PortForward } from '../clusters/port-forward.js';
 import { prometheusManifests, PROMETHEUS_NAMESPACE } from '../meshes/prometheus.js';
 import { ClusterError } from '../harness/errors.js';
+import type { Logger } from '../harness/logger.js';
 import type { Topology } from '../model/topology.js';
 import type { GateSources } from '../slo/gates.js';
 import { PrometheusClient } from '../slo/prometheus-client.js';
@@ -161,25 +163,46 @@ export function existingCluster(options: { kubeconfig: string; context: string; 
   };
 }
 
+/** A real cluster meshdrill made for the run (kind, k3s): what the handle needs of it. */
+export interface MadeCluster {
+  name: string;
+  kubeconfig: string;
+  kubeconfigPath: string;
+  close(): Promise<void>;
+}
+
+interface MadeClusterOptions {
+  /** e.g. "kind (meshdrill-run-1)". */
+  provider: string;
+  keep: boolean;
+  runDir: string;
+  logger: Pick<Logger, 'info' | 'warn'>;
+  meshVersion: string;
+  sleep?: (ms: number) => Promise<void>;
+  prometheusUrl?: string;
+  installRun?: RealInstallOptions['run'];
+  env?: NodeJS.ProcessEnv;
+}
+
 /**
- * A kind cluster made for the run: the mesh installed with its own tools (Helm, istioctl or the
- * linkerd CLI), time real, deleted at the end with its logs exported first (unless kept).
+ * A cluster made for the run: the mesh installed with its own tools (Helm, istioctl or the
+ * linkerd CLI), a Prometheus for its metrics reached by port-forward, time real, taken down at the
+ * end unless kept. kind and k3s differ only in how the cluster is made.
  */
-export async function kindCluster(options: { kind: KindOptions; meshVersion: string; sleep?: (ms: number) => Promise<void>; prometheusUrl?: string; installRun?: RealInstallOptions['run']; env?: NodeJS.ProcessEnv }): Promise<ClusterHandle> {
-  const made = await provisionKind(options.kind);
+function madeCluster(made: MadeCluster, options: MadeClusterOptions): ClusterHandle {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   let prometheusUrl = options.prometheusUrl;
   let forward: PortForward | undefined;
   const base = existingCluster({ kubeconfig: made.kubeconfig, context: made.name, kubeconfigPath: made.kubeconfigPath, sleep });
   return {
     ...base,
-    provider: `kind (${made.name})`,
+    provider: options.provider,
     existing: false,
     // The cluster goes away at the end unless kept: nothing to take back change by change.
-    ephemeral: !options.kind.keep,
+    ephemeral: !options.keep,
     sources: (mesh, mode) => (prometheusUrl ? { mesh: new PrometheusSource(new PrometheusClient({ url: prometheusUrl }), mesh, mode) } : base.sources(mesh, mode)),
     async installMesh(adapter, certLifetimeMs) {
-      await installMeshOnCluster({ mesh: adapter.name, mode: adapter.mode, version: options.meshVersion, certLifetimeMs, kube: base.kube, kubeconfigPath: made.kubeconfigPath, workDir: options.kind.runDir, logger: options.kind.logger, ...(options.installRun ? { run: options.installRun } : {}) });
+      await installMeshOnCluster({ mesh: adapter.name, mode: adapter.mode, version: options.meshVersion, certLifetimeMs, kube: base.kube, kubeconfigPath: made.kubeconfigPath, workDir: options.runDir, logger: options.logger, ...(options.installRun ? { run: options.installRun } : {}) });
       if (prometheusUrl) return;
       // The mesh's metrics need a Prometheus in the cluster; meshdrill reaches it by port-forward.
       for (const object of prometheusManifests()) await base.kube.apply(object);
@@ -191,11 +214,27 @@ export async function kindCluster(options: { kind: KindOptions; meshVersion: str
       }
       forward = await portForward({ kubeconfigPath: made.kubeconfigPath, namespace: PROMETHEUS_NAMESPACE, service: 'prometheus', port: 9090, ...(options.env ? { env: options.env } : {}) });
       prometheusUrl = forward.url;
-      options.kind.logger.info({ url: prometheusUrl }, 'Prometheus reachable through a port-forward');
+      options.logger.info({ url: prometheusUrl }, 'Prometheus reachable through a port-forward');
     },
     async close() {
       forward?.close();
       await made.close();
     },
   };
+}
+
+type ClusterOptions = Omit<MadeClusterOptions, 'provider' | 'keep' | 'runDir' | 'logger'>;
+
+/** A kind cluster made for the run, deleted at the end with its logs exported first (unless kept). */
+export async function kindCluster(options: ClusterOptions & { kind: KindOptions }): Promise<ClusterHandle> {
+  const made = await provisionKind(options.kind);
+  const { kind, ...rest } = options;
+  return madeCluster(made, { ...rest, provider: `kind (${made.name})`, keep: kind.keep, runDir: kind.runDir, logger: kind.logger });
+}
+
+/** A one-node k3s cluster in a container started through testcontainers, stopped at the end (unless kept). */
+export async function k3sCluster(options: ClusterOptions & { k3s: K3sOptions }): Promise<ClusterHandle> {
+  const made = await provisionK3s(options.k3s);
+  const { k3s, ...rest } = options;
+  return madeCluster(made, { ...rest, provider: `k3s (${made.name})`, keep: k3s.keep, runDir: k3s.runDir, logger: k3s.logger });
 }

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { collectDiagnostics } from '../../clusters/diagnostics.js';
 import { useExistingCluster } from '../../clusters/kubeconfig/provider.js';
 import type { MeshAdapter } from '../../meshes/types.js';
-import { embeddedCluster, existingCluster, kindCluster, servedSimCluster, type ClusterHandle } from '../../suites/cluster-handle.js';
+import { embeddedCluster, existingCluster, k3sCluster, kindCluster, servedSimCluster, type ClusterHandle } from '../../suites/cluster-handle.js';
 import { runGameDay, type GameDayRecord } from '../../suites/gameday.js';
 import type { GameDay, Suite } from '../../suites/schema.js';
 import { runSuite } from '../../suites/suite.js';
@@ -82,8 +82,6 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
   const topology = (topologyName ? topologies.find((t) => t.name === topologyName) : topologies[0])?.data;
   if (!topology) throw new ConfigError(`${noun} "${gameDay.name}" needs a Topology in ${path}`);
   const clusterDoc = spec.cluster ? documentsOfKind(repo, 'Cluster').find((c) => c.name === spec.cluster)?.data : undefined;
-  const provider = clusterDoc?.spec.provider ?? 'sim';
-  if (provider !== 'sim' && provider !== 'kubeconfig' && provider !== 'kind') throw new ConfigError(`${noun} "${gameDay.name}": cluster "${spec.cluster}" uses provider ${provider}; this meshdrill runs game days on the embedded cluster (provider sim) only`);
 
   let served: ClusterHandle | undefined;
   const runId = `${kind === 'GameDay' ? 'gameday' : 'suite'}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
@@ -110,7 +108,7 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
   const live = io.isTTY && !io.env['CI'] && options.output === 'text' && options.logLevel === 'info';
   const progress = live ? terminalProgress((text) => io.stderr(text), { ...(process.stderr.columns ? { columns: process.stderr.columns } : {}) }) : undefined;
   const logger = createLogger({ level: live ? 'warn' : options.logLevel, write: (line) => io.stderr(`${line}\n`) });
-  logger.info({ runId }, `${noun} ${gameDay.name} on the ${served ? served.provider : 'embedded'} cluster${options.dryRun ? ' (dry run: faults are planned, not injected)' : ''}`);
+  logger.info({ runId }, `${noun} ${gameDay.name} on the ${served ? served.provider : clusterDoc?.spec.provider === 'kind' || clusterDoc?.spec.provider === 'k3s' ? clusterDoc.spec.provider : 'embedded'} cluster${options.dryRun ? ' (dry run: faults are planned, not injected)' : ''}`);
   const inputs = {
     ...(plan ? { plan } : {}),
     topology,
@@ -120,14 +118,16 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
     journalDir: resolve(io.cwd, options.journalDir),
   };
   const kindSpec = clusterDoc?.spec.provider === 'kind' ? clusterDoc.spec : undefined;
-  if (kindSpec && !plan?.spec.mesh.version) throw new ConfigError(`cluster "${spec.cluster}" is a kind cluster: pin the mesh version in rollout plan "${spec.plan ?? ''}" (spec.mesh.version) so the install is reproducible`);
+  const k3sSpec = clusterDoc?.spec.provider === 'k3s' ? clusterDoc.spec : undefined;
+  if ((kindSpec || k3sSpec) && !plan?.spec.mesh.version) throw new ConfigError(`cluster "${spec.cluster}" is a ${kindSpec ? 'kind' : 'k3s'} cluster: pin the mesh version in rollout plan "${spec.plan ?? ''}" (spec.mesh.version) so the install is reproducible`);
+  const made = (seed: number) => {
+    const common = { meshVersion: plan!.spec.mesh.version!, ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}) };
+    if (kindSpec) return kindCluster({ kind: { runDir: join(outDir, 'cluster'), leaseDir: defaultLeaseDir(io.env), runId, keep: options.keep, reuse: false, fingerprint: JSON.stringify([kindSpec, plan?.spec.mesh]), workers: kindSpec.nodes, ...(kindSpec.kubernetesVersion ? { kubernetesVersion: kindSpec.kubernetesVersion } : {}), logger }, ...common });
+    if (k3sSpec) return k3sCluster({ k3s: { runDir: join(outDir, 'cluster'), runId, keep: options.keep, nodes: k3sSpec.nodes, ...(k3sSpec.kubernetesVersion ? { kubernetesVersion: k3sSpec.kubernetesVersion } : {}), logger }, ...common });
+    return embeddedCluster({ seed, ...(clusterDoc?.spec.nodes ? { nodes: clusterDoc.spec.nodes } : {}) });
+  };
   const deps = {
-    provision: async (seed: number) =>
-      served ??
-      (kindSpec
-        ? kindCluster({ kind: { runDir: join(outDir, 'cluster'), leaseDir: defaultLeaseDir(io.env), runId, keep: options.keep, reuse: false, fingerprint: JSON.stringify([kindSpec, plan?.spec.mesh]), workers: kindSpec.nodes, ...(kindSpec.kubernetesVersion ? { kubernetesVersion: kindSpec.kubernetesVersion } : {}), logger }, meshVersion: plan!.spec.mesh.version!, ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}) })
-        : undefined) ??
-      embeddedCluster({ seed, ...(clusterDoc?.spec.nodes ? { nodes: clusterDoc.spec.nodes } : {}) }),
+    provision: async (seed: number) => served ?? made(seed),
     keep: options.keep,
     now: () => Date.now(),
     logger,

@@ -1,0 +1,97 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ClusterError, ConfigError } from '../../harness/errors.js';
+import type { Logger } from '../../harness/logger.js';
+
+/**
+ * k3s images by Kubernetes minor version (rancher/k3s tags, one per k3s release). k3s ships an
+ * embedded NetworkPolicy controller (kube-router's), so control-plane partitions work as on kind.
+ * https://docs.k3s.io/networking/basic-network-options
+ */
+export const K3S_IMAGES: Record<string, string> = {
+  '1.32': 'rancher/k3s:v1.32.3-k3s1',
+  '1.33': 'rancher/k3s:v1.33.1-k3s1',
+  '1.34': 'rancher/k3s:v1.34.1-k3s1',
+  '1.35': 'rancher/k3s:v1.35.0-k3s1',
+};
+export const DEFAULT_K3S_KUBERNETES = '1.34';
+
+export function k3sImage(version: string | undefined): string {
+  const v = (version ?? DEFAULT_K3S_KUBERNETES).replace(/^v/, '');
+  if (/^\d+\.\d+\.\d+$/.test(v)) return `rancher/k3s:v${v}-k3s1`;
+  const image = K3S_IMAGES[v];
+  if (!image) throw new ConfigError(`kubernetesVersion "${version}": no k3s image known for it; give a full version like "1.33.1", or one of ${Object.keys(K3S_IMAGES).join(', ')}`);
+  return image;
+}
+
+/** What meshdrill needs of a started k3s container (testcontainers' StartedK3sContainer). */
+export interface StartedK3s {
+  getKubeConfig(): string;
+  getId(): string;
+  stop(): Promise<unknown>;
+}
+
+export interface K3sOptions {
+  runDir: string;
+  runId: string;
+  kubernetesVersion?: string;
+  /** k3s through testcontainers is one node; more are reported, not pretended. */
+  nodes?: number;
+  keep: boolean;
+  logger: Pick<Logger, 'info' | 'warn'>;
+  /** Starts the container; the default uses @testcontainers/k3s. Tests replace it. */
+  start?: (image: string) => Promise<StartedK3s>;
+}
+
+export interface K3sCluster extends AsyncDisposable {
+  name: string;
+  kubeconfig: string;
+  kubeconfigPath: string;
+  image: string;
+  close(): Promise<void>;
+}
+
+async function startWithTestcontainers(image: string): Promise<StartedK3s> {
+  const { K3sContainer } = await import('@testcontainers/k3s');
+  return new K3sContainer(image).start();
+}
+
+/** testcontainers' words when it finds no Docker (or Podman) engine to talk to. */
+const NO_RUNTIME = /container runtime strategy|Could not find a working container runtime|connect ENOENT|ECONNREFUSED.*docker|docker\.sock/i;
+
+/**
+ * A one-node k3s cluster in a container, through testcontainers: a second real option where
+ * Docker is present but kind is not. The kubeconfig is written into the run folder (never the
+ * user's). `await using cluster = await provisionK3s(...)` stops it when the scope ends.
+ */
+export async function provisionK3s(options: K3sOptions): Promise<K3sCluster> {
+  const image = k3sImage(options.kubernetesVersion);
+  if ((options.nodes ?? 1) > 1) options.logger.warn({ nodes: options.nodes }, `k3s through testcontainers runs one node; nodes: ${options.nodes} is not honoured (use provider kind for several nodes)`);
+  options.logger.info({ image }, `starting k3s (${image}) through testcontainers`);
+  const start = options.start ?? startWithTestcontainers;
+  let container: StartedK3s;
+  try {
+    container = await start(image);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (NO_RUNTIME.test(message)) throw new ClusterError(`provider k3s needs a Docker (or Podman) engine that testcontainers can reach, and found none (${message.split('\n')[0]}); start Docker, set DOCKER_HOST, or use provider sim`, { cause: error });
+    throw new ClusterError(`k3s (${image}) did not start: ${message.split('\n')[0]}`, { cause: error });
+  }
+  const name = `meshdrill-k3s-${container.getId().slice(0, 12)}`;
+  await mkdir(options.runDir, { recursive: true });
+  const kubeconfigPath = join(options.runDir, 'kubeconfig');
+  const kubeconfig = container.getKubeConfig();
+  await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    if (options.keep) {
+      // testcontainers' reaper removes the container when this process exits, unless it is disabled.
+      options.logger.info({ name }, `kept k3s container ${name} while this process lives; set TESTCONTAINERS_RYUK_DISABLED=true to keep it after, and \`docker rm -f ${container.getId().slice(0, 12)}\` to remove it`);
+      return;
+    }
+    await container.stop();
+  };
+  return { name, kubeconfig, kubeconfigPath, image, close, [Symbol.asyncDispose]: close };
+}
