@@ -13,6 +13,7 @@ import { exec, type ExecResult } from '../clusters/exec.js';
 import { portForward, type PortForward } from '../clusters/port-forward.js';
 import { prometheusManifests, PROMETHEUS_NAMESPACE } from '../meshes/prometheus.js';
 import { ClusterError } from '../harness/errors.js';
+import { InClusterTraffic } from './cluster-traffic.js';
 import type { Logger } from '../harness/logger.js';
 import type { Topology } from '../model/topology.js';
 import type { GateSources } from '../slo/gates.js';
@@ -36,9 +37,10 @@ export interface ClusterHandle {
   advance(ms: number): Promise<void>;
   sources(mesh: MeshName, mode: DataPlaneMode): GateSources;
   nodes?: NodeControl;
-  /** Runs the topology's traffic at a multiple of its declared rates. */
-  startTraffic(topology: Topology): void;
-  setTrafficRate(totalRps: number | undefined): void;
+  /** Runs the topology's traffic at its declared rates (in virtual time, or k6 in the cluster). */
+  startTraffic(topology: Topology): void | Promise<void>;
+  /** Total rate across the entrypoints, spread as declared; undefined: the declared rates. */
+  setTrafficRate(totalRps: number | undefined): void | Promise<void>;
   close(): Promise<void>;
 }
 
@@ -174,6 +176,7 @@ export interface MadeCluster {
 interface MadeClusterOptions {
   /** e.g. "kind (meshdrill-run-1)". */
   provider: string;
+  runId: string;
   keep: boolean;
   runDir: string;
   logger: Pick<Logger, 'info' | 'warn'>;
@@ -194,9 +197,13 @@ function madeCluster(made: MadeCluster, options: MadeClusterOptions): ClusterHan
   let prometheusUrl = options.prometheusUrl;
   let forward: PortForward | undefined;
   const base = existingCluster({ kubeconfig: made.kubeconfig, context: made.name, kubeconfigPath: made.kubeconfigPath, sleep });
+  // Nothing runs on a cluster made for the run: its traffic comes from k6 in the cluster.
+  const traffic = new InClusterTraffic(base.kube, { runId: options.runId, logger: options.logger });
   return {
     ...base,
     provider: options.provider,
+    startTraffic: (topology) => traffic.start(topology),
+    setTrafficRate: (totalRps) => traffic.setRate(totalRps),
     existing: false,
     // The cluster goes away at the end unless kept: nothing to take back change by change.
     ephemeral: !options.keep,
@@ -217,24 +224,25 @@ function madeCluster(made: MadeCluster, options: MadeClusterOptions): ClusterHan
       options.logger.info({ url: prometheusUrl }, 'Prometheus reachable through a port-forward');
     },
     async close() {
+      await traffic.stop().catch((error: Error) => options.logger.warn({ error: error.message }, `stopping the traffic failed: ${error.message}`));
       forward?.close();
       await made.close();
     },
   };
 }
 
-type ClusterOptions = Omit<MadeClusterOptions, 'provider' | 'keep' | 'runDir' | 'logger'>;
+type ClusterOptions = Omit<MadeClusterOptions, 'provider' | 'keep' | 'runDir' | 'logger' | 'runId'>;
 
 /** A kind cluster made for the run, deleted at the end with its logs exported first (unless kept). */
 export async function kindCluster(options: ClusterOptions & { kind: KindOptions }): Promise<ClusterHandle> {
   const made = await provisionKind(options.kind);
   const { kind, ...rest } = options;
-  return madeCluster(made, { ...rest, provider: `kind (${made.name})`, keep: kind.keep, runDir: kind.runDir, logger: kind.logger });
+  return madeCluster(made, { ...rest, provider: `kind (${made.name})`, runId: kind.runId, keep: kind.keep, runDir: kind.runDir, logger: kind.logger });
 }
 
 /** A one-node k3s cluster in a container started through testcontainers, stopped at the end (unless kept). */
 export async function k3sCluster(options: ClusterOptions & { k3s: K3sOptions }): Promise<ClusterHandle> {
   const made = await provisionK3s(options.k3s);
   const { k3s, ...rest } = options;
-  return madeCluster(made, { ...rest, provider: `k3s (${made.name})`, keep: k3s.keep, runDir: k3s.runDir, logger: k3s.logger });
+  return madeCluster(made, { ...rest, provider: `k3s (${made.name})`, runId: k3s.runId, keep: k3s.keep, runDir: k3s.runDir, logger: k3s.logger });
 }

@@ -238,7 +238,7 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
         const objects = topologyWorkloads(topology);
         await journaledApply(objects, `deploy ${topology.metadata.name}`);
         await c.advance(10_000);
-        c.startTraffic(topology);
+        await c.startTraffic(topology);
         stage = planStage(input.plan ?? emptyPlan(), topology, 0, adapter);
         stageLog.push(stageRecord(stage, c.now()));
         detail = `${topology.metadata.name}: ${objects.length} objects, traffic started`;
@@ -271,9 +271,9 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
       case 'load': {
         const c = need(cluster, 'load');
         const load = step.load!;
-        c.setTrafficRate(load.rps);
+        await c.setTrafficRate(load.rps);
         await pass((parseDuration(load.warmUp) ?? 30_000) + (parseDuration(load.duration) ?? 0));
-        c.setTrafficRate(undefined);
+        await c.setTrafficRate(undefined);
         detail = `${load.duration}${load.rps ? ` at ${load.rps} rps` : ''}`;
         break;
       }

@@ -46,6 +46,7 @@ async function everyManifest(): Promise<Array<{ source: string; object: KubeObje
   add('prometheus for real clusters', prometheusManifests());
   const load = planLoad('shop-baseline', { duration: '5m' }, topology);
   for (const meshed of [true, false]) add(`k6 job (meshed ${meshed})`, k6JobManifests(load, { namespace: 'meshdrill-load', meshed, runId: 'r' }));
+  add('k6 traffic job (bounded)', k6JobManifests(load, { namespace: 'meshdrill-load', meshed: false, runId: 'r', activeDeadlineSeconds: 21_600 }));
   return out;
 }
 

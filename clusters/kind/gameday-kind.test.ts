@@ -39,13 +39,14 @@ describe('a game day on a kind cluster (fake kind and helm; the embedded cluster
     const runDir = await mkdtemp(join(tmpdir(), 'meshdrill-kind-gameday-'));
     const gameDay = GameDay.parse({ apiVersion: 'meshdrill.dev/v1alpha1', kind: 'GameDay', metadata: { name: 'kind' }, spec: { plan: 'shop-migration', steps: [{ provision: {} }, { install: { certLifetime: '1h' } }, { deploy: {} }, { fault: { type: 'control-plane-partition', namespaces: ['frontend'], duration: '1m' } }] } });
     let slept = 0;
+    const said: string[] = [];
 
     const record = await runGameDay(
       { gameDay, plan: documentsOfKind(repo, 'RolloutPlan')[0]!.data, topology: documentsOfKind(repo, 'Topology')[0]!.data, slos: [], faults: new Map(), runId: 'kind-run', journalDir: join(runDir, 'journal') },
       {
         provision: () =>
           kindCluster({
-            kind: { runDir, leaseDir: join(runDir, 'leases'), runId: 'kind-run', keep: false, reuse: false, fingerprint: 'f', workers: 2, logger: { info: () => undefined, warn: () => undefined }, run: (args, o) => exec('kind', args, { ...o, env }) },
+            kind: { runDir, leaseDir: join(runDir, 'leases'), runId: 'kind-run', keep: false, reuse: false, fingerprint: 'f', workers: 2, logger: { info: (_m: unknown, msg: string) => void said.push(msg), warn: () => undefined }, run: (args, o) => exec('kind', args, { ...o, env }) },
             meshVersion: '1.27.1',
             // Real time passes on real clusters; here the waits are counted, not slept.
             sleep: async (ms) => {
@@ -70,6 +71,9 @@ describe('a game day on a kind cluster (fake kind and helm; the embedded cluster
     expect(await kube.get('networking.k8s.io/v1', 'NetworkPolicy', 'frontend', 'meshdrill-control-plane-partition')).toBeUndefined();
     expect(slept).toBeGreaterThanOrEqual(5_000 + 10_000 + 60_000); // after install, after deploy, the fault's minute
     expect(await kube.get('apps/v1', 'Deployment', 'meshdrill-monitoring', 'prometheus')).toBeDefined();
+    // Traffic came from k6 in the cluster, outside the mesh, and went away with the run.
+    expect(said).toContain('traffic: k6 in meshdrill-load at 400 rps into ingress/gateway, 20 rps into legacy/batch, 5 rps into legacy/reporting');
+    expect(await kube.get('batch/v1', 'Job', 'meshdrill-load', 'meshdrill-load-traffic')).toBeUndefined();
     expect(await tools.calls('kubectl')).toEqual([['port-forward', '-n', 'meshdrill-monitoring', 'svc/prometheus', ':9090', '--address', '127.0.0.1']]);
   }, 60_000);
 });

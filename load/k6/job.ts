@@ -8,7 +8,7 @@ import { k6Script } from './script.js';
  * k6-operator users do (sidecar.istio.io/inject: "false"); backoffLimit 0, restartPolicy Never,
  * and exit code 99 on the runner container means thresholds failed (k6-operator runner.go).
  */
-export function k6JobManifests(plan: LoadPlan, options: { namespace: string; meshed: boolean; runId: string; image?: string }): KubeObject[] {
+export function k6JobManifests(plan: LoadPlan, options: { namespace: string; meshed: boolean; runId: string; image?: string; activeDeadlineSeconds?: number }): KubeObject[] {
   const name = `meshdrill-load-${plan.name}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 52);
   const labels = { app: 'k6', 'meshdrill.dev/run-id': options.runId };
   const injection = options.meshed ? {} : { 'sidecar.istio.io/inject': 'false' };
@@ -20,6 +20,8 @@ export function k6JobManifests(plan: LoadPlan, options: { namespace: string; mes
       metadata: { name, namespace: options.namespace, labels },
       spec: {
         backoffLimit: 0,
+        // A bound on its life, so load outlives a killed run by at most this long.
+        ...(options.activeDeadlineSeconds ? { activeDeadlineSeconds: options.activeDeadlineSeconds } : {}),
         template: {
           metadata: { labels: { ...labels, ...injection }, annotations: options.meshed ? { 'linkerd.io/inject': 'enabled' } : { 'linkerd.io/inject': 'disabled' } },
           spec: {

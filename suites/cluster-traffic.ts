@@ -1,0 +1,67 @@
+import type { KubeClient, KubeObject } from '../clusters/kube/types.js';
+import type { Logger } from '../harness/logger.js';
+import { k6JobManifests } from '../load/k6/job.js';
+import { planLoad } from '../load/plan.js';
+import type { Topology } from '../model/topology.js';
+
+export const TRAFFIC_NAMESPACE = 'meshdrill-load';
+/** Traffic on a real cluster lives at most this long, so a killed run's load stops by itself. */
+export const TRAFFIC_DEADLINE_SECONDS = 6 * 3600;
+
+/**
+ * The topology's traffic on a real cluster: k6 as a Job in its own namespace outside the mesh (as
+ * traffic from outside arrives), one arrival-rate scenario per entrypoint at its declared rate,
+ * running until stopped. A new rate replaces the Job; the fake-service workloads carry each
+ * request down the call graph through the real proxies.
+ */
+export class InClusterTraffic {
+  private applied: KubeObject[] = [];
+  private topology: Topology | undefined;
+  private createdNamespace = false;
+
+  constructor(
+    private readonly kube: KubeClient,
+    private readonly options: { runId: string; logger: Pick<Logger, 'info'>; namespace?: string; image?: string },
+  ) {}
+
+  private get namespace(): string {
+    return this.options.namespace ?? TRAFFIC_NAMESPACE;
+  }
+
+  async start(topology: Topology): Promise<void> {
+    this.topology = topology;
+    await this.run(undefined);
+  }
+
+  /** Total requests per second across the entrypoints, spread as declared; undefined: the declared rates. */
+  async setRate(totalRps: number | undefined): Promise<void> {
+    if (!this.topology) return;
+    await this.run(totalRps);
+  }
+
+  async stop(): Promise<void> {
+    await this.remove();
+    if (this.createdNamespace) await this.kube.delete('v1', 'Namespace', undefined, this.namespace);
+    this.createdNamespace = false;
+    this.topology = undefined;
+  }
+
+  private async run(totalRps: number | undefined): Promise<void> {
+    await this.remove();
+    if (!(await this.kube.get('v1', 'Namespace', undefined, this.namespace))) {
+      await this.kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.namespace, labels: { 'meshdrill.dev/run-id': this.options.runId } } });
+      this.createdNamespace = true;
+    }
+    const plan = planLoad('traffic', { duration: `${TRAFFIC_DEADLINE_SECONDS}s`, warmUp: '0s', ...(totalRps !== undefined ? { rps: totalRps } : {}) }, this.topology!);
+    const manifests = k6JobManifests(plan, { namespace: this.namespace, meshed: false, runId: this.options.runId, activeDeadlineSeconds: TRAFFIC_DEADLINE_SECONDS, ...(this.options.image ? { image: this.options.image } : {}) });
+    for (const object of manifests) await this.kube.apply(object);
+    this.applied = manifests;
+    this.options.logger.info({ rps: plan.targets.reduce((n, t) => n + t.rps, 0) }, `traffic: k6 in ${this.namespace} at ${plan.targets.map((t) => `${t.rps} rps into ${t.service}`).join(', ')}`);
+  }
+
+  private async remove(): Promise<void> {
+    // Background propagation takes the Job's pods with it, as `kubectl delete job` does.
+    for (const object of [...this.applied].reverse()) await this.kube.delete(object.apiVersion, object.kind, object.metadata.namespace, object.metadata.name);
+    this.applied = [];
+  }
+}
