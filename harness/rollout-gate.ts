@@ -3,8 +3,10 @@ import { mkdir } from 'node:fs/promises';
 import { writeRunOutputs } from '../reports/outputs.js';
 import { join, relative } from 'node:path';
 import { simpleGit } from 'simple-git';
-import { startMeshLab } from '../clusters/sim/mesh/harness.js';
-import { TrafficModel } from '../clusters/sim/mesh/traffic.js';
+import { defaultLeaseDir } from '../clusters/kind/leases.js';
+import { topologyWorkloads } from '../clusters/workloads.js';
+import { embeddedCluster, k3sCluster, kindCluster, type ClusterHandle } from '../suites/cluster-handle.js';
+import { didYouMean } from './config/suggest.js';
 import { parseDuration } from '../model/quantity.js';
 import { RUN_RECORD_VERSION, type PullRequestRecord, type RunRecord } from '../reports/run-record.js';
 import { gateOutcome, planStage, planUpdates, runGate, type GateRun } from '../rollout/index.js';
@@ -12,7 +14,6 @@ import { commitStageChange, lastRevertTime, stageChangeBody, writeLocalPullReque
 import type { GitHubForge } from '../rollout/gitops/github-forge.js';
 import { githubForgeFromEnv } from './github-env.js';
 import { SLI_UNITS } from '../slo/sli.js';
-import { ClientViewSource, EmbeddedSource } from '../slo/sources/index.js';
 import type { Window } from '../slo/types.js';
 import { ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -39,6 +40,10 @@ export interface RolloutGateOptions {
   /** Wall clock, for run ids, timestamps and cool-downs. */
   now: () => number;
   logger: Logger;
+  /** A Cluster document of the repo to run on (provider sim, kind or k3s); default the embedded cluster. */
+  cluster?: string;
+  /** Time on a real cluster (kind, k3s); real time by default, tests inject a clock. */
+  clusterClock?: { now(): number; sleep(ms: number): Promise<void> };
 }
 
 /** A rollout gate's record always carries its decision. */
@@ -71,34 +76,39 @@ export async function rolloutGate(options: RolloutGateOptions): Promise<RolloutG
   const coolDownMs = parseDuration(plan.data.spec.coolDown) ?? 3_600_000;
   const coolDownUntil = revertedAt !== undefined ? revertedAt + coolDownMs : undefined;
 
-  options.logger.info({ plan: plan.name, stage: plan.data.status.stage, runId }, 'starting the embedded cluster');
-  const lab = await startMeshLab({ mesh: adapter.name, mode: adapter.mode, topology, seed: options.seed });
+  const provision = clusterFor(loaded, options, runId, outDir);
+  options.logger.info({ plan: plan.name, stage: plan.data.status.stage, runId }, `starting the ${options.cluster ? `"${options.cluster}"` : 'embedded'} cluster`);
+  const cluster = await provision(options.seed);
   let run: GateRun;
   try {
-    const traffic = new TrafficModel(lab.twin, topology, { tickMs: 5_000 });
-    traffic.start();
+    // The mesh, then the topology's workloads, then its traffic: the gate measures a cluster that is serving.
+    if (cluster.installMesh) await cluster.installMesh(adapter, DAY);
+    else for (const object of await adapter.installManifests({ now: new Date(cluster.now()) })) await cluster.kube.apply(object);
+    await cluster.advance(5_000);
+    for (const object of topologyWorkloads(topology)) await cluster.kube.apply(object);
+    await cluster.advance(5_000);
+    await cluster.startTraffic(topology);
     run = await runGate(
       { plan: plan.data, topology, slos, ...(coolDownUntil !== undefined ? { coolDownUntil } : {}) },
       {
-        kube: lab.kube,
+        kube: cluster.kube,
         adapter,
-        sources: { mesh: new EmbeddedSource(lab.twin.metrics, adapter.name, adapter.mode), client: new ClientViewSource(lab.twin.metrics) },
-        now: () => lab.cluster.clock.now(),
-        wait: (ms) => lab.cluster.advance(ms),
+        sources: cluster.sources(adapter.name, adapter.mode),
+        now: () => cluster.now(),
+        wait: (ms) => cluster.advance(ms),
         wallClock: options.now,
         progress: (message) => options.logger.info({}, message),
       },
     );
-    traffic.stop();
   } finally {
-    await lab.close();
+    await cluster.close();
   }
 
   let pullRequest: PullRequestRecord | undefined;
   if (run.targetStage !== undefined) pullRequest = await proposeStage(loaded, run, inputs, { ...options, runId, outDir }, forge);
 
   await mkdir(outDir, { recursive: true });
-  const record = await buildRecord(loaded, run, inputs.files, { runId, startedAt, finishedAt: options.now(), ...(pullRequest ? { pullRequest } : {}) });
+  const record = await buildRecord(loaded, run, inputs.files, { runId, startedAt, finishedAt: options.now(), provider: cluster.provider, ...(pullRequest ? { pullRequest } : {}) });
   const recordPath = await writeRunOutputs(outDir, record, options.env);
   return { record, recordPath, run };
 }
@@ -142,6 +152,27 @@ export function labelsFor(run: GateRun): string[] {
   return ['meshdrill', `stage/${run.targetStage ?? run.liveStage}`, run.decision.verdict, `slo/${slo}`];
 }
 
+const DAY = 24 * 3_600_000;
+
+/**
+ * The cluster a gate runs on: the embedded one, or one the repo's Cluster document describes.
+ * Only clusters meshdrill makes: a gate applies stages, and an existing cluster's mesh is its owners'.
+ */
+function clusterFor(loaded: LoadedRollout, options: RolloutGateOptions, runId: string, outDir: string): (seed: number) => Promise<ClusterHandle> {
+  if (options.cluster === undefined) return (seed) => embeddedCluster({ seed });
+  const spec = loaded.clusters.get(options.cluster);
+  if (!spec) throw new ConfigError(`--cluster: no Cluster "${options.cluster}" in ${options.repoPath}${didYouMean(options.cluster, [...loaded.clusters.keys()])} (found: ${[...loaded.clusters.keys()].join(', ') || 'none'})`);
+  const { provider, nodes, kubernetesVersion } = spec.spec;
+  if (provider === 'sim') return (seed) => embeddedCluster({ seed, nodes });
+  if (provider === 'kubeconfig') throw new ConfigError(`--cluster ${options.cluster}: a rollout gate applies stages, so it runs on clusters meshdrill makes (sim, kind, k3s), not on an existing one`);
+  const meshVersion = loaded.plan.data.spec.mesh.version;
+  if (!meshVersion) throw new ConfigError(`--cluster ${options.cluster} is a ${provider} cluster: pin the mesh version in rollout plan "${loaded.plan.name}" (spec.mesh.version) so the install is reproducible`);
+  const common = { runDir: join(outDir, 'cluster'), runId, keep: false, logger: options.logger, ...(kubernetesVersion ? { kubernetesVersion } : {}) };
+  const clock = options.clusterClock ? { now: () => options.clusterClock!.now(), sleep: (ms: number) => options.clusterClock!.sleep(ms) } : {};
+  if (provider === 'kind') return () => kindCluster({ kind: { ...common, leaseDir: defaultLeaseDir(options.env), reuse: false, fingerprint: JSON.stringify([spec, loaded.plan.data.spec.mesh]), workers: nodes }, meshVersion, env: options.env, ...clock });
+  return () => k3sCluster({ k3s: { ...common, nodes }, meshVersion, env: options.env, ...clock });
+}
+
 async function chooseForge(options: RolloutGateOptions, root: string): Promise<GitHubForge | undefined> {
   if (options.forge === 'local') return undefined;
   const remoteUrl = await simpleGit(root).remote(['get-url', options.remote]).then((u) => (typeof u === 'string' ? u.trim() : ''), () => '');
@@ -150,7 +181,7 @@ async function chooseForge(options: RolloutGateOptions, root: string): Promise<G
   return forge;
 }
 
-async function buildRecord(loaded: LoadedRollout, run: GateRun, files: Map<string, string>, meta: { runId: string; startedAt: number; finishedAt: number; pullRequest?: PullRequestRecord }): Promise<GateRunRecord> {
+async function buildRecord(loaded: LoadedRollout, run: GateRun, files: Map<string, string>, meta: { runId: string; startedAt: number; finishedAt: number; provider: string; pullRequest?: PullRequestRecord }): Promise<GateRunRecord> {
   const iso = (ms: number) => new Date(ms).toISOString();
   const window = (w: Window) => ({ from: iso(w.from), to: iso(w.to) });
   const commit = await simpleGit(loaded.root).revparse(['HEAD']).then((c) => c.trim(), () => undefined);
@@ -169,7 +200,7 @@ async function buildRecord(loaded: LoadedRollout, run: GateRun, files: Map<strin
       plan: loaded.plan.name,
       stage: run.liveStage,
     },
-    cluster: { provider: 'embedded', mesh: { name: loaded.adapter.name, mode: loaded.adapter.mode } },
+    cluster: { provider: meta.provider, mesh: { name: loaded.adapter.name, mode: loaded.adapter.mode } },
     timeline: run.events.map((e) => ({ at: iso(e.at), type: e.type, message: e.message })),
     gates: run.gates.map((g) => {
       const outcome = gateOutcome(g);

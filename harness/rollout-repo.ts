@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { meshAdapter } from '../meshes/index.js';
 import type { MeshAdapter } from '../meshes/types.js';
+import type { ClusterSpec } from '../clusters/schema.js';
 import type { Topology } from '../model/topology.js';
 import type { Slo } from '../slo/schema.js';
 import { assertNoConfigErrors, documentsOfKind, loadConfig, type LoadedDocument } from './config/index.js';
@@ -16,6 +17,8 @@ export interface LoadedRollout {
   topology: Topology;
   slos: Slo[];
   adapter: MeshAdapter;
+  /** The repo's Cluster documents, by name: where `rollout gate --cluster` may run. */
+  clusters: Map<string, ClusterSpec>;
 }
 
 export async function loadRollout(repoPath: string, planName: string | undefined, cwd: string): Promise<LoadedRollout> {
@@ -34,7 +37,8 @@ export async function loadRollout(repoPath: string, planName: string | undefined
   const topology = (plan.data.spec.topology ? topologies.find((t) => t.name === plan.data.spec.topology) : topologies[0])?.data;
   if (!topology) throw new ConfigError(`rollout plan "${plan.name}" needs a Topology in ${repoPath}`);
   const slos = documentsOfKind(repo, 'SLO').map((d) => d.data);
-  return { root, plan, topology, slos, adapter: meshAdapter(plan.data.spec.mesh.name, plan.data.spec.mesh.mode, plan.data.spec.mesh.revision) };
+  const clusters = new Map(documentsOfKind(repo, 'Cluster').map((d) => [d.name, d.data]));
+  return { root, plan, topology, slos, clusters, adapter: meshAdapter(plan.data.spec.mesh.name, plan.data.spec.mesh.mode, plan.data.spec.mesh.revision) };
 }
 
 /** Every YAML file of the repo by path relative to its root, and the plan's own file. */

@@ -136,7 +136,7 @@ function serverOf(kubeconfig: string): string | undefined {
  * Prometheus given (the mesh's own metrics), nodes are the provider's business, and traffic is
  * whatever runs there.
  */
-export function existingCluster(options: { kubeconfig: string; context: string; kubeconfigPath?: string; prometheusUrl?: string; sleep?: (ms: number) => Promise<void>; run?: (binary: string, args: string[]) => Promise<ExecResult> }): ClusterHandle {
+export function existingCluster(options: { kubeconfig: string; context: string; kubeconfigPath?: string; prometheusUrl?: string; sleep?: (ms: number) => Promise<void>; now?: () => number; run?: (binary: string, args: string[]) => Promise<ExecResult> }): ClusterHandle {
   const kube = createKubeClient(options.kubeconfig);
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const none = { name: 'none', measure: async (sli: string, _scope: unknown, window: { from: number; to: number }) => ({ value: Number.NaN, samples: 0, window, source: 'none', error: `no Prometheus given (--prometheus): ${sli} cannot be measured on context ${options.context}` }) };
@@ -145,7 +145,7 @@ export function existingCluster(options: { kubeconfig: string; context: string; 
     ephemeral: false,
     existing: true,
     kube,
-    now: () => Date.now(),
+    now: options.now ?? (() => Date.now()),
     advance: sleep,
     sources: (mesh, mode) => ({ mesh: options.prometheusUrl ? new PrometheusSource(new PrometheusClient({ url: options.prometheusUrl }), mesh, mode) : none }),
     startTraffic: () => undefined,
@@ -181,7 +181,9 @@ interface MadeClusterOptions {
   runDir: string;
   logger: Pick<Logger, 'info' | 'warn'>;
   meshVersion: string;
+  /** Real time by default; tests inject a clock. */
   sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
   prometheusUrl?: string;
   installRun?: RealInstallOptions['run'];
   env?: NodeJS.ProcessEnv;
@@ -196,7 +198,7 @@ function madeCluster(made: MadeCluster, options: MadeClusterOptions): ClusterHan
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   let prometheusUrl = options.prometheusUrl;
   let forward: PortForward | undefined;
-  const base = existingCluster({ kubeconfig: made.kubeconfig, context: made.name, kubeconfigPath: made.kubeconfigPath, sleep });
+  const base = existingCluster({ kubeconfig: made.kubeconfig, context: made.name, kubeconfigPath: made.kubeconfigPath, sleep, ...(options.now ? { now: options.now } : {}) });
   // Nothing runs on a cluster made for the run: its traffic comes from k6 in the cluster.
   const traffic = new InClusterTraffic(base.kube, { runId: options.runId, logger: options.logger });
   return {

@@ -126,9 +126,10 @@ as a config repo: every *.yaml in it, other Kubernetes manifests kept and ignore
     });
   rollout
     .command('gate')
-    .description('Measure the live stage under load on the embedded cluster, decide advance / hold / revert, and propose it as a pull request')
+    .description('Measure the live stage under load on the embedded cluster (or a kind or k3s cluster), decide advance / hold / revert, and propose it as a pull request')
     .argument('<repo>', 'config repo directory (a git checkout)')
     .option('--plan <name>', 'the rollout plan, when the repo has several')
+    .option('--cluster <name>', 'run on the repo\'s Cluster document of this name (provider sim, kind or k3s; kind and k3s need spec.mesh.version in the plan); default the embedded cluster')
     .addOption(new Option('--forge <forge>', 'where the pull request goes: github needs credentials; local commits a branch and writes the PR body beside the run record; auto picks github when GITHUB_TOKEN and the repository are known').choices(['auto', 'local', 'github']).default('auto'))
     .option('--remote <name>', 'git remote to push the branch to', 'origin')
     .option('--out <dir>', 'where the run record goes (default .meshdrill/runs/<run id>)')
@@ -156,7 +157,7 @@ GITHUB_APP_PRIVATE_KEY + GITHUB_APP_INSTALLATION_ID; GITHUB_REPOSITORY=owner/nam
 Example:
   $ meshdrill rollout gate examples/shop --forge local`,
     )
-    .action(async (repo: string, options: { plan?: string; forge: 'auto' | 'local' | 'github'; remote: string; out?: string; seed: string; waitForMerge?: string; dryRun?: boolean }) => {
+    .action(async (repo: string, options: { plan?: string; cluster?: string; forge: 'auto' | 'local' | 'github'; remote: string; out?: string; seed: string; waitForMerge?: string; dryRun?: boolean }) => {
       const globals = program.opts<GlobalOptions>();
       setExit(await rolloutGateCommand(repo, { ...options, dryRun: options.dryRun === true, output: globals.output, logLevel: globals.logLevel as LogLevel }, io));
     });

@@ -84,7 +84,7 @@ export async function rolloutRenderCommand(repoPath: string, options: { plan?: s
 /** `meshdrill rollout gate <repo>`: measure the live stage, decide, and propose the decision by pull request. */
 export async function rolloutGateCommand(
   repoPath: string,
-  options: { plan?: string; forge: ForgeChoice; remote: string; dryRun: boolean; out?: string; seed: string; waitForMerge?: string; output: 'text' | 'json'; logLevel: LogLevel },
+  options: { plan?: string; cluster?: string; forge: ForgeChoice; remote: string; dryRun: boolean; out?: string; seed: string; waitForMerge?: string; output: 'text' | 'json'; logLevel: LogLevel },
   io: CliIO,
 ): Promise<number> {
   const seed = Number(options.seed);
@@ -100,6 +100,7 @@ export async function rolloutGateCommand(
     repoPath,
     cwd: io.cwd,
     ...(options.plan ? { plan: options.plan } : {}),
+    ...(options.cluster ? { cluster: options.cluster } : {}),
     forge: options.forge,
     remote: options.remote,
     dryRun: options.dryRun,

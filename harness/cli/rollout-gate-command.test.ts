@@ -66,6 +66,19 @@ describe('meshdrill rollout gate', () => {
     expect(io.err.join('')).toBe('meshdrill: --forge github needs credentials: set GITHUB_TOKEN (or GH_TOKEN), or GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID\n');
   });
 
+  it('names the Cluster documents when --cluster names none of them, and will not gate an existing cluster', async () => {
+    const { work } = await exampleCheckout();
+    await writeFile(join(work, 'staging.yaml'), 'apiVersion: meshdrill.dev/v1alpha1\nkind: Cluster\nmetadata: {name: staging}\nspec: {provider: kubeconfig, kubeconfig: {context: staging}}\n');
+    const typo = captureIO(work);
+    const existing = captureIO(work);
+
+    const codes = [await runCli(['rollout', 'gate', '.', '--forge', 'local', '--cluster', 'stagin'], typo), await runCli(['rollout', 'gate', '.', '--forge', 'local', '--cluster', 'staging'], existing)];
+
+    expect(codes).toEqual([2, 2]);
+    expect(typo.err.join('')).toBe('meshdrill: --cluster: no Cluster "stagin" in .; did you mean "staging"? (found: embedded, staging)\n');
+    expect(existing.err.join('')).toBe('meshdrill: --cluster staging: a rollout gate applies stages, so it runs on clusters meshdrill makes (sim, kind, k3s), not on an existing one\n');
+  });
+
   it('stops before pushing when the token cannot push, and never prints the token', async () => {
     const token = 'ghp_cliTokenThatMustNotAppear000000000000';
     const github = await new FakeGitHub('platform', 'mesh-config', token).start();
