@@ -25,7 +25,7 @@ export interface RealInstallOptions {
   logger: Pick<Logger, 'info'>;
   run?: Run;
   /** Istio multicluster: one root shared by every cluster, a per-cluster intermediate under it. */
-  sharedRoot?: { root: CertificateAuthority; cluster: string };
+  sharedRoot?: { root: CertificateAuthority; cluster: string; network?: string };
 }
 
 export interface InstallStep {
@@ -34,6 +34,8 @@ export interface InstallStep {
 }
 
 const ISTIO_REPO = 'https://istio-release.storage.googleapis.com/charts';
+/** The mesh ID every cluster of a meshdrill fleet shares. */
+export const MESH_ID = 'meshdrill';
 const NS = { istio: 'istio-system', linkerd: 'linkerd' } as const;
 
 /**
@@ -64,18 +66,21 @@ export async function installMeshOnCluster(options: RealInstallOptions): Promise
     // Small requests and no autoscaling: a 2-core kind node cannot hold istiod's defaults (mesh-facts §1.3).
     const sizing = ['--set', 'resources.requests.cpu=10m', '--set', 'resources.requests.memory=100Mi', '--set', 'autoscaleEnabled=false', '--set', 'global.proxy.resources.requests.cpu=10m', '--set', 'global.proxy.resources.requests.memory=32Mi'];
     const ttl = ['--set', `meshConfig.defaultConfig.proxyMetadata.SECRET_TTL=${lifetime}`];
+    // Multi-primary: one mesh ID, each istiod named after its cluster and network, so endpoints
+    // discovered through remote secrets are told apart (Istio's multicluster install guides).
+    const multicluster = options.sharedRoot ? ['--set', `global.meshID=${MESH_ID}`, '--set', `global.multiCluster.clusterName=${options.sharedRoot.cluster}`, '--set', `global.network=${options.sharedRoot.network ?? 'network-1'}`] : [];
     if (haveHelm) {
       await must('helm', ['repo', 'add', 'istio', ISTIO_REPO, '--force-update'], 'adding the Istio chart repository');
       const chart = (release: string, name: string, extra: string[] = []) => must('helm', ['upgrade', '--install', release, `istio/${name}`, '--namespace', NS.istio, '--version', options.version, '--wait', '--timeout', '10m', ...extra], `installing ${name} ${options.version}`);
       await chart('istio-base', 'base', ['--set', 'defaultRevision=default']);
-      await chart('istiod', 'istiod', [...sizing, ...ttl, ...(options.mode === 'ambient' ? ['--set', 'profile=ambient'] : [])]);
+      await chart('istiod', 'istiod', [...sizing, ...ttl, ...multicluster, ...(options.mode === 'ambient' ? ['--set', 'profile=ambient'] : [])]);
       if (options.mode === 'ambient') {
         await chart('istio-cni', 'cni', ['--set', 'profile=ambient']);
         await chart('ztunnel', 'ztunnel');
       }
     } else {
       await must('istioctl', ['version', '--remote=false'], 'checking istioctl');
-      await must('istioctl', ['install', '-y', '--set', `profile=${options.mode === 'ambient' ? 'ambient' : 'minimal'}`, '--set', `values.pilot.resources.requests.cpu=10m`, '--set', 'values.pilot.autoscaleEnabled=false', '--set', `meshConfig.defaultConfig.proxyMetadata.SECRET_TTL=${lifetime}`], `istioctl install (${options.mode})`);
+      await must('istioctl', ['install', '-y', '--set', `profile=${options.mode === 'ambient' ? 'ambient' : 'minimal'}`, '--set', `values.pilot.resources.requests.cpu=10m`, '--set', 'values.pilot.autoscaleEnabled=false', '--set', `meshConfig.defaultConfig.proxyMetadata.SECRET_TTL=${lifetime}`, ...multicluster.map((a) => (a === '--set' ? a : `values.${a}`))], `istioctl install (${options.mode})`);
     }
     return steps;
   }

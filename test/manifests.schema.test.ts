@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planFault } from '../chaos/faults.js';
 import { FaultSpec } from '../chaos/schema.js';
+import { istioRemoteSecret } from '../clusters/kind/connect.js';
 import type { KubeClient, KubeObject } from '../clusters/kube/types.js';
 import { topologyWorkloads } from '../clusters/workloads.js';
 import { documentsOfKind, loadConfig } from '../harness/config/index.js';
@@ -46,6 +47,7 @@ async function everyManifest(): Promise<Array<{ source: string; object: KubeObje
   add('prometheus for real clusters', prometheusManifests());
   const load = planLoad('shop-baseline', { duration: '5m' }, topology);
   for (const meshed of [true, false]) add(`k6 job (meshed ${meshed})`, k6JobManifests(load, { namespace: 'meshdrill-load', meshed, runId: 'r' }));
+  add('istio remote secret (multicluster)', [istioRemoteSecret('meshdrill-mesh-c2', 'apiVersion: v1\nkind: Config\nclusters:\n- cluster: {server: "https://172.18.0.3:6443"}\n  name: c2\n')]);
   add('k6 traffic job (bounded)', k6JobManifests(load, { namespace: 'meshdrill-load', meshed: false, runId: 'r', activeDeadlineSeconds: 21_600 }));
   return out;
 }
