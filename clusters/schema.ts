@@ -21,6 +21,19 @@ export const ClusterSpecBody = z
       .optional()
       .describe('Required for provider kubeconfig.'),
     allowChaos: z.boolean().default(false).describe('Allow faults on a kubeconfig cluster; sim, kind and k3s always allow them.'),
+    images: z.array(z.string().min(1)).optional().describe('kind: local Docker images loaded into the nodes (`kind load docker-image`) before anything is deployed, e.g. your own build of the test server.'),
+    portMappings: z
+      .array(
+        z
+          .object({
+            containerPort: z.int().min(1).max(65_535).describe('Port on the node, e.g. a NodePort of an ingress gateway.'),
+            hostPort: z.int().min(1).max(65_535).describe('Port on this machine.'),
+            protocol: z.enum(['TCP', 'UDP', 'SCTP']).optional(),
+          })
+          .strict(),
+      )
+      .optional()
+      .describe('kind: extra port mappings on the control-plane node, so a NodePort is reachable from this machine.'),
   })
   .strict();
 

@@ -169,7 +169,7 @@ function clusterFor(loaded: LoadedRollout, options: RolloutGateOptions, runId: s
   if (!meshVersion) throw new ConfigError(`--cluster ${options.cluster} is a ${provider} cluster: pin the mesh version in rollout plan "${loaded.plan.name}" (spec.mesh.version) so the install is reproducible`);
   const common = { runDir: join(outDir, 'cluster'), runId, keep: false, logger: options.logger, ...(kubernetesVersion ? { kubernetesVersion } : {}) };
   const clock = options.clusterClock ? { now: () => options.clusterClock!.now(), sleep: (ms: number) => options.clusterClock!.sleep(ms) } : {};
-  if (provider === 'kind') return () => kindCluster({ kind: { ...common, leaseDir: defaultLeaseDir(options.env), reuse: false, fingerprint: JSON.stringify([spec, loaded.plan.data.spec.mesh]), workers: nodes }, meshVersion, env: options.env, ...clock });
+  if (provider === 'kind') return () => kindCluster({ kind: { ...common, leaseDir: defaultLeaseDir(options.env), reuse: false, fingerprint: JSON.stringify([spec, loaded.plan.data.spec.mesh]), workers: nodes, ...(spec.spec.images ? { images: spec.spec.images } : {}), ...(spec.spec.portMappings ? { portMappings: spec.spec.portMappings } : {}) }, meshVersion, env: options.env, ...clock });
   return () => k3sCluster({ k3s: { ...common, nodes }, meshVersion, env: options.env, ...clock });
 }
 

@@ -239,7 +239,7 @@ type ClusterOptions = Omit<MadeClusterOptions, 'provider' | 'keep' | 'runDir' | 
 export async function kindCluster(options: ClusterOptions & { kind: KindOptions }): Promise<ClusterHandle> {
   const made = await provisionKind(options.kind);
   const { kind, ...rest } = options;
-  return madeCluster(made, { ...rest, provider: `kind (${made.name})`, runId: kind.runId, keep: kind.keep, runDir: kind.runDir, logger: kind.logger });
+  return madeCluster(made, { ...rest, provider: `kind (${made.name})`, runId: kind.runId, keep: kind.keep || kind.reuse, runDir: kind.runDir, logger: kind.logger });
 }
 
 /** A one-node k3s cluster in a container started through testcontainers, stopped at the end (unless kept). */

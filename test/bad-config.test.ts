@@ -27,6 +27,7 @@ const EXPECTED: Array<[string, string[]]> = [
     ["duration-without-unit.yaml", ["duration-without-unit.yaml:7:22 spec.baseline.window: expected a duration like \"30m\", \"1h30m\" or \"500ms\"; found 600 (a number)"]],
     ["empty.yaml", ["empty.yaml:1:1 file is empty; expected at least one document with apiVersion and kind"]],
     ["fault-unknown-type.yaml", ["fault-unknown-type.yaml:6:21 spec.steps[0].fault.type: expected one of \"ca-loss\", \"control-plane-partition\", \"control-plane-crash\", \"injector-outage\", \"proxy-crash\", \"http-fault\", \"node-loss\", \"cert-expiry\"; found \"ca-los\"; did you mean \"ca-loss\"?"]],
+    ["kind-only-fields.yaml", ["kind-only-fields.yaml:7:11 spec.images: only provider \"kind\" uses images; provider \"k3s\" would ignore it"]],
     ["kubeconfig-without-context.yaml", ["kubeconfig-without-context.yaml:5:3 spec.kubeconfig: missing required field; provider \"kubeconfig\" needs kubeconfig.context"]],
     ["linkerd-ambient.yaml", ["linkerd-ambient.yaml:5:31 spec.mesh.mode: Linkerd has no ambient mode; expected \"sidecar\""]],
     ["list-document.yaml", ["list-document.yaml:1:1 expected a mapping with apiVersion and kind; found a list of 1"]],

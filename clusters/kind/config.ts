@@ -35,6 +35,8 @@ export interface KindClusterOptions {
   /** Distinct per cluster when several share the kind network (Istio multicluster needs it). */
   podSubnet?: string;
   serviceSubnet?: string;
+  /** On the control-plane node: host ports into the node (kind's extraPortMappings). */
+  portMappings?: Array<{ containerPort: number; hostPort: number; protocol?: 'TCP' | 'UDP' | 'SCTP' }>;
 }
 
 /** The kind cluster config (kind.x-k8s.io/v1alpha4) meshdrill creates clusters from. */
@@ -50,7 +52,7 @@ export function kindConfig(options: KindClusterOptions): Record<string, unknown>
       ...(options.podSubnet ? { podSubnet: options.podSubnet } : {}),
       ...(options.serviceSubnet ? { serviceSubnet: options.serviceSubnet } : {}),
     },
-    nodes: [{ role: 'control-plane', image }, ...Array.from({ length: options.workers }, () => ({ role: 'worker', image }))],
+    nodes: [{ role: 'control-plane', image, ...(options.portMappings?.length ? { extraPortMappings: options.portMappings.map((p) => ({ ...p, listenAddress: '127.0.0.1' })) } : {}) }, ...Array.from({ length: options.workers }, () => ({ role: 'worker', image }))],
   };
 }
 

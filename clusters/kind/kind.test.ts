@@ -3,6 +3,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { fakeTools, type FakeResponse } from '../../test/helpers/fake-tools.js';
 import { exec } from '../exec.js';
@@ -86,6 +87,17 @@ describe('kind provider (fake kind on PATH)', () => {
     expect((await tools.calls('kind')).map((c) => c.slice(0, 2).join(' '))).toEqual(['version', 'get clusters', 'get kubeconfig', 'export logs']);
   });
 
+  it('loads local images into the nodes, and removes the cluster when an image is not there to load', async () => {
+    const missing: FakeResponse = { code: 1, stderr: 'ERROR: image: "shop/fake-service:dev" not present locally\n' };
+    const { tools, base } = await setup({ 'create cluster': CREATED, 'load docker-image': [{ stderr: 'Image: "shop/api:dev" with ID "sha256:1b2c" not yet present on node "meshdrill-run-1-control-plane", loading...\n' }, missing] });
+
+    const made = provisionKind({ ...base, images: ['shop/api:dev', 'shop/fake-service:dev'] });
+
+    await expect(made).rejects.toThrow('kind load docker-image shop/fake-service:dev failed: ERROR: image: "shop/fake-service:dev" not present locally — build or pull it first (docker pull shop/fake-service:dev)');
+    expect((await tools.calls('kind')).map((c) => c.slice(0, 3).join(' '))).toEqual(['version', 'get clusters', 'create cluster --name', 'load docker-image shop/api:dev', 'load docker-image shop/fake-service:dev', 'export logs ' + join(base.runDir, 'kind-logs'), 'delete cluster --name']);
+    expect(await readLease(base.leaseDir!, 'meshdrill-run-1')).toBeUndefined();
+  });
+
   it('clusters gc deletes the clusters whose run has ended, and leaves those a live run holds', async () => {
     const { tools, base } = await setup({ 'get clusters': { stdout: 'meshdrill-killed-run\nmeshdrill-live-run\nmeshdrill-kept\nmeshdrill-no-lease\nmeshdrill-spared\nteam-dev\n' } });
     const leaseDir = base.leaseDir!;
@@ -133,6 +145,19 @@ describe('kind provider (fake kind on PATH)', () => {
 });
 
 describe('kind config', () => {
+  it('validates against kind\'s v1alpha4 Cluster schema (transcribed from its Go types), which refuses what kind refuses', async () => {
+    const schema = JSON.parse(await readFile(join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'kind', 'cluster-v1alpha4.schema.json'), 'utf8')) as object;
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+    const configs = [
+      kindConfig({ name: 'a', workers: 2 }),
+      kindConfig({ name: 'b', workers: 1, kubernetesVersion: '1.36', podSubnet: '10.20.0.0/16', serviceSubnet: '10.255.20.0/24', portMappings: [{ containerPort: 30080, hostPort: 8080 }, { containerPort: 30443, hostPort: 8443, protocol: 'TCP' }] }),
+    ];
+
+    for (const config of configs) expect(validate(config), JSON.stringify(validate.errors)).toBe(true);
+    expect((configs[1]!['nodes'] as Array<Record<string, unknown>>)[0]!['extraPortMappings']).toEqual([{ containerPort: 30080, hostPort: 8080, listenAddress: '127.0.0.1' }, { containerPort: 30443, hostPort: 8443, protocol: 'TCP', listenAddress: '127.0.0.1' }]);
+    expect(validate({ ...configs[0], nodes: [{ role: 'control-plane', extraPortMapings: [] }] })).toBe(false);
+  });
+
   it('pins node images by digest per Kubernetes version and refuses unknown ones', () => {
     expect(nodeImage('1.33')).toBe('kindest/node:v1.33.1@sha256:050072256b9a903bd914c0b2866828150cb229cea0efe5892e2b644d5dd3b34f');
     expect(nodeImage('1.36.1')).toBe('kindest/node:v1.36.1@sha256:3489c7674813ba5d8b1a9977baea8a6e553784dab7b84759d1014dbd78f7ebd5');

@@ -41,6 +41,8 @@ export interface KindOptions extends Omit<KindClusterOptions, 'name'> {
   attempts?: number;
   /** Where leases say which run holds which cluster (default: defaultLeaseDir()). */
   leaseDir?: string;
+  /** Local Docker images loaded into the nodes (`kind load docker-image`), e.g. a custom test server. */
+  images?: string[];
   run?: Run;
 }
 
@@ -88,6 +90,18 @@ export async function provisionKind(options: KindOptions): Promise<KindCluster> 
       if (attempt >= attempts) throw new ClusterError(`kind create cluster ${name} failed ${attempts} time${attempts === 1 ? '' : 's'}; last: ${reason}`);
       options.logger.warn({ name, attempt, reason }, 'kind create cluster failed; retrying');
     }
+  }
+  for (const image of options.images ?? []) {
+    options.logger.info({ name, image }, `loading ${image} into ${name}`);
+    const loaded = await run(['load', 'docker-image', image, '--name', name], { timeoutMs: 600_000 });
+    if (loaded.code === 0) continue;
+    // A cluster nobody will get a handle to is removed now, its logs kept first.
+    if (!options.reuse) {
+      await run(['export', 'logs', join(options.runDir, 'kind-logs'), '--name', name]);
+      await run(['delete', 'cluster', '--name', name, '--kubeconfig', kubeconfigPath]);
+      await dropLease(leaseDir, name);
+    } else await holdLease(leaseDir, { cluster: name, runId: options.runId, pid: null });
+    throw new ClusterError(`kind load docker-image ${image} failed: ${loaded.stderr.trim().split('\n').at(-1) ?? ''}${/not present locally/.test(loaded.stderr) ? ` — build or pull it first (docker pull ${image})` : ''}`);
   }
   const kubeconfig = await readFile(kubeconfigPath, 'utf8').catch(() => {
     throw new ClusterError(`kind did not write the kubeconfig to ${kubeconfigPath}`);

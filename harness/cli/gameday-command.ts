@@ -30,6 +30,8 @@ export interface GameDayRunOptions {
   name?: string;
   kubeconfig?: string;
   keep: boolean;
+  /** kind: reuse a cluster made from the same Cluster document and mesh (named by their hash), and keep it. */
+  reuse?: boolean;
   out?: string;
   journalDir: string;
   dryRun: boolean;
@@ -122,7 +124,7 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
   if ((kindSpec || k3sSpec) && !plan?.spec.mesh.version) throw new ConfigError(`cluster "${spec.cluster}" is a ${kindSpec ? 'kind' : 'k3s'} cluster: pin the mesh version in rollout plan "${spec.plan ?? ''}" (spec.mesh.version) so the install is reproducible`);
   const made = (seed: number) => {
     const common = { meshVersion: plan!.spec.mesh.version!, ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}) };
-    if (kindSpec) return kindCluster({ kind: { runDir: join(outDir, 'cluster'), leaseDir: defaultLeaseDir(io.env), runId, keep: options.keep, reuse: false, fingerprint: JSON.stringify([kindSpec, plan?.spec.mesh]), workers: kindSpec.nodes, ...(kindSpec.kubernetesVersion ? { kubernetesVersion: kindSpec.kubernetesVersion } : {}), logger }, ...common });
+    if (kindSpec) return kindCluster({ kind: { runDir: join(outDir, 'cluster'), leaseDir: defaultLeaseDir(io.env), runId, keep: options.keep, reuse: options.reuse === true, fingerprint: JSON.stringify([kindSpec, plan?.spec.mesh]), workers: kindSpec.nodes, ...(kindSpec.kubernetesVersion ? { kubernetesVersion: kindSpec.kubernetesVersion } : {}), ...(kindSpec.images ? { images: kindSpec.images } : {}), ...(kindSpec.portMappings ? { portMappings: kindSpec.portMappings } : {}), logger }, ...common });
     if (k3sSpec) return k3sCluster({ k3s: { runDir: join(outDir, 'cluster'), runId, keep: options.keep, nodes: k3sSpec.nodes, ...(k3sSpec.kubernetesVersion ? { kubernetesVersion: k3sSpec.kubernetesVersion } : {}), logger }, ...common });
     return embeddedCluster({ seed, ...(clusterDoc?.spec.nodes ? { nodes: clusterDoc.spec.nodes } : {}) });
   };

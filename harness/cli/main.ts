@@ -172,7 +172,8 @@ Example:
     .option('--journal-dir <dir>', 'where the undo journal goes; `meshdrill cleanup` replays it', '.meshdrill/journal')
     .option('--dry-run', 'run the steps but only print each fault\'s plan; inject nothing')
     .option('--kubeconfig <file>', 'run on an embedded cluster served by `meshdrill sim serve` instead of one in this process')
-    .option('--keep', 'with --kubeconfig: leave the mesh and topology installed afterwards')
+    .option('--keep', 'leave the cluster (kind, k3s) or, with --kubeconfig, the mesh and topology in place afterwards')
+    .option('--reuse', 'kind: reuse the cluster made from the same Cluster document and mesh version, and keep it for the next run')
     .option('--context <name>', 'with --kubeconfig (or $KUBECONFIG): run on this existing cluster in real time; its mesh must be installed already')
     .option('--yes-really <context>', 'allow faults on an existing cluster\'s context that its Cluster document does not allow-list')
     .option('--prometheus <url>', 'on an existing cluster: the Prometheus that scrapes its mesh, for SLIs')
@@ -191,7 +192,7 @@ fired, 2 usage or config error, 3 infrastructure error, 130/143 interrupted (fau
 Example:
   $ meshdrill gameday run examples/shop/gameday.yaml`,
     )
-    .action(async (path: string, options: { name?: string; out?: string; journalDir: string; dryRun?: boolean; kubeconfig?: string; keep?: boolean; context?: string; yesReally?: string; prometheus?: string }) => {
+    .action(async (path: string, options: { name?: string; out?: string; journalDir: string; dryRun?: boolean; kubeconfig?: string; keep?: boolean; reuse?: boolean; context?: string; yesReally?: string; prometheus?: string }) => {
       const globals = program.opts<GlobalOptions>();
       const interrupts = processInterrupts();
       try {

@@ -207,6 +207,7 @@ const clusters: Rule = (ctx, report) => {
     const spec = doc.data.spec;
     if (spec.provider === 'kubeconfig' && !spec.kubeconfig) report(doc, ['spec', 'kubeconfig'], 'missing required field; provider "kubeconfig" needs kubeconfig.context');
     if (spec.provider !== 'kubeconfig' && spec.kubeconfig) report(doc, ['spec', 'kubeconfig'], `ignored: provider "${spec.provider}" makes its own kubeconfig`, 'warning');
+    for (const field of ['images', 'portMappings'] as const) if (spec[field] && spec.provider !== 'kind') report(doc, ['spec', field], `only provider "kind" uses ${field}; provider "${spec.provider}" would ignore it`);
   }
 };
 
