@@ -1,15 +1,15 @@
-import { cp, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../harness/cli/main.js';
 import { captureIO } from '../../test/helpers/cli.js';
+import { exampleRepoOn } from '../../test/helpers/e2e-gameday.js';
 import { createKubeClient } from '../kube/index.js';
 import { startSimCluster, type SimCluster } from '../sim/index.js';
 import { k3sImage, provisionK3s, type StartedK3s } from './provider.js';
 
 const quiet = { info: () => undefined, warn: () => undefined };
-const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
 const sims: SimCluster[] = [];
 afterEach(async () => {
   vi.unstubAllEnvs();
@@ -65,11 +65,7 @@ describe('k3s provider (testcontainers)', () => {
   it('without a container engine, a game day on k3s stops with what to do, and does not fall back to another cluster', async () => {
     // testcontainers itself looks for the engine: pointed at a socket that is not there, it finds none.
     vi.stubEnv('DOCKER_HOST', 'unix:///nonexistent/meshdrill-test/docker.sock');
-    const dir = await mkdtemp(join(tmpdir(), 'meshdrill-k3s-gameday-'));
-    await cp(SHOP, dir, { recursive: true });
-    await writeFile(join(dir, 'cluster.yaml'), 'apiVersion: meshdrill.dev/v1alpha1\nkind: Cluster\nmetadata: {name: embedded}\nspec: {provider: k3s, nodes: 1, kubernetesVersion: "1.34"}\n');
-    const plan = await readFile(join(dir, 'rollout-plan.yaml'), 'utf8');
-    await writeFile(join(dir, 'rollout-plan.yaml'), plan.replace('mesh: {name: istio, mode: sidecar}', 'mesh: {name: istio, mode: sidecar, version: 1.27.1}'));
+    const dir = await exampleRepoOn('{provider: k3s, nodes: 1, kubernetesVersion: "1.34"}');
     const io = captureIO(dir);
 
     const code = await runCli(['gameday', 'run', 'gameday.yaml', '--out', 'out'], io);

@@ -6,7 +6,7 @@ import { documentsOfKind, loadConfig } from '../../harness/config/index.js';
 import { kindCluster } from '../../suites/cluster-handle.js';
 import { runGameDay } from '../../suites/gameday.js';
 import { GameDay } from '../../suites/schema.js';
-import { fakeTools } from '../../test/helpers/fake-tools.js';
+import { fakeTools, kindOnEmbedded } from '../../test/helpers/fake-tools.js';
 import { exec } from '../exec.js';
 import { createKubeClient } from '../kube/index.js';
 import { startSimCluster, type SimCluster } from '../sim/index.js';
@@ -23,17 +23,7 @@ describe('a game day on a kind cluster (fake kind and helm; the embedded cluster
   it('creates the cluster, installs Istio with Helm, deploys, injects and reverts, then exports logs and deletes', async () => {
     const sim = await startSimCluster({ time: 'real', podStartDelayMs: 5 });
     sims.push(sim);
-    const tools = await fakeTools({
-      kind: {
-        version: { stdout: 'kind v0.30.0 go1.24.6 linux/amd64\n' },
-        'get clusters': { stdout: 'No kind clusters found.\n' },
-        'create cluster': { stderr: 'Creating cluster "meshdrill-kind-run" ...\n ✓ Ensuring node image (kindest/node:v1.34.0) 🖼\n', writeFileAfterFlag: { flag: '--kubeconfig', content: sim.kubeconfig } },
-        'export logs': { stdout: 'Exported logs for cluster "meshdrill-kind-run" to:\n/tmp/x\n' },
-        'delete cluster': { stderr: 'Deleting cluster "meshdrill-kind-run" ...\n' },
-      },
-      kubectl: { 'port-forward': { stdout: 'Forwarding from 127.0.0.1:39090 -> 9090\n', hold: true } },
-      helm: { 'version --short': { stdout: 'v3.16.2+g13654a5\n' }, 'repo add': { stdout: '"istio" has been added to your repositories\n' }, 'upgrade --install': { stdout: 'STATUS: deployed\n' } },
-    });
+    const tools = await fakeTools(kindOnEmbedded(sim.kubeconfig, { clusterName: 'meshdrill-kind-run' }));
     const env = { ...process.env, PATH: tools.path };
     const repo = await loadConfig(SHOP, { cwd: SHOP });
     const runDir = await mkdtemp(join(tmpdir(), 'meshdrill-kind-gameday-'));

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../harness/logger.js';
 import { rolloutGate } from '../../harness/rollout-gate.js';
 import { exampleCheckout, git } from '../../test/helpers/git-repo.js';
-import { fakeTools } from '../../test/helpers/fake-tools.js';
+import { fakeTools, kindOnEmbedded } from '../../test/helpers/fake-tools.js';
 import { meshAdapter } from '../../meshes/index.js';
 import { createKubeClient } from '../kube/index.js';
 import { startSimCluster, type SimCluster } from '../sim/index.js';
@@ -44,17 +44,7 @@ describe('rollout gate on a kind cluster (fake kind and helm; the embedded clust
     // The fake helm installs nothing; the CRDs the istio-base chart would have installed go in here.
     const kube = createKubeClient(sim.kubeconfig);
     for (const object of await meshAdapter('istio').installManifests()) if (object.kind === 'CustomResourceDefinition') await kube.apply(object);
-    const tools = await fakeTools({
-      kind: {
-        version: { stdout: 'kind v0.30.0 go1.24.6 linux/amd64\n' },
-        'get clusters': { stdout: 'No kind clusters found.\n' },
-        'create cluster': { stderr: 'Creating cluster ...\n', writeFileAfterFlag: { flag: '--kubeconfig', content: sim.kubeconfig } },
-        'export logs': { stdout: '' },
-        'delete cluster': { stderr: 'Deleting cluster ...\n' },
-      },
-      kubectl: { 'port-forward': { stdout: `Forwarding from 127.0.0.1:${prometheus.port} -> 9090\n`, hold: true } },
-      helm: { 'version --short': { stdout: 'v3.16.2+g13654a5\n' }, 'repo add': { stdout: '"istio" has been added to your repositories\n' }, 'upgrade --install': { stdout: 'STATUS: deployed\n' } },
-    });
+    const tools = await fakeTools(kindOnEmbedded(sim.kubeconfig, { clusterName: 'meshdrill-gate-kind', prometheusPort: prometheus.port }));
     vi.stubEnv('PATH', tools.path);
     const { dir, work } = await exampleCheckout({ remote: false });
     await writeFile(join(work, 'staging.yaml'), 'apiVersion: meshdrill.dev/v1alpha1\nkind: Cluster\nmetadata: {name: kind-staging}\nspec: {provider: kind, nodes: 2, kubernetesVersion: "1.34"}\n');

@@ -60,3 +60,23 @@ else process.exit(response.code || 0);
     },
   };
 }
+
+/**
+ * Fake kind, helm and kubectl for a real cluster whose nodes are the embedded cluster: `kind create
+ * cluster` writes the embedded cluster's kubeconfig, helm "installs" (what kind v0.30.0 and helm
+ * v3.16 print), and `kubectl port-forward` points at `prometheusPort`.
+ */
+export function kindOnEmbedded(kubeconfig: string, options: { clusterName?: string; prometheusPort?: number } = {}): Record<string, Record<string, FakeResponse | FakeResponse[]>> {
+  const name = options.clusterName ?? 'meshdrill-run';
+  return {
+    kind: {
+      version: { stdout: 'kind v0.30.0 go1.24.6 linux/amd64\n' },
+      'get clusters': { stdout: 'No kind clusters found.\n' },
+      'create cluster': { stderr: `Creating cluster "${name}" ...\n ✓ Ensuring node image (kindest/node:v1.34.0) 🖼\n`, writeFileAfterFlag: { flag: '--kubeconfig', content: kubeconfig } },
+      'export logs': { stdout: `Exported logs for cluster "${name}" to:\n/tmp/x\n` },
+      'delete cluster': { stderr: `Deleting cluster "${name}" ...\n` },
+    },
+    kubectl: { 'port-forward': { stdout: `Forwarding from 127.0.0.1:${options.prometheusPort ?? 39090} -> 9090\n`, hold: true } },
+    helm: { 'version --short': { stdout: 'v3.16.2+g13654a5\n' }, 'repo add': { stdout: '"istio" has been added to your repositories\n' }, 'upgrade --install': { stdout: 'STATUS: deployed\n' } },
+  };
+}
