@@ -12,6 +12,7 @@ import { installMeshOnCluster, type RealInstallOptions } from './install.js';
 const HELM: Record<string, FakeResponse> = {
   'version --short': { stdout: 'v3.16.2+g13654a5\n' },
   'repo add istio': { stdout: '"istio" has been added to your repositories\n' },
+  'repo add linkerd-edge': { stdout: '"linkerd-edge" has been added to your repositories\n' },
   'upgrade --install': { stdout: 'Release "istiod" does not exist. Installing it now.\nNAME: istiod\nLAST DEPLOYED: Sun Nov 22 04:40:00 2026\nNAMESPACE: istio-system\nSTATUS: deployed\nREVISION: 1\n' },
 };
 const LINKERD_CRDS = `---
@@ -107,6 +108,22 @@ describe('installing a mesh on a real cluster (fake helm / istioctl / linkerd on
     expect(calls[3]).toEqual(['install', '--identity-trust-anchors-file', join(workDir, 'linkerd-ca.crt'), '--identity-issuer-certificate-file', join(workDir, 'linkerd-issuer.crt'), '--identity-issuer-key-file', join(workDir, 'linkerd-issuer.key'), '--set', 'identity.issuer.issuanceLifetime=1h0m0s']);
     expect(await kube.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, 'servers.policy.linkerd.io')).toBeDefined();
     expect(await kube.get('v1', 'ConfigMap', 'linkerd', 'linkerd-config')).toBeDefined();
+  });
+
+  it('linkerd through its Helm charts when the CLI is not installed: meshdrill\'s anchor and issuer, the edge chart version, Gateway API CRDs', async () => {
+    const tools = await fakeTools({ helm: HELM });
+    const { kube } = await target();
+    const onlyFakes = `${join(tools.dir, 'bin')}${delimiter}${dirname(process.execPath)}`;
+    const workDir = await mkdtemp(join(tmpdir(), 'mi-'));
+
+    await installMeshOnCluster({ mesh: 'linkerd', mode: 'sidecar', version: 'edge-25.9.1', certLifetimeMs: 3_600_000, kube, kubeconfigPath: '/k', workDir, logger: { info: () => undefined }, run: runWith(onlyFakes) });
+    const missingBoth = await installMeshOnCluster({ mesh: 'linkerd', mode: 'sidecar', version: 'edge-25.9.1', kube, kubeconfigPath: '/k', workDir, logger: { info: () => undefined }, run: runWith(dirname(process.execPath)) }).catch((e: unknown) => e);
+
+    const calls = await tools.calls('helm');
+    expect(calls.map((c) => c.slice(0, 4).join(' '))).toEqual(['version --short', 'repo add linkerd-edge https://helm.linkerd.io/edge', 'upgrade --install linkerd-crds linkerd-edge/linkerd-crds', 'upgrade --install linkerd-control-plane linkerd-edge/linkerd-control-plane']);
+    expect(calls[2]).toEqual(expect.arrayContaining(['--version', '2025.9.1', 'installGatewayAPI=true', '--create-namespace']));
+    expect(calls[3]).toEqual(expect.arrayContaining(['--set-file', `identityTrustAnchorsPEM=${join(workDir, 'linkerd-ca.crt')}`, `identity.issuer.tls.crtPEM=${join(workDir, 'linkerd-issuer.crt')}`, `identity.issuer.tls.keyPEM=${join(workDir, 'linkerd-issuer.key')}`, 'identity.issuer.issuanceLifetime=1h0m0s']));
+    expect((missingBoth as Error).message).toMatch(/^installing Linkerd needs the linkerd CLI or helm on PATH/);
   });
 
   it('stops with the tool\'s own error when a step fails', async () => {

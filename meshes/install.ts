@@ -91,7 +91,23 @@ export async function installMeshOnCluster(options: RealInstallOptions): Promise
   await writeFile(files.anchor, anchor.certPem);
   await writeFile(files.issuerCrt, issuer.certPem);
   await writeFile(files.issuerKey, issuer.keyPem, { mode: 0o600 });
-  await must('linkerd', ['version', '--client', '--short'], 'checking the linkerd CLI');
+  const haveCli = (await run('linkerd', ['version', '--client', '--short']).catch(() => ({ code: 127, stdout: '', stderr: '' }))).code === 0;
+  const haveHelm = !haveCli && (await run('helm', ['version', '--short']).catch(() => ({ code: 127, stdout: '', stderr: '' }))).code === 0;
+  if (haveHelm) {
+    // Linkerd's Helm charts (linkerd/website tasks/install-helm.md; mesh-facts §2.1): the anchor and
+    // issuer must be supplied; Gateway API CRDs are a prerequisite the CRD chart can install.
+    await must('helm', ['repo', 'add', 'linkerd-edge', LINKERD_EDGE_REPO, '--force-update'], 'adding the Linkerd chart repository');
+    const version = linkerdChartVersion(options.version);
+    await must('helm', ['upgrade', '--install', 'linkerd-crds', 'linkerd-edge/linkerd-crds', '--namespace', NS.linkerd, '--create-namespace', '--version', version, '--set', 'installGatewayAPI=true', '--wait', '--timeout', '10m'], `installing linkerd-crds ${version}`);
+    await must(
+      'helm',
+      ['upgrade', '--install', 'linkerd-control-plane', 'linkerd-edge/linkerd-control-plane', '--namespace', NS.linkerd, '--version', version, '--set-file', `identityTrustAnchorsPEM=${files.anchor}`, '--set-file', `identity.issuer.tls.crtPEM=${files.issuerCrt}`, '--set-file', `identity.issuer.tls.keyPEM=${files.issuerKey}`, '--set', `identity.issuer.issuanceLifetime=${lifetime}`, '--wait', '--timeout', '10m'],
+      `installing linkerd-control-plane ${version}`,
+    );
+    return steps;
+  }
+  if (!haveCli) throw new ClusterError('installing Linkerd needs the linkerd CLI or helm on PATH; get the CLI with `curl --proto \'=https\' --tlsv1.2 -sSfL https://run.linkerd.io/install-edge | sh`');
+  steps.push({ tool: 'linkerd', args: ['version', '--client', '--short'] });
   await must('linkerd', ['check', '--pre'], 'linkerd check --pre');
   await applyAll(options.kube, await must('linkerd', ['install', '--crds'], 'rendering the Linkerd CRDs'), 'linkerd install --crds');
   const rendered = await must(
@@ -102,6 +118,14 @@ export async function installMeshOnCluster(options: RealInstallOptions): Promise
   await applyAll(options.kube, rendered, 'linkerd install');
   await must('linkerd', ['check', '--wait', '10m'], 'waiting for linkerd check');
   return steps;
+}
+
+const LINKERD_EDGE_REPO = 'https://helm.linkerd.io/edge';
+
+/** Linkerd's edge charts carry the release as a calendar version: edge-25.9.1 is chart 2025.9.1. */
+export function linkerdChartVersion(version: string): string {
+  const edge = /^edge-(\d{2})\.(\d+)\.(\d+)$/.exec(version);
+  return edge ? `20${edge[1]}.${edge[2]}.${edge[3]}` : version;
 }
 
 /** Applies every object of a multi-document YAML stream, in order, through the Kubernetes API. */
