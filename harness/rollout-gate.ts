@@ -8,7 +8,7 @@ import { topologyWorkloads } from '../clusters/workloads.js';
 import { embeddedCluster, k3sCluster, kindCluster, type ClusterHandle } from '../suites/cluster-handle.js';
 import { didYouMean } from './config/suggest.js';
 import { parseDuration } from '../model/quantity.js';
-import { RUN_RECORD_VERSION, type PullRequestRecord, type RunRecord } from '../reports/run-record.js';
+import { RUN_RECORD_VERSION, stageRecord, type PullRequestRecord, type RunRecord } from '../reports/run-record.js';
 import { gateOutcome, planStage, planUpdates, runGate, type GateRun } from '../rollout/index.js';
 import { commitStageChange, lastRevertTime, stageChangeBody, writeLocalPullRequest } from '../rollout/gitops/index.js';
 import type { GitHubForge } from '../rollout/gitops/github-forge.js';
@@ -231,9 +231,6 @@ async function buildRecord(loaded: LoadedRollout, run: GateRun, files: Map<strin
     })),
     stages: [run.liveStage > 0 ? { at: iso(run.baselineWindow.from), stage: run.liveStage - 1 } : undefined, run.bakeWindow ? { at: iso(run.bakeWindow.from), stage: run.liveStage } : undefined]
       .filter((x): x is { at: string; stage: number } => x !== undefined)
-      .map(({ at, stage }) => {
-        const plan = planStage(loaded.plan.data, loaded.topology, stage, loaded.adapter);
-        return { at, stage, ...(plan.current ? { name: plan.current.name } : {}), namespaces: plan.namespaces.map((n) => ({ namespace: n.namespace, meshed: n.meshed, ...(n.mtls ? { mtls: n.mtls } : {}) })) };
-      }),
+      .map(({ at, stage }) => stageRecord(planStage(loaded.plan.data, loaded.topology, stage, loaded.adapter), at)),
   };
 }

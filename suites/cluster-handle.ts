@@ -18,7 +18,7 @@ import type { Logger } from '../harness/logger.js';
 import type { Topology } from '../model/topology.js';
 import type { GateSources } from '../slo/gates.js';
 import { PrometheusClient } from '../slo/prometheus-client.js';
-import { ClientViewSource, EmbeddedSource, PrometheusSource } from '../slo/sources/index.js';
+import { ClientViewSource, EmbeddedSource, NoSource, PrometheusSource } from '../slo/sources/index.js';
 
 /** What a game day needs from the cluster it runs on. */
 export interface ClusterHandle {
@@ -96,7 +96,7 @@ export async function servedSimCluster(kubeconfig: string): Promise<ClusterHandl
   const kube = createKubeClient(kubeconfig);
   const workers = (await kube.list('v1', 'Node')).map((n) => n.metadata.name).filter((n) => n !== 'sim-control-plane');
   let now = Date.parse(clock.now);
-  const unavailable = (sli: string) => ({ value: Number.NaN, samples: 0, window: { from: now, to: now }, source: 'none', error: `a served embedded cluster keeps its metric history to itself; ${sli} cannot be measured from this process` });
+  const unavailable = new NoSource((sli) => `a served embedded cluster keeps its metric history to itself; ${sli} cannot be measured from this process`);
   const post = async (path: string) => {
     const response = await fetch(`${server}${path}`, { method: 'POST' });
     if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
@@ -111,7 +111,7 @@ export async function servedSimCluster(kubeconfig: string): Promise<ClusterHandl
       const body = (await (await post(`/sim/v1/advance?by=${Math.round(ms)}ms`)).json()) as { now: string };
       now = Date.parse(body.now);
     },
-    sources: () => ({ mesh: { name: 'none', measure: async (sli) => unavailable(sli) }, client: { name: 'none', measure: async (sli) => unavailable(sli) } }),
+    sources: () => ({ mesh: unavailable, client: unavailable }),
     nodes: {
       nodes: () => workers,
       setReady: async (node, ready) => {
@@ -139,7 +139,7 @@ function serverOf(kubeconfig: string): string | undefined {
 export function existingCluster(options: { kubeconfig: string; context: string; kubeconfigPath?: string; prometheusUrl?: string; sleep?: (ms: number) => Promise<void>; now?: () => number; run?: (binary: string, args: string[]) => Promise<ExecResult> }): ClusterHandle {
   const kube = createKubeClient(options.kubeconfig);
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const none = { name: 'none', measure: async (sli: string, _scope: unknown, window: { from: number; to: number }) => ({ value: Number.NaN, samples: 0, window, source: 'none', error: `no Prometheus given (--prometheus): ${sli} cannot be measured on context ${options.context}` }) };
+  const none = new NoSource((sli) => `no Prometheus given (--prometheus): ${sli} cannot be measured on context ${options.context}`);
   return {
     provider: `kubeconfig (${options.context})`,
     ephemeral: false,

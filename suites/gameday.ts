@@ -8,7 +8,7 @@ import { meshAdapter } from '../meshes/index.js';
 import type { MeshAdapter } from '../meshes/types.js';
 import { formatDuration, parseDuration } from '../model/quantity.js';
 import type { Topology } from '../model/topology.js';
-import { RUN_RECORD_VERSION, type RunRecord, type StageRecord } from '../reports/run-record.js';
+import { RUN_RECORD_VERSION, stageRecord, type RunRecord, type StageRecord } from '../reports/run-record.js';
 import { SLI_UNITS } from '../slo/sli.js';
 import { enactStage } from '../rollout/enact.js';
 import type { RolloutPlan } from '../rollout/schema.js';
@@ -126,7 +126,6 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
   const assertions: NonNullable<RunRecord['assertions']> = [];
   const faults: NonNullable<RunRecord['faults']> = [];
   const stageLog: StageRecord[] = [];
-  const stageRecord = (plan: StagePlan, at: number): StageRecord => ({ at: iso(at), stage: plan.stage, ...(plan.current ? { name: plan.current.name } : {}), namespaces: plan.namespaces.map((n) => ({ namespace: n.namespace, meshed: n.meshed, ...(n.mtls ? { mtls: n.mtls } : {}) })) });
   const reasons: string[] = [];
   let verdict = 'pass' as RunVerdict;
   let cluster: ClusterHandle | undefined;
@@ -240,7 +239,7 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
         await c.advance(10_000);
         await c.startTraffic(topology);
         stage = planStage(input.plan ?? emptyPlan(), topology, 0, adapter);
-        stageLog.push(stageRecord(stage, c.now()));
+        stageLog.push(stageRecord(stage, iso(c.now())));
         detail = `${topology.metadata.name}: ${objects.length} objects, traffic started`;
         break;
       }
@@ -263,7 +262,7 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
         );
         const changes = await enactStage(c.kube, adapter, from, target, new Date(c.now()));
         stage = target;
-        stageLog.push(stageRecord(target, c.now()));
+        stageLog.push(stageRecord(target, iso(c.now())));
         await pass(60_000);
         detail = `stage ${to}${target.current ? ` (${target.current.name})` : ''}: ${changes.map((x) => `${x.action} ${x.target}`).join(', ') || 'no change'}`;
         break;
