@@ -3,7 +3,7 @@ import type { MeshAdapter } from '../meshes/types.js';
 import type { Topology } from '../model/topology.js';
 import { parseDuration } from '../model/quantity.js';
 import { evaluate } from '../slo/evaluate.js';
-import { measureBaseline, measureGate, resolveGate, type GateSources, type ResolvedGate } from '../slo/gates.js';
+import { measureWithCallersFallback, measureGate, resolveGate, type GateSources, type ResolvedGate } from '../slo/gates.js';
 import type { Slo } from '../slo/schema.js';
 import type { Measurement, Window } from '../slo/types.js';
 import { decideStage, type GateHistory, type RolloutDecision } from './decide.js';
@@ -97,7 +97,7 @@ export async function runGate(input: GateInput, env: GateEnvironment): Promise<G
   const baselineWindow = { from: baselineFrom, to: env.now() };
   const gates: GateHistoryRecord[] = [];
   for (const gate of (current.current?.gates ?? []).map((g) => resolveGate(g, input.slos))) {
-    const baseline = await measureBaseline(gate, env.sources, baselineWindow);
+    const baseline = await measureWithCallersFallback(gate, env.sources, baselineWindow);
     gates.push({ name: gate.name, gate, limits: gate, measurements: [], ...(Number.isFinite(baseline.value) ? { baseline } : {}) });
   }
   note('baseline', `baseline measured over ${plan.spec.baseline.window} at stage ${before.stage}${gates.length ? `: ${gates.map((g) => `${g.name} ${g.baseline ? `${round(g.baseline.value)} (${g.baseline.source})` : 'no data'}`).join(', ')}` : ''}`);

@@ -68,10 +68,11 @@ export async function measureGate(gate: ResolvedGate, sources: GateSources, wind
 }
 
 /**
- * A baseline for a gate. Before a namespace is meshed the proxies report nothing about it, so a
- * mesh-view baseline with no data falls back to the callers' view of the same SLI, and says so.
+ * A gate's SLI where the mesh may not see it yet (a baseline before meshing, an unmeshed namespace
+ * in a game day or a check): a mesh-view measurement with no data falls back to the callers' view
+ * of the same SLI, whose source the measurement names.
  */
-export async function measureBaseline(gate: ResolvedGate, sources: GateSources, window: Window): Promise<Measurement> {
+export async function measureWithCallersFallback(gate: ResolvedGate, sources: GateSources, window: Window): Promise<Measurement> {
   const own = await measureGate(gate, sources, window);
   if (gate.source === 'client' || !sources.client || (Number.isFinite(own.value) && own.samples > 0)) return own;
   const client = await sources.client.measure(gate.sli, gate.scope, window);

@@ -14,7 +14,7 @@ import { enactStage } from '../rollout/enact.js';
 import type { RolloutPlan } from '../rollout/schema.js';
 import { planStage, stageDiff, type StagePlan } from '../rollout/stage.js';
 import { evaluate } from '../slo/evaluate.js';
-import { measureBaseline, resolveGate, type GateSources, type ResolvedGate } from '../slo/gates.js';
+import { measureWithCallersFallback, resolveGate, type GateSources, type ResolvedGate } from '../slo/gates.js';
 import type { Slo } from '../slo/schema.js';
 import type { Evaluation } from '../slo/types.js';
 import type { ClusterHandle } from './cluster-handle.js';
@@ -147,7 +147,7 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
   const judge = async (gate: ResolvedGate): Promise<Evaluation> => {
     const to = cluster!.now();
     // Namespaces not meshed yet have no mesh telemetry: their callers' view stands in.
-    return evaluate(gate.sli, gate.scope, gate.objective, await measureBaseline(gate, sources!, { from: to - gate.windowMs, to }), { minSamples: gate.minSamples });
+    return evaluate(gate.sli, gate.scope, gate.objective, await measureWithCallersFallback(gate, sources!, { from: to - gate.windowMs, to }), { minSamples: gate.minSamples });
   };
   /** One evaluation round: hypotheses recorded, abort conditions counted. */
   const check = async () => {
@@ -306,7 +306,7 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
           for (const h of hypotheses) {
             for (const gate of h.gates) {
               const to = c.now();
-              const e = evaluate(gate.sli, gate.scope, gate.objective, await measureBaseline(gate, sources!, { from: to - settle / 2, to }), { minSamples: Math.min(gate.minSamples, 10) });
+              const e = evaluate(gate.sli, gate.scope, gate.objective, await measureWithCallersFallback(gate, sources!, { from: to - settle / 2, to }), { minSamples: Math.min(gate.minSamples, 10) });
               if (e.verdict === 'Failed') after.push(`${h.name}: ${gate.name} ${e.reason}`);
             }
           }

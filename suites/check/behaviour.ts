@@ -8,7 +8,7 @@ import type { Topology } from '../../model/topology.js';
 import type { MeshSelection } from '../../rollout/schema.js';
 import { ClientViewSource, EmbeddedSource } from '../../slo/sources/index.js';
 import { evaluate } from '../../slo/evaluate.js';
-import { measureBaseline, resolveGate } from '../../slo/gates.js';
+import { measureWithCallersFallback, resolveGate } from '../../slo/gates.js';
 import type { Slo } from '../../slo/schema.js';
 import type { Manifest } from './manifests.js';
 
@@ -87,7 +87,7 @@ export async function behaviourOf(input: { manifests: Manifest[]; topology: Topo
     const slos: SloResult[] = [];
     for (const slo of input.slos ?? []) {
       const gate = resolveGate({ slo: slo.metadata.name, key: false, failureLimit: 0, inconclusiveLimit: 0, consecutiveSuccessLimit: 1 }, input.slos ?? []);
-      const e = evaluate(gate.sli, gate.scope, gate.objective, await measureBaseline(gate, { mesh, client }, window), { minSamples: gate.minSamples });
+      const e = evaluate(gate.sli, gate.scope, gate.objective, await measureWithCallersFallback(gate, { mesh, client }, window), { minSamples: gate.minSamples });
       slos.push({ name: slo.metadata.name, objective: gate.objective, verdict: e.verdict, value: e.value, reason: e.reason });
     }
     return { edges, slos, ignored, wallMs: Date.now() - started };
