@@ -73,5 +73,6 @@ describe('one GitHub issue per scheduled game day', () => {
     await expect(noToken).rejects.toThrow('--github-issue needs credentials: set GITHUB_TOKEN (or GH_TOKEN), or GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID');
     const noRepo = reportCommand([file], { format: 'html', githubIssue: true }, { ...captureIO(dir), env: { GITHUB_TOKEN: TOKEN } });
     await expect(noRepo).rejects.toThrow('--github-issue needs the repository: set GITHUB_REPOSITORY=owner/name');
+    await expect(reportCommand([file], { format: 'html', runUrl: 'https://ci.invalid/1' }, captureIO(dir))).rejects.toThrow('--run-url goes with --github-issue');
   });
 });

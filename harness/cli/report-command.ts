@@ -51,6 +51,7 @@ export async function reportCommand(args: string[], options: ReportOptions, io: 
     return write(renderTrend(records), options.out, io);
   }
   if (args.length !== 1) throw new ConfigError(`report: expected one run record; found ${args.length} arguments (for several, use \`meshdrill report trend\`)`);
+  if (options.runUrl !== undefined && !options.githubIssue) throw new ConfigError('--run-url goes with --github-issue: it links the CI run from the issue\'s comments');
   const record = await loadRunRecord(args[0]!, io);
   if (options.githubIssue) return syncIssue(record, options, io);
   const text = options.format === 'html' ? renderHtml(record) : options.format === 'md' ? renderMarkdown(record, options.htmlUrl ? { htmlUrl: options.htmlUrl } : {}) : options.format === 'junit' ? renderJunit(record) : `${JSON.stringify(record, null, 2)}\n`;
