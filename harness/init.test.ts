@@ -33,6 +33,18 @@ describe('the topology from mesh telemetry', () => {
     expect(observed.notes).toEqual(['pay/api receives 12.3 rps from callers without a mesh identity (unmeshed workloads or outside the cluster); name them in topology.yaml']);
   });
 
+  it('names callers and callees by the service their workload serves, as discovery found them', () => {
+    const discovered = [{ name: 'shop', services: [{ name: 'web', replicas: 2 }], workloads: { 'web-v1': 'web', 'web-v2': 'web' } }, { name: 'pay', services: [{ name: 'api', replicas: 1 }], workloads: { 'api-canary': 'api' } }];
+
+    const observed = topologyFromTelemetry(discovered, { calls: [{ from: 'shop/web-v1', to: 'pay/api', rps: 30 }, { from: 'shop/web-v2', to: 'pay/api-canary', rps: 10 }], unattributed: [{ to: 'shop/web', rps: 40 }] });
+
+    expect(observed.namespaces).toEqual([
+      { name: 'shop', services: [{ name: 'web', replicas: 2, calls: [{ to: 'pay/api' }] }] },
+      { name: 'pay', services: [{ name: 'api', replicas: 1 }] },
+    ]);
+    expect(observed.entrypoints).toEqual([{ service: 'shop/web', rps: 40 }]);
+  });
+
   it('scaffolds a valid topology from it, with the notes where the author will read them', () => {
     const files = scaffold({ name: 'shop', mesh: 'istio', observed: topologyFromTelemetry([], graph) });
     const text = files.get('topology.yaml')!;

@@ -9,19 +9,41 @@ import { ConfigError } from './errors.js';
 export interface DiscoveredNamespace {
   name: string;
   services: Array<{ name: string; replicas: number }>;
+  /** Workloads (Deployments, StatefulSets) by name, to the topology service they serve. */
+  workloads?: Record<string, string>;
 }
 
 const SYSTEM = new Set(['kube-system', 'kube-public', 'kube-node-lease', 'istio-system', 'linkerd', 'local-path-storage']);
 
-/** Namespaces and their Deployments/StatefulSets as topology services (the call graph is for the user to add). */
+type Selector = Record<string, string>;
+const matches = (selector: Selector, labels: Record<string, string>) => Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+/**
+ * A cluster's namespaces as topology services: each Service is one, with the replicas of the
+ * workloads its selector picks; a workload no Service selects (a job, a poller) is one by its
+ * own name. The call graph is for telemetry (--prometheus) or the user to add.
+ */
 export async function discoverTopology(kube: KubeClient): Promise<DiscoveredNamespace[]> {
   const out: DiscoveredNamespace[] = [];
   for (const ns of await kube.list('v1', 'Namespace')) {
     const name = ns.metadata.name;
     if (SYSTEM.has(name) || name === 'default') continue;
-    const workloads = [...(await kube.list('apps/v1', 'Deployment', { namespace: name })), ...(await kube.list('apps/v1', 'StatefulSet', { namespace: name }))];
+    const workloads = [...(await kube.list('apps/v1', 'Deployment', { namespace: name })), ...(await kube.list('apps/v1', 'StatefulSet', { namespace: name }))].map((w) => {
+      const spec = (w['spec'] ?? {}) as { replicas?: number; template?: { metadata?: { labels?: Record<string, string> } } };
+      return { name: w.metadata.name, replicas: spec.replicas ?? 1, labels: spec.template?.metadata?.labels ?? {} };
+    });
     if (workloads.length === 0) continue;
-    out.push({ name, services: workloads.map((w) => ({ name: w.metadata.name, replicas: (w['spec'] as { replicas?: number } | undefined)?.replicas ?? 1 })) });
+    const services: DiscoveredNamespace['services'] = [];
+    const served: Record<string, string> = {};
+    for (const svc of await kube.list('v1', 'Service', { namespace: name })) {
+      const selector = ((svc['spec'] ?? {}) as { selector?: Selector }).selector ?? {};
+      const behind = workloads.filter((w) => matches(selector, w.labels));
+      if (behind.length === 0) continue;
+      services.push({ name: svc.metadata.name, replicas: behind.reduce((n, w) => n + w.replicas, 0) });
+      for (const w of behind) served[w.name] ??= svc.metadata.name;
+    }
+    for (const w of workloads) if (!served[w.name]) services.push({ name: w.name, replicas: w.replicas });
+    out.push({ name, services, workloads: Object.fromEntries(workloads.map((w) => [w.name, served[w.name] ?? w.name])) });
   }
   return out;
 }
@@ -48,7 +70,21 @@ const round1 = (n: number) => Math.round(n * 10) / 10;
  * identity, are where traffic enters; a service called both ways gets a note, because telemetry
  * cannot tell an unmeshed workload from the outside world.
  */
-export function topologyFromTelemetry(discovered: DiscoveredNamespace[], graph: ObservedCallGraph): TelemetryTopology {
+export function topologyFromTelemetry(discovered: DiscoveredNamespace[], observed: ObservedCallGraph): TelemetryTopology {
+  // Telemetry names callers by workload (Istio's source_workload, Linkerd's deployment) and, for
+  // Linkerd, callees by deployment too: both become the topology service the workload serves.
+  const alias = new Map(discovered.flatMap((ns) => Object.entries(ns.workloads ?? {}).map(([w, svc]): [string, string] => [`${ns.name}/${w}`, `${ns.name}/${svc}`])));
+  const as = (ref: string) => alias.get(ref) ?? ref;
+  const merged = new Map<string, ObservedCallGraph['calls'][number]>();
+  for (const c of observed.calls) {
+    const call = { from: as(c.from), to: as(c.to), rps: c.rps };
+    if (call.from === call.to) continue;
+    const key = `${call.from} ${call.to}`;
+    merged.set(key, { ...call, rps: (merged.get(key)?.rps ?? 0) + call.rps });
+  }
+  const unattributed = new Map<string, number>();
+  for (const u of observed.unattributed) unattributed.set(as(u.to), (unattributed.get(as(u.to)) ?? 0) + u.rps);
+  const graph: ObservedCallGraph = { calls: [...merged.values()], unattributed: [...unattributed].map(([to, rps]) => ({ to, rps })) };
   const services = new Map<string, ScaffoldService>();
   const namespaces = new Map<string, ScaffoldService[]>();
   const ensure = (ref: string, replicas = 1) => {

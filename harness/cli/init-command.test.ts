@@ -63,12 +63,17 @@ describe('meshdrill init', () => {
     expect(gameday.permissions).toMatchObject({ issues: 'write' });
   });
 
-  it('discovers namespaces and workloads from a cluster through a named context', async () => {
+  it('discovers namespaces from a cluster through a named context: a service per Service with the replicas behind it, and workloads no Service selects', async () => {
     const sim = await startSimCluster({ time: 'virtual' });
     sims.push(sim);
     const kube = createKubeClient(sim.kubeconfig);
     await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'orders' } });
-    await kube.apply({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api', namespace: 'orders' }, spec: { replicas: 3, selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'nginx:1.27' }] } } } });
+    const deployment = (name: string, labels: Record<string, string>, replicas: number) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'orders' }, spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } } });
+    // Two versions behind one Service, and a job no Service selects.
+    await kube.apply(deployment('api-v1', { app: 'api', version: 'v1' }, 3));
+    await kube.apply(deployment('api-v2', { app: 'api', version: 'v2' }, 1));
+    await kube.apply(deployment('reconcile', { app: 'reconcile' }, 1));
+    await kube.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', namespace: 'orders' }, spec: { selector: { app: 'api' }, ports: [{ port: 8080 }] } });
     const dir = await mkdtemp(join(tmpdir(), 'meshdrill-init-'));
     const base = parse(sim.kubeconfig) as Record<string, unknown>;
     await writeFile(join(dir, 'kubeconfig'), stringify({ ...base, contexts: [{ name: 'staging', context: (base['contexts'] as Array<{ context: unknown }>)[0]!.context }], 'current-context': 'staging' }));
@@ -77,6 +82,6 @@ describe('meshdrill init', () => {
 
     expect(code).toBe(0);
     const topology = parse((await import('node:fs')).readFileSync(join(dir, 'repo', 'topology.yaml'), 'utf8')) as { spec: { namespaces: Array<{ name: string; services: Array<{ name: string; replicas: number }> }> } };
-    expect(topology.spec.namespaces).toEqual([{ name: 'orders', services: [{ name: 'api', replicas: 3 }] }]);
+    expect(topology.spec.namespaces).toEqual([{ name: 'orders', services: [{ name: 'api', replicas: 4 }, { name: 'reconcile', replicas: 1 }] }]);
   });
 });
