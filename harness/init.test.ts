@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Topology } from '../model/topology.js';
-import { scaffold, topologyFromTelemetry } from './init.js';
+import { scaffold, topologyFromTelemetry, type DiscoveredNamespace } from './init.js';
 import { parse } from 'yaml';
 
 describe('the topology from mesh telemetry', () => {
@@ -34,7 +34,7 @@ describe('the topology from mesh telemetry', () => {
   });
 
   it('names callers and callees by the service their workload serves, as discovery found them', () => {
-    const discovered = [{ name: 'shop', services: [{ name: 'web', replicas: 2 }], workloads: { 'web-v1': 'web', 'web-v2': 'web' } }, { name: 'pay', services: [{ name: 'api', replicas: 1 }], workloads: { 'api-canary': 'api' } }];
+    const discovered: DiscoveredNamespace[] = [{ name: 'shop', services: [{ name: 'web', replicas: 2 }], workloads: { 'web-v1': 'web', 'web-v2': 'web' } }, { name: 'pay', services: [{ name: 'api', replicas: 1 }], workloads: { 'api-canary': 'api' } }];
 
     const observed = topologyFromTelemetry(discovered, { calls: [{ from: 'shop/web-v1', to: 'pay/api', rps: 30 }, { from: 'shop/web-v2', to: 'pay/api-canary', rps: 10 }], unattributed: [{ to: 'shop/web', rps: 40 }] });
 
