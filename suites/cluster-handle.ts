@@ -8,6 +8,7 @@ import type { NodeControl } from '../chaos/changes.js';
 import type { DataPlaneMode, MeshAdapter, MeshName } from '../meshes/types.js';
 import { installMeshOnCluster, type RealInstallOptions } from '../meshes/install.js';
 import { provisionK3s, type K3sOptions } from '../clusters/k3s/provider.js';
+import { kindNodeControl } from '../clusters/kind/nodes.js';
 import { provisionKind, type KindOptions } from '../clusters/kind/provider.js';
 import { exec, type ExecResult } from '../clusters/exec.js';
 import { portForward, type PortForward } from '../clusters/port-forward.js';
@@ -235,11 +236,17 @@ function madeCluster(made: MadeCluster, options: MadeClusterOptions): ClusterHan
 
 type ClusterOptions = Omit<MadeClusterOptions, 'provider' | 'keep' | 'runDir' | 'logger' | 'runId'>;
 
-/** A kind cluster made for the run, deleted at the end with its logs exported first (unless kept). */
-export async function kindCluster(options: ClusterOptions & { kind: KindOptions }): Promise<ClusterHandle> {
+/** A kind cluster made for the run, deleted at the end with its logs exported first (unless kept); its worker containers can be stopped (node-loss). */
+export async function kindCluster(options: ClusterOptions & { kind: KindOptions; docker?: (binary: string, args: string[]) => Promise<ExecResult> }): Promise<ClusterHandle> {
   const made = await provisionKind(options.kind);
-  const { kind, ...rest } = options;
-  return madeCluster(made, { ...rest, provider: `kind (${made.name})`, runId: kind.runId, keep: kind.keep || kind.reuse, runDir: kind.runDir, logger: kind.logger });
+  const { kind, docker, ...rest } = options;
+  const handle = madeCluster(made, { ...rest, provider: `kind (${made.name})`, runId: kind.runId, keep: kind.keep || kind.reuse, runDir: kind.runDir, logger: kind.logger });
+  try {
+    return { ...handle, nodes: await kindNodeControl(handle.kube, docker ? { run: docker } : {}) };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
 }
 
 /** A one-node k3s cluster in a container started through testcontainers, stopped at the end (unless kept). */

@@ -23,11 +23,11 @@ describe('a game day on a kind cluster (fake kind and helm; the embedded cluster
   it('creates the cluster, installs Istio with Helm, deploys, injects and reverts, then exports logs and deletes', async () => {
     const sim = await startSimCluster({ time: 'real', podStartDelayMs: 5 });
     sims.push(sim);
-    const tools = await fakeTools(kindOnEmbedded(sim.kubeconfig, { clusterName: 'meshdrill-kind-run' }));
+    const tools = await fakeTools({ ...kindOnEmbedded(sim.kubeconfig, { clusterName: 'meshdrill-kind-run' }), docker: { stop: {}, start: {} } });
     const env = { ...process.env, PATH: tools.path };
     const repo = await loadConfig(SHOP, { cwd: SHOP });
     const runDir = await mkdtemp(join(tmpdir(), 'meshdrill-kind-gameday-'));
-    const gameDay = GameDay.parse({ apiVersion: 'meshdrill.dev/v1alpha1', kind: 'GameDay', metadata: { name: 'kind' }, spec: { plan: 'shop-migration', steps: [{ provision: {} }, { install: { certLifetime: '1h' } }, { deploy: {} }, { fault: { type: 'control-plane-partition', namespaces: ['frontend'], duration: '1m' } }] } });
+    const gameDay = GameDay.parse({ apiVersion: 'meshdrill.dev/v1alpha1', kind: 'GameDay', metadata: { name: 'kind' }, spec: { plan: 'shop-migration', steps: [{ provision: {} }, { install: { certLifetime: '1h' } }, { deploy: {} }, { fault: { type: 'control-plane-partition', namespaces: ['frontend'], duration: '1m' } }, { fault: { type: 'node-loss', nodes: 1, duration: '1m' } }] } });
     let slept = 0;
     const said: string[] = [];
 
@@ -43,6 +43,7 @@ describe('a game day on a kind cluster (fake kind and helm; the embedded cluster
               slept += ms;
             },
             installRun: (binary, args, o) => exec(binary, args, { ...(o ?? {}), env }),
+            docker: (binary, args) => exec(binary, args, { env }),
             env,
           }),
         now: () => Date.now(),
@@ -59,7 +60,12 @@ describe('a game day on a kind cluster (fake kind and helm; the embedded cluster
     expect(await kube.get('apps/v1', 'Deployment', 'payments', 'api')).toBeDefined();
     expect(record.faults![0]).toMatchObject({ leftovers: [] });
     expect(await kube.get('networking.k8s.io/v1', 'NetworkPolicy', 'frontend', 'meshdrill-control-plane-partition')).toBeUndefined();
-    expect(slept).toBeGreaterThanOrEqual(5_000 + 10_000 + 60_000); // after install, after deploy, the fault's minute
+    expect(slept).toBeGreaterThanOrEqual(5_000 + 10_000 + 60_000 + 60_000); // after install, after deploy, each fault's minute
+    // Node loss on kind: one worker's container stopped, then started again.
+    const docker = await tools.calls('docker');
+    expect(docker.map((c) => c[0])).toEqual(['stop', 'start']);
+    expect(docker[0]![1]).toBe(docker[1]![1]);
+    expect(docker[0]![1]).not.toMatch(/control-plane/);
     expect(await kube.get('apps/v1', 'Deployment', 'meshdrill-monitoring', 'prometheus')).toBeDefined();
     // Traffic came from k6 in the cluster, outside the mesh, and went away with the run.
     expect(said).toContain('traffic: k6 in meshdrill-load at 400 rps into ingress/gateway, 20 rps into legacy/batch, 5 rps into legacy/reporting');

@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { parse } from 'yaml';
 import { writeRunOutputs } from '../../reports/outputs.js';
 import { stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { defaultLeaseDir } from '../../clusters/kind/leases.js';
+import { kindNodeControl } from '../../clusters/kind/nodes.js';
 import { ChangeExecutor, Journal, listJournals, replayJournal } from '../../chaos/index.js';
 import { createKubeClient } from '../../clusters/kube/index.js';
 import { readFile } from 'node:fs/promises';
@@ -179,9 +181,12 @@ export async function cleanupCommand(options: { runId?: string; journalDir: stri
   }
   if (!options.kubeconfig) throw new ConfigError(`${pending.length} run${pending.length === 1 ? '' : 's'} left changes behind (${pending.map((j) => j.runId).join(', ')}); pass --kubeconfig for the cluster they ran on`);
   const text = await readFile(resolve(io.cwd, options.kubeconfig), 'utf8');
-  // A served embedded cluster can also bring lost nodes back; elsewhere that is the provider's job.
-  const served = await servedSimCluster(text);
-  const executor = served ? new ChangeExecutor(served.kube, served.nodes) : new ChangeExecutor(createKubeClient(text));
+  // A served embedded cluster brings lost nodes back through its API; a kind cluster (its
+  // kubeconfig's context is kind-<name>) by starting the node containers again.
+  const kind = /^kind-/.test(String((parse(text) as { 'current-context'?: unknown } | null)?.['current-context'] ?? ''));
+  const served = kind ? undefined : await servedSimCluster(text);
+  const kube = served?.kube ?? createKubeClient(text);
+  const executor = new ChangeExecutor(kube, served?.nodes ?? (kind ? await kindNodeControl(kube) : undefined));
   for (const j of pending) {
     const journal = await Journal.open(dir, j.runId);
     try {
