@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Ajv } from 'ajv';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { hostname } from 'node:os';
+import { runCli } from '../../harness/cli/main.js';
+import { captureIO } from '../../test/helpers/cli.js';
 import { fakeTools, type FakeResponse } from '../../test/helpers/fake-tools.js';
 import { exec } from '../exec.js';
 import { kindConfig, nodeImage } from './config.js';
@@ -28,6 +31,10 @@ async function setup(responses: Record<string, FakeResponse | FakeResponse[]>, o
   const base: KindOptions = { runDir, leaseDir: join(runDir, 'leases'), runId: 'run-1', workers: 2, keep: false, reuse: false, fingerprint: 'cluster+mesh', logger: quiet, run, ...options };
   return { tools, runDir, base };
 }
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
 
 describe('kind provider (fake kind on PATH)', () => {
   it('creates the cluster from its own config into an isolated kubeconfig, and exports logs before deleting it', async () => {
@@ -121,6 +128,21 @@ describe('kind provider (fake kind on PATH)', () => {
     } finally {
       live.kill();
     }
+  });
+
+  it('clusters list says which run holds each cluster, and whether it is still alive', async () => {
+    const { tools, base } = await setup({ 'get clusters': { stdout: 'meshdrill-live-run\nmeshdrill-kept\nmeshdrill-no-lease\nteam-dev\n' } });
+    const state = await mkdtemp(join(tmpdir(), 'meshdrill-state-'));
+    const leaseDir = join(state, 'meshdrill', 'kind');
+    await holdLease(leaseDir, { cluster: 'meshdrill-live-run', runId: 'live', pid: process.pid });
+    await holdLease(leaseDir, { cluster: 'meshdrill-kept', runId: 'kept', pid: null });
+    vi.stubEnv('PATH', tools.path);
+    const io = { ...captureIO(base.runDir), env: { ...process.env, XDG_STATE_HOME: state } };
+
+    const code = await runCli(['clusters', 'list'], io);
+
+    expect(code).toBe(0);
+    expect(io.out.join('')).toBe(`meshdrill-live-run  in use by run live (pid ${process.pid} on ${hostname()})\nmeshdrill-kept  run kept has ended (kept); gc deletes it\nmeshdrill-no-lease  no lease; gc deletes it\n`);
   });
 
   it('leases the cluster while the run lives, releases it when deleted, keeps it without a process when kept, and will not reuse a cluster a live run holds', async () => {

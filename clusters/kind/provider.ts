@@ -5,7 +5,7 @@ import { ClusterError } from '../../harness/errors.js';
 import type { Logger } from '../../harness/logger.js';
 import { exec, type ExecResult } from '../exec.js';
 import { kindConfigYaml, type KindClusterOptions } from './config.js';
-import { defaultLeaseDir, dropLease, holdLease, leaseIsLive, readLease } from './leases.js';
+import { defaultLeaseDir, dropLease, holdLease, leaseIsLive, readLease, type ClusterLease } from './leases.js';
 
 /** kindnet enforces NetworkPolicy from v0.24.0 on; control-plane partitions need it (mesh-facts §3.2). */
 export const MIN_KIND = [0, 24, 0] as const;
@@ -124,6 +124,28 @@ export async function provisionKind(options: KindOptions): Promise<KindCluster> 
   };
 }
 
+/** A kind cluster meshdrill made, and what its lease says about the run that made it. */
+export interface KindClusterState {
+  name: string;
+  /** The run's lease; absent for a cluster whose lease is gone (made elsewhere, or by an older meshdrill). */
+  lease?: ClusterLease;
+  /** A live run holds it: gc leaves it alone. */
+  inUse: boolean;
+}
+
+/** `meshdrill clusters list`: every meshdrill kind cluster (named meshdrill-*) with its lease. */
+export async function listKindClusters(options: { run?: Run; leaseDir?: string; isAlive?: (pid: number) => boolean } = {}): Promise<KindClusterState[]> {
+  const run: Run = options.run ?? ((args, o) => exec('kind', args, o ?? {}));
+  const leaseDir = options.leaseDir ?? defaultLeaseDir();
+  const names = (await run(['get', 'clusters'])).stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(CLUSTER_PREFIX));
+  const out: KindClusterState[] = [];
+  for (const name of names) {
+    const lease = await readLease(leaseDir, name);
+    out.push({ name, ...(lease ? { lease } : {}), inUse: leaseIsLive(lease, options.isAlive) });
+  }
+  return out;
+}
+
 /**
  * `meshdrill clusters gc`: deletes meshdrill's kind clusters whose run has ended — no lease, or a
  * lease whose process is gone (a killed run) or that was released when the cluster was kept —
@@ -132,13 +154,11 @@ export async function provisionKind(options: KindOptions): Promise<KindCluster> 
 export async function collectKindClusters(options: { except: Set<string>; dryRun: boolean; run?: Run; leaseDir?: string; isAlive?: (pid: number) => boolean; logger: Pick<Logger, 'info'> }): Promise<{ deleted: string[]; inUse: string[] }> {
   const run: Run = options.run ?? ((args, o) => exec('kind', args, o ?? {}));
   const leaseDir = options.leaseDir ?? defaultLeaseDir();
-  const clusters = (await run(['get', 'clusters'])).stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(CLUSTER_PREFIX));
   const deleted: string[] = [];
   const inUse: string[] = [];
-  for (const name of clusters) {
+  for (const { name, lease, inUse: live } of await listKindClusters({ run, leaseDir, ...(options.isAlive ? { isAlive: options.isAlive } : {}) })) {
     if (options.except.has(name)) continue;
-    const lease = await readLease(leaseDir, name);
-    if (leaseIsLive(lease, options.isAlive)) {
+    if (live) {
       inUse.push(name);
       options.logger.info({ name, runId: lease!.runId, pid: lease!.pid }, `kind cluster ${name} is in use by run ${lease!.runId} (pid ${lease!.pid} on ${lease!.host}); left alone`);
       continue;

@@ -9,7 +9,7 @@ import { checkCommand } from './check-command.js';
 import { initCommand } from './init-command.js';
 import { schemaCommand } from './schema-command.js';
 import { defaultLeaseDir } from '../../clusters/kind/leases.js';
-import { collectKindClusters } from '../../clusters/kind/provider.js';
+import { collectKindClusters, listKindClusters } from '../../clusters/kind/provider.js';
 import { processSignals, simServeCommand, type SimServeOptions } from './sim-command.js';
 import { validateCommand, type OutputFormat } from './validate-command.js';
 import { VERSION } from './version.js';
@@ -307,9 +307,18 @@ Examples:
     .action(async (dir: string, options: { name: string; mesh: 'istio' | 'linkerd'; kubeconfig?: string; context?: string; prometheus?: string; window?: string; force?: boolean }) => {
       setExit(await initCommand(dir, { ...options, force: options.force === true }, io));
     });
-  program
-    .command('clusters')
-    .description('Clusters meshdrill made')
+  const clusters = program.command('clusters').description('The kind clusters meshdrill made, and the runs that hold them');
+  clusters
+    .command('list')
+    .description('Every kind cluster meshdrill made (named meshdrill-*): the run that made it, and whether that run is still alive')
+    .action(async () => {
+      const states = await listKindClusters({ leaseDir: defaultLeaseDir(io.env) });
+      if (program.opts<GlobalOptions>().output === 'json') io.stdout(`${JSON.stringify(states, null, 2)}\n`);
+      else if (states.length === 0) io.stdout('no meshdrill kind clusters\n');
+      else for (const s of states) io.stdout(`${s.name}  ${s.inUse ? `in use by run ${s.lease!.runId} (pid ${s.lease!.pid} on ${s.lease!.host})` : s.lease ? `run ${s.lease.runId} has ended${s.lease.pid === null ? ' (kept)' : ''}; gc deletes it` : 'no lease; gc deletes it'}\n`);
+      setExit(0);
+    });
+  clusters
     .command('gc')
     .description('Delete the kind clusters meshdrill made (named meshdrill-*) whose run has ended: kept with --keep or --reuse, or left by a killed run. Clusters a live run holds are left alone.')
     .option('--except <names...>', 'clusters to leave alone as well')
