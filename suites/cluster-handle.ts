@@ -137,10 +137,12 @@ function serverOf(kubeconfig: string): string | undefined {
  * Prometheus given (the mesh's own metrics), nodes are the provider's business, and traffic is
  * whatever runs there.
  */
-export function existingCluster(options: { kubeconfig: string; context: string; kubeconfigPath?: string; prometheusUrl?: string; sleep?: (ms: number) => Promise<void>; now?: () => number; run?: (binary: string, args: string[]) => Promise<ExecResult> }): ClusterHandle {
+export function existingCluster(options: { kubeconfig: string; context: string; kubeconfigPath?: string; prometheusUrl?: string; sleep?: (ms: number) => Promise<void>; now?: () => number; run?: (binary: string, args: string[]) => Promise<ExecResult>; traffic?: { runId: string; logger: Pick<Logger, 'info'> } }): ClusterHandle {
   const kube = createKubeClient(options.kubeconfig);
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const none = new NoSource((sli) => `no Prometheus given (--prometheus): ${sli} cannot be measured on context ${options.context}`);
+  // Traffic there is whatever runs there, unless asked for (--traffic): then k6 drives the entrypoints.
+  const traffic = options.traffic ? new InClusterTraffic(kube, options.traffic) : undefined;
   return {
     provider: `kubeconfig (${options.context})`,
     ephemeral: false,
@@ -149,9 +151,9 @@ export function existingCluster(options: { kubeconfig: string; context: string; 
     now: options.now ?? (() => Date.now()),
     advance: sleep,
     sources: (mesh, mode) => ({ mesh: options.prometheusUrl ? new PrometheusSource(new PrometheusClient({ url: options.prometheusUrl }), mesh, mode) : none }),
-    startTraffic: () => undefined,
-    setTrafficRate: () => undefined,
-    close: async () => undefined,
+    startTraffic: (topology) => traffic?.start(topology),
+    setTrafficRate: (totalRps) => traffic?.setRate(totalRps),
+    close: async () => traffic?.stop(),
     ...(options.kubeconfigPath
       ? {
           async proxyDump(mesh: MeshName, namespace: string, pod: string) {

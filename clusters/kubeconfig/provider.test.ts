@@ -87,6 +87,26 @@ describe('existing clusters through a named context', () => {
     expect(allowedCode).toBe(0);
   }, 60_000);
 
+  it('with --traffic drives the entrypoints with k6 in the cluster for the run, and takes it away after', async () => {
+    const sim = await startSimCluster({ time: 'real', podStartDelayMs: 10 });
+    clusters.push(sim);
+    attachMeshTwin(sim);
+    const kube = createKubeClient(sim.kubeconfig);
+    for (const object of await meshAdapter('istio').installManifests()) await kube.apply(object);
+    const path = await userKubeconfig(sim);
+    const dir = await mkdtemp(join(tmpdir(), 'meshdrill-staging-'));
+    await cp(SHOP, dir, { recursive: true });
+    await writeFile(join(dir, 'gameday.yaml'), JSON.stringify({ apiVersion: 'meshdrill.dev/v1alpha1', kind: 'GameDay', metadata: { name: 'staging' }, spec: { plan: 'shop-migration', steps: [{ provision: {} }, { install: {} }, { deploy: {} }] } }));
+    const io = captureIO(dir);
+
+    const code = await runCli(['gameday', 'run', '.', '--kubeconfig', path, '--context', 'staging', '--traffic', '--out', 'out'], io);
+
+    expect(code).toBe(0);
+    expect(io.err.join('')).toContain('traffic: k6 in meshdrill-load at 400 rps into ingress/gateway, 20 rps into legacy/batch, 5 rps into legacy/reporting\n');
+    expect(await kube.get('batch/v1', 'Job', 'meshdrill-load', 'meshdrill-load-traffic')).toBeUndefined();
+    expect(await kube.get('v1', 'Namespace', undefined, 'meshdrill-load')).toBeUndefined();
+  }, 60_000);
+
   it('dumps proxy configuration the way each mesh offers it, through the isolated kubeconfig', async () => {
     const tools = await fakeTools({ kubectl: { exec: { stdout: '{"configs":[{"@type":"type.googleapis.com/envoy.admin.v3.BootstrapConfigDump"}]}\n' } }, linkerd: { 'diagnostics proxy-metrics': { stdout: '# HELP inbound_http_authz_allow_total\n' } } });
     const kubeconfig = stringify({ apiVersion: 'v1', kind: 'Config', 'current-context': 'staging', clusters: [{ name: 's', cluster: { server: 'https://127.0.0.1:1' } }], users: [{ name: 'u', user: {} }], contexts: [{ name: 'staging', context: { cluster: 's', user: 'u' } }] });

@@ -34,6 +34,8 @@ export interface GameDayRunOptions {
   keep: boolean;
   /** kind: reuse a cluster made from the same Cluster document and mesh (named by their hash), and keep it. */
   reuse?: boolean;
+  /** An existing cluster: drive the topology's entrypoints with k6 in the cluster instead of relying on its own traffic. */
+  traffic?: boolean;
   out?: string;
   journalDir: string;
   dryRun: boolean;
@@ -99,7 +101,7 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
     const cluster = await useExistingCluster({ ...(options.kubeconfig ? { path: resolve(io.cwd, options.kubeconfig) } : existingDoc?.kubeconfig?.path ? { path: resolve(root, existingDoc.kubeconfig.path) } : {}), context, allowChaos: existingDoc?.allowChaos ?? false, ...(options.yesReally !== undefined ? { yesReally: options.yesReally } : {}), runDir: outDir, env: io.env });
     // Safety first: faults on someone else's cluster only when its context is allow-listed.
     if (injects && !cluster.chaosAllowed && !options.dryRun) throw new ConfigError(`context "${context}" is not allow-listed for chaos: set allowChaos: true in its Cluster document, or pass --yes-really ${context}`);
-    served = existingCluster({ kubeconfig: cluster.kubeconfig, context, kubeconfigPath: cluster.kubeconfigPath, ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}) });
+    served = existingCluster({ kubeconfig: cluster.kubeconfig, context, kubeconfigPath: cluster.kubeconfigPath, ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}), ...(options.traffic ? { traffic: { runId, logger: { info: (_m, msg) => io.stderr(`${msg}\n`) } } } : {}) });
   } else if (options.kubeconfig) {
     const text = await readFile(resolve(io.cwd, options.kubeconfig), 'utf8').catch(() => {
       throw new ConfigError(`--kubeconfig ${options.kubeconfig}: cannot read it`);

@@ -177,6 +177,7 @@ Example:
     .option('--context <name>', 'with --kubeconfig (or $KUBECONFIG): run on this existing cluster in real time; its mesh must be installed already')
     .option('--yes-really <context>', 'allow faults on an existing cluster\'s context that its Cluster document does not allow-list')
     .option('--prometheus <url>', 'on an existing cluster: the Prometheus that scrapes its mesh, for SLIs')
+    .option('--traffic', 'on an existing cluster: drive the topology\'s entrypoints with k6 in the cluster (namespace meshdrill-load, at most 6 h) instead of relying on its own traffic')
     .addHelpText(
       'after',
       `
@@ -192,7 +193,7 @@ fired, 2 usage or config error, 3 infrastructure error, 130/143 interrupted (fau
 Example:
   $ meshdrill gameday run examples/shop/gameday.yaml`,
     )
-    .action(async (path: string, options: { name?: string; out?: string; journalDir: string; dryRun?: boolean; kubeconfig?: string; keep?: boolean; reuse?: boolean; context?: string; yesReally?: string; prometheus?: string }) => {
+    .action(async (path: string, options: { name?: string; out?: string; journalDir: string; dryRun?: boolean; kubeconfig?: string; keep?: boolean; reuse?: boolean; traffic?: boolean; context?: string; yesReally?: string; prometheus?: string }) => {
       const globals = program.opts<GlobalOptions>();
       const interrupts = processInterrupts();
       try {
