@@ -39,6 +39,19 @@ async function userKubeconfig(sim: SimCluster): Promise<string> {
   return path;
 }
 
+/** Someone's staging cluster: the embedded cluster in real time with Istio installed, a user kubeconfig naming it "staging", and a copy of the example repo. */
+async function stagingCluster(): Promise<{ kube: ReturnType<typeof createKubeClient>; path: string; dir: string }> {
+  const sim = await startSimCluster({ time: 'real', podStartDelayMs: 10 });
+  clusters.push(sim);
+  attachMeshTwin(sim);
+  const kube = createKubeClient(sim.kubeconfig);
+  for (const object of await meshAdapter('istio').installManifests()) await kube.apply(object);
+  const path = await userKubeconfig(sim);
+  const dir = await mkdtemp(join(tmpdir(), 'meshdrill-staging-'));
+  await cp(SHOP, dir, { recursive: true });
+  return { kube, path, dir };
+}
+
 describe('existing clusters through a named context', () => {
   it('writes an isolated kubeconfig with only that context, and never the current one', async () => {
     const sim = await startSimCluster({ time: 'virtual' });
@@ -60,15 +73,8 @@ describe('existing clusters through a named context', () => {
   });
 
   it('refuses faults on a context nobody allow-listed, before touching anything; runs them with --yes-really', async () => {
-    const sim = await startSimCluster({ time: 'real', podStartDelayMs: 10 });
-    clusters.push(sim);
-    attachMeshTwin(sim);
-    const kube = createKubeClient(sim.kubeconfig);
-    for (const object of await meshAdapter('istio').installManifests()) await kube.apply(object);
+    const { kube, path, dir } = await stagingCluster();
     await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'frontend' } });
-    const path = await userKubeconfig(sim);
-    const dir = await mkdtemp(join(tmpdir(), 'meshdrill-staging-'));
-    await cp(SHOP, dir, { recursive: true });
     await writeFile(join(dir, 'gameday.yaml'), JSON.stringify({ apiVersion: 'meshdrill.dev/v1alpha1', kind: 'GameDay', metadata: { name: 'staging' }, spec: { plan: 'shop-migration', steps: [{ provision: {} }, { install: {} }, { fault: { type: 'control-plane-partition', namespaces: ['frontend'], duration: '1s' } }] } }));
     const namespacesBefore = (await kube.list('networking.k8s.io/v1', 'NetworkPolicy')).length;
 
@@ -88,14 +94,7 @@ describe('existing clusters through a named context', () => {
   }, 60_000);
 
   it('with --traffic drives the entrypoints with k6 in the cluster for the run, and takes it away after', async () => {
-    const sim = await startSimCluster({ time: 'real', podStartDelayMs: 10 });
-    clusters.push(sim);
-    attachMeshTwin(sim);
-    const kube = createKubeClient(sim.kubeconfig);
-    for (const object of await meshAdapter('istio').installManifests()) await kube.apply(object);
-    const path = await userKubeconfig(sim);
-    const dir = await mkdtemp(join(tmpdir(), 'meshdrill-staging-'));
-    await cp(SHOP, dir, { recursive: true });
+    const { kube, path, dir } = await stagingCluster();
     await writeFile(join(dir, 'gameday.yaml'), JSON.stringify({ apiVersion: 'meshdrill.dev/v1alpha1', kind: 'GameDay', metadata: { name: 'staging' }, spec: { plan: 'shop-migration', steps: [{ provision: {} }, { install: {} }, { deploy: {} }] } }));
     const io = captureIO(dir);
 
