@@ -86,21 +86,31 @@ export async function provisionKind(options: KindOptions): Promise<KindCluster> 
       // A half-made cluster is removed before another try, its logs kept first.
       await run(['export', 'logs', join(options.runDir, `kind-logs-attempt-${attempt}`), '--name', name]);
       await run(['delete', 'cluster', '--name', name, '--kubeconfig', kubeconfigPath]);
-      if (attempt >= attempts) await dropLease(leaseDir, name);
-      if (attempt >= attempts) throw new ClusterError(`kind create cluster ${name} failed ${attempts} time${attempts === 1 ? '' : 's'}; last: ${reason}`);
+      if (attempt >= attempts) {
+        await dropLease(leaseDir, name);
+        throw new ClusterError(`kind create cluster ${name} failed ${attempts} time${attempts === 1 ? '' : 's'}; last: ${reason}`);
+      }
       options.logger.warn({ name, attempt, reason }, 'kind create cluster failed; retrying');
     }
   }
+  /** The end of the cluster's use by this run: logs exported, then kept (the lease released) or deleted. */
+  const release = async (keep: boolean) => {
+    await run(['export', 'logs', join(options.runDir, 'kind-logs'), '--name', name]);
+    if (keep) {
+      // The run has ended: the lease stays, without a process, so gc knows whose cluster it was.
+      await holdLease(leaseDir, { cluster: name, runId: options.runId, pid: null });
+      options.logger.info({ name }, `kept kind cluster ${name}; \`meshdrill clusters gc\` or \`kind delete cluster --name ${name}\` removes it`);
+      return;
+    }
+    await run(['delete', 'cluster', '--name', name, '--kubeconfig', kubeconfigPath]);
+    await dropLease(leaseDir, name);
+  };
   for (const image of options.images ?? []) {
     options.logger.info({ name, image }, `loading ${image} into ${name}`);
     const loaded = await run(['load', 'docker-image', image, '--name', name], { timeoutMs: 600_000 });
     if (loaded.code === 0) continue;
-    // A cluster nobody will get a handle to is removed now, its logs kept first.
-    if (!options.reuse) {
-      await run(['export', 'logs', join(options.runDir, 'kind-logs'), '--name', name]);
-      await run(['delete', 'cluster', '--name', name, '--kubeconfig', kubeconfigPath]);
-      await dropLease(leaseDir, name);
-    } else await holdLease(leaseDir, { cluster: name, runId: options.runId, pid: null });
+    // Nobody will get a handle to this cluster: it is released now (kept only for --reuse).
+    await release(options.reuse);
     throw new ClusterError(`kind load docker-image ${image} failed: ${loaded.stderr.trim().split('\n').at(-1) ?? ''}${/not present locally/.test(loaded.stderr) ? ` — build or pull it first (docker pull ${image})` : ''}`);
   }
   const kubeconfig = await readFile(kubeconfigPath, 'utf8').catch(() => {
@@ -110,17 +120,7 @@ export async function provisionKind(options: KindOptions): Promise<KindCluster> 
     name,
     kubeconfigPath,
     kubeconfig,
-    async close() {
-      await run(['export', 'logs', join(options.runDir, 'kind-logs'), '--name', name]);
-      if (options.keep || options.reuse) {
-        // The run has ended: the lease stays, without a process, so gc knows whose cluster it was.
-        await holdLease(leaseDir, { cluster: name, runId: options.runId, pid: null });
-        options.logger.info({ name }, `kept kind cluster ${name}; \`meshdrill clusters gc\` or \`kind delete cluster --name ${name}\` removes it`);
-        return;
-      }
-      await run(['delete', 'cluster', '--name', name, '--kubeconfig', kubeconfigPath]);
-      await dropLease(leaseDir, name);
-    },
+    close: () => release(options.keep || options.reuse),
   };
 }
 
