@@ -201,14 +201,11 @@ function madeCluster(made: MadeCluster, options: MadeClusterOptions): ClusterHan
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   let prometheusUrl = options.prometheusUrl;
   let forward: PortForward | undefined;
-  const base = existingCluster({ kubeconfig: made.kubeconfig, context: made.name, kubeconfigPath: made.kubeconfigPath, sleep, ...(options.now ? { now: options.now } : {}) });
   // Nothing runs on a cluster made for the run: its traffic comes from k6 in the cluster.
-  const traffic = new InClusterTraffic(base.kube, { runId: options.runId, logger: options.logger });
+  const base = existingCluster({ kubeconfig: made.kubeconfig, context: made.name, kubeconfigPath: made.kubeconfigPath, sleep, ...(options.now ? { now: options.now } : {}), traffic: { runId: options.runId, logger: options.logger } });
   return {
     ...base,
     provider: options.provider,
-    startTraffic: (topology) => traffic.start(topology),
-    setTrafficRate: (totalRps) => traffic.setRate(totalRps),
     existing: false,
     // The cluster goes away at the end unless kept: nothing to take back change by change.
     ephemeral: !options.keep,
@@ -229,7 +226,7 @@ function madeCluster(made: MadeCluster, options: MadeClusterOptions): ClusterHan
       options.logger.info({ url: prometheusUrl }, 'Prometheus reachable through a port-forward');
     },
     async close() {
-      await traffic.stop().catch((error: Error) => options.logger.warn({ error: error.message }, `stopping the traffic failed: ${error.message}`));
+      await base.close().catch((error: Error) => options.logger.warn({ error: error.message }, `stopping the traffic failed: ${error.message}`));
       forward?.close();
       await made.close();
     },
