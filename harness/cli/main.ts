@@ -102,28 +102,23 @@ as a config repo: every *.yaml in it, other Kubernetes manifests kept and ignore
     .action(async (repo: string, options: { plan?: string; stage?: string }) => {
       setExit(await rolloutPlanCommand(repo, { ...options, output: program.opts<GlobalOptions>().output }, io));
     });
-  rollout
-    .command('render')
-    .description('Write what a stage (default: status.stage) means into the repo: status.stage, Namespace labels, mTLS policy objects')
-    .argument('<repo>', 'config repo directory')
-    .option('--plan <name>', 'the rollout plan, when the repo has several')
-    .option('--stage <n>', 'stage to render (0 = unmeshed)')
-    .option('--dry-run', 'print what would be written, write nothing')
-    .addHelpText('after', '\nUsers\' files are edited in place with comments and layout kept; meshdrill/<plan>/*.yaml are owned by meshdrill.')
-    .action(async (repo: string, options: { plan?: string; stage?: string; dryRun?: boolean }) => {
-      setExit(await rolloutRenderCommand(repo, { ...options, dryRun: options.dryRun === true, logLevel: program.opts<GlobalOptions>().logLevel }, io));
-    });
-
-  program
-    .command('render')
-    .description('Same as `rollout render`: write a stage into the repo\'s manifests for the GitOps engine')
-    .argument('<repo>', 'config repo directory')
-    .option('--plan <name>', 'the rollout plan, when the repo has several')
-    .option('--stage <n>', 'stage to render (0 = unmeshed)')
-    .option('--dry-run', 'print what would be written, write nothing')
-    .action(async (repo: string, options: { plan?: string; stage?: string; dryRun?: boolean }) => {
-      setExit(await rolloutRenderCommand(repo, { ...options, dryRun: options.dryRun === true, logLevel: program.opts<GlobalOptions>().logLevel }, io));
-    });
+  // `rollout render` and its top-level twin `render` are one command under two names.
+  const render = (parent: Command, description: string) =>
+    parent
+      .command('render')
+      .description(description)
+      .argument('<repo>', 'config repo directory')
+      .option('--plan <name>', 'the rollout plan, when the repo has several')
+      .option('--stage <n>', 'stage to render (0 = unmeshed)')
+      .option('--dry-run', 'print what would be written, write nothing')
+      .action(async (repo: string, options: { plan?: string; stage?: string; dryRun?: boolean }) => {
+        setExit(await rolloutRenderCommand(repo, { ...options, dryRun: options.dryRun === true, logLevel: program.opts<GlobalOptions>().logLevel }, io));
+      });
+  render(rollout, 'Write what a stage (default: status.stage) means into the repo: status.stage, Namespace labels, mTLS policy objects').addHelpText(
+    'after',
+    '\nUsers\' files are edited in place with comments and layout kept; meshdrill/<plan>/*.yaml are owned by meshdrill.',
+  );
+  render(program, 'Same as `rollout render`: write a stage into the repo\'s manifests for the GitOps engine');
   rollout
     .command('gate')
     .description('Measure the live stage under load on the embedded cluster (or a kind or k3s cluster), decide advance / hold / revert, and propose it as a pull request')
