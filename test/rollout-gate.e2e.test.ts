@@ -29,6 +29,23 @@ afterAll(async () => {
   for (const s of servers) await s.stop();
 });
 
+/** A gate on the example checkout, proposing to the fake GitHub, its record under `out/<runId>`. */
+function gateOptions(work: string, out: string, github: FakeGitHub, runId: string, clock: Pick<RolloutGateOptions, 'now' | 'logger'>): RolloutGateOptions {
+  return {
+    repoPath: work,
+    cwd: work,
+    forge: 'github',
+    remote: 'origin',
+    dryRun: false,
+    outDir: join(out, runId),
+    seed: 7,
+    runId,
+    github: { writeIntervalMs: 0, retryAfterUnitMs: 1 },
+    env: { GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: 'platform/mesh-config', GITHUB_API_URL: github.url },
+    ...clock,
+  };
+}
+
 describe('rollout gate, end to end on the embedded cluster with git and a fake GitHub', () => {
   it('advances the example plan stage by stage through merged PRs, holds STRICT on evidence, and reverts a forced STRICT by PR', async () => {
     const github = await new FakeGitHub('platform', 'mesh-config', TOKEN).start();
@@ -38,21 +55,7 @@ describe('rollout gate, end to end on the embedded cluster with git and a fake G
     const logLines: string[] = [];
     // Git stamps commits with the real time, and the cool-down is read from those stamps.
     let clock = Date.now();
-    const gate = (runId: string) =>
-      rolloutGate({
-        repoPath: work,
-        cwd: work,
-        forge: 'github',
-        remote: 'origin',
-        dryRun: false,
-        outDir: join(out, runId),
-        seed: 7,
-        runId,
-        github: { writeIntervalMs: 0, retryAfterUnitMs: 1 },
-        env: { GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: 'platform/mesh-config', GITHUB_API_URL: github.url },
-        now: () => (clock += 1_000),
-        logger: createLogger({ level: 'debug', write: (line) => logLines.push(line) }),
-      } satisfies RolloutGateOptions);
+    const gate = (runId: string) => rolloutGate(gateOptions(work, out, github, runId, { now: () => (clock += 1_000), logger: createLogger({ level: 'debug', write: (line) => logLines.push(line) }) }));
 
     // Stage 0 → 4: each gate advances, its PR is merged, the next gate measures the new stage.
     const verdicts: string[] = [];
@@ -108,20 +111,7 @@ describe('rollout gate, end to end on the embedded cluster with git and a fake G
     servers.push(github);
     const { dir, work } = await exampleCheckout();
     const out = join(dir, 'runs');
-    const options = (runId: string): RolloutGateOptions => ({
-      repoPath: work,
-      cwd: work,
-      forge: 'github',
-      remote: 'origin',
-      dryRun: false,
-      outDir: join(out, runId),
-      seed: 7,
-      runId,
-      github: { writeIntervalMs: 0, retryAfterUnitMs: 1 },
-      env: { GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: 'platform/mesh-config', GITHUB_API_URL: github.url },
-      now: () => Date.parse('2026-11-22T08:00:00Z'),
-      logger: createLogger({ level: 'silent' }),
-    });
+    const options = (runId: string) => gateOptions(work, out, github, runId, { now: () => Date.parse('2026-11-22T08:00:00Z'), logger: createLogger({ level: 'silent' }) });
 
     const first = await rolloutGate(options('first'));
     const writes = github.writes().length;

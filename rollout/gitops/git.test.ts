@@ -18,6 +18,18 @@ import { exampleCheckout, git } from '../../test/helpers/git-repo.js';
 const run = promisify(execFile);
 const quiet = { info: () => undefined, warn: () => undefined };
 
+/** A person clones origin (at `branch`), commits a note to NOTES.md and pushes it back to `push`. */
+async function personPushes(origin: string, who: { name: string; email: string }, note: { branch?: string; text: string; message: string; push: string }): Promise<void> {
+  const other = join(await mkdtemp(join(tmpdir(), 'meshdrill-person-')), 'clone');
+  await run('git', ['clone', '-q', ...(note.branch ? ['-b', note.branch] : []), origin, other]);
+  await git(other, 'config', 'user.name', who.name);
+  await git(other, 'config', 'user.email', who.email);
+  await writeFile(join(other, 'NOTES.md'), note.text);
+  await git(other, 'add', '-A');
+  await git(other, 'commit', '-q', '-m', note.message);
+  await git(other, 'push', '-q', 'origin', note.push);
+}
+
 async function change(work: string, stage = 1): Promise<StageChange> {
   const repo = await loadConfig(work, { cwd: work });
   const plan = documentsOfKind(repo, 'RolloutPlan')[0]!.data;
@@ -63,14 +75,7 @@ describe('rollout/gitops', () => {
   it('stops force-pushing once a person has committed to the branch', async () => {
     const { work, origin } = await exampleCheckout();
     await commitStageChange(work, await change(work), { dryRun: false, logger: quiet });
-    const other = join(await mkdtemp(join(tmpdir(), 'meshdrill-human-')), 'clone');
-    await run('git', ['clone', '-q', '-b', 'meshdrill/shop-migration/stage-1-advance', origin, other]);
-    await git(other, 'config', 'user.name', 'Pat Platform');
-    await git(other, 'config', 'user.email', 'pat@example.com');
-    await writeFile(join(other, 'NOTES.md'), 'checked with the payments team\n');
-    await git(other, 'add', '-A');
-    await git(other, 'commit', '-q', '-m', 'note');
-    await git(other, 'push', '-q', 'origin', 'HEAD');
+    await personPushes(origin, { name: 'Pat Platform', email: 'pat@example.com' }, { branch: 'meshdrill/shop-migration/stage-1-advance', text: 'checked with the payments team\n', message: 'note', push: 'HEAD' });
     const humanHead = await git(origin, 'rev-parse', 'meshdrill/shop-migration/stage-1-advance');
     const warnings: string[] = [];
 
@@ -118,14 +123,7 @@ describe('rollout/gitops', () => {
 
   it('refuses a checkout whose base branch moved on the remote, and pushes nothing', async () => {
     const { work, origin } = await exampleCheckout();
-    const other = join(await mkdtemp(join(tmpdir(), 'meshdrill-moved-')), 'clone');
-    await run('git', ['clone', '-q', origin, other]);
-    await git(other, 'config', 'user.name', 'Sam Sre');
-    await git(other, 'config', 'user.email', 'sam@example.com');
-    await writeFile(join(other, 'NOTES.md'), 'payments moved behind the egress gateway\n');
-    await git(other, 'add', '-A');
-    await git(other, 'commit', '-q', '-m', 'notes');
-    await git(other, 'push', '-q', 'origin', 'main');
+    await personPushes(origin, { name: 'Sam Sre', email: 'sam@example.com' }, { text: 'payments moved behind the egress gateway\n', message: 'notes', push: 'main' });
 
     const error = await commitStageChange(work, await change(work), { dryRun: false, logger: quiet }).catch((e: unknown) => e);
 
