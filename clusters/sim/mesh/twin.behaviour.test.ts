@@ -634,6 +634,41 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'linkerd: anchor and issuer replaced together without overlap — nothing restarts, mTLS fails as proxies renew',
+    mesh: 'linkerd',
+    tickMs: 5 * MIN,
+    source: 'linkerd identity service.go hot-reloads the issuer; trust anchors fixed at injection (_proxy.tpl); refresh at 70 % (mesh-facts §2.1, chaos.md §4)',
+    run: async (lab) => {
+      await lab.mesh('server');
+      await lab.mesh('client');
+      const { linkerdIdentity } = await import('../../../meshes/pki/index.js');
+      const { anchor, issuer } = await linkerdIdentity();
+      await lab.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'linkerd-identity-trust-roots', namespace: 'linkerd' }, data: { 'ca-bundle.crt': anchor.certPem } });
+      await lab.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'linkerd-identity-issuer', namespace: 'linkerd' }, stringData: { 'crt.pem': issuer.certPem, 'key.pem': issuer.keyPem } });
+      // The old certificates still chain to the anchor every proxy holds, until the first refresh
+      // (70 % of 24 h ≈ 16.8 h) hands out certificates under the new anchor.
+      expect((await lab.window(16 * HOUR, 'client/caller', 'server/api')).share).toBe(1);
+      await lab.advance(2 * HOUR);
+      expect((await lab.window(HOUR, 'client/caller', 'server/api')).share).toBe(0);
+    },
+  },
+  {
+    name: 'istio: cacerts replaced by another root without overlap — nothing restarts, traffic fails once sidecars must renew',
+    mesh: 'istio',
+    tickMs: 5 * MIN,
+    source: 'istio/istio#36723: old sidecars cannot reach istiod (x509: certificate signed by unknown authority); renewal at 50 % of 24 h (secretcache.go)',
+    run: async (lab) => {
+      await lab.mesh('server');
+      await lab.mesh('client');
+      const { istioCacerts } = await import('../../../meshes/pki/index.js');
+      const { files } = await istioCacerts();
+      await lab.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: 'istio-system' }, stringData: { ...files } });
+      expect((await lab.window(11 * HOUR, 'client/caller', 'server/api')).share).toBe(1);
+      await lab.advance(14 * HOUR);
+      expect((await lab.window(HOUR, 'client/caller', 'server/api')).share).toBe(0);
+    },
+  },
+  {
     name: 'linkerd: an issuer that does not chain to the trust anchor is skipped; certificates keep coming',
     mesh: 'linkerd',
     source: 'linkerd pkg/identity/service.go IssuerUpdateSkipped',
