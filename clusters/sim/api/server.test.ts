@@ -60,6 +60,19 @@ describe('API server bad input', () => {
     expect((await call('GET', `${CM}/big`)).status).toBe(404);
   });
 
+  it('omits empty labels and annotations, as the Go types do', async () => {
+    const created = await call('POST', CM, '{"metadata": {"name": "bare", "labels": {}, "annotations": {}, "finalizers": []}}');
+    const patched = await call('PATCH', `${CM}/bare`, '{"metadata": {"labels": {"a": "b"}}}', 'application/merge-patch+json');
+    const emptied = await call('PATCH', `${CM}/bare`, '{"metadata": {"labels": {"a": null}}}', 'application/merge-patch+json');
+    await call('DELETE', `${CM}/bare`);
+
+    expect(created.body['metadata']).not.toHaveProperty('labels');
+    expect(created.body['metadata']).not.toHaveProperty('annotations');
+    expect(created.body['metadata']).not.toHaveProperty('finalizers');
+    expect(patched.body['metadata']).toHaveProperty('labels', { a: 'b' });
+    expect(emptied.body['metadata']).not.toHaveProperty('labels');
+  });
+
   it('names the invalid field in the causes', async () => {
     const response = await call('POST', '/api/v1/namespaces/default/pods', '{"metadata": {"name": "p"}, "spec": {"containers": []}}');
 

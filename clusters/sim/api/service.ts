@@ -249,6 +249,7 @@ export class ApiService {
     } else {
       delete object.metadata.namespace;
     }
+    dropEmptyMetadata(object.metadata);
     if (type.model) {
       const unknown = unknownFields(type.model, object);
       if (unknown.length > 0) {
@@ -355,4 +356,16 @@ function managedEntry(manager: string, type: ResourceType, operation: 'Apply' | 
 function mergeManaged(existing: unknown[] | undefined, entry: Record<string, unknown>): unknown[] {
   const others = (existing ?? []).filter((e) => (e as { manager?: string; operation?: string }).manager !== entry['manager'] || (e as { operation?: string }).operation !== entry['operation']);
   return [...others, entry];
+}
+
+/**
+ * ObjectMeta's maps and lists are `omitempty` in the Go types, so a real server never returns an
+ * empty `labels: {}` or `annotations: {}` (kubectl diff would show them as changes).
+ */
+function dropEmptyMetadata(metadata: KubeObject['metadata']): void {
+  const fields = metadata as unknown as Record<string, unknown>;
+  for (const field of ['labels', 'annotations', 'finalizers', 'ownerReferences']) {
+    const value = fields[field];
+    if (value !== null && typeof value === 'object' && Object.keys(value).length === 0) delete fields[field];
+  }
 }

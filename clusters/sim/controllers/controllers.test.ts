@@ -103,6 +103,7 @@ describe('controllers in virtual time', () => {
     const victim = pods(cluster, 'api').find((p) => (p.spec as { nodeName: string }).nodeName === 'sim-worker2')!;
 
     cluster.controllers.setNodeReady('sim-worker2', false);
+    const taints = (cluster.api.get(type(cluster, 'nodes'), undefined, 'sim-worker2').spec as { taints?: Array<{ key: string; effect: string }> }).taints;
     const justAfter = cluster.api.get(type(cluster, 'pods'), 'default', victim.metadata.name);
     const endpoints = cluster.api.get(type(cluster, 'endpoints'), 'default', 'api') as unknown as { subsets: Array<{ addresses?: unknown[]; notReadyAddresses?: unknown[] }> };
     await cluster.advance(299_000);
@@ -110,6 +111,7 @@ describe('controllers in virtual time', () => {
     await cluster.advance(10_000);
 
     expect(ready(justAfter)).toBe(false);
+    expect(taints?.map((t) => `${t.key}:${t.effect}`)).toEqual(['node.kubernetes.io/unreachable:NoSchedule', 'node.kubernetes.io/unreachable:NoExecute']);
     expect(endpoints.subsets[0]?.addresses).toHaveLength(2);
     expect(endpoints.subsets[0]?.notReadyAddresses).toHaveLength(1);
     expect(stillThere).toBeDefined();
@@ -117,6 +119,8 @@ describe('controllers in virtual time', () => {
     const now = pods(cluster, 'api');
     expect(now.filter(ready)).toHaveLength(3);
     expect(now.map((p) => (p.spec as { nodeName: string }).nodeName)).not.toContain('sim-worker2');
+    cluster.controllers.setNodeReady('sim-worker2', true);
+    expect(cluster.api.get(type(cluster, 'nodes'), undefined, 'sim-worker2').spec).not.toHaveProperty('taints');
   });
 
   it('lets an admission hook reject pods; the ReplicaSet records FailedCreate and creates none', async () => {

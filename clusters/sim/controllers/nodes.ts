@@ -55,4 +55,16 @@ export function setNodeReady(ctx: ControllerContext, name: string, ready: boolea
       : { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastHeartbeatTime: now, lastTransitionTime: now },
   ];
   ctx.api.update(ctx.type('Node'), undefined, name, { ...node, status }, { subresource: 'status' });
+  const fresh = ctx.api.get(ctx.type('Node'), undefined, name);
+  const spec = structuredClone(fresh.spec ?? {}) as Obj;
+  const kept = ((spec['taints'] as Obj[] | undefined) ?? []).filter((t) => t['key'] !== UNREACHABLE_TAINT);
+  // The node lifecycle controller taints a node whose Ready condition is Unknown with
+  // node.kubernetes.io/unreachable, NoSchedule and NoExecute, and lifts both when it is Ready
+  // again (kubernetes.io/docs/reference/labels-annotations-taints/#node-kubernetes-io-unreachable).
+  const taints = ready ? kept : [...kept, { key: UNREACHABLE_TAINT, effect: 'NoSchedule', timeAdded: now }, { key: UNREACHABLE_TAINT, effect: 'NoExecute', timeAdded: now }];
+  if (taints.length > 0) spec['taints'] = taints;
+  else delete spec['taints'];
+  ctx.api.update(ctx.type('Node'), undefined, name, { ...fresh, spec });
 }
+
+const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
