@@ -69,12 +69,12 @@ describe('meshes/adapters', () => {
     const linkerd = meshAdapter('linkerd');
 
     expect(istio.promql('success-rate', { service: 'payments/api' }, '5m')).toBe(
-      '100 * sum(rate(istio_requests_total{reporter="destination",destination_service_namespace="payments",destination_service_name="api",response_code!~"5.."}[5m])) / sum(rate(istio_requests_total{reporter="destination",destination_service_namespace="payments",destination_service_name="api"}[5m]))',
+      '100 * (sum(rate(istio_requests_total{reporter="destination",destination_service_namespace="payments",destination_service_name="api",response_code!~"5.."}[5m])) or vector(0)) / sum(rate(istio_requests_total{reporter="destination",destination_service_namespace="payments",destination_service_name="api"}[5m]))',
     );
     expect(istio.promql('plaintext-share', { namespace: 'payments' }, '10m')).toContain('connection_security_policy="none"');
     expect(istio.promql('latency-p99', { edge: { from: 'legacy/batch', to: 'payments/api' } }, '5m')).toContain('reporter="source",source_workload_namespace="legacy",source_workload="batch"');
     expect(linkerd.promql('success-rate', { namespace: 'payments' }, '5m')).toBe(
-      '100 * sum(rate(response_total{direction="inbound",namespace="payments",classification="success"}[5m])) / sum(rate(response_total{direction="inbound",namespace="payments"}[5m]))',
+      '100 * (sum(rate(response_total{direction="inbound",namespace="payments",classification="success"}[5m])) or vector(0)) / sum(rate(response_total{direction="inbound",namespace="payments"}[5m]))',
     );
     expect(linkerd.promql('plaintext-share', { namespace: 'payments' }, '5m')).toContain('tls!="true"');
   });

@@ -80,7 +80,7 @@ describe('installing a mesh on a real cluster (fake helm / istioctl / linkerd on
 
     const calls = await tools.calls('helm');
     expect(calls.map((c) => c.slice(0, 4).join(' '))).toEqual(['version --short', 'repo add istio https://istio-release.storage.googleapis.com/charts', 'upgrade --install istio-base istio/base', 'upgrade --install istiod istio/istiod', 'upgrade --install istio-cni istio/cni', 'upgrade --install ztunnel istio/ztunnel']);
-    expect(calls[3]).toEqual(expect.arrayContaining(['--version', '1.27.1', '--namespace', 'istio-system', 'meshConfig.defaultConfig.proxyMetadata.SECRET_TTL=1h0m0s', 'autoscaleEnabled=false', 'profile=ambient']));
+    expect(calls[3]).toEqual(expect.arrayContaining(['--version', '1.27.1', '--namespace', 'istio-system', 'meshConfig.defaultConfig.proxyMetadata.SECRET_TTL=1h0m0s', 'autoscaleEnabled=false', 'profile=ambient', 'meshConfig.defaultConfig.proxyStatsMatcher.inclusionRegexps[0]=.*upstream_rq_retry.*']));
     const cacerts = await kube.get('v1', 'Secret', 'istio-system', 'cacerts');
     expect(Object.keys((cacerts!['data'] as Record<string, string>) ?? {}).sort()).toEqual(['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem']);
   });
@@ -94,6 +94,7 @@ describe('installing a mesh on a real cluster (fake helm / istioctl / linkerd on
 
     expect(steps.map((s) => `${s.tool} ${s.args.slice(0, 2).join(' ')}`)).toEqual(['istioctl version --remote=false', 'istioctl install -y']);
     expect((await tools.calls('istioctl'))[1]).toContain('meshConfig.defaultConfig.proxyMetadata.SECRET_TTL=24h0m0s');
+    expect((await tools.calls('istioctl'))[1]).toContain('meshConfig.defaultConfig.proxyStatsMatcher.inclusionRegexps[0]=.*upstream_rq_retry.*');
   });
 
   it('linkerd: pre-check, CRDs and control plane rendered by the CLI with meshdrill\'s anchor and issuer, applied through the API, then checked', async () => {

@@ -6,6 +6,7 @@ import { exec, type ExecResult } from '../clusters/exec.js';
 import { ClusterError } from '../harness/errors.js';
 import type { Logger } from '../harness/logger.js';
 import { formatGoDuration } from './objects.js';
+import { RETRY_STATS } from './promql.js';
 import { istioCacerts, linkerdIdentity, type CertificateAuthority } from './pki/index.js';
 import type { DataPlaneMode, MeshName } from './types.js';
 
@@ -66,6 +67,9 @@ export async function installMeshOnCluster(options: RealInstallOptions): Promise
     // Small requests and no autoscaling: a 2-core kind node cannot hold istiod's defaults (mesh-facts §1.3).
     const sizing = ['--set', 'resources.requests.cpu=10m', '--set', 'resources.requests.memory=100Mi', '--set', 'autoscaleEnabled=false', '--set', 'global.proxy.resources.requests.cpu=10m', '--set', 'global.proxy.resources.requests.memory=32Mi'];
     const ttl = ['--set', `meshConfig.defaultConfig.proxyMetadata.SECRET_TTL=${lifetime}`];
+    // Envoy keeps only a minimal set of stats unless proxyStatsMatcher asks for more; the
+    // retries-per-request SLI needs upstream_rq_retry (istio.io/docs/ops/configuration/telemetry/envoy-stats).
+    const stats = ['--set', `meshConfig.defaultConfig.proxyStatsMatcher.inclusionRegexps[0]=${RETRY_STATS}`];
     // Multi-primary: one mesh ID, each istiod named after its cluster and network, so endpoints
     // discovered through remote secrets are told apart (Istio's multicluster install guides).
     const multicluster = options.sharedRoot ? ['--set', `global.meshID=${MESH_ID}`, '--set', `global.multiCluster.clusterName=${options.sharedRoot.cluster}`, '--set', `global.network=${options.sharedRoot.network ?? 'network-1'}`] : [];
@@ -73,14 +77,14 @@ export async function installMeshOnCluster(options: RealInstallOptions): Promise
       await must('helm', ['repo', 'add', 'istio', ISTIO_REPO, '--force-update'], 'adding the Istio chart repository');
       const chart = (release: string, name: string, extra: string[] = []) => must('helm', ['upgrade', '--install', release, `istio/${name}`, '--namespace', NS.istio, '--version', options.version, '--wait', '--timeout', '10m', ...extra], `installing ${name} ${options.version}`);
       await chart('istio-base', 'base', ['--set', 'defaultRevision=default']);
-      await chart('istiod', 'istiod', [...sizing, ...ttl, ...multicluster, ...(options.mode === 'ambient' ? ['--set', 'profile=ambient'] : [])]);
+      await chart('istiod', 'istiod', [...sizing, ...ttl, ...stats, ...multicluster, ...(options.mode === 'ambient' ? ['--set', 'profile=ambient'] : [])]);
       if (options.mode === 'ambient') {
         await chart('istio-cni', 'cni', ['--set', 'profile=ambient']);
         await chart('ztunnel', 'ztunnel');
       }
     } else {
       await must('istioctl', ['version', '--remote=false'], 'checking istioctl');
-      await must('istioctl', ['install', '-y', '--set', `profile=${options.mode === 'ambient' ? 'ambient' : 'minimal'}`, '--set', `values.pilot.resources.requests.cpu=10m`, '--set', 'values.pilot.autoscaleEnabled=false', '--set', `meshConfig.defaultConfig.proxyMetadata.SECRET_TTL=${lifetime}`, ...multicluster.map((a) => (a === '--set' ? a : `values.${a}`))], `istioctl install (${options.mode})`);
+      await must('istioctl', ['install', '-y', '--set', `profile=${options.mode === 'ambient' ? 'ambient' : 'minimal'}`, '--set', `values.pilot.resources.requests.cpu=10m`, '--set', 'values.pilot.autoscaleEnabled=false', '--set', `meshConfig.defaultConfig.proxyMetadata.SECRET_TTL=${lifetime}`, ...stats, ...multicluster.map((a) => (a === '--set' ? a : `values.${a}`))], `istioctl install (${options.mode})`);
     }
     return steps;
   }

@@ -9,9 +9,17 @@ import type { DataPlaneMode, MeshName } from './types.js';
 
 export type Filters = Record<string, string>;
 
+/** The Envoy stats the retries SLI reads; Istio keeps them only when proxyStatsMatcher includes them. */
+export const RETRY_STATS = '.*upstream_rq_retry.*';
+
 export type SliQuery =
-  /** scale × sum(rate(metric{numerator})) / sum(rate(metric{denominator})); samples: the denominator's increase. */
-  | { kind: 'ratio'; metric: string; numerator: Filters; denominator: Filters; scale: number; numeratorMetric?: string; minus?: { metric: string; filters: Filters } }
+  /**
+   * scale × sum(rate(metric{numerator})) / sum(rate(metric{denominator})); samples: the
+   * denominator's increase. A numerator with no series counts as zero (the meshes create a
+   * series on its first request), unless `absentNumerator` is 'no-data': a metric the proxy may
+   * not record at all, where no series means nobody measured. `whenEmpty` says why.
+   */
+  | { kind: 'ratio'; metric: string; numerator: Filters; denominator: Filters; scale: number; numeratorMetric?: string; absentNumerator?: 'no-data'; whenEmpty?: string }
   /** histogram_quantile(q, …) over the window; samples: the histogram's count increase. */
   | { kind: 'quantile'; metric: string; filters: Filters; q: number; scale: number }
   /** scale × min/max(metric{filters}) at the window's end (minus the time for timestamps); samples: the series count. */
@@ -52,10 +60,51 @@ function linkerdFilters(scope: Scope): Filters {
   return scope.namespace ? { direction: 'inbound', namespace: scope.namespace } : { direction: 'inbound' };
 }
 
+/** A workload's pods ("<name>-<hash>-<suffix>" or a StatefulSet's "<name>-<n>"). */
+function podsOf(workload: string): string {
+  return `~${workload}-.*`;
+}
+
+/** Envoy's outbound cluster of a service, "outbound|<port>||<name>.<ns>.svc.cluster.local", as a regex without backslashes. */
+function outboundCluster(ref: string): string {
+  const [ns, name] = split(ref);
+  return `~outbound[|][0-9]+[|][|]${name}[.]${ns}[.]svc[.]cluster[.]local`;
+}
+
+function istioRetryFilters(scope: Scope): { retries: Filters; requests: Filters } {
+  if (scope.edge) {
+    const [fromNs, from] = split(scope.edge.from);
+    const [toNs, to] = split(scope.edge.to);
+    return {
+      retries: { namespace: fromNs, pod: podsOf(from), cluster_name: outboundCluster(scope.edge.to) },
+      requests: { source_workload_namespace: fromNs, source_workload: from, destination_service_namespace: toNs, destination_service_name: to },
+    };
+  }
+  if (scope.service) {
+    const [ns, name] = split(scope.service);
+    return { retries: { cluster_name: outboundCluster(scope.service) }, requests: { destination_service_namespace: ns, destination_service_name: name } };
+  }
+  // A namespace's retries are those its clients make.
+  return scope.namespace ? { retries: { namespace: scope.namespace }, requests: { source_workload_namespace: scope.namespace } } : { retries: {}, requests: {} };
+}
+
+function linkerdRouteFilters(scope: Scope): Filters {
+  if (scope.edge) {
+    const [fromNs, from] = split(scope.edge.from);
+    const [toNs, to] = split(scope.edge.to);
+    return { namespace: fromNs, deployment: from, parent_namespace: toNs, parent_name: to };
+  }
+  if (scope.service) {
+    const [ns, name] = split(scope.service);
+    return { parent_namespace: ns, parent_name: name };
+  }
+  return scope.namespace ? { namespace: scope.namespace } : {};
+}
+
 function podFilters(scope: Scope): Filters {
   if (scope.service) {
     const [ns, name] = split(scope.service);
-    return { namespace: ns, pod: `~${name}-.*` };
+    return { namespace: ns, pod: podsOf(name) };
   }
   if (scope.edge) return { namespace: split(scope.edge.to)[0] };
   return scope.namespace ? { namespace: scope.namespace } : {};
@@ -93,9 +142,20 @@ function istioQuery(mode: DataPlaneMode, sli: SliKey, scope: Scope): SliQuery {
       return { kind: 'ratio', metric: requests, numerator: { ...dest, connection_security_policy: 'none' }, denominator: dest, scale: 100 };
     }
     case 'retries-per-request': {
-      // Retries are Envoy's, per client pod; requests as the clients' proxies report them.
-      const clients: Filters = scope.edge ? { source_workload_namespace: split(scope.edge.from)[0] } : scope.namespace ? { source_workload_namespace: scope.namespace } : {};
-      return { kind: 'ratio', metric: requests, numeratorMetric: 'envoy_cluster_upstream_rq_retry', numerator: scope.edge ? { namespace: split(scope.edge.from)[0] } : scope.namespace ? { namespace: scope.namespace } : {}, denominator: { reporter: 'source', ...clients }, scale: 1 };
+      // Retries are Envoy's, per client pod and upstream cluster; requests as the clients' proxies
+      // report them. Envoy keeps upstream_rq_retry only when proxyStatsMatcher includes it
+      // (istio.io/docs/ops/configuration/telemetry/envoy-stats); meshdrill's install does.
+      const { retries, requests: clients } = istioRetryFilters(scope);
+      return {
+        kind: 'ratio',
+        metric: requests,
+        numeratorMetric: 'envoy_cluster_upstream_rq_retry',
+        numerator: retries,
+        denominator: { reporter: 'source', ...clients },
+        scale: 1,
+        absentNumerator: 'no-data',
+        whenEmpty: `Envoy records upstream_rq_retry only when meshConfig.defaultConfig.proxyStatsMatcher includes it; meshdrill's install adds "${RETRY_STATS}" to inclusionRegexps, a mesh installed otherwise needs the same`,
+      };
     }
     case 'cert-min-remaining':
       return { kind: 'gauge', metric: 'istio_agent_cert_expiry_seconds', filters: podFilters(scope), reduce: 'min', scale: 1000 };
@@ -125,8 +185,21 @@ function linkerdQuery(sli: SliKey, scope: Scope): SliQuery {
       return { kind: 'quantile', metric: 'response_latency_ms', filters: f, q: QUANTILES[sli]!, scale: 1 };
     case 'plaintext-share':
       return { kind: 'ratio', metric: 'request_total', numerator: { ...f, direction: 'inbound', tls: '!true' }, denominator: { ...f, direction: 'inbound' }, scale: 100 };
-    case 'retries-per-request':
-      return { kind: 'ratio', metric: 'route_actual_response_total', numerator: f, denominator: f, scale: 1, minus: { metric: 'route_response_total', filters: f } };
+    case 'retries-per-request': {
+      // Linkerd ≥ 2.16 counts retries and requests at the route level of the client's proxy
+      // (linkerd.io/2/reference/retries; `linkerd viz` reads the same two counters).
+      const routes = linkerdRouteFilters(scope);
+      return {
+        kind: 'ratio',
+        metric: 'outbound_http_route_request_statuses_total',
+        numeratorMetric: 'outbound_http_route_retry_requests_total',
+        numerator: routes,
+        denominator: routes,
+        scale: 1,
+        absentNumerator: 'no-data',
+        whenEmpty: 'Linkerd counts retries in outbound_http_route_* metrics from 2.16 on, and only for Services or routes with retry.linkerd.io annotations',
+      };
+    }
     case 'cert-min-remaining':
       return { kind: 'gauge', metric: 'identity_cert_expiration_timestamp_seconds', filters: podFilters(scope), reduce: 'min', scale: 1000, timestamp: true };
     case 'proxy-config-age':
@@ -157,10 +230,10 @@ export function renderPromql(query: SliQuery, window: string): string {
   const scaled = (scale: number, expr: string) => (scale === 1 ? expr : `${scale} * ${expr}`);
   switch (query.kind) {
     case 'ratio': {
+      // PromQL drops a sum over no series; `or vector(0)` makes it zero where absence means none.
       const top = rate(query.numeratorMetric ?? query.metric, query.numerator);
-      const numerator = query.minus ? `(${top} - ${rate(query.minus.metric, query.minus.filters)})` : top;
-      const denominator = query.minus ? rate(query.minus.metric, query.minus.filters) : rate(query.metric, query.denominator);
-      return scaled(query.scale, `${numerator} / ${denominator}`);
+      const numerator = query.absentNumerator === 'no-data' ? top : `(${top} or vector(0))`;
+      return scaled(query.scale, `${numerator} / ${rate(query.metric, query.denominator)}`);
     }
     case 'quantile':
       return scaled(query.scale, `histogram_quantile(${query.q}, sum by (le) (rate(${query.metric}_bucket${selector(query.filters)}[${window}])))`);
@@ -173,7 +246,7 @@ export function renderPromql(query: SliQuery, window: string): string {
 export function renderSamplesPromql(query: SliQuery, window: string): string {
   switch (query.kind) {
     case 'ratio':
-      return `sum(increase(${query.minus ? query.minus.metric : query.metric}${selector(query.minus ? query.minus.filters : query.denominator)}[${window}]))`;
+      return `sum(increase(${query.metric}${selector(query.denominator)}[${window}]))`;
     case 'quantile':
       return `sum(increase(${query.metric}_count${selector(query.filters)}[${window}]))`;
     case 'gauge':

@@ -20,7 +20,7 @@ export function evaluate(sli: SliKey, scope: Scope, objectiveText: string, measu
   const parsed = parseObjective(objectiveText);
   if (!parsed.ok) return { ...base, verdict: 'Error', threshold: Number.NaN, reason: `objective "${objectiveText}": ${parsed.message}` };
   if (measurement.error) return { ...base, verdict: 'Error', threshold: Number.NaN, reason: measurement.error };
-  if (!Number.isFinite(measurement.value)) return { ...base, verdict: 'Inconclusive', threshold: Number.NaN, reason: 'no data in the window' };
+  if (!Number.isFinite(measurement.value)) return { ...base, verdict: 'Inconclusive', threshold: Number.NaN, reason: measurement.whenEmpty ? `no data in the window (${measurement.whenEmpty})` : 'no data in the window' };
   if (measurement.samples < options.minSamples) {
     return { ...base, verdict: 'Inconclusive', threshold: Number.NaN, reason: `${formatCount(measurement.samples)} samples; at least ${options.minSamples} needed` };
   }

@@ -18,6 +18,8 @@ export interface Measurement {
   source: string;
   query?: string;
   error?: string;
+  /** Why there may be no data, when the source knows (e.g. a metric the mesh keeps only when asked). */
+  whenEmpty?: string;
 }
 
 /** Where SLIs come from: Prometheus, the embedded cluster's metric store, a load summary. */

@@ -30,9 +30,9 @@ export class EmbeddedSource implements SliSource {
     const m = this.metrics;
     switch (query.kind) {
       case 'ratio': {
-        const top = m.increase(query.numeratorMetric ?? query.metric, query.numerator, from, to);
-        const numerator = query.minus ? top - m.increase(query.minus.metric, query.minus.filters, from, to) : top;
-        const denominator = query.minus ? m.increase(query.minus.metric, query.minus.filters, from, to) : m.increase(query.metric, query.denominator, from, to);
+        const numeratorMetric = query.numeratorMetric ?? query.metric;
+        const numerator = query.absentNumerator === 'no-data' && m.count(numeratorMetric, query.numerator) === 0 ? Number.NaN : m.increase(numeratorMetric, query.numerator, from, to);
+        const denominator = m.increase(query.metric, query.denominator, from, to);
         return { value: denominator > 0 ? (query.scale * numerator) / denominator : Number.NaN, samples: denominator };
       }
       case 'quantile':

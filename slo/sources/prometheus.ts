@@ -20,15 +20,17 @@ export class PrometheusSource implements SliSource {
     let query = options.query ?? '';
     try {
       let samplesQuery: string | undefined;
+      let whenEmpty: string | undefined;
       if (sli !== 'promql') {
         const q = sliQuery(this.mesh, this.mode, sli, scope);
         query = renderPromql(q, range);
         samplesQuery = renderSamplesPromql(q, range);
+        if (q.kind === 'ratio') whenEmpty = q.whenEmpty;
       }
       const [values, samples] = await Promise.all([this.client.query(query, window.to), samplesQuery ? this.client.query(samplesQuery, window.to) : Promise.resolve([{ metric: {}, value: 1 }])]);
       // An empty vector or NaN is no data: Inconclusive downstream, never zero.
       const value = values.length === 0 ? Number.NaN : values[0]!.value;
-      return { value, samples: samples[0]?.value ?? 0, window, source: this.name, query };
+      return { value, samples: samples[0]?.value ?? 0, window, source: this.name, query, ...(Number.isNaN(value) && whenEmpty ? { whenEmpty } : {}) };
     } catch (error) {
       return { value: Number.NaN, samples: 0, window, source: this.name, query, error: (error as Error).message };
     }

@@ -23,6 +23,12 @@ export const MICRO = Topology.parse({
   },
 });
 
+function withServerErrorRate(errorRate: string): Topology {
+  const copy = structuredClone(MICRO);
+  copy.spec.namespaces.find((n) => n.name === 'server')!.services[0]!.errorRate = errorRate;
+  return copy;
+}
+
 export interface EdgeStats {
   total: number;
   success: number;
@@ -33,14 +39,17 @@ export interface EdgeStats {
 export class Lab {
   readonly traffic: TrafficModel;
 
-  private constructor(readonly lab: MeshLab, tickMs: number) {
-    this.traffic = new TrafficModel(lab.twin, MICRO, { tickMs });
+  private constructor(readonly lab: MeshLab, topology: Topology, tickMs: number) {
+    this.traffic = new TrafficModel(lab.twin, topology, { tickMs });
     this.traffic.start();
   }
 
-  static async start(mesh: 'istio' | 'linkerd', options: { mode?: 'sidecar' | 'ambient'; certLifetimeMs?: number; tickMs?: number } = {}): Promise<Lab> {
-    const lab = await startMeshLab({ mesh, topology: MICRO, ...options });
-    return new Lab(lab, options.tickMs ?? 10_000);
+  /** `serverErrorRate` makes server/api fail that share of requests itself (e.g. "20%"). */
+  static async start(mesh: 'istio' | 'linkerd', options: { mode?: 'sidecar' | 'ambient'; certLifetimeMs?: number; tickMs?: number; serverErrorRate?: string } = {}): Promise<Lab> {
+    const { serverErrorRate, ...rest } = options;
+    const topology = serverErrorRate ? withServerErrorRate(serverErrorRate) : MICRO;
+    const lab = await startMeshLab({ mesh, topology, ...rest });
+    return new Lab(lab, topology, options.tickMs ?? 10_000);
   }
 
   get now(): number {

@@ -74,6 +74,8 @@ const HELP: Record<string, string> = {
   identity_cert_expiration_timestamp_seconds: 'Linkerd proxy certificate expiry as a Unix timestamp.',
   inbound_http_authz_deny_total: 'Linkerd inbound requests denied by policy.',
   envoy_cluster_upstream_rq_retry: 'Envoy upstream request retries.',
+  outbound_http_route_retry_requests_total: 'Linkerd outbound route retries.',
+  outbound_http_route_request_statuses_total: 'Linkerd outbound route requests, after retries, by status.',
   meshdrill_client_requests_total: 'Every request as the client saw it, including connections reset before any proxy could report them.',
   meshdrill_client_request_duration_milliseconds: 'Latency as the caller saw it (the load generator is source_namespace="external").',
   meshdrill_proxy_config_age_seconds: 'Seconds since the proxy last received configuration from its control plane.',

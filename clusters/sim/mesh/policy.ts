@@ -13,6 +13,8 @@ export interface ConfigSnapshot {
   servers: KubeObject[];
   linkerdAuthorizations: KubeObject[];
   meshTlsAuthentications: KubeObject[];
+  /** Linkerd: retry policies from Service annotations, by "namespace/name". */
+  linkerdRetries: Map<string, LinkerdRetryPolicy>;
   /** Ready endpoints per service ("namespace/name"), as pod uids. */
   endpoints: Map<string, string[]>;
 }
@@ -86,12 +88,19 @@ export function istioAuthorized(snapshot: ConfigSnapshot | undefined, namespace:
     const selector = (p.spec as Obj | undefined)?.['selector'];
     return selector === undefined || selects(selector, labels);
   });
-  const action = (p: KubeObject) => String((p.spec as Obj | undefined)?.['action'] ?? 'ALLOW');
-  const rules = (p: KubeObject) => ((p.spec as Obj | undefined)?.['rules'] as Obj[] | undefined) ?? [];
+  if (applying.length === 0) return true;
   if (applying.some((p) => action(p) === 'DENY' && rules(p).some((r) => ruleMatches(r, peer)))) return false;
   const allows = applying.filter((p) => action(p) === 'ALLOW');
   if (allows.length === 0) return true;
   return allows.some((p) => rules(p).some((r) => ruleMatches(r, peer)));
+}
+
+function action(policy: KubeObject): string {
+  return String((policy.spec as Obj | undefined)?.['action'] ?? 'ALLOW');
+}
+
+function rules(policy: KubeObject): Obj[] {
+  return ((policy.spec as Obj | undefined)?.['rules'] as Obj[] | undefined) ?? [];
 }
 
 /**
@@ -136,20 +145,67 @@ export interface RetryPolicy {
   retryOn: string[];
 }
 
+/** Linkerd's retry annotations on a Service: which response statuses, how many retries. */
+export interface LinkerdRetryPolicy {
+  limit: number;
+  retries: (status: number) => boolean;
+}
+
+/**
+ * Linkerd ≥ 2.16 retries from the annotations on a Service: `retry.linkerd.io/http` is a
+ * comma-separated list of statuses (`5xx`, a range `500-504`, or one code) and
+ * `retry.linkerd.io/limit` the retries per request, 1 by default. Retries are the client proxy's
+ * (outbound side) (linkerd.io/2/reference/retries). Undefined when the Service asks for none.
+ */
+export function linkerdRetryPolicy(service: KubeObject): LinkerdRetryPolicy | undefined {
+  const annotations = service.metadata.annotations ?? {};
+  const http = annotations['retry.linkerd.io/http'];
+  if (!http) return undefined;
+  const ranges = http.split(',').map((part) => part.trim()).flatMap((part): Array<[number, number]> => {
+    const xx = /^([1-5])xx$/i.exec(part);
+    if (xx) return [[Number(xx[1]) * 100, Number(xx[1]) * 100 + 99]];
+    const range = /^(\d{3})-(\d{3})$/.exec(part);
+    if (range) return [[Number(range[1]), Number(range[2])]];
+    return /^\d{3}$/.test(part) ? [[Number(part), Number(part)]] : [];
+  });
+  if (ranges.length === 0) return undefined;
+  const limit = Number(annotations['retry.linkerd.io/limit'] ?? '1');
+  return { limit: Number.isInteger(limit) && limit >= 0 ? limit : 1, retries: (status) => ranges.some(([low, high]) => status >= low && status <= high) };
+}
+
 /**
  * The first HTTP route of a VirtualService for `service` as seen from `clientNamespace`: its fault
  * (applied by the client's proxy; no percentage → no fault) and its retry policy.
  */
-export function routeFor(snapshot: ConfigSnapshot | undefined, service: string, clientNamespace: string): { fault?: HttpFault; retries?: RetryPolicy } {
+export function routeFor(snapshot: ConfigSnapshot | undefined, service: string, clientNamespace: string): Route {
+  void clientNamespace;
+  if (!snapshot) return {};
+  // A snapshot never changes, and the traffic model asks for every client pod on every tick.
+  let routes = ROUTES.get(snapshot);
+  if (!routes) {
+    routes = new Map();
+    ROUTES.set(snapshot, routes);
+  }
+  let route = routes.get(service);
+  if (!route) {
+    route = firstRoute(snapshot, service);
+    routes.set(service, route);
+  }
+  return route;
+}
+
+export type Route = { fault?: HttpFault; retries?: RetryPolicy };
+const ROUTES = new WeakMap<ConfigSnapshot, Map<string, Route>>();
+
+function firstRoute(snapshot: ConfigSnapshot, service: string): Route {
   const [namespace, name] = service.split('/') as [string, string];
   const hosts = new Set([`${name}.${namespace}.svc.cluster.local`, `${name}.${namespace}`, `${name}.${namespace}.svc`]);
-  const vs = (snapshot?.virtualServices ?? []).find((v) => {
+  const vs = snapshot.virtualServices.find((v) => {
     const spec = (v.spec ?? {}) as Obj;
     return ((spec['hosts'] as string[] | undefined) ?? []).some((h) => hosts.has(h) || (h === name && v.metadata.namespace === namespace));
   });
   const route = (((vs?.spec as Obj | undefined)?.['http'] as Obj[] | undefined) ?? [])[0];
   if (!route) return {};
-  void clientNamespace;
   const fault = route['fault'] as { abort?: Obj; delay?: Obj } | undefined;
   const percent = (f: Obj | undefined) => Number(((f?.['percentage'] as Obj | undefined)?.['value']) ?? 0);
   const retries = route['retries'] as Obj | undefined;

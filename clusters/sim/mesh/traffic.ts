@@ -53,6 +53,8 @@ export class TrafficModel {
   private readonly gaugeHandles = new Map<string, { cert: { value: number }; configAge: { value: number }; memory?: { value: number } }>();
   private readonly emitters = new Map<string, (n: number) => void>();
   private readonly pending = new Map<string, { mesh: 'istio' | 'linkerd'; client: Party; server: ServiceInfo; target: Party | undefined; d: Decision; n: number; extraMs: number; flags: string }>();
+  /** The services each client proxy has a retry counter for. */
+  private readonly retryCounters = new WeakMap<object, Set<string>>();
 
   constructor(
     private readonly twin: MeshTwin,
@@ -170,10 +172,19 @@ export class TrafficModel {
       this.record(mesh, client, server, target, decision, sent, 0, now);
       return 0;
     }
-    // The application's own failures; Istio retries 5xx only when the route's retryOn asks for it.
+    // The application's own failures (500); Istio retries 5xx only when the route's retryOn asks
+    // for it, Linkerd when the Service's retry.linkerd.io/http lists the status.
     const retry5xx = proxied && route.retries !== undefined && route.retries.retryOn.some((r) => r === '5xx' || r === 'gateway-error');
-    const failAll = retry5xx ? server.errorRate ** (retries + 1) : server.errorRate;
-    if (retry5xx && server.errorRate > 0) this.twin.metrics.inc('envoy_cluster_upstream_rq_retry', { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|8080||${server.name}.${server.namespace}.svc.cluster.local` }, sent * (server.errorRate * (1 - server.errorRate ** retries)) / Math.max(1e-12, 1 - server.errorRate));
+    const linkerdRetry = client.proxy?.kind === 'linkerd' ? client.proxy.snapshot?.linkerdRetries.get(server.ref) : undefined;
+    const linkerdRetries = linkerdRetry?.retries(500) ? linkerdRetry.limit : 0;
+    const retriesOf5xx = retry5xx ? retries : linkerdRetries;
+    const failAll = server.errorRate ** (retriesOf5xx + 1);
+    // Each request fails its first try with probability e, its k-th retry happens with e^k: e(1 - e^r)/(1 - e) retries per request.
+    const retried = server.errorRate > 0 && retriesOf5xx > 0 ? (sent * (server.errorRate * (1 - server.errorRate ** retriesOf5xx))) / Math.max(1e-12, 1 - server.errorRate) : 0;
+    // Envoy has an upstream_rq_retry counter for every outbound cluster, at zero until a retry
+    // (when proxyStatsMatcher keeps it); Linkerd one per route with a retry policy.
+    if (proxied && (retried > 0 || this.firstRetryCount(client, server))) this.twin.metrics.inc('envoy_cluster_upstream_rq_retry', { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|8080||${server.name}.${server.namespace}.svc.cluster.local` }, retried);
+    if (linkerdRetry && (retried > 0 || this.firstRetryCount(client, server))) this.twin.metrics.inc('outbound_http_route_retry_requests_total', { namespace: client.namespace, deployment: client.workload, pod: client.proxy?.pod ?? '', parent_kind: 'Service', parent_namespace: server.namespace, parent_name: server.name }, retried);
     const failed = sent * failAll;
     const ok = sent - failed;
     const extra = (client.proxy ? HOP_MS[client.proxy.kind] : 0) + (target?.proxy ? HOP_MS[target.proxy.kind] : 0);
@@ -181,6 +192,19 @@ export class TrafficModel {
     if (delayShare > 0) this.record(mesh, client, server, target, decision, ok * delayShare, extra + fault!.delayMs, now);
     this.record(mesh, client, server, target, decision, ok * (1 - delayShare), extra, now);
     return ok;
+  }
+
+  /** True the first time a client pod's proxy sends to a service: its retry counter starts at zero. */
+  private firstRetryCount(client: Party, server: ServiceInfo): boolean {
+    if (!client.proxy) return false;
+    let known = this.retryCounters.get(client.proxy);
+    if (!known) {
+      known = new Set();
+      this.retryCounters.set(client.proxy, known);
+    }
+    if (known.has(server.ref)) return false;
+    known.add(server.ref);
+    return true;
   }
 
   /**
@@ -249,6 +273,8 @@ export class TrafficModel {
       const labels: Labels = { direction: 'outbound', namespace: client.namespace, deployment: client.workload, dst_namespace: server.namespace, dst_deployment: server.name, dst_service: server.name, tls: d.mtls ? 'true' : 'no_identity' };
       m.inc('request_total', labels, n);
       m.inc('response_total', { ...labels, status_code: String(d.code), classification }, n);
+      // The route-level view (Linkerd ≥ 2.16): one count per request after retries (proxy-metrics reference).
+      m.inc('outbound_http_route_request_statuses_total', { namespace: client.namespace, deployment: client.workload, parent_kind: 'Service', parent_namespace: server.namespace, parent_name: server.name, http_status: d.code === 0 ? '' : String(d.code), error: d.code === 0 ? 'UNKNOWN' : '' }, n);
       const [perBucket, sum] = latency(LINKERD_BUCKETS);
       m.observe('response_latency_ms', labels, LINKERD_BUCKETS, perBucket, sum, n);
     }

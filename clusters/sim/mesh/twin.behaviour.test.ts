@@ -11,6 +11,7 @@ interface Case {
   mode?: 'sidecar' | 'ambient';
   certLifetimeMs?: number;
   tickMs?: number;
+  serverErrorRate?: string;
   source: string;
   run: (lab: Lab) => Promise<void>;
 }
@@ -669,6 +670,50 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'linkerd: retry.linkerd.io/http on the Service retries 5xx once by default at meshed clients; unmeshed clients see every failure',
+    mesh: 'linkerd',
+    serverErrorRate: '20%',
+    source: 'linkerd.io/2/reference/retries: retry.linkerd.io/http, retry.linkerd.io/limit (default 1); retries are the outbound proxy\'s',
+    run: async (lab) => {
+      await lab.mesh('client');
+      await lab.mesh('server');
+      const before = await lab.window(2 * MIN, 'client/caller', 'server/api');
+      await lab.lab.kube.mergePatch('v1', 'Service', 'server', 'api', { metadata: { annotations: { 'retry.linkerd.io/http': '500-504' } } });
+      await lab.advance(MIN);
+      const start = lab.now;
+      const meshed = await lab.window(5 * MIN, 'client/caller', 'server/api');
+      const legacy = lab.edge('legacy/batch', 'server/api', start, lab.now);
+      const retries = lab.increase('outbound_http_route_retry_requests_total', { namespace: 'client', deployment: 'caller' }, start);
+      const requests = lab.increase('outbound_http_route_request_statuses_total', { namespace: 'client', deployment: 'caller' }, start);
+      expect(before.share).toBeCloseTo(0.8, 5);
+      expect(meshed.share).toBeCloseTo(1 - 0.2 ** 2, 5);
+      expect(legacy.share).toBeCloseTo(0.8, 5);
+      expect(retries / requests).toBeCloseTo(0.2, 5);
+    },
+  },
+  {
+    name: 'linkerd: retry.linkerd.io/limit raises the retries per request; statuses not listed are not retried',
+    mesh: 'linkerd',
+    serverErrorRate: '20%',
+    source: 'linkerd.io/2/reference/retries: retry.linkerd.io/limit; the status list decides what is retried',
+    run: async (lab) => {
+      await lab.mesh('client');
+      await lab.mesh('server');
+      const annotate = async (annotations: Record<string, string | null>) => {
+        await lab.lab.kube.mergePatch('v1', 'Service', 'server', 'api', { metadata: { annotations } });
+        await lab.advance(MIN);
+      };
+      await annotate({ 'retry.linkerd.io/http': '5xx', 'retry.linkerd.io/limit': '3' });
+      const three = await lab.window(5 * MIN, 'client/caller', 'server/api');
+      await annotate({ 'retry.linkerd.io/http': '503', 'retry.linkerd.io/limit': null });
+      const start = lab.now;
+      const unlisted = await lab.window(5 * MIN, 'client/caller', 'server/api');
+      expect(three.share).toBeCloseTo(1 - 0.2 ** 4, 5);
+      expect(unlisted.share).toBeCloseTo(0.8, 5);
+      expect(lab.increase('outbound_http_route_retry_requests_total', { namespace: 'client' }, start)).toBe(0);
+    },
+  },
+  {
     name: 'linkerd: an issuer that does not chain to the trust anchor is skipped; certificates keep coming',
     mesh: 'linkerd',
     source: 'linkerd pkg/identity/service.go IssuerUpdateSkipped',
@@ -691,7 +736,7 @@ describe('mesh twin behaviour', () => {
   });
 
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const lab = await Lab.start(c.mesh, { ...(c.mode ? { mode: c.mode } : {}), ...(c.certLifetimeMs ? { certLifetimeMs: c.certLifetimeMs } : {}), ...(c.tickMs ? { tickMs: c.tickMs } : {}) });
+    const lab = await Lab.start(c.mesh, { ...(c.mode ? { mode: c.mode } : {}), ...(c.certLifetimeMs ? { certLifetimeMs: c.certLifetimeMs } : {}), ...(c.tickMs ? { tickMs: c.tickMs } : {}), ...(c.serverErrorRate ? { serverErrorRate: c.serverErrorRate } : {}) });
     try {
       await c.run(lab);
     } finally {

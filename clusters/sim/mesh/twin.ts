@@ -6,7 +6,7 @@ import { isPodReady } from '../controllers/context.js';
 import { certLifetime, controlPlaneNamespace, detectMesh, istioSigningRoot, linkerdRoots, Reachability, rootId, type MeshKind } from './control-plane.js';
 import { hasSidecar, inject, LINKERD_POLICY_ENV, LINKERD_TRUST_ENV, linkerdEnv } from './injection.js';
 import { MetricStore } from './metrics.js';
-import type { ConfigSnapshot } from './policy.js';
+import { linkerdRetryPolicy, type ConfigSnapshot, type LinkerdRetryPolicy } from './policy.js';
 
 type Obj = Record<string, unknown>;
 type Reach = Pick<Reachability, 'reachable'>;
@@ -46,6 +46,7 @@ const RELEVANT = new Set([
   'secrets',
   'configmaps',
   'endpoints',
+  'services',
   'apps/deployments',
   'apps/daemonsets',
   'networking.k8s.io/networkpolicies',
@@ -56,7 +57,7 @@ const RELEVANT = new Set([
   'policy.linkerd.io/authorizationpolicies',
   'policy.linkerd.io/meshtlsauthentications',
 ]);
-const CONFIG_KEYS = new Set([...RELEVANT].filter((k) => k.includes('istio.io') || k.includes('linkerd.io') || k === 'endpoints'));
+const CONFIG_KEYS = new Set([...RELEVANT].filter((k) => k.includes('istio.io') || k.includes('linkerd.io') || k === 'endpoints' || k === 'services'));
 
 // Istio renews at SECRET_GRACE_PERIOD_RATIO = 0.5 of the lifetime (secretcache.go rotateTime);
 // Linkerd at 70 % of the remaining lifetime, at least 10 s apart (linkerd2-proxy certify.rs).
@@ -162,6 +163,8 @@ export class MeshTwin {
 
   private watch(event: StoreEvent): string[] {
     if (!RELEVANT.has(event.key)) return [];
+    // Services matter only for Linkerd's retry annotations: most Service writes change no config.
+    if (event.key === 'services' && (this.mesh !== 'linkerd' || !this.retryConfigChanged(event.object))) return [];
     if (CONFIG_KEYS.has(event.key)) {
       this.snapshot = undefined;
       this.configEpoch++;
@@ -178,6 +181,12 @@ export class MeshTwin {
       else this.dirty.add(`${ns ?? ''}/${event.object.metadata.name}`);
     }
     return ['all'];
+  }
+
+  /** A Service that has or had retry annotations; with no snapshot, the next one reads them anyway. */
+  private retryConfigChanged(service: KubeObject): boolean {
+    const key = `${service.metadata.namespace}/${service.metadata.name}`;
+    return service.metadata.annotations?.['retry.linkerd.io/http'] !== undefined || (this.snapshot?.linkerdRetries.has(key) ?? false);
   }
 
   private admit(pod: KubeObject): KubeObject {
@@ -428,6 +437,11 @@ export class MeshTwin {
       const subsets = (ep['subsets'] as Array<{ addresses?: Array<{ targetRef?: { uid?: string } }> }> | undefined) ?? [];
       endpoints.set(`${ep.metadata.namespace}/${ep.metadata.name}`, subsets.flatMap((s) => (s.addresses ?? []).map((a) => a.targetRef?.uid ?? '')));
     }
+    const linkerdRetries = new Map<string, LinkerdRetryPolicy>();
+    if (this.mesh === 'linkerd') for (const service of this.cluster.api.list(this.type('services'))) {
+      const policy = linkerdRetryPolicy(service);
+      if (policy) linkerdRetries.set(`${service.metadata.namespace}/${service.metadata.name}`, policy);
+    }
     return {
       version: ++this.configVersion,
       takenAt: this.clock.now(),
@@ -437,6 +451,7 @@ export class MeshTwin {
       servers: list('policy.linkerd.io', 'servers'),
       linkerdAuthorizations: list('policy.linkerd.io', 'authorizationpolicies'),
       meshTlsAuthentications: list('policy.linkerd.io', 'meshtlsauthentications'),
+      linkerdRetries,
       endpoints,
     };
   }
