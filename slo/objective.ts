@@ -25,6 +25,12 @@ export const OBJECTIVE_HINT = 'an objective like ">= 99.9%", "<= 250ms" or "<= b
 
 export type ObjectiveResult = { ok: true; objective: Objective } | { ok: false; message: string };
 
+/** Whether an objective compares with a baseline ("<= baseline + 5ms"). */
+export function isRelative(text: string): boolean {
+  const parsed = parseObjective(text);
+  return parsed.ok && parsed.objective.baseline;
+}
+
 export function parseObjective(text: string): ObjectiveResult {
   const match = OBJECTIVE.exec(text.trim());
   if (!match) return { ok: false, message: `expected ${OBJECTIVE_HINT}` };

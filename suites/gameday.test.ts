@@ -91,6 +91,32 @@ describe('meshdrill gameday run (the example, on the embedded cluster)', () => {
     expect(diagnostics.some((f) => /^istio-system\.istiod-.*\.discovery\.log$/.test(f))).toBe(true);
   }, 60_000);
 
+  it('compares relative objectives with the load step marked baseline: Inconclusive before it, Failed when a delay is injected', async () => {
+    const edge = { from: 'frontend/web', to: 'catalog/api' };
+    const hypotheses = [{ name: 'catalog-as-fast-as-before', gates: [{ sli: 'latency-p99', scope: { edge }, objective: '<= baseline + 20ms', window: '2m' }] }];
+    const steps = [...SETUP.slice(0, 4), { load: { duration: '10m', baseline: true } }, { wait: '3m' }, { fault: { type: 'http-fault', destination: 'catalog/api', delay: { fixed: '100ms', percentage: '100%' }, duration: '10m' } }];
+    const dir = await repoWith({ hypotheses, steps });
+
+    const code = await runCli(['gameday', 'run', 'gameday.yaml', '--out', 'out'], captureIO(dir));
+
+    const record = parseRunRecord(JSON.parse(await readFile(join(dir, 'out', 'run.json'), 'utf8')));
+    const evaluations = record.hypotheses![0]!.evaluations;
+    const baselineAt = Date.parse(record.timeline!.find((e) => e.type === 'baseline')!.at);
+    const before = evaluations.filter((e) => Date.parse(e.at) <= baselineAt);
+    const measured = evaluations.filter((e) => Date.parse(e.at) > baselineAt && e.phase === 'before');
+    const during = evaluations.filter((e) => e.phase === 'during');
+    expect(code).toBe(1);
+    expect(before.length).toBeGreaterThan(0);
+    expect(new Set(before.map((e) => `${e.verdict}: ${e.reason}`))).toEqual(new Set(['Inconclusive: the baseline window (the load step with baseline: true) has not run yet']));
+    expect(measured.length).toBeGreaterThan(0);
+    expect(measured.map((e) => `${e.verdict} ${e.reason}`).filter((v) => !v.startsWith("Successful"))).toEqual([]);
+    // The threshold is the baseline's p99 plus 20 ms; the injected 100 ms breaks it.
+    expect(during.at(-1)!.threshold!).toBeGreaterThan(20);
+    expect(during.at(-1)!.threshold!).toBeLessThan(100);
+    expect(during.at(-1)!.verdict).toBe('Failed');
+    expect(during.at(-1)!.value!).toBeGreaterThan(100);
+  }, 60_000);
+
   it('reverts every fault when interrupted, and ends as aborted', async () => {
     const dir = await repoWith({ hypotheses: SHOPPERS, steps: [...SETUP, { fault: { type: 'control-plane-partition', namespaces: ['frontend'], duration: '30m' } }] });
     const repo = await loadConfig(dir, { cwd: dir });

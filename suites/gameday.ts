@@ -16,7 +16,8 @@ import { planStage, stageDiff, type StagePlan } from '../rollout/stage.js';
 import { evaluate } from '../slo/evaluate.js';
 import { measureWithCallersFallback, resolveGate, type GateSources, type ResolvedGate } from '../slo/gates.js';
 import type { Slo } from '../slo/schema.js';
-import type { Evaluation } from '../slo/types.js';
+import { isRelative } from '../slo/objective.js';
+import type { Evaluation, Measurement, Window } from '../slo/types.js';
 import type { ClusterHandle } from './cluster-handle.js';
 import { checkReachability } from './reachability.js';
 import type { GameDay, Step } from './schema.js';
@@ -144,10 +145,26 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
 
   const phase = (): Phase => (active.length > 0 ? 'during' : faults.length > 0 ? 'after' : 'before');
   const toEvaluation = (gate: ResolvedGate, e: Evaluation) => ({ at: iso(e.window.to), gate: gate.name, verdict: e.verdict, value: Number.isFinite(e.value) ? e.value : null, threshold: Number.isFinite(e.threshold) ? e.threshold : null, samples: e.samples, reason: e.reason });
+  // The window of the load step marked `baseline: true`, once it has run; relative objectives
+  // compare with the same SLI measured over it (each gate's baseline measured once).
+  let baselineWindow: Window | undefined;
+  const baselines = new Map<string, Measurement>();
+  const judgeOver = async (gate: ResolvedGate, window: Window, minSamples: number): Promise<Evaluation> => {
+    // Namespaces not meshed yet have no mesh telemetry: their callers' view stands in.
+    const measurement = await measureWithCallersFallback(gate, sources!, window);
+    if (!isRelative(gate.objective)) return evaluate(gate.sli, gate.scope, gate.objective, measurement, { minSamples });
+    if (!baselineWindow) return { ...evaluate(gate.sli, gate.scope, gate.objective, measurement, { minSamples }), verdict: 'Inconclusive', reason: 'the baseline window (the load step with baseline: true) has not run yet' };
+    const key = `${gate.name}|${gate.sli}|${JSON.stringify(gate.scope)}|${gate.source}`;
+    let baseline = baselines.get(key);
+    if (!baseline) {
+      baseline = await measureWithCallersFallback(gate, sources!, baselineWindow);
+      baselines.set(key, baseline);
+    }
+    return evaluate(gate.sli, gate.scope, gate.objective, measurement, { minSamples, baseline });
+  };
   const judge = async (gate: ResolvedGate): Promise<Evaluation> => {
     const to = cluster!.now();
-    // Namespaces not meshed yet have no mesh telemetry: their callers' view stands in.
-    return evaluate(gate.sli, gate.scope, gate.objective, await measureWithCallersFallback(gate, sources!, { from: to - gate.windowMs, to }), { minSamples: gate.minSamples });
+    return judgeOver(gate, { from: to - gate.windowMs, to }, gate.minSamples);
   };
   /** One evaluation round: hypotheses recorded, abort conditions counted. */
   const check = async () => {
@@ -271,9 +288,16 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
         const c = need(cluster, 'load');
         const load = step.load!;
         await c.setTrafficRate(load.rps);
-        await pass((parseDuration(load.warmUp) ?? 30_000) + (parseDuration(load.duration) ?? 0));
+        await pass(parseDuration(load.warmUp) ?? 30_000);
+        const measuredFrom = c.now();
+        await pass(parseDuration(load.duration) ?? 0);
         await c.setTrafficRate(undefined);
-        detail = `${load.duration}${load.rps ? ` at ${load.rps} rps` : ''}`;
+        if (load.baseline) {
+          baselineWindow = { from: measuredFrom, to: c.now() };
+          baselines.clear();
+          note('baseline', `baseline window: ${iso(measuredFrom)} to ${iso(c.now())}`);
+        }
+        detail = `${load.duration}${load.rps ? ` at ${load.rps} rps` : ''}${load.baseline ? ' (the baseline)' : ''}`;
         break;
       }
       case 'fault': {
@@ -306,7 +330,7 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
           for (const h of hypotheses) {
             for (const gate of h.gates) {
               const to = c.now();
-              const e = evaluate(gate.sli, gate.scope, gate.objective, await measureWithCallersFallback(gate, sources!, { from: to - settle / 2, to }), { minSamples: Math.min(gate.minSamples, 10) });
+              const e = await judgeOver(gate, { from: to - settle / 2, to }, Math.min(gate.minSamples, 10));
               if (e.verdict === 'Failed') after.push(`${h.name}: ${gate.name} ${e.reason}`);
             }
           }

@@ -21,6 +21,10 @@ export const LoadSpec = z
     rampUp: Duration.optional().describe('Linear ramp from zero to the full rate.'),
     warmUp: Duration.default('30s').describe('Excluded from statistics.'),
     entrypoints: z.array(ServiceRef).optional().describe('Where load enters; defaults to the topology\'s entrypoints.'),
+    baseline: z
+      .boolean()
+      .default(false)
+      .describe('This load (after its warm-up) is the baseline window: relative objectives such as "<= baseline + 5ms" in hypotheses, abort conditions and later asserts compare with the same SLI measured here.'),
   })
   .strict()
   .describe('Load against the topology\'s entrypoints.');

@@ -48,6 +48,7 @@ const EXPECTED: Array<[string, string[]]> = [
     ["objective-over-100.yaml", ["objective-over-100.yaml:6:14 spec.objective: expected a percentage from 0% to 100%; found \">= 120%\""]],
     ["objective-unit-mismatch.yaml", ["objective-unit-mismatch.yaml:6:14 spec.objective: latency-p99 is measured as a duration; expected an objective like \"<= 250ms\"; found \">= 99.9%\""]],
     ["percent-out-of-range.yaml", ["percent-out-of-range.yaml:10:51 spec.namespaces[0].services[0].calls[0].share: expected a percentage from 0% to 100%; found \"150%\""]],
+    ["relative-objective-without-baseline.yaml", ["relative-objective-without-baseline.yaml:15:45 spec.steps[0].assert.objective: a relative objective needs a baseline window before it; the load step with \"baseline: true\" is step 2, after this one"]],
     ["scalar-document.yaml", ["scalar-document.yaml:1:1 expected a mapping with apiVersion and kind; found \"just some words\""]],
     ["stage-out-of-range.yaml", ["stage-out-of-range.yaml:10:10 status.stage: expected a stage from 0 to 2; found 3"]],
     ["step-two-actions.yaml", ["step-two-actions.yaml:6:7 spec.steps[0]: expected exactly one action per step; found load and wait"]],

@@ -1,5 +1,5 @@
 import { servicesByRef, type Topology } from '../../model/topology.js';
-import { parseObjective } from '../../slo/objective.js';
+import { isRelative, parseObjective } from '../../slo/objective.js';
 import { SLI_UNITS } from '../../slo/sli.js';
 import type { Gate } from '../../slo/schema.js';
 import type { Diagnostic, PathSegment, Severity } from './diagnostics.js';
@@ -228,6 +228,24 @@ const runs: Rule = (ctx, report) => {
       : (doc as LoadedDocument<'Suite'>).data.spec.steps.flatMap((s, i) =>
           (['try', 'catch', 'finally'] as const).flatMap((part) => s[part].map((step, j) => ({ step, path: ['spec', 'steps', i, part, j] as PathSegment[] }))),
         );
+    // Relative objectives ("<= baseline + 5ms") need a baseline window: a load step marked
+    // `baseline: true`, before any assert that uses one.
+    const baselineAt = steps.findIndex(({ step }) => step.load?.baseline === true);
+    const relative = (gate: Gate) => isRelative(gate.objective ?? ctx.ofKind('SLO').find((s) => s.name === gate.slo)?.data.spec.objective ?? '');
+    const needsBaseline = (gate: Gate, at: PathSegment[], before: number) => {
+      if (!relative(gate)) return;
+      const field = gate.objective !== undefined ? 'objective' : 'slo';
+      if (baselineAt < 0) report(doc, [...at, field], `a relative objective needs a baseline window, and this ${doc.kind} has none; add "baseline: true" to the load step that measures it`);
+      else if (baselineAt > before) report(doc, [...at, field], `a relative objective needs a baseline window before it; the load step with "baseline: true" is step ${baselineAt + 1}, after this one`);
+    };
+    for (const [s, { step, path }] of steps.entries()) {
+      if (step.assert && (step.assert.slo !== undefined || step.assert.sli !== undefined)) needsBaseline(step.assert, [...path, 'assert'], s);
+    }
+    if (doc.kind === 'GameDay') {
+      const gameDay = (doc as LoadedDocument<'GameDay'>).data.spec;
+      for (const [h, hypothesis] of gameDay.hypotheses.entries()) for (const [g, gate] of hypothesis.gates.entries()) needsBaseline(gate, ['spec', 'hypotheses', h, 'gates', g], steps.length);
+      for (const [a, abort] of gameDay.abort.entries()) needsBaseline(abort, ['spec', 'abort', a], steps.length);
+    }
     for (const { step, path } of steps) {
       const reachability = step.assert?.reachability;
       // An assert may be a reachability matrix alone, a gate, or both.
