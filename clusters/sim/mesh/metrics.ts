@@ -159,6 +159,11 @@ export class MetricStore implements MetricSink {
     this.get(name, labels, 'counter').value += by;
   }
 
+  /** A counter that exists at zero before its first count, as proxies create some of theirs. */
+  declare(name: string, labels: Labels): void {
+    this.get(name, labels, 'counter');
+  }
+
   set(name: string, labels: Labels, value: number): void {
     this.get(name, labels, 'gauge').value = value;
   }

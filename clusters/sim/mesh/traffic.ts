@@ -183,8 +183,14 @@ export class TrafficModel {
     const retried = server.errorRate > 0 && retriesOf5xx > 0 ? (sent * (server.errorRate * (1 - server.errorRate ** retriesOf5xx))) / Math.max(1e-12, 1 - server.errorRate) : 0;
     // Envoy has an upstream_rq_retry counter for every outbound cluster, at zero until a retry
     // (when proxyStatsMatcher keeps it); Linkerd one per route with a retry policy.
-    if (proxied && (retried > 0 || this.firstRetryCount(client, server))) this.twin.metrics.inc('envoy_cluster_upstream_rq_retry', { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|8080||${server.name}.${server.namespace}.svc.cluster.local` }, retried);
-    if (linkerdRetry && (retried > 0 || this.firstRetryCount(client, server))) this.twin.metrics.inc('outbound_http_route_retry_requests_total', { namespace: client.namespace, deployment: client.workload, pod: client.proxy?.pod ?? '', parent_kind: 'Service', parent_namespace: server.namespace, parent_name: server.name }, retried);
+    const counter = proxied ? 'envoy_cluster_upstream_rq_retry' : linkerdRetry ? 'outbound_http_route_retry_requests_total' : undefined;
+    if (counter && (retried > 0 || this.firstRetryCount(client, server))) {
+      const labels: Labels = proxied
+        ? { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|8080||${server.name}.${server.namespace}.svc.cluster.local` }
+        : { namespace: client.namespace, deployment: client.workload, pod: client.proxy?.pod ?? '', parent_kind: 'Service', parent_namespace: server.namespace, parent_name: server.name };
+      if (retried > 0) this.twin.metrics.inc(counter, labels, retried);
+      else this.twin.metrics.declare(counter, labels);
+    }
     const failed = sent * failAll;
     const ok = sent - failed;
     const extra = (client.proxy ? HOP_MS[client.proxy.kind] : 0) + (target?.proxy ? HOP_MS[target.proxy.kind] : 0);
