@@ -4,6 +4,7 @@ import { writeRunOutputs } from '../reports/outputs.js';
 import { join, relative } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { defaultLeaseDir } from '../clusters/kind/leases.js';
+import { withControlCopy } from '../rollout/control-copy.js';
 import { topologyWorkloads } from '../clusters/workloads.js';
 import { embeddedCluster, k3sCluster, kindCluster, type ClusterHandle } from '../suites/cluster-handle.js';
 import { didYouMean } from './config/suggest.js';
@@ -85,9 +86,12 @@ export async function rolloutGate(options: RolloutGateOptions): Promise<RolloutG
     if (cluster.installMesh) await cluster.installMesh(adapter, DAY);
     else for (const object of await adapter.installManifests({ now: new Date(cluster.now()) })) await cluster.kube.apply(object);
     await cluster.advance(5_000);
-    for (const object of topologyWorkloads(topology)) await cluster.kube.apply(object);
+    // A control-mode baseline is an unmeshed copy of the live stage's namespaces, serving beside them.
+    const live = plan.data.status.stage;
+    const served = plan.data.spec.baseline.mode === 'control' && live > 0 ? withControlCopy(topology, plan.data.spec.stages[live - 1]!.namespaces) : topology;
+    for (const object of topologyWorkloads(served)) await cluster.kube.apply(object);
     await cluster.advance(5_000);
-    await cluster.startTraffic(topology);
+    await cluster.startTraffic(served);
     run = await runGate(
       { plan: plan.data, topology, slos, ...(coolDownUntil !== undefined ? { coolDownUntil } : {}) },
       {

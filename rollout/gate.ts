@@ -3,9 +3,11 @@ import type { MeshAdapter } from '../meshes/types.js';
 import type { Topology } from '../model/topology.js';
 import { parseDuration } from '../model/quantity.js';
 import { evaluate } from '../slo/evaluate.js';
+import { isRelative } from '../slo/objective.js';
 import { measureWithCallersFallback, measureGate, resolveGate, type GateSources, type ResolvedGate } from '../slo/gates.js';
 import type { Slo } from '../slo/schema.js';
 import type { Measurement, Window } from '../slo/types.js';
+import { controlNamespace, controlScope } from './control-copy.js';
 import { decideStage, type GateHistory, type RolloutDecision } from './decide.js';
 import { enactStage, type EnactedChange } from './enact.js';
 import { checkRequirements, type RequirementCheck } from './requirements.js';
@@ -91,16 +93,20 @@ export async function runGate(input: GateInput, env: GateEnvironment): Promise<G
   if (before.stage > 0) note('stage-applied', `cluster brought to stage ${before.stage} (${before.current?.name}) for the baseline`);
   await env.wait(settleMs);
 
-  const baselineMs = parseDuration(plan.spec.baseline.window) ?? 600_000;
+  // With a control copy (deployed with the topology, see withControlCopy) the baseline is measured
+  // beside each measurement of the stage, over the same window; stage 0 has no gates to compare.
+  const control = plan.spec.baseline.mode === 'control' && live > 0 ? (current.current?.namespaces ?? []) : undefined;
+  const baselineMs = control ? 0 : (parseDuration(plan.spec.baseline.window) ?? 600_000);
   const baselineFrom = env.now();
   await env.wait(baselineMs);
   const baselineWindow = { from: baselineFrom, to: env.now() };
   const gates: GateHistoryRecord[] = [];
   for (const gate of (current.current?.gates ?? []).map((g) => resolveGate(g, input.slos))) {
-    const baseline = await measureWithCallersFallback(gate, env.sources, baselineWindow);
-    gates.push({ name: gate.name, gate, limits: gate, measurements: [], ...(Number.isFinite(baseline.value) ? { baseline } : {}) });
+    const baseline = control ? undefined : await measureWithCallersFallback(gate, env.sources, baselineWindow);
+    gates.push({ name: gate.name, gate, limits: gate, measurements: [], ...(baseline && Number.isFinite(baseline.value) ? { baseline } : {}) });
   }
-  note('baseline', `baseline measured over ${plan.spec.baseline.window} at stage ${before.stage}${gates.length ? `: ${gates.map((g) => `${g.name} ${g.baseline ? `${round(g.baseline.value)} (${g.baseline.source})` : 'no data'}`).join(', ')}` : ''}`);
+  if (control) note('baseline', `baseline: the unmeshed control copy (${control.map(controlNamespace).join(', ')}), measured over the same windows as stage ${live}`);
+  else note('baseline', `baseline measured over ${plan.spec.baseline.window} at stage ${before.stage}${gates.length ? `: ${gates.map((g) => `${g.name} ${g.baseline ? `${round(g.baseline.value)} (${g.baseline.source})` : 'no data'}`).join(', ')}` : ''}`);
 
   let bakeWindow: Window | undefined;
   let evidenceWindow = baselineWindow;
@@ -118,6 +124,12 @@ export async function runGate(input: GateInput, env: GateEnvironment): Promise<G
       for (const record of gates) {
         const window = { from: Math.max(start, to - Math.max(record.gate.windowMs, bakeMs / count)), to };
         const measurement = await measureGate(record.gate, env.sources, window);
+        if (control && isRelative(record.gate.objective)) {
+          const scope = controlScope(record.gate.scope, control);
+          const baseline = scope ? await measureWithCallersFallback({ ...record.gate, scope }, env.sources, window) : undefined;
+          if (baseline && Number.isFinite(baseline.value)) record.baseline = baseline;
+          else delete record.baseline;
+        }
         const evaluation = evaluate(record.gate.sli, record.gate.scope, record.gate.objective, measurement, { minSamples: record.gate.minSamples, ...(record.baseline ? { baseline: record.baseline } : {}) });
         record.measurements.push(evaluation);
       }

@@ -38,9 +38,15 @@ export const RolloutPlanSpec = z
     mesh: MeshSelection,
     topology: DnsName.optional().describe('Name of the Topology document; optional when the repo has exactly one.'),
     baseline: z
-      .object({ window: Duration.default('10m').describe('Measured before the first stage, unmeshed.') })
+      .object({
+        window: Duration.default('10m').describe('How long the baseline is measured, before the live stage is applied (mode: before).'),
+        mode: z
+          .enum(['before', 'control'])
+          .default('before')
+          .describe('before: relative objectives compare with the same scope measured before the stage is applied. control: with an unmeshed copy of the stage\'s namespaces (<ns>-control) measured over the same windows as the stage (Netflix ChAP\'s control and experiment).'),
+      })
       .strict()
-      .default({ window: '10m' }),
+      .default({ window: '10m', mode: 'before' }),
     maxNamespacesPerStage: z.int().min(1).optional().describe('A stage meshing more namespaces than this is flagged.'),
     coolDown: Duration.default('1h').describe('After a revert, no advance is proposed for this long.'),
     stages: z.array(Stage).min(1, { error: 'expected at least one stage' }),
