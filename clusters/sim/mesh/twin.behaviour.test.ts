@@ -463,6 +463,22 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'ambient: proxy memory is one ztunnel per node (~12 MB), none per pod',
+    mesh: 'istio',
+    mode: 'ambient',
+    source: 'istio.io performance-and-scalability (1.24): a ztunnel uses about 12 MB at 1,000 rps; ambient runs no sidecar',
+    run: async (lab) => {
+      await lab.mesh('server', false);
+      await lab.advance(30_000);
+      const metrics = lab.lab.twin.metrics;
+      const ztunnels = lab.pods('istio-system').filter((p) => p.metadata.labels?.['app'] === 'ztunnel');
+      expect(ztunnels.length).toBeGreaterThan(1);
+      expect(metrics.count('container_memory_working_set_bytes', { container: 'ztunnel' })).toBe(ztunnels.length);
+      expect(metrics.gauge('container_memory_working_set_bytes', { container: 'ztunnel' }, lab.now, 'max')).toBe(12 * 1_048_576);
+      expect(metrics.count('container_memory_working_set_bytes', { namespace: 'server' })).toBe(0);
+    },
+  },
+  {
     name: 'ambient: without a waypoint there are only istio_tcp_* metrics, no istio_requests_total',
     mesh: 'istio',
     mode: 'ambient',
