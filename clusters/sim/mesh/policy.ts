@@ -143,6 +143,8 @@ export interface HttpFault {
 export interface RetryPolicy {
   attempts: number;
   retryOn: string[];
+  /** retries.perTryTimeout, when set. */
+  perTryTimeoutMs?: number;
 }
 
 /** Linkerd's retry annotations on a Service: which response statuses, how many retries. */
@@ -220,7 +222,15 @@ function firstRoute(snapshot: ConfigSnapshot, service: string): Route {
           },
         }
       : {}),
-    ...(retries ? { retries: { attempts: Number(retries['attempts'] ?? 0), retryOn: String(retries['retryOn'] ?? 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes').split(',') } } : {}),
+    ...(retries
+      ? {
+          retries: {
+            attempts: Number(retries['attempts'] ?? 0),
+            retryOn: String(retries['retryOn'] ?? 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes').split(','),
+            ...(retries['perTryTimeout'] !== undefined ? { perTryTimeoutMs: parseDelay(String(retries['perTryTimeout'])) } : {}),
+          },
+        }
+      : {}),
   };
 }
 

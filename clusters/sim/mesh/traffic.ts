@@ -52,7 +52,7 @@ export class TrafficModel {
   private rpsScale: number;
   private readonly gaugeHandles = new Map<string, { cert: { value: number }; configAge: { value: number }; memory?: { value: number } }>();
   private readonly emitters = new Map<string, (n: number) => void>();
-  private readonly pending = new Map<string, { mesh: 'istio' | 'linkerd'; client: Party; server: ServiceInfo; target: Party | undefined; d: Decision; n: number; extraMs: number; flags: string }>();
+  private readonly pending = new Map<string, { mesh: 'istio' | 'linkerd'; client: Party; server: ServiceInfo; target: Party | undefined; d: Decision; n: number; extraMs: number; flags: string; capMs: number }>();
   /** The services each client proxy has a retry counter for. */
   private readonly retryCounters = new WeakMap<object, Set<string>>();
 
@@ -175,6 +175,9 @@ export class TrafficModel {
     // The application's own failures (500); Istio retries 5xx only when the route's retryOn asks
     // for it, Linkerd when the Service's retry.linkerd.io/http lists the status.
     const retry5xx = proxied && route.retries !== undefined && route.retries.retryOn.some((r) => r === '5xx' || r === 'gateway-error');
+    const extra = (client.proxy ? HOP_MS[client.proxy.kind] : 0) + (target?.proxy ? HOP_MS[target.proxy.kind] : 0);
+    const perTry = proxied ? route.retries?.perTryTimeoutMs : undefined;
+    if (perTry !== undefined && perTry > 0) return this.withPerTryTimeout(mesh, client, server, target, decision, sent, extra, perTry, retry5xx ? retries : 0, delayShare > 0 ? fault!.delayMs : 0, delayShare, now);
     const linkerdRetry = client.proxy?.kind === 'linkerd' ? client.proxy.snapshot?.linkerdRetries.get(server.ref) : undefined;
     const linkerdRetries = linkerdRetry?.retries(500) ? linkerdRetry.limit : 0;
     const retriesOf5xx = retry5xx ? retries : linkerdRetries;
@@ -193,11 +196,45 @@ export class TrafficModel {
     }
     const failed = sent * failAll;
     const ok = sent - failed;
-    const extra = (client.proxy ? HOP_MS[client.proxy.kind] : 0) + (target?.proxy ? HOP_MS[target.proxy.kind] : 0);
     if (failed > 0) this.record(mesh, client, server, target, { ...decision, code: 500 }, failed, extra, now);
     if (delayShare > 0) this.record(mesh, client, server, target, decision, ok * delayShare, extra + fault!.delayMs, now);
     this.record(mesh, client, server, target, decision, ok * (1 - delayShare), extra, now);
     return ok;
+  }
+
+  /**
+   * A route with a per-try timeout (VirtualService retries.perTryTimeout): a try slower than it is
+   * cut off and, when retryOn covers it (5xx, gateway-error), retried like a 5xx; a request whose
+   * every try failed gets 504 when the last one timed out. Successful tries are the fast ones, so
+   * their latency is cut at the timeout, and a success after k timeouts waited k timeouts first
+   * (istio/api networking/v1alpha3 HTTPRetry; Envoy router per_try_timeout). The retries, the
+   * load a tight timeout adds, show in envoy_cluster_upstream_rq_retry (retries-per-request).
+   */
+  private withPerTryTimeout(mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, decision: Decision, sent: number, extra: number, perTry: number, attempts: number, delayMs: number, delayShare: number, now: number): number {
+    // A delay fault adds to a share of the tries; those time out more often. (Successes are
+    // recorded without the delay: with a per-try timeout, delayed tries mostly fail.)
+    const fast = (bound: number) => (bound <= 0 ? 0 : (this.buckets(server, [bound], extra, 1)[0][0] ?? 1));
+    const timeout = 1 - ((1 - delayShare) * fast(perTry) + delayShare * fast(perTry - delayMs));
+    const e = server.errorRate;
+    const failTry = e + (1 - e) * timeout;
+    const allFail = failTry ** (attempts + 1);
+    const retried = failTry > 0 && attempts > 0 ? (sent * failTry * (1 - failTry ** attempts)) / Math.max(1e-12, 1 - failTry) : 0;
+    if (retried > 0 || this.firstRetryCount(client, server)) {
+      const labels: Labels = { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|8080||${server.name}.${server.namespace}.svc.cluster.local` };
+      if (retried > 0) this.twin.metrics.inc('envoy_cluster_upstream_rq_retry', labels, retried);
+      else this.twin.metrics.declare('envoy_cluster_upstream_rq_retry', labels);
+    }
+    const failed = sent * allFail;
+    const timedOutShare = failTry > 0 ? ((1 - e) * timeout) / failTry : 0;
+    if (failed > 0) {
+      this.record(mesh, client, server, target, { ...decision, code: 500 }, failed * (1 - timedOutShare), extra, now);
+      this.record(mesh, client, server, target, { ...decision, code: 504 }, failed * timedOutShare, perTry * (attempts + 1), now, 'UT');
+    }
+    const firstTry = sent * (1 - failTry);
+    const later = sent - failed - firstTry;
+    this.record(mesh, client, server, target, decision, firstTry, extra, now, '-', perTry);
+    if (later > 0) this.record(mesh, client, server, target, decision, later, extra + perTry, now, '-', perTry * 2);
+    return sent - failed;
   }
 
   /** True the first time a client pod's proxy sends to a service: its retry counter starts at zero. */
@@ -218,21 +255,21 @@ export class TrafficModel {
    * workload, server, outcome) before they reach the metric store, since pods of a workload share
    * their labels.
    */
-  private record(mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, d: Decision, n: number, extraMs: number, _now: number, flags = '-'): void {
+  private record(mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, d: Decision, n: number, extraMs: number, _now: number, flags = '-', capMs = 0): void {
     if (n <= 0) return;
     const c = client.proxy;
     const s = target?.proxy;
-    const k = `${client.namespace}|${client.workload}|${client.serviceAccount}|${c?.kind ?? '-'}|${c?.snapshot ? 1 : 0}|${server.ref}|${target?.workload ?? '-'}|${s?.kind ?? '-'}|${d.result}|${d.mtls}|${d.reachedServer}|${d.code}|${flags}|${extraMs}`;
+    const k = `${client.namespace}|${client.workload}|${client.serviceAccount}|${c?.kind ?? '-'}|${c?.snapshot ? 1 : 0}|${server.ref}|${target?.workload ?? '-'}|${s?.kind ?? '-'}|${d.result}|${d.mtls}|${d.reachedServer}|${d.code}|${flags}|${extraMs}|${capMs}`;
     const pending = this.pending.get(k);
     if (pending) pending.n += n;
-    else this.pending.set(k, { mesh, client, server, target, d, n, extraMs, flags });
+    else this.pending.set(k, { mesh, client, server, target, d, n, extraMs, flags, capMs });
   }
 
   private flush(): void {
     for (const [k, p] of this.pending) {
       let apply = this.emitters.get(k);
       if (!apply) {
-        apply = this.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags));
+        apply = this.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags, p.capMs));
         this.emitters.set(k, apply);
       }
       apply(p.n);
@@ -240,10 +277,10 @@ export class TrafficModel {
     this.pending.clear();
   }
 
-  private emit(m: MetricSink, mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, d: Decision, n: number, extraMs: number, flags: string): void {
+  private emit(m: MetricSink, mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, d: Decision, n: number, extraMs: number, flags: string, capMs = 0): void {
     const outcome = d.code === 0 ? 'connection-error' : d.code >= 500 || d.code === 403 || d.code >= 400 ? 'http-error' : 'success';
     m.inc('meshdrill_client_requests_total', { source_workload: client.workload, source_namespace: client.namespace, destination_service: server.name, destination_namespace: server.namespace, outcome, code: String(d.code) }, n);
-    const latency = (bounds: number[]) => this.buckets(server, bounds, extraMs, n);
+    const latency = (bounds: number[]) => this.buckets(server, bounds, extraMs, n, capMs);
     if (d.code !== 0) {
       // The caller's own view of latency: the load generator's (as k6 measures it) or an
       // application's client library's — there before any proxy is, so unmeshed baselines have it.
@@ -294,9 +331,14 @@ export class TrafficModel {
     }
   }
 
-  /** Expected observations per bucket for n requests: the service's log-normal latency shifted by extraMs. */
-  private buckets(server: ServiceInfo, bounds: number[], extraMs: number, n: number): [number[], number] {
-    const cdf = (x: number) => (x <= extraMs ? 0 : normalCdf((Math.log(x - extraMs) - server.mu) / server.sigma));
+  /**
+   * Expected observations per bucket for n requests: the service's log-normal latency shifted by
+   * extraMs, and cut at capMs when a per-try timeout ended the slower tries.
+   */
+  private buckets(server: ServiceInfo, bounds: number[], extraMs: number, n: number, capMs = 0): [number[], number] {
+    const full = (x: number) => (x <= extraMs ? 0 : normalCdf((Math.log(x - extraMs) - server.mu) / server.sigma));
+    const atCap = capMs > 0 ? full(capMs) : 1;
+    const cdf = capMs > 0 && atCap > 0 ? (x: number) => Math.min(1, full(x) / atCap) : full;
     let previous = 0;
     const perBucket = bounds.map((bound) => {
       const at = cdf(bound);

@@ -275,6 +275,29 @@ const CASES: Case[] = [
       expect(stats.share).toBeCloseTo(0.9, 5);
     },
   },
+  {
+    name: 'istio: a per-try timeout below the tail retries the slow tries, and gives 504 when every try was slow',
+    mesh: 'istio',
+    source: 'virtual_service.proto HTTPRetry.perTryTimeout; Envoy router per_try_timeout (retried under 5xx/gateway-error, 504 when exhausted)',
+    run: async (lab) => {
+      await lab.mesh('client');
+      await lab.mesh('server');
+      await lab.apply({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'api', namespace: 'server' }, spec: { hosts: ['api.server.svc.cluster.local'], http: [{ retries: { attempts: 2, perTryTimeout: '15ms', retryOn: '5xx' }, route: [{ destination: { host: 'api.server.svc.cluster.local' } }] }] } });
+      await lab.advance(MIN);
+      const from = lab.now;
+      const stats = await lab.window(5 * MIN, 'client/caller', 'server/api');
+      const retries = lab.increase('envoy_cluster_upstream_rq_retry', { namespace: 'client' }, from);
+      const requests = lab.increase('istio_requests_total', { reporter: 'source', source_workload: 'caller' }, from);
+      // The api answers in 5 ms at the median, 25 ms at p99 (plus two proxy hops): a 15 ms try timeout cuts about one try in eight.
+      expect(retries / requests).toBeGreaterThan(0.1);
+      expect(retries / requests).toBeLessThan(1);
+      expect(stats.codes['504']).toBeGreaterThan(0);
+      expect(stats.share).toBeGreaterThan(0.99);
+      expect(stats.share).toBeLessThan(1);
+      // Unmeshed callers have no proxy to retry: their slow requests just arrive slowly.
+      expect(lab.edge('legacy/batch', 'server/api', from, lab.now).share).toBe(1);
+    },
+  },
   // --- Istio: control-plane partition and loss ---
   {
     name: 'istio: running proxies stay Ready and serve while istiod is down',
