@@ -29,6 +29,21 @@ async function scaleControlPlane(lab: Lab, replicas: number): Promise<void> {
   await lab.advance(5_000);
 }
 
+/** A new Linkerd trust anchor and an issuer under it, where the control plane reads them. */
+async function newLinkerdRoot(lab: Lab): Promise<void> {
+  const { linkerdIdentity } = await import('../../../meshes/pki/index.js');
+  const { anchor, issuer } = await linkerdIdentity();
+  await lab.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'linkerd-identity-trust-roots', namespace: 'linkerd' }, data: { 'ca-bundle.crt': anchor.certPem } });
+  await lab.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'linkerd-identity-issuer', namespace: 'linkerd' }, stringData: { 'crt.pem': issuer.certPem, 'key.pem': issuer.keyPem } });
+}
+
+/** A plugged-in Istio CA (cacerts) under a root no proxy trusts yet. */
+async function newIstioRoot(lab: Lab): Promise<void> {
+  const { istioCacerts } = await import('../../../meshes/pki/index.js');
+  const { files } = await istioCacerts();
+  await lab.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: 'istio-system' }, stringData: { ...files } });
+}
+
 const CASES: Case[] = [
   // --- Istio sidecar: injection ---
   {
@@ -464,9 +479,7 @@ const CASES: Case[] = [
     run: async (lab) => {
       await lab.mesh('server');
       await lab.mesh('client');
-      const { istioCacerts } = await import('../../../meshes/pki/index.js');
-      const { files } = await istioCacerts();
-      await lab.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: 'istio-system' }, stringData: { ...files } });
+      await newIstioRoot(lab);
       await lab.restart('server');
       await lab.advance(MIN);
       expect((await lab.window(5 * MIN, 'client/caller', 'server/api')).share).toBe(0);
@@ -664,10 +677,7 @@ const CASES: Case[] = [
     run: async (lab) => {
       await lab.mesh('server');
       await lab.mesh('client');
-      const { linkerdIdentity } = await import('../../../meshes/pki/index.js');
-      const { anchor, issuer } = await linkerdIdentity();
-      await lab.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'linkerd-identity-trust-roots', namespace: 'linkerd' }, data: { 'ca-bundle.crt': anchor.certPem } });
-      await lab.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'linkerd-identity-issuer', namespace: 'linkerd' }, stringData: { 'crt.pem': issuer.certPem, 'key.pem': issuer.keyPem } });
+      await newLinkerdRoot(lab);
       await lab.restart('server');
       await lab.advance(MIN);
       expect((await lab.window(2 * MIN, 'client/caller', 'server/api')).codes).toEqual({ '502': expect.any(Number) });
@@ -681,10 +691,7 @@ const CASES: Case[] = [
     run: async (lab) => {
       await lab.mesh('server');
       await lab.mesh('client');
-      const { linkerdIdentity } = await import('../../../meshes/pki/index.js');
-      const { anchor, issuer } = await linkerdIdentity();
-      await lab.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'linkerd-identity-trust-roots', namespace: 'linkerd' }, data: { 'ca-bundle.crt': anchor.certPem } });
-      await lab.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'linkerd-identity-issuer', namespace: 'linkerd' }, stringData: { 'crt.pem': issuer.certPem, 'key.pem': issuer.keyPem } });
+      await newLinkerdRoot(lab);
       // The old certificates still chain to the anchor every proxy holds, until the first refresh
       // (70 % of 24 h ≈ 16.8 h) hands out certificates under the new anchor.
       expect((await lab.window(16 * HOUR, 'client/caller', 'server/api')).share).toBe(1);
@@ -700,9 +707,7 @@ const CASES: Case[] = [
     run: async (lab) => {
       await lab.mesh('server');
       await lab.mesh('client');
-      const { istioCacerts } = await import('../../../meshes/pki/index.js');
-      const { files } = await istioCacerts();
-      await lab.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: 'istio-system' }, stringData: { ...files } });
+      await newIstioRoot(lab);
       expect((await lab.window(11 * HOUR, 'client/caller', 'server/api')).share).toBe(1);
       await lab.advance(14 * HOUR);
       expect((await lab.window(HOUR, 'client/caller', 'server/api')).share).toBe(0);
