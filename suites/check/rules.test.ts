@@ -44,6 +44,24 @@ describe('MD107 egress-left-open', () => {
   });
 });
 
+describe('MD102 retry-amplification', () => {
+  const linkerdRetries = (kind: 'Service' | 'HTTPRoute', ns: string, name: string, limit?: number) =>
+    at({
+      apiVersion: kind === 'Service' ? 'v1' : 'gateway.networking.k8s.io/v1',
+      kind,
+      metadata: { name, namespace: ns, annotations: { 'retry.linkerd.io/http': '5xx', ...(limit ? { 'retry.linkerd.io/limit': String(limit) } : {}) } },
+      spec: kind === 'Service' ? { ports: [{ port: 8080 }] } : { parentRefs: [{ kind: 'Service', group: 'core', name, port: 8080 }] },
+    });
+  const amplified = (manifests: Manifest[]) => runRules({ manifests, topology }).filter((f) => f.rule === 'MD102').map((f) => f.message);
+
+  it('counts Linkerd retry annotations on Services and HTTPRoutes along a call path', () => {
+    // checkout/api → payments/api: 3 tries × 4 tries = 12 requests for one, over the budget of 10.
+    expect(amplified([linkerdRetries('Service', 'checkout', 'api', 2), linkerdRetries('HTTPRoute', 'payments', 'api', 3)])).toEqual([expect.stringMatching(/^up to 12 requests for one along .*checkout\/api → payments\/api \(retry budget 10\)$/)]);
+    // The default limit is one retry: 2 × 2 stays within the budget.
+    expect(amplified([linkerdRetries('Service', 'checkout', 'api'), linkerdRetries('Service', 'payments', 'api')])).toEqual([]);
+  });
+});
+
 describe('rule options', () => {
   it('turns a rule off, changes its severity, and moves the thresholds', () => {
     const manifests = [meshedPayments];

@@ -24,7 +24,7 @@ export interface Rule {
 /** The static rules, each with a stable id; severities can be changed per repo. */
 export const RULES: Rule[] = [
   { id: 'MD101', name: 'strict-with-plaintext-callers', severity: 'error', doc: 'STRICT mTLS (or Linkerd all-authenticated) on a namespace some of whose callers in the topology are not meshed: their calls are reset.' },
-  { id: 'MD102', name: 'retry-amplification', severity: 'warning', doc: 'Retry attempts multiply along a call path: 3 retries at each of 3 hops is up to 64 requests for one.' },
+  { id: 'MD102', name: 'retry-amplification', severity: 'warning', doc: 'Retry attempts (Istio VirtualService retries, Linkerd retry.linkerd.io annotations) multiply along a call path: 3 retries at each of 3 hops is up to 64 requests for one.' },
   { id: 'MD103', name: 'strict-without-authorization', severity: 'warning', doc: 'STRICT mTLS with no AuthorizationPolicy in the namespace: mTLS says who is calling, not who may.' },
   { id: 'MD104', name: 'stateful-meshed-without-opt-in', severity: 'warning', doc: 'A stateful namespace meshed without the annotation meshdrill.dev/mesh-stateful: "true".' },
   { id: 'MD105', name: 'sidecar-scope-missing', severity: 'info', doc: 'A meshed namespace with many services and no Sidecar resource: every proxy holds config for the whole mesh.' },
@@ -103,6 +103,21 @@ export function runRules(input: { manifests: Manifest[]; topology: Topology; pla
       const retry = ((get(m.object, 'spec', 'http') as Obj[] | undefined) ?? []).map((h) => Number(get(h, 'retries', 'attempts') ?? 0)).reduce((a, b) => Math.max(a, b), 0);
       if (retry > 0 && svc && ns) attempts.set(`${ns}/${svc}`, { n: retry, where: m });
     }
+  }
+  // Linkerd ≥ 2.16: retry.linkerd.io/http on a Service (or an HTTPRoute whose parent is one) retries
+  // up to retry.linkerd.io/limit times, 1 by default (linkerd.io/2/reference/retries).
+  for (const m of manifests) {
+    const annotations = m.object.metadata.annotations ?? {};
+    if (!annotations['retry.linkerd.io/http'] && !annotations['retry.linkerd.io/grpc']) continue;
+    const limit = Number(annotations['retry.linkerd.io/limit'] ?? '1');
+    if (!Number.isInteger(limit) || limit <= 0) continue;
+    const namespace = m.object.metadata.namespace ?? 'default';
+    const targets = m.object.kind === 'Service'
+      ? [m.object.metadata.name]
+      : m.object.kind === 'HTTPRoute' || m.object.kind === 'GRPCRoute'
+        ? ((get(m.object, 'spec', 'parentRefs') as Obj[] | undefined) ?? []).filter((r) => r['kind'] === 'Service').map((r) => String(r['name']))
+        : [];
+    for (const name of targets) attempts.set(`${namespace}/${name}`, { n: Math.max(limit, attempts.get(`${namespace}/${name}`)?.n ?? 0), where: m });
   }
   if (attempts.size) {
     const calls = new Map<string, string[]>(topology.spec.namespaces.flatMap((ns) => ns.services.map((s): [string, string[]] => [`${ns.name}/${s.name}`, s.calls.map((c) => c.to)])));
