@@ -168,7 +168,7 @@ export class TrafficModel {
     if (decision.result !== 'ok') {
       const retryable = decision.result === 'connect-failure' || decision.result === 'tls-failure' || decision.result === 'reset';
       const attempts = retryable ? retries : 0;
-      if (attempts > 0) this.twin.metrics.inc('envoy_cluster_upstream_rq_retry', { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|8080||${server.name}.${server.namespace}.svc.cluster.local` }, sent * attempts);
+      if (attempts > 0) this.countRetries('istio', client, server, sent * attempts);
       this.record(mesh, client, server, target, decision, sent, 0, now);
       return 0;
     }
@@ -182,18 +182,9 @@ export class TrafficModel {
     const linkerdRetries = linkerdRetry?.retries(500) ? linkerdRetry.limit : 0;
     const retriesOf5xx = retry5xx ? retries : linkerdRetries;
     const failAll = server.errorRate ** (retriesOf5xx + 1);
-    // Each request fails its first try with probability e, its k-th retry happens with e^k: e(1 - e^r)/(1 - e) retries per request.
-    const retried = server.errorRate > 0 && retriesOf5xx > 0 ? (sent * (server.errorRate * (1 - server.errorRate ** retriesOf5xx))) / Math.max(1e-12, 1 - server.errorRate) : 0;
-    // Envoy has an upstream_rq_retry counter for every outbound cluster, at zero until a retry
-    // (when proxyStatsMatcher keeps it); Linkerd one per route with a retry policy.
-    const counter = proxied ? 'envoy_cluster_upstream_rq_retry' : linkerdRetry ? 'outbound_http_route_retry_requests_total' : undefined;
-    if (counter && (retried > 0 || this.firstRetryCount(client, server))) {
-      const labels: Labels = proxied
-        ? { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|8080||${server.name}.${server.namespace}.svc.cluster.local` }
-        : { namespace: client.namespace, deployment: client.workload, pod: client.proxy?.pod ?? '', parent_kind: 'Service', parent_namespace: server.namespace, parent_name: server.name };
-      if (retried > 0) this.twin.metrics.inc(counter, labels, retried);
-      else this.twin.metrics.declare(counter, labels);
-    }
+    const retried = expectedRetries(sent, server.errorRate, retriesOf5xx);
+    if (proxied) this.countRetries('istio', client, server, retried);
+    else if (linkerdRetry) this.countRetries('linkerd', client, server, retried);
     const failed = sent * failAll;
     const ok = sent - failed;
     if (failed > 0) this.record(mesh, client, server, target, { ...decision, code: 500 }, failed, extra, now);
@@ -218,12 +209,7 @@ export class TrafficModel {
     const e = server.errorRate;
     const failTry = e + (1 - e) * timeout;
     const allFail = failTry ** (attempts + 1);
-    const retried = failTry > 0 && attempts > 0 ? (sent * failTry * (1 - failTry ** attempts)) / Math.max(1e-12, 1 - failTry) : 0;
-    if (retried > 0 || this.firstRetryCount(client, server)) {
-      const labels: Labels = { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|8080||${server.name}.${server.namespace}.svc.cluster.local` };
-      if (retried > 0) this.twin.metrics.inc('envoy_cluster_upstream_rq_retry', labels, retried);
-      else this.twin.metrics.declare('envoy_cluster_upstream_rq_retry', labels);
-    }
+    this.countRetries('istio', client, server, expectedRetries(sent, failTry, attempts));
     const failed = sent * allFail;
     const timedOutShare = failTry > 0 ? ((1 - e) * timeout) / failTry : 0;
     if (failed > 0) {
@@ -237,7 +223,22 @@ export class TrafficModel {
     return sent - failed;
   }
 
-  /** True the first time a client pod's proxy sends to a service: its retry counter starts at zero. */
+  /**
+   * Counts a client proxy's retries towards a service. Envoy has an upstream_rq_retry counter per
+   * outbound cluster (kept when proxyStatsMatcher asks), Linkerd one per route with a retry
+   * policy; both exist at zero from the proxy's first request, before any retry.
+   */
+  private countRetries(mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, retried: number): void {
+    if (retried <= 0 && !this.firstRetryCount(client, server)) return;
+    const [counter, labels]: [string, Labels] =
+      mesh === 'istio'
+        ? ['envoy_cluster_upstream_rq_retry', { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|8080||${server.name}.${server.namespace}.svc.cluster.local` }]
+        : ['outbound_http_route_retry_requests_total', { namespace: client.namespace, deployment: client.workload, pod: client.proxy?.pod ?? '', parent_kind: 'Service', parent_namespace: server.namespace, parent_name: server.name }];
+    if (retried > 0) this.twin.metrics.inc(counter, labels, retried);
+    else this.twin.metrics.declare(counter, labels);
+  }
+
+  /** True the first time a client pod's proxy sends to a service. */
   private firstRetryCount(client: Party, server: ServiceInfo): boolean {
     if (!client.proxy) return false;
     let known = this.retryCounters.get(client.proxy);
@@ -377,8 +378,7 @@ export class TrafficModel {
     // Ambient has no sidecars: one ztunnel per node holds the memory, about 12 MB at 1,000 rps
     // (istio.io/docs/ops/deployment/performance-and-scalability, Istio 1.24).
     if (ambient) {
-      for (const pod of this.twin.pods()) {
-        if (pod.metadata.namespace !== 'istio-system' || pod.metadata.labels?.['app'] !== 'ztunnel') continue;
+      for (const pod of this.twin.ztunnelPods()) {
         m.gaugeHandle('container_memory_working_set_bytes', { namespace: 'istio-system', pod: pod.metadata.name, container: 'ztunnel' }).value = 12 * 1_048_576;
       }
     }
@@ -450,6 +450,15 @@ function topologicalOrder(services: Map<string, ServiceInfo>): string[] {
 }
 
 // Abramowitz–Stegun 7.1.26 approximation of the standard normal CDF (error < 1.5e-7).
+/**
+ * Retries for `sent` requests whose tries each fail with probability q, retried up to `attempts`
+ * times: the k-th retry happens with q^k, so q(1 - q^attempts)/(1 - q) per request.
+ */
+function expectedRetries(sent: number, q: number, attempts: number): number {
+  if (q <= 0 || attempts <= 0) return 0;
+  return (sent * q * (1 - q ** attempts)) / Math.max(1e-12, 1 - q);
+}
+
 function normalCdf(z: number): number {
   const t = 1 / (1 + 0.3275911 * Math.abs(z) / Math.SQRT2);
   const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-(z * z) / 2);

@@ -141,6 +141,11 @@ export class MeshTwin {
     return this.cluster.api.list(this.type('pods'));
   }
 
+  /** Istio ambient's node proxies. */
+  ztunnelPods(): KubeObject[] {
+    return this.cluster.api.list(this.type('pods'), 'istio-system').filter((p) => p.metadata.labels?.['app'] === 'ztunnel');
+  }
+
   /** Whether a proxy can reach its config source now (Istio xDS, Linkerd destination). */
   configReachable(proxy: Proxy): boolean {
     const mesh = this.mesh;
@@ -291,7 +296,7 @@ export class MeshTwin {
     if (podMode === 'none' || (podMode !== 'ambient' && nsMode !== 'ambient')) return undefined;
     if (['kube-system', 'istio-system'].includes(pod.metadata.namespace ?? '')) return undefined;
     const node = (pod.spec as Obj | undefined)?.['nodeName'];
-    const ztunnel = this.cluster.api.list(this.type('pods'), 'istio-system').some((p) => p.metadata.labels?.['app'] === 'ztunnel' && (p.spec as Obj)['nodeName'] === node && isPodReady(p));
+    const ztunnel = this.ztunnelPods().some((p) => (p.spec as Obj)['nodeName'] === node && isPodReady(p));
     return ztunnel ? 'ambient' : undefined;
   }
 
