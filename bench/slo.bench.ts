@@ -1,11 +1,11 @@
 // SLO figures: 200 gates evaluated over a 2-hour virtual window on the embedded source; PromQL rendering.
 import { performance } from 'node:perf_hooks';
 import { documentsOfKind, loadConfig } from '../harness/config/index.js';
-import { startMeshLab } from '../clusters/sim/mesh/harness.js';
+import { startMeshLab } from '../test/helpers/mesh-lab.js';
 import { TrafficModel } from '../clusters/sim/mesh/traffic.js';
 import { promqlFor } from '../meshes/promql.js';
 import { evaluate } from '../slo/evaluate.js';
-import type { SliKey } from '../slo/sli.js';
+import type { SliKey } from '../model/sli.js';
 import type { Scope } from '../slo/schema.js';
 import { EmbeddedSource } from '../slo/sources/embedded.js';
 

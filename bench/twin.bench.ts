@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { documentsOfKind, loadConfig } from '../harness/config/index.js';
 import { Topology } from '../model/topology.js';
-import { startMeshLab } from '../clusters/sim/mesh/harness.js';
+import { startMeshLab } from '../test/helpers/mesh-lab.js';
 import { TrafficModel } from '../clusters/sim/mesh/traffic.js';
 
 const HOUR = 3_600_000;

@@ -1,4 +1,6 @@
-import type { KubeClient, KubeObject } from '../clusters/kube/types.js';
+import type { KubeClient, KubeObject, NodeControl } from '../clusters/index.js';
+
+export type { NodeControl };
 
 export const RUN_ID_LABEL = 'meshdrill.dev/run-id';
 
@@ -24,12 +26,6 @@ export type Undo =
   | { type: 'scale'; ref: ObjectRef; replicas: number }
   | { type: 'node-ready'; node: string; ready: boolean }
   | { type: 'none'; reason: string };
-
-/** Node readiness is provider-specific (the embedded cluster flips it; kind stops a container). */
-export interface NodeControl {
-  nodes(): string[];
-  setReady(node: string, ready: boolean): Promise<void>;
-}
 
 export function refOf(object: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): ObjectRef {
   return { apiVersion: object.apiVersion, kind: object.kind, ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}), name: object.metadata.name };

@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Lab, MICRO } from '../clusters/sim/mesh/lab-helpers.js';
+import { Lab, MICRO } from '../test/helpers/twin-lab.js';
 import { ChangeExecutor, type NodeControl } from './changes.js';
 import { planFault, type FaultContext } from './faults.js';
 import { injectFault, replayJournal } from './inject.js';

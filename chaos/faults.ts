@@ -1,9 +1,7 @@
-import type { KubeClient, KubeObject } from '../clusters/kube/types.js';
-import type { MeshAdapter } from '../meshes/types.js';
-import { istioCacerts, linkerdIdentity } from '../meshes/pki/index.js';
-import { parseDuration, parsePercent } from '../model/quantity.js';
-import type { Scope } from '../slo/schema.js';
-import type { SliKey } from '../slo/sli.js';
+import type { KubeClient, KubeObject } from '../clusters/index.js';
+import { istioCacerts, linkerdIdentity, type MeshAdapter } from '../meshes/index.js';
+import { parseDuration, parsePercent, type SliKey } from '../model/index.js';
+import type { Scope } from '../slo/index.js';
 import { RUN_ID_LABEL, type Change, type ObjectRef } from './changes.js';
 import type { FaultSpec } from './schema.js';
 

@@ -1,4 +1,4 @@
-import { ClusterError } from '../harness/errors.js';
+import { ClusterError } from '../core/index.js';
 import { comparable, describeChange, describeRef, refOf, type ChangeExecutor, type ObjectRef } from './changes.js';
 import type { FaultPlan } from './faults.js';
 import type { Journal } from './journal.js';

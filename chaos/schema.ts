@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { DnsName, documentSchema } from '../model/document.js';
-import { Duration, Percent } from '../model/quantity.js';
-import { ServiceRef } from '../model/topology.js';
+import { DnsName, documentSchema, Duration, Percent, ServiceRef } from '../model/index.js';
 
 const duration = Duration.optional().describe('How long the fault stays injected; unset means until the step ends.');
 

@@ -2,7 +2,7 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Lab } from './sim/mesh/lab-helpers.js';
+import { Lab } from '../test/helpers/twin-lab.js';
 import { collectDiagnostics } from './diagnostics.js';
 
 const labs: Lab[] = [];

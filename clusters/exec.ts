@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { ClusterError } from '../harness/errors.js';
+import { ClusterError } from '../core/index.js';
 
 export interface ExecResult {
   code: number;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { ClusterError } from '../harness/errors.js';
+import { ClusterError } from '../core/index.js';
 import { INSTALL_HINTS } from './exec.js';
 
 export interface PortForward {

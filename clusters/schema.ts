@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { documentSchema } from '../model/document.js';
+import { documentSchema } from '../model/index.js';
 
 export const PROVIDERS = ['sim', 'kind', 'kubeconfig', 'k3s'] as const;
 

@@ -1,4 +1,4 @@
-import type { Topology } from '../model/topology.js';
+import type { Topology } from '../model/index.js';
 import type { KubeObject } from './kube/types.js';
 
 /** The port every topology service listens on. */

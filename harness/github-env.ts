@@ -1,5 +1,5 @@
-import { ConfigError } from './errors.js';
-import { GitHubForge, githubRepoFromRemote, type GitHubAuth, type GitHubForgeOptions } from '../rollout/gitops/github-forge.js';
+import { ConfigError } from '../core/index.js';
+import { GitHubForge, githubRepoFromRemote, type GitHubAuth, type GitHubForgeOptions } from '../rollout/index.js';
 
 /** Credentials from the environment: a token (GITHUB_TOKEN or GH_TOKEN) or a GitHub App. */
 export function githubAuth(env: NodeJS.ProcessEnv): GitHubAuth | undefined {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Topology } from '../model/topology.js';
+import { Topology } from '../model/index.js';
 import { scaffold, topologyFromTelemetry, type DiscoveredNamespace } from './init.js';
 import { parse } from 'yaml';
 

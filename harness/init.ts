@@ -1,10 +1,10 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import type { KubeClient } from '../clusters/kube/types.js';
-import type { ObservedCallGraph } from '../meshes/call-graph.js';
+import type { KubeClient } from '../clusters/index.js';
+import type { ObservedCallGraph } from '../slo/index.js';
 import { jsonSchemaFor } from './config/json-schema.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../core/index.js';
 
 export interface DiscoveredNamespace {
   name: string;

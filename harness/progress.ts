@@ -1,11 +1,6 @@
-/** What a run reports as it goes. */
-export interface Progress {
-  stepStarted(label: string): void;
-  stepFinished(label: string, status: string, detail: string): void;
-  /** Something to show under the current step (a fault's plan, an abort). */
-  note(message: string): void;
-  close(): void;
-}
+import type { Progress } from '../core/index.js';
+
+export type { Progress };
 
 const SPIN = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const MARK: Record<string, string> = { ok: '✓', failed: '✗', error: '✗', aborted: '■', skipped: '-' };

@@ -1,14 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { meshAdapter } from '../meshes/index.js';
-import type { MeshAdapter } from '../meshes/types.js';
-import type { ClusterSpec } from '../clusters/schema.js';
-import type { Topology } from '../model/topology.js';
-import type { Slo } from '../slo/schema.js';
+import { meshAdapter, type MeshAdapter } from '../meshes/index.js';
+import type { ClusterSpec } from '../clusters/index.js';
+import type { Topology } from '../model/index.js';
+import type { Slo } from '../slo/index.js';
 import { assertNoConfigErrors, documentsOfKind, loadConfig, type LoadedDocument } from './config/index.js';
 import { listYamlFiles } from './config/load.js';
-import { didYouMean } from './config/suggest.js';
-import { ConfigError } from './errors.js';
+import { didYouMean, ConfigError } from '../core/index.js';
 
 /** A config repo's rollout plan with what it refers to. */
 export interface LoadedRollout {

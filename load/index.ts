@@ -9,3 +9,5 @@ export { k6JobManifests } from './k6/job.js';
 export { K6_THRESHOLDS_FAILED, k6ExitMeaning } from './k6/exit-codes.js';
 export type { LoadPlan, LoadResult, LoadRunner, LoadTarget, LoadThreshold } from './types.js';
 export { K6JobRunner } from './k6/job-runner.js';
+export { LoadSummarySource } from './summary-source.js';
+export { LoadSpec } from './schema.js';

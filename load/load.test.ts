@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Lab, MICRO } from '../clusters/sim/mesh/lab-helpers.js';
-import { Slo } from '../slo/schema.js';
+import { Lab, MICRO } from '../test/helpers/twin-lab.js';
+import { Slo } from '../slo/index.js';
 import { planLoad } from './plan.js';
 import { SimLoadRunner } from './sim-runner.js';
 

@@ -1,8 +1,6 @@
-import type { Topology } from '../model/topology.js';
-import { parseDuration } from '../model/quantity.js';
-import { parseObjective } from '../slo/objective.js';
-import type { Slo } from '../slo/schema.js';
-import type { LoadSpec } from '../suites/schema.js';
+import { parseDuration, type Topology } from '../model/index.js';
+import { parseObjective, type Slo } from '../slo/index.js';
+import type { LoadSpec } from './schema.js';
 import type { z } from 'zod';
 import type { LoadPlan, LoadThreshold } from './types.js';
 

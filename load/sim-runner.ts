@@ -1,6 +1,4 @@
-import type { SimCluster } from '../clusters/sim/cluster.js';
-import type { TrafficModel } from '../clusters/sim/mesh/traffic.js';
-import type { MeshTwin } from '../clusters/sim/mesh/twin.js';
+import type { SimCluster, TrafficModel, MeshTwin } from '../clusters/index.js';
 import { thresholdHolds } from './thresholds.js';
 import type { LoadPlan, LoadResult, LoadRunner } from './types.js';
 

@@ -1,4 +1,4 @@
-import type { Window } from '../slo/types.js';
+import type { Window } from '../slo/index.js';
 
 /** Where load enters, at what rate. */
 export interface LoadTarget {

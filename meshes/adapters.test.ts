@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { meshAdapter } from './index.js';
-import { startMeshLab, type MeshLab } from '../clusters/sim/mesh/harness.js';
+import { startMeshLab, type MeshLab } from '../test/helpers/mesh-lab.js';
 
 const labs: MeshLab[] = [];
 afterEach(async () => {

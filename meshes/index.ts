@@ -4,3 +4,7 @@ export { promqlFor } from './promql.js';
 export { meshAdapter } from './registry.js';
 export { restartWorkloads } from './restart.js';
 export type { ControlPlane, DataPlaneMode, InstallOptions, MeshAdapter, MeshName, MtlsMode } from './types.js';
+export { installMeshOnCluster, type RealInstallOptions } from './install.js';
+export { createRootCa, istioCacerts, linkerdIdentity, verifySignedBy } from './pki/index.js';
+export { PROMETHEUS_NAMESPACE, prometheusManifests } from './prometheus.js';
+export { renderPromql, renderSamplesPromql, sliQuery, type SliQuery } from './promql.js';

@@ -2,9 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createKubeClient } from '../clusters/kube/index.js';
-import { startSimCluster, type SimCluster } from '../clusters/sim/index.js';
-import { exec } from '../clusters/exec.js';
+import { createKubeClient, startSimCluster, exec, type SimCluster } from '../clusters/index.js';
 import { fakeTools, type FakeResponse } from '../test/helpers/fake-tools.js';
 import { installMeshOnCluster, type RealInstallOptions } from './install.js';
 

@@ -1,10 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import type { KubeClient, KubeObject } from '../clusters/kube/types.js';
-import { exec, type ExecResult } from '../clusters/exec.js';
-import { ClusterError } from '../harness/errors.js';
-import type { Logger } from '../harness/logger.js';
+import { exec, type KubeClient, type KubeObject, type ExecResult } from '../clusters/index.js';
+import { ClusterError, type Logger } from '../core/index.js';
 import { formatGoDuration } from './objects.js';
 import { RETRY_STATS } from './promql.js';
 import { istioCacerts, linkerdIdentity, type CertificateAuthority } from './pki/index.js';

@@ -1,4 +1,4 @@
-import type { KubeClient, KubeObject } from '../clusters/kube/types.js';
+import type { KubeClient, KubeObject } from '../clusters/index.js';
 import { istioCacerts } from './pki/index.js';
 import { configMap, crd, daemonSet, deployment, formatGoDuration, MANAGED_BY, namespace, secret, service } from './objects.js';
 import { istioPromql, RETRY_STATS } from './promql.js';

@@ -1,4 +1,4 @@
-import type { KubeClient, KubeObject } from '../clusters/kube/types.js';
+import type { KubeClient, KubeObject } from '../clusters/index.js';
 import { linkerdIdentity } from './pki/index.js';
 import { configMap, crd, deployment, formatGoDuration, MANAGED_BY, namespace, secret, service } from './objects.js';
 import { linkerdPromql } from './promql.js';

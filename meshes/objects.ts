@@ -1,4 +1,4 @@
-import type { KubeObject } from '../clusters/kube/types.js';
+import type { KubeObject } from '../clusters/index.js';
 
 // Small builders for the control-plane objects the adapters install on the embedded cluster.
 

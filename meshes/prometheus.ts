@@ -1,4 +1,4 @@
-import type { KubeObject } from '../clusters/kube/types.js';
+import type { KubeObject } from '../clusters/index.js';
 
 export const PROMETHEUS_NAMESPACE = 'meshdrill-monitoring';
 export const PROMETHEUS_IMAGE = 'prom/prometheus:v2.53.2';

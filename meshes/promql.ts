@@ -1,6 +1,5 @@
-import { ConfigError } from '../harness/errors.js';
-import type { SliKey } from '../slo/sli.js';
-import type { Scope } from '../slo/schema.js';
+import { ConfigError } from '../core/index.js';
+import type { SliKey, Scope } from '../model/index.js';
 import type { DataPlaneMode, MeshName } from './types.js';
 
 // Each SLI on each mesh's own metric names (../shared/reference/mesh-facts.md §1.8, §2.4), as a

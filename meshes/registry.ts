@@ -1,5 +1,4 @@
-import { ConfigError } from '../harness/errors.js';
-import { didYouMean } from '../harness/config/suggest.js';
+import { ConfigError, didYouMean } from '../core/index.js';
 import { IstioAdapter } from './istio.js';
 import { LinkerdAdapter } from './linkerd.js';
 import type { DataPlaneMode, MeshAdapter } from './types.js';

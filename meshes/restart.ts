@@ -1,4 +1,4 @@
-import type { KubeClient } from '../clusters/kube/types.js';
+import type { KubeClient } from '../clusters/index.js';
 
 const WORKLOADS: Array<[string, string]> = [
   ['apps/v1', 'Deployment'],

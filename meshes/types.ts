@@ -1,6 +1,5 @@
-import type { KubeClient, KubeObject } from '../clusters/kube/types.js';
-import type { SliKey } from '../slo/sli.js';
-import type { Scope } from '../slo/schema.js';
+import type { KubeClient, KubeObject } from '../clusters/index.js';
+import type { SliKey, Scope } from '../model/index.js';
 
 export type MeshName = 'istio' | 'linkerd';
 export type DataPlaneMode = 'sidecar' | 'ambient';

@@ -1,3 +1,4 @@
 export * from './document.js';
 export * from './quantity.js';
 export * from './topology.js';
+export * from './sli.js';

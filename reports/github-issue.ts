@@ -1,8 +1,22 @@
-import type { IssueRequest } from '../rollout/gitops/github-forge.js';
 import { escapeMarkdown as md } from './escape.js';
 import { verdictOf } from './html.js';
 import { GITHUB_BODY_LIMIT, renderMarkdown } from './markdown.js';
 import type { RunRecord } from './run-record.js';
+
+/** The issue a forge keeps for a recurring run: found again by its marker and first label. */
+export interface IssueRequest {
+  /** Hidden in the body: which issue is this one. */
+  marker: string;
+  /** The first label is how the issue is found again. */
+  labels: [string, ...string[]];
+  title: string;
+  body: string;
+  /** What this run says, as a comment on an issue already open. */
+  comment: string;
+  failing: boolean;
+  /** Comments are tagged with it, so running the same record twice comments once. */
+  runId: string;
+}
 
 /** Verdicts that keep a scheduled run's issue open. A flaky pass is a pass: the report says it was flaky. */
 const FAILING = new Set(['fail', 'aborted', 'error', 'revert']);

@@ -4,14 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../harness/cli/main.js';
+import { runCli, captureIO } from '../test/helpers/cli.js';
 import { MAX_EVENTS, renderHtml, resultRows } from './html.js';
 import { renderJunit } from './junit.js';
 import { GITHUB_BODY_LIMIT, renderMarkdown } from './markdown.js';
 import { parseRunRecord } from './run-record.js';
 import { sampleRecord } from './sample-record.js';
 import { renderTrend, sparkline } from './trend.js';
-import { captureIO } from '../test/helpers/cli.js';
 
 const run = promisify(execFile);
 const XSD = join(import.meta.dirname, '..', 'test', 'fixtures', 'junit', 'junit.xsd');

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import type { StagePlan } from '../rollout/stage.js';
 
 /** The RunRecord format version. Readers accept the same major version and refuse others. */
 export const RUN_RECORD_VERSION = '1.2';
@@ -173,7 +172,7 @@ export type SeriesRecord = z.infer<typeof SeriesRecord>;
 export type StageRecord = z.infer<typeof StageRecord>;
 
 /** A stage as the record keeps it: which namespaces were meshed and in which mTLS mode, from when. */
-export function stageRecord(plan: Pick<StagePlan, 'stage' | 'current' | 'namespaces'>, at: string): StageRecord {
+export function stageRecord(plan: { stage: number; current?: { name: string } | undefined; namespaces: ReadonlyArray<{ namespace: string; meshed: boolean; mtls?: string | undefined }> }, at: string): StageRecord {
   return { at, stage: plan.stage, ...(plan.current ? { name: plan.current.name } : {}), namespaces: plan.namespaces.map((n) => ({ namespace: n.namespace, meshed: n.meshed, ...(n.mtls ? { mtls: n.mtls } : {}) })) };
 }
 

@@ -1,6 +1,6 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Logger } from '../harness/logger.js';
+import type { Logger } from '../core/index.js';
 import type { FileUpdate } from './render.js';
 
 /**

@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MICRO } from '../clusters/sim/mesh/lab-helpers.js';
-import { startMeshLab, type MeshLab } from '../clusters/sim/mesh/harness.js';
-import { TrafficModel } from '../clusters/sim/mesh/traffic.js';
-import { topologyWorkloads } from '../clusters/workloads.js';
-import { Topology } from '../model/topology.js';
-import { ClientViewSource, EmbeddedSource } from '../slo/sources/index.js';
+import { MICRO } from '../test/helpers/twin-lab.js';
+import { startMeshLab, type MeshLab } from '../test/helpers/mesh-lab.js';
+import { TrafficModel, topologyWorkloads } from '../clusters/index.js';
+import { Topology } from '../model/index.js';
+import { ClientViewSource, EmbeddedSource } from '../slo/index.js';
 import { controlScope, inboundRates, withControlCopy } from './control-copy.js';
 import { runGate } from './gate.js';
 import { RolloutPlan } from './schema.js';

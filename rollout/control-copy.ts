@@ -1,6 +1,5 @@
-import type { Topology } from '../model/topology.js';
-import { parsePercent } from '../model/quantity.js';
-import type { Scope } from '../slo/schema.js';
+import { parsePercent, type Topology } from '../model/index.js';
+import type { Scope } from '../slo/index.js';
 
 // Netflix ChAP's control-vs-experiment idea (test-harness.md, progressive-delivery.md): instead of
 // comparing a stage with the same scope before it was meshed, compare it with an unmeshed copy

@@ -1,4 +1,4 @@
-import type { Evaluation } from '../slo/types.js';
+import type { Evaluation } from '../slo/index.js';
 
 export type RolloutVerdict = 'advance' | 'hold' | 'revert';
 

@@ -1,5 +1,5 @@
-import type { KubeClient, KubeObject } from '../clusters/kube/types.js';
-import type { MeshAdapter } from '../meshes/types.js';
+import type { KubeClient, KubeObject } from '../clusters/index.js';
+import type { MeshAdapter } from '../meshes/index.js';
 import { stageDiff, type StagePlan } from './stage.js';
 
 export interface EnactedChange {

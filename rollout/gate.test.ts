@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MICRO } from '../clusters/sim/mesh/lab-helpers.js';
-import { startMeshLab, type MeshLab } from '../clusters/sim/mesh/harness.js';
-import { TrafficModel } from '../clusters/sim/mesh/traffic.js';
-import { Slo } from '../slo/schema.js';
-import { ClientViewSource, EmbeddedSource } from '../slo/sources/index.js';
+import { MICRO } from '../test/helpers/twin-lab.js';
+import { startMeshLab, type MeshLab } from '../test/helpers/mesh-lab.js';
+import { TrafficModel } from '../clusters/index.js';
+import { Slo, ClientViewSource, EmbeddedSource } from '../slo/index.js';
 import { runGate, type GateEnvironment } from './gate.js';
 import { RolloutPlan } from './schema.js';
 import { checkRequirements } from './requirements.js';

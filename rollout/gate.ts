@@ -1,12 +1,7 @@
-import type { KubeClient } from '../clusters/kube/types.js';
-import type { MeshAdapter } from '../meshes/types.js';
-import type { Topology } from '../model/topology.js';
-import { parseDuration } from '../model/quantity.js';
-import { evaluate } from '../slo/evaluate.js';
-import { isRelative } from '../slo/objective.js';
-import { measureWithCallersFallback, measureGate, resolveGate, type GateSources, type ResolvedGate } from '../slo/gates.js';
-import type { Slo } from '../slo/schema.js';
-import type { Measurement, Window } from '../slo/types.js';
+import type { KubeClient } from '../clusters/index.js';
+import type { MeshAdapter } from '../meshes/index.js';
+import { parseDuration, type Topology } from '../model/index.js';
+import { evaluate, isRelative, measureWithCallersFallback, measureGate, resolveGate, type GateSources, type ResolvedGate, type Slo, type Measurement, type Window } from '../slo/index.js';
 import { controlNamespace, controlScope } from './control-copy.js';
 import { decideStage, type GateHistory, type RolloutDecision } from './decide.js';
 import { enactStage, type EnactedChange } from './enact.js';

@@ -6,3 +6,6 @@ export { applyUpdates } from './apply.js';
 export { enactStage, type EnactedChange } from './enact.js';
 export { checkRequirements, type RequirementCheck } from './requirements.js';
 export { runGate, type GateEnvironment, type GateEvent, type GateInput, type GateRun } from './gate.js';
+export { withControlCopy } from './control-copy.js';
+export { GitHubForge, githubRepoFromRemote, type GitHubAuth, type GitHubForgeOptions } from './gitops/github-forge.js';
+export { commitStageChange, lastRevertTime, stageChangeBody, writeLocalPullRequest } from './gitops/index.js';

@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
-import type { KubeObject } from '../clusters/kube/types.js';
-import type { MeshAdapter } from '../meshes/types.js';
+import type { KubeObject } from '../clusters/index.js';
+import type { MeshAdapter } from '../meshes/index.js';
 import type { StagePlan } from './stage.js';
 import { YamlFileEditor } from './yaml-edit.js';
 

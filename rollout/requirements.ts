@@ -1,9 +1,6 @@
-import { isPodReady } from '../clusters/kube/pods.js';
-import type { KubeClient } from '../clusters/kube/types.js';
-import type { MeshAdapter } from '../meshes/types.js';
-import { formatValue } from '../slo/evaluate.js';
-import type { GateSources } from '../slo/gates.js';
-import type { Window } from '../slo/types.js';
+import { isPodReady, type KubeClient } from '../clusters/index.js';
+import type { MeshAdapter } from '../meshes/index.js';
+import { formatValue, type GateSources, type Window } from '../slo/index.js';
 import type { Requirement } from './schema.js';
 import type { StagePlan } from './stage.js';
 

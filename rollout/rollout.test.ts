@@ -2,14 +2,11 @@ import { cp, mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { documentsOfKind, loadConfig } from '../harness/config/index.js';
-import { runCli } from '../harness/cli/main.js';
-import type { CliIO } from '../harness/cli/io.js';
+import { documentsOfKind, loadConfig, runCli, type CliIO } from '../test/helpers/cli.js';
 import { meshAdapter } from '../meshes/index.js';
-import { createKubeClient } from '../clusters/kube/index.js';
-import { startSimCluster } from '../clusters/sim/index.js';
+import { createKubeClient, startSimCluster } from '../clusters/index.js';
 import { parseAllDocuments } from 'yaml';
-import type { Evaluation } from '../slo/types.js';
+import type { Evaluation } from '../slo/index.js';
 import { decideStage, type GateHistory } from './decide.js';
 import { planStage } from './stage.js';
 

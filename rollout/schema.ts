@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { API_VERSION, DnsName, Metadata } from '../model/document.js';
-import { Duration } from '../model/quantity.js';
-import { Gate } from '../slo/schema.js';
+import { API_VERSION, DnsName, Metadata, Duration } from '../model/index.js';
+import { Gate } from '../slo/index.js';
 
 export const MeshSelection = z
   .object({

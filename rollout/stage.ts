@@ -1,6 +1,6 @@
-import type { KubeObject } from '../clusters/kube/types.js';
-import type { MeshAdapter, MtlsMode } from '../meshes/types.js';
-import type { Topology } from '../model/topology.js';
+import type { KubeObject } from '../clusters/index.js';
+import type { MeshAdapter, MtlsMode } from '../meshes/index.js';
+import type { Topology } from '../model/index.js';
 import type { RolloutPlan, Stage } from './schema.js';
 
 export interface NamespaceState {

@@ -1,5 +1,5 @@
 import { parseObjective, type Objective } from './objective.js';
-import { SLI_UNITS, type SliKey } from './sli.js';
+import { SLI_UNITS, type SliKey } from '../model/index.js';
 import type { Scope } from './schema.js';
 import type { Evaluation, Measurement } from './types.js';
 

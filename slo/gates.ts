@@ -1,7 +1,6 @@
-import { parseDuration } from '../model/quantity.js';
+import { parseDuration, type SliKey } from '../model/index.js';
 import { evaluate } from './evaluate.js';
 import type { Gate, Scope, Slo, SliSourceKind } from './schema.js';
-import type { SliKey } from './sli.js';
 import type { Evaluation, Measurement, SliSource, Window } from './types.js';
 
 /** A gate with its SLO reference resolved: everything needed to measure and judge it. */

@@ -1,6 +1,6 @@
-import { parseDuration } from '../model/quantity.js';
+import { parseDuration, type ObjectiveUnit } from '../model/index.js';
 
-export type ObjectiveUnit = 'percent' | 'duration' | 'bytes' | 'number';
+export type { ObjectiveUnit };
 export type Comparator = '>=' | '<=' | '>' | '<';
 
 /**

@@ -1,4 +1,4 @@
-import { ClusterError } from '../harness/errors.js';
+import { ClusterError } from '../core/index.js';
 
 export interface PrometheusSample {
   metric: Record<string, string>;

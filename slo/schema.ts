@@ -1,12 +1,9 @@
 import { z } from 'zod';
-import { DnsName, documentSchema } from '../model/document.js';
-import { Duration } from '../model/quantity.js';
-import { ServiceRef } from '../model/topology.js';
+import { DnsName, documentSchema, Duration, Scope, SliName, SliSourceKind } from '../model/index.js';
 import { parseObjective, OBJECTIVE_HINT } from './objective.js';
-import { SLI_NAMES } from './sli.js';
 
-export const SliName = z.enum(SLI_NAMES).describe('What is measured.');
-export type SliName = z.infer<typeof SliName>;
+// The SLI vocabulary (names, units, scopes) is model: meshes render queries for it, slo evaluates it.
+export { Scope, SliName, SliSourceKind };
 
 export const ObjectiveText = z
   .string()
@@ -15,29 +12,6 @@ export const ObjectiveText = z
     if (!result.ok) ctx.addIssue({ code: 'custom', message: result.message });
   })
   .describe(`The target: ${OBJECTIVE_HINT}. Relative objectives compare with the baseline window measured before the stage.`);
-
-export const Scope = z
-  .object({
-    namespace: DnsName.optional().describe('All services of one namespace.'),
-    service: ServiceRef.optional().describe('One service, "namespace/service".'),
-    edge: z
-      .object({ from: ServiceRef, to: ServiceRef })
-      .strict()
-      .optional()
-      .describe('Calls from one service to another.'),
-  })
-  .strict()
-  .refine((scope) => [scope.namespace, scope.service, scope.edge].filter((x) => x !== undefined).length <= 1, {
-    error: 'expected at most one of namespace, service, edge (none means the whole mesh)',
-  })
-  .describe('Where an SLI is measured: the whole mesh (empty), a namespace, a service or an edge.');
-export type Scope = z.infer<typeof Scope>;
-
-/** Whose view an SLI is measured from. */
-export const SliSourceKind = z
-  .enum(['mesh', 'client'])
-  .describe('mesh: the proxies\' telemetry (the default). client: the callers\' own view — sees connections reset before any proxy reports them, and exists before a namespace is meshed.');
-export type SliSourceKind = z.infer<typeof SliSourceKind>;
 
 export const SloSpec = z
   .object({

@@ -1,4 +1,4 @@
-import type { SliKey } from './sli.js';
+import type { SliKey } from '../model/index.js';
 import type { Scope } from './schema.js';
 
 /** A measurement's verdict: never a bare boolean. */

@@ -1,25 +1,11 @@
 import { parse } from 'yaml';
-import { createKubeClient } from '../clusters/kube/index.js';
-import type { KubeClient } from '../clusters/kube/types.js';
-import { startSimCluster, type SimCluster } from '../clusters/sim/index.js';
-import { attachMeshTwin } from '../clusters/sim/mesh/attach.js';
-import { TrafficModel } from '../clusters/sim/mesh/traffic.js';
-import type { NodeControl } from '../chaos/changes.js';
-import type { DataPlaneMode, MeshAdapter, MeshName } from '../meshes/types.js';
-import { installMeshOnCluster, type RealInstallOptions } from '../meshes/install.js';
-import { provisionK3s, type K3sOptions } from '../clusters/k3s/provider.js';
-import { kindNodeControl } from '../clusters/kind/nodes.js';
-import { provisionKind, type KindOptions } from '../clusters/kind/provider.js';
-import { exec, type ExecResult } from '../clusters/exec.js';
-import { portForward, type PortForward } from '../clusters/port-forward.js';
-import { prometheusManifests, PROMETHEUS_NAMESPACE } from '../meshes/prometheus.js';
-import { ClusterError } from '../harness/errors.js';
+import { createKubeClient, startSimCluster, attachMeshTwin, TrafficModel, provisionK3s, kindNodeControl, provisionKind, exec, portForward, type KubeClient, type SimCluster, type K3sOptions, type KindOptions, type ExecResult, type PortForward } from '../clusters/index.js';
+import type { NodeControl } from '../chaos/index.js';
+import { installMeshOnCluster, prometheusManifests, PROMETHEUS_NAMESPACE, type DataPlaneMode, type MeshAdapter, type MeshName, type RealInstallOptions } from '../meshes/index.js';
+import { ClusterError, type Logger } from '../core/index.js';
 import { InClusterTraffic } from './cluster-traffic.js';
-import type { Logger } from '../harness/logger.js';
-import type { Topology } from '../model/topology.js';
-import type { GateSources } from '../slo/gates.js';
-import { PrometheusClient } from '../slo/prometheus-client.js';
-import { ClientViewSource, EmbeddedSource, NoSource, PrometheusSource } from '../slo/sources/index.js';
+import type { Topology } from '../model/index.js';
+import { PrometheusClient, ClientViewSource, EmbeddedSource, NoSource, PrometheusSource, type GateSources } from '../slo/index.js';
 
 /** What a game day needs from the cluster it runs on. */
 export interface ClusterHandle {

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createKubeClient } from '../clusters/kube/index.js';
-import { startSimCluster, type SimCluster } from '../clusters/sim/index.js';
-import { Topology } from '../model/topology.js';
+import { createKubeClient, startSimCluster, type SimCluster } from '../clusters/index.js';
+import { Topology } from '../model/index.js';
 import { InClusterTraffic, TRAFFIC_DEADLINE_SECONDS } from './cluster-traffic.js';
 
 const TOPOLOGY = Topology.parse({

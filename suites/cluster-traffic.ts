@@ -1,8 +1,7 @@
-import type { KubeClient, KubeObject } from '../clusters/kube/types.js';
-import type { Logger } from '../harness/logger.js';
-import { k6JobManifests } from '../load/k6/job.js';
-import { planLoad } from '../load/plan.js';
-import type { Topology } from '../model/topology.js';
+import type { KubeClient, KubeObject } from '../clusters/index.js';
+import type { Logger } from '../core/index.js';
+import { k6JobManifests, planLoad } from '../load/index.js';
+import type { Topology } from '../model/index.js';
 
 export const TRAFFIC_NAMESPACE = 'meshdrill-load';
 /** Traffic on a real cluster lives at most this long, so a killed run's load stops by itself. */

@@ -2,13 +2,11 @@ import { cp, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../harness/cli/main.js';
-import { documentsOfKind, loadConfig } from '../harness/config/index.js';
-import { parseRunRecord } from '../reports/run-record.js';
+import { runCli, documentsOfKind, loadConfig, captureIO } from '../test/helpers/cli.js';
+import { parseRunRecord } from '../reports/index.js';
 import { embeddedCluster } from './cluster-handle.js';
 import { runGameDay } from './gameday.js';
 import { GameDay } from './schema.js';
-import { captureIO } from '../test/helpers/cli.js';
 
 const SHOP = join(import.meta.dirname, '..', 'examples', 'shop');
 

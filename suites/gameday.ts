@@ -1,23 +1,12 @@
-import { ChangeExecutor, describeChange, Journal, planFault, injectFault, replayJournal, RUN_ID_LABEL, type Change, type FaultPlan, type InjectedFault, type ObjectRef } from '../chaos/index.js';
-import { isPodReady } from '../clusters/kube/pods.js';
-import type { KubeObject } from '../clusters/kube/types.js';
+import { ChangeExecutor, describeChange, Journal, planFault, injectFault, replayJournal, RUN_ID_LABEL, type Change, type FaultPlan, type InjectedFault, type ObjectRef, type FaultSpec } from '../chaos/index.js';
+import { isPodReady, topologyWorkloads, type KubeObject } from '../clusters/index.js';
 import { rm } from 'node:fs/promises';
-import type { FaultSpec } from '../chaos/schema.js';
-import { topologyWorkloads } from '../clusters/workloads.js';
-import { meshAdapter } from '../meshes/index.js';
-import type { MeshAdapter } from '../meshes/types.js';
-import { formatDuration, parseDuration } from '../model/quantity.js';
-import type { Topology } from '../model/topology.js';
-import { RUN_RECORD_VERSION, stageRecord, type RunRecord, type StageRecord } from '../reports/run-record.js';
-import { SLI_UNITS } from '../slo/sli.js';
-import { enactStage } from '../rollout/enact.js';
-import type { RolloutPlan } from '../rollout/schema.js';
-import { planStage, stageDiff, type StagePlan } from '../rollout/stage.js';
-import { evaluate } from '../slo/evaluate.js';
-import { measureWithCallersFallback, resolveGate, type GateSources, type ResolvedGate } from '../slo/gates.js';
-import type { Slo } from '../slo/schema.js';
-import { isRelative } from '../slo/objective.js';
-import type { Evaluation, Measurement, Window } from '../slo/types.js';
+import type { Progress } from '../core/index.js';
+import { meshAdapter, type MeshAdapter } from '../meshes/index.js';
+import { formatDuration, parseDuration, SLI_UNITS, type Topology } from '../model/index.js';
+import { RUN_RECORD_VERSION, stageRecord, type RunRecord, type StageRecord } from '../reports/index.js';
+import { enactStage, planStage, stageDiff, type RolloutPlan, type StagePlan } from '../rollout/index.js';
+import { evaluate, measureWithCallersFallback, resolveGate, isRelative, type GateSources, type ResolvedGate, type Slo, type Evaluation, type Measurement, type Window } from '../slo/index.js';
 import type { ClusterHandle } from './cluster-handle.js';
 import { checkReachability } from './reachability.js';
 import type { GameDay, Step } from './schema.js';
@@ -68,7 +57,7 @@ export interface GameDayDeps {
   now(): number;
   logger: Logger;
   /** A live step list (on a terminal); plain log lines otherwise. */
-  progress?: import('../harness/progress.js').Progress;
+  progress?: Progress;
   /** Set when the run must stop (Ctrl-C): faults are reverted and the run ends as aborted. */
   interrupted?: () => string | undefined;
   /** How often hypotheses and abort conditions are evaluated in cluster time; default 1 min. */

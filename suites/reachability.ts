@@ -1,4 +1,4 @@
-import type { GateSources } from '../slo/gates.js';
+import type { GateSources } from '../slo/index.js';
 import type { z } from 'zod';
 import type { ReachabilityExpectation } from './schema.js';
 

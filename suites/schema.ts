@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { DnsName, documentSchema } from '../model/document.js';
-import { Duration } from '../model/quantity.js';
-import { FaultSpec } from '../chaos/schema.js';
-import { MeshSelection } from '../rollout/schema.js';
-import { Gate } from '../slo/schema.js';
-import { ServiceRef } from '../model/topology.js';
+import { DnsName, documentSchema, Duration, ServiceRef } from '../model/index.js';
+import { FaultSpec } from '../chaos/index.js';
+import { MeshSelection } from '../rollout/index.js';
+import { Gate } from '../slo/index.js';
+import { LoadSpec } from '../load/index.js';
+
+export { LoadSpec };
 
 export const STEP_VERBS = ['provision', 'install', 'deploy', 'stage', 'load', 'fault', 'assert', 'wait'] as const;
 export type StepVerb = (typeof STEP_VERBS)[number];
@@ -13,21 +14,6 @@ export const FaultRef = z
   .object({ use: DnsName.describe('Name of a Fault document.'), duration: Duration.optional() })
   .strict()
   .describe('A fault defined in a Fault document.');
-
-export const LoadSpec = z
-  .object({
-    rps: z.number().positive().max(1_000_000).optional().describe('Total arrival rate; defaults to the topology\'s entrypoint rates.'),
-    duration: Duration.describe('How long load runs.'),
-    rampUp: Duration.optional().describe('Linear ramp from zero to the full rate.'),
-    warmUp: Duration.default('30s').describe('Excluded from statistics.'),
-    entrypoints: z.array(ServiceRef).optional().describe('Where load enters; defaults to the topology\'s entrypoints.'),
-    baseline: z
-      .boolean()
-      .default(false)
-      .describe('This load (after its warm-up) is the baseline window: relative objectives such as "<= baseline + 5ms" in hypotheses, abort conditions and later asserts compare with the same SLI measured here.'),
-  })
-  .strict()
-  .describe('Load against the topology\'s entrypoints.');
 
 export const ReachabilityExpectation = z
   .object({

@@ -2,14 +2,12 @@ import { cp, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../harness/cli/main.js';
-import { documentsOfKind, loadConfig } from '../harness/config/index.js';
-import { ClusterError } from '../harness/errors.js';
-import { parseRunRecord } from '../reports/run-record.js';
+import { runCli, documentsOfKind, loadConfig, captureIO } from '../test/helpers/cli.js';
+import { ClusterError } from '../core/index.js';
+import { parseRunRecord } from '../reports/index.js';
 import { embeddedCluster } from './cluster-handle.js';
 import { Suite } from './schema.js';
 import { isInfrastructureError, runSuite } from './suite.js';
-import { captureIO } from '../test/helpers/cli.js';
 
 const SHOP = join(import.meta.dirname, '..', 'examples', 'shop');
 const SETUP = { name: 'setup', try: [{ provision: {} }, { install: {} }, { deploy: {} }] };

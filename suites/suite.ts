@@ -1,5 +1,5 @@
-import { ClusterError } from '../harness/errors.js';
-import { parseDuration } from '../model/quantity.js';
+import { ClusterError } from '../core/index.js';
+import { parseDuration } from '../model/index.js';
 import { describeStep, isAbort, runProgram, type GameDayDeps, type GameDayInput, type GameDayRecord, type Program, type ProgramHooks } from './gameday.js';
 import type { Step, Suite } from './schema.js';
 

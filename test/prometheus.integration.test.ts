@@ -14,7 +14,7 @@ import { meshAdapter } from '../meshes/index.js';
 import { Topology } from '../model/topology.js';
 import { PrometheusClient } from '../slo/prometheus-client.js';
 import { EmbeddedSource, PrometheusSource } from '../slo/sources/index.js';
-import type { SliKey } from '../slo/sli.js';
+import type { SliKey } from '../model/sli.js';
 import type { Scope } from '../slo/schema.js';
 import { prometheusBinary, startPrometheus, type RunningPrometheus } from './helpers/prometheus.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../harness/cli/main.js';
 import type { CliIO } from '../harness/cli/io.js';
-import { createLogger } from '../harness/logger.js';
+import { createLogger } from '../core/logger.js';
 import { rolloutGate, type RolloutGateOptions } from '../harness/rollout-gate.js';
 import { parseRunRecord } from '../reports/run-record.js';
 import { FakeGitHub } from './helpers/fake-github.js';

@@ -1,7 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ClusterError, ConfigError } from '../../harness/errors.js';
-import type { Logger } from '../../harness/logger.js';
+import { ClusterError, ConfigError, type Logger } from '../../core/index.js';
 
 /**
  * k3s images by Kubernetes minor version (rancher/k3s tags, one per k3s release). k3s ships an

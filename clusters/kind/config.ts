@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { ConfigError } from '../../harness/errors.js';
+import { ConfigError } from '../../core/index.js';
 
 /**
  * Node images by Kubernetes minor version: the image the kind release that shipped it publishes,

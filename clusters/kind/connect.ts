@@ -1,6 +1,5 @@
 import { parse, stringify } from 'yaml';
-import { ClusterError } from '../../harness/errors.js';
-import type { Logger } from '../../harness/logger.js';
+import { ClusterError, type Logger } from '../../core/index.js';
 import { exec, type ExecResult } from '../exec.js';
 import type { KubeClient, KubeObject } from '../kube/types.js';
 

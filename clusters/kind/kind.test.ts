@@ -1,13 +1,11 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Ajv } from 'ajv';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { hostname } from 'node:os';
-import { runCli } from '../../harness/cli/main.js';
-import { captureIO } from '../../test/helpers/cli.js';
+import { runCli, captureIO } from '../../test/helpers/cli.js';
 import { fakeTools, type FakeResponse } from '../../test/helpers/fake-tools.js';
 import { exec } from '../exec.js';
 import { kindConfig, nodeImage } from './config.js';

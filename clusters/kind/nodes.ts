@@ -1,7 +1,6 @@
-import type { NodeControl } from '../../chaos/changes.js';
-import { ClusterError } from '../../harness/errors.js';
+import type { NodeControl, KubeClient } from '../kube/types.js';
+import { ClusterError } from '../../core/index.js';
 import { exec, type ExecResult } from '../exec.js';
-import type { KubeClient } from '../kube/types.js';
 
 /**
  * Node loss on kind: a kind node is a container of the same name, so losing it is `docker stop`

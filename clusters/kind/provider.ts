@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ClusterError } from '../../harness/errors.js';
-import type { Logger } from '../../harness/logger.js';
+import { ClusterError, type Logger } from '../../core/index.js';
 import { exec, type ExecResult } from '../exec.js';
 import { kindConfigYaml, type KindClusterOptions } from './config.js';
 import { defaultLeaseDir, dropLease, holdLease, leaseIsLive, readLease, type ClusterLease } from './leases.js';

@@ -1,5 +1,5 @@
 import { ApiException, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
-import { ClusterError } from '../../harness/errors.js';
+import { ClusterError } from '../../core/index.js';
 import type { KubeClient, KubeObject } from './types.js';
 
 const FIELD_MANAGER = 'meshdrill';

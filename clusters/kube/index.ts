@@ -1,3 +1,3 @@
 export { createKubeClient } from './client-node.js';
-export type { KubeClient, KubeObject } from './types.js';
+export type { KubeClient, KubeObject, NodeControl } from './types.js';
 export { isPodReady } from './pods.js';

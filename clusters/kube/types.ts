@@ -29,3 +29,9 @@ export interface KubeClient {
   /** Returns false when the object was already gone. */
   delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<boolean>;
 }
+
+/** Node readiness is provider-specific (the embedded cluster flips it; kind stops a container). */
+export interface NodeControl {
+  nodes(): string[];
+  setReady(node: string, ready: boolean): Promise<void>;
+}

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { ConfigError } from '../../harness/errors.js';
+import { ConfigError } from '../../core/index.js';
 
 interface KubeconfigFile {
   'current-context'?: string;

@@ -1,16 +1,28 @@
 import type { ServerResponse } from 'node:http';
-import { parseDuration } from '../../model/quantity.js';
-import type { ApiRequest, ExtraRoute } from './api/server.js';
-import { sendJson } from './api/server.js';
+import { parseDuration } from '../../model/index.js';
+import { sendJson, type ApiRequest, type ExtraRoute } from './api/http.js';
 import { errors } from './api/status.js';
-import type { SimCluster } from './cluster.js';
+import type { ApiService } from './api/service.js';
+import type { Clock } from '../../core/index.js';
+import type { ControllerManager } from './controllers/manager.js';
+import type { StateFile } from './state.js';
+
+/** What the admin API drives: a subset of the cluster, so the cluster can serve it without a circle. */
+export interface AdminTarget {
+  clock: Clock;
+  api: ApiService;
+  controllers: ControllerManager;
+  advance(ms: number): Promise<void>;
+  settle(): void;
+  snapshot(): StateFile;
+}
 
 /**
  * The embedded cluster's own admin API under /sim/v1/, for a person or a test driving a
  * standalone `sim serve`: advance virtual time, take a snapshot, mark a node NotReady, end a pod's
  * containers with an exit code and output (the embedded cluster runs no processes).
  */
-export function adminRoute(cluster: () => SimCluster): ExtraRoute {
+export function adminRoute(cluster: () => AdminTarget): ExtraRoute {
   return async (request: ApiRequest, body, res: ServerResponse) => {
     const path = request.url.pathname;
     if (!path.startsWith('/sim/v1/')) return false;
@@ -47,7 +59,7 @@ function fail(res: ServerResponse, error: ReturnType<typeof errors.badRequest>):
 }
 
 /** `GET /api/v1/namespaces/{ns}/pods/{name}/log`: what a terminated pod's containers printed. */
-export function podLogRoute(cluster: () => SimCluster): ExtraRoute {
+export function podLogRoute(cluster: () => AdminTarget): ExtraRoute {
   return (request, _body, res) => {
     const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(request.url.pathname);
     if (!match || request.method !== 'GET') return false;

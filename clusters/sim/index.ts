@@ -1,5 +1,5 @@
 export { startSimCluster, kubeconfigFor, type SimCluster, type SimClusterOptions } from './cluster.js';
-export { RealClock, VirtualClock, type Clock, type TimerHandle } from './clock.js';
+export { VirtualClock } from './clock.js';
 export type { AdmissionHook } from './api/service.js';
 export type { KubeObject } from './api/types.js';
 export { ApiError } from './api/status.js';

@@ -1,17 +1,12 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { exec } from '../../clusters/exec.js';
-import { escapeMarkdown as md } from '../../reports/escape.js';
-import { behaviourOf, diffBehaviour, diffSlos, type EdgeChange, type SloChange } from '../../suites/check/behaviour.js';
-import { escapeXml } from '../../reports/escape.js';
-import { loadManifests } from '../../suites/check/manifests.js';
-import { blocks, ruleSettings, type RuleSettings } from '../../suites/check/config.js';
-import { runRules, type Finding } from '../../suites/check/rules.js';
-import { validateManifest } from '../../suites/check/schema.js';
+import { exec } from '../../clusters/index.js';
+import { escapeMarkdown as md, escapeXml } from '../../reports/index.js';
+import { behaviourOf, diffBehaviour, diffSlos, loadManifests, blocks, ruleSettings, runRules, validateManifest, type EdgeChange, type SloChange, type RuleSettings, type Finding } from '../../suites/index.js';
 import { assertNoConfigErrors, documentsOfKind, loadConfig } from '../config/index.js';
 import { listYamlFiles } from '../config/load.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../../core/index.js';
 import { githubForgeFromEnv } from '../github-env.js';
 import type { CliIO } from './io.js';
 

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify, parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createKubeClient } from '../../clusters/kube/index.js';
-import { startSimCluster, type SimCluster } from '../../clusters/sim/index.js';
+import { createKubeClient, startSimCluster, type SimCluster } from '../../clusters/index.js';
 import { runCli } from './main.js';
 import { captureIO } from '../../test/helpers/cli.js';
 

@@ -1,10 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { createKubeClient } from '../../clusters/kube/index.js';
-import { useExistingCluster } from '../../clusters/kubeconfig/provider.js';
-import { ConfigError } from '../errors.js';
-import { observeCallGraph } from '../../meshes/call-graph.js';
-import { PrometheusClient } from '../../slo/prometheus-client.js';
+import { createKubeClient, useExistingCluster } from '../../clusters/index.js';
+import { ConfigError } from '../../core/index.js';
+import { observeCallGraph, PrometheusClient } from '../../slo/index.js';
 import { discoverTopology, scaffold, topologyFromTelemetry, writeScaffold, type DiscoveredNamespace, type TelemetryTopology } from '../init.js';
 import type { CliIO } from './io.js';
 

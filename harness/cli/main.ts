@@ -1,6 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, MeshdrillError } from '../errors.js';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../logger.js';
+import { ConfigError, MeshdrillError, createLogger, LOG_LEVELS, type LogLevel } from '../../core/index.js';
 import { painter, processIO, type CliIO } from './io.js';
 import { rolloutGateCommand, rolloutPlanCommand, rolloutRenderCommand, rolloutStatusCommand } from './rollout-command.js';
 import { cleanupCommand, gameDayRunCommand, processInterrupts } from './gameday-command.js';
@@ -8,8 +7,7 @@ import { reportCommand, type ReportFormat, type ReportOptions } from './report-c
 import { checkCommand } from './check-command.js';
 import { initCommand } from './init-command.js';
 import { schemaCommand } from './schema-command.js';
-import { defaultLeaseDir } from '../../clusters/kind/leases.js';
-import { collectKindClusters, listKindClusters } from '../../clusters/kind/provider.js';
+import { defaultLeaseDir, collectKindClusters, listKindClusters } from '../../clusters/index.js';
 import { processSignals, simServeCommand, type SimServeOptions } from './sim-command.js';
 import { validateCommand, type OutputFormat } from './validate-command.js';
 import { VERSION } from './version.js';

@@ -1,12 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { renderHtml } from '../../reports/html.js';
-import { renderJunit } from '../../reports/junit.js';
-import { renderMarkdown } from '../../reports/markdown.js';
-import { parseRunRecord, type RunRecord } from '../../reports/run-record.js';
-import { renderTrend } from '../../reports/trend.js';
-import { recurringRunIssue } from '../../reports/github-issue.js';
-import { ConfigError } from '../errors.js';
+import { renderHtml, renderJunit, renderMarkdown, parseRunRecord, renderTrend, recurringRunIssue, type RunRecord } from '../../reports/index.js';
+import { ConfigError } from '../../core/index.js';
 import { githubForgeFromEnv } from '../github-env.js';
 import type { CliIO } from './io.js';
 

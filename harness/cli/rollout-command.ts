@@ -1,9 +1,8 @@
 import { relative, resolve } from 'node:path';
-import { parseDuration } from '../../model/quantity.js';
+import { parseDuration } from '../../model/index.js';
 
 import { applyUpdates, planStage, planUpdates, stageDiff, type GateRun, type RolloutPlan, type StagePlan } from '../../rollout/index.js';
-import { ConfigError } from '../errors.js';
-import { createLogger, type LogLevel } from '../logger.js';
+import { ConfigError, createLogger, type LogLevel } from '../../core/index.js';
 import { rolloutGate, type ForgeChoice, type GateRunRecord, type RolloutGateOptions } from '../rollout-gate.js';
 import { loadRollout, repoYamlFiles } from '../rollout-repo.js';
 import type { CliIO } from './io.js';

@@ -1,8 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError, didYouMean } from '../../core/index.js';
 import { isKindName, jsonSchemaFor, KIND_NAMES, type KindName } from '../config/index.js';
-import { didYouMean } from '../config/suggest.js';
 import type { CliIO } from './io.js';
 
 /**

@@ -1,8 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { startSimCluster } from '../../clusters/sim/index.js';
-import { attachMeshTwin } from '../../clusters/sim/mesh/attach.js';
-import { ConfigError } from '../errors.js';
+import { startSimCluster, attachMeshTwin } from '../../clusters/index.js';
+import { ConfigError } from '../../core/index.js';
 import type { CliIO } from './io.js';
 
 export interface SimServeOptions {

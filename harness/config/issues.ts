@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { describeFound, formatPath, type PathSegment } from './diagnostics.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../../core/index.js';
 
 type Issue = z.core.$ZodIssue;
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { documentsOfKind, hasErrors, loadConfig, loadConfigText, renderDiagnostic } from './index.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../../core/index.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 

@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../../core/index.js';
 import { renderDiagnostic, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import type { KindName } from './kinds.js';
 import { checkRules } from './rules.js';

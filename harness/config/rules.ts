@@ -1,10 +1,8 @@
-import { servicesByRef, type Topology } from '../../model/topology.js';
-import { isRelative, parseObjective } from '../../slo/objective.js';
-import { SLI_UNITS } from '../../slo/sli.js';
-import type { Gate } from '../../slo/schema.js';
+import { servicesByRef, SLI_UNITS, type Topology } from '../../model/index.js';
+import { isRelative, parseObjective, type Gate } from '../../slo/index.js';
 import type { Diagnostic, PathSegment, Severity } from './diagnostics.js';
 import type { KindName } from './kinds.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../../core/index.js';
 import { toDiagnostic, type LoadedDocument } from './validate.js';
 
 /** What a rule sees: every valid document of the repo, by kind. */

@@ -1,10 +1,10 @@
 import type { z } from 'zod';
-import { API_GROUP, API_VERSION } from '../../model/document.js';
+import { API_GROUP, API_VERSION } from '../../model/index.js';
 import { describeFound, formatPath, type Diagnostic, type PathSegment } from './diagnostics.js';
 import { findingsFromIssues, type Finding } from './issues.js';
 import { isKindName, KIND_NAMES, KINDS, type DocumentOfKind, type KindName } from './kinds.js';
 import { locate, type SourceDocument } from './source.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../../core/index.js';
 
 /** A meshdrill document that passed its schema, with the source it came from. */
 export interface LoadedDocument<K extends KindName = KindName> {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ConfigError, ClusterError } from '../../harness/errors.js';
+import { ConfigError, ClusterError } from '../../core/index.js';
 
 const run = promisify(execFile);
 

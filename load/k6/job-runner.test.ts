@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createKubeClient } from '../../clusters/kube/index.js';
-import { startSimCluster, type SimCluster } from '../../clusters/sim/index.js';
-import { ClusterError } from '../../harness/errors.js';
+import { createKubeClient, startSimCluster, type SimCluster } from '../../clusters/index.js';
+import { ClusterError } from '../../core/index.js';
 import type { LoadPlan } from '../types.js';
 import { K6JobRunner } from './job-runner.js';
 

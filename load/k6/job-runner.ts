@@ -1,5 +1,5 @@
-import type { KubeClient } from '../../clusters/kube/types.js';
-import { ClusterError } from '../../harness/errors.js';
+import type { KubeClient } from '../../clusters/index.js';
+import { ClusterError } from '../../core/index.js';
 import type { LoadPlan, LoadResult, LoadRunner } from '../types.js';
 import { K6_THRESHOLDS_FAILED, k6ExitMeaning } from './exit-codes.js';
 import { k6JobManifests } from './job.js';

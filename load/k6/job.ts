@@ -1,4 +1,4 @@
-import type { KubeObject } from '../../clusters/kube/types.js';
+import type { KubeObject } from '../../clusters/index.js';
 import type { LoadPlan } from '../types.js';
 import { k6Script } from './script.js';
 

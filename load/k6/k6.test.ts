@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ClusterError, ConfigError } from '../../harness/errors.js';
+import { ClusterError, ConfigError } from '../../core/index.js';
 import type { LoadPlan } from '../types.js';
 import { k6Binary } from './binary.js';
 import { k6JobManifests } from './job.js';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClusterError } from '../../harness/errors.js';
+import { ClusterError } from '../../core/index.js';
 import type { LoadPlan, LoadResult, LoadRunner } from '../types.js';
 import { k6Binary } from './binary.js';
 import { K6_THRESHOLDS_FAILED, k6ExitMeaning } from './exit-codes.js';

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../harness/errors.js';
+import { ConfigError } from '../../core/index.js';
 
 /** What meshdrill reads from a k6 end-of-test summary, whichever of k6's two shapes it came in. */
 export interface K6Summary {

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { escapeMarkdown } from '../../reports/escape.js';
+import { escapeMarkdown } from '../../reports/index.js';
 import type { RolloutDecision } from '../decide.js';
-import type { StagePlan } from '../stage.js';
-import { stageDiff } from '../stage.js';
+import { stageDiff, type StagePlan } from '../stage.js';
 
 const MARKER = 'meshdrill:state';
 

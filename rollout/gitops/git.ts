@@ -1,6 +1,5 @@
 import { simpleGit, type SimpleGit } from 'simple-git';
-import { GitError } from '../../harness/errors.js';
-import type { Logger } from '../../harness/logger.js';
+import { GitError, type Logger } from '../../core/index.js';
 import { applyUpdates } from '../apply.js';
 import type { FileUpdate } from '../render.js';
 

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../../test/helpers/fake-github.js';
-import { GitError } from '../../harness/errors.js';
+import { GitError } from '../../core/index.js';
 import { decideStage } from '../decide.js';
 import { stageChangeBody } from './body.js';
 import { GitHubForge, githubRepoFromRemote, type PullRequestRequest } from './github-forge.js';

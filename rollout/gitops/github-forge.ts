@@ -3,9 +3,10 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import Bottleneck from 'bottleneck';
-import { GitError } from '../../harness/errors.js';
-import type { Logger } from '../../harness/logger.js';
-import type { PullRequestRecord } from '../../reports/run-record.js';
+import { GitError, type Logger } from '../../core/index.js';
+import type { IssueRequest, PullRequestRecord } from '../../reports/index.js';
+
+export type { IssueRequest };
 import { readStateMarker, type StateMarker } from './body.js';
 
 const MeshdrillOctokit = Octokit.plugin(retry, throttling);
@@ -27,20 +28,6 @@ export interface GitHubForgeOptions {
   writeIntervalMs?: number;
   /** Scales GitHub's retry-after seconds to milliseconds; tests pass 1 to wait 1 ms per second. */
   retryAfterUnitMs?: number;
-}
-
-export interface IssueRequest {
-  /** Hidden in the body: which issue is this one. */
-  marker: string;
-  /** The first label is how the issue is found again. */
-  labels: [string, ...string[]];
-  title: string;
-  body: string;
-  /** What this run says, as a comment on an issue already open. */
-  comment: string;
-  failing: boolean;
-  /** Comments are tagged with it, so running the same record twice comments once. */
-  runId: string;
 }
 
 export interface PullRequestRequest {

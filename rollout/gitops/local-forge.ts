@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../../harness/logger.js';
+import type { Logger } from '../../core/index.js';
 import type { BranchResult } from './git.js';
 
 /**

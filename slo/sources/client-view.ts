@@ -1,5 +1,5 @@
-import type { MetricStore } from '../../clusters/sim/mesh/metrics.js';
-import type { SliKey } from '../sli.js';
+import type { MetricStore } from '../../clusters/index.js';
+import type { SliKey } from '../../model/index.js';
 import type { Scope } from '../schema.js';
 import type { Measurement, SliSource, Window } from '../types.js';
 

@@ -1,7 +1,6 @@
-import type { MetricStore } from '../../clusters/sim/mesh/metrics.js';
-import { sliQuery, type SliQuery } from '../../meshes/promql.js';
-import type { DataPlaneMode, MeshName } from '../../meshes/types.js';
-import type { SliKey } from '../sli.js';
+import type { MetricStore } from '../../clusters/index.js';
+import { sliQuery, type SliQuery, type DataPlaneMode, type MeshName } from '../../meshes/index.js';
+import type { SliKey } from '../../model/index.js';
 import type { Scope } from '../schema.js';
 import type { Measurement, SliSource, Window } from '../types.js';
 

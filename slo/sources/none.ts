@@ -1,4 +1,4 @@
-import type { SliKey } from '../sli.js';
+import type { SliKey } from '../../model/index.js';
 import type { Measurement, SliSource, Window } from '../types.js';
 
 /** Where no metrics can be read: every measurement is an error that says why, so gates are inconclusive, never passed. */

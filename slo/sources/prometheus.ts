@@ -1,7 +1,6 @@
-import { renderPromql, renderSamplesPromql, sliQuery } from '../../meshes/promql.js';
-import type { DataPlaneMode, MeshName } from '../../meshes/types.js';
+import { renderPromql, renderSamplesPromql, sliQuery, type DataPlaneMode, type MeshName } from '../../meshes/index.js';
 import type { PrometheusClient } from '../prometheus-client.js';
-import type { SliKey } from '../sli.js';
+import type { SliKey } from '../../model/index.js';
 import type { Scope } from '../schema.js';
 import type { Measurement, SliSource, Window } from '../types.js';
 

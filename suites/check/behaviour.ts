@@ -1,15 +1,8 @@
-import { createKubeClient } from '../../clusters/kube/index.js';
-import { startSimCluster } from '../../clusters/sim/index.js';
-import { attachMeshTwin } from '../../clusters/sim/mesh/attach.js';
-import { TrafficModel } from '../../clusters/sim/mesh/traffic.js';
-import { topologyWorkloads } from '../../clusters/workloads.js';
+import { createKubeClient, startSimCluster, attachMeshTwin, TrafficModel, topologyWorkloads } from '../../clusters/index.js';
 import { meshAdapter } from '../../meshes/index.js';
-import type { Topology } from '../../model/topology.js';
-import type { MeshSelection } from '../../rollout/schema.js';
-import { ClientViewSource, EmbeddedSource } from '../../slo/sources/index.js';
-import { evaluate } from '../../slo/evaluate.js';
-import { measureWithCallersFallback, resolveGate } from '../../slo/gates.js';
-import type { Slo } from '../../slo/schema.js';
+import type { Topology } from '../../model/index.js';
+import type { MeshSelection } from '../../rollout/index.js';
+import { ClientViewSource, EmbeddedSource, evaluate, measureWithCallersFallback, resolveGate, type Slo } from '../../slo/index.js';
 import type { Manifest } from './manifests.js';
 
 export interface EdgeBehaviour {

@@ -5,10 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../harness/cli/main.js';
-import { checkCommand } from '../../harness/cli/check-command.js';
+import { runCli, checkCommand, captureIO } from '../../test/helpers/cli.js';
 import { FakeGitHub } from '../../test/helpers/fake-github.js';
-import { captureIO } from '../../test/helpers/cli.js';
 
 const run = promisify(execFile);
 const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { documentSchema } from '../../model/document.js';
+import { documentSchema } from '../../model/index.js';
 import { RULES, type Severity } from './rules.js';
 
 export const RuleSetting = z.enum(['error', 'warning', 'info', 'off']).describe('The severity this repo gives the rule; "off" silences it.');

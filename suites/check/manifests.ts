@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { API_VERSION } from '../../model/document.js';
-import type { KubeObject } from '../../clusters/kube/types.js';
+import { API_VERSION } from '../../model/index.js';
+import type { KubeObject } from '../../clusters/index.js';
 
 /** A Kubernetes, Istio or Linkerd manifest of the config repo, with where it is. */
 export interface Manifest {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../clusters/kube/types.js';
-import { documentsOfKind, loadConfig } from '../../harness/config/index.js';
+import type { KubeObject } from '../../clusters/index.js';
+import { documentsOfKind, loadConfig } from '../../test/helpers/cli.js';
 import type { Manifest } from './manifests.js';
 import { runRules } from './rules.js';
 

@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
-import type { Topology } from '../../model/topology.js';
-import type { RolloutPlan } from '../../rollout/schema.js';
+import type { Topology } from '../../model/index.js';
+import type { RolloutPlan } from '../../rollout/index.js';
 import type { Manifest } from './manifests.js';
 
 export type Severity = 'error' | 'warning' | 'info';

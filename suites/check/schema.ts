@@ -1,4 +1,4 @@
-import type { KubeObject } from '../../clusters/kube/types.js';
+import type { KubeObject } from '../../clusters/index.js';
 import { linkerdProblems } from './linkerd-schema.js';
 
 /** A model class from kubernetes-models or @kubernetes-models/istio: constructed from data, it validates. */

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../../core/index.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { buildOpenApi, type OpenApiDocuments } from './openapi.js';
 import type { ResourceType } from './resources.js';
@@ -10,18 +10,12 @@ import { ApiError, errors } from './status.js';
 import { toTable } from './table.js';
 import type { KubeObject } from './types.js';
 import { serveWatch } from './watch.js';
+import { sendJson, type ApiRequest, type ExtraRoute } from './http.js';
+
+export { sendJson, type ApiRequest, type ExtraRoute };
 
 /** A real API server refuses bodies over 3 MiB. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
-
-export interface ApiRequest {
-  method: string;
-  url: URL;
-  headers: IncomingMessage['headers'];
-}
-
-/** Handles a path the API server does not own (admin API, metrics); returns false to pass. */
-export type ExtraRoute = (request: ApiRequest, body: () => Promise<string>, res: ServerResponse) => Promise<boolean> | boolean;
 
 interface Target {
   type: ResourceType;
@@ -259,13 +253,6 @@ async function readBody(req: IncomingMessage): Promise<string> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): true {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-  return true;
 }
 
 function sendWrite(res: ServerResponse, status: number, result: WriteResult): void {

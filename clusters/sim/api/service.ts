@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../../core/index.js';
 import type { Random } from '../random.js';
 import { applyDefaults } from './defaults.js';
 import { pruneUnknown, unknownFields } from './models.js';

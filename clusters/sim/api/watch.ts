@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../../core/index.js';
 import { resourceKey, type ResourceType } from './resources.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
-import type { ApiRequest } from './server.js';
+import type { ApiRequest } from './http.js';
 import type { ApiService } from './service.js';
 import { errors } from './status.js';
 import { toTable } from './table.js';

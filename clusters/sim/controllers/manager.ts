@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../../core/index.js';
 import type { Random } from '../random.js';
 import type { ApiService } from '../api/service.js';
 import type { KubeObject, StoreEvent } from '../api/types.js';

@@ -1,4 +1,4 @@
-import type { TimerHandle } from '../clock.js';
+import type { TimerHandle } from '../../../core/index.js';
 import type { KubeObject } from '../api/types.js';
 import { isoTime, recordEvent, type ControllerContext, type Obj } from './context.js';
 import { isNodeReady, schedulableNodes } from './nodes.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Lab } from './lab-helpers.js';
+import { Lab } from '../../../test/helpers/twin-lab.js';
 import { MetricStore } from './metrics.js';
 
 let lab: Lab | undefined;

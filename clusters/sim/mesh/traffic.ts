@@ -1,6 +1,5 @@
-import type { Topology } from '../../../model/topology.js';
-import { parseDuration, parsePercent } from '../../../model/quantity.js';
-import type { TimerHandle } from '../clock.js';
+import { parseDuration, parsePercent, type Topology } from '../../../model/index.js';
+import type { TimerHandle } from '../../../core/index.js';
 import type { KubeObject } from '../api/types.js';
 import { isPodReady } from '../controllers/context.js';
 import { decide, type Decision, type Party } from './decide.js';

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock, TimerHandle } from '../../../core/index.js';
 import type { ResourceType } from '../api/resources.js';
 import type { KubeObject, StoreEvent } from '../api/types.js';
 import type { SimCluster } from '../cluster.js';

@@ -1,10 +1,10 @@
-import { createKubeClient, type KubeClient } from '../../kube/index.js';
-import { topologyWorkloads } from '../../workloads.js';
-import type { Topology } from '../../../model/topology.js';
-import { meshAdapter, type MeshAdapter } from '../../../meshes/index.js';
-import { startSimCluster, type SimCluster } from '../cluster.js';
-import { attachMeshTwin } from './attach.js';
-import type { MeshTwin } from './twin.js';
+import { createKubeClient, type KubeClient } from '../../clusters/kube/index.js';
+import { topologyWorkloads } from '../../clusters/workloads.js';
+import type { Topology } from '../../model/topology.js';
+import { meshAdapter, type MeshAdapter } from '../../meshes/index.js';
+import { startSimCluster, type SimCluster } from '../../clusters/sim/cluster.js';
+import { attachMeshTwin } from '../../clusters/sim/mesh/attach.js';
+import type { MeshTwin } from '../../clusters/sim/mesh/twin.js';
 
 /** An embedded cluster with a mesh installed through its adapter and a topology deployed, for tests and benchmarks. */
 export interface MeshLab {

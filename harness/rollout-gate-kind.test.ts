@@ -4,13 +4,12 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../harness/logger.js';
-import { rolloutGate } from '../../harness/rollout-gate.js';
-import { exampleCheckout, git } from '../../test/helpers/git-repo.js';
-import { fakeTools, kindOnEmbedded } from '../../test/helpers/fake-tools.js';
-import { meshAdapter } from '../../meshes/index.js';
-import { createKubeClient } from '../kube/index.js';
-import { startSimCluster, type SimCluster } from '../sim/index.js';
+import { createLogger } from '../core/index.js';
+import { rolloutGate } from '../test/helpers/cli.js';
+import { exampleCheckout, git } from '../test/helpers/git-repo.js';
+import { fakeTools, kindOnEmbedded } from '../test/helpers/fake-tools.js';
+import { meshAdapter } from '../meshes/index.js';
+import { createKubeClient, startSimCluster, type SimCluster } from '../clusters/index.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

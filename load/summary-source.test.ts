@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate } from '../evaluate.js';
-import { LoadSummarySource } from './load-summary.js';
-import { PrometheusSource } from './prometheus.js';
-import { PrometheusClient } from '../prometheus-client.js';
+import { evaluate, PrometheusSource, PrometheusClient } from '../slo/index.js';
+import { LoadSummarySource } from './summary-source.js';
 
 const result = {
   runner: 'k6',

@@ -1,8 +1,8 @@
-import { Topology } from '../../../model/topology.js';
-import type { KubeObject } from '../../kube/types.js';
-import type { KubeObject as StoredObject } from '../api/types.js';
-import { TrafficModel } from './traffic.js';
-import { startMeshLab, type MeshLab } from './harness.js';
+import { Topology } from '../../model/topology.js';
+import type { KubeObject } from '../../clusters/kube/types.js';
+import type { KubeObject as StoredObject } from '../../clusters/sim/api/types.js';
+import { TrafficModel } from '../../clusters/sim/mesh/traffic.js';
+import { startMeshLab, type MeshLab } from './mesh-lab.js';
 
 /** A small topology for behaviour tests: a meshable caller, a server, and a legacy plaintext client. */
 export const MICRO = Topology.parse({
@@ -79,7 +79,7 @@ export class Lab {
   }
 
   async restart(namespace: string): Promise<void> {
-    const { restartWorkloads } = await import('../../../meshes/restart.js');
+    const { restartWorkloads } = await import('../../meshes/restart.js');
     await restartWorkloads(this.lab.kube, namespace, new Date(this.now));
     await this.advance(10_000);
   }

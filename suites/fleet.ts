@@ -1,13 +1,7 @@
 import { join } from 'node:path';
-import type { Logger } from '../../harness/logger.js';
-import { installMeshOnCluster, type RealInstallOptions } from '../../meshes/install.js';
-import { createRootCa } from '../../meshes/pki/index.js';
-import type { DataPlaneMode } from '../../meshes/types.js';
-import type { ExecResult } from '../exec.js';
-import { createKubeClient } from '../kube/index.js';
-import type { KubeClient } from '../kube/types.js';
-import { connectKindClusters, linkIstioClusters } from './connect.js';
-import { multiclusterSubnets, provisionKindClusters, type KindCluster, type KindOptions } from './provider.js';
+import type { Logger } from '../core/index.js';
+import { installMeshOnCluster, createRootCa, type RealInstallOptions, type DataPlaneMode } from '../meshes/index.js';
+import { createKubeClient, connectKindClusters, linkIstioClusters, multiclusterSubnets, provisionKindClusters, type ExecResult, type KubeClient, type KindCluster, type KindOptions } from '../clusters/index.js';
 
 export interface KindFleet {
   clusters: Array<KindCluster & { kube: KubeClient; serviceSubnet: string }>;

@@ -3,13 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Journal } from '../../chaos/index.js';
-import { runCli } from '../../harness/cli/main.js';
-import { captureIO } from '../../test/helpers/cli.js';
-import { fakeTools } from '../../test/helpers/fake-tools.js';
-import { createKubeClient } from '../kube/index.js';
-import { startSimCluster, type SimCluster } from '../sim/index.js';
-import { kindNodeControl } from './nodes.js';
+import { Journal } from './index.js';
+import { runCli, captureIO } from '../test/helpers/cli.js';
+import { fakeTools } from '../test/helpers/fake-tools.js';
+import { createKubeClient, startSimCluster, kindNodeControl, type SimCluster } from '../clusters/index.js';
 
 const sims: SimCluster[] = [];
 afterEach(async () => {

@@ -3,18 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../harness/cli/main.js';
-import { createKubeClient } from '../kube/index.js';
-import { startSimCluster, type SimCluster } from '../sim/index.js';
-import { attachMeshTwin } from '../sim/mesh/attach.js';
-import { meshAdapter } from '../../meshes/index.js';
-import { useExistingCluster } from './provider.js';
-import { existingCluster } from '../../suites/cluster-handle.js';
-import { fakeTools } from '../../test/helpers/fake-tools.js';
-import { exec } from '../exec.js';
-import { captureIO } from '../../test/helpers/cli.js';
+import { runCli, captureIO } from '../test/helpers/cli.js';
+import { createKubeClient, startSimCluster, attachMeshTwin, useExistingCluster, exec, type SimCluster } from '../clusters/index.js';
+import { meshAdapter } from '../meshes/index.js';
+import { existingCluster } from './index.js';
+import { fakeTools } from '../test/helpers/fake-tools.js';
 
-const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
+const SHOP = join(import.meta.dirname, '..', 'examples', 'shop');
 const clusters: SimCluster[] = [];
 afterEach(async () => {
   for (const c of clusters.splice(0)) await c.close();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HOUR, Lab, partition } from './lab-helpers.js';
+import { HOUR, Lab, partition } from './helpers/twin-lab.js';
 
 // One row per (mesh, client state, server state, policy, fault), each citing where the
 // behaviour is documented. Sources are abbreviated; full paths in ../shared/reference/mesh-facts.md
@@ -31,7 +31,7 @@ async function scaleControlPlane(lab: Lab, replicas: number): Promise<void> {
 
 /** A new Linkerd trust anchor and an issuer under it, where the control plane reads them. */
 async function newLinkerdRoot(lab: Lab): Promise<void> {
-  const { linkerdIdentity } = await import('../../../meshes/pki/index.js');
+  const { linkerdIdentity } = await import('../meshes/pki/index.js');
   const { anchor, issuer } = await linkerdIdentity();
   await lab.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'linkerd-identity-trust-roots', namespace: 'linkerd' }, data: { 'ca-bundle.crt': anchor.certPem } });
   await lab.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'linkerd-identity-issuer', namespace: 'linkerd' }, stringData: { 'crt.pem': issuer.certPem, 'key.pem': issuer.keyPem } });
@@ -39,7 +39,7 @@ async function newLinkerdRoot(lab: Lab): Promise<void> {
 
 /** A plugged-in Istio CA (cacerts) under a root no proxy trusts yet. */
 async function newIstioRoot(lab: Lab): Promise<void> {
-  const { istioCacerts } = await import('../../../meshes/pki/index.js');
+  const { istioCacerts } = await import('../meshes/pki/index.js');
   const { files } = await istioCacerts();
   await lab.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: 'istio-system' }, stringData: { ...files } });
 }
@@ -451,7 +451,7 @@ const CASES: Case[] = [
       await lab.lab.kube.delete('v1', 'Secret', 'istio-system', 'cacerts');
       await lab.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: 'istio-system' }, data });
       await lab.lab.kube.delete('apps/v1', 'Deployment', 'istio-system', 'istiod');
-      const { IstioAdapter } = await import('../../../meshes/istio.js');
+      const { IstioAdapter } = await import('../meshes/istio.js');
       const istiod = (await new IstioAdapter().installManifests()).find((o) => o.kind === 'Deployment')!;
       await lab.apply(istiod);
       await lab.advance(2 * MIN);
@@ -764,7 +764,7 @@ const CASES: Case[] = [
     run: async (lab) => {
       await lab.mesh('server');
       await lab.mesh('client');
-      const { linkerdIdentity } = await import('../../../meshes/pki/index.js');
+      const { linkerdIdentity } = await import('../meshes/pki/index.js');
       const { issuer } = await linkerdIdentity();
       await lab.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'linkerd-identity-issuer', namespace: 'linkerd' }, stringData: { 'crt.pem': issuer.certPem, 'key.pem': issuer.keyPem } });
       await lab.restart('server');

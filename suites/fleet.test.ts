@@ -3,14 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
-import { installMeshOnCluster } from '../../meshes/install.js';
-import { createRootCa, verifySignedBy } from '../../meshes/pki/index.js';
-import { fakeTools } from '../../test/helpers/fake-tools.js';
-import { exec } from '../exec.js';
-import { createKubeClient } from '../kube/index.js';
-import { startSimCluster, type SimCluster } from '../sim/index.js';
+import { installMeshOnCluster, createRootCa, verifySignedBy } from '../meshes/index.js';
+import { fakeTools } from '../test/helpers/fake-tools.js';
+import { exec, createKubeClient, startSimCluster, provisionKindClusters, type SimCluster, type KindOptions } from '../clusters/index.js';
 import { provisionKindFleet } from './fleet.js';
-import { provisionKindClusters, type KindOptions } from './provider.js';
 
 const sims: SimCluster[] = [];
 afterEach(async () => {

@@ -1,7 +1,6 @@
-import type { LoadResult } from '../../load/types.js';
-import type { SliKey } from '../sli.js';
-import type { Scope } from '../schema.js';
-import type { Measurement, SliSource, Window } from '../types.js';
+import type { LoadResult } from './types.js';
+import type { SliKey } from '../model/index.js';
+import type { Scope, Measurement, SliSource, Window } from '../slo/index.js';
 
 /**
  * SLIs from a load run's end-of-test summary: what the load generator saw, over the run's main

@@ -2,16 +2,12 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { documentsOfKind, loadConfig } from '../../harness/config/index.js';
-import { kindCluster } from '../../suites/cluster-handle.js';
-import { runGameDay } from '../../suites/gameday.js';
-import { GameDay } from '../../suites/schema.js';
-import { fakeTools, kindOnEmbedded } from '../../test/helpers/fake-tools.js';
-import { exec } from '../exec.js';
-import { createKubeClient } from '../kube/index.js';
-import { startSimCluster, type SimCluster } from '../sim/index.js';
+import { documentsOfKind, loadConfig } from '../test/helpers/cli.js';
+import { kindCluster, runGameDay, GameDay } from './index.js';
+import { fakeTools, kindOnEmbedded } from '../test/helpers/fake-tools.js';
+import { exec, createKubeClient, startSimCluster, type SimCluster } from '../clusters/index.js';
 
-const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
+const SHOP = join(import.meta.dirname, '..', 'examples', 'shop');
 const sims: SimCluster[] = [];
 afterEach(async () => {
   for (const s of sims.splice(0)) await s.close();

@@ -1,4 +1,4 @@
-import type { PrometheusClient } from '../slo/prometheus-client.js';
+import type { PrometheusClient } from './prometheus-client.js';
 
 /** A call between two services as the mesh's telemetry saw it, in requests per second. */
 export interface ObservedCall {

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { DnsName } from './document.js';
+import { ServiceRef } from './topology.js';
+
+/** The unit an objective is written in: "99.9%", "250ms", "512MiB" or a plain number. */
+export type ObjectiveUnit = 'percent' | 'duration' | 'bytes' | 'number';
+
+/** The SLIs meshdrill can measure, with the unit their objectives are written in. */
+export const SLI_UNITS = {
+  'success-rate': 'percent',
+  'error-rate-4xx': 'percent',
+  'error-rate-5xx': 'percent',
+  'latency-p50': 'duration',
+  'latency-p95': 'duration',
+  'latency-p99': 'duration',
+  // Share of requests into the scope that arrived without mTLS; evidence for all-callers-meshed.
+  'plaintext-share': 'percent',
+  'retries-per-request': 'number',
+  'cert-min-remaining': 'duration',
+  'proxy-config-age': 'duration',
+  'proxy-memory': 'bytes',
+  'push-latency': 'duration',
+  // Escape hatch: a raw PromQL query whose result is compared as a plain number.
+  promql: 'number',
+} as const satisfies Record<string, ObjectiveUnit>;
+
+export type SliKey = keyof typeof SLI_UNITS;
+export const SLI_NAMES = Object.keys(SLI_UNITS) as [SliKey, ...SliKey[]];
+
+export const SliName = z.enum(SLI_NAMES).describe('What is measured.');
+export type SliName = z.infer<typeof SliName>;
+
+export const Scope = z
+  .object({
+    namespace: DnsName.optional().describe('All services of one namespace.'),
+    service: ServiceRef.optional().describe('One service, "namespace/service".'),
+    edge: z
+      .object({ from: ServiceRef, to: ServiceRef })
+      .strict()
+      .optional()
+      .describe('Calls from one service to another.'),
+  })
+  .strict()
+  .refine((scope) => [scope.namespace, scope.service, scope.edge].filter((x) => x !== undefined).length <= 1, {
+    error: 'expected at most one of namespace, service, edge (none means the whole mesh)',
+  })
+  .describe('Where an SLI is measured: the whole mesh (empty), a namespace, a service or an edge.');
+export type Scope = z.infer<typeof Scope>;
+
+/** Whose view an SLI is measured from. */
+export const SliSourceKind = z
+  .enum(['mesh', 'client'])
+  .describe('mesh: the proxies\' telemetry (the default). client: the callers\' own view — sees connections reset before any proxy reports them, and exists before a namespace is meshed.');
+export type SliSourceKind = z.infer<typeof SliSourceKind>;
+

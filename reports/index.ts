@@ -1,0 +1,8 @@
+export { escapeMarkdown, escapeXml } from './escape.js';
+export { recurringRunIssue, type IssueRequest } from './github-issue.js';
+export { renderHtml } from './html.js';
+export { renderJunit } from './junit.js';
+export { renderMarkdown } from './markdown.js';
+export { writeRunOutputs } from './outputs.js';
+export { RUN_RECORD_VERSION, parseRunRecord, stageRecord, type PullRequestRecord, type RunRecord, type StageRecord } from './run-record.js';
+export { renderTrend } from './trend.js';
