@@ -4,5 +4,5 @@ export { renderHtml } from './html.js';
 export { renderJunit } from './junit.js';
 export { renderMarkdown } from './markdown.js';
 export { writeRunOutputs } from './outputs.js';
-export { RUN_RECORD_VERSION, parseRunRecord, stageRecord, type PullRequestRecord, type RunRecord, type StageRecord } from './run-record.js';
+export { RUN_RECORD_VERSION, parseRunRecord, stageRecord, type PullRequestRecord, type RunRecord, type StageRecord, type StepRecord, type EvaluationRecord, type HypothesisRecord, type AssertionRecord, type FaultRecord, type SeriesRecord } from './run-record.js';
 export { renderTrend } from './trend.js';

@@ -170,6 +170,11 @@ export type RunRecord = z.infer<typeof RunRecord>;
 export type PullRequestRecord = z.infer<typeof PullRequestRecord>;
 export type SeriesRecord = z.infer<typeof SeriesRecord>;
 export type StageRecord = z.infer<typeof StageRecord>;
+export type StepRecord = z.infer<typeof StepRecord>;
+export type EvaluationRecord = z.infer<typeof Evaluation>;
+export type HypothesisRecord = z.infer<typeof HypothesisRecord>;
+export type AssertionRecord = z.infer<typeof AssertionRecord>;
+export type FaultRecord = z.infer<typeof FaultRecord>;
 
 /** A stage as the record keeps it: which namespaces were meshed and in which mTLS mode, from when. */
 export function stageRecord(plan: { stage: number; current?: { name: string } | undefined; namespaces: ReadonlyArray<{ namespace: string; meshed: boolean; mtls?: string | undefined }> }, at: string): StageRecord {

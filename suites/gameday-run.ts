@@ -1,0 +1,94 @@
+import { ChangeExecutor, describeChange, RUN_ID_LABEL, type Change, type Journal, type ObjectRef } from '../chaos/index.js';
+import type { KubeObject } from '../clusters/index.js';
+import { meshAdapter, type MeshAdapter } from '../meshes/index.js';
+import type { AssertionRecord, StageRecord, StepRecord } from '../reports/index.js';
+import type { StagePlan } from '../rollout/index.js';
+import type { ClusterHandle } from './cluster-handle.js';
+import { FaultLifecycle } from './fault-lifecycle.js';
+import type { GameDayDeps, ProgramInput } from './gameday-types.js';
+import { Aborted, HypothesisWatch } from './hypothesis-watch.js';
+import { RunLog } from './run-log.js';
+
+export const DAY = 86_400_000;
+
+/**
+ * One run of a game day or suite while it goes: the cluster and mesh it has reached, what it has
+ * recorded, and the ways it lets time pass and changes the cluster (always journalled first).
+ */
+export class GameDayRun {
+  cluster: ClusterHandle | undefined;
+  adapter: MeshAdapter;
+  stage: StagePlan | undefined;
+  certLifetimeMs = DAY;
+  journal: Journal | undefined;
+  readonly stageLog: StageRecord[] = [];
+  readonly assertions: AssertionRecord[] = [];
+  readonly steps: StepRecord[] = [];
+  readonly log: RunLog;
+  readonly watch: HypothesisWatch;
+  readonly faults: FaultLifecycle;
+  /** How often hypotheses and abort conditions are evaluated, in cluster time. */
+  readonly interval: number;
+
+  constructor(
+    readonly input: ProgramInput,
+    readonly deps: GameDayDeps,
+  ) {
+    const mesh = input.plan?.spec.mesh ?? { name: 'istio' as const, mode: 'sidecar' as const };
+    this.adapter = meshAdapter(mesh.name, mesh.mode, mesh.revision);
+    this.interval = deps.evaluationIntervalMs ?? 60_000;
+    this.log = new RunLog(() => this.cluster?.now(), deps.logger, deps.progress);
+    this.watch = new HypothesisWatch(input, input.slos);
+    this.faults = new FaultLifecycle(this.log);
+  }
+
+  /** Cluster time once there is a cluster, the wall clock before. */
+  now(): number {
+    return this.cluster ? this.cluster.now() : this.deps.now();
+  }
+
+  iso(ms: number): string {
+    return new Date(ms).toISOString();
+  }
+
+  /** Lets time pass in evaluation intervals, judging hypotheses and abort conditions after each. */
+  async pass(ms: number): Promise<void> {
+    let left = ms;
+    while (left > 0) {
+      const step = Math.min(this.interval, left);
+      await this.cluster!.advance(step);
+      left -= step;
+      await this.watch.check(this.faults.phase(), this.cluster!.now());
+      const why = this.deps.interrupted?.();
+      if (why) throw new Aborted(`interrupted (${why})`);
+    }
+  }
+
+  executor(): ChangeExecutor {
+    return new ChangeExecutor(this.cluster!.kube, this.cluster!.nodes);
+  }
+
+  /** Writes objects the run owns: each undo journalled first, each object labelled with the run id. */
+  async apply(objects: KubeObject[], why: string): Promise<void> {
+    const executor = this.executor();
+    for (const object of objects) {
+      const change: Change = { type: 'apply', object: { ...object, metadata: { ...object.metadata, labels: { ...(object.metadata.labels ?? {}), [RUN_ID_LABEL]: this.input.runId } } }, why };
+      await this.journal!.record(why, describeChange(change), await executor.undoFor(change));
+      await executor.perform(change);
+    }
+  }
+
+  /** Journals how to put objects back as they are now, before something else changes them. */
+  async track(refs: ObjectRef[], why: string): Promise<void> {
+    const executor = this.executor();
+    for (const ref of refs) {
+      const change: Change = { type: 'track', ref, why };
+      await this.journal!.record(why, describeChange(change), await executor.undoFor(change));
+    }
+  }
+
+  need(verb: string): ClusterHandle {
+    if (!this.cluster) throw new Error(`a ${verb} step needs a cluster: put a provision step first`);
+    return this.cluster;
+  }
+}
