@@ -81,5 +81,5 @@ describe('rollout gate on a kind cluster (fake kind and helm; the embedded clust
     expect(labels['istio-injection'] ?? labels['istio.io/rev']).toBeDefined();
     expect(record.decision.reasons).toEqual(['gate frontend-availability is inconclusive: 5 inconclusive measurements (limit 0); last: no data in the window', 'gate latency-p99 frontend is inconclusive: 5 inconclusive measurements (limit 0); last: no data in the window']);
     expect(prometheus.queries.some((q) => q.includes('istio_requests_total'))).toBe(true);
-  }, 60_000);
+  });
 });

@@ -2,9 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { writeRunOutputs, RUN_RECORD_VERSION, stageRecord, type PullRequestRecord, type RunRecord } from '../reports/index.js';
 import { join, relative } from 'node:path';
-import { simpleGit } from 'simple-git';
 import { defaultLeaseDir, topologyWorkloads } from '../clusters/index.js';
-import { withControlCopy, gateOutcome, planStage, planUpdates, runGate, commitStageChange, lastRevertTime, stageChangeBody, writeLocalPullRequest, type GateRun, type GitHubForge } from '../rollout/index.js';
+import { withControlCopy, gateOutcome, gitAt, planStage, planUpdates, runGate, commitStageChange, lastRevertTime, stageChangeBody, writeLocalPullRequest, type GateRun, type GitHubForge } from '../rollout/index.js';
 import { embeddedCluster, k3sCluster, kindCluster, type ClusterHandle } from '../suites/index.js';
 import { didYouMean, ConfigError, type Logger } from '../core/index.js';
 import { parseDuration, SLI_UNITS } from '../model/index.js';
@@ -171,7 +170,7 @@ function clusterFor(loaded: LoadedRollout, options: RolloutGateOptions, runId: s
 
 async function chooseForge(options: RolloutGateOptions, root: string): Promise<GitHubForge | undefined> {
   if (options.forge === 'local') return undefined;
-  const remoteUrl = await simpleGit(root).remote(['get-url', options.remote]).then((u) => (typeof u === 'string' ? u.trim() : ''), () => '');
+  const remoteUrl = await (await gitAt(root)).remote(['get-url', options.remote]).then((u) => (typeof u === 'string' ? u.trim() : ''), () => '');
   const need = options.forge === 'github' ? '--forge github' : undefined;
   const forge = githubForgeFromEnv(options.env, { remoteUrl, logger: options.logger, ...(need ? { need } : {}), ...(options.github ? { tuning: options.github } : {}) });
   return forge;
@@ -180,7 +179,7 @@ async function chooseForge(options: RolloutGateOptions, root: string): Promise<G
 async function buildRecord(loaded: LoadedRollout, run: GateRun, files: Map<string, string>, meta: { runId: string; startedAt: number; finishedAt: number; provider: string; pullRequest?: PullRequestRecord }): Promise<GateRunRecord> {
   const iso = (ms: number) => new Date(ms).toISOString();
   const window = (w: Window) => ({ from: iso(w.from), to: iso(w.to) });
-  const commit = await simpleGit(loaded.root).revparse(['HEAD']).then((c) => c.trim(), () => undefined);
+  const commit = await (await gitAt(loaded.root)).revparse(['HEAD']).then((c) => c.trim(), () => undefined);
   const finite = (n: number) => (Number.isFinite(n) ? n : null);
   return {
     schemaVersion: RUN_RECORD_VERSION,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { API_VERSION, DnsName, Metadata, Duration } from '../model/index.js';
-import { Gate } from '../slo/index.js';
+import { Gate } from '../slo/schema.js';
 
 export const MeshSelection = z
   .object({

@@ -4,6 +4,8 @@ import { parseObjective, OBJECTIVE_HINT } from './objective.js';
 
 // The SLI vocabulary (names, units, scopes) is model: meshes render queries for it, slo evaluates it.
 export { Scope, SliName, SliSourceKind };
+// The objective grammar is part of the documents: validation parses objectives as the engines do.
+export { isRelative, parseObjective } from './objective.js';
 
 export const ObjectiveText = z
   .string()

@@ -86,7 +86,7 @@ describe('existing clusters through a named context', () => {
     expect(record.faults[0]).toMatchObject({ leftovers: [] });
     expect((await kube.list('networking.k8s.io/v1', 'NetworkPolicy')).length).toBe(namespacesBefore);
     expect(allowedCode).toBe(0);
-  }, 60_000);
+  });
 
   it('with --traffic drives the entrypoints with k6 in the cluster for the run, and takes it away after', async () => {
     const { kube, path, dir } = await stagingCluster();
@@ -99,7 +99,7 @@ describe('existing clusters through a named context', () => {
     expect(io.err.join('')).toContain('traffic: k6 in meshdrill-load at 400 rps into ingress/gateway, 20 rps into legacy/batch, 5 rps into legacy/reporting\n');
     expect(await kube.get('batch/v1', 'Job', 'meshdrill-load', 'meshdrill-load-traffic')).toBeUndefined();
     expect(await kube.get('v1', 'Namespace', undefined, 'meshdrill-load')).toBeUndefined();
-  }, 60_000);
+  });
 
   it('dumps proxy configuration the way each mesh offers it, through the isolated kubeconfig', async () => {
     const tools = await fakeTools({ kubectl: { exec: { stdout: '{"configs":[{"@type":"type.googleapis.com/envoy.admin.v3.BootstrapConfigDump"}]}\n' } }, linkerd: { 'diagnostics proxy-metrics': { stdout: '# HELP inbound_http_authz_allow_total\n' } } });

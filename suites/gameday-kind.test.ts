@@ -67,5 +67,5 @@ describe('a game day on a kind cluster (fake kind and helm; the embedded cluster
     expect(said).toContain('traffic: k6 in meshdrill-load at 400 rps into ingress/gateway, 20 rps into legacy/batch, 5 rps into legacy/reporting');
     expect(await kube.get('batch/v1', 'Job', 'meshdrill-load', 'meshdrill-load-traffic')).toBeUndefined();
     expect(await tools.calls('kubectl')).toEqual([['port-forward', '-n', 'meshdrill-monitoring', 'svc/prometheus', ':9090', '--address', '127.0.0.1']]);
-  }, 60_000);
+  });
 });

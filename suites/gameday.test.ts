@@ -44,7 +44,7 @@ describe('meshdrill gameday run (the example, on the embedded cluster)', () => {
     const types = record.timeline.map((e) => e.type);
     expect(types.indexOf('fault-plan')).toBeLessThan(types.indexOf('fault-injected'));
     expect(io.err.join('')).toContain('plan for ca-loss: CA loss (signer-unavailable); scale Deployment/istio-system/istiod to 0');
-  }, 60_000);
+  });
 
   it('aborts when an abort condition fails three times in a row, and reverts the fault at once', async () => {
     const dir = await repoWith({
@@ -65,7 +65,7 @@ describe('meshdrill gameday run (the example, on the embedded cluster)', () => {
     const injected = Date.parse(record.faults![0]!.injectedAt);
     expect(Date.parse(record.faults![0]!.revertedAt!) - injected).toBeLessThanOrEqual(4 * 60_000);
     expect(record.steps!.map((s) => s.verb)).not.toContain('wait');
-  }, 60_000);
+  });
 
   it('fails a hypothesis when certificates expire under a CA loss, and scales the time to impact to 24 h lifetimes', async () => {
     const dir = await repoWith({ hypotheses: CATALOG, steps: [...SETUP, { fault: { type: 'ca-loss', duration: '70m' } }] });
@@ -87,7 +87,7 @@ describe('meshdrill gameday run (the example, on the embedded cluster)', () => {
     const diagnostics = await readdir(join(dir, 'out', 'diagnostics'));
     expect(diagnostics).toEqual(expect.arrayContaining(['istio-system.events.txt', 'istio-system.pods.yaml', 'catalog.events.txt', 'catalog.pods.yaml']));
     expect(diagnostics.some((f) => /^istio-system\.istiod-.*\.discovery\.log$/.test(f))).toBe(true);
-  }, 60_000);
+  });
 
   it('compares relative objectives with the load step marked baseline: Inconclusive before it, Failed when a delay is injected', async () => {
     const edge = { from: 'frontend/web', to: 'catalog/api' };
@@ -113,7 +113,7 @@ describe('meshdrill gameday run (the example, on the embedded cluster)', () => {
     expect(during.at(-1)!.threshold!).toBeLessThan(100);
     expect(during.at(-1)!.verdict).toBe('Failed');
     expect(during.at(-1)!.value!).toBeGreaterThan(100);
-  }, 60_000);
+  });
 
   it('reverts every fault when interrupted, and ends as aborted', async () => {
     const dir = await repoWith({ hypotheses: SHOPPERS, steps: [...SETUP, { fault: { type: 'control-plane-partition', namespaces: ['frontend'], duration: '30m' } }] });
@@ -152,7 +152,7 @@ describe('meshdrill gameday run (the example, on the embedded cluster)', () => {
     expect(record.outcome.reasons[0]).toBe('interrupted (SIGINT)');
     expect(record.faults![0]!.leftovers).toEqual([]);
     expect(Date.parse(record.faults![0]!.revertedAt!)).toBe(interruptedAt);
-  }, 60_000);
+  });
 
   it('checks a reachability matrix: allowed with and without mTLS, denied held over three windows', async () => {
     const dir = await repoWith({
@@ -190,7 +190,7 @@ describe('meshdrill gameday run (the example, on the embedded cluster)', () => {
     expect(record.assertions![1]!.evaluation.reason).toBe('success 100%, 100%, 100% over 3 × 60s; plaintext (the destination cannot identify the caller)');
     expect(code).toBe(1);
     expect(record.outcome!.reasons).toContain('step 8 (assert reachability (4 pairs)): legacy/batch → payments/api expected denied; observed success 100%, 100%, 100% over 3 × 60s');
-  }, 60_000);
+  });
 
   it('--dry-run prints each fault\'s plan and injects nothing', async () => {
     const dir = await repoWith({ hypotheses: SHOPPERS, steps: [...SETUP, { fault: { type: 'ca-loss', duration: '10m' } }] });
@@ -203,5 +203,5 @@ describe('meshdrill gameday run (the example, on the embedded cluster)', () => {
     expect(record.faults).toEqual([]);
     expect(record.steps!.at(-1)!.detail).toBe('DRY-RUN: would inject CA loss (signer-unavailable)');
     expect(io.err.join('')).toContain('plan for ca-loss');
-  }, 60_000);
+  });
 });

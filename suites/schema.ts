@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { DnsName, documentSchema, Duration, ServiceRef } from '../model/index.js';
-import { FaultSpec } from '../chaos/index.js';
-import { MeshSelection } from '../rollout/index.js';
-import { Gate } from '../slo/index.js';
-import { LoadSpec } from '../load/index.js';
+// Schemas import schemas: each folder's schema.ts is a light entry point (zod only), so loading
+// and validating config does not load the engines.
+import { FaultSpec } from '../chaos/schema.js';
+import { MeshSelection } from '../rollout/schema.js';
+import { Gate } from '../slo/schema.js';
+import { LoadSpec } from '../load/schema.js';
 
 export { LoadSpec };
 
@@ -122,3 +124,5 @@ export const SuiteSpec = z
 
 export const Suite = documentSchema('Suite', SuiteSpec, 'An ordered test of mesh behaviour with try/catch/finally steps.');
 export type Suite = z.infer<typeof Suite>;
+
+export { CheckConfig } from './check/config.js';

@@ -50,7 +50,7 @@ describe('meshdrill suite run', () => {
       'legacy is cut off by STRICT › finally: stage 0: ok',
     ]);
     expect(record.outcome!.verdict).toBe('fail');
-  }, 60_000);
+  });
 
   it('fails an operation that would run past its inherited timeout, before it starts', async () => {
     const dir = await repoWith({ timeout: '2m', steps: [SETUP, { name: 'soak', timeout: '5m', try: [{ wait: '4m' }, { wait: '10m' }] }] });
@@ -60,7 +60,7 @@ describe('meshdrill suite run', () => {
 
     expect(code).toBe(1);
     expect(io.out.join('')).toContain('soak › wait 10m: takes 600s of cluster time, over its timeout of 300s');
-  }, 60_000);
+  });
 
   it('retries infrastructure errors quietly and reports a step that passed on retry as flaky', async () => {
     const dir = await repoWith({ steps: [SETUP] });
@@ -90,7 +90,7 @@ describe('meshdrill suite run', () => {
     expect(provisions).toBe(2);
     expect(record.outcome).toEqual({ verdict: 'flaky', reasons: ['setup: passed only after 1 retried operation: flaky'] });
     expect(record.timeline.find((e) => e.type === 'retry')?.message).toBe('setup › provision: infrastructure error, retrying (1/2): the API server is not ready yet (connection refused)');
-  }, 60_000);
+  });
 
   it('tells infrastructure errors from the rest', () => {
     expect(isInfrastructureError(new ClusterError('x'))).toBe(true);

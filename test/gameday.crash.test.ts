@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, watch, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,14 +39,43 @@ async function snapshot(kube: KubeClient): Promise<string[]> {
   return out.sort();
 }
 
-/** A seeded stream of kill delays, spread over a whole game day run. */
-function delays(count: number, maxMs: number): number[] {
+/**
+ * Kill points as journal lines: a seeded stream spread over a whole run's journal, so early
+ * (install), middle (faults) and late (teardown) points all occur, whatever the machine's speed.
+ */
+function killPoints(count: number, lines: number): number[] {
   let state = 12345;
   return Array.from({ length: count }, (_, i) => {
     state = (state * 16807) % 2147483647;
-    // Spread evenly with jitter, so early (install), middle (faults) and late (teardown) points all occur.
-    return Math.round(((i + state / 2147483647) / count) * maxMs);
+    return Math.max(1, Math.round(((i + state / 2147483647) / count) * lines));
   });
+}
+
+async function lineCount(path: string): Promise<number> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return text.split('\n').filter((l) => l.trim()).length;
+}
+
+/**
+ * Resolves with what `check` finds in a directory once it finds something, re-checking on every
+ * change in it (inotify), or with undefined once the process has exited: an event, not a timer.
+ */
+async function whenDir<T>(dir: string, check: () => Promise<T | undefined>, exited: Promise<unknown>): Promise<T | undefined> {
+  await mkdir(dir, { recursive: true });
+  const stop = new AbortController();
+  const changes = watch(dir, { signal: stop.signal })[Symbol.asyncIterator]();
+  const ended = exited.then(() => 'exited' as const);
+  try {
+    for (;;) {
+      const found = await check();
+      if (found !== undefined) return found;
+      const next = await Promise.race([changes.next(), ended]);
+      if (next === 'exited') return check();
+    }
+  } finally {
+    stop.abort();
+    await changes.next().catch(() => undefined);
+  }
 }
 
 function start(args: string[], cwd: string): { child: ChildProcess; exited: Promise<number | null> } {
@@ -104,7 +133,7 @@ describe('a game day killed with SIGKILL, then `meshdrill cleanup`', () => {
       });
     });
     kube = createKubeClient(await readFile(kubeconfigPath, 'utf8'));
-  }, 60_000);
+  });
 
   afterAll(() => {
     server?.kill('SIGKILL');
@@ -115,29 +144,36 @@ describe('a game day killed with SIGKILL, then `meshdrill cleanup`', () => {
     const journalDir = join(dir, 'journal');
     const args = ['gameday', 'run', join(dir, 'repo', 'gameday.yaml'), '--kubeconfig', kubeconfigPath, '--journal-dir', journalDir, '--out', join(dir, 'out'), '--log-level', 'silent'];
 
-    // One whole run first: how long it takes sets the range of kill points; it must clean up after itself.
-    const t0 = Date.now();
+    // One whole run first: how long its journal grows sets the range of kill points; it must clean up after itself.
     const whole = start(args, dir);
     expect(await whole.exited).toBe(0);
-    const runMs = Date.now() - t0;
+    const [journalFile] = await readdir(journalDir);
+    const lines = await lineCount(join(journalDir, journalFile!));
+    await rm(journalDir, { recursive: true });
     expect(await snapshot(kube)).toEqual(before);
 
     const mismatches: string[] = [];
-    for (const [i, delay] of delays(KILLS, runMs).entries()) {
+    for (const [i, point] of killPoints(KILLS, lines).entries()) {
       const run = start(args, dir);
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      // Each run's journal is the only one in the directory: kill once it holds `point` lines.
+      const journal = async () => {
+        const [name] = (await readdir(journalDir)).filter((n) => n.endsWith('.jsonl'));
+        return name !== undefined && (await lineCount(join(journalDir, name))) >= point ? true : undefined;
+      };
+      await whenDir(journalDir, journal, run.exited);
       run.child.kill('SIGKILL');
       await run.exited;
       const errors: string[] = [];
       const code = await runCli(['cleanup', '--journal-dir', journalDir, '--kubeconfig', kubeconfigPath], { ...quiet, stderr: (t) => errors.push(t) });
       const after = await snapshot(kube);
       if (code !== 0 || JSON.stringify(after) !== JSON.stringify(before)) {
-        mismatches.push(`kill ${i + 1} at ${delay} ms: cleanup exit ${code} ${errors.join('')}; ${after.filter((x) => !before.includes(x)).slice(0, 3).join(' | ')} / missing ${before.filter((x) => !after.includes(x)).slice(0, 3).join(' | ')}`);
+        mismatches.push(`kill ${i + 1} at journal line ${point} of ${lines}: cleanup exit ${code} ${errors.join('')}; ${after.filter((x) => !before.includes(x)).slice(0, 3).join(' | ')} / missing ${before.filter((x) => !after.includes(x)).slice(0, 3).join(' | ')}`);
       }
+      await rm(journalDir, { recursive: true, force: true });
     }
 
     expect(mismatches).toEqual([]);
-  }, 240_000);
+  }, 600_000);
 
   it('on SIGTERM reverts what it did and exits 143, leaving nothing for cleanup', async () => {
     const before = await snapshot(kube);
@@ -158,5 +194,5 @@ describe('a game day killed with SIGKILL, then `meshdrill cleanup`', () => {
     expect(stderr).toContain('aborting: interrupted (SIGTERM); reverting every fault now');
     expect(cleanup.join('')).toBe(`nothing to clean up: no pending undos in ${journalDir}\n`);
     expect(await snapshot(kube)).toEqual(before);
-  }, 60_000);
+  });
 });

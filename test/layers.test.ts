@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { importCircles, importGraph, layerViolations, type ImportEdge } from './helpers/import-graph.js';
+import { importCircles, importGraph, layerViolations, packagesLoadedBy, type ImportEdge } from './helpers/import-graph.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const edge = (from: string, to: string, extra: Partial<ImportEdge> = {}): ImportEdge => ({ from, to, typeOnly: false, line: 1, justified: false, ...extra });
@@ -26,7 +26,7 @@ describe('layers', () => {
       'meshes/registry.ts:1 imports harness/config/suggest.ts: meshes may not import harness, which is on a higher layer',
       'reports/run-record.ts:1 imports rollout/stage.ts: reports may not import rollout, which is on a higher layer',
       'chaos/faults.ts:1 imports rollout/index.ts: chaos and rollout are on one layer and may not import each other',
-      'suites/gameday.ts:1 imports slo/evaluate.ts: import slo/index.ts, the folder\'s public surface (a type-only deep import needs a "deep import" comment saying why)',
+      'suites/gameday.ts:1 imports slo/evaluate.ts: import slo/index.ts, the folder\'s public surface, or slo/schema.ts, its documents (a type-only deep import needs a "deep import" comment saying why)',
       'import circle: clusters/sim/admin.ts → clusters/sim/cluster.ts → clusters/sim/admin.ts',
     ]);
   });
@@ -35,5 +35,23 @@ describe('layers', () => {
     const chain = Array.from({ length: 10_000 }, (_, i) => edge(`core/f${i}.ts`, `core/f${(i + 1) % 10_000}.ts`));
 
     expect(importCircles(chain)[0]).toHaveLength(10_001);
+  });
+});
+
+describe('commands load only what they need', () => {
+  const HEAVY = ['@kubernetes/client-node', '@octokit/rest', '@octokit/auth-app', 'simple-git', '@peculiar/x509', 'reflect-metadata', '@testcontainers/k3s', 'kubernetes-models', '@kubernetes-models/istio'];
+
+  it.each([
+    ['the CLI itself (--help, --version)', 'harness/cli/main.ts', ['commander']],
+    ['validate', 'harness/cli/validate-command.ts', ['yaml', 'zod']],
+  ])('%s loads no client, forge or cluster library until a command needs it', (_what, entry, expected) => {
+    const loaded = packagesLoadedBy(root, entry);
+
+    expect([...loaded].filter((p) => HEAVY.includes(p))).toEqual([]);
+    expect([...loaded].sort()).toEqual(expected);
+  });
+
+  it('sees a package loaded two files away', () => {
+    expect(packagesLoadedBy(root, 'clusters/sim/index.ts')).toContain('yaml');
   });
 });

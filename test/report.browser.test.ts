@@ -49,7 +49,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the HTML report in a real browser (headl
     } finally {
       await browser.close();
     }
-  }, 60_000);
+  });
 
   it('renders names with <script>, | and backticks as text, and runs no script', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'meshdrill-report-'));
@@ -80,5 +80,5 @@ describe.skipIf(!existsSync(CHROMIUM))('the HTML report in a real browser (headl
     } finally {
       await browser.close();
     }
-  }, 60_000);
+  });
 });

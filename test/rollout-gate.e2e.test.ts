@@ -123,7 +123,7 @@ describe('rollout gate, end to end on the embedded cluster with git and a fake G
     expect(github.writes().length).toBe(writes);
     expect((await git(work, 'ls-remote', 'origin', 'meshdrill/shop-migration/stage-1-advance')).split('\t')[0]).toBe(head.split('\t')[0]);
     expect(await git(work, 'status', '--porcelain')).toBe('');
-  }, 60_000);
+  });
 });
 
 function io(cwd: string): CliIO {

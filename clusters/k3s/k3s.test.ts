@@ -6,7 +6,7 @@ import { runCli, captureIO } from '../../test/helpers/cli.js';
 import { exampleRepoOn } from '../../test/helpers/e2e-gameday.js';
 import { createKubeClient } from '../kube/index.js';
 import { startSimCluster, type SimCluster } from '../sim/index.js';
-import { k3sImage, provisionK3s, type StartedK3s } from './provider.js';
+import { k3sImage, loadTestcontainersK3s, provisionK3s, type StartedK3s } from './provider.js';
 
 const quiet = { info: () => undefined, warn: () => undefined };
 const sims: SimCluster[] = [];
@@ -55,6 +55,11 @@ describe('k3s provider (testcontainers)', () => {
     expect(warnings).toEqual(['k3s through testcontainers runs one node; nodes: 3 is not honoured (use provider kind for several nodes)']);
   });
 
+  it('needs @testcontainers/k3s only for k3s: when it is not installed, says how to get it', async () => {
+    await expect(loadTestcontainersK3s('@testcontainers/k3s-not-installed')).rejects.toThrow('provider k3s needs the optional package @testcontainers/k3s-not-installed, which is not installed; install it with `npm install @testcontainers/k3s-not-installed`, or use provider kind or sim');
+    await expect(loadTestcontainersK3s()).resolves.toHaveProperty('K3sContainer');
+  });
+
   it('picks images by Kubernetes version and refuses unknown ones', () => {
     expect(k3sImage(undefined)).toBe('rancher/k3s:v1.34.1-k3s1');
     expect(k3sImage('v1.32.7')).toBe('rancher/k3s:v1.32.7-k3s1');
@@ -72,5 +77,5 @@ describe('k3s provider (testcontainers)', () => {
     expect(code).toBe(3);
     expect(io.err.join('')).toContain('provider k3s needs a Docker (or Podman) engine that testcontainers can reach, and found none (Could not find a working container runtime strategy); start Docker, set DOCKER_HOST, or use provider sim');
     expect(io.err.join('')).not.toContain('on the embedded cluster');
-  }, 60_000);
+  });
 });

@@ -50,8 +50,28 @@ export interface K3sCluster extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** What meshdrill uses of @testcontainers/k3s, an optional dependency (it brings its own native modules). */
+interface K3sModule {
+  K3sContainer: new (image: string) => { start(): Promise<StartedK3s> };
+}
+
+/**
+ * Loads @testcontainers/k3s, installed as an optional dependency: only the k3s provider needs it,
+ * and an install without it (`npm install --omit=optional`) still runs every other provider.
+ */
+export async function loadTestcontainersK3s(specifier = '@testcontainers/k3s'): Promise<K3sModule> {
+  try {
+    // A specifier in a variable: the compiler does not need the package to build meshdrill.
+    return (await import(specifier)) as K3sModule;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new ClusterError(`provider k3s needs the optional package ${specifier}, which is not installed; install it with \`npm install ${specifier}\`, or use provider kind or sim`, { cause: error });
+    throw error;
+  }
+}
+
 async function startWithTestcontainers(image: string): Promise<StartedK3s> {
-  const { K3sContainer } = await import('@testcontainers/k3s');
+  const { K3sContainer } = await loadTestcontainersK3s();
   return new K3sContainer(image).start();
 }
 

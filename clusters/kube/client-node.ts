@@ -1,75 +1,93 @@
-import { ApiException, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import type * as K8s from '@kubernetes/client-node';
 import { ClusterError } from '../../core/index.js';
 import type { KubeClient, KubeObject } from './types.js';
 
 const FIELD_MANAGER = 'meshdrill';
 
+let clientNode: Promise<typeof K8s> | undefined;
+
+/** @kubernetes/client-node, imported once on first use. */
+export function loadClientNode(): Promise<typeof K8s> {
+  clientNode ??= import('@kubernetes/client-node');
+  return clientNode;
+}
+
 /** A KubeClient over @kubernetes/client-node for a kubeconfig (YAML text) and optional context. */
 export function createKubeClient(kubeconfig: string, context?: string): KubeClient {
-  const kc = new KubeConfig();
-  kc.loadFromString(kubeconfig);
-  if (context) kc.setCurrentContext(context);
-  const api = KubernetesObjectApi.makeApiClient(kc);
-  const core = kc.makeApiClient(CoreV1Api);
+  // client-node is loaded on first use: commands that never reach a cluster do not pay for it.
+  const ready = loadClientNode().then((k8s) => {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromString(kubeconfig);
+    if (context) kc.setCurrentContext(context);
+    return { k8s, api: k8s.KubernetesObjectApi.makeApiClient(kc), core: kc.makeApiClient(k8s.CoreV1Api) };
+  });
+  // A kubeconfig that cannot load fails the first call, not an unobserved promise.
+  ready.catch(() => undefined);
   const header = (apiVersion: string, kind: string, namespace: string | undefined, name: string) => ({ apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } });
   return {
     async get(apiVersion, kind, namespace, name) {
+      const { api, k8s } = await ready;
       try {
         return (await api.read(header(apiVersion, kind, namespace, name))) as unknown as KubeObject;
       } catch (error) {
-        if (statusOf(error) === 404) return undefined;
-        throw toClusterError(error, `get ${kind} ${name}`);
+        if (statusOf(k8s, error) === 404) return undefined;
+        throw toClusterError(k8s, error, `get ${kind} ${name}`);
       }
     },
     async list(apiVersion, kind, options = {}) {
+      const { api, k8s } = await ready;
       try {
         const result = await api.list(apiVersion, kind, options.namespace, undefined, undefined, undefined, undefined, options.labelSelector);
         return result.items as unknown as KubeObject[];
       } catch (error) {
-        throw toClusterError(error, `list ${kind}`);
+        throw toClusterError(k8s, error, `list ${kind}`);
       }
     },
     async apply(object) {
+      const { api, k8s } = await ready;
       try {
-        return (await api.patch(object as never, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)) as unknown as KubeObject;
+        return (await api.patch(object as never, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply)) as unknown as KubeObject;
       } catch (error) {
-        throw toClusterError(error, `apply ${object.kind} ${object.metadata.name}`);
+        throw toClusterError(k8s, error, `apply ${object.kind} ${object.metadata.name}`);
       }
     },
     async mergePatch(apiVersion, kind, namespace, name, patch) {
+      const { api, k8s } = await ready;
       try {
         const body = { ...header(apiVersion, kind, namespace, name), ...patch, metadata: { ...header(apiVersion, kind, namespace, name).metadata, ...((patch['metadata'] as object | undefined) ?? {}) } };
-        return (await api.patch(body as never, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch)) as unknown as KubeObject;
+        return (await api.patch(body as never, undefined, undefined, FIELD_MANAGER, undefined, k8s.PatchStrategy.MergePatch)) as unknown as KubeObject;
       } catch (error) {
-        throw toClusterError(error, `patch ${kind} ${name}`);
+        throw toClusterError(k8s, error, `patch ${kind} ${name}`);
       }
     },
     async logs(namespace, pod, container) {
+      const { core, k8s } = await ready;
       try {
         return await core.readNamespacedPodLog({ namespace, name: pod, ...(container ? { container } : {}) });
       } catch (error) {
-        throw toClusterError(error, `logs of pod ${namespace}/${pod}`);
+        throw toClusterError(k8s, error, `logs of pod ${namespace}/${pod}`);
       }
     },
     async delete(apiVersion, kind, namespace, name) {
+      const { api, k8s } = await ready;
       try {
         await api.delete(header(apiVersion, kind, namespace, name), undefined, undefined, undefined, undefined, 'Background');
         return true;
       } catch (error) {
-        if (statusOf(error) === 404) return false;
-        throw toClusterError(error, `delete ${kind} ${name}`);
+        if (statusOf(k8s, error) === 404) return false;
+        throw toClusterError(k8s, error, `delete ${kind} ${name}`);
       }
     },
   };
 }
 
-function statusOf(error: unknown): number | undefined {
-  return error instanceof ApiException ? error.code : undefined;
+function statusOf(k8s: typeof K8s, error: unknown): number | undefined {
+  return error instanceof k8s.ApiException ? error.code : undefined;
 }
 
 /** Converts a client-node failure once, here at the edge; the message never carries request headers. */
-function toClusterError(error: unknown, what: string): ClusterError {
-  if (error instanceof ApiException) {
+function toClusterError(k8s: typeof K8s, error: unknown, what: string): ClusterError {
+  if (error instanceof k8s.ApiException) {
     let message = String(error.body ?? '');
     try {
       message = (JSON.parse(message) as { message?: string }).message ?? message;

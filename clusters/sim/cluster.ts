@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { adminRoute, podLogRoute } from './admin.js';
 import { ApiHttpHandler, type ExtraRoute } from './api/server.js';
+import { loadModels } from './api/models.js';
 import { ApiService } from './api/service.js';
 import { ObjectStore } from './api/store.js';
 import { TypeRegistry } from './api/type-registry.js';
@@ -55,6 +56,7 @@ const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-l
 
 /** Starts the embedded cluster: a Kubernetes API server on loopback, its controllers and its clock. */
 export async function startSimCluster(options: SimClusterOptions = {}): Promise<SimCluster> {
+  await loadModels();
   const time = options.time ?? 'virtual';
   const clock: Clock = time === 'virtual' ? new VirtualClock() : new RealClock();
   const random = new Random(options.seed ?? 1);

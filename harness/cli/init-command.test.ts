@@ -30,7 +30,7 @@ describe('meshdrill init', () => {
     expect([0, 1]).toContain(gameday);
     expect(refused).toBe(2);
     expect(again.err.join('')).toMatch(/already has .*topology\.yaml.*; choose an empty directory or pass --force/);
-  }, 60_000);
+  });
 
   it('refuses a bad --prometheus or --window before writing anything', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'meshdrill-init-'));

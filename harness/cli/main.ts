@@ -1,16 +1,24 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, MeshdrillError, createLogger, LOG_LEVELS, type LogLevel } from '../../core/index.js';
+import { ConfigError, createLogger, LOG_LEVELS, MeshdrillError, type LogLevel } from '../../core/index.js';
 import { painter, processIO, type CliIO } from './io.js';
-import { rolloutGateCommand, rolloutPlanCommand, rolloutRenderCommand, rolloutStatusCommand } from './rollout-command.js';
-import { cleanupCommand, gameDayRunCommand, processInterrupts } from './gameday-command.js';
-import { reportCommand, type ReportFormat, type ReportOptions } from './report-command.js';
-import { checkCommand } from './check-command.js';
-import { initCommand } from './init-command.js';
-import { schemaCommand } from './schema-command.js';
-import { defaultLeaseDir, collectKindClusters, listKindClusters } from '../../clusters/index.js';
-import { processSignals, simServeCommand, type SimServeOptions } from './sim-command.js';
-import { validateCommand, type OutputFormat } from './validate-command.js';
+import type { ReportOptions } from './report-command.js';
+import type { SimServeOptions } from './sim-command.js';
+import type { OutputFormat } from './validate-command.js';
 import { VERSION } from './version.js';
+
+// Each command's module is imported when the command runs, so `--help`, `--version` and `validate`
+// do not load the Kubernetes client, octokit or the embedded cluster.
+const commands = {
+  validate: () => import('./validate-command.js'),
+  schema: () => import('./schema-command.js'),
+  rollout: () => import('./rollout-command.js'),
+  gameday: () => import('./gameday-command.js'),
+  report: () => import('./report-command.js'),
+  check: () => import('./check-command.js'),
+  init: () => import('./init-command.js'),
+  sim: () => import('./sim-command.js'),
+  kindClusters: () => import('../../clusters/index.js'),
+};
 
 interface GlobalOptions {
   output: OutputFormat;
@@ -69,6 +77,7 @@ as a config repo: every *.yaml in it, other Kubernetes manifests kept and ignore
     .argument('<paths...>', 'YAML files or directories')
     .action(async (paths: string[]) => {
       const opts = program.opts<GlobalOptions>();
+      const { validateCommand } = await commands.validate();
       setExit(await validateCommand(paths, { output: opts.output }, io, painter(io, opts.color)));
     });
 
@@ -79,6 +88,7 @@ as a config repo: every *.yaml in it, other Kubernetes manifests kept and ignore
     .option('--out <dir>', 'write <dir>/<Kind>.json files instead of printing')
     .addHelpText('after', '\nUse it in editors: # yaml-language-server: $schema=./schemas/RolloutPlan.json')
     .action(async (kind: string | undefined, options: { out?: string }) => {
+      const { schemaCommand } = await commands.schema();
       setExit(await schemaCommand(kind, options, io));
     });
 
@@ -89,6 +99,7 @@ as a config repo: every *.yaml in it, other Kubernetes manifests kept and ignore
     .argument('<repo>', 'config repo directory')
     .option('--plan <name>', 'the rollout plan, when the repo has several')
     .action(async (repo: string, options: { plan?: string }) => {
+      const { rolloutStatusCommand } = await commands.rollout();
       setExit(await rolloutStatusCommand(repo, { ...options, output: program.opts<GlobalOptions>().output }, io));
     });
   rollout
@@ -98,6 +109,7 @@ as a config repo: every *.yaml in it, other Kubernetes manifests kept and ignore
     .option('--plan <name>', 'the rollout plan, when the repo has several')
     .option('--stage <n>', 'target stage (0 = unmeshed)')
     .action(async (repo: string, options: { plan?: string; stage?: string }) => {
+      const { rolloutPlanCommand } = await commands.rollout();
       setExit(await rolloutPlanCommand(repo, { ...options, output: program.opts<GlobalOptions>().output }, io));
     });
   // `rollout render` and its top-level twin `render` are one command under two names.
@@ -110,6 +122,7 @@ as a config repo: every *.yaml in it, other Kubernetes manifests kept and ignore
       .option('--stage <n>', 'stage to render (0 = unmeshed)')
       .option('--dry-run', 'print what would be written, write nothing')
       .action(async (repo: string, options: { plan?: string; stage?: string; dryRun?: boolean }) => {
+        const { rolloutRenderCommand } = await commands.rollout();
         setExit(await rolloutRenderCommand(repo, { ...options, dryRun: options.dryRun === true, logLevel: program.opts<GlobalOptions>().logLevel }, io));
       });
   render(rollout, 'Write what a stage (default: status.stage) means into the repo: status.stage, Namespace labels, mTLS policy objects').addHelpText(
@@ -152,6 +165,7 @@ Example:
     )
     .action(async (repo: string, options: { plan?: string; cluster?: string; forge: 'auto' | 'local' | 'github'; remote: string; out?: string; seed: string; waitForMerge?: string; dryRun?: boolean }) => {
       const globals = program.opts<GlobalOptions>();
+      const { rolloutGateCommand } = await commands.rollout();
       setExit(await rolloutGateCommand(repo, { ...options, dryRun: options.dryRun === true, output: globals.output, logLevel: globals.logLevel as LogLevel }, io));
     });
 
@@ -188,6 +202,7 @@ Example:
     )
     .action(async (path: string, options: { name?: string; out?: string; journalDir: string; dryRun?: boolean; kubeconfig?: string; keep?: boolean; reuse?: boolean; traffic?: boolean; context?: string; yesReally?: string; prometheus?: string }) => {
       const globals = program.opts<GlobalOptions>();
+      const { gameDayRunCommand, processInterrupts } = await commands.gameday();
       const interrupts = processInterrupts();
       try {
         setExit(await gameDayRunCommand(path, { ...options, dryRun: options.dryRun === true, keep: options.keep === true, output: globals.output, logLevel: globals.logLevel as LogLevel }, io, interrupts));
@@ -221,6 +236,7 @@ config error, 3 infrastructure error, 130/143 interrupted.`,
     )
     .action(async (path: string, options: { name?: string; out?: string; journalDir: string; kubeconfig?: string; keep?: boolean; failOnFlaky?: boolean }) => {
       const globals = program.opts<GlobalOptions>();
+      const { gameDayRunCommand, processInterrupts } = await commands.gameday();
       const interrupts = processInterrupts();
       try {
         setExit(await gameDayRunCommand(path, { ...options, kind: 'Suite', dryRun: false, keep: options.keep === true, failOnFlaky: options.failOnFlaky === true, output: globals.output, logLevel: globals.logLevel as LogLevel }, io, interrupts));
@@ -240,6 +256,7 @@ config error, 3 infrastructure error, 130/143 interrupted.`,
     .option('--run-url <url>', 'with --github-issue: link to the CI run in the issue\'s comments')
     .addHelpText('after', '\nExamples:\n  $ meshdrill report .meshdrill/runs/<id>/run.json --out report.html\n  $ meshdrill report run.json --format md >> "$GITHUB_STEP_SUMMARY"\n  $ meshdrill report run.json --format junit --out junit.xml\n  $ meshdrill report trend .meshdrill/runs/*/run.json\n  $ meshdrill report run.json --github-issue --run-url "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID"')
     .action(async (first: string, more: string[], options: ReportOptions) => {
+      const { reportCommand } = await commands.report();
       setExit(await reportCommand([first, ...more], options, io));
     });
   program
@@ -276,6 +293,7 @@ Example:
       const pr = options.githubPr === undefined ? undefined : Number(options.githubPr);
       if (pr !== undefined && (!Number.isInteger(pr) || pr < 1)) throw new ConfigError(`--github-pr: expected a pull request number; found "${options.githubPr}"`);
       const { githubPr: _pr, ...rest } = options;
+      const { checkCommand } = await commands.check();
       setExit(await checkCommand(repo, { ...rest, ...(pr !== undefined ? { github: { pr } } : {}), output: program.opts<GlobalOptions>().output }, io));
     });
   program
@@ -299,6 +317,7 @@ Examples:
   $ meshdrill init mesh-config --kubeconfig ~/.kube/staging --context staging \\
       --prometheus http://localhost:9090 --window 6h`)
     .action(async (dir: string, options: { name: string; mesh: 'istio' | 'linkerd'; kubeconfig?: string; context?: string; prometheus?: string; window?: string; force?: boolean }) => {
+      const { initCommand } = await commands.init();
       setExit(await initCommand(dir, { ...options, force: options.force === true }, io));
     });
   const clusters = program.command('clusters').description('The kind clusters meshdrill made, and the runs that hold them');
@@ -306,6 +325,7 @@ Examples:
     .command('list')
     .description('Every kind cluster meshdrill made (named meshdrill-*): the run that made it, and whether that run is still alive')
     .action(async () => {
+      const { defaultLeaseDir, listKindClusters } = await commands.kindClusters();
       const states = await listKindClusters({ leaseDir: defaultLeaseDir(io.env) });
       if (program.opts<GlobalOptions>().output === 'json') io.stdout(`${JSON.stringify(states, null, 2)}\n`);
       else if (states.length === 0) io.stdout('no meshdrill kind clusters\n');
@@ -320,6 +340,7 @@ Examples:
     .addHelpText('after', '\nEach run leases its cluster in $XDG_STATE_HOME/meshdrill/kind (default ~/.local/state/meshdrill/kind): the run id and its process. A lease whose process is gone is a run that has ended.')
     .action(async (options: { except?: string[]; dryRun?: boolean }) => {
       const logger = createLogger({ level: program.opts<GlobalOptions>().logLevel as LogLevel, write: (line) => io.stderr(`${line}\n`) });
+      const { collectKindClusters, defaultLeaseDir } = await commands.kindClusters();
       const { deleted, inUse } = await collectKindClusters({ except: new Set(options.except ?? []), dryRun: options.dryRun === true, logger, leaseDir: defaultLeaseDir(io.env) });
       io.stdout(`${deleted.length ? `${options.dryRun ? 'would delete' : 'deleted'}: ${deleted.join(', ')}` : 'no meshdrill kind clusters to delete'}${inUse.length ? `; in use by live runs: ${inUse.join(', ')}` : ''}\n`);
       setExit(0);
@@ -331,6 +352,7 @@ Examples:
     .option('--journal-dir <dir>', 'where the journals are', '.meshdrill/journal')
     .option('--kubeconfig <file>', 'the cluster the runs changed')
     .action(async (options: { runId?: string; journalDir: string; kubeconfig?: string }) => {
+      const { cleanupCommand } = await commands.gameday();
       setExit(await cleanupCommand({ ...options, logLevel: program.opts<GlobalOptions>().logLevel as LogLevel }, io));
     });
 
@@ -346,6 +368,7 @@ Examples:
     .option('--seed <n>', 'seed for names and uids', '1')
     .addHelpText('after', '\nExample:\n  $ meshdrill sim serve --port 6443 --state sim.json &\n  $ KUBECONFIG=.meshdrill/sim.kubeconfig kubectl create deployment web --image=nginx --replicas=3\n  $ KUBECONFIG=.meshdrill/sim.kubeconfig kubectl rollout status deployment/web')
     .action(async (options: SimServeOptions) => {
+      const { processSignals, simServeCommand } = await commands.sim();
       setExit(await simServeCommand(options, io, processSignals()));
     });
 

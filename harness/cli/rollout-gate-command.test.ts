@@ -23,7 +23,7 @@ describe('meshdrill rollout gate', () => {
     expect(await git(work, 'branch', '--list', 'meshdrill/*')).toBe('meshdrill/shop-migration/stage-1-advance');
     expect((await readdir(join(work, 'out'))).sort()).toEqual(['meshdrill_shop-migration_stage-1-advance.md', 'report.html', 'run.json']);
     expect(io.err.join('')).toContain('baseline measured over 10m at stage 0');
-  }, 30_000);
+  });
 
   it('--dry-run measures and decides but writes no branch, body or commit', async () => {
     const { work } = await exampleCheckout({ remote: false });
@@ -35,7 +35,7 @@ describe('meshdrill rollout gate', () => {
     expect(io.err.join('')).toContain('DRY-RUN: would commit to meshdrill/shop-migration/stage-1-advance');
     expect(await git(work, 'branch', '--list', 'meshdrill/*')).toBe('');
     expect((await readdir(join(work, 'out'))).sort()).toEqual(['report.html', 'run.json']);
-  }, 30_000);
+  });
 
   it('exits 1 on a revert and 2 on a plan whose status.stage is out of range', async () => {
     const { work } = await exampleCheckout({ remote: false });
@@ -54,7 +54,7 @@ describe('meshdrill rollout gate', () => {
     expect(JSON.parse(reverted.out.join(''))).toMatchObject({ schemaVersion: '1.2', kind: 'rollout-gate', decision: { verdict: 'revert', fromStage: 5, toStage: 4 } });
     expect(badCode).toBe(2);
     expect(bad.err.join('')).toBe('meshdrill: . has 1 config error:\n  rollout-plan.yaml:56:10 status.stage: expected a stage from 0 to 5; found 9\n');
-  }, 30_000);
+  });
 
   it('asks for credentials with --forge github and none set, before running anything', async () => {
     const { work } = await exampleCheckout();

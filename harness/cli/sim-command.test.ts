@@ -75,5 +75,5 @@ describe.skipIf(!hasKubectl)('meshdrill sim serve', () => {
 
     expect(code).toBe(2);
     expect(stderr).toBe('meshdrill: --nodes: expected a whole number from 1 to 100; found "many"\n');
-  }, 30_000);
+  });
 });

@@ -1,10 +1,10 @@
 import type { z } from 'zod';
-import { Fault } from '../../chaos/index.js';
-import { ClusterSpec } from '../../clusters/index.js';
-import { CheckConfig, GameDay, Suite } from '../../suites/index.js';
+import { Fault } from '../../chaos/schema.js';
+import { ClusterSpec } from '../../clusters/schema.js';
+import { CheckConfig, GameDay, Suite } from '../../suites/schema.js';
 import { Topology } from '../../model/index.js';
-import { RolloutPlan } from '../../rollout/index.js';
-import { Slo } from '../../slo/index.js';
+import { RolloutPlan } from '../../rollout/schema.js';
+import { Slo } from '../../slo/schema.js';
 
 /** Every document kind meshdrill reads, by its `kind` field. */
 export const KINDS = {

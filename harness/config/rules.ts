@@ -1,5 +1,5 @@
 import { servicesByRef, SLI_UNITS, type Topology } from '../../model/index.js';
-import { isRelative, parseObjective, type Gate } from '../../slo/index.js';
+import { isRelative, parseObjective, type Gate } from '../../slo/schema.js';
 import type { Diagnostic, PathSegment, Severity } from './diagnostics.js';
 import type { KindName } from './kinds.js';
 import { didYouMean } from '../../core/index.js';

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { istioCacerts, linkerdIdentity, verifySignedBy } from './index.js';
-import { x509 } from './x509.js';
+import { loadX509 } from './x509.js';
+
+const x509 = await loadX509();
 
 describe('meshes/pki', () => {
   it('makes Istio cacerts whose intermediate chains to the root, with all four files', async () => {

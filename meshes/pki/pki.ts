@@ -1,5 +1,5 @@
 import { webcrypto } from 'node:crypto';
-import { x509 } from './x509.js';
+import { loadX509, type X509 } from './x509.js';
 
 // Certificates for the meshes' CAs: Istio's plugged-in `cacerts` (root → intermediate CA) and
 // Linkerd's trust anchor → issuer. Linkerd requires ECDSA P-256 for both
@@ -19,7 +19,7 @@ export interface CertificateAuthority {
   /** Stable id of the root this chains to (its SHA-256 thumbprint, hex). */
   rootId: string;
   keys: KeyPair;
-  cert: x509.X509Certificate;
+  cert: X509.X509Certificate;
 }
 
 export interface CaOptions {
@@ -34,11 +34,12 @@ async function keyPair(): Promise<KeyPair> {
 }
 
 async function pemKey(key: webcrypto.CryptoKey): Promise<string> {
+  const x509 = await loadX509();
   const der = await webcrypto.subtle.exportKey('pkcs8', key);
   return x509.PemConverter.encode(der, 'PRIVATE KEY');
 }
 
-function caExtensions(keys: KeyPair, pathLength?: number): x509.Extension[] {
+function caExtensions(x509: typeof X509, pathLength?: number): X509.Extension[] {
   return [
     new x509.BasicConstraintsExtension(true, pathLength, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
@@ -47,6 +48,7 @@ function caExtensions(keys: KeyPair, pathLength?: number): x509.Extension[] {
 
 /** A self-signed root CA (Istio root / Linkerd trust anchor). */
 export async function createRootCa(options: CaOptions): Promise<CertificateAuthority> {
+  const x509 = await loadX509();
   const keys = await keyPair();
   const notBefore = options.now ?? new Date();
   const notAfter = new Date(notBefore.getTime() + options.lifetimeMs);
@@ -57,7 +59,7 @@ export async function createRootCa(options: CaOptions): Promise<CertificateAutho
     notAfter,
     keys,
     signingAlgorithm: ALGORITHM,
-    extensions: [...caExtensions(keys, options.pathLength), await x509.SubjectKeyIdentifierExtension.create(keys.publicKey)],
+    extensions: [...caExtensions(x509, options.pathLength), await x509.SubjectKeyIdentifierExtension.create(keys.publicKey)],
   });
   const certPem = cert.toString('pem');
   const rootId = Buffer.from(await cert.getThumbprint('SHA-256')).toString('hex');
@@ -66,6 +68,7 @@ export async function createRootCa(options: CaOptions): Promise<CertificateAutho
 
 /** An intermediate CA signed by `parent` (Istio's per-cluster CA in cacerts / Linkerd's issuer). */
 export async function createIntermediateCa(parent: CertificateAuthority, options: CaOptions): Promise<CertificateAuthority> {
+  const x509 = await loadX509();
   const keys = await keyPair();
   const notBefore = options.now ?? new Date();
   const notAfter = new Date(Math.min(notBefore.getTime() + options.lifetimeMs, parent.notAfter.getTime()));
@@ -78,7 +81,7 @@ export async function createIntermediateCa(parent: CertificateAuthority, options
     publicKey: keys.publicKey,
     signingKey: parent.keys.privateKey,
     signingAlgorithm: ALGORITHM,
-    extensions: [...caExtensions(keys, options.pathLength ?? 0), await x509.SubjectKeyIdentifierExtension.create(keys.publicKey), await x509.AuthorityKeyIdentifierExtension.create(parent.cert)],
+    extensions: [...caExtensions(x509, options.pathLength ?? 0), await x509.SubjectKeyIdentifierExtension.create(keys.publicKey), await x509.AuthorityKeyIdentifierExtension.create(parent.cert)],
   });
   const certPem = cert.toString('pem');
   return { certPem, keyPem: await pemKey(keys.privateKey), chainPem: `${certPem}${parent.chainPem}`, rootPem: parent.rootPem, notAfter, rootId: parent.rootId, keys, cert };
@@ -86,12 +89,14 @@ export async function createIntermediateCa(parent: CertificateAuthority, options
 
 /** Whether `child` was signed by `parent`'s key. */
 export async function verifySignedBy(childPem: string, parent: CertificateAuthority): Promise<boolean> {
+  const x509 = await loadX509();
   const child = new x509.X509Certificate(childPem);
   return child.verify({ publicKey: parent.keys.publicKey, signatureOnly: true });
 }
 
 /** The SHA-256 thumbprint (hex) of the first certificate in a PEM bundle; identifies a root. */
 export async function thumbprint(pem: string): Promise<string> {
+  const x509 = await loadX509();
   const cert = new x509.X509Certificate(pem);
   return Buffer.from(await cert.getThumbprint('SHA-256')).toString('hex');
 }

@@ -1,4 +1,10 @@
-import { simpleGit, type SimpleGit } from 'simple-git';
+import type { SimpleGit, SimpleGitOptions } from 'simple-git';
+
+/** simple-git, loaded when a command first touches git. */
+export async function gitAt(options: string | Partial<SimpleGitOptions>): Promise<SimpleGit> {
+  const { simpleGit } = await import('simple-git');
+  return typeof options === 'string' ? simpleGit(options) : simpleGit(options);
+}
 import { GitError, type Logger } from '../../core/index.js';
 import { applyUpdates } from '../apply.js';
 import type { FileUpdate } from '../render.js';
@@ -38,7 +44,7 @@ export function stageBranch(change: Pick<StageChange, 'plan' | 'stage' | 'verdic
  * person has committed to is not force-pushed; on any failure the new branch is removed.
  */
 export async function commitStageChange(root: string, change: StageChange, options: { dryRun: boolean; logger: Pick<Logger, 'info' | 'warn'>; remote?: string; requireRemote?: boolean }): Promise<BranchResult> {
-  const git = simpleGit(root);
+  const git = await gitAt(root);
   const remoteName = options.remote ?? 'origin';
   if (!(await git.checkIsRepo().catch(() => false))) throw new GitError(`${root} is not a git repository`);
   const status = await git.status();
@@ -82,7 +88,7 @@ export async function commitStageChange(root: string, change: StageChange, optio
     await git.add(['-A', '--', ...change.updates.map((u) => u.path)]);
     const trailers = [`Meshdrill-Run-Id: ${change.runId}`, `Meshdrill-Plan: ${change.plan}`, `Meshdrill-Stage: ${change.stage}`, `Meshdrill-Verdict: ${change.verdict}`];
     // meshdrill commits as itself (author and committer), through per-command config only.
-    const as = simpleGit({ baseDir: root, config: [`user.name=${MESHDRILL_AUTHOR.name}`, `user.email=${MESHDRILL_AUTHOR.email}`] });
+    const as = await gitAt({ baseDir: root, config: [`user.name=${MESHDRILL_AUTHOR.name}`, `user.email=${MESHDRILL_AUTHOR.email}`] });
     await as.commit([change.title, change.body, trailers.join('\n')]);
     const commit = (await git.revparse(['HEAD'])).trim();
     // The same tree as what is already pushed: nothing to do.
@@ -110,7 +116,7 @@ export async function commitStageChange(root: string, change: StageChange, optio
  * meshdrill's revert trailers for the plan): the cool-down runs from there. Git is the only state.
  */
 export async function lastRevertTime(root: string, plan: string): Promise<number | undefined> {
-  const git = simpleGit(root);
+  const git = await gitAt(root);
   const log = await git.raw(['log', '-z', '--format=%ct%n%B', `--grep=^Meshdrill-Plan: ${plan}$`, 'HEAD']).catch(() => '');
   for (const entry of log.split('\0')) {
     const [time, ...body] = entry.trim().split('\n');

@@ -1,16 +1,12 @@
-import { createAppAuth } from '@octokit/auth-app';
-import { retry } from '@octokit/plugin-retry';
-import { throttling } from '@octokit/plugin-throttling';
-import { Octokit } from '@octokit/rest';
-import Bottleneck from 'bottleneck';
+import type { Octokit } from '@octokit/rest';
 import { GitError, type Logger } from '../../core/index.js';
 import type { IssueRequest, PullRequestRecord } from '../../reports/index.js';
 
 export type { IssueRequest };
 import { readStateMarker, type StateMarker } from './body.js';
 
-const MeshdrillOctokit = Octokit.plugin(retry, throttling);
-type Client = InstanceType<typeof MeshdrillOctokit>;
+// octokit's plugins add behaviour, not methods the forge calls: the client is an Octokit.
+type Client = Octokit;
 
 /** How meshdrill authenticates to GitHub: a token, or a GitHub App installation. */
 export type GitHubAuth = { token: string } | { appId: string; privateKey: string; installationId: string };
@@ -60,37 +56,17 @@ export function githubRepoFromRemote(url: string, host = 'github.com'): { owner:
  * clear error that never contains the token.
  */
 export class GitHubForge {
-  private readonly client: Client;
+  private clientPromise: Promise<Client> | undefined;
   private readonly slug: { owner: string; repo: string };
 
   constructor(private readonly options: GitHubForgeOptions) {
     this.slug = { owner: options.owner, repo: options.repo };
-    const retries = options.rateLimitRetries ?? 3;
-    const interval = options.writeIntervalMs;
-    const onLimit = (kind: string) => (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
-      options.logger.warn({ retryAfter, attempt: retryCount + 1 }, `GitHub ${kind} on ${request.method} ${request.url}; retrying after ${retryAfter}s`);
-      return retryCount < retries;
-    };
-    this.client = new MeshdrillOctokit({
-      ...('token' in options.auth ? { auth: options.auth.token } : { authStrategy: createAppAuth, auth: { appId: options.auth.appId, privateKey: options.auth.privateKey, installationId: options.auth.installationId } }),
-      ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/$/, '') } : {}),
-      userAgent: 'meshdrill',
-      log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
-      // Server errors are retried with backoff by the retry plugin; rate limits (403/429) are left
-      // to the throttling plugin, which waits what GitHub's retry-after or reset headers say.
-      retry: { retries: 2, retryAfterBaseValue: options.retryAfterUnitMs ?? 1000, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
-      throttle: {
-        onRateLimit: onLimit('rate limit'),
-        onSecondaryRateLimit: onLimit('secondary rate limit'),
-        retryAfterBaseValue: options.retryAfterUnitMs ?? 1000,
-        ...(interval !== undefined
-          ? {
-              write: new Bottleneck.Group({ maxConcurrent: 1, minTime: interval }),
-              notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: interval }),
-            }
-          : {}),
-      },
-    });
+  }
+
+  /** octokit and its plugins are loaded on first use, so commands that post nothing do not load them. */
+  private client(): Promise<Client> {
+    this.clientPromise ??= createClient(this.options);
+    return this.clientPromise;
   }
 
   get repository(): string {
@@ -99,7 +75,7 @@ export class GitHubForge {
 
   /** Before anything is pushed: the credentials work and may push to the repo. */
   async preflight(): Promise<{ defaultBranch: string }> {
-    const { data } = await this.call('reading the repository', () => this.client.rest.repos.get(this.slug));
+    const { data } = await this.call('reading the repository', (client) => client.rest.repos.get(this.slug));
     if (data.permissions && !data.permissions.push) throw new GitError(`the GitHub credentials can read ${this.repository} but not push to it; meshdrill needs contents and pull-requests write access`);
     return { defaultBranch: data.default_branch };
   }
@@ -113,7 +89,7 @@ export class GitHubForge {
   async ensurePullRequest(request: PullRequestRequest): Promise<PullRequestRecord> {
     const marker = readStateMarker(request.body);
     const base = { forge: 'github' as const, branch: request.head, base: request.base, ...(request.commit ? { commit: request.commit } : {}), superseded: [] as number[] };
-    const open = await this.call('listing open pull requests', () => this.client.paginate(this.client.rest.pulls.list, { ...this.slug, state: 'open', per_page: 100 }));
+    const open = await this.call('listing open pull requests', (client) => client.paginate(client.rest.pulls.list, { ...this.slug, state: 'open', per_page: 100 }));
     const existing = open.find((pr) => pr.head.ref === request.head && pr.head.repo?.full_name === this.repository);
     const older = open.filter((pr) => pr.number !== existing?.number && pr.labels.some((l) => l.name === 'meshdrill') && readStateMarker(pr.body ?? '')?.plan === request.plan);
     if (request.dryRun) {
@@ -130,23 +106,23 @@ export class GitHubForge {
       if (previous && marker && sameEvidence(previous, marker) && existing.title === request.title) {
         action = 'unchanged';
       } else {
-        await this.call(`updating pull request #${number}`, () => this.client.rest.pulls.update({ ...this.slug, pull_number: number, title: request.title, body: request.body }));
+        await this.call(`updating pull request #${number}`, (client) => client.rest.pulls.update({ ...this.slug, pull_number: number, title: request.title, body: request.body }));
         action = 'updated';
       }
       const missing = request.labels.filter((l) => !existing.labels.some((have) => have.name === l));
-      if (missing.length) await this.call(`labelling pull request #${number}`, () => this.client.rest.issues.addLabels({ ...this.slug, issue_number: number, labels: missing }));
+      if (missing.length) await this.call(`labelling pull request #${number}`, (client) => client.rest.issues.addLabels({ ...this.slug, issue_number: number, labels: missing }));
     } else {
-      const { data } = await this.call('opening the pull request', () => this.client.rest.pulls.create({ ...this.slug, head: request.head, base: request.base, title: request.title, body: request.body, maintainer_can_modify: true }));
+      const { data } = await this.call('opening the pull request', (client) => client.rest.pulls.create({ ...this.slug, head: request.head, base: request.base, title: request.title, body: request.body, maintainer_can_modify: true }));
       number = data.number;
       url = data.html_url;
       action = 'created';
-      await this.call(`labelling pull request #${number}`, () => this.client.rest.issues.addLabels({ ...this.slug, issue_number: number, labels: request.labels }));
+      await this.call(`labelling pull request #${number}`, (client) => client.rest.issues.addLabels({ ...this.slug, issue_number: number, labels: request.labels }));
     }
     if (request.humanCommits) await this.noteHumanCommits(number);
     const superseded: number[] = [];
     for (const pr of older) {
-      await this.call(`commenting on pull request #${pr.number}`, () => this.client.rest.issues.createComment({ ...this.slug, issue_number: pr.number, body: `Superseded by #${number}: a newer meshdrill decision for plan \`${request.plan}\`. Closing this one.` }));
-      await this.call(`closing pull request #${pr.number}`, () => this.client.rest.pulls.update({ ...this.slug, pull_number: pr.number, state: 'closed' }));
+      await this.call(`commenting on pull request #${pr.number}`, (client) => client.rest.issues.createComment({ ...this.slug, issue_number: pr.number, body: `Superseded by #${number}: a newer meshdrill decision for plan \`${request.plan}\`. Closing this one.` }));
+      await this.call(`closing pull request #${pr.number}`, (client) => client.rest.pulls.update({ ...this.slug, pull_number: pr.number, state: 'closed' }));
       superseded.push(pr.number);
     }
     this.options.logger.info({ number, url, action }, `pull request #${number} ${action}${superseded.length ? `; closed ${superseded.map((n) => `#${n}`).join(', ')}` : ''}`);
@@ -155,8 +131,8 @@ export class GitHubForge {
 
   /** A commit status on a commit (e.g. the config repo's PR head) under the context meshdrill/<name>. */
   async setCommitStatus(sha: string, status: { state: 'success' | 'failure' | 'pending' | 'error'; description: string; context: string; targetUrl?: string }): Promise<void> {
-    await this.call(`setting the ${status.context} status`, () =>
-      this.client.rest.repos.createCommitStatus({ ...this.slug, sha, state: status.state, context: status.context, description: status.description.slice(0, 140), ...(status.targetUrl ? { target_url: status.targetUrl } : {}) }),
+    await this.call(`setting the ${status.context} status`, (client) =>
+      client.rest.repos.createCommitStatus({ ...this.slug, sha, state: status.state, context: status.context, description: status.description.slice(0, 140), ...(status.targetUrl ? { target_url: status.targetUrl } : {}) }),
     );
   }
 
@@ -169,11 +145,11 @@ export class GitHubForge {
     for (let i = 0; i < run.annotations.length; i += 50) batches.push(run.annotations.slice(i, i + 50));
     const summary = run.summary.length > 65_535 ? `${run.summary.slice(0, 65_400)}\n\n_(cut to GitHub's limit)_` : run.summary;
     const toApi = (a: (typeof run.annotations)[number]) => ({ path: a.path, start_line: a.line, end_line: a.line, annotation_level: a.level, message: a.message, ...(a.title ? { title: a.title } : {}) });
-    const { data } = await this.call(`creating the ${run.name} check run`, () =>
-      this.client.rest.checks.create({ ...this.slug, name: run.name, head_sha: sha, status: 'completed', conclusion: run.conclusion, output: { title: run.title, summary, annotations: (batches[0] ?? []).map(toApi) } }),
+    const { data } = await this.call(`creating the ${run.name} check run`, (client) =>
+      client.rest.checks.create({ ...this.slug, name: run.name, head_sha: sha, status: 'completed', conclusion: run.conclusion, output: { title: run.title, summary, annotations: (batches[0] ?? []).map(toApi) } }),
     );
     for (const batch of batches.slice(1)) {
-      await this.call(`annotating the ${run.name} check run`, () => this.client.rest.checks.update({ ...this.slug, check_run_id: data.id, output: { title: run.title, summary, annotations: batch.map(toApi) } }));
+      await this.call(`annotating the ${run.name} check run`, (client) => client.rest.checks.update({ ...this.slug, check_run_id: data.id, output: { title: run.title, summary, annotations: batch.map(toApi) } }));
     }
     return data.id;
   }
@@ -181,14 +157,14 @@ export class GitHubForge {
   /** One comment per pull request and marker: updated on every push, never duplicated. */
   async upsertComment(number: number, marker: string, body: string): Promise<'created' | 'updated' | 'unchanged'> {
     const tagged = `${body}\n<!-- ${marker} -->`;
-    const comments = await this.call(`reading comments of #${number}`, () => this.client.paginate(this.client.rest.issues.listComments, { ...this.slug, issue_number: number, per_page: 100 }));
+    const comments = await this.call(`reading comments of #${number}`, (client) => client.paginate(client.rest.issues.listComments, { ...this.slug, issue_number: number, per_page: 100 }));
     const mine = comments.find((c) => c.body?.includes(`<!-- ${marker} -->`));
     if (mine?.body === tagged) return 'unchanged';
     if (mine) {
-      await this.call(`updating comment ${mine.id}`, () => this.client.rest.issues.updateComment({ ...this.slug, comment_id: mine.id, body: tagged }));
+      await this.call(`updating comment ${mine.id}`, (client) => client.rest.issues.updateComment({ ...this.slug, comment_id: mine.id, body: tagged }));
       return 'updated';
     }
-    await this.call(`commenting on pull request #${number}`, () => this.client.rest.issues.createComment({ ...this.slug, issue_number: number, body: tagged }));
+    await this.call(`commenting on pull request #${number}`, (client) => client.rest.issues.createComment({ ...this.slug, issue_number: number, body: tagged }));
     return 'created';
   }
 
@@ -200,8 +176,8 @@ export class GitHubForge {
   async syncIssue(request: IssueRequest): Promise<{ action: 'opened' | 'updated' | 'closed' | 'unchanged' | 'none'; number?: number; url?: string }> {
     const tag = `<!-- ${request.marker} -->`;
     const runTag = `<!-- meshdrill:run:${request.runId} -->`;
-    const issues = await this.call(`listing issues labelled ${request.labels[0]}`, () =>
-      this.client.paginate(this.client.rest.issues.listForRepo, { ...this.slug, state: 'open', labels: request.labels[0]!, per_page: 100 }),
+    const issues = await this.call(`listing issues labelled ${request.labels[0]}`, (client) =>
+      client.paginate(client.rest.issues.listForRepo, { ...this.slug, state: 'open', labels: request.labels[0]!, per_page: 100 }),
     );
     // The issues API lists pull requests too; only a real issue carrying the marker is ours.
     const open = issues.find((i) => !i.pull_request && i.body?.includes(tag));
@@ -209,18 +185,18 @@ export class GitHubForge {
     const body = `${request.body}\n${tag}\n${runTag}`;
     if (!open) {
       if (!request.failing) return { action: 'none' };
-      const { data } = await this.call('opening an issue', () => this.client.rest.issues.create({ ...this.slug, title: request.title, body, labels: request.labels }));
+      const { data } = await this.call('opening an issue', (client) => client.rest.issues.create({ ...this.slug, title: request.title, body, labels: request.labels }));
       this.options.logger.info({ number: data.number }, `issue #${data.number} opened`);
       return { action: 'opened', number: data.number, url: data.html_url };
     }
-    const comments = await this.call(`reading comments of #${open.number}`, () => this.client.paginate(this.client.rest.issues.listComments, { ...this.slug, issue_number: open.number, per_page: 100 }));
+    const comments = await this.call(`reading comments of #${open.number}`, (client) => client.paginate(client.rest.issues.listComments, { ...this.slug, issue_number: open.number, per_page: 100 }));
     if (open.body?.includes(runTag) || comments.some((c) => c.body?.includes(runTag))) return { action: 'unchanged', number: open.number, url: open.html_url };
-    await this.call(`commenting on issue #${open.number}`, () => this.client.rest.issues.createComment({ ...this.slug, issue_number: open.number, body: `${request.comment}\n${runTag}` }));
+    await this.call(`commenting on issue #${open.number}`, (client) => client.rest.issues.createComment({ ...this.slug, issue_number: open.number, body: `${request.comment}\n${runTag}` }));
     if (request.failing) {
-      await this.call(`updating issue #${open.number}`, () => this.client.rest.issues.update({ ...this.slug, issue_number: open.number, title: request.title, body }));
+      await this.call(`updating issue #${open.number}`, (client) => client.rest.issues.update({ ...this.slug, issue_number: open.number, title: request.title, body }));
       return { action: 'updated', number: open.number, url: open.html_url };
     }
-    await this.call(`closing issue #${open.number}`, () => this.client.rest.issues.update({ ...this.slug, issue_number: open.number, state: 'closed', state_reason: 'completed' }));
+    await this.call(`closing issue #${open.number}`, (client) => client.rest.issues.update({ ...this.slug, issue_number: open.number, state: 'closed', state_reason: 'completed' }));
     this.options.logger.info({ number: open.number }, `issue #${open.number} closed`);
     return { action: 'closed', number: open.number, url: open.html_url };
   }
@@ -229,7 +205,7 @@ export class GitHubForge {
   async waitForMerge(number: number, options: { timeoutMs: number; pollMs: number; now: () => number; sleep: (ms: number) => Promise<void> }): Promise<'merged' | 'rejected' | 'timeout'> {
     const deadline = options.now() + options.timeoutMs;
     for (;;) {
-      const { data } = await this.call(`reading pull request #${number}`, () => this.client.rest.pulls.get({ ...this.slug, pull_number: number }));
+      const { data } = await this.call(`reading pull request #${number}`, (client) => client.rest.pulls.get({ ...this.slug, pull_number: number }));
       if (data.merged) return 'merged';
       if (data.state === 'closed') return 'rejected';
       if (options.now() + options.pollMs > deadline) return 'timeout';
@@ -238,17 +214,18 @@ export class GitHubForge {
   }
 
   private async noteHumanCommits(number: number): Promise<void> {
-    const comments = await this.call(`reading comments of #${number}`, () => this.client.paginate(this.client.rest.issues.listComments, { ...this.slug, issue_number: number, per_page: 100 }));
+    const comments = await this.call(`reading comments of #${number}`, (client) => client.paginate(client.rest.issues.listComments, { ...this.slug, issue_number: number, per_page: 100 }));
     if (comments.some((c) => c.body?.includes(HUMAN_COMMITS_MARKER))) return;
-    await this.call(`commenting on pull request #${number}`, () =>
-      this.client.rest.issues.createComment({ ...this.slug, issue_number: number, body: `${HUMAN_COMMITS_MARKER}\nSomeone other than meshdrill has committed to this branch, so meshdrill no longer force-pushes it. New evidence is recorded in the description only; merge or close this pull request to let meshdrill take over again.` }),
+    await this.call(`commenting on pull request #${number}`, (client) =>
+      client.rest.issues.createComment({ ...this.slug, issue_number: number, body: `${HUMAN_COMMITS_MARKER}\nSomeone other than meshdrill has committed to this branch, so meshdrill no longer force-pushes it. New evidence is recorded in the description only; merge or close this pull request to let meshdrill take over again.` }),
     );
   }
 
   /** Runs one API call and turns GitHub's failures into clear errors, never carrying credentials. */
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  private async call<T>(what: string, fn: (client: Client) => Promise<T>): Promise<T> {
+    const client = await this.client();
     try {
-      return await fn();
+      return await fn(client);
     } catch (error) {
       const status = (error as { status?: number }).status;
       const message = ((error as { response?: { data?: { message?: string } } }).response?.data?.message ?? (error as Error).message).split('\n')[0]!;
@@ -261,4 +238,34 @@ export class GitHubForge {
 
 function sameEvidence(a: StateMarker, b: StateMarker): boolean {
   return a.plan === b.plan && a.stage === b.stage && a.verdict === b.verdict && a.evidence !== undefined && a.evidence === b.evidence;
+}
+
+async function createClient(options: GitHubForgeOptions): Promise<Client> {
+  const [{ createAppAuth }, { retry }, { throttling }, { Octokit }, { default: Bottleneck }] = await Promise.all([import('@octokit/auth-app'), import('@octokit/plugin-retry'), import('@octokit/plugin-throttling'), import('@octokit/rest'), import('bottleneck')]);
+  const retries = options.rateLimitRetries ?? 3;
+  const interval = options.writeIntervalMs;
+  const onLimit = (kind: string) => (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
+    options.logger.warn({ retryAfter, attempt: retryCount + 1 }, `GitHub ${kind} on ${request.method} ${request.url}; retrying after ${retryAfter}s`);
+    return retryCount < retries;
+  };
+  return new (Octokit.plugin(retry, throttling))({
+    ...('token' in options.auth ? { auth: options.auth.token } : { authStrategy: createAppAuth, auth: { appId: options.auth.appId, privateKey: options.auth.privateKey, installationId: options.auth.installationId } }),
+    ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/$/, '') } : {}),
+    userAgent: 'meshdrill',
+    log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+    // Server errors are retried with backoff by the retry plugin; rate limits (403/429) are left
+    // to the throttling plugin, which waits what GitHub's retry-after or reset headers say.
+    retry: { retries: 2, retryAfterBaseValue: options.retryAfterUnitMs ?? 1000, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
+    throttle: {
+      onRateLimit: onLimit('rate limit'),
+      onSecondaryRateLimit: onLimit('secondary rate limit'),
+      retryAfterBaseValue: options.retryAfterUnitMs ?? 1000,
+      ...(interval !== undefined
+        ? {
+            write: new Bottleneck.Group({ maxConcurrent: 1, minTime: interval }),
+            notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: interval }),
+          }
+        : {}),
+    },
+  });
 }

@@ -44,7 +44,7 @@ describe('meshdrill check', () => {
     expect(text).toContain('BROKEN checkout/api → payments/api: ok → failing (0% success)');
     expect(text).toContain('BROKEN SLO batch-to-payments (>= 99%): Successful (100% meets >= 99%) → Failed (0% misses >= 99%)');
     expect(text).toMatch(/\(base \d+ ms, head \d+ ms on the embedded cluster\)/);
-  }, 60_000);
+  });
 
   it('writes a pull-request comment with the findings and the broken calls, escaped', async () => {
     const dir = await repoWithStrictPayments();
@@ -55,7 +55,7 @@ describe('meshdrill check', () => {
     const comment = io.out.join('');
     expect(comment.split('\n')[0]).toMatch(/^## ❌ meshdrill check: 1 errors, \d+ broken calls$/);
     expect(comment).toContain('| ❌ legacy/batch → payments/api | ok | failing \\(0% success\\) |');
-  }, 60_000);
+  });
 
   it('passes the example repo as it is, and refuses a ref that does not exist', async () => {
     const dir = await repoWithStrictPayments();
@@ -69,7 +69,7 @@ describe('meshdrill check', () => {
     expect(clean.out.join('')).toMatch(/^meshdrill check: 0 errors, \d+ warnings\n/);
     expect(badCode).toBe(2);
     expect(badRef.err.join('')).toBe('meshdrill: git ref "no-such-branch" does not exist in .\n');
-  }, 60_000);
+  });
 
   it('posts a check run annotating the YAML line, and keeps one comment on the pull request up to date', async () => {
     const dir = await repoWithStrictPayments();
@@ -91,7 +91,7 @@ describe('meshdrill check', () => {
     } finally {
       await github.stop();
     }
-  }, 60_000);
+  });
 
   it('ships a GitHub Action that runs the check on the pull request and posts its results', async () => {
     const action = parse(await readFile(join(import.meta.dirname, '..', '..', 'action.yml'), 'utf8')) as { runs: { using: string; steps: Array<{ run?: string; env?: Record<string, string> }> } };
@@ -113,7 +113,7 @@ describe('meshdrill check', () => {
 
     expect(result.trim()).toBe(`${join(dir, 'check.xml')} validates`);
     expect(io.out.join('')).toContain('<testsuite name="behaviour: base vs head"');
-  }, 60_000);
+  });
 
   it('takes severities from the repo\'s CheckConfig, but from the base when there is one, so a change cannot silence the rule it breaks', async () => {
     const dir = await repoWithStrictPayments();
@@ -130,7 +130,7 @@ describe('meshdrill check', () => {
     expect(alone.out.join('')).toBe('meshdrill check: 0 errors, 1 warnings\n  manifests/payments-strict.yaml:1 info MD103 strict-without-authorization: payments is STRICT with no AuthorizationPolicy: every meshed workload may call it\n  manifests/namespaces.yaml:9 warning MD107 egress-left-open: payments is meshed and its workloads may call any host outside the mesh: set a Sidecar outboundTrafficPolicy of REGISTRY_ONLY, a default-deny egress NetworkPolicy, or a Linkerd EgressNetwork with trafficPolicy: Deny\nnote: the topology\'s namespaces ingress, catalog, checkout, accounts, data, legacy have no Namespace manifest: checked as plain namespaces (not meshed, no policy)\n');
     expect(againstBaseCode).toBe(1);
     expect((JSON.parse(againstBase.out.join('')) as { findings: Array<{ rule: string; severity: string }> }).findings.map((f) => `${f.rule} ${f.severity}`)).toEqual(['MD101 error', 'MD103 warning', 'MD107 warning']);
-  }, 60_000);
+  });
 
   it('fails on warnings when the CheckConfig says so, and names an unknown rule with a suggestion', async () => {
     const dir = await repoWithStrictPayments();
@@ -145,7 +145,7 @@ describe('meshdrill check', () => {
     expect(strictWarnings.out.join('')).toContain('<failure message="payments is STRICT, but 3 callers');
     expect(typoCode).toBe(2);
     expect(typo.err.join('')).toContain('check.yaml:7:5 spec.rules.egress-left-opne: unknown field; did you mean "egress-left-open"?');
-  }, 60_000);
+  });
 
   it('keeps manifests it has no schema for, and says so, without failing', async () => {
     const dir = await repoWithStrictPayments();
@@ -156,7 +156,7 @@ describe('meshdrill check', () => {
 
     expect(code).toBe(1); // the MD101 of the head, not the widget
     expect((JSON.parse(io.out.join('')) as { notes: string[] }).notes[0]).toBe('manifests/widget.yaml:2 Widget/frontend/w: kept as is; meshdrill has no schema for example.com/v1 Widget');
-  }, 60_000);
+  });
 
   it('refuses a head whose manifests do not match their schemas, naming the file and line', async () => {
     const dir = await repoWithStrictPayments();
@@ -167,5 +167,5 @@ describe('meshdrill check', () => {
 
     expect(code).toBe(2);
     expect(io.err.join('')).toBe('meshdrill: . has 1 invalid manifest:\n  manifests/payments-strict.yaml:1 PeerAuthentication/payments/default: data/spec/mtls/mode must be equal to one of the allowed values\n');
-  }, 60_000);
+  });
 });

@@ -28,6 +28,8 @@ export interface ImportEdge {
   line: number;
   /** The line before says why a deep import is needed. */
   justified: boolean;
+  /** `import('…')`: loaded when the code runs, not when the module is. */
+  dynamic?: boolean;
 }
 
 const SKIP = new Set(['node_modules', 'dist', 'coverage', '.git', '.meshdrill', 'test-artifacts']);
@@ -58,7 +60,7 @@ export function importGraph(root: string, files = listSources(root)): ImportEdge
       const spec = match[3] ?? match[4]!;
       const to = relative(root, resolve(root, dirname(from), spec.replace(/\.js$/, '.ts'))).split(sep).join('/');
       const line = text.slice(0, match.index).split('\n').length;
-      edges.push({ from, to, typeOnly: match[2] !== undefined, line, justified: /deep import/i.test(lines[line - 2] ?? '') });
+      edges.push({ from, to, typeOnly: match[2] !== undefined, line, justified: /deep import/i.test(lines[line - 2] ?? ''), dynamic: match[4] !== undefined });
     }
   }
   return edges;
@@ -74,6 +76,12 @@ function layerOf(folder: string): number | undefined {
 }
 
 const isTest = (path: string) => path.endsWith('.test.ts');
+
+/**
+ * A folder's public surface is its index.ts; its schema.ts (the documents it owns, zod only) is a
+ * second, light entry point, so loading and validating config does not load the engines.
+ */
+const PUBLIC = ['index.ts', 'schema.ts'];
 
 /** What breaks the layering: upward or sideways imports, reaching past a folder's index.ts, and import circles. */
 export function layerViolations(edges: readonly ImportEdge[]): string[] {
@@ -93,8 +101,8 @@ export function layerViolations(edges: readonly ImportEdge[]): string[] {
     if (isTest(edge.from) && edge.to.startsWith('test/helpers/')) continue;
     if (toLayer > fromLayer) problems.push(`${where}: ${from} may not import ${to}, which is on a higher layer`);
     else if (toLayer === fromLayer) problems.push(`${where}: ${from} and ${to} are on one layer and may not import each other`);
-    else if (fromLayer < layerOf('test')! && edge.to !== `${to}/index.ts` && !(edge.typeOnly && edge.justified)) {
-      problems.push(`${where}: import ${to}/index.ts, the folder's public surface (a type-only deep import needs a "deep import" comment saying why)`);
+    else if (fromLayer < layerOf('test')! && !PUBLIC.some((file) => edge.to === `${to}/${file}`) && !(edge.typeOnly && edge.justified)) {
+      problems.push(`${where}: import ${to}/index.ts, the folder's public surface, or ${to}/schema.ts, its documents (a type-only deep import needs a "deep import" comment saying why)`);
     }
   }
   for (const circle of importCircles(edges.filter((e) => !isTest(e.from) && !isTest(e.to)))) problems.push(`import circle: ${circle.join(' → ')}`);
@@ -148,4 +156,25 @@ export function importCircles(edges: readonly ImportEdge[]): string[][] {
     }
   }
   return circles;
+}
+
+// Static imports of packages (not type-only): what loading a module loads with it.
+const PACKAGE_IMPORT = /^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\s+from\s+)?['"]([^.'"][^'"]*)['"]/gm;
+
+/**
+ * The packages a module loads when it is imported: its static, non-type imports and theirs, over
+ * our own files; `import()` inside functions does not count, it runs only when called.
+ */
+export function packagesLoadedBy(root: string, entry: string, edges = importGraph(root)): Set<string> {
+  const next = new Map<string, string[]>();
+  for (const e of edges) if (!e.typeOnly && !e.dynamic) next.set(e.from, [...(next.get(e.from) ?? []), e.to]);
+  const seen = new Set<string>([entry]);
+  const queue = [entry];
+  const packages = new Set<string>();
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    for (const match of readFileSync(join(root, file), 'utf8').matchAll(PACKAGE_IMPORT)) if (!match[1]!.startsWith('node:')) packages.add(match[1]!);
+    for (const to of next.get(file) ?? []) if (!seen.has(to)) queue.push(to), seen.add(to);
+  }
+  return packages;
 }

@@ -1,7 +1,8 @@
 // The adapter edge to @kubernetes/client-node's generated models: their attribute maps are the
 // real API types (field names, JSON names, types), used here for strict field validation and
 // to generate the OpenAPI documents kubectl downloads.
-import * as k8s from '@kubernetes/client-node';
+// The models are loaded once, by startSimCluster, before the server answers anything: commands
+// that never start an embedded cluster do not load client-node at all.
 
 export interface Attribute {
   name: string;
@@ -11,10 +12,15 @@ export interface Attribute {
 }
 
 type ModelClass = { getAttributeTypeMap?: () => Attribute[] };
-const MODELS = k8s as unknown as Record<string, ModelClass | undefined>;
+let models: Record<string, ModelClass | undefined> | undefined;
+
+export async function loadModels(): Promise<void> {
+  models ??= (await import('@kubernetes/client-node')) as unknown as Record<string, ModelClass | undefined>;
+}
 
 export function modelAttributes(model: string): Attribute[] | undefined {
-  const cls = MODELS[model];
+  if (!models) throw new Error('the Kubernetes models are not loaded: startSimCluster loads them');
+  const cls = models[model];
   return typeof cls?.getAttributeTypeMap === 'function' ? cls.getAttributeTypeMap() : undefined;
 }
 
