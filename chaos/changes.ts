@@ -22,10 +22,20 @@ export type Change =
 
 /** How to take one change back; written to the journal before the change is made. */
 export type Undo =
-  | { type: 'restore'; ref: ObjectRef; object?: KubeObject }
+  /**
+   * Without `object` the object did not exist: the undo deletes it, but only if it is the run's —
+   * labelled with its run id, or created at or after `createdAfter` (cluster time; the control
+   * plane making it in reaction to a fault, as istiod makes its CA secret).
+   */
+  | { type: 'restore'; ref: ObjectRef; object?: KubeObject; createdAfter?: string }
   | { type: 'scale'; ref: ObjectRef; replicas: number }
   | { type: 'node-ready'; node: string; ready: boolean }
+  /** The run's lease on the cluster: deleted only while this run still holds it. */
+  | { type: 'release-lease'; namespace: string; name: string; holder: string }
   | { type: 'none'; reason: string };
+
+/** What taking a change back did: made, or left alone with why (it was not this run's to touch). */
+export type UndoOutcome = { made: string } | { left: string };
 
 export function refOf(object: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): ObjectRef {
   return { apiVersion: object.apiVersion, kind: object.kind, ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}), name: object.metadata.name };
@@ -71,12 +81,21 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-/** Performs changes and their undos against a cluster. */
+/** Performs changes and their undos against a cluster, on behalf of one run. */
 export class ChangeExecutor {
   constructor(
     private readonly kube: KubeClient,
     private readonly nodes?: NodeControl,
+    /** The run the changes belong to: an undo deletes only objects that carry its run-id label. */
+    private readonly runId?: string,
+    /** Cluster time, for when an object that did not exist was first journalled. */
+    private readonly now?: () => number,
   ) {}
+
+  /** The undo of an object that is not there: delete what appears, if it appears after now. */
+  private absent(ref: ObjectRef): Undo {
+    return { type: 'restore', ref, ...(this.now ? { createdAfter: new Date(Math.floor(this.now() / 1000) * 1000).toISOString() } : {}) };
+  }
 
   /** What it takes to undo a change, read from the cluster before the change is made. */
   async undoFor(change: Change): Promise<Undo> {
@@ -84,11 +103,11 @@ export class ChangeExecutor {
       case 'apply': {
         const ref = refOf(change.object);
         const before = await this.get(ref);
-        return { type: 'restore', ref, ...(before ? { object: restorable(before) } : {}) };
+        return before ? { type: 'restore', ref, object: restorable(before) } : this.absent(ref);
       }
       case 'track': {
         const before = await this.get(change.ref);
-        return { type: 'restore', ref: change.ref, ...(before ? { object: restorable(before) } : {}) };
+        return before ? { type: 'restore', ref: change.ref, object: restorable(before) } : this.absent(change.ref);
       }
       case 'delete': {
         const before = await this.get(change.ref);
@@ -125,33 +144,57 @@ export class ChangeExecutor {
     }
   }
 
-  /** Takes a change back. Idempotent: undoing twice, or undoing a change never made, is harmless. */
-  async undo(undo: Undo): Promise<void> {
+  /**
+   * Takes a change back. Idempotent: undoing twice, or undoing a change never made, is harmless.
+   * An object the run created is deleted only while it carries the run's run-id label: anything
+   * else of that name is someone else's, reported and left alone. With `dryRun`, reads only.
+   */
+  async undo(undo: Undo, options: { dryRun?: boolean } = {}): Promise<UndoOutcome> {
+    const write = options.dryRun ? async () => undefined : async (fn: () => Promise<unknown>) => void (await fn());
+    const verb = options.dryRun ? 'would ' : '';
     switch (undo.type) {
       case 'restore': {
-        if (!undo.object) {
-          await this.kube.delete(undo.ref.apiVersion, undo.ref.kind, undo.ref.namespace, undo.ref.name);
-          return;
-        }
         const current = await this.get(undo.ref);
+        if (!undo.object) {
+          if (!current) return { made: `${describeRef(undo.ref)} is already gone` };
+          const owner = current.metadata.labels?.[RUN_ID_LABEL];
+          const created = String(current.metadata['creationTimestamp'] ?? '');
+          const appeared = undo.createdAfter !== undefined && created !== '' && Date.parse(created) >= Date.parse(undo.createdAfter);
+          if (this.runId !== undefined && owner !== this.runId && !appeared) {
+            return { left: `${describeRef(undo.ref)} ${owner ? `belongs to run ${owner}` : 'carries no meshdrill.dev/run-id label'} and was there before this run${created ? ` (created ${created})` : ''}, so this run did not make it; left alone` };
+          }
+          await write(() => this.kube.delete(undo.ref.apiVersion, undo.ref.kind, undo.ref.namespace, undo.ref.name));
+          return { made: `${verb}delete ${describeRef(undo.ref)}` };
+        }
         if (!current) {
-          await this.kube.apply(undo.object);
-          return;
+          await write(() => this.kube.apply(undo.object!));
+          return { made: `${verb}re-create ${describeRef(undo.ref)}` };
         }
         // A merge patch from what is there to what was there: fields the change added are removed too.
         const patch = mergeDiff(restorable(current), undo.object);
-        if (patch !== undefined) await this.kube.mergePatch(undo.ref.apiVersion, undo.ref.kind, undo.ref.namespace, undo.ref.name, patch as Record<string, unknown>);
-        return;
+        if (patch === undefined) return { made: `${describeRef(undo.ref)} is already as it was` };
+        await write(() => this.kube.mergePatch(undo.ref.apiVersion, undo.ref.kind, undo.ref.namespace, undo.ref.name, patch as Record<string, unknown>));
+        return { made: `${verb}restore ${describeRef(undo.ref)}` };
       }
-      case 'scale':
-        if (await this.get(undo.ref)) await this.kube.mergePatch(undo.ref.apiVersion, undo.ref.kind, undo.ref.namespace, undo.ref.name, { spec: { replicas: undo.replicas } });
-        return;
+      case 'scale': {
+        if (!(await this.get(undo.ref))) return { made: `${describeRef(undo.ref)} is gone` };
+        await write(() => this.kube.mergePatch(undo.ref.apiVersion, undo.ref.kind, undo.ref.namespace, undo.ref.name, { spec: { replicas: undo.replicas } }));
+        return { made: `${verb}scale ${describeRef(undo.ref)} back to ${undo.replicas}` };
+      }
       case 'node-ready':
         if (!this.nodes) throw new Error(`cannot mark node ${undo.node} Ready again: this provider cannot control nodes`);
-        await this.nodes.setReady(undo.node, undo.ready);
-        return;
+        await write(() => this.nodes!.setReady(undo.node, undo.ready));
+        return { made: `${verb}mark node ${undo.node} ${undo.ready ? 'Ready' : 'NotReady'}` };
+      case 'release-lease': {
+        const lease = await this.kube.get('coordination.k8s.io/v1', 'Lease', undo.namespace, undo.name);
+        const holder = (lease?.['spec'] as { holderIdentity?: string } | undefined)?.holderIdentity;
+        if (!lease) return { made: `lease ${undo.namespace}/${undo.name} is already released` };
+        if (holder !== undo.holder) return { left: `lease ${undo.namespace}/${undo.name} is held by ${holder ?? 'nobody'} now; left alone` };
+        await write(() => this.kube.delete('coordination.k8s.io/v1', 'Lease', undo.namespace, undo.name));
+        return { made: `${verb}release lease ${undo.namespace}/${undo.name}` };
+      }
       case 'none':
-        return;
+        return { made: undo.reason };
     }
   }
 

@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { clusterIdentity } from '../clusters/index.js';
 import { Lab, MICRO } from '../test/helpers/twin-lab.js';
 import { ChangeExecutor, type NodeControl } from './changes.js';
 import { planFault, type FaultContext } from './faults.js';
@@ -35,7 +36,8 @@ function nodeControl(lab: Lab): NodeControl {
 
 async function tools(lab: Lab, runId = 'run-1') {
   const journal = await Journal.open(await mkdtemp(join(tmpdir(), 'meshdrill-journal-')), runId, () => lab.now);
-  const executor = new ChangeExecutor(lab.lab.kube, nodeControl(lab));
+  await journal.bind({ runId, cluster: await clusterIdentity(lab.lab.kube, lab.lab.cluster.kubeconfig), host: 'test', pid: 0, startedAt: '', what: 'fault test' });
+  const executor = new ChangeExecutor(lab.lab.kube, nodeControl(lab), runId, () => lab.now);
   let seed = 1;
   const ctx: FaultContext = { adapter: lab.lab.adapter, kube: lab.lab.kube, runId, now: new Date(lab.now), nodes: nodeControl(lab).nodes(), random: () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646 };
   return { journal, executor, ctx, deps: { executor, journal, now: () => lab.now } };
@@ -169,15 +171,15 @@ describe('faults on the embedded cluster: inject, observe, revert to exactly wha
     // The process is gone; a new one finds the journal.
     const journal = await Journal.open(join(first.journal.path, '..'), 'crashed-run');
 
-    const replayed = await replayJournal(journal, new ChangeExecutor(lab.lab.kube));
-    const again = await replayJournal(journal, new ChangeExecutor(lab.lab.kube));
+    const replayed = await replayJournal(journal, new ChangeExecutor(lab.lab.kube, undefined, 'crashed-run'));
+    const again = await replayJournal(journal, new ChangeExecutor(lab.lab.kube, undefined, 'crashed-run'));
 
-    expect(replayed).toEqual([
+    expect(replayed.made).toEqual([
       'ca-loss: undid scale Deployment/istio-system/istiod to 0: the CA stops signing',
       'control-plane-partition: undid apply NetworkPolicy/server/meshdrill-control-plane-partition: pods in server cannot reach istio-system; everything else stays reachable',
       'control-plane-partition: undid apply NetworkPolicy/client/meshdrill-control-plane-partition: pods in client cannot reach istio-system; everything else stays reachable',
     ]);
-    expect(again).toEqual([]);
+    expect(again).toEqual({ made: [], leftAlone: [] });
     expect(snapshot(lab)).toBe(before);
     expect((await readJournal(journal.path)).filter((e) => 'done' in e)).toHaveLength(3);
   });

@@ -62,21 +62,33 @@ export async function injectFault(plan: FaultPlan, deps: { executor: ChangeExecu
   };
 }
 
-/** Replays every pending undo of a journal, newest first: what `meshdrill cleanup` does after a crash. */
-export async function replayJournal(journal: Journal, executor: ChangeExecutor): Promise<string[]> {
-  const replayed: string[] = [];
+export interface ReplayResult {
+  /** What was taken back. */
+  made: string[];
+  /** What was not this run's to touch: reported, left as it is. */
+  leftAlone: string[];
+}
+
+/**
+ * Replays every pending undo of a journal, newest first: what teardown and `meshdrill cleanup` do.
+ * An undo that cannot be made does not stop the others; it stays pending, so replaying again is
+ * safe. With `dryRun` it reads the cluster and says what it would do, writing nothing.
+ */
+export async function replayJournal(journal: Journal, executor: ChangeExecutor, options: { dryRun?: boolean } = {}): Promise<ReplayResult> {
+  const result: ReplayResult = { made: [], leftAlone: [] };
   const failed: string[] = [];
-  // One undo that cannot be made does not stop the others; it stays pending for the next cleanup.
   for (const entry of await journal.pending()) {
+    let outcome: Awaited<ReturnType<ChangeExecutor['undo']>>;
     try {
-      await executor.undo(entry.undo);
+      outcome = await executor.undo(entry.undo, options);
     } catch (error) {
       failed.push(`${entry.fault}: could not undo ${entry.description}: ${(error as Error).message}`);
       continue;
     }
-    await journal.done(entry.seq);
-    replayed.push(`${entry.fault}: undid ${entry.description}`);
+    if ('left' in outcome) result.leftAlone.push(`${entry.fault}: ${outcome.left}`);
+    else result.made.push(`${entry.fault}: ${options.dryRun ? outcome.made : `undid ${entry.description}`}`);
+    if (!options.dryRun) await journal.done(entry.seq, 'left' in outcome ? outcome.left : undefined);
   }
-  if (failed.length > 0) throw new ClusterError(`${failed.length} undo${failed.length === 1 ? '' : 's'} failed (${replayed.length} made):\n  ${failed.join('\n  ')}`);
-  return replayed;
+  if (failed.length > 0) throw new ClusterError(`${failed.length} undo${failed.length === 1 ? '' : 's'} failed (${result.made.length} made); each stays in the journal for the next \`meshdrill cleanup\`:\n  ${failed.join('\n  ')}`);
+  return result;
 }

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Journal } from './index.js';
 import { runCli, captureIO } from '../test/helpers/cli.js';
 import { fakeTools } from '../test/helpers/fake-tools.js';
-import { createKubeClient, startSimCluster, kindNodeControl, type SimCluster } from '../clusters/index.js';
+import { clusterIdentity, createKubeClient, startSimCluster, kindNodeControl, type SimCluster } from '../clusters/index.js';
 
 const sims: SimCluster[] = [];
 afterEach(async () => {
@@ -38,6 +38,7 @@ describe('kind nodes (fake docker; the embedded cluster stands in for the nodes)
     await writeFile(join(dir, 'kubeconfig'), stringify(config));
     // A run killed during node loss left this in its journal.
     const journal = await Journal.open(join(dir, 'journal'), 'gameday-killed');
+    await journal.bind({ runId: 'gameday-killed', cluster: await clusterIdentity(createKubeClient(sim.kubeconfig), stringify(config)), kubeconfigPath: join(dir, 'kubeconfig'), host: 'test', pid: 0, startedAt: '', what: 'game day killed' });
     await journal.record('node-loss', 'sim-worker2 lost', { type: 'node-ready', node: 'sim-worker2', ready: true });
     await journal.close();
     const io = captureIO(dir);

@@ -18,6 +18,22 @@ export class ConfigError extends MeshdrillError {
 export class ClusterError extends MeshdrillError {
   override readonly name = 'ClusterError';
   override readonly code = 'CLUSTER_ERROR';
+  /** The API server's HTTP status, when it answered (409 Conflict or AlreadyExists, 404, …). */
+  readonly status: number | undefined;
+
+  constructor(message: string, options: ErrorOptions & { status?: number } = {}) {
+    super(message, options);
+    this.status = options.status;
+  }
+}
+
+/**
+ * The cluster is held by another run, or is not the one a journal was written on: meshdrill
+ * refuses to touch it. Exit 3, like other cluster problems, with the holder or the mismatch named.
+ */
+export class ClusterRefused extends MeshdrillError {
+  override readonly name = 'ClusterRefused';
+  override readonly code = 'CLUSTER_REFUSED';
 }
 
 /** A git operation failed: a dirty repo, a missing remote, a rejected push. Exit 3. */

@@ -15,7 +15,7 @@ const id = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ? `${o.metadata.
  * the new stage no longer wants deleted. The same calls on every provider; the GitOps engine does
  * the equivalent from the rendered manifests.
  */
-export async function enactStage(kube: KubeClient, adapter: MeshAdapter, from: StagePlan, to: StagePlan, now: Date): Promise<EnactedChange[]> {
+export async function enactStage(kube: KubeClient, adapter: MeshAdapter, from: StagePlan, to: StagePlan, now: Date, options: { labels?: Record<string, string> } = {}): Promise<EnactedChange[]> {
   const changes: EnactedChange[] = [];
   // Loosen before tightening: when moving towards STRICT the namespaces are meshed first; when
   // moving away from it the policies go first, so no step rejects callers the next step admits.
@@ -29,7 +29,8 @@ export async function enactStage(kube: KubeClient, adapter: MeshAdapter, from: S
     for (const object of to.policies) {
       // Already there from the earlier stage, unchanged: nothing to write.
       if (had.get(id(object)) === JSON.stringify(object)) continue;
-      await kube.apply(object);
+      // A run labels what it creates, so its undo deletes only what it made.
+      await kube.apply(options.labels ? { ...object, metadata: { ...object.metadata, labels: { ...(object.metadata.labels ?? {}), ...options.labels } } } : object);
       changes.push({ action: 'apply', target: id(object) });
     }
   };

@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { createKubeClient, startSimCluster, attachMeshTwin, TrafficModel, provisionK3s, kindNodeControl, provisionKind, exec, portForward, type KubeClient, type SimCluster, type K3sOptions, type KindOptions, type ExecResult, type PortForward } from '../clusters/index.js';
+import { createKubeClient, startSimCluster, attachMeshTwin, TrafficModel, provisionK3s, kindNodeControl, provisionKind, exec, portForward, clusterIdentity, kubeconfigTarget, type ClusterIdentity, type KubeClient, type SimCluster, type K3sOptions, type KindOptions, type ExecResult, type PortForward } from '../clusters/index.js';
 import type { NodeControl } from '../chaos/index.js';
 import { installMeshOnCluster, prometheusManifests, PROMETHEUS_NAMESPACE, type DataPlaneMode, type MeshAdapter, type MeshName, type RealInstallOptions } from '../meshes/index.js';
 import { ClusterError, type Logger } from '../core/index.js';
@@ -19,9 +19,16 @@ export interface ClusterHandle {
   /** Installs the mesh with its real tools; the embedded cluster takes the adapter's manifests instead. */
   installMesh?(adapter: MeshAdapter, certLifetimeMs: number): Promise<void>;
   readonly kube: KubeClient;
+  /** The kubeconfig file(s) the cluster is reached through, for `cleanup` (a path, never a copy). */
+  readonly kubeconfigPath?: string;
+  /** Which cluster this is: recorded in the run's journal before its first change. */
+  identity(): Promise<ClusterIdentity>;
   now(): number;
-  /** Lets time pass with traffic flowing (virtual on the embedded cluster). */
-  advance(ms: number): Promise<void>;
+  /**
+   * Lets time pass with traffic flowing (virtual on the embedded cluster). A real-time wait ends
+   * early when `signal` aborts (Ctrl-C, SIGTERM): the caller checks and stops.
+   */
+  advance(ms: number, signal?: AbortSignal): Promise<void>;
   sources(mesh: MeshName, mode: DataPlaneMode): GateSources;
   nodes?: NodeControl;
   /** Runs the topology's traffic at its declared rates (in virtual time, or k6 in the cluster). */
@@ -43,6 +50,7 @@ export async function embeddedCluster(options: { seed: number; nodes?: number })
     ephemeral: true,
     sim,
     kube,
+    identity: () => clusterIdentity(kube, sim.kubeconfig),
     now: () => sim.clock.now(),
     advance: (ms) => sim.advance(ms),
     sources: (mesh, mode) => ({ mesh: new EmbeddedSource(twin.metrics, mesh, mode), client: new ClientViewSource(twin.metrics) }),
@@ -75,10 +83,10 @@ export async function embeddedCluster(options: { seed: number; nodes?: number })
  * through its admin API. It outlives the run, so the run's changes are taken back at the end.
  * Its metric history stays in that process: SLIs cannot be measured from here.
  */
-export async function servedSimCluster(kubeconfig: string): Promise<ClusterHandle | undefined> {
+export async function servedSimCluster(kubeconfig: string, kubeconfigPath?: string): Promise<ClusterHandle | undefined> {
   const server = serverOf(kubeconfig);
   if (!server) return undefined;
-  const clock = await fetch(`${server}/sim/v1/clock`).then((r) => (r.ok ? (r.json() as Promise<{ now: string }>) : undefined), () => undefined);
+  const clock = await fetch(`${server}/sim/v1/clock`).then((r) => (r.ok ? (r.json() as Promise<{ now: string; time?: 'virtual' | 'real' }>) : undefined), () => undefined);
   if (!clock) return undefined;
   const kube = createKubeClient(kubeconfig);
   const workers = (await kube.list('v1', 'Node')).map((n) => n.metadata.name).filter((n) => n !== 'sim-control-plane');
@@ -93,8 +101,12 @@ export async function servedSimCluster(kubeconfig: string): Promise<ClusterHandl
     provider: 'sim (served)',
     ephemeral: false,
     kube,
-    now: () => now,
-    async advance(ms) {
+    ...(kubeconfigPath ? { kubeconfigPath } : {}),
+    identity: () => clusterIdentity(kube, kubeconfig),
+    now: () => (clock.time === 'real' ? Date.now() : now),
+    async advance(ms, signal) {
+      // In real time the served cluster's time passes by itself: wait here, where a signal can end it.
+      if (clock.time === 'real') return interruptibleSleep(ms, signal);
       const body = (await (await post(`/sim/v1/advance?by=${Math.round(ms)}ms`)).json()) as { now: string };
       now = Date.parse(body.now);
     },
@@ -123,9 +135,9 @@ function serverOf(kubeconfig: string): string | undefined {
  * Prometheus given (the mesh's own metrics), nodes are the provider's business, and traffic is
  * whatever runs there.
  */
-export function existingCluster(options: { kubeconfig: string; context: string; kubeconfigPath?: string; prometheusUrl?: string; sleep?: (ms: number) => Promise<void>; now?: () => number; run?: (binary: string, args: string[]) => Promise<ExecResult>; traffic?: { runId: string; logger: Pick<Logger, 'info'> } }): ClusterHandle {
+export function existingCluster(options: { kubeconfig: string; context: string; kubeconfigPath?: string; prometheusUrl?: string; sleep?: (ms: number, signal?: AbortSignal) => Promise<void>; now?: () => number; run?: (binary: string, args: string[]) => Promise<ExecResult>; traffic?: { runId: string; logger: Pick<Logger, 'info'> } }): ClusterHandle {
   const kube = createKubeClient(options.kubeconfig);
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? interruptibleSleep;
   const none = new NoSource((sli) => `no Prometheus given (--prometheus): ${sli} cannot be measured on context ${options.context}`);
   // Traffic there is whatever runs there, unless asked for (--traffic): then k6 drives the entrypoints.
   const traffic = options.traffic ? new InClusterTraffic(kube, options.traffic) : undefined;
@@ -134,6 +146,8 @@ export function existingCluster(options: { kubeconfig: string; context: string; 
     ephemeral: false,
     existing: true,
     kube,
+    ...(options.kubeconfigPath ? { kubeconfigPath: options.kubeconfigPath } : {}),
+    identity: () => clusterIdentity(kube, options.kubeconfig, options.context),
     now: options.now ?? (() => Date.now()),
     advance: sleep,
     sources: (mesh, mode) => ({ mesh: options.prometheusUrl ? new PrometheusSource(new PrometheusClient({ url: options.prometheusUrl }), mesh, mode) : none }),
@@ -145,7 +159,9 @@ export function existingCluster(options: { kubeconfig: string; context: string; 
           async proxyDump(mesh: MeshName, namespace: string, pod: string) {
             const run = options.run ?? ((binary: string, args: string[]) => exec(binary, args, { env: { ...process.env, KUBECONFIG: options.kubeconfigPath! }, timeoutMs: 60_000 }));
             // Envoy's full config through pilot-agent; Linkerd's proxy metrics through its CLI (mesh-facts).
-            const result = mesh === 'istio' ? await run('kubectl', ['exec', '-n', namespace, pod, '-c', 'istio-proxy', '--', 'pilot-agent', 'request', 'GET', 'config_dump']) : await run('linkerd', ['diagnostics', 'proxy-metrics', '-n', namespace, `po/${pod}`]);
+            // The user's kubeconfig with the context named: never its current context.
+            const context = ['--context', options.context];
+            const result = mesh === 'istio' ? await run('kubectl', ['exec', ...context, '-n', namespace, pod, '-c', 'istio-proxy', '--', 'pilot-agent', 'request', 'GET', 'config_dump']) : await run('linkerd', ['diagnostics', 'proxy-metrics', ...context, '-n', namespace, `po/${pod}`]);
             if (result.code !== 0) throw new Error(result.stderr.trim() || `exit ${result.code}`);
             return result.stdout;
           },
@@ -171,7 +187,7 @@ interface MadeClusterOptions {
   logger: Pick<Logger, 'info' | 'warn'>;
   meshVersion: string;
   /** Real time by default; tests inject a clock. */
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   now?: () => number;
   prometheusUrl?: string;
   installRun?: RealInstallOptions['run'];
@@ -184,11 +200,12 @@ interface MadeClusterOptions {
  * end unless kept. kind and k3s differ only in how the cluster is made.
  */
 function madeCluster(made: MadeCluster, options: MadeClusterOptions): ClusterHandle {
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? interruptibleSleep;
   let prometheusUrl = options.prometheusUrl;
   let forward: PortForward | undefined;
   // Nothing runs on a cluster made for the run: its traffic comes from k6 in the cluster.
-  const base = existingCluster({ kubeconfig: made.kubeconfig, context: made.name, kubeconfigPath: made.kubeconfigPath, sleep, ...(options.now ? { now: options.now } : {}), traffic: { runId: options.runId, logger: options.logger } });
+  // kind names its context kind-<name>, k3s "default": the kubeconfig says which.
+  const base = existingCluster({ kubeconfig: made.kubeconfig, context: kubeconfigTarget(made.kubeconfig).context, kubeconfigPath: made.kubeconfigPath, sleep, ...(options.now ? { now: options.now } : {}), traffic: { runId: options.runId, logger: options.logger } });
   return {
     ...base,
     provider: options.provider,
@@ -239,4 +256,18 @@ export async function k3sCluster(options: ClusterOptions & { k3s: K3sOptions }):
   const made = await provisionK3s(options.k3s);
   const { k3s, ...rest } = options;
   return madeCluster(made, { ...rest, provider: `k3s (${made.name})`, runId: k3s.runId, keep: k3s.keep, runDir: k3s.runDir, logger: k3s.logger });
+}
+
+/** A real-time wait that ends early, without error, when the signal aborts: the caller checks why. */
+export function interruptibleSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

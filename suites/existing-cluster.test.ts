@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -48,14 +48,14 @@ async function stagingCluster(): Promise<{ kube: ReturnType<typeof createKubeCli
 }
 
 describe('existing clusters through a named context', () => {
-  it('writes an isolated kubeconfig with only that context, and never the current one', async () => {
+  it('keeps only that context, in memory: never the current one, never a copy on disk', async () => {
     const sim = await startSimCluster({ time: 'virtual' });
     clusters.push(sim);
     const path = await userKubeconfig(sim);
     const before = await readFile(path, 'utf8');
 
-    const cluster = await useExistingCluster({ path, context: 'staging', allowChaos: false, runDir: await mkdtemp(join(tmpdir(), 'run-')), env: {} });
-    const missing = await useExistingCluster({ path, context: 'stagin', allowChaos: false, runDir: tmpdir(), env: {} }).catch((e: unknown) => e);
+    const cluster = await useExistingCluster({ path, context: 'staging', allowChaos: false, env: {} });
+    const missing = await useExistingCluster({ path, context: 'stagin', allowChaos: false, env: {} }).catch((e: unknown) => e);
 
     const isolated = parse(cluster.kubeconfig) as { 'current-context': string; contexts: unknown[] };
     expect(isolated['current-context']).toBe('staging');
@@ -63,6 +63,7 @@ describe('existing clusters through a named context', () => {
     expect(cluster.kubeconfig).not.toContain('prod-token');
     expect(cluster.chaosAllowed).toBe(false);
     expect(await readFile(path, 'utf8')).toBe(before);
+    expect(cluster.kubeconfigPath).toBe(path);
     expect((missing as Error).message).toBe(`kubeconfig ${path} has no context "stagin" (contexts: staging, prod)`);
     expect((await createKubeClient(cluster.kubeconfig).list('v1', 'Namespace')).map((n) => n.metadata.name)).toContain('kube-system');
   });
@@ -86,6 +87,9 @@ describe('existing clusters through a named context', () => {
     expect(record.faults[0]).toMatchObject({ leftovers: [] });
     expect((await kube.list('networking.k8s.io/v1', 'NetworkPolicy')).length).toBe(namespacesBefore);
     expect(allowedCode).toBe(0);
+    // Refused or not, no run copies the kubeconfig (and its token) into its folder.
+    expect(await readdir(join(dir, 'out2'))).not.toContain('kubeconfig');
+    expect(await readdir(join(dir, 'out1')).catch(() => [])).not.toContain('kubeconfig');
   });
 
   it('with --traffic drives the entrypoints with k6 in the cluster for the run, and takes it away after', async () => {
@@ -111,7 +115,7 @@ describe('existing clusters through a named context', () => {
 
     expect(envoy).toContain('BootstrapConfigDump');
     expect(linkerd).toContain('inbound_http_authz_allow_total');
-    expect(await tools.calls('kubectl')).toEqual([['exec', '-n', 'payments', 'api-7d9c', '-c', 'istio-proxy', '--', 'pilot-agent', 'request', 'GET', 'config_dump']]);
-    expect(await tools.calls('linkerd')).toEqual([['diagnostics', 'proxy-metrics', '-n', 'payments', 'po/api-7d9c']]);
+    expect(await tools.calls('kubectl')).toEqual([['exec', '--context', 'staging', '-n', 'payments', 'api-7d9c', '-c', 'istio-proxy', '--', 'pilot-agent', 'request', 'GET', 'config_dump']]);
+    expect(await tools.calls('linkerd')).toEqual([['diagnostics', 'proxy-metrics', '--context', 'staging', '-n', 'payments', 'po/api-7d9c']]);
   });
 });

@@ -18,7 +18,10 @@ export class FaultLifecycle {
   readonly records: FaultRecord[] = [];
   private readonly active: ActiveFault[] = [];
 
-  constructor(private readonly log: RunLog) {}
+  constructor(
+    private readonly log: RunLog,
+    private readonly onReverting?: (what: string[]) => void,
+  ) {}
 
   /** Whether faults are in, have been, or have not yet been: the phase hypotheses are judged in. */
   phase(): Phase {
@@ -48,6 +51,7 @@ export class FaultLifecycle {
   /** However the run ended: every fault still in is taken back, newest first. */
   async revertAll(runId: string): Promise<void> {
     for (const entry of [...this.active].reverse()) {
+      this.onReverting?.(this.active.map((a) => a.record.name).reverse());
       try {
         await this.revert(entry);
       } catch (error) {

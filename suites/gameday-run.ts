@@ -1,5 +1,7 @@
+import { hostname } from 'node:os';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { ChangeExecutor, describeChange, RUN_ID_LABEL, type Change, type Journal, type ObjectRef } from '../chaos/index.js';
-import type { KubeObject } from '../clusters/index.js';
+import { acquireRunLease, LEASE_NAME, LEASE_NAMESPACE, type KubeObject, type RunLease } from '../clusters/index.js';
 import { meshAdapter, type MeshAdapter } from '../meshes/index.js';
 import type { AssertionRecord, StageRecord, StepRecord } from '../reports/index.js';
 import type { StagePlan } from '../rollout/index.js';
@@ -21,6 +23,8 @@ export class GameDayRun {
   stage: StagePlan | undefined;
   certLifetimeMs = DAY;
   journal: Journal | undefined;
+  /** This run's hold on a cluster that others can reach; none on the in-process embedded cluster. */
+  lease: { lease: RunLease; seq: number } | undefined;
   readonly stageLog: StageRecord[] = [];
   readonly assertions: AssertionRecord[] = [];
   readonly steps: StepRecord[] = [];
@@ -39,7 +43,40 @@ export class GameDayRun {
     this.interval = deps.evaluationIntervalMs ?? 60_000;
     this.log = new RunLog(() => this.cluster?.now(), deps.logger, deps.progress);
     this.watch = new HypothesisWatch(input, input.slos);
-    this.faults = new FaultLifecycle(this.log);
+    this.faults = new FaultLifecycle(this.log, deps.onReverting);
+  }
+
+  /** What this run is, for the lease and the journal: "game day weekly-mesh-resilience". */
+  get what(): string {
+    return `${this.input.kind === 'gameday' ? 'game day' : 'suite'} ${this.input.name}`;
+  }
+
+  /**
+   * Before the first change: the journal records which cluster this is (so cleanup can refuse any
+   * other), and a cluster others can reach is leased to this run (a second run is refused).
+   */
+  async claim(): Promise<void> {
+    const cluster = this.cluster!;
+    const holder = { runId: this.input.runId, host: hostname(), pid: process.pid, startedAt: new Date(this.deps.now()).toISOString(), what: this.what };
+    await this.journal!.bind({ ...holder, cluster: await cluster.identity(), ...(cluster.kubeconfigPath ? { kubeconfigPath: cluster.kubeconfigPath } : {}) });
+    if (cluster.ephemeral) return;
+    // The lease's undo is journalled first, so a killed run's lease goes with its cleanup.
+    const seq = await this.journal!.record('lease', `take the cluster's lease ${LEASE_NAMESPACE}/${LEASE_NAME}`, { type: 'release-lease', namespace: LEASE_NAMESPACE, name: LEASE_NAME, holder: holder.runId });
+    try {
+      this.lease = { lease: await acquireRunLease(cluster.kube, holder, { logger: this.deps.logger, ...(this.deps.leaseDurationSeconds ? { durationSeconds: this.deps.leaseDurationSeconds } : {}) }), seq };
+    } catch (error) {
+      await this.journal!.done(seq, 'not taken');
+      throw error;
+    }
+  }
+
+  /** The run's changes stay (--keep): the lease goes, the journal says what was kept. */
+  async keep(): Promise<void> {
+    if (this.lease) {
+      await this.lease.lease.release();
+      await this.journal!.done(this.lease.seq);
+    }
+    await this.journal!.keep();
   }
 
   /** Cluster time once there is a cluster, the wall clock before. */
@@ -56,16 +93,22 @@ export class GameDayRun {
     let left = ms;
     while (left > 0) {
       const step = Math.min(this.interval, left);
-      await this.cluster!.advance(step);
+      await this.cluster!.advance(step, this.deps.signal);
       left -= step;
+      // Virtual time runs without waiting: let signal handlers in between intervals.
+      await yieldToEventLoop();
+      this.stopIfInterrupted();
       await this.watch.check(this.faults.phase(), this.cluster!.now());
-      const why = this.deps.interrupted?.();
-      if (why) throw new Aborted(`interrupted (${why})`);
     }
   }
 
+  stopIfInterrupted(): void {
+    const why = this.deps.interrupted?.();
+    if (why) throw new Aborted(`interrupted (${why})`);
+  }
+
   executor(): ChangeExecutor {
-    return new ChangeExecutor(this.cluster!.kube, this.cluster!.nodes);
+    return new ChangeExecutor(this.cluster!.kube, this.cluster!.nodes, this.input.runId, () => this.cluster!.now());
   }
 
   /** Writes objects the run owns: each undo journalled first, each object labelled with the run id. */

@@ -1,4 +1,4 @@
-import { describeChange, planFault, type FaultSpec, type ObjectRef } from '../chaos/index.js';
+import { describeChange, planFault, RUN_ID_LABEL, type FaultSpec, type ObjectRef } from '../chaos/index.js';
 import { isPodReady, topologyWorkloads } from '../clusters/index.js';
 import { meshAdapter } from '../meshes/index.js';
 import { formatDuration, parseDuration } from '../model/index.js';
@@ -34,6 +34,7 @@ export async function executeStep(run: GameDayRun, step: Step, index: number, na
   switch (verbOf(step)) {
     case 'provision':
       run.cluster = await run.deps.provision(run.input.seed);
+      await run.claim();
       return { status: 'ok', detail: `${run.cluster.provider} cluster` };
     case 'install':
       return installStep(run, step.install!);
@@ -104,7 +105,7 @@ async function stageStep(run: GameDayRun, stage: NonNullable<Step['stage']>): Pr
     ],
     `stage ${to}`,
   );
-  const changes = await enactStage(c.kube, run.adapter, from, target, new Date(c.now()));
+  const changes = await enactStage(c.kube, run.adapter, from, target, new Date(c.now()), { labels: { [RUN_ID_LABEL]: run.input.runId } });
   run.stage = target;
   run.stageLog.push(stageRecord(target, run.iso(c.now())));
   await run.pass(60_000);

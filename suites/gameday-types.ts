@@ -55,8 +55,14 @@ export interface GameDayDeps {
   logger: Logger;
   /** A live step list (on a terminal); plain log lines otherwise. */
   progress?: Progress;
-  /** Set when the run must stop (Ctrl-C): faults are reverted and the run ends as aborted. */
+  /** Set when the run must stop (Ctrl-C, SIGTERM, SIGHUP): faults are reverted and the run ends as aborted. */
   interrupted?: () => string | undefined;
+  /** Aborts with the interruption: real-time waits end at once instead of at their end. */
+  signal?: AbortSignal;
+  /** Told what is still being taken back, for a person who presses Ctrl-C again. */
+  onReverting?: (what: string[]) => void;
+  /** The cluster lease's duration (default 60 s); how long a killed run holds the cluster. */
+  leaseDurationSeconds?: number;
   /** How often hypotheses and abort conditions are evaluated in cluster time; default 1 min. */
   evaluationIntervalMs?: number;
   /** Print the plan only; inject nothing. */

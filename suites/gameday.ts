@@ -46,6 +46,9 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
   }
   await collectDiagnostics(run);
   await tearDown(run);
+  // However late the signal came, an interrupted run is never a pass.
+  const why = deps.interrupted?.();
+  if (why && stillPassing(run.log.verdict)) run.log.end('aborted', `interrupted (${why})`);
   const record = buildRecord(run, startedAt, deps.now());
   await run.cluster?.close();
   return record;
@@ -83,35 +86,38 @@ function hooksFor(run: GameDayRun): ProgramHooks {
 async function collectDiagnostics(run: GameDayRun): Promise<void> {
   const { cluster, deps } = run;
   if (!cluster || !deps.diagnostics || (stillPassing(run.log.verdict) && !run.watch.anyFailed())) return;
+  // Asked to stop: revert and go, without minutes of log collection first.
+  if (deps.interrupted?.()) return run.log.note('diagnostics', 'diagnostics skipped: the run was interrupted');
   const files = await deps.diagnostics(cluster, run.adapter, run.input.topology.spec.namespaces.map((n) => n.name)).catch((error: Error) => [`(diagnostics failed: ${error.message})`]);
   run.log.note('diagnostics', `collected ${files.length} diagnostic files`);
 }
 
 /**
  * An embedded cluster goes away with everything in it; a cluster that outlives the run gets every
- * journalled change taken back, the mesh and topology included (unless kept).
+ * journalled change taken back, the mesh and topology included, and its lease released last
+ * (unless kept: then the lease goes and the journal says the rest was kept on purpose). A journal
+ * with nothing left to undo is removed.
  */
 async function tearDown(run: GameDayRun): Promise<void> {
   const { cluster, journal, input } = run;
-  if (!cluster || !journal) {
-    await journal?.close();
-    return;
-  }
-  if (cluster.ephemeral) {
-    await journal.close();
-    await rm(journal.path, { force: true });
-    return;
-  }
-  if (run.deps.keep) {
-    run.log.note('teardown', `kept: the mesh and topology stay; \`meshdrill cleanup --run-id ${input.runId}\` removes them`);
-    await journal.close();
-    return;
-  }
+  run.lease?.lease.stop();
+  if (!journal) return;
   try {
+    if (!cluster || cluster.ephemeral) return;
+    if (run.deps.keep) {
+      await run.keep();
+      run.log.note('teardown', `kept: the mesh and topology stay; \`meshdrill cleanup --run-id ${input.runId} --include-kept\` removes them`);
+      return;
+    }
+    run.deps.onReverting?.(['the run\'s own changes (teardown)']);
     const undone = await replayJournal(journal, run.executor());
-    run.log.note('teardown', `teardown: ${undone.length} changes taken back`);
+    run.log.note('teardown', `teardown: ${undone.made.length} changes taken back${undone.leftAlone.length ? `; left alone (not this run's): ${undone.leftAlone.join('; ')}` : ''}`);
   } catch (error) {
     run.log.end('error', `teardown failed: ${(error as Error).message}; run \`meshdrill cleanup --run-id ${input.runId}\``);
+  } finally {
+    await journal.close();
+    // The embedded cluster took its changes with it; elsewhere only a journal with nothing to undo goes.
+    const left = cluster && !cluster.ephemeral ? await journal.pending().catch(() => [{}]) : [];
+    if (left.length === 0 && !(run.deps.keep && cluster && !cluster.ephemeral)) await rm(journal.path, { force: true });
   }
-  await journal.close();
 }

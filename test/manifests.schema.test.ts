@@ -17,7 +17,7 @@ const topology = documentsOfKind(repo, 'Topology')[0]!.data;
 const plan = documentsOfKind(repo, 'RolloutPlan')[0]!.data;
 
 /** A cluster that holds nothing: fault plans only read from it. */
-const empty: KubeClient = { get: async () => undefined, list: async () => [], apply: async (o) => o, mergePatch: async () => ({ apiVersion: 'v1', kind: 'x', metadata: { name: 'x' } }), logs: async () => '', delete: async () => false };
+const empty: KubeClient = { get: async () => undefined, list: async () => [], apply: async (o) => o, create: async (o) => o, mergePatch: async () => ({ apiVersion: 'v1', kind: 'x', metadata: { name: 'x' } }), logs: async () => '', delete: async () => false };
 
 async function everyManifest(): Promise<Array<{ source: string; object: KubeObject }>> {
   const out: Array<{ source: string; object: KubeObject }> = [];

@@ -51,6 +51,14 @@ export function createKubeClient(kubeconfig: string, context?: string): KubeClie
         throw toClusterError(k8s, error, `apply ${object.kind} ${object.metadata.name}`);
       }
     },
+    async create(object) {
+      const { api, k8s } = await ready;
+      try {
+        return (await api.create(object as never, undefined, undefined, FIELD_MANAGER)) as unknown as KubeObject;
+      } catch (error) {
+        throw toClusterError(k8s, error, `create ${object.kind} ${object.metadata.name}`);
+      }
+    },
     async mergePatch(apiVersion, kind, namespace, name, patch) {
       const { api, k8s } = await ready;
       try {
@@ -94,7 +102,7 @@ function toClusterError(k8s: typeof K8s, error: unknown, what: string): ClusterE
     } catch {
       // keep the raw body
     }
-    return new ClusterError(`${what}: ${error.code} ${message}`.trim(), { cause: error });
+    return new ClusterError(`${what}: ${error.code} ${message}`.trim(), { cause: error, status: error.code });
   }
   return new ClusterError(`${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }

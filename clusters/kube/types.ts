@@ -23,6 +23,9 @@ export interface KubeClient {
   get(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
   list(apiVersion: string, kind: string, options?: { namespace?: string; labelSelector?: string }): Promise<KubeObject[]>;
   apply(object: KubeObject): Promise<KubeObject>;
+  /** Creates an object that must not exist yet; fails with a ClusterError of status 409 when it does. */
+  create(object: KubeObject): Promise<KubeObject>;
+  /** A JSON merge patch; `metadata.resourceVersion` in it is a precondition (409 when the object moved on). */
   mergePatch(apiVersion: string, kind: string, namespace: string | undefined, name: string, patch: Record<string, unknown>): Promise<KubeObject>;
   /** What a pod's container printed (the pod's log subresource). */
   logs(namespace: string, pod: string, container?: string): Promise<string>;

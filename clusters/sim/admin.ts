@@ -10,6 +10,8 @@ import type { StateFile } from './state.js';
 /** What the admin API drives: a subset of the cluster, so the cluster can serve it without a circle. */
 export interface AdminTarget {
   clock: Clock;
+  /** virtual: time moves through /advance; real: the wall clock. */
+  time: 'virtual' | 'real';
   api: ApiService;
   controllers: ControllerManager;
   advance(ms: number): Promise<void>;
@@ -28,7 +30,7 @@ export function adminRoute(cluster: () => AdminTarget): ExtraRoute {
     if (!path.startsWith('/sim/v1/')) return false;
     const sim = cluster();
     const q = request.url.searchParams;
-    if (path === '/sim/v1/clock' && request.method === 'GET') return sendJson(res, 200, { now: new Date(sim.clock.now()).toISOString() });
+    if (path === '/sim/v1/clock' && request.method === 'GET') return sendJson(res, 200, { now: new Date(sim.clock.now()).toISOString(), time: sim.time });
     if (path === '/sim/v1/advance' && request.method === 'POST') {
       const by = parseDuration(q.get('by') ?? '');
       if (by === undefined) return fail(res, errors.badRequest('advance needs ?by=<duration>, e.g. ?by=5m'));

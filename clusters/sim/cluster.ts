@@ -40,6 +40,7 @@ export interface SimCluster {
   kubeconfig: string;
   url: string;
   clock: Clock;
+  time: 'virtual' | 'real';
   api: ApiService;
   controllers: ControllerManager;
   /** Moves virtual time forward, settling controllers after every timer. Real time: sleeps. */
@@ -104,6 +105,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     kubeconfig: kubeconfigFor(name, url),
     url,
     clock,
+    time,
     api,
     controllers,
     async advance(ms) {

@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { parse } from 'yaml';
 import { writeRunOutputs } from '../../reports/index.js';
 import { stat, readFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
-import { defaultLeaseDir, kindNodeControl, createKubeClient, collectDiagnostics, useExistingCluster } from '../../clusters/index.js';
-import { ChangeExecutor, Journal, listJournals, replayJournal } from '../../chaos/index.js';
+import { delimiter, dirname, join, relative, resolve } from 'node:path';
+import { clusterIdentity, defaultLeaseDir, identityMismatch, kindNodeControl, kubeconfigContexts, createKubeClient, collectDiagnostics, useExistingCluster } from '../../clusters/index.js';
+import { ChangeExecutor, Journal, listJournals, replayJournal, type JournalState } from '../../chaos/index.js';
 import type { MeshAdapter } from '../../meshes/index.js';
 import { embeddedCluster, existingCluster, k3sCluster, kindCluster, servedSimCluster, runGameDay, runSuite, type ClusterHandle, type GameDayRecord, type GameDay, type Suite } from '../../suites/index.js';
 import { assertNoConfigErrors, documentsOfKind, loadConfig } from '../config/index.js';
@@ -33,23 +32,43 @@ export interface GameDayRunOptions {
   logLevel: LogLevel;
 }
 
-/** What stops a run from outside: SIGINT or SIGTERM, recorded so the run reverts and exits 130/143. */
+/** What stops a run from outside: SIGINT, SIGTERM or SIGHUP, recorded so the run reverts and exits 130/143/129. */
 export interface Interrupts {
   reason(): string | undefined;
+  /** Aborted with the first signal: real-time waits end at once. */
+  signal: AbortSignal;
+  /** What the run is still taking back, said when a second signal comes. */
+  reverting(what: string[]): void;
   dispose(): void;
 }
 
-export function processInterrupts(): Interrupts {
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+export const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+
+export function processInterrupts(write: (text: string) => void = (t) => process.stderr.write(t)): Interrupts {
   let reason: string | undefined;
-  const onInt = () => (reason = 'SIGINT');
-  const onTerm = () => (reason = 'SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
+  let still: string[] = [];
+  const controller = new AbortController();
+  const handlers = SIGNALS.map((name) => {
+    const handler = () => {
+      if (reason) {
+        // A second Ctrl-C does not kill the run half-way through its revert: it says what is left.
+        write(`meshdrill: still reverting${still.length ? `: ${still.join(', ')}` : ''}; the journal keeps what is left for \`meshdrill cleanup\` if this process is killed\n`);
+        return;
+      }
+      reason = name;
+      controller.abort(new Error(`interrupted (${name})`));
+      write(`meshdrill: ${name}: reverting every fault, then stopping\n`);
+    };
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
   return {
     reason: () => reason,
+    signal: controller.signal,
+    reverting: (what) => void (still = what),
     dispose: () => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
+      for (const [name, handler] of handlers) process.off(name, handler);
     },
   };
 }
@@ -88,7 +107,7 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
   if (options.context || existingDoc) {
     const context = options.context ?? existingDoc?.kubeconfig?.context;
     if (!context) throw new ConfigError('an existing cluster needs a context: --context <name> (meshdrill never uses the current context implicitly)');
-    const cluster = await useExistingCluster({ ...(options.kubeconfig ? { path: resolve(io.cwd, options.kubeconfig) } : existingDoc?.kubeconfig?.path ? { path: resolve(root, existingDoc.kubeconfig.path) } : {}), context, allowChaos: existingDoc?.allowChaos ?? false, ...(options.yesReally !== undefined ? { yesReally: options.yesReally } : {}), runDir: outDir, env: io.env });
+    const cluster = await useExistingCluster({ ...(options.kubeconfig ? { path: resolve(io.cwd, options.kubeconfig) } : existingDoc?.kubeconfig?.path ? { path: resolve(root, existingDoc.kubeconfig.path) } : {}), context, allowChaos: existingDoc?.allowChaos ?? false, ...(options.yesReally !== undefined ? { yesReally: options.yesReally } : {}), env: io.env });
     // Safety first: faults on someone else's cluster only when its context is allow-listed.
     if (injects && !cluster.chaosAllowed && !options.dryRun) throw new ConfigError(`context "${context}" is not allow-listed for chaos: set allowChaos: true in its Cluster document, or pass --yes-really ${context}`);
     served = existingCluster({ kubeconfig: cluster.kubeconfig, context, kubeconfigPath: cluster.kubeconfigPath, ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}), ...(options.traffic ? { traffic: { runId, logger: { info: (_m, msg) => io.stderr(`${msg}\n`) } } } : {}) });
@@ -96,7 +115,7 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
     const text = await readFile(resolve(io.cwd, options.kubeconfig), 'utf8').catch(() => {
       throw new ConfigError(`--kubeconfig ${options.kubeconfig}: cannot read it`);
     });
-    served = await servedSimCluster(text);
+    served = await servedSimCluster(text, resolve(io.cwd, options.kubeconfig));
     // Chaos on a real cluster needs its context allow-listed and SLIs from Prometheus: not in this meshdrill yet.
     if (!served) throw new ConfigError(`--kubeconfig ${options.kubeconfig}: not an embedded cluster served by \`meshdrill sim serve\`; for an existing cluster name its context with --context (chaos there also needs --yes-really <context> or allowChaos in its Cluster document)`);
   }
@@ -128,6 +147,8 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
     now: () => Date.now(),
     logger,
     interrupted: interrupts.reason,
+    signal: interrupts.signal,
+    onReverting: interrupts.reverting,
     dryRun: options.dryRun,
     diagnostics: (cluster: ClusterHandle, adapter: MeshAdapter, namespaces: string[]) =>
       collectDiagnostics({ kube: cluster.kube, namespaces, controlPlaneNamespace: adapter.controlPlane.namespace, dir: join(outDir, 'diagnostics'), ...(cluster.proxyDump ? { proxyDump: (ns: string, pod: string) => cluster.proxyDump!(adapter.name, ns, pod) } : {}) }),
@@ -142,7 +163,7 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
   if (options.output === 'json') io.stdout(`${JSON.stringify(record, null, 2)}\n`);
   else io.stdout(`${summary(record, `${noun} ${gameDay.name}`).join('\n')}\n  record: ${relative(io.cwd, recordPath)}\n  report: ${relative(io.cwd, join(dirname(recordPath), 'report.html'))}\n`);
   const signal = interrupts.reason();
-  if (signal) return signal === 'SIGINT' ? 130 : 143;
+  if (signal) return SIGNAL_EXIT[signal] ?? 130;
   return { pass: 0, flaky: options.failOnFlaky ? 1 : 0, fail: 1, aborted: 1, error: 3 }[record.outcome.verdict];
 }
 
@@ -161,33 +182,90 @@ function summary(record: GameDayRecord, name: string): string[] {
   return lines;
 }
 
-/** `meshdrill cleanup`: replays the undo journal of runs that did not end cleanly. */
-export async function cleanupCommand(options: { runId?: string; journalDir: string; kubeconfig?: string; logLevel: LogLevel }, io: CliIO): Promise<number> {
-  const dir = resolve(io.cwd, options.journalDir);
-  const journals = (await listJournals(dir)).filter((j) => (options.runId ? j.runId === options.runId : j.pending > 0));
-  if (options.runId && journals.length === 0) throw new ConfigError(`no journal for run ${options.runId} in ${options.journalDir}`);
-  const pending = journals.filter((j) => j.pending > 0);
-  if (pending.length === 0) {
-    io.stdout(`nothing to clean up: no pending undos in ${options.journalDir}\n`);
-    return 0;
-  }
-  if (!options.kubeconfig) throw new ConfigError(`${pending.length} run${pending.length === 1 ? '' : 's'} left changes behind (${pending.map((j) => j.runId).join(', ')}); pass --kubeconfig for the cluster they ran on`);
-  const text = await readFile(resolve(io.cwd, options.kubeconfig), 'utf8');
-  // A served embedded cluster brings lost nodes back through its API; a kind cluster (its
-  // kubeconfig's context is kind-<name>) by starting the node containers again.
-  const kind = /^kind-/.test(String((parse(text) as { 'current-context'?: unknown } | null)?.['current-context'] ?? ''));
-  const served = kind ? undefined : await servedSimCluster(text);
-  const kube = served?.kube ?? createKubeClient(text);
-  const executor = new ChangeExecutor(kube, served?.nodes ?? (kind ? await kindNodeControl(kube) : undefined));
-  for (const j of pending) {
-    const journal = await Journal.open(dir, j.runId);
-    try {
-      const replayed = await replayJournal(journal, executor);
-      io.stdout(`${j.runId}: ${replayed.length} undo${replayed.length === 1 ? '' : 's'} replayed\n${replayed.map((r) => `  ${r}\n`).join('')}`);
-    } finally {
-      await journal.close();
-    }
-  }
-  return 0;
+export interface CleanupOptions {
+  runId?: string;
+  journalDir: string;
+  kubeconfig?: string;
+  context?: string;
+  dryRun?: boolean;
+  includeKept?: boolean;
+  discard?: string;
+  logLevel: LogLevel;
 }
 
+/**
+ * `meshdrill cleanup`: replays the undo journals of runs that did not end cleanly — each only on
+ * the cluster its journal names (the kube-system namespace's uid must match), each undo deleting
+ * only what its run made. `--dry-run` says what it would do; `--discard` retires a journal whose
+ * cluster is gone.
+ */
+export async function cleanupCommand(options: CleanupOptions, io: CliIO): Promise<number> {
+  const dir = resolve(io.cwd, options.journalDir);
+  if (options.discard) return discardJournal(dir, options.discard, io);
+  const all = await listJournals(dir);
+  const named = options.runId ? all.filter((j) => j.runId === options.runId) : all;
+  if (options.runId && named.length === 0) throw new ConfigError(`no journal for run ${options.runId} in ${options.journalDir}`);
+  const kept = named.filter((j) => j.kept && !j.discarded && j.pending.length > 0 && !options.includeKept);
+  const pending = named.filter((j) => !j.discarded && j.pending.length > 0 && (!j.kept || options.includeKept));
+  for (const j of kept) io.stdout(`${j.runId}: kept on purpose (--keep): ${j.pending.length} change${j.pending.length === 1 ? '' : 's'} stay; add --include-kept to take them back\n`);
+  if (pending.length === 0) {
+    if (kept.length === 0) io.stdout(`nothing to clean up: no pending undos in ${options.journalDir}\n`);
+    return 0;
+  }
+  let refused = 0;
+  for (const j of pending) {
+    const problem = await cleanupOne(dir, j, options, io);
+    if (problem) {
+      refused++;
+      io.stderr(`meshdrill: ${j.runId}: ${problem}\n`);
+    }
+  }
+  return refused > 0 ? 3 : 0;
+}
+
+/** One journal: reach the cluster it names, prove it is that cluster, replay. Returns why it refused. */
+async function cleanupOne(dir: string, j: { runId: string } & JournalState, options: CleanupOptions, io: CliIO): Promise<string | undefined> {
+  const header = j.header;
+  if (!header) return `its journal records no cluster (an older meshdrill wrote it), so meshdrill cannot tell which cluster it changed and touches none; \`meshdrill cleanup --discard ${j.runId}\` retires it`;
+  const path = options.kubeconfig ? resolve(io.cwd, options.kubeconfig) : header.kubeconfigPath;
+  if (!path) return `its run reached the cluster without a kubeconfig file; pass --kubeconfig and --context for cluster ${header.cluster.server} (context "${header.cluster.context}")`;
+  let context = options.context ?? (options.kubeconfig ? undefined : header.cluster.context);
+  const env = { ...io.env, KUBECONFIG: path };
+  if (!context) {
+    // A file with one context is unambiguous; with several, a person names the one they mean.
+    const contexts = kubeconfigContexts(await readFile(path.split(delimiter)[0]!, 'utf8').catch(() => ''));
+    if (contexts.length !== 1) return `${options.kubeconfig} holds ${contexts.length} contexts (${contexts.join(', ')}); name the cluster the run changed with --context (its journal says "${header.cluster.context}")`;
+    context = contexts[0]!;
+  }
+  const cluster = await useExistingCluster({ context, allowChaos: false, env });
+  const kube = createKubeClient(cluster.kubeconfig);
+  const actual = await clusterIdentity(kube, cluster.kubeconfig, context);
+  const mismatch = identityMismatch(header.cluster, actual);
+  if (mismatch) return `refused: ${mismatch}; nothing was changed (run cleanup against the cluster the journal names)`;
+  // A served embedded cluster brings lost nodes back through its API; a kind cluster (context
+  // kind-<name>) by starting the node containers again.
+  const served = /^kind-/.test(context) ? undefined : await servedSimCluster(cluster.kubeconfig);
+  const nodes = served?.nodes ?? (/^kind-/.test(context) ? await kindNodeControl(kube) : undefined);
+  const journal = await Journal.open(dir, j.runId);
+  try {
+    const result = await replayJournal(journal, new ChangeExecutor(kube, nodes, j.runId), { dryRun: options.dryRun === true });
+    const verb = options.dryRun ? 'would replay' : 'replayed';
+    io.stdout(`${j.runId}: ${result.made.length} undo${result.made.length === 1 ? '' : 's'} ${verb}${result.leftAlone.length ? `, ${result.leftAlone.length} left alone` : ''}\n${result.made.map((r) => `  ${r}\n`).join('')}${result.leftAlone.map((r) => `  left alone: ${r}\n`).join('')}`);
+  } finally {
+    await journal.close();
+  }
+  return undefined;
+}
+
+async function discardJournal(dir: string, runId: string, io: CliIO): Promise<number> {
+  const found = (await listJournals(dir)).find((j) => j.runId === runId);
+  if (!found) throw new ConfigError(`no journal for run ${runId} in ${dir}`);
+  const journal = await Journal.open(dir, runId);
+  try {
+    await journal.discard('retired with cleanup --discard: its cluster is gone or was cleaned by hand');
+  } finally {
+    await journal.close();
+  }
+  io.stdout(`${runId}: journal retired; its ${found.pending.length} pending undo${found.pending.length === 1 ? '' : 's'} will not be replayed\n`);
+  return 0;
+}

@@ -195,7 +195,13 @@ and the revert is checked: what the fault touched must be as before, and the ste
 must return. After kill -9, \`meshdrill cleanup\` replays the journal.
 
 Exit codes: 0 every hypothesis held, 1 a hypothesis or assertion failed or an abort condition
-fired, 2 usage or config error, 3 infrastructure error, 130/143 interrupted (faults reverted).
+fired, 2 usage or config error, 3 infrastructure error (or the cluster is held by another run),
+130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP (faults reverted, the run recorded as aborted).
+
+A cluster that others can reach (a served sim, kind, an existing context) is leased to one run
+at a time: a coordination.k8s.io Lease kube-system/meshdrill, renewed while the run lives. A
+second run is refused at once, naming the holder; a lease nobody renewed for a minute (its run
+was killed) is taken over with a warning.
 
 Example:
   $ meshdrill gameday run examples/shop/gameday.yaml`,
@@ -203,7 +209,7 @@ Example:
     .action(async (path: string, options: { name?: string; out?: string; journalDir: string; dryRun?: boolean; kubeconfig?: string; keep?: boolean; reuse?: boolean; traffic?: boolean; context?: string; yesReally?: string; prometheus?: string }) => {
       const globals = program.opts<GlobalOptions>();
       const { gameDayRunCommand, processInterrupts } = await commands.gameday();
-      const interrupts = processInterrupts();
+      const interrupts = processInterrupts((text) => io.stderr(text));
       try {
         setExit(await gameDayRunCommand(path, { ...options, dryRun: options.dryRun === true, keep: options.keep === true, output: globals.output, logLevel: globals.logLevel as LogLevel }, io, interrupts));
       } finally {
@@ -237,7 +243,7 @@ config error, 3 infrastructure error, 130/143 interrupted.`,
     .action(async (path: string, options: { name?: string; out?: string; journalDir: string; kubeconfig?: string; keep?: boolean; failOnFlaky?: boolean }) => {
       const globals = program.opts<GlobalOptions>();
       const { gameDayRunCommand, processInterrupts } = await commands.gameday();
-      const interrupts = processInterrupts();
+      const interrupts = processInterrupts((text) => io.stderr(text));
       try {
         setExit(await gameDayRunCommand(path, { ...options, kind: 'Suite', dryRun: false, keep: options.keep === true, failOnFlaky: options.failOnFlaky === true, output: globals.output, logLevel: globals.logLevel as LogLevel }, io, interrupts));
       } finally {
@@ -347,11 +353,33 @@ Examples:
     });
   program
     .command('cleanup')
-    .description('Replay the undo journal of game days that did not finish (a crash, kill -9)')
+    .description('Replay the undo journal of runs that did not finish (a crash, kill -9), on the cluster each journal names and nowhere else')
     .option('--run-id <id>', 'only this run (default: every run with pending undos)')
     .option('--journal-dir <dir>', 'where the journals are', '.meshdrill/journal')
-    .option('--kubeconfig <file>', 'the cluster the runs changed')
-    .action(async (options: { runId?: string; journalDir: string; kubeconfig?: string }) => {
+    .option('--kubeconfig <file>', 'reach the cluster through this kubeconfig (default: the one the run used, as its journal records)')
+    .option('--context <name>', 'the context in --kubeconfig (needed when the file holds several)')
+    .option('--dry-run', 'say what each undo would do; change nothing')
+    .option('--include-kept', 'also take back what a run kept on purpose with --keep (its mesh and topology)')
+    .option('--discard <run-id>', 'retire a journal whose cluster is gone: its undos will not be replayed')
+    .addHelpText(
+      'after',
+      `
+Every journal records the cluster its run changed: the API server, the CA and the uid of the
+kube-system namespace (which survives renamed contexts and new addresses). cleanup reaches the
+cluster through --kubeconfig/--context, or the kubeconfig path and context the journal records,
+and refuses, changing nothing, when the uid differs: a journal never touches another cluster.
+An undo deletes only objects that carry its run's meshdrill.dev/run-id label; anything else of
+that name is reported and left alone. An undo that cannot be made stays pending: running
+cleanup again is safe.
+
+Exit codes: 0 done (or nothing to do), 2 usage, 3 a journal was refused or an undo failed.
+
+Examples:
+  $ meshdrill cleanup --dry-run
+  $ meshdrill cleanup --kubeconfig ~/.kube/config --context staging
+  $ meshdrill cleanup --discard gameday-20261201T101500-4f2a9c`,
+    )
+    .action(async (options: { runId?: string; journalDir: string; kubeconfig?: string; context?: string; dryRun?: boolean; includeKept?: boolean; discard?: string }) => {
       const { cleanupCommand } = await commands.gameday();
       setExit(await cleanupCommand({ ...options, logLevel: program.opts<GlobalOptions>().logLevel as LogLevel }, io));
     });

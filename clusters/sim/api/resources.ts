@@ -58,6 +58,7 @@ export const BUILTIN_RESOURCES: ResourceType[] = [
   builtin('apps', 'controllerrevisions', 'ControllerRevision'),
   builtin('batch', 'jobs', 'Job', { subresources: ['status'], categories: ['all'] }),
   builtin('networking.k8s.io', 'networkpolicies', 'NetworkPolicy', { shortNames: ['netpol'] }),
+  builtin('coordination.k8s.io', 'leases', 'Lease'),
   // RBAC is stored and served, not enforced: the embedded cluster has one all-powerful user.
   builtin('rbac.authorization.k8s.io', 'roles', 'Role'),
   builtin('rbac.authorization.k8s.io', 'rolebindings', 'RoleBinding'),

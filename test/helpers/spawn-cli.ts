@@ -1,0 +1,49 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+export interface SpawnedCli {
+  child: ChildProcess;
+  /** Resolves with the exit code, or the signal's name when a signal ended it. */
+  exited: Promise<number | string>;
+  /** Everything it printed to stderr so far. */
+  stderr(): string;
+  stdout(): string;
+  /** Resolves once stderr holds `text` (or rejects if the process exits first): an event, not a timer. */
+  waitForStderr(text: string | RegExp): Promise<void>;
+}
+
+/** The CLI from its sources in a child process, as a user's shell would run it (signals included). */
+export function spawnCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): SpawnedCli {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'harness', 'bin.ts'), ...args], { cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...(options.env ?? {}) } });
+  let out = '';
+  let err = '';
+  const waiters: Array<{ match: (s: string) => boolean; resolve: () => void; reject: (e: Error) => void }> = [];
+  const check = () => {
+    for (const w of [...waiters]) if (w.match(err)) waiters.splice(waiters.indexOf(w), 1), w.resolve();
+  };
+  child.stdout!.on('data', (chunk: Buffer) => void (out += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+    check();
+  });
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => {
+      for (const w of waiters.splice(0)) w.reject(new Error(`the CLI exited (${code ?? signal}) before printing what was awaited; stderr:\n${err}`));
+      resolve(code ?? signal ?? -1);
+    }),
+  );
+  return {
+    child,
+    exited,
+    stderr: () => err,
+    stdout: () => out,
+    waitForStderr: (text) =>
+      new Promise<void>((resolve, reject) => {
+        const match = (s: string) => (typeof text === 'string' ? s.includes(text) : text.test(s));
+        if (match(err)) return resolve();
+        waiters.push({ match, resolve, reject });
+      }),
+  };
+}
