@@ -158,7 +158,9 @@ export class ChangeExecutor {
         if (!undo.object) {
           if (!current) return { made: `${describeRef(undo.ref)} is already gone` };
           const owner = current.metadata.labels?.[RUN_ID_LABEL];
-          const created = String(current.metadata['creationTimestamp'] ?? '');
+          // client-node hands timestamps back as Dates; the embedded cluster's raw JSON as strings.
+          const stamp = current.metadata['creationTimestamp'];
+          const created = stamp instanceof Date ? stamp.toISOString() : String(stamp ?? '');
           const appeared = undo.createdAfter !== undefined && created !== '' && Date.parse(created) >= Date.parse(undo.createdAfter);
           if (this.runId !== undefined && owner !== this.runId && !appeared) {
             return { left: `${describeRef(undo.ref)} ${owner ? `belongs to run ${owner}` : 'carries no meshdrill.dev/run-id label'} and was there before this run${created ? ` (created ${created})` : ''}, so this run did not make it; left alone` };

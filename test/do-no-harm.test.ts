@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
-import { attachMeshTwin, createKubeClient, startSimCluster, type KubeClient, type SimCluster } from '../clusters/index.js';
+import { attachMeshTwin, createKubeClient, startSimCluster, topologyWorkloads, type KubeClient, type SimCluster } from '../clusters/index.js';
+import { Topology } from '../model/index.js';
 import { meshAdapter } from '../meshes/index.js';
 import { captureIO, runCli } from './helpers/cli.js';
 import { spawnCli } from './helpers/spawn-cli.js';
@@ -42,13 +43,15 @@ async function snapshot(kube: KubeClient): Promise<string[]> {
   return out.sort();
 }
 
-/** A small config repo: two namespaces, a plan, and a game day with the given fault steps. */
-async function repo(faults: unknown[], options: { wait?: string } = {}): Promise<string> {
+const SMALL = { entrypoints: [{ service: 'web/front', rps: 20 }], namespaces: [{ name: 'web', services: [{ name: 'front', replicas: 1, calls: [{ to: 'api/orders' }] }] }, { name: 'api', services: [{ name: 'orders', replicas: 1 }] }] };
+
+/** A small config repo: two namespaces, a plan, and a game day with the given fault steps (after install, deploy and stage, unless `only`). */
+async function repo(faults: unknown[], options: { wait?: string; only?: boolean } = {}): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'meshdrill-harm-'));
   const doc = (kind: string, name: string, spec: unknown, extra: Record<string, unknown> = {}) => ({ apiVersion: 'meshdrill.dev/v1alpha1', kind, metadata: { name }, spec, ...extra });
-  await writeFile(join(dir, 'topology.yaml'), stringify(doc('Topology', 'small', { entrypoints: [{ service: 'web/front', rps: 20 }], namespaces: [{ name: 'web', services: [{ name: 'front', replicas: 1, calls: [{ to: 'api/orders' }] }] }, { name: 'api', services: [{ name: 'orders', replicas: 1 }] }] })));
+  await writeFile(join(dir, 'topology.yaml'), stringify(doc('Topology', 'small', SMALL)));
   await writeFile(join(dir, 'plan.yaml'), stringify(doc('RolloutPlan', 'small', { mesh: { name: 'istio', mode: 'sidecar' }, topology: 'small', baseline: { window: '5m' }, stages: [{ name: 'all', namespaces: ['web', 'api'], bake: '5m', gates: [{ sli: 'success-rate', objective: '>= 99%' }] }] }, { status: { stage: 0 } })));
-  await writeFile(join(dir, 'gameday.yaml'), stringify(doc('GameDay', 'harm', { plan: 'small', steps: [{ provision: {} }, { install: {} }, { deploy: {} }, { stage: { to: 1 } }, ...faults.map((fault) => ({ fault })), ...(options.wait ? [{ wait: options.wait }] : [])] })));
+  await writeFile(join(dir, 'gameday.yaml'), stringify(doc('GameDay', 'harm', { plan: 'small', steps: [{ provision: {} }, ...(options.only ? [] : [{ install: {} }, { deploy: {} }, { stage: { to: 1 } }]), ...faults.map((fault) => ({ fault })), ...(options.wait ? [{ wait: options.wait }] : [])] })));
   return dir;
 }
 
@@ -194,22 +197,34 @@ describe('one run per cluster', () => {
   });
 });
 
+/** Istio and the small topology, meshed, on a cluster in real time: ready once every pod is. */
+async function meshedWorkloads(sim: SimCluster, kube: KubeClient): Promise<void> {
+  const adapter = meshAdapter('istio', 'sidecar');
+  for (const object of await adapter.installManifests({ now: new Date(sim.clock.now()) })) await kube.apply(object);
+  for (const ns of ['web', 'api']) await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  for (const ns of ['web', 'api']) await adapter.meshNamespace(kube, ns, { now: new Date(sim.clock.now()) });
+  for (const object of topologyWorkloads(Topology.parse({ apiVersion: 'meshdrill.dev/v1alpha1', kind: 'Topology', metadata: { name: 'small' }, spec: SMALL }))) await kube.apply(object);
+}
+
 describe('signals stop a run within seconds, in real time, with every fault reverted', () => {
   // Each fault kind once, the three signals taking turns: every kind and every signal is covered.
-  const cases: Array<[string, unknown, NodeJS.Signals, number]> = [
-    ['ca-loss', { type: 'ca-loss', variant: 'signer-unavailable', duration: '10m' }, 'SIGINT', 130],
-    ['control-plane-partition', { type: 'control-plane-partition', namespaces: ['web'], duration: '10m' }, 'SIGTERM', 143],
-    ['control-plane-crash', { type: 'control-plane-crash', method: 'scale-to-zero', duration: '10m' }, 'SIGHUP', 129],
-    ['injector-outage', { type: 'injector-outage', duration: '10m' }, 'SIGINT', 130],
-    ['proxy-crash', { type: 'proxy-crash', share: '50%', duration: '10m' }, 'SIGTERM', 143],
-    ['http-fault', { type: 'http-fault', destination: 'api/orders', abort: { httpStatus: 503, percentage: '10%' }, duration: '10m' }, 'SIGHUP', 129],
-    ['node-loss', { type: 'node-loss', nodes: 1, duration: '10m' }, 'SIGINT', 130],
-    ['cert-expiry', { type: 'cert-expiry', duration: '10m' }, 'SIGTERM', 143],
+  const cases: Array<[string, NodeJS.Signals, unknown, number]> = [
+    ['ca-loss', 'SIGINT', { type: 'ca-loss', variant: 'signer-unavailable', duration: '10m' }, 130],
+    ['control-plane-partition', 'SIGTERM', { type: 'control-plane-partition', namespaces: ['web'], duration: '10m' }, 143],
+    ['control-plane-crash', 'SIGHUP', { type: 'control-plane-crash', method: 'scale-to-zero', duration: '10m' }, 129],
+    ['injector-outage', 'SIGINT', { type: 'injector-outage', duration: '10m' }, 130],
+    ['proxy-crash', 'SIGTERM', { type: 'proxy-crash', namespaces: ['web'], share: '50%', duration: '10m' }, 143],
+    ['http-fault', 'SIGHUP', { type: 'http-fault', destination: 'api/orders', abort: { httpStatus: 503, percentage: '10%' }, duration: '10m' }, 129],
+    ['node-loss', 'SIGINT', { type: 'node-loss', nodes: 1, duration: '10m' }, 130],
+    ['cert-expiry', 'SIGTERM', { type: 'cert-expiry', lifetime: '1h', duration: '10m' }, 143],
   ];
 
-  it.each(cases)('%s, stopped by %s', async (type, fault, signal, exitCode) => {
+  it.each(cases)('%s, stopped by %s', async (type, signal, fault, exitCode) => {
+    // The mesh and workloads are there before the run (real time is slow to install into): the
+    // run takes the cluster, injects, and is stopped.
     const cluster = await served('real');
-    const dir = await repo([fault]);
+    await meshedWorkloads(cluster.sim, cluster.kube);
+    const dir = await repo([fault], { only: true });
     await writeFile(join(dir, 'kubeconfig'), cluster.sim.kubeconfig);
     const before = await snapshot(cluster.kube);
     const run = spawnCli(['gameday', 'run', 'gameday.yaml', '--kubeconfig', 'kubeconfig', '--journal-dir', 'journal', '--out', 'out'], { cwd: dir });
@@ -227,6 +242,25 @@ describe('signals stop a run within seconds, in real time, with every fault reve
     expect(record.outcome.reasons).toContain(`interrupted (${signal})`);
     expect(await snapshot(cluster.kube)).toEqual(before);
     expect(await readdir(join(dir, 'journal'))).toEqual([]);
+  });
+});
+
+describe('a long load in virtual time', () => {
+  it('stops on SIGTERM between evaluation intervals, not at the end of the load', async () => {
+    const dir = await repo([]);
+    const game = parse(await readFile(join(dir, 'gameday.yaml'), 'utf8')) as { spec: { steps: unknown[] } };
+    game.spec.steps.push({ load: { duration: '20h' } });
+    await writeFile(join(dir, 'gameday.yaml'), stringify(game));
+    const run = spawnCli(['gameday', 'run', 'gameday.yaml', '--out', 'out'], { cwd: dir });
+    await run.waitForStderr('step 5/5: load 20h');
+
+    run.child.kill('SIGTERM');
+    const code = await run.exited;
+    const record = JSON.parse(await readFile(join(dir, 'out', 'run.json'), 'utf8')) as { outcome: { verdict: string }; steps: Array<{ status: string; finishedAt: string; startedAt: string }> };
+
+    expect(code).toBe(143);
+    expect(record.outcome.verdict).toBe('aborted');
+    expect(record.steps.at(-1)!.status).toBe('aborted');
   });
 });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { adminRoute, podLogRoute } from './admin.js';
@@ -132,7 +133,9 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
 
 function bootstrap(api: ApiService, workers: number, clock: Clock): void {
   const namespaceType = api.types.find('', 'v1', 'namespaces')!;
-  for (const name of SYSTEM_NAMESPACES) api.create(namespaceType, undefined, { metadata: { name } });
+  // Objects take seeded uids (runs repeat for a seed); kube-system's is random, as on a real
+  // cluster: it is the cluster's identity, and two embedded clusters must never share it.
+  for (const name of SYSTEM_NAMESPACES) api.create(namespaceType, undefined, { metadata: { name } }, name === 'kube-system' ? { uid: randomUUID() } : {});
   const nodeType = api.types.find('', 'v1', 'nodes')!;
   const now = new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const names = ['sim-control-plane', ...Array.from({ length: workers }, (_, i) => (i === 0 ? 'sim-worker' : `sim-worker${i + 1}`))];

@@ -16,7 +16,8 @@ export interface SpawnedCli {
 
 /** The CLI from its sources in a child process, as a user's shell would run it (signals included). */
 export function spawnCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): SpawnedCli {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'harness', 'bin.ts'), ...args], { cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...(options.env ?? {}) } });
+  // tsx by its resolved location: the child may run in a directory that has no node_modules.
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'harness', 'bin.ts'), ...args], { cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...(options.env ?? {}) } });
   let out = '';
   let err = '';
   const waiters: Array<{ match: (s: string) => boolean; resolve: () => void; reject: (e: Error) => void }> = [];

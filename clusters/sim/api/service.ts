@@ -27,6 +27,8 @@ export interface WriteOptions {
   fieldManager?: string;
   subresource?: string;
   force?: boolean;
+  /** The cluster itself, at bootstrap only (never from a request): an object's uid, not a generated one. */
+  uid?: string;
 }
 
 export interface WriteResult {
@@ -83,7 +85,7 @@ export class ApiService {
     if (causes.length > 0) throw errors.invalid(type.kind, type.group, name, causes);
     const admitted = this.admit('CREATE', type, object);
     const meta = admitted.metadata;
-    meta.uid = this.random.uuid();
+    meta.uid = options.uid ?? this.random.uuid();
     meta.creationTimestamp = new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     if (admitted.spec !== undefined) meta.generation = 1;
     delete meta.resourceVersion;
