@@ -83,7 +83,48 @@ describe('rollout/gitops', () => {
 
     expect(result).toMatchObject({ type: 'unchanged', humanCommits: true, pushed: false });
     expect(await git(origin, 'rev-parse', 'meshdrill/shop-migration/stage-1-advance')).toBe(humanHead);
-    expect(warnings).toEqual(['a person has committed to the branch; not force-pushing it']);
+    expect(warnings).toEqual([expect.stringMatching(/^meshdrill\/shop-migration\/stage-1-advance has commits a person made on origin \([0-9a-f]+ by pat@example.com\); meshdrill does not reset or force-push it/)]);
+  });
+
+  it('never resets a local stage branch a person committed to, pushed or not', async () => {
+    const { work } = await exampleCheckout();
+    await git(work, 'remote', 'remove', 'origin');
+    await commitStageChange(work, await change(work), { dryRun: false, logger: quiet });
+    // A person adds a commit on the local stage branch and goes back to main: nothing is pushed anywhere.
+    await git(work, 'checkout', '-q', 'meshdrill/shop-migration/stage-1-advance');
+    await writeFile(join(work, 'NOTES.md'), 'talked to payments\n');
+    await git(work, 'add', 'NOTES.md');
+    await git(work, '-c', 'user.name=Pat', '-c', 'user.email=pat@example.com', 'commit', '-q', '-m', 'notes');
+    await git(work, 'checkout', '-q', 'main');
+    const theirs = await git(work, 'rev-parse', 'meshdrill/shop-migration/stage-1-advance');
+    const warnings: string[] = [];
+
+    const result = await commitStageChange(work, await change(work), { dryRun: false, logger: { info: () => undefined, warn: (_m, msg) => warnings.push(msg) } });
+
+    expect(result).toMatchObject({ type: 'unchanged', humanCommits: true, commit: theirs });
+    expect(await git(work, 'rev-parse', 'meshdrill/shop-migration/stage-1-advance')).toBe(theirs);
+    expect(await git(work, 'show', 'meshdrill/shop-migration/stage-1-advance:NOTES.md')).toBe('talked to payments');
+    expect(warnings[0]).toContain('has commits a person made locally');
+  });
+
+  it('makes no commit and moves no ref on the same evidence without a remote, nor with one', async () => {
+    const { work } = await exampleCheckout();
+    const first = await commitStageChange(work, await change(work), { dryRun: false, logger: quiet });
+    const refsBefore = await git(work, 'for-each-ref', '--format=%(refname) %(objectname)');
+
+    const second = await commitStageChange(work, await change(work), { dryRun: false, logger: quiet });
+
+    expect(second).toMatchObject({ type: 'unchanged', commit: first.commit });
+    expect(await git(work, 'for-each-ref', '--format=%(refname) %(objectname)')).toBe(refsBefore);
+    // The local branch is what was pushed and reported.
+    expect(await git(work, 'rev-parse', 'meshdrill/shop-migration/stage-1-advance')).toBe(first.commit);
+    await git(work, 'remote', 'remove', 'origin');
+    const offline = await git(work, 'for-each-ref', '--format=%(refname) %(objectname)');
+
+    const third = await commitStageChange(work, await change(work), { dryRun: false, logger: quiet });
+
+    expect(third).toMatchObject({ type: 'unchanged', commit: first.commit });
+    expect(await git(work, 'for-each-ref', '--format=%(refname) %(objectname)')).toBe(offline);
   });
 
   it('refuses a repo with uncommitted changes and changes nothing', async () => {

@@ -1,13 +1,13 @@
 import type { SimpleGit, SimpleGitOptions } from 'simple-git';
+import { GitError, type Logger } from '../../core/index.js';
+import { applyUpdates } from '../apply.js';
+import type { FileUpdate } from '../render.js';
 
 /** simple-git, loaded when a command first touches git. */
 export async function gitAt(options: string | Partial<SimpleGitOptions>): Promise<SimpleGit> {
   const { simpleGit } = await import('simple-git');
   return typeof options === 'string' ? simpleGit(options) : simpleGit(options);
 }
-import { GitError, type Logger } from '../../core/index.js';
-import { applyUpdates } from '../apply.js';
-import type { FileUpdate } from '../render.js';
 
 export const MESHDRILL_AUTHOR = { name: 'meshdrill', email: 'meshdrill@users.noreply.github.com' };
 
@@ -40,8 +40,11 @@ export function stageBranch(change: Pick<StageChange, 'plan' | 'stage' | 'verdic
 
 /**
  * Commits a stage change on its own branch and pushes it (when the repo has the remote). The
- * user's checkout is left as it was: same branch, clean tree. A dirty repo is refused; a branch a
- * person has committed to is not force-pushed; on any failure the new branch is removed.
+ * user's checkout is left as it was: same branch, clean tree. A dirty repo is refused. A branch
+ * that holds commits a person made — locally, unpushed, or on the remote — is never reset or
+ * force-pushed: meshdrill says so and leaves it. The commit is made detached and the branch moved
+ * to it only when its tree differs from the branch's tip: the same evidence moves no ref, with or
+ * without a remote. On any failure the checkout is put back and no ref has moved.
  */
 export async function commitStageChange(root: string, change: StageChange, options: { dryRun: boolean; logger: Pick<Logger, 'info' | 'warn'>; remote?: string; requireRemote?: boolean }): Promise<BranchResult> {
   const git = await gitAt(root);
@@ -57,58 +60,75 @@ export async function commitStageChange(root: string, change: StageChange, optio
   const branch = stageBranch(change);
   const remotes = await git.getRemotes();
   const hasRemote = remotes.some((r) => r.name === remoteName);
-  let remoteHead: string | undefined;
-  let humanCommits = false;
   if (!hasRemote && options.requireRemote) throw new GitError(`${root} has no remote "${remoteName}" to push the stage branch to (remotes: ${remotes.map((r) => r.name).join(', ') || 'none'}); add it or choose one with --remote`);
+  let remoteHead: string | undefined;
   if (hasRemote) {
     await git.fetch(remoteName).catch((error: Error) => {
       throw new GitError(`fetching ${remoteName}: ${error.message.trim().split('\n').at(-1)}`, { cause: error });
     });
     // The stage change must sit on top of what is merged: a base that moved on the remote is
     // pulled first, or the PR would quietly revert other people's work.
-    const upstream = (await git.raw(['rev-parse', '--verify', '--quiet', `refs/remotes/${remoteName}/${original}`]).catch(() => '')).trim();
+    const upstream = await revision(git, `refs/remotes/${remoteName}/${original}`);
     if (upstream && upstream !== base) {
       const behind = (await git.raw(['merge-base', upstream, base]).catch(() => '')).trim() !== upstream;
       if (behind) throw new GitError(`${remoteName}/${original} has moved: it has commits your checkout of ${original} lacks; pull them first so the stage change is made on top of them`);
     }
-    remoteHead = (await git.raw(['rev-parse', '--verify', '--quiet', `refs/remotes/${remoteName}/${branch}`]).catch(() => '')).trim() || undefined;
-    if (remoteHead) humanCommits = await hasHumanCommits(git, `${remoteName}/${branch}`, base);
+    remoteHead = await revision(git, `refs/remotes/${remoteName}/${branch}`);
   }
-  if (humanCommits) {
-    options.logger.warn({ branch }, 'a person has committed to the branch; not force-pushing it');
-    return { branch, base, baseBranch: original, ...(remoteHead ? { commit: remoteHead } : {}), type: 'unchanged', pushed: false, humanCommits: true };
+  const localHead = await revision(git, `refs/heads/${branch}`);
+  const people = [...(localHead ? await humanCommits(git, localHead, base) : []), ...(remoteHead ? await humanCommits(git, remoteHead, base) : [])];
+  if (people.length > 0) {
+    const where = [localHead && (await humanCommits(git, localHead, base)).length ? 'locally' : '', remoteHead && (await humanCommits(git, remoteHead, base)).length ? `on ${remoteName}` : ''].filter(Boolean).join(' and ');
+    options.logger.warn({ branch }, `${branch} has commits a person made ${where} (${[...new Set(people)].slice(0, 3).join('; ')}); meshdrill does not reset or force-push it: merge, close or delete it to let meshdrill take it over again`);
+    return { branch, base, baseBranch: original, ...(remoteHead ?? localHead ? { commit: (remoteHead ?? localHead)! } : {}), type: 'unchanged', pushed: false, humanCommits: true };
   }
   if (options.dryRun) {
     options.logger.info({ branch, files: change.updates.map((u) => u.path).join(',') }, `DRY-RUN: would commit to ${branch}${hasRemote ? ` and push to ${remoteName}` : ''}`);
     return { branch, base, baseBranch: original, type: remoteHead ? 'updated' : 'created', pushed: false, humanCommits: false };
   }
+  let commit: string;
   try {
-    await git.raw(['checkout', '-q', '-B', branch, base]);
+    // Detached: no branch moves until the commit is known to be new.
+    await git.raw(['checkout', '-q', '--detach', base]);
     await applyUpdates(root, change.updates, { dryRun: false, logger: { info: () => undefined } });
     await git.add(['-A', '--', ...change.updates.map((u) => u.path)]);
     const trailers = [`Meshdrill-Run-Id: ${change.runId}`, `Meshdrill-Plan: ${change.plan}`, `Meshdrill-Stage: ${change.stage}`, `Meshdrill-Verdict: ${change.verdict}`];
     // meshdrill commits as itself (author and committer), through per-command config only.
     const as = await gitAt({ baseDir: root, config: [`user.name=${MESHDRILL_AUTHOR.name}`, `user.email=${MESHDRILL_AUTHOR.email}`] });
     await as.commit([change.title, change.body, trailers.join('\n')]);
-    const commit = (await git.revparse(['HEAD'])).trim();
-    // The same tree as what is already pushed: nothing to do.
-    if (remoteHead && (await git.raw(['rev-parse', `${commit}^{tree}`])).trim() === (await git.raw(['rev-parse', `${remoteHead}^{tree}`])).trim()) {
-      return { branch, base, baseBranch: original, commit: remoteHead, type: 'unchanged', pushed: false, humanCommits: false };
-    }
+    commit = (await git.revparse(['HEAD'])).trim();
+  } catch (error) {
+    throw error instanceof GitError ? error : new GitError(`committing ${branch}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await git.raw(['checkout', '-q', '-f', original]).catch(() => undefined);
+  }
+  // The same tree as the branch already has (pushed, or committed before without a remote): nothing moves.
+  const tip = remoteHead ?? localHead;
+  if (tip && (await treeOf(git, commit)) === (await treeOf(git, tip))) {
+    if (remoteHead && localHead !== remoteHead) await git.raw(['branch', '-f', branch, remoteHead]);
+    return { branch, base, baseBranch: original, commit: tip, type: 'unchanged', pushed: false, humanCommits: false };
+  }
+  try {
     if (hasRemote) {
-      await git.push([remoteName, `${branch}:${branch}`, `--force-with-lease=${branch}:${remoteHead ?? ''}`]).catch((error: Error) => {
+      await git.push([remoteName, `${commit}:refs/heads/${branch}`, `--force-with-lease=${branch}:${remoteHead ?? ''}`]).catch((error: Error) => {
         throw new GitError(`pushing ${branch} to ${remoteName}: ${error.message.split('\n').find((l) => l.includes('!') || l.includes('error')) ?? error.message}`, { cause: error });
       });
     }
-    options.logger.info({ branch, commit: commit.slice(0, 12) }, hasRemote ? `pushed ${branch}` : `committed ${branch} (no remote ${remoteName})`);
-    return { branch, base, baseBranch: original, commit, type: remoteHead ? 'updated' : 'created', pushed: hasRemote, humanCommits: false };
+    // The local branch is what was pushed and reported, never something else.
+    await git.raw(['branch', '-f', branch, commit]);
   } catch (error) {
-    await git.raw(['checkout', '-q', '-f', original]).catch(() => undefined);
-    await git.raw(['branch', '-D', branch]).catch(() => undefined);
     throw error instanceof GitError ? error : new GitError(`committing ${branch}: ${(error as Error).message}`, { cause: error });
-  } finally {
-    await git.raw(['checkout', '-q', original]).catch(() => undefined);
   }
+  options.logger.info({ branch, commit: commit.slice(0, 12) }, hasRemote ? `pushed ${branch}` : `committed ${branch} (no remote ${remoteName})`);
+  return { branch, base, baseBranch: original, commit, type: tip ? 'updated' : 'created', pushed: hasRemote, humanCommits: false };
+}
+
+async function revision(git: SimpleGit, ref: string): Promise<string | undefined> {
+  return (await git.raw(['rev-parse', '--verify', '--quiet', ref]).catch(() => '')).trim() || undefined;
+}
+
+async function treeOf(git: SimpleGit, commit: string): Promise<string> {
+  return (await git.raw(['rev-parse', `${commit}^{tree}`])).trim();
 }
 
 /**
@@ -125,8 +145,8 @@ export async function lastRevertTime(root: string, plan: string): Promise<number
   return undefined;
 }
 
-/** Whether the branch has commits since `base` that meshdrill did not author. */
-async function hasHumanCommits(git: SimpleGit, ref: string, base: string): Promise<boolean> {
-  const log = await git.raw(['log', '--format=%ae', `${base}..${ref}`]).catch(() => '');
-  return log.split('\n').some((email) => email.trim() !== '' && email.trim() !== MESHDRILL_AUTHOR.email);
+/** The commits on `ref` since `base` that meshdrill did not author ("<sha> by <email>"). */
+async function humanCommits(git: SimpleGit, ref: string, base: string): Promise<string[]> {
+  const log = await git.raw(['log', '--format=%h %ae', `${base}..${ref}`]).catch(() => '');
+  return log.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.endsWith(` ${MESHDRILL_AUTHOR.email}`)).map((l) => l.replace(' ', ' by '));
 }
