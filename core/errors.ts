@@ -36,9 +36,16 @@ export class ClusterRefused extends MeshdrillError {
   override readonly code = 'CLUSTER_REFUSED';
 }
 
-/** A git operation failed: a dirty repo, a missing remote, a rejected push. Exit 3. */
+/** A git or forge operation failed: a dirty repo, a missing remote, a rejected push, GitHub's answer. Exit 3. */
 export class GitError extends MeshdrillError {
   override readonly name = 'GitError';
+  /** GitHub's HTTP status, when GitHub answered. */
+  readonly status: number | undefined;
+
+  constructor(message: string, options: ErrorOptions & { status?: number } = {}) {
+    super(message, options);
+    this.status = options.status;
+  }
   override readonly code = 'GIT_ERROR';
 }
 

@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './logger.js';
 export type { Progress } from './progress.js';
 export * from './suggest.js';
+export * from './redact.js';

@@ -1,4 +1,4 @@
-import { ConfigError } from '../core/index.js';
+import { ConfigError, Redactor } from '../core/index.js';
 import { GitHubForge, githubRepoFromRemote, type GitHubAuth, type GitHubForgeOptions } from '../rollout/index.js';
 
 /** Credentials from the environment: a token (GITHUB_TOKEN or GH_TOKEN) or a GitHub App. */
@@ -25,7 +25,7 @@ function parseSlug(text: string): { owner: string; repo: string } {
  */
 export function githubForgeFromEnv(
   env: NodeJS.ProcessEnv,
-  options: { remoteUrl?: string; need?: string; logger: GitHubForgeOptions['logger']; tuning?: Pick<GitHubForgeOptions, 'rateLimitRetries' | 'writeIntervalMs' | 'retryAfterUnitMs'> },
+  options: { remoteUrl?: string; need?: string; logger: GitHubForgeOptions['logger']; secrets?: Redactor; tuning?: Pick<GitHubForgeOptions, 'rateLimitRetries' | 'writeIntervalMs' | 'retryAfterUnitMs'> },
 ): GitHubForge | undefined {
   const auth = githubAuth(env);
   const apiUrl = env['GITHUB_API_URL'];
@@ -36,5 +36,5 @@ export function githubForgeFromEnv(
     if (!auth) throw new ConfigError(`${options.need} needs credentials: set GITHUB_TOKEN (or GH_TOKEN), or GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID`);
     throw new ConfigError(`${options.need} needs the repository: set GITHUB_REPOSITORY=owner/name${options.remoteUrl !== undefined ? ', or a git remote on ' + host : ''}`);
   }
-  return new GitHubForge({ ...slug, auth, ...(apiUrl && apiUrl !== 'https://api.github.com' ? { baseUrl: apiUrl } : {}), logger: options.logger, ...(options.tuning ?? {}) });
+  return new GitHubForge({ ...slug, auth, ...(apiUrl && apiUrl !== 'https://api.github.com' ? { baseUrl: apiUrl } : {}), logger: options.logger, secrets: options.secrets ?? Redactor.fromEnv(env), ...(options.tuning ?? {}) });
 }

@@ -184,6 +184,8 @@ export function scaffold(options: { name: string; mesh: 'istio' | 'linkerd'; nam
   files.set('rollout-plan.yaml', header('RolloutPlan') + stringify(plan));
   files.set('slos.yaml', header('SLO') + slos.join('---\n'));
   files.set('gameday.yaml', header('GameDay') + stringify(gameday));
+  // Run output (records, journals, a made cluster's kubeconfig) never belongs in the config repo.
+  files.set('.gitignore', '# meshdrill\'s run output: records, undo journals, and kubeconfigs of clusters it made\n.meshdrill/\nmeshdrill-run/\n');
   files.set('check.yaml', `${header('CheckConfig')}# Rule severities for \`meshdrill check\` (see \`meshdrill check --help\`), e.g. rules: {MD103: off}\n${stringify(checkConfig)}`);
   files.set(
     '.github/workflows/meshdrill-check.yml',
@@ -225,7 +227,12 @@ export function scaffold(options: { name: string; mesh: 'istio' | 'linkerd'; nam
       '      - run: npx --yes meshdrill gameday run gameday.yaml --out meshdrill-run',
       '      - if: always()',
       '        uses: actions/upload-artifact@v4',
-      '        with: {name: meshdrill-gameday, path: meshdrill-run}',
+      '        # The reports only: a run folder may hold a made cluster\'s kubeconfig, which is not for sharing.',
+      '        with:',
+      '          name: meshdrill-gameday',
+      '          path: |',
+      '            meshdrill-run/run.json',
+      '            meshdrill-run/report.html',
       "      - if: always() && hashFiles('meshdrill-run/run.json') != ''",
       '        run: npx --yes meshdrill report meshdrill-run/run.json --github-issue --run-url "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID"',
       '        env: {GITHUB_TOKEN: "${{ github.token }}"}',

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { defaultLeaseDir, topologyWorkloads } from '../clusters/index.js';
 import { withControlCopy, gateOutcome, gitAt, planStage, planUpdates, runGate, commitStageChange, lastRevertTime, stageChangeBody, writeLocalPullRequest, type GateRun, type GitHubForge } from '../rollout/index.js';
 import { embeddedCluster, k3sCluster, kindCluster, type ClusterHandle } from '../suites/index.js';
-import { didYouMean, ConfigError, type Logger } from '../core/index.js';
+import { didYouMean, ConfigError, Redactor, type Logger } from '../core/index.js';
 import { parseDuration, SLI_UNITS } from '../model/index.js';
 import { githubForgeFromEnv } from './github-env.js';
 import type { Window } from '../slo/index.js';
@@ -29,6 +29,8 @@ export interface RolloutGateOptions {
   /** GitHub settings beyond the environment: tests point these at a local server. */
   github?: { writeIntervalMs?: number; retryAfterUnitMs?: number };
   env: NodeJS.ProcessEnv;
+  /** What must never be written or posted (default: the environment's secrets). */
+  secrets?: Redactor;
   /** Wall clock, for run ids, timestamps and cool-downs. */
   now: () => number;
   logger: Logger;
@@ -99,12 +101,23 @@ export async function rolloutGate(options: RolloutGateOptions): Promise<RolloutG
     await cluster.close();
   }
 
+  const secrets = options.secrets ?? Redactor.fromEnv(options.env);
   let pullRequest: PullRequestRecord | undefined;
-  if (run.targetStage !== undefined) pullRequest = await proposeStage(loaded, run, inputs, { ...options, runId, outDir }, forge);
+  let failure: unknown;
+  if (run.targetStage !== undefined) {
+    try {
+      pullRequest = await proposeStage(loaded, run, inputs, { ...options, runId, outDir }, forge);
+    } catch (error) {
+      // The evidence is not lost with the pull request: the record says what was decided and what failed.
+      failure = error;
+      pullRequest = { forge: forge ? 'github' : 'local', action: 'failed', branch: '', base: '', superseded: [], note: (error as Error).message };
+    }
+  }
 
   await mkdir(outDir, { recursive: true });
   const record = await buildRecord(loaded, run, inputs.files, { runId, startedAt, finishedAt: options.now(), provider: cluster.provider, ...(pullRequest ? { pullRequest } : {}) });
-  const recordPath = await writeRunOutputs(outDir, record, options.env);
+  const recordPath = await writeRunOutputs(outDir, record, options.env, secrets);
+  if (failure) throw failure;
   return { record, recordPath, run };
 }
 
@@ -119,12 +132,14 @@ async function proposeStage(loaded: LoadedRollout, run: GateRun, inputs: { files
     options.logger.info({ stage: target }, 'the repo already holds the target stage; no pull request');
     return { forge: forge ? 'github' : 'local', action: 'skipped', branch: '', base: '', superseded: [], note: `the repo already renders stage ${target}` };
   }
+  const redactor = options.secrets ?? Redactor.fromEnv(options.env);
+  const secrets = (text: string) => redactor.redact(text);
   const { title, body } = stageChangeBody({ plan: plan.name, from: planStage(plan.data, topology, run.liveStage, adapter), to, decision: run.decision, runId: options.runId, verdict });
   const branch = await commitStageChange(root, { plan: plan.name, stage: target, verdict, runId: options.runId, updates, title, body }, { dryRun: options.dryRun, logger: options.logger, remote: options.remote, requireRemote: forge !== undefined || options.remote !== 'origin' });
   const base = { branch: branch.branch, base: branch.baseBranch, ...(branch.commit ? { commit: branch.commit } : {}), superseded: [] as number[] };
   if (!forge) {
     if (options.dryRun) return { forge: 'local', action: 'dry-run', ...base, note: 'DRY-RUN: nothing committed or written' };
-    const path = await writeLocalPullRequest(join(options.outDir), { title, body, branch, base: branch.baseBranch }, options.logger);
+    const path = await writeLocalPullRequest(join(options.outDir), { title: secrets(title), body: secrets(body), branch, base: branch.baseBranch }, options.logger);
     return { forge: 'local', action: branch.type === 'unchanged' ? 'unchanged' : branch.type, ...base, path: relative(options.cwd, path), note: `with a GitHub token this would open a pull request from ${branch.branch} into ${branch.baseBranch}` };
   }
   const pr = await forge.ensurePullRequest({ plan: plan.name, head: branch.branch, base: branch.baseBranch, title, body, labels: labelsFor(run), ...(branch.commit ? { commit: branch.commit } : {}), humanCommits: branch.humanCommits, dryRun: options.dryRun });
@@ -172,7 +187,7 @@ async function chooseForge(options: RolloutGateOptions, root: string): Promise<G
   if (options.forge === 'local') return undefined;
   const remoteUrl = await (await gitAt(root)).remote(['get-url', options.remote]).then((u) => (typeof u === 'string' ? u.trim() : ''), () => '');
   const need = options.forge === 'github' ? '--forge github' : undefined;
-  const forge = githubForgeFromEnv(options.env, { remoteUrl, logger: options.logger, ...(need ? { need } : {}), ...(options.github ? { tuning: options.github } : {}) });
+  const forge = githubForgeFromEnv(options.env, { remoteUrl, logger: options.logger, ...(options.secrets ? { secrets: options.secrets } : {}), ...(need ? { need } : {}), ...(options.github ? { tuning: options.github } : {}) });
   return forge;
 }
 

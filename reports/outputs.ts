@@ -1,5 +1,6 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Redactor } from '../core/index.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
 import type { RunRecord } from './run-record.js';
@@ -8,7 +9,9 @@ import type { RunRecord } from './run-record.js';
  * Every run ends in a report: the record (run.json), the HTML page beside it (report.html), and —
  * in GitHub Actions — the Markdown appended to the job summary. Returns the record's path.
  */
-export async function writeRunOutputs(outDir: string, record: RunRecord, env: NodeJS.ProcessEnv): Promise<string> {
+export async function writeRunOutputs(outDir: string, given: RunRecord, env: NodeJS.ProcessEnv, secrets: Redactor = Redactor.fromEnv(env)): Promise<string> {
+  // Reasons, notes and errors carry text from outside (GitHub, the cluster): no secret is written.
+  const record = secrets.redactDeep(given);
   await mkdir(outDir, { recursive: true });
   const recordPath = join(outDir, 'run.json');
   await writeFile(recordPath, `${JSON.stringify(record, null, 2)}\n`);

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 
 /** The RunRecord format version. Readers accept the same major version and refuse others. */
-export const RUN_RECORD_VERSION = '1.2';
+export const RUN_RECORD_VERSION = '1.3';
 
 const Window = z.object({ from: z.string(), to: z.string() }).strict();
 
@@ -37,7 +37,7 @@ const GateRecord = z
 const PullRequestRecord = z
   .object({
     forge: z.enum(['local', 'github']),
-    action: z.enum(['created', 'updated', 'unchanged', 'adopted', 'skipped', 'dry-run']),
+    action: z.enum(['created', 'updated', 'unchanged', 'adopted', 'skipped', 'dry-run', 'failed']),
     branch: z.string(),
     base: z.string(),
     commit: z.string().optional(),

@@ -108,6 +108,7 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
     const context = options.context ?? existingDoc?.kubeconfig?.context;
     if (!context) throw new ConfigError('an existing cluster needs a context: --context <name> (meshdrill never uses the current context implicitly)');
     const cluster = await useExistingCluster({ ...(options.kubeconfig ? { path: resolve(io.cwd, options.kubeconfig) } : existingDoc?.kubeconfig?.path ? { path: resolve(root, existingDoc.kubeconfig.path) } : {}), context, allowChaos: existingDoc?.allowChaos ?? false, ...(options.yesReally !== undefined ? { yesReally: options.yesReally } : {}), env: io.env });
+    io.secrets?.add(...cluster.secrets);
     // Safety first: faults on someone else's cluster only when its context is allow-listed.
     if (injects && !cluster.chaosAllowed && !options.dryRun) throw new ConfigError(`context "${context}" is not allow-listed for chaos: set allowChaos: true in its Cluster document, or pass --yes-really ${context}`);
     served = existingCluster({ kubeconfig: cluster.kubeconfig, context, kubeconfigPath: cluster.kubeconfigPath, ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}), ...(options.traffic ? { traffic: { runId, logger: { info: (_m, msg) => io.stderr(`${msg}\n`) } } } : {}) });
@@ -159,7 +160,7 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
   record.inputs.repo = relative(io.cwd, root) || '.';
   const sources = [...new Set(repo.documents.map((d) => d.source.file))].sort();
   record.inputs.files = await Promise.all(sources.map(async (file) => ({ path: relative(root, resolve(io.cwd, file)), sha256: createHash('sha256').update(await readFile(resolve(io.cwd, file))).digest('hex') })));
-  const recordPath = await writeRunOutputs(outDir, record, io.env);
+  const recordPath = await writeRunOutputs(outDir, record, io.env, io.secrets);
   if (options.output === 'json') io.stdout(`${JSON.stringify(record, null, 2)}\n`);
   else io.stdout(`${summary(record, `${noun} ${gameDay.name}`).join('\n')}\n  record: ${relative(io.cwd, recordPath)}\n  report: ${relative(io.cwd, join(dirname(recordPath), 'report.html'))}\n`);
   const signal = interrupts.reason();
@@ -238,6 +239,7 @@ async function cleanupOne(dir: string, j: { runId: string } & JournalState, opti
     context = contexts[0]!;
   }
   const cluster = await useExistingCluster({ context, allowChaos: false, env });
+  io.secrets?.add(...cluster.secrets);
   const kube = createKubeClient(cluster.kubeconfig);
   const actual = await clusterIdentity(kube, cluster.kubeconfig, context);
   const mismatch = identityMismatch(header.cluster, actual);

@@ -24,7 +24,7 @@ describe('meshdrill init', () => {
     const refused = await runCli(['init', 'repo'], again);
 
     expect(code).toBe(0);
-    expect((await readdir(join(dir, 'repo'))).sort()).toEqual(['.github', 'check.yaml', 'gameday.yaml', 'rollout-plan.yaml', 'schemas', 'slos.yaml', 'topology.yaml']);
+    expect((await readdir(join(dir, 'repo'))).sort()).toEqual(['.github', '.gitignore', 'check.yaml', 'gameday.yaml', 'rollout-plan.yaml', 'schemas', 'slos.yaml', 'topology.yaml']);
     expect(valid).toBe(0);
     expect(validate.out.join('')).toMatch(/^✓ repo: valid \(1 CheckConfig, 1 GameDay, 1 RolloutPlan, 2 SLO, 1 Topology\)/);
     expect([0, 1]).toContain(gameday);
@@ -60,6 +60,10 @@ describe('meshdrill init', () => {
     expect(issue.run).toContain('meshdrill report meshdrill-run/run.json --github-issue');
     expect(issue.if).toContain('always()');
     expect(gameday.permissions).toMatchObject({ issues: 'write' });
+    // Reports only: nothing else of the run folder (a made cluster's kubeconfig) is uploaded.
+    const upload = (gameday.jobs['gameday']!.steps as unknown as Array<{ uses?: string; with?: { path: string } }>).find((s) => s.uses?.startsWith('actions/upload-artifact'))!;
+    expect(upload.with!.path.trim().split('\n')).toEqual(['meshdrill-run/run.json', 'meshdrill-run/report.html']);
+    expect(await readFile(join(dir, 'repo', '.gitignore'), 'utf8')).toContain('.meshdrill/');
   });
 
   it('discovers namespaces from a cluster through a named context: a service per Service with the replicas behind it, and workloads no Service selects', async () => {
@@ -80,6 +84,8 @@ describe('meshdrill init', () => {
     const code = await runCli(['init', 'repo', '--kubeconfig', 'kubeconfig', '--context', 'staging'], captureIO(dir));
 
     expect(code).toBe(0);
+    // Discovery reads the context in memory: no kubeconfig (and no token) lands in the new repo.
+    expect((await readdir(join(dir, 'repo'), { recursive: true })).filter((f) => f.includes('kubeconfig'))).toEqual([]);
     const topology = parse((await import('node:fs')).readFileSync(join(dir, 'repo', 'topology.yaml'), 'utf8')) as { spec: { namespaces: Array<{ name: string; services: Array<{ name: string; replicas: number }> }> } };
     expect(topology.spec.namespaces).toEqual([{ name: 'orders', services: [{ name: 'api', replicas: 4 }, { name: 'reconcile', replicas: 1 }] }]);
   });

@@ -27,6 +27,7 @@ export async function initCommand(dir: string, options: InitOptions, io: CliIO):
     if (!options.context) throw new ConfigError('discovery needs --context (meshdrill never uses the current context implicitly)');
     // The context is read in memory only: init writes no kubeconfig (and so no token) into the repo.
     const cluster = await useExistingCluster({ ...(options.kubeconfig ? { path: resolve(io.cwd, options.kubeconfig) } : {}), context: options.context, allowChaos: false, env: io.env });
+    io.secrets?.add(...cluster.secrets);
     namespaces = await discoverTopology(createKubeClient(cluster.kubeconfig));
     io.stderr(`discovered ${namespaces.length} namespaces with workloads on ${options.context}${options.prometheus === undefined ? '; add the calls between services to topology.yaml (or pass --prometheus to measure them)' : ''}\n`);
   }

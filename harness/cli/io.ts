@@ -1,4 +1,5 @@
 import { styleText } from 'node:util';
+import { Redactor } from '../../core/index.js';
 
 /** Where the CLI writes, and whether it may colour: injected so tests drive the real CLI in-process. */
 export interface CliIO {
@@ -7,6 +8,17 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
   isTTY: boolean;
   cwd: string;
+  /**
+   * What is secret in this run: the environment's tokens, and credentials met on the way (a
+   * kubeconfig's token). Everything printed passes through it; commands use it for what they write.
+   */
+  secrets?: Redactor;
+}
+
+/** The IO every command gets: stdout and stderr redacted through the run's one Redactor. */
+export function redactingIO(io: CliIO): CliIO & { secrets: Redactor } {
+  const secrets = io.secrets ?? Redactor.fromEnv(io.env);
+  return { ...io, secrets, stdout: (text) => io.stdout(secrets.redact(text)), stderr: (text) => io.stderr(secrets.redact(text)) };
 }
 
 export function processIO(): CliIO {

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, createLogger, LOG_LEVELS, MeshdrillError, type LogLevel } from '../../core/index.js';
-import { painter, processIO, type CliIO } from './io.js';
+import { painter, processIO, redactingIO, type CliIO } from './io.js';
 import type { ReportOptions } from './report-command.js';
 import type { SimServeOptions } from './sim-command.js';
 import type { OutputFormat } from './validate-command.js';
@@ -28,7 +28,10 @@ interface GlobalOptions {
 }
 
 /** Exit codes: 0 ok, 1 a finding (invalid config, failed gate), 2 usage or config error, 3 infrastructure error. */
-export async function runCli(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+export async function runCli(argv: readonly string[], given: CliIO = processIO()): Promise<number> {
+  // One redaction point for everything the CLI prints: secret values from the environment and
+  // those met on the way (kubeconfig tokens), and anything shaped like a token.
+  const io = redactingIO(given);
   let exitCode = 0;
   const program = buildProgram(io, (code) => {
     exitCode = code;

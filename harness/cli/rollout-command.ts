@@ -107,6 +107,7 @@ export async function rolloutGateCommand(
     seed,
     ...(waitForMerge ? { waitForMerge } : {}),
     env: io.env,
+    ...(io.secrets ? { secrets: io.secrets } : {}),
     now: () => Date.now(),
     logger,
   });

@@ -95,7 +95,7 @@ describe('GitHub forge against a fake GitHub checked with the OpenAPI descriptio
     expect(server.violations).toEqual([]);
   });
 
-  it('retries rate limits (403 with an exhausted quota, 429 with retry-after) and server errors', async () => {
+  it('retries rate limits (403 with an exhausted quota, 429 with retry-after); after a server error on a create, looks first', async () => {
     const server = await github();
     const log: string[] = [];
     server.fail(1, { status: 403, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000)) }, body: { message: 'API rate limit exceeded' } });
@@ -105,8 +105,10 @@ describe('GitHub forge against a fake GitHub checked with the OpenAPI descriptio
     const result = await forge(server, { log }).ensurePullRequest(request({ stage: 1, verdict: 'advance', runId: 'run-1' }));
 
     expect(result.action).toBe('created');
-    expect(server.requests.map((r) => r.status)).toEqual([403, 200, 429, 502, 201, 200]);
-    expect(log.filter((l) => l.startsWith('GitHub'))).toHaveLength(2);
+    // The 502 on POST /pulls is not blindly retried: the open pull requests are listed first (200), none is the one, then one more create (201).
+    expect(server.requests.map((r) => r.status)).toEqual([403, 200, 429, 502, 200, 201, 200]);
+    expect(log.filter((l) => l.startsWith('GitHub'))).toHaveLength(3);
+    expect(log.some((l) => l.startsWith('GitHub answered 502 while opening the pull request, and nothing was made: trying once more'))).toBe(true);
     expect(log.some((l) => l.startsWith('GitHub secondary rate limit on POST') && l.includes('retrying after 2s'))).toBe(true);
     expect(server.violations).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import type { Octokit } from '@octokit/rest';
-import { GitError, type Logger } from '../../core/index.js';
+import { GitError, Redactor, type Logger } from '../../core/index.js';
 import type { IssueRequest, PullRequestRecord } from '../../reports/index.js';
 
 export type { IssueRequest };
@@ -24,6 +24,8 @@ export interface GitHubForgeOptions {
   writeIntervalMs?: number;
   /** Scales GitHub's retry-after seconds to milliseconds; tests pass 1 to wait 1 ms per second. */
   retryAfterUnitMs?: number;
+  /** Takes secrets out of everything posted (bodies, titles, comments, check runs) and of GitHub's error text. */
+  secrets?: Redactor;
 }
 
 export interface PullRequestRequest {
@@ -59,13 +61,18 @@ export class GitHubForge {
   private clientPromise: Promise<Client> | undefined;
   private readonly slug: { owner: string; repo: string };
 
+  private readonly secrets: Redactor;
+
   constructor(private readonly options: GitHubForgeOptions) {
     this.slug = { owner: options.owner, repo: options.repo };
+    this.secrets = options.secrets ?? new Redactor();
+    if ('token' in options.auth) this.secrets.add(options.auth.token);
+    else this.secrets.add(options.auth.privateKey);
   }
 
   /** octokit and its plugins are loaded on first use, so commands that post nothing do not load them. */
   private client(): Promise<Client> {
-    this.clientPromise ??= createClient(this.options);
+    this.clientPromise ??= createClient(this.options, this.secrets);
     return this.clientPromise;
   }
 
@@ -112,9 +119,15 @@ export class GitHubForge {
       const missing = request.labels.filter((l) => !existing.labels.some((have) => have.name === l));
       if (missing.length) await this.call(`labelling pull request #${number}`, (client) => client.rest.issues.addLabels({ ...this.slug, issue_number: number, labels: missing }));
     } else {
-      const { data } = await this.call('opening the pull request', (client) => client.rest.pulls.create({ ...this.slug, head: request.head, base: request.base, title: request.title, body: request.body, maintainer_can_modify: true }));
-      number = data.number;
-      url = data.html_url;
+      // Creating is not idempotent: after a 5xx the pull request may exist all the same, so it is
+      // looked up before another try, and created at most once more.
+      const created = await this.createOnce(
+        'opening the pull request',
+        (client) => client.rest.pulls.create({ ...this.slug, head: request.head, base: request.base, title: request.title, body: request.body, maintainer_can_modify: true, request: { retries: 0 } }).then((r) => ({ number: r.data.number, html_url: r.data.html_url })),
+        async (client) => (await client.paginate(client.rest.pulls.list, { ...this.slug, state: 'open', head: `${this.slug.owner}:${request.head}`, per_page: 100 })).find((pr) => pr.head.ref === request.head),
+      );
+      number = created.number;
+      url = created.html_url;
       action = 'created';
       await this.call(`labelling pull request #${number}`, (client) => client.rest.issues.addLabels({ ...this.slug, issue_number: number, labels: request.labels }));
     }
@@ -222,16 +235,39 @@ export class GitHubForge {
   }
 
   /** Runs one API call and turns GitHub's failures into clear errors, never carrying credentials. */
+  /**
+   * A write GitHub does not make idempotent (create a pull request, an issue, a comment): tried
+   * without octokit's automatic retries; after a server error, `find` looks for what the first try
+   * may have made, and only if there is none is it tried once more.
+   */
+  private async createOnce<T>(what: string, create: (client: Client) => Promise<T>, find: (client: Client) => Promise<T | undefined>): Promise<T> {
+    try {
+      return await this.call(what, create);
+    } catch (error) {
+      if (!(error instanceof GitError) || (error.status ?? 0) < 500) throw error;
+      const made = await this.call(`looking for what ${what} may have made`, find);
+      if (made !== undefined) {
+        this.options.logger.warn({ what }, `GitHub answered ${error.status} while ${what}, but it was made: using it`);
+        return made;
+      }
+      this.options.logger.warn({ what }, `GitHub answered ${error.status} while ${what}, and nothing was made: trying once more (${error.message})`);
+      return this.call(what, create);
+    }
+  }
+
   private async call<T>(what: string, fn: (client: Client) => Promise<T>): Promise<T> {
     const client = await this.client();
     try {
       return await fn(client);
     } catch (error) {
       const status = (error as { status?: number }).status;
-      const message = ((error as { response?: { data?: { message?: string } } }).response?.data?.message ?? (error as Error).message).split('\n')[0]!;
-      if (status === 401) throw new GitError(`GitHub refused the credentials while ${what} (401 ${message}); check GITHUB_TOKEN or the GitHub App settings`);
-      if (status === 403 || status === 404) throw new GitError(`GitHub denied ${what} on ${this.repository} (${status} ${message}); the credentials need contents and pull-requests write access`);
-      throw new GitError(`GitHub failed while ${what} on ${this.repository}: ${status ?? ''} ${message}`.replace(/\s+/g, ' ').trim());
+      // GitHub's error text can echo what was sent, the token included: it is redacted here, at the edge.
+      const raw = ((error as { response?: { data?: { message?: string } } }).response?.data?.message ?? (error as Error).message).split('\n')[0]!;
+      const message = this.secrets.redact(raw).slice(0, 300);
+      const options = status !== undefined ? { status } : {};
+      if (status === 401) throw new GitError(`GitHub refused the credentials while ${what} (401 ${message}); check GITHUB_TOKEN or the GitHub App settings`, options);
+      if (status === 403 || status === 404) throw new GitError(`GitHub denied ${what} on ${this.repository} (${status} ${message}); the credentials need contents and pull-requests write access`, options);
+      throw new GitError(`GitHub failed while ${what} on ${this.repository}: ${status ?? ''} ${message}`.replace(/\s+/g, ' ').trim(), options);
     }
   }
 }
@@ -240,7 +276,7 @@ function sameEvidence(a: StateMarker, b: StateMarker): boolean {
   return a.plan === b.plan && a.stage === b.stage && a.verdict === b.verdict && a.evidence !== undefined && a.evidence === b.evidence;
 }
 
-async function createClient(options: GitHubForgeOptions): Promise<Client> {
+async function createClient(options: GitHubForgeOptions, secrets: Redactor): Promise<Client> {
   const [{ createAppAuth }, { retry }, { throttling }, { Octokit }, { default: Bottleneck }] = await Promise.all([import('@octokit/auth-app'), import('@octokit/plugin-retry'), import('@octokit/plugin-throttling'), import('@octokit/rest'), import('bottleneck')]);
   const retries = options.rateLimitRetries ?? 3;
   const interval = options.writeIntervalMs;
@@ -248,7 +284,7 @@ async function createClient(options: GitHubForgeOptions): Promise<Client> {
     options.logger.warn({ retryAfter, attempt: retryCount + 1 }, `GitHub ${kind} on ${request.method} ${request.url}; retrying after ${retryAfter}s`);
     return retryCount < retries;
   };
-  return new (Octokit.plugin(retry, throttling))({
+  const client = new (Octokit.plugin(retry, throttling))({
     ...('token' in options.auth ? { auth: options.auth.token } : { authStrategy: createAppAuth, auth: { appId: options.auth.appId, privateKey: options.auth.privateKey, installationId: options.auth.installationId } }),
     ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/$/, '') } : {}),
     userAgent: 'meshdrill',
@@ -268,4 +304,11 @@ async function createClient(options: GitHubForgeOptions): Promise<Client> {
         : {}),
     },
   });
+  // Everything posted passes here: no secret reaches a pull request, issue, comment or check run.
+  // Headers (where the token travels) and the request's own settings are left as they are.
+  client.hook.before('request', (request) => {
+    const params = request as unknown as Record<string, unknown>;
+    for (const key of Object.keys(params)) if (!['headers', 'request', 'url', 'method', 'baseUrl', 'mediaType'].includes(key)) params[key] = secrets.redactDeep(params[key]);
+  });
+  return client;
 }
