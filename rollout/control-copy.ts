@@ -1,4 +1,4 @@
-import { parsePercent, type Topology } from '../model/index.js';
+import { callOrder, parsePercent, type Topology } from '../model/index.js';
 import type { Scope } from '../slo/index.js';
 
 // Netflix ChAP's control-vs-experiment idea (test-harness.md, progressive-delivery.md): instead of
@@ -24,15 +24,7 @@ export function inboundRates(topology: Topology): Map<string, number> {
   }
   for (const e of topology.spec.entrypoints) rate.set(e.service, (rate.get(e.service) ?? 0) + e.rps);
   // The call graph is acyclic (validated): settle callers before callees.
-  const order: string[] = [];
-  const seen = new Set<string>();
-  const visit = (ref: string) => {
-    if (seen.has(ref)) return;
-    seen.add(ref);
-    for (const c of calls.get(ref) ?? []) visit(c.to);
-    order.unshift(ref);
-  };
-  for (const ref of calls.keys()) visit(ref);
+  const { order } = callOrder(new Map([...calls].map(([ref, list]) => [ref, list.map((c) => c.to)])));
   for (const ref of order) for (const c of calls.get(ref) ?? []) rate.set(c.to, (rate.get(c.to) ?? 0) + (rate.get(ref) ?? 0) * c.share);
   return rate;
 }

@@ -48,6 +48,7 @@ export const RolloutPlanSpec = z
       .default({ window: '10m', mode: 'before' }),
     maxNamespacesPerStage: z.int().min(1).optional().describe('A stage meshing more namespaces than this is flagged.'),
     coolDown: Duration.default('1h').describe('After a revert, no advance is proposed for this long.'),
+    allowLong: z.boolean().default(false).describe('Allow a bake or baseline longer than 24 hours of cluster time.'),
     stages: z.array(Stage).min(1, { error: 'expected at least one stage' }),
   })
   .strict();

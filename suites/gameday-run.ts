@@ -3,6 +3,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { ChangeExecutor, describeChange, RUN_ID_LABEL, type Change, type Journal, type ObjectRef } from '../chaos/index.js';
 import { acquireRunLease, LEASE_NAME, LEASE_NAMESPACE, type KubeObject, type RunLease } from '../clusters/index.js';
 import { meshAdapter, type MeshAdapter } from '../meshes/index.js';
+import { formatDuration } from '../model/index.js';
 import type { AssertionRecord, StageRecord, StepRecord } from '../reports/index.js';
 import type { StagePlan } from '../rollout/index.js';
 import type { ClusterHandle } from './cluster-handle.js';
@@ -33,6 +34,9 @@ export class GameDayRun {
   readonly faults: FaultLifecycle;
   /** How often hypotheses and abort conditions are evaluated, in cluster time. */
   readonly interval: number;
+  /** Cluster time at provisioning, and how much of it the run may use. */
+  private clusterStart: number | undefined;
+  private readonly budgetMs: number;
 
   constructor(
     readonly input: ProgramInput,
@@ -41,6 +45,8 @@ export class GameDayRun {
     const mesh = input.plan?.spec.mesh ?? { name: 'istio' as const, mode: 'sidecar' as const };
     this.adapter = meshAdapter(mesh.name, mesh.mode, mesh.revision);
     this.interval = deps.evaluationIntervalMs ?? 60_000;
+    // Validation refuses more than 24 h of steps without allowLong; settles and stages add a little.
+    this.budgetMs = deps.clusterTimeBudgetMs ?? (input.allowLong ? Number.POSITIVE_INFINITY : 26 * 3_600_000);
     this.log = new RunLog(() => this.cluster?.now(), deps.logger, deps.progress);
     this.watch = new HypothesisWatch(input, input.slos);
     this.faults = new FaultLifecycle(this.log, deps.onReverting);
@@ -57,6 +63,7 @@ export class GameDayRun {
    */
   async claim(): Promise<void> {
     const cluster = this.cluster!;
+    this.clusterStart = cluster.now();
     const holder = { runId: this.input.runId, host: hostname(), pid: process.pid, startedAt: new Date(this.deps.now()).toISOString(), what: this.what };
     await this.journal!.bind({ ...holder, cluster: await cluster.identity(), ...(cluster.kubeconfigPath ? { kubeconfigPath: cluster.kubeconfigPath } : {}) });
     if (cluster.ephemeral) return;
@@ -98,6 +105,8 @@ export class GameDayRun {
       // Virtual time runs without waiting: let signal handlers in between intervals.
       await yieldToEventLoop();
       this.stopIfInterrupted();
+      const used = this.cluster!.now() - (this.clusterStart ?? this.cluster!.now());
+      if (used > this.budgetMs) throw new Aborted(`the run has used ${formatDuration(used)} of cluster time, over its budget of ${formatDuration(this.budgetMs)} (allowLong: true lifts it)`);
       await this.watch.check(this.faults.phase(), this.cluster!.now());
     }
   }

@@ -39,6 +39,8 @@ export interface ProgramHooks {
 }
 
 export interface ProgramInput extends RunInputs {
+  /** The document allows more than 24 hours of cluster time (`allowLong: true`). */
+  allowLong?: boolean;
   kind: 'gameday' | 'suite';
   /** The game day's or suite's name, for the record. */
   name: string;
@@ -61,6 +63,8 @@ export interface GameDayDeps {
   signal?: AbortSignal;
   /** Told what is still being taken back, for a person who presses Ctrl-C again. */
   onReverting?: (what: string[]) => void;
+  /** Cluster time the whole run may take before it is stopped (default 26 h, unbounded with allowLong). */
+  clusterTimeBudgetMs?: number;
   /** The cluster lease's duration (default 60 s); how long a killed run holds the cluster. */
   leaseDurationSeconds?: number;
   /** How often hypotheses and abort conditions are evaluated in cluster time; default 1 min. */

@@ -19,7 +19,7 @@ export function runGameDay(input: GameDayInput, deps: GameDayDeps): Promise<Game
       for (const [index, step] of steps.entries()) await hooks.step(step, index, step.name ?? describeStep(step), steps.length);
     },
   };
-  return runProgram({ ...input, kind: 'gameday', name: input.gameDay.metadata.name, seed: input.gameDay.spec.seed, hypotheses: input.gameDay.spec.hypotheses, abort: input.gameDay.spec.abort, program }, deps);
+  return runProgram({ ...input, kind: 'gameday', name: input.gameDay.metadata.name, seed: input.gameDay.spec.seed, allowLong: input.gameDay.spec.allowLong, hypotheses: input.gameDay.spec.hypotheses, abort: input.gameDay.spec.abort, program }, deps);
 }
 
 /**

@@ -92,6 +92,7 @@ export const GameDaySpec = z
     topology: DnsName.optional(),
     plan: DnsName.optional().describe('Rollout plan whose mesh and stages the game day uses.'),
     seed: z.int().min(0).default(1).describe('Seed for everything random; a run is deterministic for a seed on the embedded cluster.'),
+    allowLong: z.boolean().default(false).describe('Allow steps, and a run, longer than 24 hours of cluster time (validate refuses them otherwise).'),
     hypotheses: z.array(Hypothesis).default([]),
     abort: z.array(AbortCondition).default([]),
     steps: z.array(Step).min(1, { error: 'expected at least one step' }),
@@ -118,6 +119,7 @@ export const SuiteSpec = z
     plan: DnsName.optional(),
     timeout: Duration.default('5m').describe('Default per-operation timeout, inherited by steps and operations.'),
     seed: z.int().min(0).default(1),
+    allowLong: z.boolean().default(false).describe('Allow operations, and a run, longer than 24 hours of cluster time.'),
     steps: z.array(SuiteStep).min(1, { error: 'expected at least one step' }),
   })
   .strict();

@@ -78,7 +78,7 @@ export function runSuite(input: SuiteInput, deps: GameDayDeps & { retries?: numb
       }
     },
   };
-  return runProgram({ ...input, kind: 'suite', name: input.suite.metadata.name, seed: spec.seed, hypotheses: [], abort: [], program }, deps);
+  return runProgram({ ...input, kind: 'suite', name: input.suite.metadata.name, seed: spec.seed, allowLong: spec.allowLong, hypotheses: [], abort: [], program }, deps);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {

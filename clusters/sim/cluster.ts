@@ -12,7 +12,7 @@ import { VirtualClock } from './clock.js';
 import { ControllerManager } from './controllers/manager.js';
 import { nodeObject } from './controllers/nodes.js';
 import { Random } from './random.js';
-import { loadState, saveState, type StateFile } from './state.js';
+import { loadState, StateWriter, type StateFile } from './state.js';
 
 export interface SimClusterOptions {
   /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
@@ -32,6 +32,8 @@ export interface SimClusterOptions {
   /** Name of the cluster and context in the kubeconfig. */
   name?: string;
   extraRoutes?: ExtraRoute[];
+  /** A snapshot could not be written (the disk is full): told, and the next change tries again. */
+  onStateError?: (error: Error) => void;
   /** Changes kept for watches resuming from a resourceVersion; older ones get 410 Gone. Default 10,000. */
   watchLogCapacity?: number;
 }
@@ -91,16 +93,8 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   const url = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
   const name = options.name ?? 'meshdrill-sim';
 
-  let saveTimer: NodeJS.Timeout | undefined;
-  const unsubscribe = options.statePath
-    ? store.subscribe(() => {
-        if (saveTimer) return;
-        saveTimer = setTimeout(() => {
-          saveTimer = undefined;
-          void saveState(options.statePath!, { version: 1, store: store.dump() });
-        }, 100);
-      })
-    : () => {};
+  const writer = options.statePath ? new StateWriter(options.statePath, () => ({ version: 1, store: store.dump() }), (error) => options.onStateError?.(error) ?? process.stderr.write(`meshdrill: saving ${options.statePath}: ${error.message}\n`)) : undefined;
+  const unsubscribe = writer ? store.subscribe(() => writer.changed()) : () => {};
 
   self = {
     kubeconfig: kubeconfigFor(name, url),
@@ -121,8 +115,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     addRoute: (route) => handler.addRoute(route),
     async close() {
       unsubscribe();
-      if (saveTimer) clearTimeout(saveTimer);
-      if (options.statePath) await saveState(options.statePath, { version: 1, store: store.dump() });
+      await writer?.close();
       controllers.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

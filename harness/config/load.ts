@@ -1,14 +1,14 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConfigError } from '../../core/index.js';
+import { MAX_CONFIG_BYTES, yamlBudgetProblem } from '../../model/index.js';
 import { renderDiagnostic, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import type { KindName } from './kinds.js';
 import { checkRules } from './rules.js';
 import { documentLine, parseYamlText } from './source.js';
 import { validateDocument, type LoadedDocument } from './validate.js';
 
-/** Config files larger than this are refused before parsing: no mesh config is this big. */
-export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+export { MAX_CONFIG_BYTES };
 
 /** A manifest that is not meshdrill's (a Kubernetes or mesh object): kept, not validated here. */
 export interface ForeignDocument {
@@ -46,9 +46,9 @@ export async function loadConfig(path: string, options: { cwd?: string } = {}): 
     throw new ConfigError(`${path}: ${error.code === 'ENOENT' ? 'no such file or directory' : error.message}`, { cause: error });
   });
   const direct = !info.isDirectory();
-  const files = direct ? [absolute] : await listYamlFiles(absolute);
-  const texts: Array<{ file: string; text: string | undefined; diagnostic?: Diagnostic }> = [];
-  for (const file of files) {
+  const scan = direct ? { files: [absolute], problems: [] } : await scanRepo(absolute);
+  const texts: Array<{ file: string; text: string | undefined; diagnostic?: Diagnostic }> = scan.problems.map((p) => ({ file: displayPath(cwd, p.file), text: undefined, diagnostic: { ...p.diagnostic, file: displayPath(cwd, p.file) } }));
+  for (const file of scan.files) {
     const shown = displayPath(cwd, file);
     texts.push({ file: shown, ...(await readConfigFile(file, shown)) });
   }
@@ -59,6 +59,8 @@ export async function loadConfig(path: string, options: { cwd?: string } = {}): 
 export function loadConfigText(file: string, text: string): ConfigRepo {
   const size = Buffer.byteLength(text);
   if (size > MAX_CONFIG_BYTES) return assemble([{ file, text: undefined, diagnostic: tooLarge(file, size) }], true);
+  const budget = yamlBudgetProblem(text);
+  if (budget) return assemble([{ file, text: undefined, diagnostic: fileProblem(file, `file ${budget}`) }], true);
   return assemble([{ file, text }], true);
 }
 
@@ -99,17 +101,51 @@ function loadText(repo: ConfigRepo, file: string, text: string, direct: boolean)
   }
 }
 
+/**
+ * Reads one config file within its budgets: only regular files are opened (a FIFO would hang, a
+ * device never end), nothing over the size limit is read, nothing over the node budget parsed,
+ * and a file that cannot be read is reported with its errno while the others are still read.
+ */
 async function readConfigFile(file: string, shown: string): Promise<{ text: string | undefined; diagnostic?: Diagnostic }> {
-  const size = (await stat(file)).size;
-  if (size > MAX_CONFIG_BYTES) return { text: undefined, diagnostic: tooLarge(shown, size) };
-  const bytes = await readFile(file);
+  const info = await stat(file).catch((error: NodeJS.ErrnoException) => error);
+  if (info instanceof Error) return { text: undefined, diagnostic: fileProblem(shown, `cannot read it: ${errnoText(info)}`) };
+  if (!info.isFile()) return { text: undefined, diagnostic: fileProblem(shown, `not a regular file (${fileKind(info)}); refused without opening it`) };
+  if (info.size > MAX_CONFIG_BYTES) return { text: undefined, diagnostic: tooLarge(shown, info.size) };
+  let bytes: Buffer;
+  try {
+    const handle = await open(file, 'r');
+    try {
+      // Read at most one byte over the limit: a file that grew since stat is still refused.
+      const buffer = Buffer.alloc(Math.min(info.size, MAX_CONFIG_BYTES) + 1);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      if (bytesRead > MAX_CONFIG_BYTES) return { text: undefined, diagnostic: tooLarge(shown, bytesRead) };
+      bytes = buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    return { text: undefined, diagnostic: fileProblem(shown, `cannot read it: ${errnoText(error as NodeJS.ErrnoException)}`) };
+  }
   const nul = bytes.indexOf(0);
   if (nul >= 0) return { text: undefined, diagnostic: fileProblem(shown, `not a text file: found a NUL byte at offset ${nul}; expected UTF-8 YAML`) };
+  let text: string;
   try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     return { text: undefined, diagnostic: fileProblem(shown, 'not a text file: found bytes that are not UTF-8; expected UTF-8 YAML') };
   }
+  const budget = yamlBudgetProblem(text);
+  if (budget) return { text: undefined, diagnostic: fileProblem(shown, `file ${budget}`) };
+  return { text };
+}
+
+function errnoText(error: NodeJS.ErrnoException): string {
+  const what: Record<string, string> = { EACCES: 'permission denied', EPERM: 'operation not permitted', ENOENT: 'no such file', ELOOP: 'a loop of symlinks', EISDIR: 'a directory', EIO: 'an I/O error' };
+  return error.code ? `${error.code}${what[error.code] ? ` (${what[error.code]})` : ''}` : error.message;
+}
+
+function fileKind(info: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isDirectory(): boolean }): string {
+  return info.isFIFO() ? 'a FIFO' : info.isSocket() ? 'a socket' : info.isCharacterDevice() ? 'a character device' : info.isBlockDevice() ? 'a block device' : info.isDirectory() ? 'a directory' : 'not a file';
 }
 
 // Paths inside the working directory are shown relative to it, others in full.
@@ -128,18 +164,88 @@ function fileProblem(file: string, message: string): Diagnostic {
 }
 
 const SKIPPED_DIRECTORIES = new Set(['node_modules', 'dist', 'coverage']);
+const YAML = /\.ya?ml$/;
 
-/** Every YAML file of a config repo directory, sorted; hidden and build directories skipped. */
-export async function listYamlFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const entries = await readdir(dir, { withFileTypes: true });
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.name.startsWith('.') || SKIPPED_DIRECTORIES.has(entry.name)) continue;
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await listYamlFiles(full)));
-    else if (entry.isFile() && /\.ya?ml$/.test(entry.name)) out.push(full);
+/** A file of the repo that is not read, and why (a symlink out of the repo, a FIFO, a loop). */
+export interface RepoProblem {
+  file: string;
+  diagnostic: Diagnostic;
+}
+
+/**
+ * Every YAML file of a config repo directory, sorted; hidden and build directories skipped.
+ * Symlinks inside the repo are followed (each directory once, so a loop ends); a symlink whose
+ * target leaves the repo, a dangling one and a non-regular file are reported, never read.
+ * Iterative: a deep tree cannot overflow the stack.
+ */
+export async function scanRepo(dir: string): Promise<{ files: string[]; problems: RepoProblem[] }> {
+  const root = await realpath(dir);
+  const inside = (real: string) => real === root || real.startsWith(root + sep);
+  const files: string[] = [];
+  const problems: RepoProblem[] = [];
+  const problem = (file: string, message: string) => problems.push({ file, diagnostic: fileProblem(file, message) });
+  const visited = new Set<string>([root]);
+  const read = new Map<string, string>();
+  const pending = [dir];
+  while (pending.length > 0) {
+    const current = pending.pop()!;
+    const entries = await readdir(current, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+      problem(current, `cannot list this directory: ${errnoText(error)}`);
+      return [];
+    });
+    const below: string[] = [];
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.name.startsWith('.') || SKIPPED_DIRECTORIES.has(entry.name)) continue;
+      const full = join(current, entry.name);
+      let kind: 'dir' | 'file' | 'other' = entry.isDirectory() ? 'dir' : entry.isFile() ? 'file' : 'other';
+      let real = full;
+      if (entry.isSymbolicLink()) {
+        const target = await realpath(full).catch((error: NodeJS.ErrnoException) => error);
+        if (target instanceof Error) {
+          if (YAML.test(entry.name)) problem(full, `a symlink that leads nowhere: ${errnoText(target)}`);
+          continue;
+        }
+        if (!inside(target)) {
+          problem(full, `a symlink that leaves the config repo (to ${target}); refused: only files inside the repo are read`);
+          continue;
+        }
+        real = target;
+        const info = await stat(target);
+        kind = info.isDirectory() ? 'dir' : info.isFile() ? 'file' : 'other';
+      }
+      if (kind === 'dir') {
+        const key = entry.isSymbolicLink() ? real : await realpath(full);
+        // A directory reached twice (a symlink back up the tree) is read once: the loop ends.
+        if (!visited.has(key)) {
+          visited.add(key);
+          below.push(full);
+        }
+        continue;
+      }
+      if (!YAML.test(entry.name)) continue;
+      if (kind === 'other') {
+        const info = await lstat(real).catch(() => undefined);
+        problem(full, `not a regular file (${info ? fileKind(info) : 'unknown'}); refused without opening it`);
+        continue;
+      }
+      const realFile = entry.isSymbolicLink() ? real : await realpath(full);
+      const first = read.get(realFile);
+      if (first) {
+        problems.push({ file: full, diagnostic: { ...fileProblem(full, `the same file as ${relative(dir, first)} (through a symlink); read once`), severity: 'warning' } });
+        continue;
+      }
+      read.set(realFile, full);
+      files.push(full);
+    }
+    // Depth-first in name order, as a recursive walk would go.
+    pending.push(...below.reverse());
   }
-  return out;
+  return { files: files.sort(), problems };
+}
+
+/** Every YAML file of a config repo directory that can be read (see scanRepo for what is not). */
+export async function listYamlFiles(dir: string): Promise<string[]> {
+  return (await scanRepo(dir)).files;
 }
 
 /**

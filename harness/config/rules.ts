@@ -1,4 +1,5 @@
-import { servicesByRef, SLI_UNITS, type Topology } from '../../model/index.js';
+import { callOrder, formatDuration, parseDuration, servicesByRef, SLI_UNITS, type Topology } from '../../model/index.js';
+import type { Step } from '../../suites/schema.js';
 import { isRelative, parseObjective, type Gate } from '../../slo/schema.js';
 import type { Diagnostic, PathSegment, Severity } from './diagnostics.js';
 import type { KindName } from './kinds.js';
@@ -73,27 +74,8 @@ const topologyIntegrity: Rule = (ctx, report) => {
 };
 
 function findCycle(topology: Topology): string[] | undefined {
-  const services = servicesByRef(topology);
-  const state = new Map<string, 'open' | 'done'>();
-  const stack: string[] = [];
-  const visit = (ref: string): string[] | undefined => {
-    if (state.get(ref) === 'done') return undefined;
-    if (state.get(ref) === 'open') return [...stack.slice(stack.indexOf(ref)), ref];
-    state.set(ref, 'open');
-    stack.push(ref);
-    for (const call of services.get(ref)?.service.calls ?? []) {
-      const found = visit(call.to);
-      if (found) return found;
-    }
-    stack.pop();
-    state.set(ref, 'done');
-    return undefined;
-  };
-  for (const ref of services.keys()) {
-    const found = visit(ref);
-    if (found) return found;
-  }
-  return undefined;
+  const calls = new Map([...servicesByRef(topology)].map(([ref, { service }]) => [ref, service.calls.map((c) => c.to)]));
+  return callOrder(calls).cycle;
 }
 
 function unknownRef(what: string, name: string, known: readonly string[]): string {
@@ -277,4 +259,34 @@ const runs: Rule = (ctx, report) => {
   }
 };
 
-const RULES: Rule[] = [uniqueNames, topologyIntegrity, rolloutPlans, sloDocuments, clusters, runs];
+/** More cluster time than this, in one step or a whole run, needs the document's `allowLong: true`. */
+export const LONG_MS = 24 * 3_600_000;
+
+/**
+ * Durations cluster time cannot reach sensibly: a step or bake over 24 h, or a game day or suite
+ * whose steps add up to more, is almost always a typo ("10000h") that would run for hours.
+ */
+const longDurations: Rule = (ctx, report) => {
+  const check = (doc: LoadedDocument, allowLong: boolean, path: PathSegment[], text: string | undefined) => {
+    const ms = text === undefined ? undefined : parseDuration(text);
+    if (ms !== undefined && ms > LONG_MS && !allowLong) report(doc, path, `${text} is over 24 hours of cluster time; set spec.allowLong: true if that is meant`);
+    return ms ?? 0;
+  };
+  const steps = (doc: LoadedDocument, allowLong: boolean, list: Array<{ step: Step; path: PathSegment[] }>) => {
+    let total = 0;
+    for (const { step, path } of list) {
+      if (step.wait !== undefined) total += check(doc, allowLong, [...path, 'wait'], step.wait);
+      if (step.load) total += check(doc, allowLong, [...path, 'load', 'duration'], step.load.duration) + check(doc, allowLong, [...path, 'load', 'warmUp'], step.load.warmUp);
+      if (step.fault && 'duration' in step.fault && step.fault.duration !== undefined) total += check(doc, allowLong, [...path, 'fault', 'duration'], step.fault.duration);
+    }
+    if (total > LONG_MS && !allowLong) report(doc, ['spec', 'steps'], `the steps add up to ${formatDuration(total)} of cluster time, over 24 hours; set spec.allowLong: true if that is meant`);
+  };
+  for (const doc of ctx.ofKind('GameDay')) steps(doc, doc.data.spec.allowLong, doc.data.spec.steps.map((step, i) => ({ step, path: ['spec', 'steps', i] })));
+  for (const doc of ctx.ofKind('Suite')) steps(doc, doc.data.spec.allowLong, doc.data.spec.steps.flatMap((s, i) => (['try', 'catch', 'finally'] as const).flatMap((part) => s[part].map((step, j) => ({ step, path: ['spec', 'steps', i, part, j] })))));
+  for (const doc of ctx.ofKind('RolloutPlan')) {
+    check(doc, doc.data.spec.allowLong, ['spec', 'baseline', 'window'], doc.data.spec.baseline.window);
+    for (const [i, stage] of doc.data.spec.stages.entries()) check(doc, doc.data.spec.allowLong, ['spec', 'stages', i, 'bake'], stage.bake);
+  }
+};
+
+const RULES: Rule[] = [uniqueNames, topologyIntegrity, rolloutPlans, sloDocuments, clusters, runs, longDurations];

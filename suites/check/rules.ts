@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import type { Topology } from '../../model/index.js';
+import { callOrder, type Topology } from '../../model/index.js';
 import type { RolloutPlan } from '../../rollout/index.js';
 import type { Manifest } from './manifests.js';
 
@@ -121,16 +121,26 @@ export function runRules(input: { manifests: Manifest[]; topology: Topology; pla
   }
   if (attempts.size) {
     const calls = new Map<string, string[]>(topology.spec.namespaces.flatMap((ns) => ns.services.map((s): [string, string[]] => [`${ns.name}/${s.name}`, s.calls.map((c) => c.to)])));
-    const walk = (svc: string, factor: number, path: string[], seen: Set<string>): void => {
-      for (const next of calls.get(svc) ?? []) {
-        if (seen.has(next)) continue;
-        const f = factor * ((attempts.get(next)?.n ?? 0) + 1);
-        const p = [...path, next];
-        if (f > RETRY_BUDGET && (attempts.get(next)?.n ?? 0) > 0) add('MD102', `up to ${f} requests for one along ${p.join(' → ')} (retry budget ${RETRY_BUDGET})`, attempts.get(next)!.where);
-        else walk(next, f, p, new Set([...seen, next]));
-      }
+    // The worst factor on each service along paths still within the budget, in call order (one
+    // pass, no recursion: call chains may be thousands of services long). A path is reported at
+    // the first retrying hop that takes it over the budget, and followed no further.
+    const tries = (svc: string) => (attempts.get(svc)?.n ?? 0) + 1;
+    const best = new Map<string, { factor: number; from?: string }>();
+    for (const entry of topology.spec.entrypoints) if (tries(entry.service) > (best.get(entry.service)?.factor ?? 0)) best.set(entry.service, { factor: tries(entry.service) });
+    const pathTo = (svc: string) => {
+      const path = [svc];
+      for (let at = best.get(svc)?.from; at !== undefined; at = best.get(at)?.from) path.unshift(at);
+      return path;
     };
-    for (const entry of topology.spec.entrypoints) walk(entry.service, (attempts.get(entry.service)?.n ?? 0) + 1, [entry.service], new Set([entry.service]));
+    for (const svc of callOrder(calls).order) {
+      const here = best.get(svc);
+      if (!here) continue;
+      for (const next of calls.get(svc) ?? []) {
+        const f = here.factor * tries(next);
+        if (f > RETRY_BUDGET && attempts.has(next)) add('MD102', `up to ${f} requests for one along ${[...pathTo(svc), next].join(' → ')} (retry budget ${RETRY_BUDGET})`, attempts.get(next)!.where);
+        else if (f > (best.get(next)?.factor ?? 0)) best.set(next, { factor: f, from: svc });
+      }
+    }
   }
   // MD103: STRICT without any AuthorizationPolicy in the namespace.
   for (const [ns, where] of strict) {

@@ -12,6 +12,8 @@ export interface SpawnedCli {
   stdout(): string;
   /** Resolves once stderr holds `text` (or rejects if the process exits first): an event, not a timer. */
   waitForStderr(text: string | RegExp): Promise<void>;
+  /** The same for stdout; resolves with the match. */
+  waitForStdout(text: RegExp): Promise<RegExpExecArray>;
 }
 
 /** The CLI from its sources in a child process, as a user's shell would run it (signals included). */
@@ -20,11 +22,14 @@ export function spawnCli(args: string[], options: { cwd?: string; env?: NodeJS.P
   const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'harness', 'bin.ts'), ...args], { cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...(options.env ?? {}) } });
   let out = '';
   let err = '';
-  const waiters: Array<{ match: (s: string) => boolean; resolve: () => void; reject: (e: Error) => void }> = [];
+  const waiters: Array<{ stream: 'out' | 'err'; match: (s: string) => boolean; resolve: () => void; reject: (e: Error) => void }> = [];
   const check = () => {
-    for (const w of [...waiters]) if (w.match(err)) waiters.splice(waiters.indexOf(w), 1), w.resolve();
+    for (const w of [...waiters]) if (w.match(w.stream === 'err' ? err : out)) waiters.splice(waiters.indexOf(w), 1), w.resolve();
   };
-  child.stdout!.on('data', (chunk: Buffer) => void (out += chunk.toString()));
+  child.stdout!.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    check();
+  });
   child.stderr!.on('data', (chunk: Buffer) => {
     err += chunk.toString();
     check();
@@ -44,7 +49,13 @@ export function spawnCli(args: string[], options: { cwd?: string; env?: NodeJS.P
       new Promise<void>((resolve, reject) => {
         const match = (s: string) => (typeof text === 'string' ? s.includes(text) : text.test(s));
         if (match(err)) return resolve();
-        waiters.push({ match, resolve, reject });
+        waiters.push({ stream: 'err', match, resolve, reject });
+      }),
+    waitForStdout: (text) =>
+      new Promise<RegExpExecArray>((resolve, reject) => {
+        const found = () => text.exec(out);
+        if (found()) return resolve(found()!);
+        waiters.push({ stream: 'out', match: (s) => text.test(s), resolve: () => resolve(found()!), reject });
       }),
   };
 }

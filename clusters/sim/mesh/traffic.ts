@@ -1,4 +1,4 @@
-import { parseDuration, parsePercent, type Topology } from '../../../model/index.js';
+import { parseDuration, parsePercent, postOrder, type Topology } from '../../../model/index.js';
 import type { TimerHandle } from '../../../core/index.js';
 import type { KubeObject } from '../api/types.js';
 import { isPodReady } from '../controllers/context.js';
@@ -434,18 +434,12 @@ function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   else map.set(key, [value]);
 }
 
+/** Callers before the services they call (the graph is acyclic: validated), without recursion. */
 function topologicalOrder(services: Map<string, ServiceInfo>): string[] {
-  const order: string[] = [];
-  const state = new Map<string, 'open' | 'done'>();
-  const visit = (ref: string) => {
-    if (state.get(ref)) return;
-    state.set(ref, 'open');
-    for (const caller of services.values()) if (caller.calls.some((c) => c.to === ref)) visit(caller.ref);
-    state.set(ref, 'done');
-    order.push(ref);
-  };
-  for (const ref of services.keys()) visit(ref);
-  return order;
+  const callers = new Map<string, string[]>();
+  for (const caller of services.values()) for (const call of caller.calls) push(callers, call.to, caller.ref);
+  // Each service after all of its callers: post-order over who calls whom.
+  return postOrder(services.keys(), (ref) => callers.get(ref) ?? []).filter((ref) => services.has(ref));
 }
 
 // Abramowitz–Stegun 7.1.26 approximation of the standard normal CDF (error < 1.5e-7).
