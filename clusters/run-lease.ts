@@ -22,6 +22,8 @@ export interface RunLease {
   release(): Promise<void>;
   /** Stops renewing only (the journal's undo deletes it later). */
   stop(): void;
+  /** Resolves when the renewals asked for so far are written. */
+  settled(): Promise<void>;
 }
 
 export interface LeaseOptions {
@@ -92,6 +94,7 @@ export async function acquireRunLease(kube: KubeClient, holder: LeaseHolder, opt
   return {
     holder,
     stop: () => timer.cancel(),
+    settled: () => renewing,
     async release() {
       timer.cancel();
       await renewing;
