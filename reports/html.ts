@@ -4,10 +4,20 @@ import type { RunRecord, SeriesRecord } from './run-record.js';
 /** Events shown in full; a longer timeline shows its start and end and says how many were left out. */
 export const MAX_EVENTS = 2_000;
 
-const VERDICT_TEXT: Record<string, string> = { pass: 'PASS', flaky: 'FLAKY', fail: 'FAIL', aborted: 'ABORTED', error: 'ERROR', advance: 'ADVANCE', hold: 'HOLD', revert: 'REVERT' };
+export const VERDICT_TEXT: Record<string, string> = { pass: 'PASS', flaky: 'FLAKY', fail: 'FAIL', aborted: 'ABORTED', error: 'ERROR', inconclusive: 'INCONCLUSIVE', 'steady-state-not-met': 'STEADY STATE NOT MET', 'dry-run': 'DRY RUN', advance: 'ADVANCE', hold: 'HOLD', revert: 'REVERT' };
 
-export function verdictOf(record: RunRecord): { verdict: string; good: boolean; reasons: string[] } {
-  if (record.outcome) return { verdict: record.outcome.verdict, good: record.outcome.verdict === 'pass', reasons: record.outcome.reasons };
+/** The banner of a dry run, in every format: nothing was injected, so nothing was proven. */
+export const DRY_RUN_BANNER = 'DRY RUN: every fault was planned and none injected; this run proves nothing and counts in no trend';
+
+/**
+ * The run's verdict and whether it is good news. A dry run is neither: `good` is false and
+ * `neutral` true, so trends leave it out and banners say what it was.
+ */
+export function verdictOf(record: RunRecord): { verdict: string; good: boolean; neutral?: boolean; reasons: string[] } {
+  if (record.outcome) {
+    const verdict = record.outcome.verdict;
+    return { verdict, good: verdict === 'pass', ...(verdict === 'dry-run' ? { neutral: true } : {}), reasons: [...(verdict === 'dry-run' ? [DRY_RUN_BANNER] : []), ...record.outcome.reasons, ...(record.outcome.warnings ?? []).map((w) => `warning: ${w}`)] };
+  }
   if (record.decision) return { verdict: record.decision.verdict, good: record.decision.verdict !== 'revert', reasons: record.decision.reasons };
   return { verdict: 'error', good: false, reasons: ['the record has no verdict'] };
 }
@@ -22,7 +32,9 @@ export function resultRows(record: RunRecord): Array<{ kind: string; name: strin
   for (const hyp of record.hypotheses ?? []) {
     const failed = hyp.evaluations.filter((e) => e.verdict === 'Failed');
     const shown = failed[0] ?? hyp.evaluations.at(-1);
-    rows.push({ kind: 'hypothesis', name: hyp.name, objective: [...new Set(hyp.evaluations.map((e) => e.gate))].join(', '), measured: shown ? `${shown.reason}${failed.length ? ` (${failed.length} of ${hyp.evaluations.length} failed, first ${shown.phase} the faults)` : ` (${hyp.evaluations.length} evaluations)`}` : 'not evaluated', verdict: hyp.holds ? 'held' : 'failed', ok: hyp.holds });
+    const outcome = hyp.outcome ?? (hyp.holds ? 'held' : 'failed');
+    const measured = hyp.reason ?? (shown ? `${shown.reason}${failed.length ? ` (${failed.length} of ${hyp.evaluations.length} failed, first ${shown.phase} the faults)` : ` (${hyp.evaluations.length} evaluations)`}` : 'not evaluated');
+    rows.push({ kind: 'hypothesis', name: hyp.name, objective: [...new Set(hyp.evaluations.map((e) => e.gate))].join(', '), measured, verdict: outcome, ok: outcome === 'held' });
   }
   for (const a of record.assertions ?? []) rows.push({ kind: 'assertion', name: a.evaluation.gate, objective: '', measured: a.evaluation.reason, verdict: a.evaluation.verdict, ok: a.evaluation.verdict === 'Successful' });
   for (const r of record.requirements) rows.push({ kind: 'requirement', name: r.requirement, objective: '', measured: r.reason, verdict: r.holds ? 'holds' : 'does not hold', ok: r.holds });
@@ -48,8 +60,9 @@ export function renderHtml(record: RunRecord): string {
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
     `<title>meshdrill ${h(record.kind)} ${h(record.runId)}: ${VERDICT_TEXT[verdict] ?? verdict}</title>`,
     `<style>${CSS}</style></head><body>`,
-    `<header class="banner ${good ? 'good' : 'bad'}" data-verdict="${h(verdict)}"><h1>${VERDICT_TEXT[verdict] ?? h(verdict)}</h1><p>${h(record.kind)} <code>${h(record.runId)}</code> on the ${h(record.cluster.provider)} cluster, ${h(record.cluster.mesh.name)} ${h(record.cluster.mesh.mode)}; ${h(record.startedAt)} → ${h(record.finishedAt)}</p>`,
+    `<header class="banner ${good ? 'good' : verdictOf(record).neutral ? 'neutral' : 'bad'}" data-verdict="${h(verdict)}"><h1>${VERDICT_TEXT[verdict] ?? h(verdict)}</h1><p>${h(record.kind)} <code>${h(record.runId)}</code> on the ${h(record.cluster.provider)} cluster, ${h(record.cluster.mesh.name)} ${h(record.cluster.mesh.mode)}; ${h(record.startedAt)} → ${h(record.finishedAt)}</p>`,
     `<ul class="reasons">${reasons.map((r) => `<li>${h(r)}</li>`).join('')}</ul></header>`,
+    verdict === 'dry-run' ? `<p class="dry-run-banner"><strong>${h(DRY_RUN_BANNER)}</strong></p>` : '',
     '<main>',
     `<section><h2>Gates and hypotheses</h2>${rows.length ? `<table class="results"><thead><tr><th>kind</th><th>name</th><th>objective</th><th>measured</th><th>verdict</th></tr></thead><tbody>${rows.map((r) => `<tr class="result-row ${r.ok ? 'ok' : 'not-ok'}"><td>${h(r.kind)}</td><td>${h(r.name)}</td><td>${h(r.objective)}</td><td>${h(r.measured)}</td><td class="verdict">${h(r.verdict)}</td></tr>`).join('')}</tbody></table>` : '<p>No gates or hypotheses in this run.</p>'}</section>`,
     (record.faults ?? []).length ? `<section><h2>Faults</h2><table><thead><tr><th>fault</th><th>in</th><th>out</th><th>impact</th><th>changes</th></tr></thead><tbody>${record.faults!.map((f) => `<tr><td>${h(f.name)}<br><small>${h(f.summary)}</small></td><td>${h(f.injectedAt)}</td><td>${h(f.revertedAt ?? 'not reverted')}</td><td>${h(f.impact ?? '')}${f.leftovers.length ? `<br><strong>leftovers: ${h(f.leftovers.join(', '))}</strong>` : ''}</td><td><ul>${f.changes.map((c) => `<li>${h(c)}</li>`).join('')}</ul></td></tr>`).join('')}</tbody></table></section>` : '',
@@ -67,40 +80,58 @@ const W = 720;
 const H = 180;
 const PAD = { left: 56, right: 12, top: 12, bottom: 24 };
 
-function chart(series: SeriesRecord, windows: Array<{ name: string; from: number; to: number }>, boundaries: Array<{ at: number; label: string }>): string {
-  const points = series.points.map(([at, v]) => [Date.parse(at), v] as const);
+/**
+ * One SLI as an inline SVG. Never throws, whatever the series holds: no points, NaN, infinities
+ * or unparsable times render as "no data". Stretches without data are shaded and labelled, and
+ * every point says the window it was measured over.
+ */
+export function chart(series: SeriesRecord, windows: Array<{ name: string; from: number; to: number }>, boundaries: Array<{ at: number; label: string }>): string {
+  const points = series.points.map(([at, v]) => [Date.parse(at), v !== null && Number.isFinite(v) ? v : null] as const).filter(([t]) => Number.isFinite(t));
+  const spans = windows.filter((w) => Number.isFinite(w.from) && Number.isFinite(w.to));
+  const caption = `<figcaption>${h(series.name)} <small>${h(series.sli)}${series.objective ? `, objective ${h(series.objective)}` : ''}</small></figcaption>`;
+  const values = points.map(([, v]) => v).filter((v): v is number => v !== null);
+  if (points.length === 0 || values.length === 0) {
+    return `<figure class="chart no-data" data-series="${h(series.name)}">${caption}<p class="no-data">no data: ${points.length ? `${points.length} evaluations, none with a value` : 'never measured'}</p></figure>`;
+  }
   const times = points.map(([t]) => t);
-  const t0 = Math.min(...times, ...windows.map((w) => w.from));
-  const t1 = Math.max(...times, ...windows.map((w) => w.to), t0 + 1);
-  const values = points.map(([, v]) => v).filter((v): v is number => v !== null && Number.isFinite(v));
+  const t0 = Math.min(...times, ...spans.map((w) => w.from));
+  const t1 = Math.max(...times, ...spans.map((w) => w.to), t0 + 1);
   const threshold = typeof series.threshold === 'number' && Number.isFinite(series.threshold) ? series.threshold : undefined;
   let lo = Math.min(...values, ...(threshold !== undefined ? [threshold] : []));
   let hi = Math.max(...values, ...(threshold !== undefined ? [threshold] : []));
-  if (!Number.isFinite(lo) || !Number.isFinite(hi)) [lo, hi] = [0, 1];
   if (hi === lo) [lo, hi] = [lo - 1, hi + 1];
   const x = (t: number) => PAD.left + ((t - t0) / (t1 - t0)) * (W - PAD.left - PAD.right);
   const y = (v: number) => PAD.top + (1 - (v - lo) / (hi - lo)) * (H - PAD.top - PAD.bottom);
-  // Gaps (no data) break the line instead of drawing through them.
+  // Gaps (no data) break the line instead of drawing through them, and are marked as such.
   const segments: string[] = [];
+  const gaps: Array<{ from: number; to: number }> = [];
   let current: string[] = [];
-  for (const [t, v] of points) {
-    if (v === null || !Number.isFinite(v)) {
+  for (const [i, [t, v]] of points.entries()) {
+    if (v === null) {
       if (current.length) segments.push(current.join(' '));
       current = [];
+      const previous = points[i - 1]?.[0] ?? t;
+      const open = gaps.at(-1);
+      if (open && open.to === previous) open.to = t;
+      else gaps.push({ from: previous, to: t });
     } else current.push(`${x(t).toFixed(1)},${y(v).toFixed(1)}`);
   }
   if (current.length) segments.push(current.join(' '));
   const label = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(1) : v.toPrecision(2));
+  const clock = (t: number) => new Date(t).toISOString().slice(11, 19);
+  const over = (t: number) => (series.windowMs ? ` over ${clock(t - series.windowMs)}–${clock(t)}` : '');
   return [
-    `<figure class="chart" data-series="${h(series.name)}"><figcaption>${h(series.name)} <small>${h(series.sli)}${series.objective ? `, objective ${h(series.objective)}` : ''}</small></figcaption>`,
+    `<figure class="chart" data-series="${h(series.name)}">${caption}`,
     `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${h(series.name)}">`,
-    ...windows.map((w) => `<rect class="fault-window" x="${x(w.from).toFixed(1)}" y="${PAD.top}" width="${Math.max(1, x(w.to) - x(w.from)).toFixed(1)}" height="${H - PAD.top - PAD.bottom}"><title>${h(w.name)}</title></rect>`),
-    ...boundaries.filter((b) => b.at >= t0 && b.at <= t1).map((b) => `<line class="stage-boundary" x1="${x(b.at).toFixed(1)}" x2="${x(b.at).toFixed(1)}" y1="${PAD.top}" y2="${H - PAD.bottom}"><title>${h(b.label)}</title></line>`),
+    ...spans.map((w) => `<rect class="fault-window" x="${x(w.from).toFixed(1)}" y="${PAD.top}" width="${Math.max(1, x(w.to) - x(w.from)).toFixed(1)}" height="${H - PAD.top - PAD.bottom}"><title>${h(w.name)}</title></rect>`),
+    ...gaps.map((g) => `<rect class="no-data" x="${x(g.from).toFixed(1)}" y="${PAD.top}" width="${Math.max(2, x(g.to) - x(g.from)).toFixed(1)}" height="${H - PAD.top - PAD.bottom}"><title>no data ${clock(g.from)}–${clock(g.to)}</title></rect>`),
+    ...boundaries.filter((b) => Number.isFinite(b.at) && b.at >= t0 && b.at <= t1).map((b) => `<line class="stage-boundary" x1="${x(b.at).toFixed(1)}" x2="${x(b.at).toFixed(1)}" y1="${PAD.top}" y2="${H - PAD.bottom}"><title>${h(b.label)}</title></line>`),
     `<line class="axis" x1="${PAD.left}" x2="${W - PAD.right}" y1="${H - PAD.bottom}" y2="${H - PAD.bottom}"/>`,
     `<text class="tick" x="${PAD.left - 4}" y="${y(hi) + 4}" text-anchor="end">${label(hi)}</text><text class="tick" x="${PAD.left - 4}" y="${y(lo) + 4}" text-anchor="end">${label(lo)}</text>`,
-    `<text class="tick" x="${PAD.left}" y="${H - 6}">${h(new Date(t0).toISOString().slice(11, 19))}</text><text class="tick" x="${W - PAD.right}" y="${H - 6}" text-anchor="end">${h(new Date(t1).toISOString().slice(11, 19))}</text>`,
+    `<text class="tick" x="${PAD.left}" y="${H - 6}">${h(clock(t0))}</text><text class="tick" x="${W - PAD.right}" y="${H - 6}" text-anchor="end">${h(clock(t1))}</text>`,
     threshold !== undefined ? `<line class="objective" x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(threshold).toFixed(1)}" y2="${y(threshold).toFixed(1)}"><title>objective ${h(series.objective ?? String(threshold))}</title></line>` : '',
     ...segments.map((s) => `<polyline class="series" points="${s}"/>`),
+    ...points.filter(([, v]) => v !== null).map(([t, v]) => `<circle class="point" cx="${x(t).toFixed(1)}" cy="${y(v!).toFixed(1)}" r="1.5"><title>${h(clock(t))}: ${label(v!)}${h(over(t))}</title></circle>`),
     '</svg></figure>',
   ].join('');
 }
@@ -121,7 +152,7 @@ const CSS = `
 body { font: 14px/1.45 system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 0; }
 main { padding: 0 24px 24px; max-width: 1100px; }
 .banner { padding: 16px 24px; color: #fff; }
-.banner.good { background: var(--good); } .banner.bad { background: var(--bad); }
+.banner.good { background: var(--good); } .banner.bad { background: var(--bad); } .banner.neutral { background: var(--muted); }
 .banner h1 { margin: 0; font-size: 28px; letter-spacing: .04em; } .banner p, .banner ul { margin: 4px 0; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; } th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
 tr.not-ok td.verdict { color: var(--bad); font-weight: 600; } tr.ok td.verdict { color: var(--good); }
@@ -129,7 +160,7 @@ td.meshed { color: var(--good); } td.unmeshed { color: var(--muted); }
 figure.chart { margin: 8px 0 16px; } figure.chart svg { width: 100%; max-width: ${W}px; height: auto; }
 figcaption small, footer, .legend { color: var(--muted); }
 .fault-window { fill: var(--fault); } .stage-boundary { stroke: var(--stage); stroke-dasharray: 4 3; } .objective { stroke: var(--bad); stroke-dasharray: 6 4; }
-.series { fill: none; stroke: var(--series); stroke-width: 1.6; } .axis { stroke: var(--line); } .tick { fill: var(--muted); font-size: 11px; }
+.series { fill: none; stroke: var(--series); stroke-width: 1.6; } .point { fill: var(--series); } rect.no-data { fill: var(--line); opacity: .6; } p.no-data { color: var(--muted); font-style: italic; } .axis { stroke: var(--line); } .tick { fill: var(--muted); font-size: 11px; }
 .swatch { display: inline-block; width: 14px; height: 10px; margin: 0 4px 0 12px; } .swatch.fault { background: var(--fault); } .swatch.stage { border-left: 2px dashed var(--stage); } .swatch.objective { border-top: 2px dashed var(--bad); }
 table.events td:first-child { white-space: nowrap; color: var(--muted); } tr.omitted td { text-align: center; color: var(--muted); }
 code { font-size: 12px; }

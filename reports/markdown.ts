@@ -1,11 +1,11 @@
 import { escapeMarkdown as md } from './escape.js';
-import { resultRows, verdictOf } from './html.js';
+import { resultRows, VERDICT_TEXT, verdictOf } from './html.js';
 import type { RunRecord } from './run-record.js';
 
 /** GitHub refuses PR bodies and comments longer than this. */
 export const GITHUB_BODY_LIMIT = 65_536;
 
-const ICON: Record<string, string> = { pass: '✅', advance: '✅', flaky: '⚠️', hold: '⏸️', fail: '❌', revert: '↩️', aborted: '🛑', error: '💥' };
+const ICON: Record<string, string> = { pass: '✅', advance: '✅', flaky: '⚠️', hold: '⏸️', fail: '❌', revert: '↩️', aborted: '🛑', error: '💥', inconclusive: '❔', 'steady-state-not-met': '🚫', 'dry-run': '📝' };
 
 /**
  * The run for a pull request or $GITHUB_STEP_SUMMARY: verdict first, a compact result table,
@@ -16,7 +16,7 @@ export function renderMarkdown(record: RunRecord, options: { htmlUrl?: string; l
   const limit = options.limit ?? GITHUB_BODY_LIMIT;
   const { verdict, reasons } = verdictOf(record);
   const head = [
-    `## ${ICON[verdict] ?? ''} meshdrill ${md(record.kind)}: **${verdict.toUpperCase()}**`,
+    `## ${ICON[verdict] ?? ''} meshdrill ${md(record.kind)}: **${VERDICT_TEXT[verdict] ?? verdict.toUpperCase()}**`,
     '',
     ...reasons.map((r) => `- ${md(r)}`),
     '',

@@ -6,6 +6,10 @@ export const RUN_RECORD_VERSION = '1.3';
 
 const Window = z.object({ from: z.string(), to: z.string() }).strict();
 
+/** How a game day or suite ended. */
+export const RunVerdict = z.enum(['pass', 'flaky', 'fail', 'aborted', 'error', 'inconclusive', 'steady-state-not-met', 'dry-run']);
+export type RunVerdict = z.infer<typeof RunVerdict>;
+
 const Measurement = z
   .object({
     at: z.string(),
@@ -68,7 +72,7 @@ const StepRecord = z
     verb: z.string(),
     startedAt: z.string(),
     finishedAt: z.string(),
-    status: z.enum(['ok', 'failed', 'skipped', 'aborted', 'error']),
+    status: z.enum(['ok', 'failed', 'skipped', 'aborted', 'error', 'inconclusive']),
     attempts: z.number().optional(),
     detail: z.string(),
   })
@@ -79,6 +83,10 @@ const HypothesisRecord = z
     name: z.string(),
     description: z.string().optional(),
     holds: z.boolean(),
+    /** 1.3: held, failed, or inconclusive (no evidence, counted as the document's onNoData says). */
+    outcome: z.enum(['held', 'failed', 'inconclusive']).optional(),
+    /** 1.3: why, in one line. */
+    reason: z.string().optional(),
     evaluations: z.array(Evaluation.extend({ phase: z.enum(['before', 'during', 'after']) })),
   })
   .strict();
@@ -108,7 +116,10 @@ const SeriesRecord = z
     unit: z.string(),
     objective: z.string().optional(),
     threshold: z.number().nullable().optional(),
+    /** [when, value]: null is no data (a gap), never zero. */
     points: z.array(z.tuple([z.string(), z.number().nullable()])),
+    /** 1.3: each point is measured over the window ending at it, this long (ms). */
+    windowMs: z.number().optional(),
   })
   .strict();
 
@@ -155,7 +166,12 @@ export const RunRecord = z
       .optional(),
     pullRequest: PullRequestRecord.optional(),
     /** Game days and suites: the overall verdict. */
-    outcome: z.object({ verdict: z.enum(['pass', 'flaky', 'fail', 'aborted', 'error']), reasons: z.array(z.string()) }).strict().optional(),
+    /**
+     * Game days and suites: the overall verdict. 1.3: inconclusive (evidence missing where the
+     * document asked for it to count as such), steady-state-not-met (no fault was injected),
+     * dry-run (faults planned, none injected: never a pass).
+     */
+    outcome: z.object({ verdict: RunVerdict, reasons: z.array(z.string()), warnings: z.array(z.string()).optional() }).strict().optional(),
     steps: z.array(StepRecord).optional(),
     hypotheses: z.array(HypothesisRecord).optional(),
     assertions: z.array(AssertionRecord).optional(),

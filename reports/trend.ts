@@ -6,6 +6,7 @@ const BARS = '▁▂▃▄▅▆▇█';
 /** A sparkline of values (nulls as gaps), scaled to their own range. */
 export function sparkline(values: Array<number | null>): string {
   const finite = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  if (finite.length === 0) return values.map(() => ' ').join('');
   const lo = Math.min(...finite);
   const hi = Math.max(...finite);
   return values.map((v) => (v === null || !Number.isFinite(v) ? ' ' : BARS[hi === lo ? 3 : Math.round(((v - lo) / (hi - lo)) * (BARS.length - 1))])).join('');
@@ -16,7 +17,9 @@ export function sparkline(values: Array<number | null>): string {
  * series with its mean per run as a sparkline and the first and last values.
  */
 export function renderTrend(records: RunRecord[]): string {
-  const runs = [...records].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  // A dry run injected nothing: it is no evidence either way, and counts in no trend.
+  const dry = records.filter((r) => r.outcome?.verdict === 'dry-run');
+  const runs = records.filter((r) => r.outcome?.verdict !== 'dry-run').sort((a, b) => a.startedAt.localeCompare(b.startedAt));
   const lines = [`${runs.length} runs, ${runs[0]?.startedAt ?? '-'} → ${runs.at(-1)?.startedAt ?? '-'}`, '', 'RUN'.padEnd(36) + 'STARTED'.padEnd(26) + 'VERDICT'];
   for (const r of runs) lines.push(`${r.runId.padEnd(36)}${r.startedAt.padEnd(26)}${verdictOf(r).verdict}`);
   const names = [...new Set(runs.flatMap((r) => (r.series ?? []).map((s) => s.name)))].sort();
@@ -33,6 +36,7 @@ export function renderTrend(records: RunRecord[]): string {
   }
   const verdicts = runs.map((r) => verdictOf(r));
   lines.push('', `verdicts: ${verdicts.map((v) => (v.good ? '✓' : '✗')).join('')}  (${verdicts.filter((v) => v.good).length} of ${runs.length} good)`);
+  if (dry.length) lines.push(`left out: ${dry.length} dry run${dry.length === 1 ? '' : 's'} (${dry.map((r) => r.runId).join(', ')}): nothing was injected`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -6,6 +6,7 @@ import { parseObjective, OBJECTIVE_HINT } from './objective.js';
 export { Scope, SliName, SliSourceKind };
 // The objective grammar is part of the documents: validation parses objectives as the engines do.
 export { isRelative, parseObjective } from './objective.js';
+export { ON_NO_DATA, type OnNoData } from './evidence.js';
 
 export const ObjectiveText = z
   .string()

@@ -1,5 +1,5 @@
 import type { SliKey } from '../model/index.js';
-import type { Scope } from './schema.js';
+import type { Scope } from '../model/index.js';
 
 /** A measurement's verdict: never a bare boolean. */
 export type Verdict = 'Successful' | 'Failed' | 'Inconclusive' | 'Error';

@@ -3,7 +3,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { ChangeExecutor, describeChange, RUN_ID_LABEL, type Change, type Journal, type ObjectRef } from '../chaos/index.js';
 import { acquireRunLease, LEASE_NAME, LEASE_NAMESPACE, type KubeObject, type RunLease } from '../clusters/index.js';
 import { meshAdapter, type MeshAdapter } from '../meshes/index.js';
-import { formatDuration } from '../model/index.js';
+import { formatDuration, parseDuration } from '../model/index.js';
 import type { AssertionRecord, StageRecord, StepRecord } from '../reports/index.js';
 import type { StagePlan } from '../rollout/index.js';
 import type { ClusterHandle } from './cluster-handle.js';
@@ -24,6 +24,10 @@ export class GameDayRun {
   stage: StagePlan | undefined;
   certLifetimeMs = DAY;
   journal: Journal | undefined;
+  /** The hypotheses were shown to hold before the first fault. */
+  steadyStateProven = false;
+  /** The steady-state window of the document, if it names one. */
+  readonly steadyStateWindowMs: number | undefined;
   /** This run's hold on a cluster that others can reach; none on the in-process embedded cluster. */
   lease: { lease: RunLease; seq: number } | undefined;
   readonly stageLog: StageRecord[] = [];
@@ -50,6 +54,7 @@ export class GameDayRun {
     this.log = new RunLog(() => this.cluster?.now(), deps.logger, deps.progress);
     this.watch = new HypothesisWatch(input, input.slos);
     this.faults = new FaultLifecycle(this.log, deps.onReverting);
+    this.steadyStateWindowMs = input.steadyState?.window ? parseDuration(input.steadyState.window) : undefined;
   }
 
   /** What this run is, for the lease and the journal: "game day weekly-mesh-resilience". */

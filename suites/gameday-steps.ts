@@ -7,11 +7,11 @@ import { enactStage, planStage, stageDiff, type RolloutPlan } from '../rollout/i
 import { resolveGate } from '../slo/index.js';
 import { DAY, type GameDayRun } from './gameday-run.js';
 import { impactOf } from './fault-lifecycle.js';
-import { toEvaluation } from './hypothesis-watch.js';
+import { SteadyStateNotMet, toEvaluation } from './hypothesis-watch.js';
 import { checkReachability } from './reachability.js';
 import type { Step } from './schema.js';
 
-export type StepResult = { status: 'ok' | 'failed'; detail: string };
+export type StepResult = { status: 'ok' | 'failed' | 'inconclusive'; detail: string };
 type StepVerb = 'provision' | 'install' | 'deploy' | 'stage' | 'load' | 'fault' | 'assert' | 'wait';
 
 export function verbOf(step: Step): StepVerb {
@@ -131,6 +131,14 @@ async function faultStep(run: GameDayRun, fault: NonNullable<Step['fault']>, ind
   const faultSpec = resolveFault(fault, run.input.faults);
   const plan = await planFault(faultSpec, { adapter: run.adapter, kube: c.kube, runId: run.input.runId, now: new Date(c.now()), ...(c.nodes ? { nodes: c.nodes.nodes() } : {}), random: seeded(run.input.seed + index) });
   run.log.note('fault-plan', `plan for ${plan.name}: ${plan.summary}; ${plan.changes.map(describeChange).join('; ')}${plan.notes.length ? ` (${plan.notes.join(' ')})` : ''}`);
+  // No steady state, no experiment: before the first fault, the hypotheses must hold.
+  if (run.faults.records.length === 0 && !run.steadyStateProven) {
+    const problems = await run.watch.steadyStateProblems(c.now(), run.steadyStateWindowMs);
+    if (problems.length > 0 && !run.deps.dryRun) throw new SteadyStateNotMet(`the steady state does not hold before the first fault, so no fault was injected: ${problems.join('; ')}`);
+    if (problems.length > 0) run.log.note('steady-state', `DRY-RUN: the steady state does not hold (${problems.join('; ')}); a real run would inject nothing`);
+    else run.log.note('steady-state', `steady state holds: ${run.watch.hypotheses.length} hypothes${run.watch.hypotheses.length === 1 ? 'is' : 'es'} over the window before the first fault`);
+    run.steadyStateProven = true;
+  }
   if (run.deps.dryRun) return { status: 'ok', detail: `DRY-RUN: would inject ${plan.summary}` };
   const entry = await run.faults.inject(plan, { executor: run.executor(), journal: run.journal!, now: () => c.now() });
   const duration = faultSpec.duration ? parseDuration(faultSpec.duration) : undefined;
@@ -179,11 +187,20 @@ async function assertStep(run: GameDayRun, assert: NonNullable<Step['assert']>, 
   const e = await run.watch.judge(gate, c.now());
   run.assertions.push({ step: index, evaluation: toEvaluation(gate, e) });
   detail = `${detail ? `${detail}; ` : ''}${gate.name} ${gate.objective}: ${e.verdict} — ${e.reason}`;
-  if (e.verdict !== 'Successful') {
-    status = 'failed';
-    run.log.end('fail', `step ${index + 1} (${name}): ${gate.name} ${e.verdict.toLowerCase()}: ${e.reason}`);
+  const what = `step ${index + 1} (${name}): ${gate.name} ${e.verdict.toLowerCase()}: ${e.reason}`;
+  // No data is not a pass: it fails the assertion unless the step says what else it means.
+  const onNoData = e.verdict === 'Inconclusive' ? (assert.onNoData ?? 'fail') : 'fail';
+  if (e.verdict === 'Successful') return { status, detail };
+  if (onNoData === 'ignore') {
+    run.log.warnings.push(`${what}; ignored (onNoData: ignore)`);
+    return { status, detail: `${detail} (ignored: onNoData: ignore)` };
   }
-  return { status, detail };
+  if (onNoData === 'inconclusive') {
+    run.log.raise('inconclusive', `${what} (onNoData: inconclusive)`);
+    return { status: 'inconclusive', detail };
+  }
+  run.log.end('fail', what);
+  return { status: 'failed', detail };
 }
 
 function resolveFault(fault: NonNullable<Step['fault']>, documents: Map<string, FaultSpec>): FaultSpec {

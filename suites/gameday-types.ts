@@ -31,7 +31,7 @@ export interface Program {
 }
 
 export interface ProgramHooks {
-  step(step: Step, index: number, label: string, total: number): Promise<{ status: 'ok' | 'failed'; detail: string }>;
+  step(step: Step, index: number, label: string, total: number): Promise<{ status: 'ok' | 'failed' | 'inconclusive'; detail: string }>;
   note(type: string, message: string): void;
   fail(reason: string): void;
   flaky(reason: string): void;
@@ -39,6 +39,8 @@ export interface ProgramHooks {
 }
 
 export interface ProgramInput extends RunInputs {
+  /** Over how long the hypotheses must hold before the first fault (GameDay spec.steadyState). */
+  steadyState?: { window?: string };
   /** The document allows more than 24 hours of cluster time (`allowLong: true`). */
   allowLong?: boolean;
   kind: 'gameday' | 'suite';
@@ -52,6 +54,8 @@ export interface ProgramInput extends RunInputs {
 
 export interface GameDayDeps {
   provision(seed: number): Promise<ClusterHandle>;
+  /** What provision will make ("kind", "embedded"), for the record when it fails to. */
+  provider?: string;
   /** Wall clock, for the record. */
   now(): number;
   logger: Logger;

@@ -4,7 +4,7 @@ import { buildRecord } from './gameday-record.js';
 import { GameDayRun } from './gameday-run.js';
 import { describeStep, executeStep, verbOf, type StepResult } from './gameday-steps.js';
 import type { GameDayDeps, GameDayInput, GameDayRecord, Program, ProgramHooks, ProgramInput } from './gameday-types.js';
-import { Aborted } from './hypothesis-watch.js';
+import { Aborted, SteadyStateNotMet } from './hypothesis-watch.js';
 import { stillPassing } from './run-log.js';
 
 export type { GameDayDeps, GameDayInput, GameDayRecord, Program, ProgramHooks, ProgramInput } from './gameday-types.js';
@@ -19,7 +19,7 @@ export function runGameDay(input: GameDayInput, deps: GameDayDeps): Promise<Game
       for (const [index, step] of steps.entries()) await hooks.step(step, index, step.name ?? describeStep(step), steps.length);
     },
   };
-  return runProgram({ ...input, kind: 'gameday', name: input.gameDay.metadata.name, seed: input.gameDay.spec.seed, allowLong: input.gameDay.spec.allowLong, hypotheses: input.gameDay.spec.hypotheses, abort: input.gameDay.spec.abort, program }, deps);
+  return runProgram({ ...input, kind: 'gameday', name: input.gameDay.metadata.name, seed: input.gameDay.spec.seed, allowLong: input.gameDay.spec.allowLong, steadyState: input.gameDay.spec.steadyState, hypotheses: input.gameDay.spec.hypotheses, abort: input.gameDay.spec.abort, program }, deps);
 }
 
 /**
@@ -34,7 +34,10 @@ export async function runProgram(input: ProgramInput, deps: GameDayDeps): Promis
     run.journal = await Journal.open(input.journalDir, input.runId, () => run.now());
     await input.program.run(hooksFor(run));
   } catch (error) {
-    if (error instanceof Aborted) {
+    if (error instanceof SteadyStateNotMet) {
+      run.log.end('steady-state-not-met', error.message);
+      run.log.note('steady-state', error.message);
+    } else if (error instanceof Aborted) {
       run.log.end('aborted', error.message);
       run.log.note('aborted', `aborting: ${error.message}; reverting every fault now`);
     } else {

@@ -1,12 +1,15 @@
-import { SLI_UNITS } from '../model/index.js';
+import { formatDuration, SLI_UNITS } from '../model/index.js';
 import type { EvaluationRecord, HypothesisRecord, SeriesRecord } from '../reports/index.js';
-import { evaluate, isRelative, measureWithCallersFallback, resolveGate, type Evaluation, type GateSources, type Measurement, type ResolvedGate, type Slo, type Window } from '../slo/index.js';
+import { evaluate, formatValue, isRelative, judgeEvidence, measureWithCallersFallback, resolveGate, type Evaluation, type GateSources, type Measurement, type OnNoData, type ResolvedGate, type Slo, type Window } from '../slo/index.js';
 import type { GameDay } from './schema.js';
 
 export type Phase = 'before' | 'during' | 'after';
 
 /** An abort condition fired or the run was interrupted: not a step failure, the run stops. */
 export class Aborted extends Error {}
+
+/** No steady state, no experiment: the hypotheses did not hold before the first fault. */
+export class SteadyStateNotMet extends Aborted {}
 
 export function isAbort(error: unknown): boolean {
   return error instanceof Aborted;
@@ -16,6 +19,7 @@ interface WatchedHypothesis {
   name: string;
   description?: string;
   gates: ResolvedGate[];
+  onNoData: OnNoData;
   evaluations: HypothesisRecord['evaluations'];
 }
 
@@ -37,7 +41,7 @@ export class HypothesisWatch {
   sources: GateSources | undefined;
 
   constructor(spec: Pick<GameDay['spec'], 'hypotheses' | 'abort'>, slos: Slo[]) {
-    this.hypotheses = spec.hypotheses.map((h) => ({ name: h.name, ...(h.description ? { description: h.description } : {}), gates: h.gates.map((g) => resolveGate(g, slos)), evaluations: [] }));
+    this.hypotheses = spec.hypotheses.map((h) => ({ name: h.name, ...(h.description ? { description: h.description } : {}), gates: h.gates.map((g) => resolveGate(g, slos)), onNoData: h.onNoData ?? 'fail', evaluations: [] }));
     this.aborts = spec.abort.map((a) => ({ gate: resolveGate(a, slos), consecutive: a.consecutive, failedInARow: 0 }));
   }
 
@@ -77,6 +81,24 @@ export class HypothesisWatch {
     }
   }
 
+  /**
+   * Chaos Toolkit's rule before the first fault: every hypothesis gate must hold over the
+   * steady-state window ending now. Returns what does not, each with by how much.
+   */
+  async steadyStateProblems(now: number, windowMs: number | undefined): Promise<string[]> {
+    const problems: string[] = [];
+    const length = (gate: ResolvedGate) => windowMs ?? (this.baselineWindow ? this.baselineWindow.to - this.baselineWindow.from : gate.windowMs);
+    for (const h of this.hypotheses) {
+      for (const gate of h.gates) {
+        const e = await this.judgeOver(gate, { from: now - length(gate), to: now }, gate.minSamples);
+        if (e.verdict === 'Successful') continue;
+        const by = e.verdict === 'Failed' && Number.isFinite(e.value) && Number.isFinite(e.threshold) ? ` by ${formatValue(gate.sli, Math.abs(e.value - e.threshold))}${SLI_UNITS[gate.sli] === 'percent' ? ' (percentage points)' : ''}` : '';
+        problems.push(`hypothesis ${h.name}: ${gate.name} ${e.verdict === 'Failed' ? e.reason + by : `${e.verdict.toLowerCase()}: ${e.reason}`} over the ${formatDuration(length(gate))} before it`);
+      }
+    }
+    return problems;
+  }
+
   /** Gates of every hypothesis that failed over a window after a revert (the steady state did not return). */
   async failingOver(window: Window, minSamples: number): Promise<string[]> {
     const failing: string[] = [];
@@ -89,9 +111,12 @@ export class HypothesisWatch {
     return failing;
   }
 
-  /** A hypothesis holds on evidence: some successful evaluation and none failed or in error. */
-  results(): HypothesisRecord[] {
-    return this.hypotheses.map((h) => ({ name: h.name, ...(h.description ? { description: h.description } : {}), holds: h.evaluations.some((e) => e.verdict === 'Successful') && !h.evaluations.some((e) => e.verdict === 'Failed' || e.verdict === 'Error'), evaluations: h.evaluations }));
+  /** Each hypothesis judged on its evidence (slo/evidence.ts), with the warnings it leaves. */
+  results(): Array<HypothesisRecord & { warnings: string[] }> {
+    return this.hypotheses.map((h) => {
+      const judged = judgeEvidence(h.evaluations, h.onNoData);
+      return { name: h.name, ...(h.description ? { description: h.description } : {}), holds: judged.outcome === 'held', outcome: judged.outcome, reason: judged.reason, evaluations: h.evaluations, warnings: judged.warnings };
+    });
   }
 
   anyFailed(): boolean {
@@ -109,6 +134,7 @@ export class HypothesisWatch {
         objective: gate.objective,
         threshold: h.evaluations.find((e) => e.gate === gate.name && e.threshold !== null)?.threshold ?? null,
         points: h.evaluations.filter((e) => e.gate === gate.name).map((e): [string, number | null] => [e.at, e.value]),
+        windowMs: gate.windowMs,
       })),
     );
   }

@@ -1,12 +1,15 @@
 import type { Progress } from '../core/index.js';
-import type { RunRecord } from '../reports/index.js';
+import type { RunRecord, RunVerdict } from '../reports/index.js';
 
-export type RunVerdict = 'pass' | 'flaky' | 'fail' | 'aborted' | 'error';
+export type { RunVerdict };
 
 type Logger = { info(meta: Record<string, unknown>, message: string): void; warn(meta: Record<string, unknown>, message: string): void };
 
 /** Whether the run has not failed yet. */
 export const stillPassing = (v: RunVerdict) => v === 'pass' || v === 'flaky';
+
+// How bad each verdict is: a worse one replaces a better one, never the other way round.
+const RANK: Record<RunVerdict, number> = { pass: 0, flaky: 1, 'dry-run': 1, inconclusive: 2, fail: 3, 'steady-state-not-met': 4, aborted: 5, error: 6 };
 
 /**
  * What a run has said so far: its timeline, its verdict and the reasons for it. Events before the
@@ -15,6 +18,8 @@ export const stillPassing = (v: RunVerdict) => v === 'pass' || v === 'flaky';
 export class RunLog {
   readonly timeline: RunRecord['timeline'] = [];
   readonly reasons: string[] = [];
+  /** What did not fail the run but a person should know (evidence ignored with onNoData: ignore). */
+  readonly warnings: string[] = [];
   verdict: RunVerdict = 'pass';
 
   constructor(
@@ -33,7 +38,12 @@ export class RunLog {
 
   /** A failed check: the run fails unless it has already ended worse. */
   fail(reason: string): void {
-    if (stillPassing(this.verdict)) this.verdict = 'fail';
+    this.raise('fail', reason);
+  }
+
+  /** The verdict becomes `verdict` if that is worse than it is now; the reason is kept either way. */
+  raise(verdict: RunVerdict, reason: string): void {
+    if (RANK[verdict] > RANK[this.verdict]) this.verdict = verdict;
     this.reasons.push(reason);
   }
 

@@ -4,7 +4,7 @@ import { DnsName, documentSchema, Duration, ServiceRef } from '../model/index.js
 // and validating config does not load the engines.
 import { FaultSpec } from '../chaos/schema.js';
 import { MeshSelection } from '../rollout/schema.js';
-import { Gate } from '../slo/schema.js';
+import { Gate, ON_NO_DATA } from '../slo/schema.js';
 import { LoadSpec } from '../load/schema.js';
 
 export { LoadSpec };
@@ -26,8 +26,14 @@ export const ReachabilityExpectation = z
   })
   .strict();
 
+const OnNoDataField = z
+  .enum(ON_NO_DATA)
+  .default('fail')
+  .describe('What no data (or too few samples) means: fail (the default: silence is never success), inconclusive (the run ends Inconclusive), or ignore (not counted; the run warns).');
+
 export const AssertSpec = Gate.extend({
   reachability: z.array(ReachabilityExpectation).optional().describe('Expected outcome per (source, destination) pair.'),
+  onNoData: OnNoDataField,
 }).describe('An SLO gate or reachability expectation checked at this point.');
 
 export const Step = z
@@ -77,6 +83,7 @@ export const Hypothesis = z
     name: DnsName,
     description: z.string().optional(),
     gates: z.array(Gate).min(1, { error: 'expected at least one gate' }),
+    onNoData: OnNoDataField,
   })
   .strict()
   .describe('A steady-state hypothesis: gates that must hold before, during and after the faults.');
@@ -94,6 +101,13 @@ export const GameDaySpec = z
     seed: z.int().min(0).default(1).describe('Seed for everything random; a run is deterministic for a seed on the embedded cluster.'),
     allowLong: z.boolean().default(false).describe('Allow steps, and a run, longer than 24 hours of cluster time (validate refuses them otherwise).'),
     hypotheses: z.array(Hypothesis).default([]),
+    steadyState: z
+      .object({
+        window: Duration.optional().describe('Over how long the hypotheses must hold before the first fault; default: the baseline load window, else each gate\'s own window.'),
+      })
+      .strict()
+      .default({})
+      .describe('No steady state, no experiment: before the first fault every hypothesis must hold, or no fault is injected and the run ends steady-state-not-met.'),
     abort: z.array(AbortCondition).default([]),
     steps: z.array(Step).min(1, { error: 'expected at least one step' }),
   })

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { writeRunOutputs } from '../../reports/index.js';
+import { DRY_RUN_BANNER, VERDICT_TEXT, writeRunOutputs } from '../../reports/index.js';
 import { stat, readFile } from 'node:fs/promises';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { clusterIdentity, defaultLeaseDir, identityMismatch, kindNodeControl, kubeconfigContexts, createKubeClient, collectDiagnostics, useExistingCluster } from '../../clusters/index.js';
@@ -144,6 +144,7 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
   };
   const deps = {
     provision: async (seed: number) => served ?? made(seed),
+    provider: served?.provider ?? (kindSpec ? 'kind' : k3sSpec ? 'k3s' : 'embedded'),
     keep: options.keep,
     now: () => Date.now(),
     logger,
@@ -165,21 +166,28 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
   else io.stdout(`${summary(record, `${noun} ${gameDay.name}`).join('\n')}\n  record: ${relative(io.cwd, recordPath)}\n  report: ${relative(io.cwd, join(dirname(recordPath), 'report.html'))}\n`);
   const signal = interrupts.reason();
   if (signal) return SIGNAL_EXIT[signal] ?? 130;
-  return { pass: 0, flaky: options.failOnFlaky ? 1 : 0, fail: 1, aborted: 1, error: 3 }[record.outcome.verdict];
+  return EXIT[record.outcome.verdict] ?? (options.failOnFlaky ? 1 : 0);
 }
 
+/** Exit codes by verdict; flaky is 0, or 1 with --fail-on-flaky. A dry run did what was asked. */
+const EXIT: Record<string, number | undefined> = { pass: 0, 'dry-run': 0, fail: 1, aborted: 1, inconclusive: 1, 'steady-state-not-met': 1, error: 3 };
+
 function summary(record: GameDayRecord, name: string): string[] {
-  const banner = { pass: 'PASS', flaky: 'FLAKY', fail: 'FAIL', aborted: 'ABORTED', error: 'ERROR' }[record.outcome.verdict];
+  const banner = VERDICT_TEXT[record.outcome.verdict] ?? record.outcome.verdict.toUpperCase();
   const lines = [`${name}: ${banner} (${record.cluster.provider} cluster, ${record.cluster.mesh.name} ${record.cluster.mesh.mode}, ${record.steps?.length ?? 0} steps)`];
   for (const h of record.hypotheses ?? []) {
+    const outcome = h.outcome ?? (h.holds ? 'held' : 'failed');
     const failed = h.evaluations.filter((e) => e.verdict === 'Failed');
     const worst = failed[0] ?? h.evaluations.at(-1);
-    lines.push(`  ${h.holds ? 'held' : 'FAILED'} hypothesis ${h.name}: ${h.evaluations.length} evaluations${failed.length ? `, ${failed.length} failed (first: ${worst!.gate} ${worst!.reason}, ${worst!.phase} the faults)` : worst ? `; last: ${worst.gate} ${worst.reason}` : ''}`);
+    const detail = failed.length ? `, ${failed.length} failed (first: ${worst!.gate} ${worst!.reason}, ${worst!.phase} the faults)` : outcome !== 'held' && h.reason ? `; ${h.reason}` : worst ? `; last: ${worst.gate} ${worst.reason}` : '';
+    lines.push(`  ${outcome === 'held' ? 'held' : outcome.toUpperCase()} hypothesis ${h.name}: ${h.evaluations.length} evaluations${detail}`);
   }
   for (const f of record.faults ?? []) lines.push(`  fault ${f.name}: ${f.summary}${f.impact ? ` — ${f.impact}` : ''}${f.leftovers.length ? `; LEFTOVERS: ${f.leftovers.join(', ')}` : ''}`);
   for (const st of (record.steps ?? []).filter((x) => x.status !== 'ok')) lines.push(`  ${st.status.toUpperCase()} step ${st.name}: ${st.detail}`);
   for (const a of record.assertions ?? []) lines.push(`  ${a.evaluation.verdict === 'Successful' ? 'ok' : 'FAILED'} assert ${a.evaluation.gate}: ${a.evaluation.reason}`);
   for (const r of record.outcome.reasons) lines.push(`  ${r}`);
+  for (const w of record.outcome.warnings ?? []) lines.push(`  warning: ${w}`);
+  if (record.outcome.verdict === 'dry-run') lines.unshift(DRY_RUN_BANNER);
   return lines;
 }
 
