@@ -1,4 +1,5 @@
 import { escapeXml as x } from './escape.js';
+import { DRY_RUN_BANNER } from './html.js';
 import type { RunRecord } from './run-record.js';
 
 interface TestCase {
@@ -7,6 +8,7 @@ interface TestCase {
   seconds: number;
   failure?: { message: string; text: string };
   error?: string;
+  skipped?: string;
 }
 
 interface TestSuite {
@@ -23,6 +25,9 @@ interface TestSuite {
 export function renderJunit(record: RunRecord): string {
   const suites: TestSuite[] = [];
   const cls = `meshdrill.${record.kind}`;
+  // A dry run proves nothing: CI shows it as skipped, never as passed.
+  if (record.outcome?.verdict === 'dry-run') suites.push({ name: 'dry run', timestamp: record.startedAt, cases: [{ name: 'faults injected', classname: `${cls}.dry-run`, seconds: 0, skipped: DRY_RUN_BANNER }] });
+  if (record.outcome?.verdict === 'steady-state-not-met') suites.push({ name: 'steady state', timestamp: record.startedAt, cases: [{ name: 'the hypotheses hold before the first fault', classname: `${cls}.steady-state`, seconds: 0, failure: { message: record.outcome.reasons[0] ?? 'the steady state did not hold', text: record.outcome.reasons.join('\n') } }] });
   if (record.gates.length || record.requirements.length) {
     const stage = record.decision?.fromStage ?? record.inputs.stage ?? 0;
     suites.push({
@@ -45,6 +50,7 @@ export function renderJunit(record: RunRecord): string {
       timestamp: record.startedAt,
       cases: record.hypotheses.map((h): TestCase => {
         const failed = h.evaluations.filter((e) => e.verdict === 'Failed' || e.verdict === 'Error');
+        if (h.outcome === 'inconclusive') return { name: h.name, classname: `${cls}.hypotheses`, seconds: 0, error: h.reason ?? 'inconclusive' };
         return { name: h.name, classname: `${cls}.hypotheses`, seconds: 0, ...(h.holds ? {} : { failure: { message: failed[0] ? `${failed[0].gate}: ${failed[0].reason} (${failed[0].phase} the faults)` : 'no successful evaluation', text: failed.map((e) => `${e.at} ${e.phase} ${e.gate}: ${e.reason}`).join('\n') } }) };
       }),
     });
@@ -66,16 +72,17 @@ export function renderJunit(record: RunRecord): string {
       cases: record.assertions.map((a): TestCase => ({ name: `step ${a.step + 1}: ${a.evaluation.gate}`, classname: `${cls}.assertions`, seconds: 0, ...(a.evaluation.verdict === 'Successful' ? {} : { failure: { message: a.evaluation.reason, text: a.evaluation.reason } }) })),
     });
   }
-  const count = (s: TestSuite) => ({ tests: s.cases.length, failures: s.cases.filter((c) => c.failure).length, errors: s.cases.filter((c) => c.error).length, time: s.cases.reduce((t, c) => t + c.seconds, 0) });
+  const count = (s: TestSuite) => ({ tests: s.cases.length, failures: s.cases.filter((c) => c.failure).length, errors: s.cases.filter((c) => c.error).length, skipped: s.cases.filter((c) => c.skipped).length, time: s.cases.reduce((t, c) => t + c.seconds, 0) });
   const totals = suites.map(count).reduce((a, b) => ({ tests: a.tests + b.tests, failures: a.failures + b.failures, errors: a.errors + b.errors, time: a.time + b.time }), { tests: 0, failures: 0, errors: 0, time: 0 });
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="meshdrill ${x(record.kind)} ${x(record.runId)}" tests="${totals.tests}" failures="${totals.failures}" errors="${totals.errors}" time="${totals.time.toFixed(3)}">`];
   for (const [i, s] of suites.entries()) {
     const c = count(s);
-    lines.push(`  <testsuite name="${x(s.name)}" id="${i}" tests="${c.tests}" failures="${c.failures}" errors="${c.errors}" skipped="0" time="${c.time.toFixed(3)}" timestamp="${x(s.timestamp.replace(/\.\d+Z$/, '').replace(/Z$/, ''))}" hostname="${x(record.cluster.provider)}">`);
+    lines.push(`  <testsuite name="${x(s.name)}" id="${i}" tests="${c.tests}" failures="${c.failures}" errors="${c.errors}" skipped="${c.skipped}" time="${c.time.toFixed(3)}" timestamp="${x(s.timestamp.replace(/\.\d+Z$/, '').replace(/Z$/, ''))}" hostname="${x(record.cluster.provider)}">`);
     for (const t of s.cases) {
       const open = `    <testcase name="${x(t.name)}" classname="${x(t.classname)}" time="${t.seconds.toFixed(3)}"`;
       if (t.failure) lines.push(`${open}>`, `      <failure message="${x(t.failure.message)}" type="objective">${x(t.failure.text)}</failure>`, '    </testcase>');
       else if (t.error) lines.push(`${open}>`, `      <error message="${x(t.error)}" type="inconclusive">${x(t.error)}</error>`, '    </testcase>');
+      else if (t.skipped) lines.push(`${open}>`, `      <skipped message="${x(t.skipped)}"/>`, '    </testcase>');
       else lines.push(`${open}/>`);
     }
     lines.push('  </testsuite>');

@@ -5,7 +5,7 @@ import { installMeshOnCluster, prometheusManifests, PROMETHEUS_NAMESPACE, type D
 import { ClusterError, type Logger } from '../core/index.js';
 import { InClusterTraffic } from './cluster-traffic.js';
 import type { Topology } from '../model/index.js';
-import { PrometheusClient, ClientViewSource, EmbeddedSource, NoSource, PrometheusSource, type GateSources } from '../slo/index.js';
+import { PrometheusClient, ClientViewSource, clientViewOver, EmbeddedSource, NoSource, PrometheusSource, type GateSources } from '../slo/index.js';
 
 /** What a game day needs from the cluster it runs on. */
 export interface ClusterHandle {
@@ -81,7 +81,7 @@ export async function embeddedCluster(options: { seed: number; nodes?: number })
 /**
  * An embedded cluster served by `meshdrill sim serve`, reached through its kubeconfig: time moves
  * through its admin API. It outlives the run, so the run's changes are taken back at the end.
- * Its metric history stays in that process: SLIs cannot be measured from here.
+ * It serves the Prometheus API over its own metrics, and runs the topology's traffic itself.
  */
 export async function servedSimCluster(kubeconfig: string, kubeconfigPath?: string): Promise<ClusterHandle | undefined> {
   const server = serverOf(kubeconfig);
@@ -91,7 +91,9 @@ export async function servedSimCluster(kubeconfig: string, kubeconfigPath?: stri
   const kube = createKubeClient(kubeconfig);
   const workers = (await kube.list('v1', 'Node')).map((n) => n.metadata.name).filter((n) => n !== 'sim-control-plane');
   let now = Date.parse(clock.now);
-  const unavailable = new NoSource((sli) => `a served embedded cluster keeps its metric history to itself; ${sli} cannot be measured from this process`);
+  // The served cluster answers the Prometheus HTTP API from its own store: SLIs are measured the
+  // way they are through a real Prometheus.
+  const prometheus = new PrometheusClient({ url: server });
   const post = async (path: string) => {
     const response = await fetch(`${server}${path}`, { method: 'POST' });
     if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
@@ -110,16 +112,24 @@ export async function servedSimCluster(kubeconfig: string, kubeconfigPath?: stri
       const body = (await (await post(`/sim/v1/advance?by=${Math.round(ms)}ms`)).json()) as { now: string };
       now = Date.parse(body.now);
     },
-    sources: () => ({ mesh: unavailable, client: unavailable }),
+    sources: (mesh, mode) => ({ mesh: new PrometheusSource(prometheus, mesh, mode), client: clientViewOver(prometheus) }),
     nodes: {
       nodes: () => workers,
       setReady: async (node, ready) => {
         await post(`/sim/v1/nodes/${encodeURIComponent(node)}/ready?value=${ready}`);
       },
     },
-    startTraffic: () => undefined,
-    setTrafficRate: () => undefined,
-    close: async () => undefined,
+    // The served cluster runs the topology's traffic model itself, in its own time.
+    async startTraffic(topology) {
+      const response = await fetch(`${server}/sim/v1/traffic?tickMs=5000`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(topology) });
+      if (!response.ok) throw new ClusterError(`starting the topology's traffic on the served cluster: ${response.status} ${await response.text()}`);
+    },
+    async setTrafficRate(totalRps) {
+      await post(`/sim/v1/traffic/rate${totalRps === undefined ? '' : `?rps=${totalRps}`}`);
+    },
+    async close() {
+      await fetch(`${server}/sim/v1/traffic`, { method: 'DELETE' }).catch(() => undefined);
+    },
   };
 }
 

@@ -70,10 +70,26 @@ export class HypothesisWatch {
     return this.judgeOver(gate, { from: now - gate.windowMs, to: now }, gate.minSamples);
   }
 
-  /** One evaluation round: hypotheses recorded, abort conditions counted; throws Aborted when one fires. */
+  private rounds = 0;
+
+  /**
+   * One evaluation round: hypotheses recorded, abort conditions counted; throws Aborted when one
+   * fires. When the very first round can measure none of them (the source cannot answer at all),
+   * the run stops there with that reason, instead of running its full length to the same end.
+   */
   async check(phase: Phase, now: number): Promise<void> {
     if (!this.sources) return;
-    for (const h of this.hypotheses) for (const gate of h.gates) h.evaluations.push({ ...toEvaluation(gate, await this.judge(gate, now)), phase });
+    const round: Evaluation[] = [];
+    for (const h of this.hypotheses) {
+      for (const gate of h.gates) {
+        const e = await this.judge(gate, now);
+        round.push(e);
+        h.evaluations.push({ ...toEvaluation(gate, e), phase });
+      }
+    }
+    if (this.rounds++ === 0 && round.length > 0 && round.every((e) => e.verdict === 'Error')) {
+      throw new Error(`none of the hypotheses' SLIs can be measured, so the run stops at its first evaluation: ${round[0]!.reason}`);
+    }
     for (const a of this.aborts) {
       const e = await this.judge(a.gate, now);
       a.failedInARow = e.verdict === 'Failed' ? a.failedInARow + 1 : 0;

@@ -116,12 +116,15 @@ describe.skipIf(!binary)('SLIs through the real Prometheus agree with the embedd
     const window = { from: to - 15_000, to };
     const embedded = new EmbeddedSource(twin.metrics, mesh);
     const viaPrometheus = new PrometheusSource(client, mesh);
+    // The cluster's own Prometheus API (what a run against a served embedded cluster reads).
+    const viaCluster = new PrometheusSource(new PrometheusClient({ url: cluster.url }), mesh);
 
     const rows = [];
     for (const check of CHECKS.filter((c) => !c.meshes || c.meshes.includes(mesh))) {
       const a = await embedded.measure(check.sli, check.scope, window);
       const b = await viaPrometheus.measure(check.sli, check.scope, window);
-      rows.push({ ...check, embedded: a.value, prometheus: b.value, error: b.error, samples: [a.samples, b.samples] });
+      const c = await viaCluster.measure(check.sli, check.scope, window);
+      rows.push({ ...check, embedded: a.value, prometheus: b.value, cluster: c.value, error: b.error ?? c.error, samples: [a.samples, b.samples] });
     }
     // No data is not zero: an unmeshed caller has no retry metrics, and the source says where they come from.
     const none = await viaPrometheus.measure('retries-per-request', { edge: { from: 'legacy/batch', to: 'pay/api' } }, window);
@@ -135,6 +138,7 @@ describe.skipIf(!binary)('SLIs through the real Prometheus agree with the embedd
       expect(row.error, `${row.sli}`).toBeUndefined();
       expect(Number.isFinite(row.embedded), `${row.sli} embedded`).toBe(true);
       expect(Math.abs(row.embedded - row.prometheus), `${row.sli} ${JSON.stringify(row.scope)}: embedded ${row.embedded} vs prometheus ${row.prometheus}`).toBeLessThanOrEqual(row.tolerance(row.embedded));
+      expect(Math.abs(row.cluster - row.prometheus), `${row.sli} ${JSON.stringify(row.scope)}: the cluster's API ${row.cluster} vs prometheus ${row.prometheus}`).toBeLessThanOrEqual(row.tolerance(row.embedded));
     }
     // The legacy client is unmeshed and PERMISSIVE lets it in: a visible plaintext share.
     expect(rows.find((r) => r.sli === 'plaintext-share')!.embedded).toBeGreaterThan(5);

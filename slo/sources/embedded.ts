@@ -9,17 +9,23 @@ import type { Measurement, SliSource, Window } from '../types.js';
  * Prometheus source renders as PromQL, evaluated directly.
  */
 export class EmbeddedSource implements SliSource {
-  readonly name = 'embedded';
+  readonly name: string;
+  private readonly queryOf: (sli: SliKey, scope: Scope) => SliQuery;
 
   constructor(
     private readonly metrics: MetricStore,
-    private readonly mesh: MeshName,
-    private readonly mode: DataPlaneMode = 'sidecar',
-  ) {}
+    mesh: MeshName,
+    mode: DataPlaneMode = 'sidecar',
+    /** Another set of queries over the same store (the callers' view), under its own name. */
+    options: { name?: string; queryOf?: (sli: SliKey, scope: Scope) => SliQuery } = {},
+  ) {
+    this.name = options.name ?? 'embedded';
+    this.queryOf = options.queryOf ?? ((sli, scope) => sliQuery(mesh, mode, sli, scope));
+  }
 
   async measure(sli: SliKey, scope: Scope, window: Window): Promise<Measurement> {
     try {
-      return { ...this.evaluate(sliQuery(this.mesh, this.mode, sli, scope), window), window, source: this.name };
+      return { ...this.evaluate(this.queryOf(sli, scope), window), window, source: this.name };
     } catch (error) {
       return { value: Number.NaN, samples: 0, window, source: this.name, error: (error as Error).message };
     }

@@ -1,4 +1,4 @@
-import { renderPromql, renderSamplesPromql, sliQuery, type DataPlaneMode, type MeshName } from '../../meshes/index.js';
+import { renderPromql, renderSamplesPromql, sliQuery, type DataPlaneMode, type MeshName, type SliQuery } from '../../meshes/index.js';
 import type { PrometheusClient } from '../prometheus-client.js';
 import type { SliKey } from '../../model/index.js';
 import type { Scope } from '../schema.js';
@@ -6,13 +6,19 @@ import type { Measurement, SliSource, Window } from '../types.js';
 
 /** SLIs from Prometheus, with meshdrill's own PromQL per mesh (raw PromQL for sli "promql"). */
 export class PrometheusSource implements SliSource {
-  readonly name = 'prometheus';
+  readonly name: string;
+  private readonly queryOf: (sli: SliKey, scope: Scope) => SliQuery;
 
   constructor(
     private readonly client: PrometheusClient,
-    private readonly mesh: MeshName,
-    private readonly mode: DataPlaneMode = 'sidecar',
-  ) {}
+    mesh: MeshName,
+    mode: DataPlaneMode = 'sidecar',
+    /** Another set of queries (the callers' view on a served embedded cluster), under its own name. */
+    options: { name?: string; queryOf?: (sli: SliKey, scope: Scope) => SliQuery } = {},
+  ) {
+    this.name = options.name ?? 'prometheus';
+    this.queryOf = options.queryOf ?? ((sli, scope) => sliQuery(mesh, mode, sli, scope));
+  }
 
   async measure(sli: SliKey, scope: Scope, window: Window, options: { query?: string } = {}): Promise<Measurement> {
     const range = `${Math.max(1, Math.round((window.to - window.from) / 1000))}s`;
@@ -21,7 +27,7 @@ export class PrometheusSource implements SliSource {
       let samplesQuery: string | undefined;
       let whenEmpty: string | undefined;
       if (sli !== 'promql') {
-        const q = sliQuery(this.mesh, this.mode, sli, scope);
+        const q = this.queryOf(sli, scope);
         query = renderPromql(q, range);
         samplesQuery = renderSamplesPromql(q, range);
         if (q.kind === 'ratio') whenEmpty = q.whenEmpty;

@@ -281,6 +281,16 @@ export class MetricStore implements MetricSink {
     return previousBound;
   }
 
+  /** Each matching series' labels and value at `time` (PromQL's instant selector over this store). */
+  valuesAt(name: string, match: Labels, time: number): Array<{ labels: Labels; value: number }> {
+    return this.find(name, match).map((s) => ({ labels: s.labels, value: valueAt(s, time) }));
+  }
+
+  /** Each matching counter's increase over (from, to] (PromQL's increase() per series). */
+  increases(name: string, match: Labels, from: number, to: number): Array<{ labels: Labels; value: number }> {
+    return this.find(name, match).map((s) => ({ labels: s.labels, value: valueAt(s, to) - valueAt(s, from) }));
+  }
+
   /** How many series of a metric match. */
   count(name: string, match: Labels): number {
     return this.find(name, match).length;
