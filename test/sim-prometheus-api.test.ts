@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Scope, SliKey } from '../../../model/index.js';
-import { Lab } from '../../../test/helpers/twin-lab.js';
-import { EmbeddedSource, PrometheusClient, PrometheusSource } from '../../../slo/index.js';
-import { evaluatePromql, parsePromql } from './promql.js';
+import type { Scope, SliKey } from '../model/index.js';
+import { Lab } from './helpers/twin-lab.js';
+import { EmbeddedSource, PrometheusClient, PrometheusSource } from '../slo/index.js';
+import { evaluatePromql, parsePromql } from '../clusters/sim/mesh/promql.js';
 
 const labs: Lab[] = [];
 afterEach(async () => {
