@@ -150,7 +150,7 @@ export function existingCluster(options: { kubeconfig: string; context: string; 
   const sleep = options.sleep ?? interruptibleSleep;
   const none = new NoSource((sli) => `no Prometheus given (--prometheus): ${sli} cannot be measured on context ${options.context}`);
   // Traffic there is whatever runs there, unless asked for (--traffic): then k6 drives the entrypoints.
-  const traffic = options.traffic ? new InClusterTraffic(kube, options.traffic) : undefined;
+  const traffic = options.traffic ? new InClusterTraffic(kube, { ...options.traffic, wait: (ms) => sleep(ms) }) : undefined;
   return {
     provider: `kubeconfig (${options.context})`,
     ephemeral: false,
@@ -280,4 +280,17 @@ export function interruptibleSleep(ms: number, signal?: AbortSignal): Promise<vo
     const timer = setTimeout(done, Math.max(0, ms));
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+/**
+ * Waits, in the cluster's own time, until the namespaces a run made and deleted are gone: a
+ * deleted namespace is Terminating until the namespace controller has emptied it. Returns the
+ * names still terminating when `limitMs` of cluster time has passed (a stuck finalizer).
+ */
+export async function namespacesGone(kube: KubeClient, runId: string, advance: (ms: number) => Promise<void>, limitMs = 60_000): Promise<string[]> {
+  for (let waited = 0; ; waited += 500) {
+    const terminating = (await kube.list('v1', 'Namespace', { labelSelector: `meshdrill.dev/run-id=${runId}` })).filter((n) => n.metadata['deletionTimestamp']).map((n) => n.metadata.name);
+    if (terminating.length === 0 || waited >= limitMs) return terminating;
+    await advance(500);
+  }
 }

@@ -31,7 +31,7 @@ describe('traffic on a real cluster (k6 in the cluster), against the embedded AP
     sims.push(sim);
     const kube = createKubeClient(sim.kubeconfig);
     const logs: string[] = [];
-    const traffic = new InClusterTraffic(kube, { runId: 'run-7', logger: { info: (_m, msg) => void logs.push(msg) } });
+    const traffic = new InClusterTraffic(kube, { runId: 'run-7', logger: { info: (_m, msg) => void logs.push(msg) }, wait: (ms) => sim.advance(ms) });
     const script = async () => String(((await kube.get('v1', 'ConfigMap', 'meshdrill-load', 'meshdrill-load-traffic'))?.['data'] as Record<string, string>)['script.js']);
     const rates = (text: string) => [...text.matchAll(/"executor": "constant-arrival-rate",\s+"rate": (\d+)/g)].map((m) => Number(m[1]));
 

@@ -20,7 +20,8 @@ export class InClusterTraffic {
 
   constructor(
     private readonly kube: KubeClient,
-    private readonly options: { runId: string; logger: Pick<Logger, 'info'>; namespace?: string; image?: string },
+    /** `wait` lets the cluster's time pass while its namespace terminates (default: real time). */
+    private readonly options: { runId: string; logger: Pick<Logger, 'info'>; namespace?: string; image?: string; wait?: (ms: number) => Promise<void> },
   ) {}
 
   private get namespace(): string {
@@ -38,9 +39,14 @@ export class InClusterTraffic {
     await this.run(totalRps);
   }
 
+  /** Takes the traffic away: its objects, and its namespace once that has finished terminating. */
   async stop(): Promise<void> {
     await this.remove();
-    if (this.createdNamespace) await this.kube.delete('v1', 'Namespace', undefined, this.namespace);
+    if (this.createdNamespace) {
+      await this.kube.delete('v1', 'Namespace', undefined, this.namespace);
+      const wait = this.options.wait ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+      for (let waited = 0; waited < 60_000 && (await this.kube.get('v1', 'Namespace', undefined, this.namespace)); waited += 250) await wait(250);
+    }
     this.createdNamespace = false;
     this.topology = undefined;
   }

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { Journal, replayJournal } from '../chaos/index.js';
+import { namespacesGone } from './cluster-handle.js';
 import { buildRecord } from './gameday-record.js';
 import { GameDayRun } from './gameday-run.js';
 import { describeStep, executeStep, verbOf, type StepResult } from './gameday-steps.js';
@@ -114,7 +115,9 @@ async function tearDown(run: GameDayRun): Promise<void> {
     }
     run.deps.onReverting?.(['the run\'s own changes (teardown)']);
     const undone = await replayJournal(journal, run.executor());
-    run.log.note('teardown', `teardown: ${undone.made.length} changes taken back${undone.leftAlone.length ? `; left alone (not this run's): ${undone.leftAlone.join('; ')}` : ''}`);
+    // Namespaces the run made are Terminating until emptied: the run ends when they are gone.
+    const stuck = await namespacesGone(cluster.kube, input.runId, (ms) => cluster.advance(ms));
+    run.log.note('teardown', `teardown: ${undone.made.length} changes taken back${undone.leftAlone.length ? `; left alone (not this run's): ${undone.leftAlone.join('; ')}` : ''}${stuck.length ? `; still terminating: ${stuck.join(', ')}` : ''}`);
   } catch (error) {
     run.log.end('error', `teardown failed: ${(error as Error).message}; run \`meshdrill cleanup --run-id ${input.runId}\``);
   } finally {

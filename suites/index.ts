@@ -4,6 +4,6 @@ export { CheckConfig, blocks, ruleSettings, type RuleSettings } from './check/co
 export { loadManifests } from './check/manifests.js';
 export { runRules, type Finding } from './check/rules.js';
 export { validateManifest } from './check/schema.js';
-export { embeddedCluster, existingCluster, k3sCluster, kindCluster, servedSimCluster, type ClusterHandle } from './cluster-handle.js';
+export { embeddedCluster, existingCluster, k3sCluster, kindCluster, namespacesGone, servedSimCluster, type ClusterHandle } from './cluster-handle.js';
 export { runGameDay, type GameDayRecord } from './gameday.js';
 export { runSuite } from './suite.js';

@@ -6,6 +6,7 @@ import type { ApiService } from './api/service.js';
 import type { Clock } from '../../core/index.js';
 import type { ControllerManager } from './controllers/manager.js';
 import type { StateFile } from './state.js';
+import type { KubeObject } from './api/types.js';
 
 /** What the admin API drives: a subset of the cluster, so the cluster can serve it without a circle. */
 export interface AdminTarget {
@@ -17,6 +18,8 @@ export interface AdminTarget {
   advance(ms: number): Promise<void>;
   settle(): void;
   snapshot(): StateFile;
+  /** A running container's log, when something (the mesh twin) knows it. */
+  logs?: (pod: KubeObject, container: string) => string | undefined;
 }
 
 /**
@@ -61,18 +64,48 @@ function fail(res: ServerResponse, error: ReturnType<typeof errors.badRequest>):
   return sendJson(res, error.code, error.toStatus());
 }
 
-/** `GET /api/v1/namespaces/{ns}/pods/{name}/log`: what a terminated pod's containers printed. */
+/**
+ * `GET /api/v1/namespaces/{ns}/pods/{name}/log`: what a container printed — a terminated pod's
+ * output, a proxy's own lines from the mesh twin, an application's start. Several containers and
+ * none named is the real server's 400, naming them.
+ */
 export function podLogRoute(cluster: () => AdminTarget): ExtraRoute {
   return (request, _body, res) => {
     const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(request.url.pathname);
     if (!match || request.method !== 'GET') return false;
     const sim = cluster();
     const type = sim.api.types.find('', 'v1', 'pods')!;
-    const pod = sim.api.find(type, decodeURIComponent(match[1]!), decodeURIComponent(match[2]!));
-    if (!pod) return fail(res, errors.notFound(type, decodeURIComponent(match[2]!)));
-    const text = sim.controllers.pods.logs.get(pod.metadata.uid ?? '') ?? '';
+    const name = decodeURIComponent(match[2]!);
+    const pod = sim.api.find(type, decodeURIComponent(match[1]!), name);
+    if (!pod) return fail(res, errors.notFound(type, name));
+    const spec = (pod['spec'] ?? {}) as { containers?: Array<{ name: string }>; initContainers?: Array<{ name: string }> };
+    const containers = (spec.containers ?? []).map((c) => c.name);
+    const asked = request.url.searchParams.get('container');
+    if (asked === null && containers.length > 1) {
+      const init = (spec.initContainers ?? []).map((c) => c.name);
+      return fail(res, errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]${init.length ? ` or one of the init containers: [${init.join(' ')}]` : ''}`));
+    }
+    const container = asked ?? containers[0] ?? '';
+    if (asked !== null && !containers.includes(asked) && !(spec.initContainers ?? []).some((c) => c.name === asked)) return fail(res, errors.badRequest(`container ${asked} is not valid for pod ${name}`));
+    const terminated = sim.controllers.pods.logs.get(pod.metadata.uid ?? '');
+    const started = ((pod['status'] as { startTime?: string } | undefined)?.startTime) ?? '';
+    const text = terminated ?? sim.logs?.(pod, container) ?? (started ? `${started} ${container}: started, serving\n` : '');
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text) });
     res.end(text);
     return true;
+  };
+}
+
+/**
+ * `pods/{name}/exec`, `attach` and `portforward`: the embedded cluster runs no processes, so it
+ * answers as a real API server does when it cannot upgrade the connection to a container.
+ */
+export function podStreamRoute(): ExtraRoute {
+  return (request, _body, res) => {
+    const match = /^\/api\/v1\/namespaces\/[^/]+\/pods\/([^/]+)\/(exec|attach|portforward)$/.exec(request.url.pathname);
+    if (!match) return false;
+    const upgrade = request.headers['upgrade'] !== undefined;
+    const message = upgrade ? `the embedded cluster runs no containers: pods/${match[2]} of ${decodeURIComponent(match[1]!)} cannot be served (use a kind or k3s cluster for ${match[2]})` : 'Upgrade request required';
+    return fail(res, errors.badRequest(message));
   };
 }

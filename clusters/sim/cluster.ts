@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { adminRoute, podLogRoute } from './admin.js';
+import { adminRoute, podLogRoute, podStreamRoute } from './admin.js';
 import { ApiHttpHandler, type ExtraRoute } from './api/server.js';
+import type { KubeObject } from './api/types.js';
 import { loadModels } from './api/models.js';
 import { ApiService } from './api/service.js';
 import { ObjectStore } from './api/store.js';
@@ -53,6 +54,8 @@ export interface SimCluster {
   snapshot(): StateFile;
   /** Serves another path (the mesh twin's /metrics). */
   addRoute(route: ExtraRoute): void;
+  /** A running container's log, when the mesh twin knows it. */
+  logs?: (pod: KubeObject, container: string) => string | undefined;
   close(): Promise<void>;
 }
 
@@ -85,7 +88,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   if (restored) controllers.pods.recheckAll();
 
   let self: SimCluster | undefined;
-  const handler = new ApiHttpHandler(api, clock, [adminRoute(() => self!), podLogRoute(() => self!), ...(options.extraRoutes ?? [])]);
+  const handler = new ApiHttpHandler(api, clock, [adminRoute(() => self!), podLogRoute(() => self!), podStreamRoute(), ...(options.extraRoutes ?? [])]);
   const server = createServer(handler.handle);
   server.keepAliveTimeout = 60_000;
   await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
@@ -129,6 +132,10 @@ function bootstrap(api: ApiService, workers: number, clock: Clock): void {
   // Objects take seeded uids (runs repeat for a seed); kube-system's is random, as on a real
   // cluster: it is the cluster's identity, and two embedded clusters must never share it.
   for (const name of SYSTEM_NAMESPACES) api.create(namespaceType, undefined, { metadata: { name } }, name === 'kube-system' ? { uid: randomUUID() } : {});
+  // The API server's own Service, as every cluster has it: clients inside reach it at 10.96.0.1:443.
+  const serviceType = api.types.find('', 'v1', 'services')!;
+  api.create(serviceType, 'default', { metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } }, spec: { clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], sessionAffinity: 'None', type: 'ClusterIP' } });
+  api.create(api.types.find('', 'v1', 'endpoints')!, 'default', { metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets: [{ addresses: [{ ip: '172.18.0.2' }], ports: [{ name: 'https', port: 6443, protocol: 'TCP' }] }] });
   const nodeType = api.types.find('', 'v1', 'nodes')!;
   const now = new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const names = ['sim-control-plane', ...Array.from({ length: workers }, (_, i) => (i === 0 ? 'sim-worker' : `sim-worker${i + 1}`))];

@@ -169,6 +169,38 @@ data: {mode: "${value}"}
     expect(result.stderr).toContain(message);
   });
 
+  it('deletes a manifest whose Namespace comes first: the namespace terminates, the rest is deleted, then it is gone', async () => {
+    const app = 'apiVersion: v1\nkind: Namespace\nmetadata: {name: app}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: app}\ndata: {a: b}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: app}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec: {containers: [{name: api, image: nginx:1.27}]}\n';
+    await ok(['apply', '-f', '-'], app);
+
+    const deleted = await kubectl(['delete', '-f', '-'], app);
+    const gone = await kubectl(['wait', '--for=delete', 'namespace/app', '--timeout=20s']);
+
+    expect(deleted.stderr).toBe('');
+    expect(deleted.code).toBe(0);
+    expect(deleted.stdout).toBe('namespace "app" deleted\nconfigmap "settings" deleted\ndeployment.apps "api" deleted\n');
+    expect(gone.code).toBe(0);
+  });
+
+  it('shows a meshless pod\'s log, names the containers when there are several, and refuses exec as a server that cannot reach a container does', async () => {
+    await ok(['run', 'solo', '--image=nginx:1.27', '-n', 'shop']);
+    await ok(['wait', '--for=condition=Ready', 'pod/solo', '-n', 'shop', '--timeout=20s']);
+    await ok(['apply', '-f', '-'], 'apiVersion: v1\nkind: Pod\nmetadata: {name: duo, namespace: shop}\nspec: {containers: [{name: a, image: nginx:1.27}, {name: b, image: nginx:1.27}]}\n');
+
+    const log = await ok(['logs', 'solo', '-n', 'shop']);
+    const which = await kubectl(['logs', 'duo', '-n', 'shop']);
+    const exec = await kubectl(['exec', 'solo', '-n', 'shop', '--', 'true']);
+
+    expect(log).toMatch(/solo: started, serving/);
+    expect(which.stderr).toMatch(/a container name must be specified for pod duo, choose one of: \[a b\]|Defaulted container "a"/);
+    expect(exec.code).toBe(1);
+    expect(exec.stderr).toMatch(/embedded cluster runs no containers|Upgrade request required/);
+  });
+
+  it('has the API server\'s own Service in default', async () => {
+    expect(await ok(['get', 'service', 'kubernetes', '-n', 'default', '-o', 'jsonpath={.spec.clusterIP}:{.spec.ports[0].port}'])).toBe('10.96.0.1:443');
+  });
+
   it('rejects unknown fields when kubectl asks for strict validation', async () => {
     const result = await kubectl(['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: typo, namespace: shop}\ndatta: {a: b}\n');
 

@@ -5,7 +5,7 @@ import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { clusterIdentity, defaultLeaseDir, identityMismatch, kindNodeControl, kubeconfigContexts, createKubeClient, collectDiagnostics, useExistingCluster } from '../../clusters/index.js';
 import { ChangeExecutor, Journal, listJournals, replayJournal, type JournalState } from '../../chaos/index.js';
 import type { MeshAdapter } from '../../meshes/index.js';
-import { embeddedCluster, existingCluster, k3sCluster, kindCluster, servedSimCluster, runGameDay, runSuite, type ClusterHandle, type GameDayRecord, type GameDay, type Suite } from '../../suites/index.js';
+import { embeddedCluster, existingCluster, k3sCluster, kindCluster, namespacesGone, servedSimCluster, runGameDay, runSuite, type ClusterHandle, type GameDayRecord, type GameDay, type Suite } from '../../suites/index.js';
 import { assertNoConfigErrors, documentsOfKind, loadConfig } from '../config/index.js';
 import { didYouMean, ConfigError, createLogger, type LogLevel } from '../../core/index.js';
 import { terminalProgress } from '../progress.js';
@@ -259,6 +259,8 @@ async function cleanupOne(dir: string, j: { runId: string } & JournalState, opti
   const journal = await Journal.open(dir, j.runId);
   try {
     const result = await replayJournal(journal, new ChangeExecutor(kube, nodes, j.runId), { dryRun: options.dryRun === true });
+    // What it deleted of the run's namespaces is gone once they have stopped Terminating.
+    if (!options.dryRun) await namespacesGone(kube, j.runId, (ms) => (served ? served.advance(ms) : new Promise<void>((resolve) => setTimeout(resolve, ms))));
     const verb = options.dryRun ? 'would replay' : 'replayed';
     io.stdout(`${j.runId}: ${result.made.length} undo${result.made.length === 1 ? '' : 's'} ${verb}${result.leftAlone.length ? `, ${result.leftAlone.length} left alone` : ''}\n${result.made.map((r) => `  ${r}\n`).join('')}${result.leftAlone.map((r) => `  left alone: ${r}\n`).join('')}`);
   } finally {

@@ -226,7 +226,8 @@ function decodeContinue(token: string | null): string | undefined {
 }
 
 function isTrue(value: string | null): boolean {
-  return value === 'true' || value === '1';
+  // As Go's strconv.ParseBool reads it: the Python client sends watch=True.
+  return value !== null && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value);
 }
 
 function parseJsonOrYaml(raw: string, contentType: string | string[] | undefined): unknown {

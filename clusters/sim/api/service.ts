@@ -150,10 +150,42 @@ export class ApiService {
     }
     if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) throw errors.conflict(type, name);
     if (options.dryRun) return current;
+    // A namespace is deleted as a real API server deletes it: it turns Terminating at once, and
+    // the namespace controller removes its contents, then it, once its finalizer is done.
+    if (type.kind === 'Namespace') return this.terminate(type, current);
     const deleted = { ...current, metadata: { ...current.metadata, deletionTimestamp: isoNow(this.clock), resourceVersion: String(this.store.nextRv()) } };
     this.store.remove(resourceKey(type), deleted);
     this.cascade(type, deleted, options.propagationPolicy ?? 'Background');
     return deleted;
+  }
+
+  private terminate(type: ResourceType, current: KubeObject): KubeObject {
+    if (current.metadata['deletionTimestamp']) return current;
+    const terminating = structuredClone(current);
+    terminating.metadata['deletionTimestamp'] = isoNow(this.clock);
+    terminating.status = { ...((current.status as Obj | undefined) ?? {}), phase: 'Terminating' };
+    this.commit(type, terminating, 'MODIFIED');
+    return terminating;
+  }
+
+  /**
+   * The namespace controller's work on a Terminating namespace: its contents go, its `kubernetes`
+   * finalizer is removed, and with no finalizers left it is gone.
+   */
+  finalizeNamespace(name: string): void {
+    const type = this.types.find('', 'v1', 'namespaces')!;
+    const current = this.store.get('namespaces', undefined, name);
+    if (!current?.metadata['deletionTimestamp']) return;
+    const gone = { ...current, metadata: { ...current.metadata, resourceVersion: String(this.store.nextRv()) } };
+    this.cascade(type, gone, 'Background');
+    const left = ((current.spec as Obj | undefined)?.['finalizers'] as string[] | undefined)?.filter((f) => f !== 'kubernetes') ?? [];
+    if (left.length > 0 || (current.metadata['finalizers'] as string[] | undefined)?.length) {
+      const waiting = structuredClone(current);
+      waiting.spec = { ...((current.spec as Obj | undefined) ?? {}), finalizers: left };
+      this.commit(type, waiting, 'MODIFIED');
+      return;
+    }
+    this.store.remove('namespaces', gone);
   }
 
   list(type: ResourceType, namespace?: string): KubeObject[] {
@@ -282,7 +314,10 @@ export class ApiService {
 
   private requireNamespace(namespace: string | undefined): void {
     if (!namespace) throw errors.badRequest('the namespace of the object is missing');
-    if (!this.store.get('namespaces', undefined, namespace)) throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
+    const found = this.store.get('namespaces', undefined, namespace);
+    if (!found) throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
+    // The NamespaceLifecycle admission plugin's words.
+    if (found.metadata['deletionTimestamp']) throw errors.forbidden(`unable to create new content in namespace ${namespace} because it is being terminated`);
   }
 
   /** Deletes dependents (ownerReferences) or orphans them; a namespace takes its contents along. */

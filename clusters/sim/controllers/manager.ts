@@ -15,6 +15,8 @@ import { reconcileStatefulSet } from './statefulset.js';
 export interface ControllerOptions {
   podStartDelayMs: number;
   evictionDelayMs: number;
+  /** How long a Terminating namespace waits before its contents are removed. Default 1 s. */
+  namespaceDelayMs?: number;
 }
 
 const MAX_ROUNDS = 100_000;
@@ -33,7 +35,10 @@ export class ControllerManager {
   private readonly unsubscribe: () => void;
   private readonly extra = new Map<string, { reconcile: (key: string) => void; watch: (event: StoreEvent) => string[] }>();
 
+  private readonly namespaceDelayMs: number;
+
   constructor(api: ApiService, clock: Clock, random: Random, options: ControllerOptions) {
+    this.namespaceDelayMs = options.namespaceDelayMs ?? 1_000;
     const readiness: ReadinessCheck[] = [];
     this.ctx = {
       api,
@@ -138,7 +143,7 @@ export class ControllerManager {
       else if (controller === 'jobs') reconcileJob(ctx, namespace, name);
       else if (controller === 'endpoints') reconcileEndpoints(ctx, namespace, name);
       else if (controller === 'pods') this.pods.reconcile(namespace, name);
-      else if (controller === 'namespaces') this.ensureDefaultServiceAccount(name);
+      else if (controller === 'namespaces') this.namespace(name);
       else this.extra.get(controller)?.reconcile(namespace === '' ? name : `${namespace}/${name}`);
     } catch (error) {
       // A controller that fails retries on the next change, as real controllers requeue.
@@ -172,7 +177,7 @@ export class ControllerManager {
       case 'services':
         return this.enqueue('endpoints', key);
       case 'namespaces':
-        if (event.type === 'ADDED') this.enqueue('namespaces', o.metadata.name);
+        if (event.type === 'ADDED' || o.metadata['deletionTimestamp']) this.enqueue('namespaces', o.metadata.name);
         return;
       case 'nodes':
         for (const ds of this.ctx.api.list(this.ctx.type('DaemonSet'))) this.enqueue('daemonsets', `${ds.metadata.namespace}/${ds.metadata.name}`);
@@ -196,6 +201,25 @@ export class ControllerManager {
       }
     }
   }
+
+  /**
+   * A new namespace gets its default ServiceAccount; a Terminating one is emptied and removed after
+   * a moment (the real namespace controller takes a few seconds), so clients that delete a
+   * namespace and then its objects, as `kubectl delete -f` does, find them still there.
+   */
+  private namespace(name: string): void {
+    const found = this.ctx.api.find(this.ctx.type('Namespace'), undefined, name);
+    if (!found?.metadata['deletionTimestamp']) return this.ensureDefaultServiceAccount(name);
+    if (this.finalizing.has(name)) return;
+    this.finalizing.add(name);
+    this.ctx.clock.setTimer(this.namespaceDelayMs, () => {
+      this.finalizing.delete(name);
+      this.ctx.api.finalizeNamespace(name);
+      this.drain();
+    });
+  }
+
+  private readonly finalizing = new Set<string>();
 
   private ensureDefaultServiceAccount(namespace: string): void {
     const type = this.ctx.type('ServiceAccount');

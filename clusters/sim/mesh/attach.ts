@@ -15,6 +15,7 @@ import { MeshTwin } from './twin.js';
  */
 export function attachMeshTwin(cluster: SimCluster): MeshTwin {
   const twin = new MeshTwin(cluster);
+  cluster.logs = (pod, container) => twin.logsOf(pod, container);
   let traffic: TrafficModel | undefined;
   cluster.addRoute(async (request, body, res) => {
     const path = request.url.pathname;

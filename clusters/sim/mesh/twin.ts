@@ -38,7 +38,11 @@ export interface Proxy {
   everReady: boolean;
   renewal?: TimerHandle;
   renewalFailures: number;
+  /** What the proxy container logged, newest last (at most LOG_LINES): `kubectl logs -c istio-proxy`. */
+  log: string[];
 }
+
+const LOG_LINES = 200;
 
 const RELEVANT = new Set([
   'pods',
@@ -268,13 +272,31 @@ export class MeshTwin {
       this.sync(mesh, proxy, reach);
       if (proxy.kind === 'ambient') this.ambientIdentity(proxy, reach);
       else if (!proxy.cert) this.issue(mesh, proxy, reach);
-      if (this.readiness(pod).ready && (proxy.snapshot || proxy.kind === 'linkerd') && proxy.cert) proxy.everReady = true;
+      if (this.readiness(pod).ready && (proxy.snapshot || proxy.kind === 'linkerd') && proxy.cert && !proxy.everReady) {
+        proxy.everReady = true;
+        this.note(proxy, 'info', proxy.kind === 'linkerd' ? 'linkerd2_proxy: Admin interface on 0.0.0.0:4191' : 'Envoy proxy is ready');
+      }
       if (isPodReady(pod) !== this.readiness(pod).ready) this.cluster.controllers.ctx.enqueue('pods', `${proxy.namespace}/${proxy.pod}`);
     }
     if (everything) for (const uid of this.proxies.keys()) if (!seen.has(uid)) this.forget(uid);
     for (const pod of this.cluster.api.list(this.type('pods'), 'istio-system')) {
       if (pod.metadata.labels?.['app'] === 'istiod') this.cluster.controllers.ctx.enqueue('pods', `istio-system/${pod.metadata.name}`);
     }
+  }
+
+  /** A line of the proxy container's log, in the mesh's own shape. */
+  private note(proxy: Proxy, level: 'info' | 'warn', message: string): void {
+    const at = new Date(this.clock.now()).toISOString();
+    proxy.log.push(proxy.kind === 'linkerd' ? `[${at}] ${level.toUpperCase()} ${message}` : `${at}\t${level}\t${message}`);
+    if (proxy.log.length > LOG_LINES) proxy.log.splice(0, proxy.log.length - LOG_LINES);
+  }
+
+  /** What a container of a meshed pod printed: the proxy's lines, or the application's start. */
+  logsOf(pod: KubeObject, container: string): string | undefined {
+    const proxy = this.proxies.get(pod.metadata.uid ?? '');
+    if (!proxy) return undefined;
+    if (container === 'istio-proxy' || container === 'linkerd-proxy') return proxy.log.map((l) => `${l}\n`).join('');
+    return undefined;
   }
 
   private forget(uid: string): void {
@@ -319,8 +341,10 @@ export class MeshTwin {
         inboundPolicy: linkerdEnv(pod, LINKERD_POLICY_ENV) ?? 'all-unauthenticated',
         everReady: false,
         renewalFailures: 0,
+        log: [],
       };
       this.proxies.set(uid, proxy);
+      this.note(proxy, 'info', kind === 'linkerd' ? 'linkerd2_proxy: release 2.16 (meshdrill twin) by linkerd' : 'pilot-agent: Version 1.27 (meshdrill twin)');
     }
     return proxy;
   }
@@ -337,7 +361,10 @@ export class MeshTwin {
     // root cannot connect ("x509: certificate signed by unknown authority", istio/istio#36723).
     if (mesh === 'istio' && proxy.cert && this.signerRoot && !proxy.trust.has(this.signerRoot)) return;
     const snapshot = this.currentSnapshot();
-    if (proxy.snapshot !== snapshot) proxy.snapshot = snapshot;
+    if (proxy.snapshot !== snapshot) {
+      if (!proxy.snapshot && mesh === 'istio') this.note(proxy, 'info', `ads: ADS: new connection for node:${proxy.pod}.${proxy.namespace}`);
+      proxy.snapshot = snapshot;
+    }
     proxy.lastSync = this.clock.now();
   }
 
@@ -356,11 +383,13 @@ export class MeshTwin {
       proxy.cert = { root: this.signerRoot!, issuedAt: now, expiresAt: now + lifetime };
       if (mesh === 'istio') proxy.trust = new Set([this.signerRoot!]);
       proxy.renewalFailures = 0;
+      this.note(proxy, 'info', mesh === 'linkerd' ? `identity: Certified identity id=${proxy.serviceAccount}.${proxy.namespace}.serviceaccount.identity.linkerd.cluster.local` : `cache: generated new workload certificate resourceName=default ttl=${Math.round(lifetime / 1000)}s`);
       const renewIn = mesh === 'istio' ? lifetime * (1 - ISTIO_GRACE_RATIO) : Math.max(LINKERD_MIN_REFRESH_MS, lifetime * LINKERD_REFRESH_RATIO);
       this.scheduleRenewal(mesh, proxy, renewIn);
       return;
     }
     proxy.renewalFailures++;
+    this.note(proxy, 'warn', mesh === 'linkerd' ? 'identity: Failed to obtain identity error=status: Unavailable' : `ca: ca request failed, starting attempt ${proxy.renewalFailures}`);
     const remaining = (proxy.cert?.expiresAt ?? now) - now;
     // Linkerd retries at 70 % of the remaining lifetime against the old expiry (min 10 s);
     // Istio's agent retries with backoff — modelled as a tenth of the remaining lifetime, 10 s to 5 min.
