@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { writeRunOutputs, RUN_RECORD_VERSION, stageRecord, type PullRequestRecord, type RunRecord } from '../reports/index.js';
 import { join, relative } from 'node:path';
 import { defaultLeaseDir, topologyWorkloads } from '../clusters/index.js';
-import { withControlCopy, gateOutcome, gitAt, planStage, planUpdates, runGate, commitStageChange, lastRevertTime, stageChangeBody, writeLocalPullRequest, type GateRun, type GitHubForge } from '../rollout/index.js';
+import { checkoutReady, withControlCopy, gateOutcome, gitAt, planStage, planUpdates, runGate, commitStageChange, lastRevertTime, stageChangeBody, writeLocalPullRequest, type GateRun, type GitHubForge } from '../rollout/index.js';
 import { embeddedCluster, k3sCluster, kindCluster, type ClusterHandle } from '../suites/index.js';
 import { didYouMean, ConfigError, Redactor, type Logger } from '../core/index.js';
 import { parseDuration, SLI_UNITS } from '../model/index.js';
@@ -62,15 +62,17 @@ export async function rolloutGate(options: RolloutGateOptions): Promise<RolloutG
   const inputs = await repoYamlFiles(loaded.root, loaded.plan);
   const { root, plan, topology, slos, adapter } = loaded;
   const outDir = options.outDir ?? join(options.cwd, '.meshdrill', 'runs', runId);
-  // Credentials and repository are settled before anything runs or is written.
+  // Everything that can refuse the gate is settled before anything runs: credentials, the
+  // repository, and a checkout the stage change can be committed from (a bake is never wasted).
   const forge = await chooseForge(options, root);
   if (forge) await forge.preflight();
+  const provision = clusterFor(loaded, options, runId, outDir);
+  if (!options.dryRun) await checkoutReady(root, { remote: options.remote, requireRemote: forge !== undefined || options.remote !== 'origin' });
 
   const revertedAt = await lastRevertTime(root, plan.name);
   const coolDownMs = parseDuration(plan.data.spec.coolDown) ?? 3_600_000;
   const coolDownUntil = revertedAt !== undefined ? revertedAt + coolDownMs : undefined;
 
-  const provision = clusterFor(loaded, options, runId, outDir);
   options.logger.info({ plan: plan.name, stage: plan.data.status.stage, runId }, `starting the ${options.cluster ? `"${options.cluster}"` : 'embedded'} cluster`);
   const cluster = await provision(options.seed);
   let run: GateRun;

@@ -8,4 +8,4 @@ export { checkRequirements, type RequirementCheck } from './requirements.js';
 export { runGate, type GateEnvironment, type GateEvent, type GateInput, type GateRun } from './gate.js';
 export { withControlCopy } from './control-copy.js';
 export { GitHubForge, githubRepoFromRemote, type GitHubAuth, type GitHubForgeOptions } from './gitops/github-forge.js';
-export { commitStageChange, gitAt, lastRevertTime, stageChangeBody, writeLocalPullRequest } from './gitops/index.js';
+export { checkoutReady, commitStageChange, gitAt, lastRevertTime, stageChangeBody, writeLocalPullRequest } from './gitops/index.js';

@@ -79,6 +79,20 @@ describe('meshdrill rollout gate', () => {
     expect(existing.err.join('')).toBe('meshdrill: --cluster staging: a rollout gate applies stages, so it runs on clusters meshdrill makes (sim, kind, k3s), not on an existing one\n');
   });
 
+  it('refuses a dirty checkout before it measures anything: no baseline, no bake, no record', async () => {
+    const { work } = await exampleCheckout();
+    await writeFile(join(work, 'NOTES.md'), 'half-written\n');
+    const io = captureIO(work);
+
+    const code = await runCli(['rollout', 'gate', '.', '--out', 'out'], io);
+
+    expect(code).toBe(3);
+    expect(io.err.join('')).toContain('has uncommitted changes (NOTES.md); commit or stash them first');
+    expect(io.err.join('')).not.toContain('baseline measured');
+    expect(io.err.join('')).not.toContain('starting the embedded cluster');
+    expect(await readdir(work)).not.toContain('out');
+  });
+
   it('stops before pushing when the token cannot push, and never prints the token', async () => {
     const token = 'ghp_cliTokenThatMustNotAppear000000000000';
     const github = await new FakeGitHub('platform', 'mesh-config', token).start();

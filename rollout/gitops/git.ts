@@ -39,14 +39,12 @@ export function stageBranch(change: Pick<StageChange, 'plan' | 'stage' | 'verdic
 }
 
 /**
- * Commits a stage change on its own branch and pushes it (when the repo has the remote). The
- * user's checkout is left as it was: same branch, clean tree. A dirty repo is refused. A branch
- * that holds commits a person made — locally, unpushed, or on the remote — is never reset or
- * force-pushed: meshdrill says so and leaves it. The commit is made detached and the branch moved
- * to it only when its tree differs from the branch's tip: the same evidence moves no ref, with or
- * without a remote. On any failure the checkout is put back and no ref has moved.
+ * Whether a checkout can take a stage change: a git repository, no merge in progress, no
+ * uncommitted changes (meshdrill's own untracked run output aside), and — with the remote —
+ * not behind it. Checked before a gate measures anything, so a bake is never wasted on a checkout
+ * that would be refused afterwards, and again right before the commit.
  */
-export async function commitStageChange(root: string, change: StageChange, options: { dryRun: boolean; logger: Pick<Logger, 'info' | 'warn'>; remote?: string; requireRemote?: boolean }): Promise<BranchResult> {
+export async function checkoutReady(root: string, options: { remote?: string; requireRemote?: boolean } = {}): Promise<{ original: string; base: string; hasRemote: boolean; remoteName: string }> {
   const git = await gitAt(root);
   const remoteName = options.remote ?? 'origin';
   if (!(await git.checkIsRepo().catch(() => false))) throw new GitError(`${root} is not a git repository`);
@@ -57,11 +55,9 @@ export async function commitStageChange(root: string, change: StageChange, optio
   if (dirty.length > 0) throw new GitError(`${root} has uncommitted changes (${dirty.slice(0, 5).map((f) => f.path).join(', ')}${dirty.length > 5 ? ', …' : ''}); commit or stash them first`);
   const original = (await git.revparse(['--abbrev-ref', 'HEAD'])).trim();
   const base = (await git.revparse(['HEAD'])).trim();
-  const branch = stageBranch(change);
   const remotes = await git.getRemotes();
   const hasRemote = remotes.some((r) => r.name === remoteName);
   if (!hasRemote && options.requireRemote) throw new GitError(`${root} has no remote "${remoteName}" to push the stage branch to (remotes: ${remotes.map((r) => r.name).join(', ') || 'none'}); add it or choose one with --remote`);
-  let remoteHead: string | undefined;
   if (hasRemote) {
     await git.fetch(remoteName).catch((error: Error) => {
       throw new GitError(`fetching ${remoteName}: ${error.message.trim().split('\n').at(-1)}`, { cause: error });
@@ -73,12 +69,29 @@ export async function commitStageChange(root: string, change: StageChange, optio
       const behind = (await git.raw(['merge-base', upstream, base]).catch(() => '')).trim() !== upstream;
       if (behind) throw new GitError(`${remoteName}/${original} has moved: it has commits your checkout of ${original} lacks; pull them first so the stage change is made on top of them`);
     }
-    remoteHead = await revision(git, `refs/remotes/${remoteName}/${branch}`);
   }
+  return { original, base, hasRemote, remoteName };
+}
+
+/**
+ * Commits a stage change on its own branch and pushes it (when the repo has the remote). The
+ * user's checkout is left as it was: same branch, clean tree. A dirty repo is refused. A branch
+ * that holds commits a person made — locally, unpushed, or on the remote — is never reset or
+ * force-pushed: meshdrill says so and leaves it. The commit is made detached and the branch moved
+ * to it only when its tree differs from the branch's tip: the same evidence moves no ref, with or
+ * without a remote. On any failure the checkout is put back and no ref has moved.
+ */
+export async function commitStageChange(root: string, change: StageChange, options: { dryRun: boolean; logger: Pick<Logger, 'info' | 'warn'>; remote?: string; requireRemote?: boolean }): Promise<BranchResult> {
+  const git = await gitAt(root);
+  const { original, base, hasRemote, remoteName } = await checkoutReady(root, options);
+  const branch = stageBranch(change);
+  const remoteHead = hasRemote ? await revision(git, `refs/remotes/${remoteName}/${branch}`) : undefined;
   const localHead = await revision(git, `refs/heads/${branch}`);
-  const people = [...(localHead ? await humanCommits(git, localHead, base) : []), ...(remoteHead ? await humanCommits(git, remoteHead, base) : [])];
+  const local = localHead ? await humanCommits(git, localHead, base) : [];
+  const remote = remoteHead ? await humanCommits(git, remoteHead, base) : [];
+  const people = [...local, ...remote];
   if (people.length > 0) {
-    const where = [localHead && (await humanCommits(git, localHead, base)).length ? 'locally' : '', remoteHead && (await humanCommits(git, remoteHead, base)).length ? `on ${remoteName}` : ''].filter(Boolean).join(' and ');
+    const where = [local.length ? 'locally' : '', remote.length ? `on ${remoteName}` : ''].filter(Boolean).join(' and ');
     options.logger.warn({ branch }, `${branch} has commits a person made ${where} (${[...new Set(people)].slice(0, 3).join('; ')}); meshdrill does not reset or force-push it: merge, close or delete it to let meshdrill take it over again`);
     return { branch, base, baseBranch: original, ...(remoteHead ?? localHead ? { commit: (remoteHead ?? localHead)! } : {}), type: 'unchanged', pushed: false, humanCommits: true };
   }
