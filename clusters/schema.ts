@@ -39,3 +39,6 @@ export const ClusterSpecBody = z
 
 export const ClusterSpec = documentSchema('Cluster', ClusterSpecBody, 'Where a game day, suite or gate runs.');
 export type ClusterSpec = z.infer<typeof ClusterSpec>;
+
+// The versions the providers can make, checked by validate as the providers check them.
+export { k3sImage, nodeImage } from './images.js';

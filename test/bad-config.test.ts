@@ -15,6 +15,11 @@ async function messagesFor(file: string): Promise<string[]> {
 const EXPECTED: Array<[string, string[]]> = [
     ["alias-bomb.yaml", ["alias-bomb.yaml:1:1 YAML error: Excessive alias count indicates a resource exhaustion attack"]],
     ["bad-cron.yaml", ["bad-cron.yaml:5:13 spec.schedule: expected a cron expression like \"0 6 * * 1\"; found \"every monday\""]],
+    ["cron-out-of-range.yaml", ["cron-out-of-range.yaml:5:13 spec.schedule: not a schedule cron can run: configuration entry 5 (banana) contains illegal characters; found \"0 99 * * banana\""]],
+    ["invalid-slo-referenced.yaml", ["invalid-slo-referenced.yaml:4:58 spec.window: expected a duration like \"30m\", \"1h30m\" or \"500ms\"; found \"banana\""]],
+    ["k3s-unknown-version.yaml", ["k3s-unknown-version.yaml:4:52 spec.kubernetesVersion: kubernetesVersion \"1.31\": no k3s image known for it; give a full version like \"1.33.1\", or one of 1.32, 1.33, 1.34, 1.35"]],
+    ["kind-without-mesh-version.yaml", ["kind-without-mesh-version.yaml:10:9 spec.mesh.version: game day \"weekly\" runs on kind cluster \"lab\", where the mesh is installed with its own tools: pin its version (e.g. version: 1.27.1) so the install is reproducible"]],
+    ["promql-syntax.yaml", ["promql-syntax.yaml:7:10 spec.query: PromQL syntax error at column 84 (near \"otal[5m]))\"); found \"sum(rate(http_requests_total{code=~\"5..\"}[5m]) / sum(rate(http_requests_total[5m]))\""]],
     ["bad-name.yaml", ["bad-name.yaml:3:18 metadata.name: expected a DNS-1123 name (lowercase letters, digits and \"-\", starting and ending with a letter or digit); found \"Lab_1\""]],
     ["binary.yaml", ["binary.yaml:1:1 not a text file: found a NUL byte at offset 8; expected UTF-8 YAML"]],
     ["call-cycle.yaml", ["call-cycle.yaml:7:5 spec.namespaces: the call graph has a cycle: web/app \u2192 web/api \u2192 web/app; requests would loop forever"]],
@@ -73,6 +78,19 @@ describe('config loader on the bad-config corpus', () => {
 
     expect(repo.diagnostics.map(renderDiagnostic)).toEqual(expected);
     expect(hasErrors(repo)).toBe(true);
+  });
+
+  it('reads several paths as one repo: a plan in one file names a topology and an SLO in others', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meshdrill-paths-'));
+    const doc = (kind: string, name: string, spec: unknown, extra = '') => `apiVersion: meshdrill.dev/v1alpha1\nkind: ${kind}\nmetadata: {name: ${name}}\nspec: ${JSON.stringify(spec)}\n${extra}`;
+    await writeFile(join(dir, 'topology.yaml'), doc('Topology', 'shop', { entrypoints: [{ service: 'web/app', rps: 1 }], namespaces: [{ name: 'web', services: [{ name: 'app' }] }] }));
+    await writeFile(join(dir, 'slos.yaml'), doc('SLO', 'web-availability', { sli: 'success-rate', objective: '>= 99%' }));
+    await writeFile(join(dir, 'plan.yaml'), doc('RolloutPlan', 'plan', { mesh: { name: 'istio' }, topology: 'shop', stages: [{ name: 'web', namespaces: ['web'], gates: [{ slo: 'web-availability' }] }] }));
+
+    const repo = await loadConfig(['plan.yaml', 'slos.yaml', 'topology.yaml'], { cwd: dir });
+
+    expect(repo.diagnostics.map(renderDiagnostic)).toEqual([]);
+    expect(repo.documents.map((d) => d.kind).sort()).toEqual(['RolloutPlan', 'SLO', 'Topology']);
   });
 
   it('refuses a 10 MB file before parsing it', async () => {

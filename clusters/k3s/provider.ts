@@ -1,27 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ClusterError, ConfigError, type Logger } from '../../core/index.js';
+import { ClusterError, type Logger } from '../../core/index.js';
 
-/**
- * k3s images by Kubernetes minor version (rancher/k3s tags, one per k3s release). k3s ships an
- * embedded NetworkPolicy controller (kube-router's), so control-plane partitions work as on kind.
- * https://docs.k3s.io/networking/basic-network-options
- */
-export const K3S_IMAGES: Record<string, string> = {
-  '1.32': 'rancher/k3s:v1.32.3-k3s1',
-  '1.33': 'rancher/k3s:v1.33.1-k3s1',
-  '1.34': 'rancher/k3s:v1.34.1-k3s1',
-  '1.35': 'rancher/k3s:v1.35.0-k3s1',
-};
-export const DEFAULT_K3S_KUBERNETES = '1.34';
-
-export function k3sImage(version: string | undefined): string {
-  const v = (version ?? DEFAULT_K3S_KUBERNETES).replace(/^v/, '');
-  if (/^\d+\.\d+\.\d+$/.test(v)) return `rancher/k3s:v${v}-k3s1`;
-  const image = K3S_IMAGES[v];
-  if (!image) throw new ConfigError(`kubernetesVersion "${version}": no k3s image known for it; give a full version like "1.33.1", or one of ${Object.keys(K3S_IMAGES).join(', ')}`);
-  return image;
-}
+export { DEFAULT_K3S_KUBERNETES, K3S_IMAGES, k3sImage } from '../images.js';
+import { k3sImage } from '../images.js';
 
 /** What meshdrill needs of a started k3s container (testcontainers' StartedK3sContainer). */
 export interface StartedK3s {

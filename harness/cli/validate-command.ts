@@ -4,10 +4,12 @@ import type { CliIO, Paint } from './io.js';
 
 export type OutputFormat = 'text' | 'json';
 
-/** `meshdrill validate <path…>`: 0 when every file is valid, 1 when any has an error. */
+/**
+ * `meshdrill validate <path…>`: 0 when every file is valid, 1 when any has an error. The paths are
+ * one config repo, as a run reads them: a plan in one file may name a topology in another.
+ */
 export async function validateCommand(paths: string[], options: { output: OutputFormat }, io: CliIO, paint: Paint): Promise<number> {
-  const repos: Array<{ path: string; repo: ConfigRepo }> = [];
-  for (const path of paths) repos.push({ path, repo: await loadConfig(path, { cwd: io.cwd }) });
+  const repos: Array<{ path: string; repo: ConfigRepo }> = [{ path: paths.join(' '), repo: await loadConfig(paths, { cwd: io.cwd }) }];
   const invalid = repos.some(({ repo }) => hasErrors(repo));
   if (options.output === 'json') {
     io.stdout(`${JSON.stringify({ valid: !invalid, results: repos.map(({ path, repo }) => summarise(path, repo)) }, null, 2)}\n`);

@@ -22,6 +22,8 @@ export interface ForeignDocument {
 export interface ConfigRepo {
   files: string[];
   documents: LoadedDocument[];
+  /** Documents with errors, by kind and name: they exist for references, their errors are their own. */
+  invalid: Array<{ kind: KindName; name: string }>;
   foreign: ForeignDocument[];
   /** Errors and warnings, sorted by file and line. */
   diagnostics: Diagnostic[];
@@ -39,18 +41,27 @@ export function documentsOfKind<K extends KindName>(repo: ConfigRepo, kind: K): 
  * Load a YAML file or a directory of them (a config repo). Problems in the files come back as
  * diagnostics; only a path that cannot be read at all throws (ConfigError).
  */
-export async function loadConfig(path: string, options: { cwd?: string } = {}): Promise<ConfigRepo> {
+export async function loadConfig(path: string | readonly string[], options: { cwd?: string } = {}): Promise<ConfigRepo> {
   const cwd = options.cwd ?? process.cwd();
-  const absolute = resolve(cwd, path);
-  const info = await stat(absolute).catch((error: NodeJS.ErrnoException) => {
-    throw new ConfigError(`${path}: ${error.code === 'ENOENT' ? 'no such file or directory' : error.message}`, { cause: error });
-  });
-  const direct = !info.isDirectory();
-  const scan = direct ? { files: [absolute], problems: [] } : await scanRepo(absolute);
-  const texts: Array<{ file: string; text: string | undefined; diagnostic?: Diagnostic }> = scan.problems.map((p) => ({ file: displayPath(cwd, p.file), text: undefined, diagnostic: { ...p.diagnostic, file: displayPath(cwd, p.file) } }));
-  for (const file of scan.files) {
-    const shown = displayPath(cwd, file);
-    texts.push({ file: shown, ...(await readConfigFile(file, shown)) });
+  // Several paths are one repo: documents in one file may refer to documents in another.
+  const paths = typeof path === 'string' ? [path] : path;
+  const texts: Array<{ file: string; text: string | undefined; diagnostic?: Diagnostic }> = [];
+  let direct = paths.length === 1;
+  const seen = new Set<string>();
+  for (const one of paths) {
+    const absolute = resolve(cwd, one);
+    const info = await stat(absolute).catch((error: NodeJS.ErrnoException) => {
+      throw new ConfigError(`${one}: ${error.code === 'ENOENT' ? 'no such file or directory' : error.message}`, { cause: error });
+    });
+    if (info.isDirectory()) direct = false;
+    const scan = info.isDirectory() ? await scanRepo(absolute) : { files: [absolute], problems: [] };
+    texts.push(...scan.problems.map((p) => ({ file: displayPath(cwd, p.file), text: undefined, diagnostic: { ...p.diagnostic, file: displayPath(cwd, p.file) } })));
+    for (const file of scan.files) {
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const shown = displayPath(cwd, file);
+      texts.push({ file: shown, ...(await readConfigFile(file, shown)) });
+    }
   }
   return assemble(texts, direct);
 }
@@ -65,12 +76,12 @@ export function loadConfigText(file: string, text: string): ConfigRepo {
 }
 
 function assemble(inputs: Array<{ file: string; text: string | undefined; diagnostic?: Diagnostic }>, direct: boolean): ConfigRepo {
-  const repo: ConfigRepo = { files: inputs.map((i) => i.file), documents: [], foreign: [], diagnostics: [] };
+  const repo: ConfigRepo = { files: inputs.map((i) => i.file), documents: [], invalid: [], foreign: [], diagnostics: [] };
   for (const input of inputs) {
     if (input.diagnostic) repo.diagnostics.push(input.diagnostic);
     if (input.text !== undefined) loadText(repo, input.file, input.text, direct);
   }
-  repo.diagnostics.push(...checkRules(repo.documents));
+  repo.diagnostics.push(...checkRules(repo.documents, repo.invalid));
   repo.diagnostics = sortDiagnostics(repo.diagnostics);
   return repo;
 }
@@ -83,7 +94,10 @@ function loadText(repo: ConfigRepo, file: string, text: string, direct: boolean)
   for (const source of documents) {
     const result = validateDocument(source);
     if (result.type === 'loaded') repo.documents.push(result.document);
-    if (result.type === 'invalid') repo.diagnostics.push(...result.diagnostics);
+    if (result.type === 'invalid') {
+      repo.diagnostics.push(...result.diagnostics);
+      if (result.named) repo.invalid.push(result.named);
+    }
     if (result.type === 'foreign') {
       repo.foreign.push({ file, line: documentLine(source), apiVersion: result.apiVersion, kind: result.kind });
     }

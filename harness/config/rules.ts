@@ -1,5 +1,6 @@
 import { callOrder, formatDuration, parseDuration, servicesByRef, SLI_UNITS, type Topology } from '../../model/index.js';
 import type { Step } from '../../suites/schema.js';
+import { cronProblem, promqlProblem, providerVersionProblem } from './syntax.js';
 import { isRelative, parseObjective, type Gate } from '../../slo/schema.js';
 import type { Diagnostic, PathSegment, Severity } from './diagnostics.js';
 import type { KindName } from './kinds.js';
@@ -10,17 +11,20 @@ import { toDiagnostic, type LoadedDocument } from './validate.js';
 export interface RuleContext {
   documents: LoadedDocument[];
   ofKind<K extends KindName>(kind: K): LoadedDocument<K>[];
+  /** Names of every document of a kind, those with errors too: a reference to one of those is not "unknown". */
+  names(kind: KindName): string[];
 }
 
 type Report = (doc: LoadedDocument, path: PathSegment[], message: string, severity?: Severity) => void;
 type Rule = (ctx: RuleContext, report: Report) => void;
 
 /** Cross-document and semantic rules; each pushes located diagnostics. Runs on schema-valid documents only. */
-export function checkRules(documents: LoadedDocument[]): Diagnostic[] {
+export function checkRules(documents: LoadedDocument[], invalid: ReadonlyArray<{ kind: KindName; name: string }> = []): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const ctx: RuleContext = {
     documents,
     ofKind: <K extends KindName>(kind: K) => documents.filter((d): d is LoadedDocument<K> => d.kind === kind),
+    names: (kind) => [...documents.filter((d) => d.kind === kind).map((d) => d.name), ...invalid.filter((d) => d.kind === kind).map((d) => d.name)],
   };
   const report: Report = (doc, path, message, severity = 'error') => {
     diagnostics.push(toDiagnostic(doc.source, { path, message }, severity));
@@ -87,7 +91,8 @@ function resolveTopology(ctx: RuleContext, doc: LoadedDocument, name: string | u
   const topologies = ctx.ofKind('Topology');
   if (name !== undefined) {
     const found = topologies.find((t) => t.name === name);
-    if (!found) report(doc, path, unknownRef('Topology', name, topologies.map((t) => t.name)));
+    // A topology with errors of its own exists: only its own errors are reported.
+    if (!found && !ctx.names('Topology').includes(name)) report(doc, path, unknownRef('Topology', name, topologies.map((t) => t.name)));
     return found?.data;
   }
   if (topologies.length > 1) {
@@ -131,8 +136,8 @@ const rolloutPlans: Rule = (ctx, report) => {
 
 function checkGate(ctx: RuleContext, doc: LoadedDocument, path: PathSegment[], gate: Gate, topology: Topology | undefined, report: Report): void {
   if (gate.slo !== undefined) {
-    const slos = ctx.ofKind('SLO');
-    if (!slos.some((s) => s.name === gate.slo)) report(doc, [...path, 'slo'], unknownRef('SLO', gate.slo, slos.map((s) => s.name)));
+    const slos = ctx.names('SLO');
+    if (!slos.includes(gate.slo)) report(doc, [...path, 'slo'], unknownRef('SLO', gate.slo, slos));
     if (gate.sli !== undefined) report(doc, [...path, 'sli'], 'a gate takes either "slo" (a reference) or "sli" with "objective", not both');
     return;
   }
@@ -199,7 +204,7 @@ const runs: Rule = (ctx, report) => {
       ['RolloutPlan', spec.plan, ['spec', 'plan']],
     ];
     for (const [kind, name, path] of refs) {
-      const names = ctx.ofKind(kind).map((d) => d.name);
+      const names = ctx.names(kind);
       if (name !== undefined && !names.includes(name)) report(doc, path, unknownRef(kind, name, names));
     }
     const topology = resolveTopology(ctx, doc, spec.topology, ['spec', 'topology'], report);
@@ -238,7 +243,7 @@ const runs: Rule = (ctx, report) => {
       }
       const fault = step.fault;
       if (fault && 'use' in fault) {
-        const names = ctx.ofKind('Fault').map((d) => d.name);
+        const names = ctx.names('Fault');
         if (!names.includes(fault.use)) report(doc, [...path, 'fault', 'use'], unknownRef('Fault', fault.use, names));
       }
       if (fault && 'type' in fault && topology) {
@@ -289,4 +294,49 @@ const longDurations: Rule = (ctx, report) => {
   }
 };
 
-const RULES: Rule[] = [uniqueNames, topologyIntegrity, rolloutPlans, sloDocuments, clusters, runs, longDurations];
+/** A schedule cron itself can run: parsed by croner, the same reading a scheduler gives it. */
+const schedules: Rule = (ctx, report) => {
+  for (const doc of ctx.ofKind('GameDay')) {
+    const schedule = doc.data.spec.schedule;
+    if (schedule === undefined) continue;
+    const problem = cronProblem(schedule);
+    if (problem) report(doc, ['spec', 'schedule'], `${problem}; found "${schedule}"`);
+  }
+};
+
+/** PromQL in sli "promql" queries, parsed by Prometheus's own grammar (lezer-promql), with the column of the first error. */
+const promqlQueries: Rule = (ctx, report) => {
+  const check = (doc: LoadedDocument, path: PathSegment[], sli: string | undefined, query: string | undefined) => {
+    if (sli !== 'promql' || query === undefined) return;
+    const problem = promqlProblem(query);
+    if (problem) report(doc, [...path, 'query'], problem);
+  };
+  for (const doc of ctx.ofKind('SLO')) check(doc, ['spec'], doc.data.spec.sli, doc.data.spec.query);
+  for (const doc of ctx.ofKind('RolloutPlan')) for (const [i, stage] of doc.data.spec.stages.entries()) for (const [g, gate] of stage.gates.entries()) check(doc, ['spec', 'stages', i, 'gates', g], gate.sli, gate.query);
+  for (const doc of ctx.ofKind('GameDay')) {
+    for (const [h, hypothesis] of doc.data.spec.hypotheses.entries()) for (const [g, gate] of hypothesis.gates.entries()) check(doc, ['spec', 'hypotheses', h, 'gates', g], gate.sli, gate.query);
+    for (const [a, abort] of doc.data.spec.abort.entries()) check(doc, ['spec', 'abort', a], abort.sli, abort.query);
+    for (const [s, step] of doc.data.spec.steps.entries()) if (step.assert) check(doc, ['spec', 'steps', s, 'assert'], step.assert.sli, step.assert.query);
+  }
+};
+
+/**
+ * What the providers would refuse at run time, refused here first: a Kubernetes version kind or
+ * k3s has no image for, and a made cluster (kind, k3s) without the mesh version its install pins.
+ */
+const providers: Rule = (ctx, report) => {
+  for (const doc of ctx.ofKind('Cluster')) {
+    const spec = doc.data.spec;
+    if (spec.provider !== 'kind' && spec.provider !== 'k3s') continue;
+    const problem = providerVersionProblem(spec.provider, spec.kubernetesVersion);
+    if (problem) report(doc, ['spec', 'kubernetesVersion'], problem);
+  }
+  for (const doc of ctx.ofKind('GameDay')) {
+    const cluster = ctx.ofKind('Cluster').find((c) => c.name === doc.data.spec.cluster);
+    if (!cluster || (cluster.data.spec.provider !== 'kind' && cluster.data.spec.provider !== 'k3s')) continue;
+    const plan = ctx.ofKind('RolloutPlan').find((p) => p.name === doc.data.spec.plan);
+    if (plan && !plan.data.spec.mesh.version) report(plan, ['spec', 'mesh', 'version'], `game day "${doc.name}" runs on ${cluster.data.spec.provider} cluster "${cluster.name}", where the mesh is installed with its own tools: pin its version (e.g. version: 1.27.1) so the install is reproducible`);
+  }
+};
+
+const RULES: Rule[] = [uniqueNames, topologyIntegrity, rolloutPlans, sloDocuments, clusters, runs, longDurations, schedules, promqlQueries, providers];

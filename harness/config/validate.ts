@@ -16,7 +16,7 @@ export interface LoadedDocument<K extends KindName = KindName> {
 
 export type DocumentResult =
   | { type: 'loaded'; document: LoadedDocument }
-  | { type: 'invalid'; diagnostics: Diagnostic[] }
+  | { type: 'invalid'; diagnostics: Diagnostic[]; named?: { kind: KindName; name: string } }
   /** Not a meshdrill document (a Kubernetes manifest, say): kept aside, not an error. */
   | { type: 'foreign'; apiVersion: string; kind: string }
   | { type: 'empty' };
@@ -50,7 +50,9 @@ export function validateDocument(source: SourceDocument): DocumentResult {
   const schema: z.ZodType = KINDS[kind];
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    return { type: 'invalid', diagnostics: findingsFromIssues(schema, parsed.error.issues, value).map((f) => toDiagnostic(source, f)) };
+    // It still has a kind and a name: other documents may refer to it, and only its own errors are its.
+    const name = (value as { metadata?: { name?: unknown } }).metadata?.name;
+    return { type: 'invalid', diagnostics: findingsFromIssues(schema, parsed.error.issues, value).map((f) => toDiagnostic(source, f)), ...(typeof name === 'string' ? { named: { kind, name } } : {}) };
   }
   const data = parsed.data as DocumentOfKind[typeof kind];
   return { type: 'loaded', document: { kind, name: (data as { metadata: { name: string } }).metadata.name, data, source } };
