@@ -6,6 +6,9 @@ import type { ObservedCallGraph } from '../slo/index.js';
 import { jsonSchemaFor } from './config/json-schema.js';
 import { ConfigError } from '../core/index.js';
 
+/** When the scaffolded game day runs (Mondays at 06:00 UTC); its workflow is scheduled from the same value. */
+const SCHEDULE = '0 6 * * 1';
+
 export interface DiscoveredNamespace {
   name: string;
   services: Array<{ name: string; replicas: number }>;
@@ -164,7 +167,7 @@ export function scaffold(options: { name: string; mesh: 'istio' | 'linkerd'; nam
     kind: 'GameDay',
     metadata: { name: 'weekly' },
     spec: {
-      schedule: '0 6 * * 1',
+      schedule: SCHEDULE,
       plan: plan.metadata.name,
       hypotheses: [{ name: 'stays-available', gates: namespaces.map((ns) => ({ slo: `${ns.name}-availability` })) }],
       steps: [{ provision: {} }, { install: { certLifetime: '1h' } }, { deploy: {} }, { stage: { to: 1 } }, { load: { duration: '10m' } }, { fault: { type: 'ca-loss', duration: '20m' } }, { wait: '5m' }],
@@ -214,7 +217,8 @@ export function scaffold(options: { name: string; mesh: 'istio' | 'linkerd'; nam
       '# While it fails, one issue says so; the first passing run closes it.',
       'name: meshdrill game day',
       'on:',
-      '  schedule: [{cron: "0 6 * * 1"}]',
+      // The workflow runs when the game day says it runs: one schedule, read from its document.
+      `  schedule: [{cron: "${SCHEDULE}"}]`,
       '  workflow_dispatch: {}',
       'permissions: {contents: read, issues: write}',
       'jobs:',
