@@ -12,7 +12,9 @@ import { FaultSpec } from './schema.js';
 
 const MIN = 60_000;
 const labs: Lab[] = [];
+const journals: Journal[] = [];
 afterEach(async () => {
+  for (const journal of journals.splice(0)) await journal.close();
   for (const lab of labs.splice(0)) await lab.close();
 });
 
@@ -36,6 +38,7 @@ function nodeControl(lab: Lab): NodeControl {
 
 async function tools(lab: Lab, runId = 'run-1') {
   const journal = await Journal.open(await mkdtemp(join(tmpdir(), 'meshdrill-journal-')), runId, () => lab.now);
+  journals.push(journal);
   await journal.bind({ runId, cluster: await clusterIdentity(lab.lab.kube, lab.lab.cluster.kubeconfig), host: 'test', pid: 0, startedAt: '', what: 'fault test' });
   const executor = new ChangeExecutor(lab.lab.kube, nodeControl(lab), runId, () => lab.now);
   let seed = 1;
@@ -170,6 +173,7 @@ describe('faults on the embedded cluster: inject, observe, revert to exactly wha
     await first.journal.close();
     // The process is gone; a new one finds the journal.
     const journal = await Journal.open(join(first.journal.path, '..'), 'crashed-run');
+    journals.push(journal);
 
     const replayed = await replayJournal(journal, new ChangeExecutor(lab.lab.kube, undefined, 'crashed-run'));
     const again = await replayJournal(journal, new ChangeExecutor(lab.lab.kube, undefined, 'crashed-run'));

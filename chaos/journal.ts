@@ -64,7 +64,10 @@ export class Journal {
     const path = journalPath(dir, runId);
     const handle = await open(path, 'a', 0o600);
     const journal = new Journal(path, handle, now);
-    const existing = await readJournal(path);
+    const existing = await readJournal(path).catch(async (error: unknown) => {
+      await handle.close();
+      throw error;
+    });
     journal.seq = Math.max(0, ...existing.map((e) => ('seq' in e ? e.seq : 'done' in e ? e.done : 0)));
     journal.header = journalState(existing).header;
     return journal;
@@ -109,7 +112,12 @@ export class Journal {
     return pendingUndos(await readJournal(this.path));
   }
 
+  private closed = false;
+
+  /** Closes the file; once (a second close is a no-op). */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.handle.close();
   }
 
