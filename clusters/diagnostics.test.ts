@@ -22,7 +22,7 @@ describe('diagnostics after a failed run', () => {
     const files = await collectDiagnostics({ kube: lab.lab.kube, namespaces: ['client', 'server'], controlPlaneNamespace: 'istio-system', dir, maxDumps: 2, proxyDump: async (ns, pod) => (dumped.push(`${ns}/${pod}`), '{"configs": []}') });
 
     expect(dumped).toHaveLength(2);
-    expect((await readdir(dir)).sort()).toEqual([...files].sort());
+    expect((await readdir(dir)).sort()).toEqual(['.meshdrill-run', ...files].sort());
     expect(files).toEqual(expect.arrayContaining(['istio-system.events.txt', 'istio-system.pods.yaml', 'client.events.txt', 'server.pods.yaml']));
     expect(files.filter((f) => f.endsWith('.proxy.txt'))).toHaveLength(2);
   });

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { RUN_OUTPUT_MARKER } from '../core/index.js';
 import { isPodReady } from './kube/pods.js';
 import type { KubeClient, KubeObject } from './kube/types.js';
 
@@ -31,6 +32,8 @@ export async function collectDiagnostics(options: DiagnosticsOptions): Promise<s
   const maxDumps = options.maxDumps ?? 10;
   const tail = (text: string) => text.split('\n').slice(-(options.logLines ?? 200)).join('\n');
   await mkdir(options.dir, { recursive: true });
+  // The dumps are YAML: marked, so a config repo that holds the run's folder is not read as config.
+  await writeFile(join(options.dir, RUN_OUTPUT_MARKER), "A meshdrill run's diagnostics. Config scans skip this folder.\n");
   const written: string[] = [];
   const write = async (name: string, text: string) => {
     await writeFile(join(options.dir, name), text);

@@ -5,3 +5,4 @@ export * from './logger.js';
 export type { Progress } from './progress.js';
 export * from './suggest.js';
 export * from './redact.js';
+export * from './run-output.js';

@@ -87,6 +87,9 @@ describe('meshdrill gameday run (the example, on the embedded cluster)', () => {
     const diagnostics = await readdir(join(dir, 'out', 'diagnostics'));
     expect(diagnostics).toEqual(expect.arrayContaining(['istio-system.events.txt', 'istio-system.pods.yaml', 'catalog.events.txt', 'catalog.pods.yaml']));
     expect(diagnostics.some((f) => /^istio-system\.istiod-.*\.discovery\.log$/.test(f))).toBe(true);
+    // The run's folder is inside the repo; its YAML dumps are evidence, not config: the repo still validates.
+    const again = captureIO(dir);
+    expect(await runCli(['validate', '.'], again), again.err.join('') + again.out.join('')).toBe(0);
   });
 
   it('compares relative objectives with the load step marked baseline: Inconclusive before it, Failed when a delay is injected', async () => {

@@ -21,7 +21,7 @@ describe('meshdrill rollout gate', () => {
     expect(text).toContain('with a GitHub token this would open a pull request from meshdrill/shop-migration/stage-1-advance into main');
     expect(text).toContain('record: out/run.json');
     expect(await git(work, 'branch', '--list', 'meshdrill/*')).toBe('meshdrill/shop-migration/stage-1-advance');
-    expect((await readdir(join(work, 'out'))).sort()).toEqual(['meshdrill_shop-migration_stage-1-advance.md', 'report.html', 'run.json']);
+    expect((await readdir(join(work, 'out'))).sort()).toEqual(['.meshdrill-run', 'meshdrill_shop-migration_stage-1-advance.md', 'report.html', 'run.json']);
     expect(io.err.join('')).toContain('baseline measured over 10m at stage 0');
   });
 
@@ -34,7 +34,7 @@ describe('meshdrill rollout gate', () => {
     expect(code).toBe(0);
     expect(io.err.join('')).toContain('DRY-RUN: would commit to meshdrill/shop-migration/stage-1-advance');
     expect(await git(work, 'branch', '--list', 'meshdrill/*')).toBe('');
-    expect((await readdir(join(work, 'out'))).sort()).toEqual(['report.html', 'run.json']);
+    expect((await readdir(join(work, 'out'))).sort()).toEqual(['.meshdrill-run', 'report.html', 'run.json']);
   });
 
   it('exits 1 on a revert and 2 on a plan whose status.stage is out of range', async () => {
@@ -53,7 +53,7 @@ describe('meshdrill rollout gate', () => {
     expect(revertCode).toBe(1);
     expect(JSON.parse(reverted.out.join(''))).toMatchObject({ schemaVersion: '1.3', kind: 'rollout-gate', decision: { verdict: 'revert', fromStage: 5, toStage: 4 } });
     expect(badCode).toBe(2);
-    expect(bad.err.join('')).toBe('meshdrill: . has 1 config error:\n  rollout-plan.yaml:56:10 status.stage: expected a stage from 0 to 5; found 9\n');
+    expect(bad.err.join('')).toBe('meshdrill: . has 1 config error:\n  rollout-plan.yaml:57:10 status.stage: expected a stage from 0 to 5; found 9\n');
   });
 
   it('asks for credentials with --forge github and none set, before running anything', async () => {

@@ -1,6 +1,6 @@
 import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { ConfigError } from '../../core/index.js';
+import { ConfigError, RUN_OUTPUT_MARKER } from '../../core/index.js';
 import { MAX_CONFIG_BYTES, yamlBudgetProblem } from '../../model/index.js';
 import { renderDiagnostic, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import type { KindName } from './kinds.js';
@@ -187,7 +187,8 @@ export interface RepoProblem {
 }
 
 /**
- * Every YAML file of a config repo directory, sorted; hidden and build directories skipped.
+ * Every YAML file of a config repo directory, sorted; hidden and build directories skipped, and
+ * folders holding a meshdrill run's output (RUN_OUTPUT_MARKER).
  * Symlinks inside the repo are followed (each directory once, so a loop ends); a symlink whose
  * target leaves the repo, a dangling one and a non-regular file are reported, never read.
  * Iterative: a deep tree cannot overflow the stack.
@@ -207,6 +208,8 @@ export async function scanRepo(dir: string): Promise<{ files: string[]; problems
       problem(current, `cannot list this directory: ${errnoText(error)}`);
       return [];
     });
+    // A run's output folder (diagnostics are YAML dumps of the cluster) is evidence, not config.
+    if (current !== dir && entries.some((e) => e.name === RUN_OUTPUT_MARKER && e.isFile())) continue;
     const below: string[] = [];
     for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       if (entry.name.startsWith('.') || SKIPPED_DIRECTORIES.has(entry.name)) continue;
