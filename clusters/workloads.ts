@@ -1,6 +1,13 @@
 import type { Topology } from '../model/index.js';
 import type { KubeObject } from './kube/types.js';
 
+/**
+ * The topology's ingress gateways carry this label: the mesh twin plays them as gateways (Envoy with
+ * no inbound sidecar on Istio). On a real cluster the workload stays an ordinary one; put a real
+ * gateway in front of it to measure one.
+ */
+export const GATEWAY_ROLE_LABEL = 'meshdrill.dev/role';
+
 /** The port every topology service listens on. */
 export const SERVICE_PORT = 8080;
 /** A small HTTP server that calls its upstreams, with configurable latency and errors (nicholasjackson/fake-service). */
@@ -25,7 +32,10 @@ export function topologyWorkloads(topology: Topology, options: { runId?: string 
         return `http://${cname}.${cns}.svc.cluster.local:${SERVICE_PORT}`;
       });
       const template = {
-        metadata: { labels: { ...labels, ...optOut, ...runLabel }, ...(ns.meshable ? {} : { annotations: { 'linkerd.io/inject': 'disabled' } }) },
+        metadata: {
+          labels: { ...labels, ...optOut, ...runLabel, ...(svc.gateway ? { [GATEWAY_ROLE_LABEL]: 'gateway' } : {}) },
+          ...(ns.meshable ? {} : { annotations: { 'linkerd.io/inject': 'disabled' } }),
+        },
         spec: {
           serviceAccountName: 'default',
           containers: [

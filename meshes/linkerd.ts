@@ -1,4 +1,5 @@
 import type { KubeClient, KubeObject } from '../clusters/index.js';
+import { GATEWAY_ROLE_LABEL } from '../clusters/index.js';
 import { linkerdIdentity } from './pki/index.js';
 import { configMap, crd, deployment, formatGoDuration, MANAGED_BY, namespace, secret, service } from './objects.js';
 import { linkerdPromql } from './promql.js';
@@ -94,11 +95,17 @@ export class LinkerdAdapter implements MeshAdapter {
    * Linkerd's STRICT: a Server over the workload port (once a Server exists, traffic not
    * authorized is denied) with an AuthorizationPolicy requiring any meshed identity. These apply
    * without restarts, unlike the default-inbound-policy annotation (server-policy.md).
+   *
+   * The topology's ingress gateways stay outside the Server: Linkerd has no ingress of its own; an
+   * ingress controller is meshed so its calls inward get mTLS, while what it accepts from outside
+   * is plaintext (linkerd.io/2/tasks/using-ingress). A Server selecting it with a meshed-only
+   * policy would refuse every outside request, so its podSelector leaves role=gateway pods out
+   * and they keep the default inbound policy.
    */
   mtlsObjects(ns: string | undefined, mode: MtlsMode): { apply: KubeObject[]; remove: KubeObject[] } {
     const target = ns ?? 'default';
     const objects: KubeObject[] = [
-      { apiVersion: 'policy.linkerd.io/v1beta3', kind: 'Server', metadata: { name: 'meshdrill-workloads', namespace: target, labels: MANAGED_BY }, spec: { podSelector: {}, port: WORKLOAD_PORT, proxyProtocol: 'HTTP/1' } },
+      { apiVersion: 'policy.linkerd.io/v1beta3', kind: 'Server', metadata: { name: 'meshdrill-workloads', namespace: target, labels: MANAGED_BY }, spec: { podSelector: { matchExpressions: [{ key: GATEWAY_ROLE_LABEL, operator: 'NotIn', values: ['gateway'] }] }, port: WORKLOAD_PORT, proxyProtocol: 'HTTP/1' } },
       { apiVersion: 'policy.linkerd.io/v1alpha1', kind: 'MeshTLSAuthentication', metadata: { name: 'meshdrill-any-meshed', namespace: target, labels: MANAGED_BY }, spec: { identities: ['*'] } },
       {
         apiVersion: 'policy.linkerd.io/v1alpha1',

@@ -34,6 +34,10 @@ export const Service = z
     latency: LatencyProfile.default({ p50: '5ms', p99: '25ms' }),
     errorRate: Percent.default('0%').describe('Share of requests the service itself fails with a 5xx, before any mesh effect.'),
     calls: z.array(Call).default([]).describe('Downstream calls made while serving a request.'),
+    gateway: z
+      .boolean()
+      .default(false)
+      .describe('An ingress gateway: traffic from outside enters here. Meshed, it is a proxy with no inbound sidecar (Istio\'s gateway: PeerAuthentication does not govern what it accepts, it calls inward with mTLS; Linkerd: an ingress controller in ingress mode, its inbound policy still applies).'),
   })
   .strict()
   .describe('A service of the topology: a workload with its pods and its calls.');

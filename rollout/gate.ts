@@ -139,7 +139,7 @@ export async function runGate(input: GateInput, env: GateEnvironment): Promise<G
   let requirements: RequirementCheck[] = [];
   if (decision.verdict === 'advance') {
     const next = planStage(plan, topology, live + 1, env.adapter);
-    requirements = await checkRequirements(next.current!.requires, { next, sources: env.sources, window: evidenceWindow, kube: env.kube, adapter: env.adapter });
+    requirements = await checkRequirements(next.current!.requires, { next, sources: env.sources, window: evidenceWindow, kube: env.kube, adapter: env.adapter, topology });
     for (const r of requirements) note('requirement', `stage ${live + 1} requires ${r.requirement}: ${r.holds ? 'holds' : 'does not hold'} (${r.reason})`);
     const unmet = requirements.filter((r) => !r.holds);
     if (unmet.length > 0) decision = { ...decision, verdict: 'hold', reasons: [...decision.reasons, ...unmet.map((r) => `stage ${live + 1} (${next.current!.name}) requires ${r.requirement}, which does not hold: ${r.reason}`)] };

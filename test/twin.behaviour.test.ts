@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HOUR, Lab, partition } from './helpers/twin-lab.js';
+import type { Topology } from '../model/topology.js';
+import { HOUR, Lab, partition, WITH_GATEWAY } from './helpers/twin-lab.js';
 
 // One row per (mesh, client state, server state, policy, fault), each citing where the
 // behaviour is documented. Sources are abbreviated; full paths in ../shared/reference/mesh-facts.md
@@ -12,6 +13,7 @@ interface Case {
   certLifetimeMs?: number;
   tickMs?: number;
   serverErrorRate?: string;
+  topology?: Topology;
   source: string;
   run: (lab: Lab) => Promise<void>;
 }
@@ -45,6 +47,52 @@ async function newIstioRoot(lab: Lab): Promise<void> {
 }
 
 const CASES: Case[] = [
+  // --- Ingress gateways ---
+  {
+    name: 'istio: an ingress gateway in a STRICT namespace still takes plaintext from outside and calls inward with mTLS',
+    mesh: 'istio',
+    topology: WITH_GATEWAY,
+    source: 'peer_authentication reference: PeerAuthentication governs connections "to an Envoy proxy sidecar"; a gateway is Envoy with no sidecar',
+    run: async (lab) => {
+      await lab.mesh('edge');
+      await lab.mesh('server');
+      await lab.mtls(undefined, 'STRICT');
+      const start = lab.now;
+      expect((await lab.window(2 * MIN, 'external', 'edge/gateway')).share).toBe(1);
+      expect(lab.edge('edge/gateway', 'server/api', start, lab.now).share).toBe(1);
+      expect(lab.increase('istio_requests_total', { reporter: 'destination', source_workload: 'gateway', connection_security_policy: 'mutual_tls' }, start)).toBeGreaterThan(0);
+      // The gateway reports what it sends on, never as a destination.
+      expect(lab.increase('istio_requests_total', { reporter: 'destination', destination_workload: 'gateway' }, start)).toBe(0);
+      expect(lab.increase('istio_requests_total', { reporter: 'source', source_workload: 'gateway' }, start)).toBeGreaterThan(0);
+    },
+  },
+  {
+    name: 'istio: the same workload without the gateway role is a sidecar, and STRICT resets the outside',
+    mesh: 'istio',
+    topology: { ...WITH_GATEWAY, spec: { ...WITH_GATEWAY.spec, namespaces: WITH_GATEWAY.spec.namespaces.map((n) => ({ ...n, services: n.services.map((s) => ({ ...s, gateway: false })) })) } },
+    source: 'peer_authentication.proto STRICT: "TLS with client cert must be presented"',
+    run: async (lab) => {
+      await lab.mesh('edge');
+      await lab.mtls('edge', 'STRICT');
+      expect((await lab.window(2 * MIN, 'external', 'edge/gateway')).share).toBe(0);
+    },
+  },
+  {
+    name: "linkerd: a meshed ingress takes plaintext from outside under meshdrill's STRICT and calls inward with mTLS",
+    mesh: 'linkerd',
+    topology: WITH_GATEWAY,
+    source: 'linkerd.io tasks/using-ingress: the ingress is meshed, its outbound calls get mTLS; the STRICT Server leaves role=gateway pods out',
+    run: async (lab) => {
+      await lab.mesh('edge');
+      await lab.mesh('server');
+      await lab.mtls('edge', 'STRICT');
+      await lab.mtls('server', 'STRICT');
+      const start = lab.now;
+      expect((await lab.window(2 * MIN, 'external', 'edge/gateway')).share).toBe(1);
+      expect(lab.edge('edge/gateway', 'server/api', start, lab.now).share).toBe(1);
+      expect(lab.increase('response_total', { direction: 'inbound', deployment: 'api', tls: 'true' }, start)).toBeGreaterThan(0);
+    },
+  },
   // --- Istio sidecar: injection ---
   {
     name: 'istio: a namespace label without a restart injects nothing',
@@ -780,7 +828,7 @@ describe('mesh twin behaviour', () => {
   });
 
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const lab = await Lab.start(c.mesh, { ...(c.mode ? { mode: c.mode } : {}), ...(c.certLifetimeMs ? { certLifetimeMs: c.certLifetimeMs } : {}), ...(c.tickMs ? { tickMs: c.tickMs } : {}), ...(c.serverErrorRate ? { serverErrorRate: c.serverErrorRate } : {}) });
+    const lab = await Lab.start(c.mesh, { ...(c.mode ? { mode: c.mode } : {}), ...(c.certLifetimeMs ? { certLifetimeMs: c.certLifetimeMs } : {}), ...(c.tickMs ? { tickMs: c.tickMs } : {}), ...(c.serverErrorRate ? { serverErrorRate: c.serverErrorRate } : {}), ...(c.topology ? { topology: c.topology } : {}) });
     try {
       await c.run(lab);
     } finally {

@@ -183,9 +183,14 @@ function summary(record: GameDayRecord, name: string): string[] {
     lines.push(`  ${outcome === 'held' ? 'held' : outcome.toUpperCase()} hypothesis ${h.name}: ${h.evaluations.length} evaluations${detail}`);
   }
   for (const f of record.faults ?? []) lines.push(`  fault ${f.name}: ${f.summary}${f.impact ? ` — ${f.impact}` : ''}${f.leftovers.length ? `; LEFTOVERS: ${f.leftovers.join(', ')}` : ''}`);
-  for (const st of (record.steps ?? []).filter((x) => x.status !== 'ok')) lines.push(`  ${st.status.toUpperCase()} step ${st.name}: ${st.detail}`);
+  const stepDetails = new Set<string>();
+  for (const st of (record.steps ?? []).filter((x) => x.status !== 'ok')) {
+    lines.push(`  ${st.status.toUpperCase()} step ${st.name}: ${st.detail}`);
+    stepDetails.add(st.detail);
+  }
   for (const a of record.assertions ?? []) lines.push(`  ${a.evaluation.verdict === 'Successful' ? 'ok' : 'FAILED'} assert ${a.evaluation.gate}: ${a.evaluation.reason}`);
-  for (const r of record.outcome.reasons) lines.push(`  ${r}`);
+  // A reason a step line already told is not told twice.
+  for (const r of record.outcome.reasons) if (!stepDetails.has(r)) lines.push(`  ${r}`);
   for (const w of record.outcome.warnings ?? []) lines.push(`  warning: ${w}`);
   if (record.outcome.verdict === 'dry-run') lines.unshift(DRY_RUN_BANNER);
   return lines;

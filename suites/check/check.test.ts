@@ -46,6 +46,21 @@ describe('meshdrill check', () => {
     expect(text).toMatch(/\(base \d+ ms, head \d+ ms on the embedded cluster\)/);
   });
 
+  it('does not flag the outside calling an ingress gateway in a STRICT namespace: a gateway has no inbound sidecar', async () => {
+    const dir = await repoWithStrictPayments();
+    await writeFile(join(dir, 'manifests', 'payments-strict.yaml'), 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: ingress\nspec:\n  mtls:\n    mode: STRICT\n');
+    await git(dir, 'add', '-A');
+    await git(dir, '-c', 'user.name=Pat', '-c', 'user.email=pat@example.com', 'commit', '-q', '-m', 'ingress STRICT instead');
+    const io = captureIO(dir);
+
+    await runCli(['check', '.', '--base', 'HEAD~2', '--head', 'HEAD', '--output', 'json'], io);
+    expect(io.err.join(''), io.out.join('')).toBe('');
+
+    const report = JSON.parse(io.out.join('')) as { findings: Array<{ rule: string; message: string }>; broken?: unknown[] };
+    expect(report.findings.filter((f) => f.rule === 'MD101')).toEqual([]);
+    expect(JSON.stringify(report)).not.toContain('outside → ingress/gateway');
+  });
+
   it('writes a pull-request comment with the findings and the broken calls, escaped', async () => {
     const dir = await repoWithStrictPayments();
     const io = captureIO(dir);

@@ -86,12 +86,16 @@ export function runRules(input: { manifests: Manifest[]; topology: Topology; pla
   const namespaceManifest = new Map(manifests.filter((m) => m.object.kind === 'Namespace').map((m) => [m.object.metadata.name, m]));
 
   // MD101: callers from unmeshed namespaces (or the outside, for entrypoints) into STRICT namespaces.
+  // A gateway is not governed by the stage's STRICT: an Istio ingress gateway has no inbound
+  // sidecar, and meshdrill's Linkerd Server for STRICT leaves role=gateway pods out.
+  const gateways = new Set(topology.spec.namespaces.flatMap((n) => n.services.filter((s) => s.gateway).map((s) => `${n.name}/${s.name}`)));
+  const governed = (ref: string) => !gateways.has(ref);
   for (const [ns, where] of strict) {
     const callers = new Set<string>();
     for (const caller of topology.spec.namespaces) {
-      for (const svc of caller.services) for (const call of svc.calls) if (call.to.startsWith(`${ns}/`) && caller.name !== ns && (!meshed.has(caller.name) || !caller.meshable)) callers.add(`${caller.name}/${svc.name} → ${call.to}`);
+      for (const svc of caller.services) for (const call of svc.calls) if (call.to.startsWith(`${ns}/`) && governed(call.to) && caller.name !== ns && (!meshed.has(caller.name) || !caller.meshable)) callers.add(`${caller.name}/${svc.name} → ${call.to}`);
     }
-    for (const entry of topology.spec.entrypoints) if (entry.service.startsWith(`${ns}/`)) callers.add(`outside → ${entry.service}`);
+    for (const entry of topology.spec.entrypoints) if (entry.service.startsWith(`${ns}/`) && governed(entry.service)) callers.add(`outside → ${entry.service}`);
     if (callers.size) add('MD101', `${ns} is STRICT, but ${callers.size} caller${callers.size === 1 ? ' is' : 's are'} not meshed: ${[...callers].join(', ')}`, where);
   }
   // MD102: retries multiply along call paths.

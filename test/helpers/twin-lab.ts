@@ -23,6 +23,18 @@ export const MICRO = Topology.parse({
   },
 });
 
+/** MICRO with an ingress gateway in front: the outside calls edge/gateway, which calls server/api. */
+export const WITH_GATEWAY = Topology.parse({
+  ...MICRO,
+  spec: {
+    entrypoints: [{ service: 'edge/gateway', rps: 20 }],
+    namespaces: [
+      { name: 'edge', services: [{ name: 'gateway', gateway: true, replicas: 2, calls: [{ to: 'server/api' }] }] },
+      { name: 'server', services: [{ name: 'api', replicas: 2, errorRate: '0%' }] },
+    ],
+  },
+});
+
 function withServerErrorRate(errorRate: string): Topology {
   const copy = structuredClone(MICRO);
   copy.spec.namespaces.find((n) => n.name === 'server')!.services[0]!.errorRate = errorRate;
@@ -44,10 +56,10 @@ export class Lab {
     this.traffic.start();
   }
 
-  /** `serverErrorRate` makes server/api fail that share of requests itself (e.g. "20%"). */
-  static async start(mesh: 'istio' | 'linkerd', options: { mode?: 'sidecar' | 'ambient'; certLifetimeMs?: number; tickMs?: number; serverErrorRate?: string } = {}): Promise<Lab> {
-    const { serverErrorRate, ...rest } = options;
-    const topology = serverErrorRate ? withServerErrorRate(serverErrorRate) : MICRO;
+  /** `serverErrorRate` makes server/api fail that share of requests itself (e.g. "20%"); `topology` replaces MICRO. */
+  static async start(mesh: 'istio' | 'linkerd', options: { mode?: 'sidecar' | 'ambient'; certLifetimeMs?: number; tickMs?: number; serverErrorRate?: string; topology?: Topology } = {}): Promise<Lab> {
+    const { serverErrorRate, topology: given, ...rest } = options;
+    const topology = given ?? (serverErrorRate ? withServerErrorRate(serverErrorRate) : MICRO);
     const lab = await startMeshLab({ mesh, topology, ...rest });
     return new Lab(lab, topology, options.tickMs ?? 10_000);
   }

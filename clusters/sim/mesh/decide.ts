@@ -65,8 +65,11 @@ export function decide(mesh: MeshKind, client: Party, server: Party, now: number
   }
   if (!s) return { result: 'ok', mtls: false, reachedServer: false, code: 200 };
   if (mesh === 'istio') {
-    // The server enforces the PeerAuthentication it last received.
-    const mode = effectiveMtls(s.snapshot, server.namespace, server.labels);
+    // The server enforces the PeerAuthentication it last received — if it is a sidecar. An ingress
+    // gateway is an Envoy deployment with no sidecar: "PeerAuthentication determines whether or not
+    // mTLS is allowed or required for connections to an Envoy proxy sidecar" (istio.io, reference/
+    // config/security/peer_authentication); the gateway takes what its listeners take, from outside.
+    const mode = s.gateway ? 'PERMISSIVE' : effectiveMtls(s.snapshot, server.namespace, server.labels);
     if (!mtls && mode === 'STRICT') return { result: 'reset', mtls: false, reachedServer: false, code: c ? 503 : 0 };
     // Ambient without a waypoint enforces L4 only; AuthorizationPolicy with L7 rules needs a waypoint.
     const peer = mtls ? { namespace: client.namespace, principal: principal(client) } : {};

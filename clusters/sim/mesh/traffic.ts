@@ -259,7 +259,7 @@ export class TrafficModel {
     if (n <= 0) return;
     const c = client.proxy;
     const s = target?.proxy;
-    const k = `${client.namespace}|${client.workload}|${client.serviceAccount}|${c?.kind ?? '-'}|${c?.snapshot ? 1 : 0}|${server.ref}|${target?.workload ?? '-'}|${s?.kind ?? '-'}|${d.result}|${d.mtls}|${d.reachedServer}|${d.code}|${flags}|${extraMs}|${capMs}`;
+    const k = `${client.namespace}|${client.workload}|${client.serviceAccount}|${c?.kind ?? '-'}|${c?.snapshot ? 1 : 0}|${server.ref}|${target?.workload ?? '-'}|${s?.kind ?? '-'}${s?.gateway ? '+gateway' : ''}|${d.result}|${d.mtls}|${d.reachedServer}|${d.code}|${flags}|${extraMs}|${capMs}`;
     const pending = this.pending.get(k);
     if (pending) pending.n += n;
     else this.pending.set(k, { mesh, client, server, target, d, n, extraMs, flags, capMs });
@@ -298,7 +298,8 @@ export class TrafficModel {
         const [perBucket, sum] = latency(ISTIO_BUCKETS);
         m.observe('istio_request_duration_milliseconds', labels, ISTIO_BUCKETS, perBucket, sum, n);
       }
-      if (s?.kind === 'istio' && d.reachedServer) {
+      // A gateway has no inbound sidecar: it reports what it sends on (reporter=source), not what it takes in.
+      if (s?.kind === 'istio' && d.reachedServer && !s.gateway) {
         const peer = d.mtls ? { source_workload: client.workload, source_workload_namespace: client.namespace, source_principal: `spiffe://cluster.local/ns/${client.namespace}/sa/${client.serviceAccount}` } : { source_workload: 'unknown', source_workload_namespace: 'unknown', source_principal: 'unknown' };
         const labels: Labels = { reporter: 'destination', ...peer, ...base, connection_security_policy: d.mtls ? 'mutual_tls' : 'none', response_flags: '-' };
         m.inc('istio_requests_total', labels, n);

@@ -7,6 +7,7 @@ import { certLifetime, controlPlaneNamespace, detectMesh, istioSigningRoot, link
 import { hasSidecar, inject, LINKERD_POLICY_ENV, LINKERD_TRUST_ENV, linkerdEnv } from './injection.js';
 import { MetricStore } from './metrics.js';
 import { linkerdRetryPolicy, type ConfigSnapshot, type LinkerdRetryPolicy } from './policy.js';
+import { GATEWAY_ROLE_LABEL } from '../../workloads.js';
 
 type Obj = Record<string, unknown>;
 type Reach = Pick<Reachability, 'reachable'>;
@@ -26,6 +27,8 @@ export interface Proxy {
   labels: Record<string, string>;
   serviceAccount: string;
   kind: 'istio' | 'linkerd' | 'ambient';
+  /** An ingress gateway (the topology's gateway: true): on Istio, Envoy with no inbound sidecar. */
+  gateway: boolean;
   node: string;
   started: boolean;
   snapshot?: ConfigSnapshot;
@@ -335,6 +338,7 @@ export class MeshTwin {
         labels: pod.metadata.labels ?? {},
         serviceAccount: String((pod.spec as Obj | undefined)?.['serviceAccountName'] ?? 'default'),
         kind,
+        gateway: pod.metadata.labels?.[GATEWAY_ROLE_LABEL] === 'gateway',
         node: String((pod.spec as Obj | undefined)?.['nodeName'] ?? ''),
         started: false,
         trust: new Set(anchors ? [anchors] : []),
