@@ -8,7 +8,8 @@ import { TrafficModel } from '../clusters/sim/mesh/traffic.js';
 
 const HOUR = 3_600_000;
 
-function generated(services: number, namespaces: number, rps: number): Topology {
+function generated(services: number, namespaces: number, rps: number, classes = 1): Topology {
+  const requests = classes > 1 ? Array.from({ length: classes }, (_, i) => ({ method: i % 2 ? 'POST' : 'GET', path: `/r/${i}`, share: `${100 / classes}%` })) : undefined;
   const perNs = Math.ceil(services / namespaces);
   const ref = (i: number) => `ns-${Math.floor(i / perNs)}/svc-${i}`;
   return Topology.parse({
@@ -23,7 +24,7 @@ function generated(services: number, namespaces: number, rps: number): Topology 
           const i = n * perNs + k;
           // Each service calls two services of the next namespace: a layered DAG.
           const next = [((n + 1) * perNs + ((k * 7) % perNs)), ((n + 1) * perNs + ((k * 13 + 3) % perNs))].filter((j) => j < services && Math.floor(j / perNs) === n + 1);
-          return { name: `svc-${i}`, replicas: 2, calls: [...new Set(next)].map((j) => ({ to: ref(j), share: '50%' })) };
+          return { name: `svc-${i}`, replicas: 2, calls: [...new Set(next)].map((j) => ({ to: ref(j), share: '50%', ...(requests ? { requests } : {}) })) };
         }).filter((s) => Number(s.name.slice(4)) < services),
       })),
     },
@@ -51,7 +52,7 @@ async function run(topology: Topology, simulatedMs: number, rpsScale = 1, meshAl
 // Each scenario runs in a process of its own, so resident memory is that scenario's alone.
 const scenario = process.env['MESHDRILL_TWIN_SCENARIO'];
 if (scenario) {
-  const [kind, a, b, c] = scenario.split(':');
+  const [kind, a, b, c, d] = scenario.split(':');
   if (kind === 'example') {
     const repo = await loadConfig('examples/shop');
     const shop = documentsOfKind(repo, 'Topology')[0]!.data;
@@ -59,7 +60,7 @@ if (scenario) {
     const r = await run(shop, 2 * HOUR, 500 / shopRps);
     console.log(`example topology (${shop.spec.namespaces.flatMap((n) => n.services).length} services, ${r.pods} pods) at 500 rps for 2 simulated hours: ${r.wallMs.toFixed(0)} ms wall, RSS ${r.rssMb.toFixed(0)} MB  [target < 2000 ms] (setup ${r.setupMs.toFixed(0)} ms)`);
   } else {
-    const r = await run(generated(Number(a), Number(b), Number(c)), Number(kind) * HOUR);
+    const r = await run(generated(Number(a), Number(b), Number(c), Number(d ?? 1)), Number(kind) * HOUR);
     console.log(JSON.stringify(r));
   }
   process.exit(0);
@@ -78,3 +79,7 @@ console.log('wall time by services (1 simulated hour, 1,000 rps):');
 for (const n of [100, 300, 1000]) console.log(`  ${String(n).padStart(5)} services: ${parse(child(`1:${n}:${Math.max(10, n / 10)}:1000`)).wallMs.toFixed(0).padStart(6)} ms`);
 console.log('wall time by simulated time (300 services, 1,000 rps):');
 for (const hours of [0.5, 1, 2]) console.log(`  ${String(hours).padStart(4)} h: ${parse(child(`${hours}:300:30:1000`)).wallMs.toFixed(0).padStart(6)} ms`);
+// Request classes (policies and routes tell them apart): the cost per tick grows with classes × edges.
+console.log('wall time by request classes per edge (300 services, 1,000 rps, 1 simulated hour)  [goal: 1 class ≤ 1.5× the model without classes; linear in classes]:');
+const byClasses = [1, 2, 4].map((k) => [k, parse(child(`1:300:30:1000:${k}`)).wallMs] as const);
+for (const [k, ms] of byClasses) console.log(`  ${k} class${k === 1 ? ' ' : 'es'}: ${ms.toFixed(0).padStart(6)} ms (${(ms / byClasses[0]![1]).toFixed(2)}× one class)`);

@@ -1,4 +1,4 @@
-import type { Topology } from '../model/index.js';
+import { DEFAULT_SERVICE_PORT, portOf, portsOf, serviceAccountOf, servicesByRef, type Topology } from '../model/index.js';
 import type { KubeObject } from './kube/types.js';
 
 /**
@@ -8,44 +8,66 @@ import type { KubeObject } from './kube/types.js';
  */
 export const GATEWAY_ROLE_LABEL = 'meshdrill.dev/role';
 
-/** The port every topology service listens on. */
-export const SERVICE_PORT = 8080;
+/** The port a topology service listens on unless its document names others. */
+export const SERVICE_PORT = DEFAULT_SERVICE_PORT;
 /** A small HTTP server that calls its upstreams, with configurable latency and errors (nicholasjackson/fake-service). */
 export const FAKE_SERVICE_IMAGE = 'nicholasjackson/fake-service:v0.26.2';
 
+/** What a workload of the config repo lends the topology service of the same namespace and name. */
+export interface LentWorkload {
+  serviceAccountName?: string;
+  /** The pod template's labels (selectors in policies match them). */
+  labels?: Record<string, string>;
+}
+
 /**
- * The topology as workloads: a Namespace per namespace, and per service a Deployment (or a
- * StatefulSet when stateful) and a Service on port 8080. Legacy namespaces (meshable: false)
- * get pods that opt out of injection. The same objects go to kind and to the embedded cluster.
+ * The topology as workloads: a Namespace per namespace, and per service a ServiceAccount (its mesh
+ * identity), a Deployment (or a StatefulSet when stateful) and a Service on port 8080. Legacy
+ * namespaces (meshable: false) get pods that opt out of injection. The same objects go to kind and
+ * to the embedded cluster. `lent` holds what the repo's own Deployments say of the same services.
  */
-export function topologyWorkloads(topology: Topology, options: { runId?: string } = {}): KubeObject[] {
+export function topologyWorkloads(topology: Topology, options: { runId?: string; lent?: Map<string, LentWorkload> } = {}): KubeObject[] {
   const runLabel: Record<string, string> = options.runId ? { 'meshdrill.dev/run-id': options.runId } : {};
   const objects: KubeObject[] = [];
+  const byRef = servicesByRef(topology);
   for (const ns of topology.spec.namespaces) {
     objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name, labels: { 'app.kubernetes.io/part-of': topology.metadata.name, ...runLabel } } });
+    const accounts = new Set<string>();
     for (const svc of ns.services) {
-      const labels = { app: svc.name, 'app.kubernetes.io/name': svc.name, 'app.kubernetes.io/part-of': topology.metadata.name };
+      const lent = options.lent?.get(`${ns.name}/${svc.name}`);
+      const account = lent?.serviceAccountName ?? serviceAccountOf(svc);
+      if (account !== 'default' && !accounts.has(account)) {
+        accounts.add(account);
+        objects.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: account, namespace: ns.name, labels: { 'app.kubernetes.io/part-of': topology.metadata.name, ...runLabel } } });
+      }
+    }
+    for (const svc of ns.services) {
+      const lent = options.lent?.get(`${ns.name}/${svc.name}`);
+      const account = lent?.serviceAccountName ?? serviceAccountOf(svc);
+      const labels = { ...lent?.labels, app: svc.name, 'app.kubernetes.io/name': svc.name, 'app.kubernetes.io/part-of': topology.metadata.name };
       const stateful = svc.stateful ?? ns.stateful;
       const optOut = ns.meshable ? {} : { 'sidecar.istio.io/inject': 'false', 'istio.io/dataplane-mode': 'none' };
       const upstreams = svc.calls.map((c) => {
         const [cns, cname] = c.to.split('/');
-        return `http://${cname}.${cns}.svc.cluster.local:${SERVICE_PORT}`;
+        const callee = byRef.get(c.to)?.service;
+        return `http://${cname}.${cns}.svc.cluster.local:${(callee ? portOf(callee, c.port)?.port : undefined) ?? SERVICE_PORT}`;
       });
+      const ports = portsOf(svc);
       const template = {
         metadata: {
           labels: { ...labels, ...optOut, ...runLabel, ...(svc.gateway ? { [GATEWAY_ROLE_LABEL]: 'gateway' } : {}) },
           ...(ns.meshable ? {} : { annotations: { 'linkerd.io/inject': 'disabled' } }),
         },
         spec: {
-          serviceAccountName: 'default',
+          serviceAccountName: account,
           containers: [
             {
               name: svc.name,
               image: FAKE_SERVICE_IMAGE,
-              ports: [{ containerPort: SERVICE_PORT, name: svc.protocol === 'grpc' ? 'grpc' : svc.protocol === 'tcp' ? 'tcp' : 'http' }],
+              ports: ports.map((p) => ({ containerPort: p.port, name: p.name })),
               env: [
                 { name: 'NAME', value: `${ns.name}/${svc.name}` },
-                { name: 'LISTEN_ADDR', value: `0.0.0.0:${SERVICE_PORT}` },
+                { name: 'LISTEN_ADDR', value: `0.0.0.0:${ports[0]!.port}` },
                 { name: 'UPSTREAM_URIS', value: upstreams.join(',') },
                 { name: 'TIMING_50_PERCENTILE', value: svc.latency.p50 },
                 { name: 'TIMING_99_PERCENTILE', value: svc.latency.p99 },
@@ -59,14 +81,14 @@ export function topologyWorkloads(topology: Topology, options: { runId?: string 
       objects.push({
         apiVersion: 'apps/v1',
         kind: stateful ? 'StatefulSet' : 'Deployment',
-        metadata: { name: svc.name, namespace: ns.name, labels: { ...labels, ...runLabel } },
+        metadata: { name: svc.name, namespace: ns.name, labels: { app: svc.name, 'app.kubernetes.io/name': svc.name, 'app.kubernetes.io/part-of': topology.metadata.name, ...runLabel } },
         spec: { replicas: svc.replicas, selector: { matchLabels: { app: svc.name } }, template, ...(stateful ? { serviceName: svc.name, podManagementPolicy: 'Parallel' } : {}) },
       });
       objects.push({
         apiVersion: 'v1',
         kind: 'Service',
-        metadata: { name: svc.name, namespace: ns.name, labels: { ...labels, ...runLabel } },
-        spec: { selector: { app: svc.name }, ports: [{ name: svc.protocol === 'grpc' ? 'grpc' : svc.protocol === 'tcp' ? 'tcp' : 'http', port: SERVICE_PORT, targetPort: SERVICE_PORT }] },
+        metadata: { name: svc.name, namespace: ns.name, labels: { app: svc.name, 'app.kubernetes.io/name': svc.name, 'app.kubernetes.io/part-of': topology.metadata.name, ...runLabel } },
+        spec: { selector: { app: svc.name }, ports: ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.port })) },
       });
     }
   }

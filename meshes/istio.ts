@@ -32,9 +32,19 @@ export class IstioAdapter implements MeshAdapter {
       namespace(ISTIO_NAMESPACE),
       crd('security.istio.io', 'PeerAuthentication', 'peerauthentications', ['v1beta1', 'v1'], ['pa']),
       crd('security.istio.io', 'AuthorizationPolicy', 'authorizationpolicies', ['v1beta1', 'v1'], ['ap']),
-      crd('networking.istio.io', 'VirtualService', 'virtualservices', ['v1beta1', 'v1'], ['vs']),
-      crd('networking.istio.io', 'DestinationRule', 'destinationrules', ['v1beta1', 'v1'], ['dr']),
-      crd('networking.istio.io', 'Sidecar', 'sidecars', ['v1beta1', 'v1']),
+      crd('networking.istio.io', 'VirtualService', 'virtualservices', ['v1alpha3', 'v1beta1', 'v1'], ['vs']),
+      crd('networking.istio.io', 'DestinationRule', 'destinationrules', ['v1alpha3', 'v1beta1', 'v1'], ['dr']),
+      crd('networking.istio.io', 'Sidecar', 'sidecars', ['v1alpha3', 'v1beta1', 'v1']),
+      // The rest of the base chart's CRDs: a repo may hold any of them (the twin reports what it does not model).
+      crd('networking.istio.io', 'ServiceEntry', 'serviceentries', ['v1alpha3', 'v1beta1', 'v1'], ['se']),
+      crd('networking.istio.io', 'Gateway', 'gateways', ['v1alpha3', 'v1beta1', 'v1'], ['gw']),
+      crd('networking.istio.io', 'WorkloadEntry', 'workloadentries', ['v1alpha3', 'v1beta1', 'v1'], ['we']),
+      crd('networking.istio.io', 'WorkloadGroup', 'workloadgroups', ['v1alpha3', 'v1beta1', 'v1'], ['wg']),
+      crd('networking.istio.io', 'EnvoyFilter', 'envoyfilters', ['v1alpha3']),
+      crd('networking.istio.io', 'ProxyConfig', 'proxyconfigs', ['v1beta1']),
+      crd('security.istio.io', 'RequestAuthentication', 'requestauthentications', ['v1beta1', 'v1'], ['ra']),
+      crd('telemetry.istio.io', 'Telemetry', 'telemetries', ['v1alpha1', 'v1'], ['telemetry']),
+      crd('extensions.istio.io', 'WasmPlugin', 'wasmplugins', ['v1alpha1']),
       secret(ISTIO_NAMESPACE, 'cacerts', { ...files }),
       // SECRET_TTL is the lifetime proxies request (pilot-agent options.go); the CA caps it at 90 days.
       // proxyStatsMatcher keeps Envoy's upstream_rq_retry, which the retries SLI reads (envoy-stats docs).

@@ -17,10 +17,39 @@ export const LatencyProfile = z
   .strict()
   .describe('Latency of a service, before mesh overhead and downstream calls.');
 
+/** An IANA service name, the form Kubernetes gives port names: at most 15 characters, a letter in it. */
+const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export const PortName = z
+  .string()
+  .max(15, { error: 'expected a port name of at most 15 characters' })
+  .regex(PORT_NAME, { error: 'expected a port name (lowercase letters, digits and "-", with at least one letter)' })
+  .describe('A port name as Kubernetes takes it (IANA service name): at most 15 characters.');
+
+export const ServicePort = z
+  .object({
+    name: PortName.describe('The port\'s name on the Service and the container; Istio reads the protocol from its prefix (http, grpc, tcp…), Linkerd Servers may select it by name.'),
+    port: z.int().min(1).max(65535).describe('Port number, the same on the Service and the container.'),
+  })
+  .strict()
+  .describe('A port a service listens on.');
+
+export const RequestClass = z
+  .object({
+    method: z.string().regex(/^[A-Z]+$/, { error: 'expected an HTTP method in capitals, e.g. "GET"' }).default('GET').describe('HTTP method.'),
+    path: z.string().regex(/^\/\S*$/, { error: 'expected a path starting with "/"' }).default('/').describe('Request path, with its query if any.'),
+    headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, { error: 'expected a header name' }), z.string()).default({}).describe('Request headers policies and routes may match on (names are case-insensitive).'),
+    share: Percent.default('100%').describe('Share of the call\'s requests that look like this; the shares of a call add up to 100%.'),
+  })
+  .strict()
+  .describe('One kind of request on an edge: what a policy or a route can tell apart.');
+
 export const Call = z
   .object({
     to: ServiceRef.describe('The callee, "namespace/service".'),
     share: Percent.default('100%').describe('Share of this service\'s incoming requests that make this call.'),
+    port: z.union([z.int().min(1).max(65535), PortName]).optional().describe('The callee\'s port, by number or name; default its first port.'),
+    requests: z.array(RequestClass).min(1).optional().describe('The mix of requests on this edge; default one class, GET / on the port.'),
   })
   .strict()
   .describe('An edge of the call graph.');
@@ -34,6 +63,8 @@ export const Service = z
     latency: LatencyProfile.default({ p50: '5ms', p99: '25ms' }),
     errorRate: Percent.default('0%').describe('Share of requests the service itself fails with a 5xx, before any mesh effect.'),
     calls: z.array(Call).default([]).describe('Downstream calls made while serving a request.'),
+    ports: z.array(ServicePort).min(1).optional().describe('Ports the service listens on; default one, named after the protocol, on 8080. (On a real cluster the stand-in workload serves the first port only.)'),
+    serviceAccount: DnsName.optional().describe('The ServiceAccount its pods run as, which is its mesh identity (Istio principal cluster.local/ns/<ns>/sa/<account>, Linkerd <account>.<ns>.serviceaccount.identity.linkerd.cluster.local). Default: the service\'s name, as the Istio and Linkerd samples do; write "default" for the namespace\'s default account.'),
     gateway: z
       .boolean()
       .default(false)
@@ -56,6 +87,8 @@ export const Entrypoint = z
   .object({
     service: ServiceRef.describe('Where outside traffic enters, "namespace/service".'),
     rps: z.number().positive().max(1_000_000).describe('Requests per second arriving from outside the mesh.'),
+    port: z.union([z.int().min(1).max(65535), PortName]).optional().describe('The port outside traffic arrives on, by number or name; default the first.'),
+    requests: z.array(RequestClass).min(1).optional().describe('The mix of requests arriving; default one class, GET /.'),
   })
   .strict()
   .describe('Traffic entering the topology from outside.');
@@ -75,6 +108,29 @@ export const Topology = documentSchema(
 export type Topology = z.infer<typeof Topology>;
 export type TopologyService = z.infer<typeof Service>;
 export type TopologyNamespace = z.infer<typeof Namespace>;
+
+export type TopologyCall = z.infer<typeof Call>;
+export type TopologyRequestClass = z.infer<typeof RequestClass>;
+
+/** The port every topology service listens on unless it says otherwise. */
+export const DEFAULT_SERVICE_PORT = 8080;
+
+/** A service's ports: its own, or one named after its protocol on 8080. */
+export function portsOf(service: Pick<TopologyService, 'ports' | 'protocol'>): Array<{ name: string; port: number }> {
+  return service.ports ?? [{ name: service.protocol, port: DEFAULT_SERVICE_PORT }];
+}
+
+/** The port a call or entrypoint goes to, by number or name; undefined when the service has no such port. */
+export function portOf(service: Pick<TopologyService, 'ports' | 'protocol'>, port: number | string | undefined): { name: string; port: number } | undefined {
+  const ports = portsOf(service);
+  if (port === undefined) return ports[0];
+  return ports.find((p) => (typeof port === 'number' ? p.port === port : p.name === port));
+}
+
+/** The ServiceAccount a service's pods run as: its own name unless the document says otherwise. */
+export function serviceAccountOf(service: Pick<TopologyService, 'name' | 'serviceAccount'>): string {
+  return service.serviceAccount ?? service.name;
+}
 
 /** Every service keyed by "namespace/service". */
 export function servicesByRef(topology: Topology): Map<string, { namespace: TopologyNamespace; service: TopologyService }> {

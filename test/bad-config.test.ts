@@ -22,6 +22,8 @@ const EXPECTED: Array<[string, string[]]> = [
     ["promql-syntax.yaml", ["promql-syntax.yaml:7:10 spec.query: PromQL syntax error at column 84 (near \"otal[5m]))\"); found \"sum(rate(http_requests_total{code=~\"5..\"}[5m]) / sum(rate(http_requests_total[5m]))\""]],
     ["bad-name.yaml", ["bad-name.yaml:3:18 metadata.name: expected a DNS-1123 name (lowercase letters, digits and \"-\", starting and ending with a letter or digit); found \"Lab_1\""]],
     ["binary.yaml", ["binary.yaml:1:1 not a text file: found a NUL byte at offset 8; expected UTF-8 YAML"]],
+    ["call-to-missing-port.yaml", ["call-to-missing-port.yaml:9:51 spec.namespaces[0].services[0].calls[0].port: web/api has no port \"grpc-admin\"; its ports: http (8080), metrics (9090)"]],
+    ["request-shares.yaml", ["request-shares.yaml:13:17 spec.namespaces[0].services[0].calls[0].requests: the request shares add up to 90%; expected 100%"]],
     ["call-cycle.yaml", ["call-cycle.yaml:7:5 spec.namespaces: the call graph has a cycle: web/app \u2192 web/api \u2192 web/app; requests would loop forever"]],
     ["dangling-gate-slo.yaml", ["dangling-gate-slo.yaml:14:16 spec.stages[0].gates[0].slo: unknown SLO \"web-availabilty\"; did you mean \"web-availability\"?"]],
     ["dangling-stage-namespace.yaml", ["dangling-stage-namespace.yaml:17:20 spec.stages[0].namespaces[0]: unknown namespace \"wbe\"; did you mean \"web\"?"]],

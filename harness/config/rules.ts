@@ -1,4 +1,4 @@
-import { callOrder, formatDuration, parseDuration, servicesByRef, SLI_UNITS, type Topology } from '../../model/index.js';
+import { callOrder, formatDuration, parseDuration, parsePercent, portOf, portsOf, servicesByRef, SLI_UNITS, type Topology, type TopologyRequestClass } from '../../model/index.js';
 import type { Step } from '../../suites/schema.js';
 import { cronProblem, promqlProblem, providerVersionProblem } from './syntax.js';
 import { isRelative, parseObjective, type Gate } from '../../slo/schema.js';
@@ -60,17 +60,35 @@ const topologyIntegrity: Rule = (ctx, report) => {
         names.add(svc.name);
       }
     }
-    const refs = [...servicesByRef(doc.data).keys()];
+    const byRef = servicesByRef(doc.data);
+    const refs = [...byRef.keys()];
     const known = new Set(refs);
+    // A call or entrypoint names a port its callee has, and its request mix adds up to 100%.
+    const checkTarget = (path: PathSegment[], to: string, port: number | string | undefined, requests: TopologyRequestClass[] | undefined) => {
+      const callee = byRef.get(to)?.service;
+      if (callee && port !== undefined && !portOf(callee, port)) report(doc, [...path, 'port'], `${to} has no port ${JSON.stringify(port)}; its ports: ${portsOf(callee).map((p) => `${p.name} (${p.port})`).join(', ')}`);
+      if (requests) {
+        const total = requests.reduce((sum, r) => sum + (parsePercent(r.share) ?? 0), 0);
+        if (Math.abs(total - 100) > 0.01) report(doc, [...path, 'requests'], `the request shares add up to ${Number(total.toFixed(2))}%; expected 100%`);
+      }
+    };
     for (const [n, ns] of spec.namespaces.entries()) {
       for (const [s, svc] of ns.services.entries()) {
+        const ports = svc.ports ?? [];
+        ports.forEach((p, i) => {
+          if (ports.findIndex((q) => q.name === p.name) !== i) report(doc, ['spec', 'namespaces', n, 'services', s, 'ports', i, 'name'], `duplicate port name "${p.name}"`);
+          if (ports.findIndex((q) => q.port === p.port) !== i) report(doc, ['spec', 'namespaces', n, 'services', s, 'ports', i, 'port'], `duplicate port ${p.port}`);
+        });
         for (const [c, call] of svc.calls.entries()) {
-          if (!known.has(call.to)) report(doc, ['spec', 'namespaces', n, 'services', s, 'calls', c, 'to'], unknownRef('service', call.to, refs));
+          const path: PathSegment[] = ['spec', 'namespaces', n, 'services', s, 'calls', c];
+          if (!known.has(call.to)) report(doc, [...path, 'to'], unknownRef('service', call.to, refs));
+          else checkTarget(path, call.to, call.port, call.requests);
         }
       }
     }
     for (const [e, entry] of spec.entrypoints.entries()) {
       if (!known.has(entry.service)) report(doc, ['spec', 'entrypoints', e, 'service'], unknownRef('service', entry.service, refs));
+      else checkTarget(['spec', 'entrypoints', e], entry.service, entry.port, entry.requests);
     }
     const cycle = findCycle(doc.data);
     if (cycle) report(doc, ['spec', 'namespaces'], `the call graph has a cycle: ${cycle.join(' → ')}; requests would loop forever`);

@@ -35,6 +35,42 @@ export const WITH_GATEWAY = Topology.parse({
   },
 });
 
+/**
+ * MICRO with a request mix on caller → api (what policies and routes tell apart): most are
+ * GET /items, some DELETE /items/1, some GET /admin/stats, and some carry an end-user header.
+ */
+export const WITH_REQUESTS = Topology.parse({
+  ...MICRO,
+  spec: {
+    ...MICRO.spec,
+    namespaces: MICRO.spec.namespaces.map((n) =>
+      n.name !== 'client'
+        ? n
+        : {
+            ...n,
+            services: n.services.map((svc) =>
+              svc.name !== 'caller'
+                ? svc
+                : {
+                    ...svc,
+                    calls: [
+                      {
+                        to: 'server/api',
+                        requests: [
+                          { method: 'GET', path: '/items', share: '70%' },
+                          { method: 'DELETE', path: '/items/1', share: '10%' },
+                          { method: 'GET', path: '/admin/stats', share: '10%' },
+                          { method: 'GET', path: '/items', headers: { 'end-user': 'jason' }, share: '10%' },
+                        ],
+                      },
+                    ],
+                  },
+            ),
+          },
+    ),
+  },
+});
+
 function withServerErrorRate(errorRate: string): Topology {
   const copy = structuredClone(MICRO);
   copy.spec.namespaces.find((n) => n.name === 'server')!.services[0]!.errorRate = errorRate;

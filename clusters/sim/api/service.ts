@@ -83,6 +83,7 @@ export class ApiService {
     applyDefaults(object, { allocateClusterIp: () => this.allocateClusterIp() });
     const causes = validateObject(object);
     if (causes.length > 0) throw errors.invalid(type.kind, type.group, name, causes);
+    if (type.kind === 'Pod' && type.group === '') this.requireServiceAccount(object);
     const admitted = this.admit('CREATE', type, object);
     const meta = admitted.metadata;
     meta.uid = options.uid ?? this.random.uuid();
@@ -310,6 +311,17 @@ export class ApiService {
 
   private afterWrite(type: ResourceType, object: KubeObject, options: WriteOptions): void {
     if (type.kind === 'CustomResourceDefinition' && !options.dryRun) this.types.syncCrds(this.list(type));
+  }
+
+  /**
+   * The ServiceAccount admission plugin: a pod runs as an account that exists. `default` is made by
+   * the controller manager as a namespace appears, so it is taken as there (the race is not played).
+   */
+  private requireServiceAccount(pod: KubeObject): void {
+    const namespace = pod.metadata.namespace ?? '';
+    const account = String((pod.spec as Obj | undefined)?.['serviceAccountName'] ?? 'default');
+    if (account === 'default' || this.store.get('serviceaccounts', namespace, account)) return;
+    throw errors.forbidden(`pods "${pod.metadata.name}" is forbidden: error looking up service account ${namespace}/${account}: serviceaccount "${account}" not found`);
   }
 
   private requireNamespace(namespace: string | undefined): void {

@@ -1,9 +1,16 @@
+import { istioAuthorize, type AuthzOutcome } from './authz-istio.js';
+import { linkerdAuthorize, type LinkerdAuthzOutcome } from './authz-linkerd.js';
 import type { MeshKind } from './control-plane.js';
-import { effectiveMtls, istioAuthorized, linkerdAuthorized } from './policy.js';
+import { istioPrincipal } from './identity.js';
+import { effectiveMtls, type ConfigSnapshot } from './policy.js';
+import type { RequestAttributes } from './request.js';
 import type { Proxy } from './twin.js';
 
-/** The workload port of the topology's services; Linkerd Servers select it. */
+/** The workload port of the topology's services unless they name others; Linkerd Servers select it. */
 export const WORKLOAD_PORT = 8080;
+
+/** Where outside traffic comes from: TEST-NET-3 (RFC 5737), outside every cluster network. */
+export const OUTSIDE_IP = '203.0.113.10';
 
 /** One side of a request: a pod with or without a proxy. */
 export interface Party {
@@ -11,6 +18,10 @@ export interface Party {
   workload: string;
   labels: Record<string, string>;
   serviceAccount: string;
+  /** The pod's IP (OUTSIDE_IP for traffic from outside the cluster). */
+  ip: string;
+  /** The pod's container ports (Linkerd Servers select by name). */
+  ports?: Array<{ name?: string; containerPort: number }>;
   proxy?: Proxy;
 }
 
@@ -20,7 +31,7 @@ export type Result =
   | 'reset'
   /** mTLS handshake failed: expired certificate or a root the peer does not trust. */
   | 'tls-failure'
-  /** Authorization denied the request: Istio RBAC or Linkerd policy, HTTP 403. */
+  /** Authorization denied the request: Istio RBAC or Linkerd policy, HTTP 403 (404 for no route). */
   | 'denied'
   /** The endpoint is gone (stale endpoints) or the pod is not running. */
   | 'connect-failure';
@@ -33,6 +44,10 @@ export interface Decision {
   reachedServer: boolean;
   /** HTTP status the client's proxy reports; 0 when there is no status (reset without a proxy). */
   code: number;
+  /** The policy that decided, when one did ("namespace/name (ACTION, rule n)"). */
+  decidedBy?: string;
+  /** What the deciding policies hold that the twin does not model. */
+  notModelled?: string[];
 }
 
 function certValid(proxy: Proxy | undefined, now: number): boolean {
@@ -43,43 +58,98 @@ function trusts(a: Proxy, b: Proxy): boolean {
   return b.cert !== undefined && a.trust.has(b.cert.root);
 }
 
-function principal(party: Party): string {
-  return `cluster.local/ns/${party.namespace}/sa/${party.serviceAccount}`;
+// Policy answers do not change while a proxy holds one snapshot: remembered per snapshot, server
+// proxy, client (address and transport) and request class.
+type Memo<T> = WeakMap<ConfigSnapshot, WeakMap<Proxy, Map<string, Map<string, T>>>>;
+const ISTIO_AUTHZ: Memo<AuthzOutcome> = new WeakMap();
+const LINKERD_AUTHZ: Memo<LinkerdAuthzOutcome> = new WeakMap();
+
+function memo<T>(cache: Memo<T>, snapshot: ConfigSnapshot, server: Proxy, client: string, requestId: string, compute: () => T): T {
+  let byServer = cache.get(snapshot);
+  if (!byServer) cache.set(snapshot, (byServer = new WeakMap()));
+  let byClient = byServer.get(server);
+  if (!byClient) byServer.set(server, (byClient = new Map()));
+  let byRequest = byClient.get(client);
+  if (!byRequest) byClient.set(client, (byRequest = new Map()));
+  let value = byRequest.get(requestId);
+  if (value === undefined) {
+    value = compute();
+    byRequest.set(requestId, value);
+  }
+  return value;
+}
+
+const EMPTY_SNAPSHOT_KEY = {} as ConfigSnapshot;
+
+/** Who the client is to a policy: its address, and over mTLS its namespace and account. */
+function clientKey(client: Party, mtls: boolean): string {
+  return mtls ? `${client.ip} ${client.namespace}/${client.serviceAccount}` : client.ip;
 }
 
 /**
  * What happens to one request from `client` to `server`, given what each proxy knows now.
- * Istio sidecars use auto-mTLS towards servers that have a proxy; a plaintext connection into a
- * STRICT sidecar is reset before any HTTP exchange (mtls-migration snips: curl 000, exit 56),
- * so only the client can see it. Linkerd meshes automatically and denies by policy with 403.
+ *
+ * Transport. Istio sidecars use auto-mTLS: mTLS towards endpoints with a sidecar unless the
+ * server's PeerAuthentication for that port is DISABLE, which istiod tells the clients
+ * (pilot/pkg/xds/endpoints mtls_checker: a DISABLE endpoint is sent as plaintext). ztunnel always
+ * speaks mTLS (HBONE), and ignores DISABLE. Linkerd meshes every connection between proxies.
+ * A plaintext connection into a STRICT sidecar is reset before any HTTP exchange
+ * (mtls-migration snips: curl 000, exit 56), so only the client sees it.
+ *
+ * Authorization follows the server's policies for this request class (authz-istio.ts,
+ * authz-linkerd.ts): Istio RBAC denies with 403 (ztunnel resets the connection), Linkerd with 403
+ * or 404 for a request no HTTPRoute of the Server matches.
  */
-export function decide(mesh: MeshKind, client: Party, server: Party, now: number): Decision {
+export function decide(mesh: MeshKind, client: Party, server: Party, now: number, request: RequestAttributes, requestId = `${request.port}:${request.method} ${request.path}`): Decision {
   const c = client.proxy;
   const s = server.proxy;
   if (s && !s.started) return { result: 'connect-failure', mtls: false, reachedServer: false, code: c ? 503 : 0 };
   const clientMeshed = c !== undefined && (c.kind === 'ambient' || c.snapshot !== undefined);
-  const mtls = clientMeshed && s !== undefined;
+  const sidecarServer = s !== undefined && s.kind === 'istio' && !s.gateway;
+  // ztunnel enforces STRICT too, and ignores DISABLE (it always speaks HBONE).
+  const mode = mesh === 'istio' && (sidecarServer || s?.kind === 'ambient') ? effectiveMtls(s!.snapshot, server.namespace, server.labels, request.port) : undefined;
+  // The client decides from what its own snapshot says of the server's mode (DISABLE → plaintext).
+  const clientSeesDisable = c?.kind === 'istio' && sidecarServer && effectiveMtls(c.snapshot, server.namespace, server.labels, request.port) === 'DISABLE';
+  const mtls = clientMeshed && s !== undefined && !(c!.kind === 'istio' && clientSeesDisable);
   if (mtls && (!certValid(c, now) || !certValid(s, now) || !trusts(c!, s!) || !trusts(s!, c!))) {
     // Envoy: "upstream connect error or disconnect/reset before headers ... TLS error" → 503 UF.
     return { result: 'tls-failure', mtls: true, reachedServer: false, code: c!.kind === 'linkerd' ? 502 : 503 };
   }
   if (!s) return { result: 'ok', mtls: false, reachedServer: false, code: 200 };
   if (mesh === 'istio') {
-    // The server enforces the PeerAuthentication it last received — if it is a sidecar. An ingress
-    // gateway is an Envoy deployment with no sidecar: "PeerAuthentication determines whether or not
-    // mTLS is allowed or required for connections to an Envoy proxy sidecar" (istio.io, reference/
-    // config/security/peer_authentication); the gateway takes what its listeners take, from outside.
-    const mode = s.gateway ? 'PERMISSIVE' : effectiveMtls(s.snapshot, server.namespace, server.labels);
+    // A gateway is an Envoy deployment with no sidecar: "PeerAuthentication determines whether or
+    // not mTLS is allowed or required for connections to an Envoy proxy sidecar" (istio.io,
+    // reference/config/security/peer_authentication); it takes what its listeners take.
     if (!mtls && mode === 'STRICT') return { result: 'reset', mtls: false, reachedServer: false, code: c ? 503 : 0 };
-    // Ambient without a waypoint enforces L4 only; AuthorizationPolicy with L7 rules needs a waypoint.
-    const peer = mtls ? { namespace: client.namespace, principal: principal(client) } : {};
-    if (!istioAuthorized(s.snapshot, server.namespace, server.labels, peer)) {
-      return s.kind === 'ambient' ? { result: 'reset', mtls, reachedServer: false, code: c ? 503 : 0 } : { result: 'denied', mtls, reachedServer: true, code: 403 };
+    const trust = s.snapshot?.trustDomain ?? { domain: 'cluster.local', aliases: [] };
+    const peer = mtls ? { mtls, namespace: client.namespace, principal: istioPrincipal(trust, client.namespace, client.serviceAccount), ip: client.ip } : { mtls, ip: client.ip };
+    const ztunnel = s.kind === 'ambient';
+    const outcome = memo(ISTIO_AUTHZ, s.snapshot ?? EMPTY_SNAPSHOT_KEY, s, clientKey(client, mtls), requestId, () =>
+      istioAuthorize(s.snapshot?.authorizationPolicies ?? [], { namespace: server.namespace, labels: server.labels, ip: server.ip, ztunnel }, peer, request, trust),
+    );
+    const extra = { ...(outcome.decidedBy ? { decidedBy: outcome.decidedBy } : {}), ...(outcome.notModelled.length ? { notModelled: outcome.notModelled } : {}) };
+    if (!outcome.allowed) {
+      return ztunnel ? { result: 'reset', mtls, reachedServer: false, code: c ? 503 : 0, ...extra } : { result: 'denied', mtls, reachedServer: true, code: 403, ...extra };
     }
-    return { result: 'ok', mtls, reachedServer: true, code: 200 };
+    return { result: 'ok', mtls, reachedServer: true, code: 200, ...extra };
   }
-  if (!linkerdAuthorized(s.snapshot, server.namespace, server.labels, WORKLOAD_PORT, s.inboundPolicy, mtls)) {
-    return { result: 'denied', mtls, reachedServer: true, code: 403 };
-  }
-  return { result: 'ok', mtls, reachedServer: true, code: 200 };
+  const snapshot = s.snapshot;
+  const outcome = memo(LINKERD_AUTHZ, snapshot ?? EMPTY_SNAPSHOT_KEY, s, clientKey(client, mtls), requestId, () =>
+    linkerdAuthorize(
+      {
+        servers: snapshot?.servers ?? [],
+        authorizationPolicies: snapshot?.linkerdAuthorizations ?? [],
+        meshTlsAuthentications: snapshot?.meshTlsAuthentications ?? [],
+        networkAuthentications: snapshot?.networkAuthentications ?? [],
+        serverAuthorizations: snapshot?.serverAuthorizations ?? [],
+        httpRoutes: snapshot?.httpRoutes ?? [],
+      },
+      { namespace: server.namespace, labels: server.labels, ports: server.ports ?? [{ containerPort: request.port, name: request.portName }], defaultPolicy: s.inboundPolicy },
+      { mtls, ...(mtls ? { namespace: client.namespace, serviceAccount: client.serviceAccount } : {}), ip: client.ip },
+      request,
+    ),
+  );
+  const extra = { decidedBy: outcome.decidedBy, ...(outcome.notModelled.length ? { notModelled: outcome.notModelled } : {}) };
+  if (!outcome.allowed) return { result: 'denied', mtls, reachedServer: true, code: outcome.code ?? 403, ...extra };
+  return { result: 'ok', mtls, reachedServer: true, code: 200, ...extra };
 }

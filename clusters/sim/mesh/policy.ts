@@ -1,5 +1,6 @@
 import { matchesLabels, requirementsFromSelector } from '../api/selectors.js';
 import type { KubeObject } from '../api/types.js';
+import type { TrustDomain } from './identity.js';
 
 type Obj = Record<string, unknown>;
 
@@ -7,12 +8,19 @@ type Obj = Record<string, unknown>;
 export interface ConfigSnapshot {
   version: number;
   takenAt: number;
+  /** Istio's trust domain and aliases, from the mesh config (what istiod builds RBAC with). */
+  trustDomain: TrustDomain;
   peerAuthentications: KubeObject[];
   authorizationPolicies: KubeObject[];
   virtualServices: KubeObject[];
+  destinationRules: KubeObject[];
   servers: KubeObject[];
   linkerdAuthorizations: KubeObject[];
   meshTlsAuthentications: KubeObject[];
+  networkAuthentications: KubeObject[];
+  serverAuthorizations: KubeObject[];
+  /** HTTPRoutes (policy.linkerd.io and gateway.networking.k8s.io). */
+  httpRoutes: KubeObject[];
   /** Linkerd: retry policies from Service annotations, by "namespace/name". */
   linkerdRetries: Map<string, LinkerdRetryPolicy>;
   /** Ready endpoints per service ("namespace/name"), as pod uids. */
@@ -34,103 +42,31 @@ function modeOf(policy: KubeObject | undefined): MtlsMode | undefined {
   return mode === 'STRICT' || mode === 'PERMISSIVE' || mode === 'DISABLE' ? mode : undefined;
 }
 
+function portModeOf(policy: KubeObject | undefined, port: number | undefined): MtlsMode | undefined {
+  if (!policy || port === undefined) return undefined;
+  const ports = (policy.spec as Obj | undefined)?.['portLevelMtls'] as Record<string, { mode?: string }> | undefined;
+  const mode = ports?.[String(port)]?.mode;
+  return mode === 'STRICT' || mode === 'PERMISSIVE' || mode === 'DISABLE' ? mode : undefined;
+}
+
+/** Oldest first: when several policies of one level match, Istio uses the oldest (peer_authentication.proto). */
+function oldest(policies: KubeObject[]): KubeObject | undefined {
+  return [...policies].sort((a, b) => String(a.metadata.creationTimestamp ?? '').localeCompare(String(b.metadata.creationTimestamp ?? '')) || a.metadata.name.localeCompare(b.metadata.name))[0];
+}
+
 /**
- * Istio PeerAuthentication resolution: workload (selector) > namespace (no selector) > root
- * namespace (no selector; selectors there are ignored); UNSET inherits; nothing → PERMISSIVE
- * (istio/api security/v1beta1/peer_authentication.proto).
+ * Istio PeerAuthentication resolution for a workload port: the workload policy's portLevelMtls
+ * for the port > workload (selector) > namespace (no selector) > root namespace (no selector;
+ * selectors there are ignored); UNSET inherits; nothing → PERMISSIVE. portLevelMtls counts only
+ * on a policy with a selector (istio/api security/v1beta1/peer_authentication.proto).
  */
-export function effectiveMtls(snapshot: ConfigSnapshot | undefined, namespace: string, labels: Record<string, string>, rootNamespace = 'istio-system'): MtlsMode {
+export function effectiveMtls(snapshot: ConfigSnapshot | undefined, namespace: string, labels: Record<string, string>, port?: number, rootNamespace = 'istio-system'): MtlsMode {
   const policies = snapshot?.peerAuthentications ?? [];
   if (policies.length === 0) return 'PERMISSIVE';
-  const workload = policies.find((p) => p.metadata.namespace === namespace && namespace !== rootNamespace && selector(p) !== undefined && selects(selector(p), labels));
-  const ns = policies.find((p) => p.metadata.namespace === namespace && selector(p) === undefined);
-  const mesh = policies.find((p) => p.metadata.namespace === rootNamespace && selector(p) === undefined);
-  return modeOf(workload) ?? modeOf(ns) ?? modeOf(mesh) ?? 'PERMISSIVE';
-}
-
-export interface PeerIdentity {
-  namespace?: string;
-  /** SPIFFE-style principal "cluster.local/ns/<ns>/sa/<sa>"; absent for plaintext. */
-  principal?: string;
-}
-
-function glob(pattern: string, value: string | undefined): boolean {
-  if (value === undefined) return false;
-  if (pattern === '*') return true;
-  if (pattern.startsWith('*')) return value.endsWith(pattern.slice(1));
-  if (pattern.endsWith('*')) return value.startsWith(pattern.slice(0, -1));
-  return pattern === value;
-}
-
-function ruleMatches(rule: Obj, peer: PeerIdentity): boolean {
-  const from = (rule['from'] as Array<{ source?: Obj }> | undefined) ?? [];
-  if (from.length === 0) return true;
-  return from.some(({ source = {} }) => {
-    const principals = source['principals'] as string[] | undefined;
-    const namespaces = source['namespaces'] as string[] | undefined;
-    const notNamespaces = source['notNamespaces'] as string[] | undefined;
-    if (principals && !principals.some((p) => glob(p, peer.principal))) return false;
-    // source.namespaces needs mTLS: it is read from the peer certificate.
-    if (namespaces && !namespaces.some((n) => glob(n, peer.principal ? peer.namespace : undefined))) return false;
-    if (notNamespaces && notNamespaces.some((n) => glob(n, peer.namespace))) return false;
-    return true;
-  });
-}
-
-/**
- * Istio AuthorizationPolicy: DENY policies first; then, if any ALLOW policy applies to the
- * workload, a request must match one of its rules; no policy → allowed
- * (istio.io/latest/docs/reference/config/security/authorization-policy/).
- */
-export function istioAuthorized(snapshot: ConfigSnapshot | undefined, namespace: string, labels: Record<string, string>, peer: PeerIdentity, rootNamespace = 'istio-system'): boolean {
-  const applying = (snapshot?.authorizationPolicies ?? []).filter((p) => {
-    if (p.metadata.namespace !== namespace && p.metadata.namespace !== rootNamespace) return false;
-    const selector = (p.spec as Obj | undefined)?.['selector'];
-    return selector === undefined || selects(selector, labels);
-  });
-  if (applying.length === 0) return true;
-  if (applying.some((p) => action(p) === 'DENY' && rules(p).some((r) => ruleMatches(r, peer)))) return false;
-  const allows = applying.filter((p) => action(p) === 'ALLOW');
-  if (allows.length === 0) return true;
-  return allows.some((p) => rules(p).some((r) => ruleMatches(r, peer)));
-}
-
-function action(policy: KubeObject): string {
-  return String((policy.spec as Obj | undefined)?.['action'] ?? 'ALLOW');
-}
-
-function rules(policy: KubeObject): Obj[] {
-  return ((policy.spec as Obj | undefined)?.['rules'] as Obj[] | undefined) ?? [];
-}
-
-/**
- * Linkerd inbound policy. A Server selecting the pod and port denies what no AuthorizationPolicy
- * authorizes; otherwise the default policy fixed at proxy start applies
- * (linkerd.io/2-edge/reference/authorization-policy, features/server-policy).
- */
-export function linkerdAuthorized(snapshot: ConfigSnapshot | undefined, namespace: string, labels: Record<string, string>, port: number, defaultPolicy: string, tls: boolean): boolean {
-  const servers = (snapshot?.servers ?? []).filter((s) => {
-    const spec = (s.spec ?? {}) as Obj;
-    return s.metadata.namespace === namespace && selects(spec['podSelector'] ?? {}, labels) && (spec['port'] === port || spec['port'] === undefined);
-  });
-  if (servers.length === 0) {
-    if (defaultPolicy === 'deny') return false;
-    if (defaultPolicy === 'all-authenticated' || defaultPolicy === 'cluster-authenticated') return tls;
-    return true;
-  }
-  return servers.some((server) => {
-    const policies = (snapshot?.linkerdAuthorizations ?? []).filter((a) => {
-      const ref = ((a.spec as Obj | undefined)?.['targetRef'] as Obj | undefined) ?? {};
-      return a.metadata.namespace === namespace && ((ref['kind'] === 'Server' && ref['name'] === server.metadata.name) || ref['kind'] === 'Namespace');
-    });
-    return policies.some((a) => {
-      const refs = (((a.spec as Obj)['requiredAuthenticationRefs'] as Obj[] | undefined) ?? []);
-      return refs.every((ref) => {
-        if (ref['kind'] === 'MeshTLSAuthentication') return tls && (snapshot?.meshTlsAuthentications ?? []).some((m) => m.metadata.name === ref['name'] && m.metadata.namespace === (ref['namespace'] ?? namespace));
-        return true; // NetworkAuthentication: every address in the simulated cluster network.
-      });
-    });
-  });
+  const workload = oldest(policies.filter((p) => p.metadata.namespace === namespace && namespace !== rootNamespace && selector(p) !== undefined && selects(selector(p), labels)));
+  const ns = oldest(policies.filter((p) => p.metadata.namespace === namespace && selector(p) === undefined));
+  const mesh = oldest(policies.filter((p) => p.metadata.namespace === rootNamespace && selector(p) === undefined));
+  return portModeOf(workload, port) ?? modeOf(workload) ?? modeOf(ns) ?? modeOf(mesh) ?? 'PERMISSIVE';
 }
 
 export interface HttpFault {

@@ -1,8 +1,10 @@
-import { parseDuration, parsePercent, postOrder, type Topology } from '../../../model/index.js';
+import { parseDuration, parsePercent, postOrder, servicesByRef, type Topology } from '../../../model/index.js';
 import type { TimerHandle } from '../../../core/index.js';
 import type { KubeObject } from '../api/types.js';
 import { isPodReady } from '../controllers/context.js';
-import { decide, type Decision, type Party } from './decide.js';
+import { decide, OUTSIDE_IP, type Decision, type Party } from './decide.js';
+import { requestClasses, type RequestClassShare } from './request.js';
+import { DEFAULT_TRUST_DOMAIN, istioPrincipal } from './identity.js';
 import { ISTIO_BUCKETS, LINKERD_BUCKETS, type Labels, type MetricSink } from './metrics.js';
 import { routeFor } from './policy.js';
 import type { MeshTwin, Proxy } from './twin.js';
@@ -23,7 +25,14 @@ interface ServiceInfo {
   errorRate: number;
   mu: number;
   sigma: number;
-  calls: Array<{ to: string; share: number }>;
+  calls: Array<{ to: string; share: number; classes: RequestClassShare[] }>;
+}
+
+/** Requests arriving at a service in one tick: from a caller (or outside) at a rate, in classes. */
+interface Inbound {
+  from?: string;
+  rps: number;
+  classes: RequestClassShare[];
 }
 
 // Proxy hop overhead per request, added to service latency: Envoy sidecars ~1.5 ms per side,
@@ -55,6 +64,11 @@ export class TrafficModel {
   /** The services each client proxy has a retry counter for. */
   private readonly retryCounters = new WeakMap<object, Set<string>>();
 
+  /** Request classes of each entrypoint, in the topology's order. */
+  private readonly entryClasses: RequestClassShare[][];
+  /** What decisions met that the twin does not model, deduplicated. */
+  private readonly notModelled = new Set<string>();
+
   constructor(
     private readonly twin: MeshTwin,
     private readonly topology: Topology,
@@ -62,6 +76,12 @@ export class TrafficModel {
   ) {
     this.tickMs = options.tickMs ?? 10_000;
     this.rpsScale = options.rpsScale ?? 1;
+    const byRef = servicesByRef(topology);
+    const classesTo = (ref: string, port: number | string | undefined, requests: Parameters<typeof requestClasses>[3]) => {
+      const callee = byRef.get(ref);
+      return callee ? requestClasses(callee.namespace.name, callee.service, port, requests) : [];
+    };
+    this.entryClasses = topology.spec.entrypoints.map((e) => classesTo(e.service, e.port, e.requests));
     for (const ns of topology.spec.namespaces) {
       for (const svc of ns.services) {
         const p50 = parseDuration(svc.latency.p50) ?? 5;
@@ -73,7 +93,7 @@ export class TrafficModel {
           errorRate: (parsePercent(svc.errorRate) ?? 0) / 100,
           mu: Math.log(p50),
           sigma: (Math.log(p99) - Math.log(p50)) / Z99,
-          calls: svc.calls.map((c) => ({ to: c.to, share: (parsePercent(c.share) ?? 100) / 100 })),
+          calls: svc.calls.map((c) => ({ to: c.to, share: (parsePercent(c.share) ?? 100) / 100, classes: classesTo(c.to, c.port, c.requests) })),
         });
       }
     }
@@ -83,6 +103,11 @@ export class TrafficModel {
   /** The entrypoints' total rate before scaling. */
   naturalRps(): number {
     return this.topology.spec.entrypoints.reduce((n, e) => n + e.rps, 0);
+  }
+
+  /** Everything the traffic met in policies that the twin reads but does not model, once each. */
+  notModelledSeen(): string[] {
+    return [...this.notModelled].sort();
   }
 
   setRpsScale(scale: number): void {
@@ -109,13 +134,13 @@ export class TrafficModel {
     const now = this.twin.clockHandle().now();
     const mesh = this.twin.mesh ?? 'istio';
     const pods = this.podsByService();
-    const incoming = new Map<string, Array<{ from?: string; rps: number }>>();
-    for (const entry of this.topology.spec.entrypoints) push(incoming, entry.service, { rps: entry.rps * this.rpsScale });
+    const incoming = new Map<string, Inbound[]>();
+    this.topology.spec.entrypoints.forEach((entry, i) => push(incoming, entry.service, { rps: entry.rps * this.rpsScale, classes: this.entryClasses[i]! }));
     for (const ref of this.order) {
       const svc = this.services.get(ref)!;
       let served = 0;
-      for (const inbound of incoming.get(ref) ?? []) served += this.edge(mesh, inbound.from, svc, inbound.rps, pods, now);
-      for (const call of svc.calls) if (served > 0) push(incoming, call.to, { from: ref, rps: served * call.share });
+      for (const inbound of incoming.get(ref) ?? []) served += this.edge(mesh, inbound, svc, pods, now);
+      for (const call of svc.calls) if (served > 0) push(incoming, call.to, { from: ref, rps: served * call.share, classes: call.classes });
     }
     this.flush();
     this.gauges(mesh, now);
@@ -123,7 +148,8 @@ export class TrafficModel {
   }
 
   /** Requests of one edge in this tick; returns the rps the server served successfully. */
-  private edge(mesh: 'istio' | 'linkerd', from: string | undefined, server: ServiceInfo, rps: number, pods: Map<string, KubeObject[]>, now: number): number {
+  private edge(mesh: 'istio' | 'linkerd', inbound: Inbound, server: ServiceInfo, pods: Map<string, KubeObject[]>, now: number): number {
+    const { from, rps } = inbound;
     const total = (rps * this.tickMs) / 1000;
     const callers = from ? (pods.get(from) ?? []).filter(isPodReady) : [undefined];
     if (callers.length === 0 || total === 0) return 0;
@@ -142,12 +168,14 @@ export class TrafficModel {
         continue;
       }
       const route = proxy && proxy.kind === 'istio' ? routeFor(proxy.snapshot, server.ref, client.namespace) : {};
-      for (const uid of knows) {
-        const pod = serverPods.get(uid);
-        const n = perClient / knows.length;
-        const target = pod ? this.party(pod, server.ref) : undefined;
-        const decision: Decision = target ? decide(mesh, client, target, now) : { result: 'connect-failure', mtls: false, reachedServer: false, code: proxy ? 503 : 0 };
-        served += this.outcome(mesh, client, server, target, decision, n, route, now);
+      const targets = knows.map((uid) => serverPods.get(uid)).map((pod) => (pod ? this.party(pod, server.ref) : undefined));
+      for (const cls of inbound.classes) {
+        const n = (perClient * cls.share) / knows.length;
+        for (const target of targets) {
+          const decision: Decision = target ? decide(mesh, client, target, now, cls.request, cls.id) : { result: 'connect-failure', mtls: false, reachedServer: false, code: proxy ? 503 : 0 };
+          if (decision.notModelled) for (const note of decision.notModelled) this.notModelled.add(note);
+          served += this.outcome(mesh, client, server, target, decision, n, route, now);
+        }
       }
     }
     return (served * 1000) / this.tickMs;
@@ -291,7 +319,7 @@ export class TrafficModel {
     const s = target?.proxy;
     if (mesh === 'istio') {
       const base = { destination_service: `${server.name}.${server.namespace}.svc.cluster.local`, destination_service_name: server.name, destination_service_namespace: server.namespace, destination_workload: target?.workload ?? 'unknown', destination_workload_namespace: server.namespace, request_protocol: 'http', response_code: String(d.code) };
-      const source = c && c.kind !== 'ambient' ? { source_workload: client.workload, source_workload_namespace: client.namespace, source_principal: `spiffe://cluster.local/ns/${client.namespace}/sa/${client.serviceAccount}` } : { source_workload: 'unknown', source_workload_namespace: 'unknown', source_principal: 'unknown' };
+      const source = c && c.kind !== 'ambient' ? { source_workload: client.workload, source_workload_namespace: client.namespace, source_principal: `spiffe://${istioPrincipal(c.snapshot?.trustDomain ?? DEFAULT_TRUST_DOMAIN, client.namespace, client.serviceAccount)}` } : { source_workload: 'unknown', source_workload_namespace: 'unknown', source_principal: 'unknown' };
       if (c?.kind === 'istio' && c.snapshot) {
         const labels: Labels = { reporter: 'source', ...source, ...base, connection_security_policy: 'unknown', response_flags: d.result === 'ok' ? flags : 'UF' };
         m.inc('istio_requests_total', labels, n);
@@ -300,7 +328,7 @@ export class TrafficModel {
       }
       // A gateway has no inbound sidecar: it reports what it sends on (reporter=source), not what it takes in.
       if (s?.kind === 'istio' && d.reachedServer && !s.gateway) {
-        const peer = d.mtls ? { source_workload: client.workload, source_workload_namespace: client.namespace, source_principal: `spiffe://cluster.local/ns/${client.namespace}/sa/${client.serviceAccount}` } : { source_workload: 'unknown', source_workload_namespace: 'unknown', source_principal: 'unknown' };
+        const peer = d.mtls ? { source_workload: client.workload, source_workload_namespace: client.namespace, source_principal: `spiffe://${istioPrincipal(s.snapshot?.trustDomain ?? DEFAULT_TRUST_DOMAIN, client.namespace, client.serviceAccount)}` } : { source_workload: 'unknown', source_workload_namespace: 'unknown', source_principal: 'unknown' };
         const labels: Labels = { reporter: 'destination', ...peer, ...base, connection_security_policy: d.mtls ? 'mutual_tls' : 'none', response_flags: '-' };
         m.inc('istio_requests_total', labels, n);
         const [perBucket, sum] = latency(ISTIO_BUCKETS);
@@ -406,16 +434,27 @@ export class TrafficModel {
     return gauges;
   }
 
+  /** Parties by pod object: a stored object is replaced, never changed, so this is safe to keep. */
+  private readonly parties = new WeakMap<KubeObject, Party>();
+
   private party(pod: KubeObject | undefined, ref: string | undefined): Party {
-    if (!pod || !ref) return { namespace: 'external', workload: 'external', labels: {}, serviceAccount: 'default' };
+    if (!pod || !ref) return OUTSIDE;
     const proxy = this.twin.proxies.get(pod.metadata.uid ?? '');
-    return {
+    const known = this.parties.get(pod);
+    if (known && known.proxy === proxy) return known;
+    const spec = (pod.spec ?? {}) as { serviceAccountName?: string; containers?: Array<{ name?: string; ports?: Array<{ name?: string; containerPort: number }> }> };
+    const app = (spec.containers ?? []).find((c) => c.name !== 'istio-proxy' && c.name !== 'linkerd-proxy');
+    const party: Party = {
       namespace: pod.metadata.namespace ?? '',
       workload: ref.split('/')[1] ?? '',
       labels: pod.metadata.labels ?? {},
-      serviceAccount: String((pod.spec as Obj | undefined)?.['serviceAccountName'] ?? 'default'),
+      serviceAccount: String(spec.serviceAccountName ?? 'default'),
+      ip: String((pod.status as Obj | undefined)?.['podIP'] ?? ''),
+      ports: app?.ports ?? [],
       ...(proxy ? { proxy } : {}),
     };
+    this.parties.set(pod, party);
+    return party;
   }
 
   private podsByService(): Map<string, KubeObject[]> {
@@ -428,6 +467,9 @@ export class TrafficModel {
     return out;
   }
 }
+
+/** Traffic from outside the cluster: no pod, no identity, an address outside the cluster networks. */
+const OUTSIDE: Party = { namespace: 'external', workload: 'external', labels: {}, serviceAccount: 'default', ip: OUTSIDE_IP };
 
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   const list = map.get(key);

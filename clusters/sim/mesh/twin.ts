@@ -8,6 +8,7 @@ import { hasSidecar, inject, LINKERD_POLICY_ENV, LINKERD_TRUST_ENV, linkerdEnv }
 import { MetricStore } from './metrics.js';
 import { linkerdRetryPolicy, type ConfigSnapshot, type LinkerdRetryPolicy } from './policy.js';
 import { GATEWAY_ROLE_LABEL } from '../../workloads.js';
+import { istioTrustDomain } from './identity.js';
 
 type Obj = Record<string, unknown>;
 type Reach = Pick<Reachability, 'reachable'>;
@@ -60,11 +61,20 @@ const RELEVANT = new Set([
   'security.istio.io/peerauthentications',
   'security.istio.io/authorizationpolicies',
   'networking.istio.io/virtualservices',
+  'networking.istio.io/destinationrules',
+  'networking.istio.io/sidecars',
+  'networking.istio.io/serviceentries',
   'policy.linkerd.io/servers',
   'policy.linkerd.io/authorizationpolicies',
   'policy.linkerd.io/meshtlsauthentications',
+  'policy.linkerd.io/networkauthentications',
+  'policy.linkerd.io/serverauthorizations',
+  'policy.linkerd.io/httproutes',
+  'gateway.networking.k8s.io/httproutes',
 ]);
-const CONFIG_KEYS = new Set([...RELEVANT].filter((k) => k.includes('istio.io') || k.includes('linkerd.io') || k === 'endpoints' || k === 'services'));
+const CONFIG_KEYS = new Set([...RELEVANT].filter((k) => k.includes('istio.io') || k.includes('linkerd.io') || k.includes('gateway.networking.k8s.io') || k === 'endpoints' || k === 'services'));
+/** The mesh config istiod reads (trust domain, cert lifetime): a change to it is a change of config. */
+const MESH_CONFIG = { namespace: 'istio-system', name: 'istio' };
 
 // Istio renews at SECRET_GRACE_PERIOD_RATIO = 0.5 of the lifetime (secretcache.go rotateTime);
 // Linkerd at 70 % of the remaining lifetime, at least 10 s apart (linkerd2-proxy certify.rs).
@@ -177,7 +187,8 @@ export class MeshTwin {
     if (!RELEVANT.has(event.key)) return [];
     // Services matter only for Linkerd's retry annotations: most Service writes change no config.
     if (event.key === 'services' && (this.mesh !== 'linkerd' || !this.retryConfigChanged(event.object))) return [];
-    if (CONFIG_KEYS.has(event.key)) {
+    const meshConfig = event.key === 'configmaps' && event.object.metadata.namespace === MESH_CONFIG.namespace && event.object.metadata.name === MESH_CONFIG.name;
+    if (CONFIG_KEYS.has(event.key) || meshConfig) {
       this.snapshot = undefined;
       this.configEpoch++;
     }
@@ -483,12 +494,17 @@ export class MeshTwin {
     return {
       version: ++this.configVersion,
       takenAt: this.clock.now(),
+      trustDomain: istioTrustDomain(this.cluster.api.find(this.type('configmaps'), MESH_CONFIG.namespace, MESH_CONFIG.name)),
       peerAuthentications: list('security.istio.io', 'peerauthentications'),
       authorizationPolicies: list('security.istio.io', 'authorizationpolicies'),
       virtualServices: list('networking.istio.io', 'virtualservices'),
+      destinationRules: list('networking.istio.io', 'destinationrules'),
       servers: list('policy.linkerd.io', 'servers'),
       linkerdAuthorizations: list('policy.linkerd.io', 'authorizationpolicies'),
       meshTlsAuthentications: list('policy.linkerd.io', 'meshtlsauthentications'),
+      networkAuthentications: list('policy.linkerd.io', 'networkauthentications'),
+      serverAuthorizations: list('policy.linkerd.io', 'serverauthorizations'),
+      httpRoutes: [...list('policy.linkerd.io', 'httproutes'), ...list('gateway.networking.k8s.io', 'httproutes')],
       linkerdRetries,
       endpoints,
     };
