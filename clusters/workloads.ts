@@ -8,6 +8,9 @@ import type { KubeObject } from './kube/types.js';
  */
 export const GATEWAY_ROLE_LABEL = 'meshdrill.dev/role';
 
+/** A pod's own failure rate ("50%"): the embedded cluster's twin makes the pod fail that share. */
+export const POD_ERROR_RATE_ANNOTATION = 'meshdrill.dev/error-rate';
+
 /** The port a topology service listens on unless its document names others. */
 export const SERVICE_PORT = DEFAULT_SERVICE_PORT;
 /** A small HTTP server that calls its upstreams, with configurable latency and errors (nicholasjackson/fake-service). */
@@ -78,12 +81,32 @@ export function topologyWorkloads(topology: Topology, options: { runId?: string;
           ],
         },
       };
-      objects.push({
-        apiVersion: 'apps/v1',
-        kind: stateful ? 'StatefulSet' : 'Deployment',
-        metadata: { name: svc.name, namespace: ns.name, labels: { app: svc.name, 'app.kubernetes.io/name': svc.name, 'app.kubernetes.io/part-of': topology.metadata.name, ...runLabel } },
-        spec: { replicas: svc.replicas, selector: { matchLabels: { app: svc.name } }, template, ...(stateful ? { serviceName: svc.name, podManagementPolicy: 'Parallel' } : {}) },
-      });
+      const workloadLabels = { app: svc.name, 'app.kubernetes.io/name': svc.name, 'app.kubernetes.io/part-of': topology.metadata.name, ...runLabel };
+      // One workload per version, its pods labelled version=<name> (the bookinfo reviews pattern).
+      const versions = svc.versions ?? [undefined];
+      for (const version of versions) {
+        const versioned = version
+          ? {
+              ...template,
+              metadata: {
+                ...template.metadata,
+                labels: { ...template.metadata.labels, version: version.name },
+                annotations: { ...template.metadata.annotations, ...(version.errorRate ? { [POD_ERROR_RATE_ANNOTATION]: version.errorRate } : {}) },
+              },
+            }
+          : template;
+        objects.push({
+          apiVersion: 'apps/v1',
+          kind: stateful ? 'StatefulSet' : 'Deployment',
+          metadata: { name: version ? `${svc.name}-${version.name}` : svc.name, namespace: ns.name, labels: { ...workloadLabels, ...(version ? { version: version.name } : {}) } },
+          spec: {
+            replicas: version ? version.replicas : svc.replicas,
+            selector: { matchLabels: { app: svc.name, ...(version ? { version: version.name } : {}) } },
+            template: versioned,
+            ...(stateful ? { serviceName: svc.name, podManagementPolicy: 'Parallel' } : {}),
+          },
+        });
+      }
       objects.push({
         apiVersion: 'v1',
         kind: 'Service',

@@ -63,6 +63,19 @@ export const Service = z
     latency: LatencyProfile.default({ p50: '5ms', p99: '25ms' }),
     errorRate: Percent.default('0%').describe('Share of requests the service itself fails with a 5xx, before any mesh effect.'),
     calls: z.array(Call).default([]).describe('Downstream calls made while serving a request.'),
+    versions: z
+      .array(
+        z
+          .object({
+            name: DnsName.describe('The version\'s name: its pods carry the label version=<name> (what DestinationRule subsets select).'),
+            replicas: z.int().min(1).max(1000).default(1).describe('Pods of this version.'),
+            errorRate: Percent.optional().describe('Share of requests this version fails itself; default the service\'s.'),
+          })
+          .strict(),
+      )
+      .min(1)
+      .optional()
+      .describe('Versions of the service running side by side behind one Service (a Deployment each, labelled version=<name>): what routes split and subsets select. With versions, replicas is their sum.'),
     ports: z.array(ServicePort).min(1).optional().describe('Ports the service listens on; default one, named after the protocol, on 8080. (On a real cluster the stand-in workload serves the first port only.)'),
     serviceAccount: DnsName.optional().describe('The ServiceAccount its pods run as, which is its mesh identity (Istio principal cluster.local/ns/<ns>/sa/<account>, Linkerd <account>.<ns>.serviceaccount.identity.linkerd.cluster.local). Default: the service\'s name, as the Istio and Linkerd samples do; write "default" for the namespace\'s default account.'),
     gateway: z

@@ -71,6 +71,26 @@ export const WITH_REQUESTS = Topology.parse({
   },
 });
 
+/** WITH_REQUESTS with two versions of server/api: v1 (two pods, healthy) and v2 (one pod that fails every request). */
+export const WITH_VERSIONS = Topology.parse({
+  ...WITH_REQUESTS,
+  spec: {
+    ...WITH_REQUESTS.spec,
+    namespaces: WITH_REQUESTS.spec.namespaces.map((n) =>
+      n.name !== 'server' ? n : { ...n, services: n.services.map((svc) => ({ ...svc, versions: [{ name: 'v1', replicas: 2 }, { name: 'v2', replicas: 1, errorRate: '100%' }] })) },
+    ),
+  },
+});
+
+/** MICRO with a slow server/api (200 ms median) and a busy caller: what circuit breakers see. */
+export const SLOW = Topology.parse({
+  ...MICRO,
+  spec: {
+    entrypoints: [{ service: 'client/caller', rps: 100 }],
+    namespaces: MICRO.spec.namespaces.map((n) => (n.name !== 'server' ? n : { ...n, services: n.services.map((svc) => ({ ...svc, latency: { p50: '200ms', p99: '800ms' } })) })),
+  },
+});
+
 function withServerErrorRate(errorRate: string): Topology {
   const copy = structuredClone(MICRO);
   copy.spec.namespaces.find((n) => n.name === 'server')!.services[0]!.errorRate = errorRate;

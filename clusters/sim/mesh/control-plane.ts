@@ -47,9 +47,10 @@ export function detectMesh(api: ApiService, types: { deployments: Parameters<Api
 /** Parses a Go duration ("24h0m0s", "1h", "90m") into ms. */
 export function parseGoDuration(text: string | undefined): number | undefined {
   if (!text) return undefined;
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(h|m|s|ms)/g)];
+  // Longest units first: "15ms" is fifteen milliseconds, not fifteen minutes and an "s".
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)/g)];
   if (parts.length === 0) return undefined;
-  const unit: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 };
+  const unit: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
   return parts.reduce((total, [, n, u]) => total + Number(n) * (unit[u ?? 's'] ?? 0), 0);
 }
 

@@ -4,6 +4,7 @@ import type { MeshKind } from './control-plane.js';
 import { istioPrincipal } from './identity.js';
 import { effectiveMtls, type ConfigSnapshot } from './policy.js';
 import type { RequestAttributes } from './request.js';
+import type { ClientTlsMode } from './destination-rule.js';
 import type { Proxy } from './twin.js';
 
 /** The workload port of the topology's services unless they name others; Linkerd Servers select it. */
@@ -23,6 +24,8 @@ export interface Party {
   /** The pod's container ports (Linkerd Servers select by name). */
   ports?: Array<{ name?: string; containerPort: number }>;
   proxy?: Proxy;
+  /** The pod's own failure rate when it has one (a degraded replica), 0–1. */
+  errorRate?: number;
 }
 
 export type Result =
@@ -100,17 +103,26 @@ function clientKey(client: Party, mtls: boolean): string {
  * authz-linkerd.ts): Istio RBAC denies with 403 (ztunnel resets the connection), Linkerd with 403
  * or 404 for a request no HTTPRoute of the Server matches.
  */
-export function decide(mesh: MeshKind, client: Party, server: Party, now: number, request: RequestAttributes, requestId = `${request.port}:${request.method} ${request.path}`): Decision {
+export function decide(mesh: MeshKind, client: Party, server: Party, now: number, request: RequestAttributes, requestId = `${request.port}:${request.method} ${request.path}`, clientTls?: ClientTlsMode): Decision {
   const c = client.proxy;
   const s = server.proxy;
   if (s && !s.started) return { result: 'connect-failure', mtls: false, reachedServer: false, code: c ? 503 : 0 };
   const clientMeshed = c !== undefined && (c.kind === 'ambient' || c.snapshot !== undefined);
   const sidecarServer = s !== undefined && s.kind === 'istio' && !s.gateway;
+  // A DestinationRule's tls.mode replaces auto mTLS for its host (pilot cluster_tls.go): SIMPLE and
+  // MUTUAL originate TLS the topology's plaintext apps do not speak, ISTIO_MUTUAL needs a sidecar
+  // that takes Istio mTLS — both fail the handshake (503 UF); DISABLE sends plaintext, which a
+  // STRICT server resets (istio.io ops/common-problems/network-issues, "503 errors after setting
+  // destination rule").
+  if (c?.kind === 'istio' && clientTls && clientTls !== 'DISABLE') {
+    const takesIstioMtls = clientTls === 'ISTIO_MUTUAL' && sidecarServer && effectiveMtls(s!.snapshot, server.namespace, server.labels, request.port) !== 'DISABLE';
+    if (!takesIstioMtls) return { result: 'tls-failure', mtls: clientTls === 'ISTIO_MUTUAL', reachedServer: false, code: 503, decidedBy: `DestinationRule tls.mode ${clientTls}` };
+  }
   // ztunnel enforces STRICT too, and ignores DISABLE (it always speaks HBONE).
   const mode = mesh === 'istio' && (sidecarServer || s?.kind === 'ambient') ? effectiveMtls(s!.snapshot, server.namespace, server.labels, request.port) : undefined;
   // The client decides from what its own snapshot says of the server's mode (DISABLE → plaintext).
   const clientSeesDisable = c?.kind === 'istio' && sidecarServer && effectiveMtls(c.snapshot, server.namespace, server.labels, request.port) === 'DISABLE';
-  const mtls = clientMeshed && s !== undefined && !(c!.kind === 'istio' && clientSeesDisable);
+  const mtls = clientMeshed && s !== undefined && !(c!.kind === 'istio' && (clientSeesDisable || clientTls === 'DISABLE'));
   if (mtls && (!certValid(c, now) || !certValid(s, now) || !trusts(c!, s!) || !trusts(s!, c!))) {
     // Envoy: "upstream connect error or disconnect/reset before headers ... TLS error" → 503 UF.
     return { result: 'tls-failure', mtls: true, reachedServer: false, code: c!.kind === 'linkerd' ? 502 : 503 };

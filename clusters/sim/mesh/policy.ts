@@ -69,20 +69,6 @@ export function effectiveMtls(snapshot: ConfigSnapshot | undefined, namespace: s
   return portModeOf(workload, port) ?? modeOf(workload) ?? modeOf(ns) ?? modeOf(mesh) ?? 'PERMISSIVE';
 }
 
-export interface HttpFault {
-  abortPercent: number;
-  abortStatus: number;
-  delayPercent: number;
-  delayMs: number;
-}
-
-export interface RetryPolicy {
-  attempts: number;
-  retryOn: string[];
-  /** retries.perTryTimeout, when set. */
-  perTryTimeoutMs?: number;
-}
-
 /** Linkerd's retry annotations on a Service: which response statuses, how many retries. */
 export interface LinkerdRetryPolicy {
   limit: number;
@@ -109,69 +95,4 @@ export function linkerdRetryPolicy(service: KubeObject): LinkerdRetryPolicy | un
   if (ranges.length === 0) return undefined;
   const limit = Number(annotations['retry.linkerd.io/limit'] ?? '1');
   return { limit: Number.isInteger(limit) && limit >= 0 ? limit : 1, retries: (status) => ranges.some(([low, high]) => status >= low && status <= high) };
-}
-
-/**
- * The first HTTP route of a VirtualService for `service` as seen from `clientNamespace`: its fault
- * (applied by the client's proxy; no percentage → no fault) and its retry policy.
- */
-export function routeFor(snapshot: ConfigSnapshot | undefined, service: string, clientNamespace: string): Route {
-  void clientNamespace;
-  if (!snapshot) return {};
-  // A snapshot never changes, and the traffic model asks for every client pod on every tick.
-  let routes = ROUTES.get(snapshot);
-  if (!routes) {
-    routes = new Map();
-    ROUTES.set(snapshot, routes);
-  }
-  let route = routes.get(service);
-  if (!route) {
-    route = firstRoute(snapshot, service);
-    routes.set(service, route);
-  }
-  return route;
-}
-
-export type Route = { fault?: HttpFault; retries?: RetryPolicy };
-const ROUTES = new WeakMap<ConfigSnapshot, Map<string, Route>>();
-
-function firstRoute(snapshot: ConfigSnapshot, service: string): Route {
-  const [namespace, name] = service.split('/') as [string, string];
-  const hosts = new Set([`${name}.${namespace}.svc.cluster.local`, `${name}.${namespace}`, `${name}.${namespace}.svc`]);
-  const vs = snapshot.virtualServices.find((v) => {
-    const spec = (v.spec ?? {}) as Obj;
-    return ((spec['hosts'] as string[] | undefined) ?? []).some((h) => hosts.has(h) || (h === name && v.metadata.namespace === namespace));
-  });
-  const route = (((vs?.spec as Obj | undefined)?.['http'] as Obj[] | undefined) ?? [])[0];
-  if (!route) return {};
-  const fault = route['fault'] as { abort?: Obj; delay?: Obj } | undefined;
-  const percent = (f: Obj | undefined) => Number(((f?.['percentage'] as Obj | undefined)?.['value']) ?? 0);
-  const retries = route['retries'] as Obj | undefined;
-  return {
-    ...(fault
-      ? {
-          fault: {
-            abortPercent: percent(fault.abort),
-            abortStatus: Number(fault.abort?.['httpStatus'] ?? 503),
-            delayPercent: percent(fault.delay),
-            delayMs: parseDelay(String(fault.delay?.['fixedDelay'] ?? '0s')),
-          },
-        }
-      : {}),
-    ...(retries
-      ? {
-          retries: {
-            attempts: Number(retries['attempts'] ?? 0),
-            retryOn: String(retries['retryOn'] ?? 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes').split(','),
-            ...(retries['perTryTimeout'] !== undefined ? { perTryTimeoutMs: parseDelay(String(retries['perTryTimeout'])) } : {}),
-          },
-        }
-      : {}),
-  };
-}
-
-function parseDelay(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text);
-  if (!match) return 0;
-  return Number(match[1]) * ({ ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[match[2]!]!;
 }

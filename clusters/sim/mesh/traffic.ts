@@ -1,4 +1,4 @@
-import { parseDuration, parsePercent, postOrder, servicesByRef, type Topology } from '../../../model/index.js';
+import { parseDuration, parsePercent, portsOf, postOrder, servicesByRef, type Topology } from '../../../model/index.js';
 import type { TimerHandle } from '../../../core/index.js';
 import type { KubeObject } from '../api/types.js';
 import { isPodReady } from '../controllers/context.js';
@@ -6,7 +6,10 @@ import { decide, OUTSIDE_IP, type Decision, type Party } from './decide.js';
 import { requestClasses, type RequestClassShare } from './request.js';
 import { DEFAULT_TRUST_DOMAIN, istioPrincipal } from './identity.js';
 import { ISTIO_BUCKETS, LINKERD_BUCKETS, type Labels, type MetricSink } from './metrics.js';
-import { routeFor } from './policy.js';
+import { cachedRoute, resolveRoute, type RouteDecision, type ServiceDirectory } from './routing.js';
+import type { TrafficPolicy } from './destination-rule.js';
+import { serviceFqdn } from './hosts.js';
+import { POD_ERROR_RATE_ANNOTATION } from '../../workloads.js';
 import type { MeshTwin, Proxy } from './twin.js';
 
 type Obj = Record<string, unknown>;
@@ -22,6 +25,9 @@ interface ServiceInfo {
   ref: string;
   namespace: string;
   name: string;
+  protocol: 'http' | 'grpc' | 'tcp';
+  /** The first port, the one Envoy cluster names carry. */
+  port: number;
   errorRate: number;
   mu: number;
   sigma: number;
@@ -60,7 +66,7 @@ export class TrafficModel {
   private rpsScale: number;
   private readonly gaugeHandles = new Map<string, { cert: { value: number }; configAge: { value: number }; memory?: { value: number } }>();
   private readonly emitters = new Map<string, (n: number) => void>();
-  private readonly pending = new Map<string, { mesh: 'istio' | 'linkerd'; client: Party; server: ServiceInfo; target: Party | undefined; d: Decision; n: number; extraMs: number; flags: string; capMs: number }>();
+  private readonly pending = new Map<string, { mesh: 'istio' | 'linkerd'; client: Party; server: ServiceInfo; target: Party | undefined; d: Decision; n: number; extraMs: number; flags: string; capMs: number; called?: ServiceInfo }>();
   /** The services each client proxy has a retry counter for. */
   private readonly retryCounters = new WeakMap<object, Set<string>>();
 
@@ -90,6 +96,8 @@ export class TrafficModel {
           ref: `${ns.name}/${svc.name}`,
           namespace: ns.name,
           name: svc.name,
+          protocol: svc.protocol,
+          port: portsOf(svc)[0]!.port,
           errorRate: (parsePercent(svc.errorRate) ?? 0) / 100,
           mu: Math.log(p50),
           sigma: (Math.log(p99) - Math.log(p50)) / Z99,
@@ -98,6 +106,7 @@ export class TrafficModel {
       }
     }
     this.order = topologicalOrder(this.services);
+    for (const svc of this.services.values()) this.directory.set(serviceFqdn(svc.namespace, svc.name), svc.ref);
   }
 
   /** The entrypoints' total rate before scaling. */
@@ -135,54 +144,169 @@ export class TrafficModel {
     const mesh = this.twin.mesh ?? 'istio';
     const pods = this.podsByService();
     const incoming = new Map<string, Inbound[]>();
+    const served = new Map<string, number>();
     this.topology.spec.entrypoints.forEach((entry, i) => push(incoming, entry.service, { rps: entry.rps * this.rpsScale, classes: this.entryClasses[i]! }));
     for (const ref of this.order) {
       const svc = this.services.get(ref)!;
-      let served = 0;
-      for (const inbound of incoming.get(ref) ?? []) served += this.edge(mesh, inbound, svc, pods, now);
-      for (const call of svc.calls) if (served > 0) push(incoming, call.to, { from: ref, rps: served * call.share, classes: call.classes });
+      for (const inbound of incoming.get(ref) ?? []) this.edge(mesh, inbound, svc, pods, now, served);
+      // What this service served (routes may have sent it requests for other hosts) makes its calls.
+      // A route to a service earlier in the order serves, but its calls are not followed this tick.
+      const rps = ((served.get(ref) ?? 0) * 1000) / this.tickMs;
+      for (const call of svc.calls) if (rps > 0) push(incoming, call.to, { from: ref, rps: rps * call.share, classes: call.classes });
     }
     this.flush();
     this.gauges(mesh, now);
     this.twin.metrics.sample(now);
   }
 
-  /** Requests of one edge in this tick; returns the rps the server served successfully. */
-  private edge(mesh: 'istio' | 'linkerd', inbound: Inbound, server: ServiceInfo, pods: Map<string, KubeObject[]>, now: number): number {
+  /** The hostnames of the topology's services (route destinations name hosts). */
+  private readonly directory: ServiceDirectory = new Map();
+
+  /** The service a caller called while its requests are recorded: the caller's view is of that one. */
+  private calledAs?: ServiceInfo;
+
+  /** Requests of one edge in this tick; adds what each destination served to `served`. */
+  private edge(mesh: 'istio' | 'linkerd', inbound: Inbound, called: ServiceInfo, pods: Map<string, KubeObject[]>, now: number, served: Map<string, number>): void {
     const { from, rps } = inbound;
     const total = (rps * this.tickMs) / 1000;
     const callers = from ? (pods.get(from) ?? []).filter(isPodReady) : [undefined];
-    if (callers.length === 0 || total === 0) return 0;
-    const current = this.twin.currentSnapshot().endpoints.get(server.ref) ?? [];
-    const serverPods = new Map((pods.get(server.ref) ?? []).map((p) => [p.metadata.uid ?? '', p]));
-    let served = 0;
+    if (callers.length === 0 || total === 0) return;
+    this.calledAs = called;
     for (const callerPod of callers) {
       const client = this.party(callerPod, from);
       const perClient = total / callers.length;
       const proxy = client.proxy;
-      const knows = proxy && proxy.kind !== 'ambient' && proxy.snapshot ? proxy.snapshot.endpoints.get(server.ref) ?? [] : current;
-      const discoveryLost = mesh === 'linkerd' && proxy?.kind === 'linkerd' && !this.twin.configReachable(proxy) && perClient / (this.tickMs / 1000) < 1000 / LINKERD_DISCOVERY_IDLE_MS;
-      if (knows.length === 0 || discoveryLost) {
-        // No healthy upstream (Envoy 503 UH) or a dropped discovery entry.
-        this.record(mesh, client, server, undefined, { result: 'connect-failure', mtls: false, reachedServer: false, code: proxy ? 503 : 0 }, perClient, 0, now);
-        continue;
-      }
-      const route = proxy && proxy.kind === 'istio' ? routeFor(proxy.snapshot, server.ref, client.namespace) : {};
-      const targets = knows.map((uid) => serverPods.get(uid)).map((pod) => (pod ? this.party(pod, server.ref) : undefined));
-      for (const cls of inbound.classes) {
-        const n = (perClient * cls.share) / knows.length;
-        for (const target of targets) {
-          const decision: Decision = target ? decide(mesh, client, target, now, cls.request, cls.id) : { result: 'connect-failure', mtls: false, reachedServer: false, code: proxy ? 503 : 0 };
-          if (decision.notModelled) for (const note of decision.notModelled) this.notModelled.add(note);
-          served += this.outcome(mesh, client, server, target, decision, n, route, now);
+      const sidecar = proxy?.kind === 'istio' && proxy.snapshot !== undefined;
+      // Pass 1: each class's route (the client's sidecar decides; without one the request goes where it was sent).
+      const routed = inbound.classes.map((cls) => {
+        if (!sidecar) return { cls, decision: { kind: 'forward', destinations: [{ ref: called.ref, weight: 1, policy: {} }], request: cls.request } as RouteDecision };
+        const { decision, notModelled } = cachedRoute(proxy.snapshot, client, `${called.ref}|${cls.id}`, (nm) => resolveRoute(proxy.snapshot, called, client, cls.request, this.directory, nm));
+        for (const note of notModelled) this.notModelled.add(note);
+        return { cls, decision };
+      });
+      // Pass 2: the rate this client sends to each destination, which its circuit breakers see.
+      const rateTo = new Map<string, number>();
+      for (const { cls, decision } of routed) if (decision.kind === 'forward') for (const d of decision.destinations) rateTo.set(d.ref, (rateTo.get(d.ref) ?? 0) + (perClient * cls.share * d.weight * 1000) / this.tickMs);
+      // Pass 3: outcomes per class, destination and endpoint.
+      for (const { cls, decision } of routed) {
+        const nClass = perClient * cls.share;
+        if (decision.kind === 'respond') {
+          this.record(mesh, client, called, undefined, { result: 'ok', mtls: false, reachedServer: false, code: decision.code }, nClass, 0, now, decision.flags);
+          continue;
         }
+        const requestId = decision.request === cls.request ? cls.id : `${cls.id}>${decision.request.host}${decision.request.path}`;
+        for (const dest of decision.destinations) {
+          const server = this.services.get(dest.ref);
+          const n = nClass * dest.weight;
+          if (!server) continue;
+          const current = this.twin.currentSnapshot().endpoints.get(dest.ref) ?? [];
+          const serverPods = this.podsByUid(pods, dest.ref);
+          const knows = proxy && proxy.kind !== 'ambient' && proxy.snapshot ? (proxy.snapshot.endpoints.get(dest.ref) ?? []) : current;
+          const inSubset = dest.subsetLabels ? knows.filter((uid) => { const pod = serverPods.get(uid); return pod !== undefined && Object.entries(dest.subsetLabels!).every(([k, v]) => pod.metadata.labels?.[k] === v); }) : knows;
+          const discoveryLost = mesh === 'linkerd' && proxy?.kind === 'linkerd' && !this.twin.configReachable(proxy) && perClient / (this.tickMs / 1000) < 1000 / LINKERD_DISCOVERY_IDLE_MS;
+          if (inSubset.length === 0 || discoveryLost) {
+            // No healthy upstream (Envoy 503 UH) or a dropped discovery entry.
+            this.record(mesh, client, server, undefined, { result: 'connect-failure', mtls: false, reachedServer: false, code: proxy ? 503 : 0 }, n, 0, now, proxy ? 'UH' : '-');
+            continue;
+          }
+          const targets = inSubset.map((uid) => serverPods.get(uid)).map((pod) => (pod ? this.party(pod, dest.ref) : undefined));
+          // Envoy's circuit breakers: requests beyond the connection pool overflow at the client (503 UO).
+          const overflow = sidecar ? this.poolOverflow(client, server, dest.policy, rateTo.get(dest.ref) ?? 0) : 0;
+          const sent = n * (1 - overflow);
+          if (overflow > 0) this.record(mesh, client, server, undefined, { result: 'ok', mtls: false, reachedServer: false, code: 503 }, n * overflow, 0, now, 'UO');
+          const shares = sidecar && dest.policy.outlierDetection ? this.outlierShares(client, server, targets, dest.policy, (rateTo.get(dest.ref) ?? 0) / targets.length) : targets.map(() => 1 / targets.length);
+          targets.forEach((target, i) => {
+            const decisionFor: Decision = target ? decide(mesh, client, target, now, decision.request, requestId, sidecar ? dest.policy.tlsMode : undefined) : { result: 'connect-failure', mtls: false, reachedServer: false, code: proxy ? 503 : 0 };
+            if (decisionFor.notModelled) for (const note of decisionFor.notModelled) this.notModelled.add(note);
+            const ok = this.outcome(mesh, client, server, target, decisionFor, sent * shares[i]!, decision, now);
+            served.set(dest.ref, (served.get(dest.ref) ?? 0) + ok);
+          });
+        }
+        if (decision.mirror && sidecar) this.mirrorTo(client, decision.mirror, nClass);
       }
     }
-    return (served * 1000) / this.tickMs;
+    this.calledAs = undefined;
+  }
+
+  private podsByUid(pods: Map<string, KubeObject[]>, ref: string): Map<string, KubeObject> {
+    let byUid = this.uidIndex.get(pods)?.get(ref);
+    if (!byUid) {
+      let perTick = this.uidIndex.get(pods);
+      if (!perTick) this.uidIndex.set(pods, (perTick = new Map()));
+      byUid = new Map((pods.get(ref) ?? []).map((p) => [p.metadata.uid ?? '', p]));
+      perTick.set(ref, byUid);
+    }
+    return byUid;
+  }
+
+  private readonly uidIndex = new WeakMap<Map<string, KubeObject[]>, Map<string, Map<string, KubeObject>>>();
+
+  /**
+   * The share of a client's requests to a cluster that Envoy's circuit breakers refuse, as an
+   * M/M/c/K queue: c connections (connectionPool.tcp.maxConnections), K = c + pending requests
+   * (http.http1MaxPendingRequests) for HTTP/1.1, or c = http2MaxRequests and no queue for HTTP/2;
+   * the offered load is the client's rate times the upstream's mean latency (Little's law). Envoy
+   * counts the refusals in upstream_rq_pending_overflow (Envoy circuit breaking docs; Istio's
+   * circuit-breaking task). Istio's defaults are unlimited.
+   */
+  private poolOverflow(client: Party, server: ServiceInfo, policy: TrafficPolicy, rps: number): number {
+    const pool = policy.connectionPool;
+    if (!pool || rps <= 0) return 0;
+    const http2 = server.protocol === 'grpc';
+    const c = http2 ? pool.http2MaxRequests : pool.maxConnections;
+    if (c === undefined && (http2 || pool.http1MaxPendingRequests === undefined)) return 0;
+    const servers = Math.max(1, c ?? 1_000_000);
+    const queue = http2 ? 0 : Math.max(0, pool.http1MaxPendingRequests ?? 1_000_000);
+    const load = (rps * (Math.exp(server.mu + (server.sigma * server.sigma) / 2) + 2 * HOP_MS.istio)) / 1000;
+    const share = blocking(load, servers, servers + queue);
+    if (share > 0) this.twin.metrics.inc('envoy_cluster_upstream_rq_pending_overflow', { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|${server.port}||${server.name}.${server.namespace}.svc.cluster.local` }, (share * rps * this.tickMs) / 1000);
+    return share;
+  }
+
+  /**
+   * How a client spreads requests over endpoints when outlier detection ejects some: a host whose
+   * tries fail `consecutive5xxErrors` times in a row is ejected for baseEjectionTime; the expected
+   * share of time each host is ejected follows from its error rate and the requests it gets per
+   * interval, capped at maxEjectionPercent of the hosts (at least one, as Envoy does) and off below
+   * minHealthPercent. The expected hosts ejected go to envoy_cluster_outlier_detection_ejections_active.
+   */
+  private outlierShares(client: Party, server: ServiceInfo, targets: Array<Party | undefined>, policy: TrafficPolicy, perHostRps: number): number[] {
+    const od = policy.outlierDetection!;
+    const k = od.consecutive5xxErrors;
+    const m = (perHostRps * od.intervalMs) / 1000;
+    const ejected = targets.map((t) => {
+      const e = this.errorRateOf(server, t);
+      if (k <= 0 || e <= 0) return 0;
+      const runs = m * (1 - e) * e ** k + e ** k;
+      const p = 1 - Math.exp(-runs);
+      return (p * od.baseEjectionTimeMs) / (p * od.baseEjectionTimeMs + od.intervalMs);
+    });
+    const cap = Math.max(1, Math.floor((targets.length * od.maxEjectionPercent) / 100));
+    const sum = ejected.reduce((a, b) => a + b, 0);
+    const scale = sum > cap ? cap / sum : 1;
+    const healthy = targets.length - sum * scale;
+    const effective = (healthy / targets.length) * 100 < od.minHealthPercent ? ejected.map(() => 0) : ejected.map((f) => f * scale);
+    this.twin.metrics.gaugeHandle('envoy_cluster_outlier_detection_ejections_active', { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|${server.port}||${server.name}.${server.namespace}.svc.cluster.local` }).value = effective.reduce((a, b) => a + b, 0);
+    const weights = effective.map((f) => 1 - f);
+    const total = weights.reduce((a, b) => a + b, 0) || 1;
+    return weights.map((w) => w / total);
+  }
+
+  /** A pod's own failure rate: its `meshdrill.dev/error-rate` annotation (a degraded pod), else its service's. */
+  private errorRateOf(server: ServiceInfo, target: Party | undefined): number {
+    const own = target?.errorRate;
+    return own ?? server.errorRate;
+  }
+
+  /** Mirrored requests reach the mirror's proxy; nobody waits for their answers. */
+  private mirrorTo(client: Party, mirror: { ref: string; share: number }, n: number): void {
+    const server = this.services.get(mirror.ref);
+    if (!server || n * mirror.share <= 0) return;
+    this.twin.metrics.inc('istio_requests_total', { reporter: 'destination', source_workload: client.workload, source_workload_namespace: client.namespace, destination_service: `${server.name}.${server.namespace}.svc.cluster.local`, destination_service_name: server.name, destination_service_namespace: server.namespace, destination_workload: server.name, destination_workload_namespace: server.namespace, request_protocol: 'http', response_code: '200', connection_security_policy: 'mutual_tls', response_flags: '-', source_principal: `spiffe://${istioPrincipal(client.proxy?.snapshot?.trustDomain ?? DEFAULT_TRUST_DOMAIN, client.namespace, client.serviceAccount)}` }, n * mirror.share);
   }
 
   /** Applies faults, app errors and retries to `n` requests with one decision; records them; returns successes. */
-  private outcome(mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, decision: Decision, n: number, route: ReturnType<typeof routeFor>, now: number): number {
+  private outcome(mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, decision: Decision, n: number, route: Extract<RouteDecision, { kind: 'forward' }>, now: number): number {
     const proxied = client.proxy?.kind === 'istio' && client.proxy.snapshot !== undefined;
     const fault = proxied ? route.fault : undefined;
     const abortShare = (fault?.abortPercent ?? 0) / 100;
@@ -204,17 +328,30 @@ export class TrafficModel {
     const retry5xx = proxied && route.retries !== undefined && route.retries.retryOn.some((r) => r === '5xx' || r === 'gateway-error');
     const extra = (client.proxy ? HOP_MS[client.proxy.kind] : 0) + (target?.proxy ? HOP_MS[target.proxy.kind] : 0);
     const perTry = proxied ? route.retries?.perTryTimeoutMs : undefined;
-    if (perTry !== undefined && perTry > 0) return this.withPerTryTimeout(mesh, client, server, target, decision, sent, extra, perTry, retry5xx ? retries : 0, delayShare > 0 ? fault!.delayMs : 0, delayShare, now);
+    const errorRate = this.errorRateOf(server, target);
+    if (perTry !== undefined && perTry > 0) return this.withPerTryTimeout(mesh, client, server, target, decision, sent, extra, perTry, retry5xx ? retries : 0, delayShare > 0 ? fault!.delayMs : 0, delayShare, now, errorRate);
     const linkerdRetry = client.proxy?.kind === 'linkerd' ? client.proxy.snapshot?.linkerdRetries.get(server.ref) : undefined;
     const linkerdRetries = linkerdRetry?.retries(500) ? linkerdRetry.limit : 0;
     const retriesOf5xx = retry5xx ? retries : linkerdRetries;
-    const failAll = server.errorRate ** (retriesOf5xx + 1);
-    const retried = expectedRetries(sent, server.errorRate, retriesOf5xx);
+    const failAll = errorRate ** (retriesOf5xx + 1);
+    const retried = expectedRetries(sent, errorRate, retriesOf5xx);
     if (proxied) this.countRetries('istio', client, server, retried);
     else if (linkerdRetry) this.countRetries('linkerd', client, server, retried);
     const failed = sent * failAll;
-    const ok = sent - failed;
+    let ok = sent - failed;
     if (failed > 0) this.record(mesh, client, server, target, { ...decision, code: 500 }, failed, extra, now);
+    const timeout = proxied ? route.timeoutMs : undefined;
+    if (timeout !== undefined && timeout > 0) {
+      // The route's timeout ends the slow requests with 504 UT at the timeout (HTTPRoute.timeout;
+      // Envoy route timeout, response flag UT); the rest arrive within it.
+      const within = (bound: number) => (bound <= 0 ? 0 : (this.buckets(server, [bound], extra, 1)[0][0] ?? 1));
+      const late = ok * ((1 - delayShare) * (1 - within(timeout)) + delayShare * (1 - within(timeout - (fault?.delayMs ?? 0))));
+      if (late > 0) this.record(mesh, client, server, target, { ...decision, code: 504 }, late, timeout, now, 'UT');
+      ok -= late;
+      if (delayShare > 0) this.record(mesh, client, server, target, decision, ok * delayShare, extra + fault!.delayMs, now, '-', timeout);
+      this.record(mesh, client, server, target, decision, ok * (1 - delayShare), extra, now, '-', timeout);
+      return ok;
+    }
     if (delayShare > 0) this.record(mesh, client, server, target, decision, ok * delayShare, extra + fault!.delayMs, now);
     this.record(mesh, client, server, target, decision, ok * (1 - delayShare), extra, now);
     return ok;
@@ -228,12 +365,12 @@ export class TrafficModel {
    * (istio/api networking/v1alpha3 HTTPRetry; Envoy router per_try_timeout). The retries, the
    * load a tight timeout adds, show in envoy_cluster_upstream_rq_retry (retries-per-request).
    */
-  private withPerTryTimeout(mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, decision: Decision, sent: number, extra: number, perTry: number, attempts: number, delayMs: number, delayShare: number, now: number): number {
+  private withPerTryTimeout(mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, decision: Decision, sent: number, extra: number, perTry: number, attempts: number, delayMs: number, delayShare: number, now: number, errorRate: number): number {
     // A delay fault adds to a share of the tries; those time out more often. (Successes are
     // recorded without the delay: with a per-try timeout, delayed tries mostly fail.)
     const fast = (bound: number) => (bound <= 0 ? 0 : (this.buckets(server, [bound], extra, 1)[0][0] ?? 1));
     const timeout = 1 - ((1 - delayShare) * fast(perTry) + delayShare * fast(perTry - delayMs));
-    const e = server.errorRate;
+    const e = errorRate;
     const failTry = e + (1 - e) * timeout;
     const allFail = failTry ** (attempts + 1);
     this.countRetries('istio', client, server, expectedRetries(sent, failTry, attempts));
@@ -287,17 +424,18 @@ export class TrafficModel {
     if (n <= 0) return;
     const c = client.proxy;
     const s = target?.proxy;
-    const k = `${client.namespace}|${client.workload}|${client.serviceAccount}|${c?.kind ?? '-'}|${c?.snapshot ? 1 : 0}|${server.ref}|${target?.workload ?? '-'}|${s?.kind ?? '-'}${s?.gateway ? '+gateway' : ''}|${d.result}|${d.mtls}|${d.reachedServer}|${d.code}|${flags}|${extraMs}|${capMs}`;
+    const called = this.calledAs && this.calledAs !== server ? this.calledAs : undefined;
+    const k = `${client.namespace}|${client.workload}|${client.serviceAccount}|${c?.kind ?? '-'}|${c?.snapshot ? 1 : 0}|${called ? `${called.ref}>` : ''}${server.ref}|${target?.workload ?? '-'}|${s?.kind ?? '-'}${s?.gateway ? '+gateway' : ''}|${d.result}|${d.mtls}|${d.reachedServer}|${d.code}|${flags}|${extraMs}|${capMs}`;
     const pending = this.pending.get(k);
     if (pending) pending.n += n;
-    else this.pending.set(k, { mesh, client, server, target, d, n, extraMs, flags, capMs });
+    else this.pending.set(k, { mesh, client, server, target, d, n, extraMs, flags, capMs, ...(called ? { called } : {}) });
   }
 
   private flush(): void {
     for (const [k, p] of this.pending) {
       let apply = this.emitters.get(k);
       if (!apply) {
-        apply = this.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags, p.capMs));
+        apply = this.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags, p.capMs, p.called));
         this.emitters.set(k, apply);
       }
       apply(p.n);
@@ -305,15 +443,17 @@ export class TrafficModel {
     this.pending.clear();
   }
 
-  private emit(m: MetricSink, mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, d: Decision, n: number, extraMs: number, flags: string, capMs = 0): void {
+  private emit(m: MetricSink, mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, d: Decision, n: number, extraMs: number, flags: string, capMs = 0, calledAs?: ServiceInfo): void {
     const outcome = d.code === 0 ? 'connection-error' : d.code >= 500 || d.code === 403 || d.code >= 400 ? 'http-error' : 'success';
-    m.inc('meshdrill_client_requests_total', { source_workload: client.workload, source_namespace: client.namespace, destination_service: server.name, destination_namespace: server.namespace, outcome, code: String(d.code) }, n);
+    // The caller's view is of the service it called, wherever a route sent the request.
+    const called = calledAs ?? server;
+    m.inc('meshdrill_client_requests_total', { source_workload: client.workload, source_namespace: client.namespace, destination_service: called.name, destination_namespace: called.namespace, outcome, code: String(d.code) }, n);
     const latency = (bounds: number[]) => this.buckets(server, bounds, extraMs, n, capMs);
     if (d.code !== 0) {
       // The caller's own view of latency: the load generator's (as k6 measures it) or an
       // application's client library's — there before any proxy is, so unmeshed baselines have it.
       const [perBucket, sum] = latency(ISTIO_BUCKETS);
-      m.observe('meshdrill_client_request_duration_milliseconds', { source_workload: client.workload, source_namespace: client.namespace, destination_service: server.name, destination_namespace: server.namespace }, ISTIO_BUCKETS, perBucket, sum, n);
+      m.observe('meshdrill_client_request_duration_milliseconds', { source_workload: client.workload, source_namespace: client.namespace, destination_service: called.name, destination_namespace: called.namespace }, ISTIO_BUCKETS, perBucket, sum, n);
     }
     const c = client.proxy;
     const s = target?.proxy;
@@ -321,7 +461,7 @@ export class TrafficModel {
       const base = { destination_service: `${server.name}.${server.namespace}.svc.cluster.local`, destination_service_name: server.name, destination_service_namespace: server.namespace, destination_workload: target?.workload ?? 'unknown', destination_workload_namespace: server.namespace, request_protocol: 'http', response_code: String(d.code) };
       const source = c && c.kind !== 'ambient' ? { source_workload: client.workload, source_workload_namespace: client.namespace, source_principal: `spiffe://${istioPrincipal(c.snapshot?.trustDomain ?? DEFAULT_TRUST_DOMAIN, client.namespace, client.serviceAccount)}` } : { source_workload: 'unknown', source_workload_namespace: 'unknown', source_principal: 'unknown' };
       if (c?.kind === 'istio' && c.snapshot) {
-        const labels: Labels = { reporter: 'source', ...source, ...base, connection_security_policy: 'unknown', response_flags: d.result === 'ok' ? flags : 'UF' };
+        const labels: Labels = { reporter: 'source', ...source, ...base, connection_security_policy: 'unknown', response_flags: d.result === 'ok' || flags !== '-' ? flags : 'UF' };
         m.inc('istio_requests_total', labels, n);
         const [perBucket, sum] = latency(ISTIO_BUCKETS);
         m.observe('istio_request_duration_milliseconds', labels, ISTIO_BUCKETS, perBucket, sum, n);
@@ -453,6 +593,8 @@ export class TrafficModel {
       ports: app?.ports ?? [],
       ...(proxy ? { proxy } : {}),
     };
+    const own = parsePercent(pod.metadata.annotations?.[POD_ERROR_RATE_ANNOTATION] ?? '');
+    if (own !== undefined) party.errorRate = own / 100;
     this.parties.set(pod, party);
     return party;
   }
@@ -466,6 +608,26 @@ export class TrafficModel {
     }
     return out;
   }
+}
+
+
+/**
+ * Blocking probability of an M/M/c/K queue with offered load `a` (Erlang): the share of arrivals
+ * that find all c servers and K − c places taken. Computed in logs; 0 beyond a million places.
+ */
+function blocking(a: number, c: number, k: number): number {
+  if (a <= 0) return 0;
+  if (k > 1_000_000) return 0;
+  const la = Math.log(a);
+  let log = 0;
+  const logs: number[] = [0];
+  for (let i = 1; i <= k; i++) {
+    log += la - Math.log(Math.min(i, c));
+    logs.push(log);
+  }
+  const max = Math.max(...logs);
+  const sum = logs.reduce((acc, l) => acc + Math.exp(l - max), 0);
+  return Math.exp(logs[k]! - max) / sum;
 }
 
 /** Traffic from outside the cluster: no pod, no identity, an address outside the cluster networks. */
