@@ -67,14 +67,22 @@ export class IstioAdapter implements MeshAdapter {
 
   private injectorWebhook(): KubeObject {
     const clientConfig = { service: { name: 'istiod', namespace: ISTIO_NAMESPACE, path: '/inject', port: 443 } };
+    const rev = this.revision ?? 'default';
     const base = { clientConfig, rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }], failurePolicy: 'Fail', sideEffects: 'None', admissionReviewVersions: ['v1'] };
     return {
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'MutatingWebhookConfiguration',
-      metadata: { name: 'istio-sidecar-injector', labels: { ...MANAGED_BY, app: 'sidecar-injector' } },
+      metadata: { name: this.revision ? `istio-sidecar-injector-${this.revision}` : 'istio-sidecar-injector', labels: { ...MANAGED_BY, app: 'sidecar-injector' } },
+      // The chart's four webhooks (mutatingwebhook.yaml): by namespace or by object, by revision or by label.
       webhooks: [
-        { ...base, name: 'namespace.sidecar-injector.istio.io', namespaceSelector: { matchLabels: { 'istio-injection': 'enabled' } }, objectSelector: { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] }] } },
-        { ...base, name: 'rev.namespace.sidecar-injector.istio.io', namespaceSelector: { matchExpressions: [{ key: 'istio.io/rev', operator: 'In', values: [this.revision ?? 'default'] }, { key: 'istio-injection', operator: 'DoesNotExist' }] }, objectSelector: { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] }] } },
+        { ...base, name: 'rev.namespace.sidecar-injector.istio.io', namespaceSelector: { matchExpressions: [{ key: 'istio.io/rev', operator: 'In', values: [rev] }, { key: 'istio-injection', operator: 'DoesNotExist' }] }, objectSelector: { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] }] } },
+        { ...base, name: 'rev.object.sidecar-injector.istio.io', namespaceSelector: { matchExpressions: [{ key: 'istio.io/rev', operator: 'DoesNotExist' }, { key: 'istio-injection', operator: 'DoesNotExist' }] }, objectSelector: { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] }, { key: 'istio.io/rev', operator: 'In', values: [rev] }] } },
+        ...(this.revision
+          ? []
+          : [
+              { ...base, name: 'namespace.sidecar-injector.istio.io', namespaceSelector: { matchExpressions: [{ key: 'istio-injection', operator: 'In', values: ['enabled'] }] }, objectSelector: { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] }] } },
+              { ...base, name: 'object.sidecar-injector.istio.io', namespaceSelector: { matchExpressions: [{ key: 'istio-injection', operator: 'DoesNotExist' }, { key: 'istio.io/rev', operator: 'DoesNotExist' }] }, objectSelector: { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'In', values: ['true'] }, { key: 'istio.io/rev', operator: 'DoesNotExist' }] } },
+            ]),
       ],
     };
   }

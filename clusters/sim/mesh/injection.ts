@@ -1,3 +1,4 @@
+import { matchesLabels, requirementsFromSelector } from '../api/selectors.js';
 import { ApiError } from '../api/status.js';
 import type { KubeObject } from '../api/types.js';
 import type { MeshKind } from './control-plane.js';
@@ -7,6 +8,8 @@ type Obj = Record<string, unknown>;
 export interface InjectionContext {
   mesh: MeshKind;
   namespace: KubeObject | undefined;
+  /** The cluster's MutatingWebhookConfigurations: Istio's injector selects pods by their selectors. */
+  webhooks?: KubeObject[];
   /** The injector webhook's endpoint is serving. */
   injectorUp: boolean;
   /** Linkerd: the trust anchor PEM at this moment, copied into the pod. */
@@ -22,8 +25,22 @@ export const LINKERD_POLICY_ENV = 'LINKERD2_PROXY_INBOUND_DEFAULT_POLICY';
 // istio-system can block istiod from coming back).
 const NEVER_INJECTED = new Set(['kube-system', 'kube-public', 'kube-node-lease', 'istio-system', 'linkerd']);
 
-/** Whether a pod being created is selected for injection, from labels and annotations at this moment. */
-export function wantsInjection(mesh: MeshKind, pod: KubeObject, namespace: KubeObject | undefined): boolean {
+/**
+ * Whether a pod being created is selected for injection, from labels and annotations at this moment.
+ *
+ * Istio: the API server calls the injector when a webhook of an istio-sidecar-injector
+ * MutatingWebhookConfiguration selects the pod — its namespaceSelector the namespace's labels, its
+ * objectSelector the pod's. The chart's four webhooks (istio/istio manifests/charts/istio-control/
+ * istio-discovery/templates/mutatingwebhook.yaml) give: istio-injection=enabled, or istio.io/rev
+ * naming an installed revision, on the namespace; or, where the namespace says neither, the pod's
+ * sidecar.istio.io/inject=true or istio.io/rev; sidecar.istio.io/inject=false always opts out; a
+ * namespace labelled istio-injection=disabled injects nothing ("if either is disabled, no injection",
+ * istio.io setup/additional-setup/sidecar-injection). A revision no webhook serves injects nothing.
+ *
+ * Linkerd: linkerd.io/inject on the pod template wins over the namespace's (enabled, ingress, or
+ * disabled) (linkerd.io reference/proxy-configuration: pod annotations override namespace ones).
+ */
+export function wantsInjection(mesh: MeshKind, pod: KubeObject, namespace: KubeObject | undefined, webhooks?: KubeObject[]): boolean {
   const ns = pod.metadata.namespace ?? '';
   if (NEVER_INJECTED.has(ns)) return false;
   const nsLabels = namespace?.metadata.labels ?? {};
@@ -31,17 +48,20 @@ export function wantsInjection(mesh: MeshKind, pod: KubeObject, namespace: KubeO
   const labels = pod.metadata.labels ?? {};
   const annotations = pod.metadata.annotations ?? {};
   if (mesh === 'istio') {
-    // istio-sidecar-injector: namespace istio-injection=enabled, or istio.io/rev without
-    // istio-injection; pods opt out with sidecar.istio.io/inject=false (mutatingwebhook.yaml).
-    if (labels['sidecar.istio.io/inject'] === 'false') return false;
-    if (nsLabels['istio.io/dataplane-mode'] === 'ambient' && nsLabels['istio-injection'] === undefined) return false;
-    return nsLabels['istio-injection'] === 'enabled' || (nsLabels['istio.io/rev'] !== undefined && nsLabels['istio-injection'] === undefined) || labels['sidecar.istio.io/inject'] === 'true';
+    const nsSelectable = { 'kubernetes.io/metadata.name': ns, ...nsLabels };
+    return (webhooks ?? [])
+      .filter((w) => w.metadata.name.startsWith('istio-sidecar-injector'))
+      .flatMap((w) => ((w as Obj)['webhooks'] as Obj[] | undefined) ?? [])
+      .some((hook) => selects(hook['namespaceSelector'], nsSelectable) && selects(hook['objectSelector'], labels));
   }
-  // linkerd.io/inject is an annotation on the namespace or the pod template (adding-your-service.md).
   if (nsLabels['config.linkerd.io/admission-webhooks'] === 'disabled') return false;
-  const pod_ = annotations['linkerd.io/inject'];
-  if (pod_ === 'disabled') return false;
-  return pod_ === 'enabled' || nsAnnotations['linkerd.io/inject'] === 'enabled';
+  const value = annotations['linkerd.io/inject'] ?? nsAnnotations['linkerd.io/inject'];
+  return value === 'enabled' || value === 'ingress';
+}
+
+function selects(selector: unknown, labels: Record<string, string>): boolean {
+  if (selector === undefined || selector === null) return true;
+  return matchesLabels(requirementsFromSelector(selector as Parameters<typeof requirementsFromSelector>[0]), labels);
 }
 
 /**
@@ -50,7 +70,7 @@ export function wantsInjection(mesh: MeshKind, pod: KubeObject, namespace: KubeO
  * without a proxy, silently unmeshed (mesh-facts §1.7, §2.2).
  */
 export function inject(pod: KubeObject, ctx: InjectionContext): KubeObject {
-  if (!wantsInjection(ctx.mesh, pod, ctx.namespace)) return pod;
+  if (!wantsInjection(ctx.mesh, pod, ctx.namespace, ctx.webhooks)) return pod;
   if (!ctx.injectorUp) {
     if (ctx.mesh === 'linkerd') return pod;
     throw new ApiError(
@@ -69,7 +89,8 @@ export function inject(pod: KubeObject, ctx: InjectionContext): KubeObject {
     out.metadata.labels = { ...out.metadata.labels, 'security.istio.io/tlsMode': 'istio', 'service.istio.io/canonical-name': out.metadata.labels?.['app'] ?? out.metadata.generateName ?? out.metadata.name };
     out.metadata.annotations = { ...out.metadata.annotations, [SIDECAR_STATUS]: JSON.stringify({ initContainers: ['istio-init'], containers: ['istio-proxy'], volumes: ['istio-envoy', 'istiod-ca-cert'], revision: 'default' }) };
   } else {
-    const policy = ctx.namespace?.metadata.annotations?.['config.linkerd.io/default-inbound-policy'] ?? pod.metadata.annotations?.['config.linkerd.io/default-inbound-policy'] ?? 'all-unauthenticated';
+    // The pod's annotation overrides the namespace's (linkerd.io reference/proxy-configuration).
+    const policy = pod.metadata.annotations?.['config.linkerd.io/default-inbound-policy'] ?? ctx.namespace?.metadata.annotations?.['config.linkerd.io/default-inbound-policy'] ?? 'all-unauthenticated';
     // The trust anchor and the default inbound policy are fixed into the pod at injection (_proxy.tpl).
     containers.unshift({
       name: 'linkerd-proxy',

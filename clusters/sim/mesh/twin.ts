@@ -220,7 +220,9 @@ export class MeshTwin {
     const injectorUp = this.injectorUp(mesh);
     const anchors = mesh === 'linkerd' ? ((api.find(this.type('configmaps'), 'linkerd', 'linkerd-identity-trust-roots')?.['data'] as Record<string, string> | undefined)?.['ca-bundle.crt'] ?? '') : undefined;
     const service = api.find(this.type('services'), mesh === 'istio' ? 'istio-system' : 'linkerd', mesh === 'istio' ? 'istiod' : 'linkerd-proxy-injector');
-    return inject(pod, { mesh, namespace, injectorUp, ...(anchors !== undefined ? { trustAnchorsPem: anchors } : {}), injectorServiceIp: String((service?.spec as Obj | undefined)?.['clusterIP'] ?? '') });
+    const webhookType = api.types.all().find((t) => t.kind === 'MutatingWebhookConfiguration');
+    const webhooks = mesh === 'istio' && webhookType ? api.list(webhookType) : [];
+    return inject(pod, { mesh, namespace, injectorUp, webhooks, ...(anchors !== undefined ? { trustAnchorsPem: anchors } : {}), injectorServiceIp: String((service?.spec as Obj | undefined)?.['clusterIP'] ?? '') });
   }
 
   /** The API server reaches the injector webhook when one of its pods is Ready. */
