@@ -76,6 +76,7 @@ export async function rolloutGate(options: RolloutGateOptions): Promise<RolloutG
   options.logger.info({ plan: plan.name, stage: plan.data.status.stage, runId }, `starting the ${options.cluster ? `"${options.cluster}"` : 'embedded'} cluster`);
   const cluster = await provision(options.seed);
   let run: GateRun;
+  let notModelled: string[] = [];
   try {
     // The mesh, then the topology's workloads, then its traffic: the gate measures a cluster that is serving.
     if (cluster.installMesh) await cluster.installMesh(adapter, DAY);
@@ -99,6 +100,7 @@ export async function rolloutGate(options: RolloutGateOptions): Promise<RolloutG
         progress: (message) => options.logger.info({}, message),
       },
     );
+    notModelled = cluster.notModelled?.() ?? [];
   } finally {
     await cluster.close();
   }
@@ -117,7 +119,7 @@ export async function rolloutGate(options: RolloutGateOptions): Promise<RolloutG
   }
 
   await mkdir(outDir, { recursive: true });
-  const record = await buildRecord(loaded, run, inputs.files, { runId, startedAt, finishedAt: options.now(), provider: cluster.provider, ...(pullRequest ? { pullRequest } : {}) });
+  const record = await buildRecord(loaded, run, inputs.files, { runId, startedAt, finishedAt: options.now(), provider: cluster.provider, notModelled, ...(pullRequest ? { pullRequest } : {}) });
   const recordPath = await writeRunOutputs(outDir, record, options.env, secrets);
   if (failure) throw failure;
   return { record, recordPath, run };
@@ -193,7 +195,7 @@ async function chooseForge(options: RolloutGateOptions, root: string): Promise<G
   return forge;
 }
 
-async function buildRecord(loaded: LoadedRollout, run: GateRun, files: Map<string, string>, meta: { runId: string; startedAt: number; finishedAt: number; provider: string; pullRequest?: PullRequestRecord }): Promise<GateRunRecord> {
+async function buildRecord(loaded: LoadedRollout, run: GateRun, files: Map<string, string>, meta: { runId: string; startedAt: number; finishedAt: number; provider: string; notModelled: string[]; pullRequest?: PullRequestRecord }): Promise<GateRunRecord> {
   const iso = (ms: number) => new Date(ms).toISOString();
   const window = (w: Window) => ({ from: iso(w.from), to: iso(w.to) });
   const commit = await (await gitAt(loaded.root)).revparse(['HEAD']).then((c) => c.trim(), () => undefined);
@@ -232,6 +234,7 @@ async function buildRecord(loaded: LoadedRollout, run: GateRun, files: Map<strin
     requirements: run.requirements,
     decision: { verdict: run.decision.verdict, reasons: run.decision.reasons, fromStage: run.liveStage, ...(run.targetStage !== undefined ? { toStage: run.targetStage } : {}) },
     ...(meta.pullRequest ? { pullRequest: meta.pullRequest } : {}),
+    ...(meta.notModelled.length ? { notModelled: meta.notModelled } : {}),
     series: run.gates.map((g) => ({
       name: g.name,
       sli: g.gate.sli,

@@ -26,13 +26,14 @@ export function renderMarkdown(record: RunRecord, options: { htmlUrl?: string; l
   const rows = resultRows(record);
   const results = rows.length ? ['| | kind | name | objective | measured |', '|---|---|---|---|---|', ...rows.map((r) => `| ${r.ok ? '✅' : '❌'} | ${md(r.kind)} | ${md(r.name)} | ${md(r.objective)} | ${md(r.measured)} |`), ''].join('\n') : '';
   const faults = (record.faults ?? []).length ? ['| fault | what | impact |', '|---|---|---|', ...record.faults!.map((f) => `| ${md(f.name)} | ${md(f.summary)} | ${md(f.impact ?? '')}${f.leftovers.length ? ` **leftovers: ${md(f.leftovers.join(', '))}**` : ''} |`), ''].join('\n') : '';
+  const notModelled = (record.notModelled ?? []).length ? [`<details><summary>${record.notModelled!.length} thing${record.notModelled!.length === 1 ? '' : 's'} the embedded cluster read but does not model</summary>`, '', ...record.notModelled!.map((n) => `- ${md(n)}`), '', '</details>', ''].join('\n') : '';
   const timeline = (events: RunRecord['timeline']) => ['<details><summary>Timeline (' + record.timeline.length + ' events)</summary>', '', ...events.map((e) => `- \`${e.at.replace(/`/g, '')}\` ${md(e.type)}: ${md(e.message)}`), '', '</details>', ''].join('\n');
 
   // Try the whole report, then ever shorter forms: fewer timeline events, then tables as counts.
   const attempts = [
-    () => [head, results, faults, timeline(record.timeline)],
-    () => [head, results, faults, timeline([...record.timeline.slice(0, 100), { at: '…', type: 'omitted', message: `${Math.max(0, record.timeline.length - 200)} events left out` }, ...record.timeline.slice(-100)])],
-    () => [head, results, faults, `_${record.timeline.length} timeline events left out; see the full report._\n`],
+    () => [head, results, faults, notModelled, timeline(record.timeline)],
+    () => [head, results, faults, notModelled, timeline([...record.timeline.slice(0, 100), { at: '…', type: 'omitted', message: `${Math.max(0, record.timeline.length - 200)} events left out` }, ...record.timeline.slice(-100)])],
+    () => [head, results, faults, notModelled, `_${record.timeline.length} timeline events left out; see the full report._\n`],
     () => [head, summaryOfRows(rows), faults, `_${record.timeline.length} timeline events left out; see the full report._\n`],
     () => [head, summaryOfRows(rows), `_${(record.faults ?? []).length} faults; see the full report._\n`],
   ];

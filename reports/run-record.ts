@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 
 /** The RunRecord format version. Readers accept the same major version and refuse others. */
-export const RUN_RECORD_VERSION = '1.3';
+export const RUN_RECORD_VERSION = '1.4';
 
 const Window = z.object({ from: z.string(), to: z.string() }).strict();
 
@@ -178,6 +178,8 @@ export const RunRecord = z
     faults: z.array(FaultRecord).optional(),
     /** 1.1: SLI time series at the evaluation resolution, one per measured gate. */
     series: z.array(SeriesRecord).optional(),
+    /** 1.4: what the embedded cluster's twin read but does not model (kinds, fields, annotations, policy parts met by traffic). */
+    notModelled: z.array(z.string()).optional(),
     /** 1.1: the mesh state per namespace at each stage the run went through. */
     stages: z.array(StageRecord).optional(),
   })

@@ -33,6 +33,8 @@ export interface ClusterHandle {
   nodes?: NodeControl;
   /** Runs the topology's traffic at its declared rates (in virtual time, or k6 in the cluster). */
   startTraffic(topology: Topology): void | Promise<void>;
+  /** What the cluster's twin read but does not model (the embedded cluster only). */
+  notModelled?(): string[];
   /** Total rate across the entrypoints, spread as declared; undefined: the declared rates. */
   setTrafficRate(totalRps: number | undefined): void | Promise<void>;
   close(): Promise<void>;
@@ -66,6 +68,7 @@ export async function embeddedCluster(options: { seed: number; nodes?: number })
       traffic = new TrafficModel(twin, topology, { tickMs: 5_000 });
       traffic.start();
     },
+    notModelled: () => [...new Set([...twin.notModelled(), ...(traffic?.notModelledSeen() ?? [])])],
     setTrafficRate(totalRps) {
       if (!traffic) return;
       const natural = traffic.naturalRps();

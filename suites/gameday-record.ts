@@ -44,5 +44,11 @@ export function buildRecord(run: GameDayRun, startedAt: number, finishedAt: numb
     faults,
     series: run.watch.series(),
     stages: run.stageLog,
+    ...notModelledOf(run),
   };
+}
+
+function notModelledOf(run: GameDayRun): { notModelled?: string[] } {
+  const found = run.cluster?.notModelled?.() ?? [];
+  return found.length ? { notModelled: found } : {};
 }

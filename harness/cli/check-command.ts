@@ -1,7 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { exec } from '../../clusters/index.js';
+import { describeNotModelled, exec, notModelledIn } from '../../clusters/index.js';
 import { escapeMarkdown as md, escapeXml } from '../../reports/index.js';
 import { behaviourOf, diffBehaviour, diffSlos, loadManifests, blocks, ruleSettings, runRules, validateManifest, type EdgeChange, type SloChange, type RuleSettings, type Finding } from '../../suites/index.js';
 import { assertNoConfigErrors, documentsOfKind, loadConfig } from '../config/index.js';
@@ -74,6 +74,8 @@ export async function checkCommand(repoPath: string, options: CheckOptions, io: 
   let changes: EdgeChange[] = [];
   let sloChanges: SloChange[] = [];
   let timing = '';
+  let refused: string[] = [];
+  let trafficNotes: string[] = [];
   if (base) {
     // Both trees are judged by the head's topology and SLOs: the question is what the change does.
     const before = await behaviourOf({ manifests: base.manifests, topology: head.topology, mesh, slos: head.slos });
@@ -81,11 +83,14 @@ export async function checkCommand(repoPath: string, options: CheckOptions, io: 
     changes = diffBehaviour(before, after);
     sloChanges = diffSlos(before, after);
     timing = `base ${before.wallMs} ms, head ${after.wallMs} ms on the embedded cluster`;
+    refused = [...before.ignored.map((i) => `base: ${i}`), ...after.ignored.map((i) => `head: ${i}`)];
+    trafficNotes = after.notModelled;
   }
   const blocking = findings.filter((f) => blocks(f.severity, settings)).length + changes.filter((c) => c.broken).length + sloChanges.filter((c) => c.broken).length;
   const result: CheckResult = { findings, changes, slos: sloChanges, blocking, ...(timing ? { timing } : {}) };
   const isBlocking = (f: Finding) => blocks(f.severity, settings);
-  result.notes = notesOn(head);
+  result.notes = [...refused.map((r) => `refused by the embedded cluster, so not judged: ${r}`), ...notesOn(head)];
+  result.notModelled = notModelledOf(head.manifests, trafficNotes);
   if (options.github) await postToGitHub(repoPath, options, result, isBlocking, io);
   if (options.output === 'json') io.stdout(`${JSON.stringify(result, null, 2)}\n`);
   else if (options.format === 'md') io.stdout(markdown(result, options));
@@ -104,6 +109,29 @@ export interface CheckResult {
   timing?: string;
   /** What was kept without judgement: manifests without a schema, topology namespaces without a manifest. */
   notes?: string[];
+  /** What the twin read in the head but does not model, each with the file:line of the object or field. */
+  notModelled?: string[];
+}
+
+/**
+ * Everything in the head the twin reads but does not model, pointed at its line: whole kinds,
+ * spec fields, mesh annotations (not-modelled.ts), and what the traffic met inside policies.
+ */
+function notModelledOf(manifests: Awaited<ReturnType<typeof load>>['manifests'], trafficNotes: string[]): string[] {
+  const where = new Map(manifests.map((m) => [`${m.object.kind} ${m.object.metadata.namespace ? `${m.object.metadata.namespace}/` : ''}${m.object.metadata.name}`, m]));
+  const out = new Set<string>();
+  for (const m of manifests) {
+    for (const entry of notModelledIn(m.object)) {
+      const line = entry.path && m.lineOf ? m.lineOf(entry.path) : m.line;
+      out.add(`${m.file}:${line} ${describeNotModelled(entry)}`);
+    }
+  }
+  for (const note of trafficNotes) {
+    const ref = /^(\w+ [\w.-]+\/[\w.-]+):/.exec(note)?.[1];
+    const m = ref ? where.get(ref) : undefined;
+    out.add(m ? `${m.file}:${m.line} ${note}` : note);
+  }
+  return [...out];
 }
 
 function notesOn(tree: Awaited<ReturnType<typeof load>>): string[] {
@@ -115,7 +143,7 @@ function notesOn(tree: Awaited<ReturnType<typeof load>>): string[] {
   ];
 }
 
-function text({ findings, changes, slos, timing, notes }: CheckResult, options: CheckOptions): string {
+function text({ findings, changes, slos, timing, notes, notModelled }: CheckResult, options: CheckOptions): string {
   const lines = [`meshdrill check: ${findings.filter((f) => f.severity === 'error').length} errors, ${findings.filter((f) => f.severity === 'warning').length} warnings${options.base !== undefined ? `, ${changes.filter((c) => c.broken).length} calls broken by the change` : ''}`];
   for (const f of findings) lines.push(`  ${f.file ? `${f.file}:${f.line} ` : ''}${f.severity} ${f.rule} ${f.name}: ${f.message}`);
   if (options.base !== undefined) {
@@ -124,17 +152,19 @@ function text({ findings, changes, slos, timing, notes }: CheckResult, options: 
     for (const c of slos) lines.push(`  ${c.broken ? 'BROKEN ' : ''}SLO ${c.name} (${c.objective}): ${c.before} → ${c.after}`);
     lines.push(`  (${timing})`);
   }
+  for (const n of notModelled ?? []) lines.push(`not modelled: ${n}`);
   for (const n of notes ?? []) lines.push(`note: ${n}`);
   return `${lines.join('\n')}\n`;
 }
 
-function markdown({ findings, changes, slos, blocking, notes }: CheckResult, options: CheckOptions): string {
+function markdown({ findings, changes, slos, blocking, notes, notModelled }: CheckResult, options: CheckOptions): string {
   const broken = changes.filter((c) => c.broken);
   const errors = findings.filter((f) => f.severity === 'error');
   const out = [`## ${blocking ? '❌' : '✅'} meshdrill check: ${errors.length} errors, ${broken.length} broken calls`, ''];
   if (findings.length) out.push('| rule | where | finding |', '|---|---|---|', ...findings.map((f) => `| ${f.severity} ${f.rule} | ${f.file ? `${md(f.file)}:${f.line}` : ''} | ${md(f.message)} |`), '');
   if (options.base !== undefined && changes.length) out.push('| call | before | after |', '|---|---|---|', ...changes.map((c) => `| ${c.broken ? '❌ ' : ''}${md(c.from)} → ${md(c.to)} | ${md(c.before)} | ${md(c.after)} |`), '');
   if (slos.length) out.push('| SLO | before | after |', '|---|---|---|', ...slos.map((c) => `| ${c.broken ? '❌ ' : ''}${md(c.name)} ${md(c.objective)} | ${md(c.before)} | ${md(c.after)} |`), '');
+  if (notModelled?.length) out.push(`<details><summary>${notModelled.length} thing${notModelled.length === 1 ? '' : 's'} the twin read but does not model</summary>`, '', ...notModelled.map((n) => `- ${md(n)}`), '', '</details>', '');
   if (notes?.length) out.push(`<details><summary>${notes.length} note${notes.length === 1 ? '' : 's'}: kept without judgement</summary>`, '', ...notes.map((n) => `- ${md(n)}`), '', '</details>', '');
   return `${out.join('\n')}\n`;
 }

@@ -10,6 +10,7 @@ import { assertNoConfigErrors, documentsOfKind, loadConfig } from '../config/ind
 import { didYouMean, ConfigError, createLogger, type LogLevel } from '../../core/index.js';
 import { terminalProgress } from '../progress.js';
 import type { CliIO } from './io.js';
+import { notModelledLines } from './not-modelled-lines.js';
 
 export interface GameDayRunOptions {
   context?: string;
@@ -192,6 +193,7 @@ function summary(record: GameDayRecord, name: string): string[] {
   // A reason a step line already told is not told twice.
   for (const r of record.outcome.reasons) if (!stepDetails.has(r)) lines.push(`  ${r}`);
   for (const w of record.outcome.warnings ?? []) lines.push(`  warning: ${w}`);
+  lines.push(...notModelledLines(record.notModelled));
   if (record.outcome.verdict === 'dry-run') lines.unshift(DRY_RUN_BANNER);
   return lines;
 }

@@ -6,6 +6,7 @@ import { ConfigError, createLogger, type LogLevel } from '../../core/index.js';
 import { rolloutGate, type ForgeChoice, type GateRunRecord, type RolloutGateOptions } from '../rollout-gate.js';
 import { loadRollout, repoYamlFiles } from '../rollout-repo.js';
 import type { CliIO } from './io.js';
+import { notModelledLines } from './not-modelled-lines.js';
 
 function stageNumber(text: string | undefined, plan: RolloutPlan, fallback: number): number {
   if (text === undefined) return fallback;
@@ -126,6 +127,7 @@ function gateReport(record: GateRunRecord, run: GateRun): string[] {
   for (const r of record.requirements) lines.push(`  ${r.holds ? 'PASS' : 'FAIL'} requires ${r.requirement}: ${r.reason}`);
   const target = record.decision.toStage;
   lines.push(`  verdict: ${record.decision.verdict.toUpperCase()}${target !== undefined ? ` to stage ${target}` : ''} — ${record.decision.reasons.join('; ')}`);
+  lines.push(...notModelledLines(record.notModelled));
   const pr = record.pullRequest;
   if (pr) {
     if (pr.action === 'skipped') lines.push(`  pull request: none (${pr.note ?? 'nothing to change'})`);

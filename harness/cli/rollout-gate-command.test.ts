@@ -51,7 +51,7 @@ describe('meshdrill rollout gate', () => {
     const badCode = await runCli(['rollout', 'gate', '.'], bad);
 
     expect(revertCode).toBe(1);
-    expect(JSON.parse(reverted.out.join(''))).toMatchObject({ schemaVersion: '1.3', kind: 'rollout-gate', decision: { verdict: 'revert', fromStage: 5, toStage: 4 } });
+    expect(JSON.parse(reverted.out.join(''))).toMatchObject({ schemaVersion: '1.4', kind: 'rollout-gate', decision: { verdict: 'revert', fromStage: 5, toStage: 4 } });
     expect(badCode).toBe(2);
     expect(bad.err.join('')).toBe('meshdrill: . has 1 config error:\n  rollout-plan.yaml:57:10 status.stage: expected a stage from 0 to 5; found 9\n');
   });

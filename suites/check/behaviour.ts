@@ -26,8 +26,10 @@ export interface SloResult {
 export interface Behaviour {
   edges: EdgeBehaviour[];
   slos: SloResult[];
-  /** Manifests the embedded cluster does not serve (kept out of the run, reported). */
+  /** Manifests the embedded cluster refused (kept out of the run, reported). */
   ignored: string[];
+  /** What the traffic met in policies that the twin reads but does not model. */
+  notModelled: string[];
   wallMs: number;
 }
 
@@ -64,6 +66,7 @@ export async function behaviourOf(input: { manifests: Manifest[]; topology: Topo
     await cluster.advance(input.windowMs ?? 300_000);
     const window = { from, to: cluster.clock.now() };
     traffic.stop();
+    const notModelled = traffic.notModelledSeen();
     const client = new ClientViewSource(twin.metrics);
     const mesh = new EmbeddedSource(twin.metrics, adapter.name, adapter.mode);
     const edges: EdgeBehaviour[] = [];
@@ -83,7 +86,7 @@ export async function behaviourOf(input: { manifests: Manifest[]; topology: Topo
       const e = evaluate(gate.sli, gate.scope, gate.objective, await measureWithCallersFallback(gate, { mesh, client }, window), { minSamples: gate.minSamples });
       slos.push({ name: slo.metadata.name, objective: gate.objective, verdict: e.verdict, value: e.value, reason: e.reason });
     }
-    return { edges, slos, ignored, wallMs: Date.now() - started };
+    return { edges, slos, ignored, notModelled, wallMs: Date.now() - started };
   } finally {
     await cluster.close();
   }

@@ -173,6 +173,49 @@ describe('meshdrill check', () => {
     expect((JSON.parse(io.out.join('')) as { notes: string[] }).notes[0]).toBe('manifests/widget.yaml:2 Widget/frontend/w: kept as is; meshdrill has no schema for example.com/v1 Widget');
   });
 
+  it('lists what the twin reads but does not model, each at its file and line, in every format', async () => {
+    const dir = await repoWithStrictPayments();
+    await writeFile(
+      join(dir, 'manifests', 'extras.yaml'),
+      [
+        'apiVersion: networking.istio.io/v1alpha3',
+        'kind: EnvoyFilter',
+        'metadata:',
+        '  name: lua-filter',
+        '  namespace: payments',
+        'spec:',
+        '  configPatches: []',
+        '---',
+        'apiVersion: networking.istio.io/v1',
+        'kind: DestinationRule',
+        'metadata:',
+        '  name: api',
+        '  namespace: payments',
+        'spec:',
+        '  host: api',
+        '  trafficPolicy:',
+        '    loadBalancer:',
+        '      consistentHash:',
+        '        httpHeaderName: x-user',
+        '',
+      ].join('\n'),
+    );
+    await git(dir, 'add', '-A');
+    await git(dir, '-c', 'user.name=Pat', '-c', 'user.email=pat@example.com', 'commit', '-q', '-m', 'extras');
+    const text = captureIO(dir);
+    const json = captureIO(dir);
+    const md = captureIO(dir);
+
+    await runCli(['check', '.', '--base', 'HEAD~1', '--head', 'HEAD'], text);
+    await runCli(['check', '.', '--base', 'HEAD~1', '--head', 'HEAD', '--output', 'json'], json);
+    await runCli(['check', '.', '--base', 'HEAD~1', '--head', 'HEAD', '--format', 'md'], md);
+
+    expect(text.out.join('')).toContain('not modelled: manifests/extras.yaml:1 EnvoyFilter payments/lua-filter: Envoy configuration patches are not modelled\n');
+    expect(text.out.join('')).toContain('not modelled: manifests/extras.yaml:18 DestinationRule payments/api: spec.trafficPolicy.loadBalancer.consistentHash is not modelled\n');
+    expect((JSON.parse(json.out.join('')) as { notModelled: string[] }).notModelled).toHaveLength(2);
+    expect(md.out.join('')).toContain('2 things the twin read but does not model');
+  });
+
   it('refuses a head whose manifests do not match their schemas, naming the file and line', async () => {
     const dir = await repoWithStrictPayments();
     await writeFile(join(dir, 'manifests', 'payments-strict.yaml'), 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: payments\nspec:\n  mtls:\n    mode: STRICTLY\n');

@@ -9,6 +9,7 @@ import { MetricStore } from './metrics.js';
 import { linkerdRetryPolicy, type ConfigSnapshot, type LinkerdRetryPolicy } from './policy.js';
 import { GATEWAY_ROLE_LABEL } from '../../workloads.js';
 import { istioTrustDomain } from './identity.js';
+import { describeNotModelled, notModelledIn } from './not-modelled.js';
 
 type Obj = Record<string, unknown>;
 type Reach = Pick<Reachability, 'reachable'>;
@@ -156,6 +157,25 @@ export class MeshTwin {
 
   pods(): KubeObject[] {
     return this.cluster.api.list(this.type('pods'));
+  }
+
+  /**
+   * What the cluster holds that the twin reads but does not model: mesh kinds it ignores, fields
+   * it does not play, mesh annotations it does not honour (not-modelled.ts). meshdrill's own
+   * objects (run-labelled or managed by it) are left out: they are what the twin was built for.
+   */
+  notModelled(): string[] {
+    const out: string[] = [];
+    for (const type of this.cluster.api.types.all()) {
+      const mesh = /istio\.io$|linkerd\.io$|gateway\.networking\.k8s\.io$/.test(type.group);
+      if (!mesh && !['Namespace', 'Deployment', 'StatefulSet', 'NetworkPolicy'].includes(type.kind)) continue;
+      for (const object of this.cluster.api.list(type)) {
+        const labels = object.metadata.labels ?? {};
+        if (labels['meshdrill.dev/run-id'] || labels['app.kubernetes.io/managed-by'] === 'meshdrill') continue;
+        for (const entry of notModelledIn(object)) out.push(describeNotModelled(entry));
+      }
+    }
+    return out.sort();
   }
 
   /** Istio ambient's node proxies. */
