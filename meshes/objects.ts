@@ -1,4 +1,5 @@
 import type { KubeObject } from '../clusters/index.js';
+import { crdSchema } from './crd-schemas.js';
 
 // Small builders for the control-plane objects the adapters install on the embedded cluster.
 
@@ -21,7 +22,7 @@ export function crd(group: string, kind: string, plural: string, versions: strin
         name,
         served: true,
         storage: i === versions.length - 1,
-        schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        schema: { openAPIV3Schema: crdSchema(group, kind) },
       })),
     },
   };

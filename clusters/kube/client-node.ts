@@ -12,6 +12,28 @@ export function loadClientNode(): Promise<typeof K8s> {
   return clientNode;
 }
 
+interface ModelSerializer {
+  deserialize(data: unknown, type: string): unknown;
+}
+let serializer: Promise<ModelSerializer> | undefined;
+
+/** client-node's ObjectSerializer (JSON ⇄ model names); the package's index does not export it. */
+function loadSerializer(): Promise<ModelSerializer> {
+  serializer ??= import('@kubernetes/client-node/dist/serializer.js').then((module: { ObjectSerializer: ModelSerializer }) => module.ObjectSerializer);
+  return serializer;
+}
+
+/**
+ * client-node serializes a known kind by its model's TypeScript names: JSON keys that differ
+ * (a CRD schema's "x-kubernetes-preserve-unknown-fields" is x_kubernetes_preserve_unknown_fields)
+ * would be dropped on the way out. A CustomResourceDefinition is turned into its model first, so
+ * it reaches the server as written.
+ */
+async function toModel(object: KubeObject): Promise<unknown> {
+  if (object.kind !== 'CustomResourceDefinition' || object.apiVersion !== 'apiextensions.k8s.io/v1') return object;
+  return (await loadSerializer()).deserialize(object, 'V1CustomResourceDefinition');
+}
+
 /** A KubeClient over @kubernetes/client-node for a kubeconfig (YAML text) and optional context. */
 export function createKubeClient(kubeconfig: string, context?: string): KubeClient {
   // client-node is loaded on first use: commands that never reach a cluster do not pay for it.
@@ -46,7 +68,7 @@ export function createKubeClient(kubeconfig: string, context?: string): KubeClie
     async apply(object) {
       const { api, k8s } = await ready;
       try {
-        return (await api.patch(object as never, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply)) as unknown as KubeObject;
+        return (await api.patch((await toModel(object)) as never, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply)) as unknown as KubeObject;
       } catch (error) {
         throw toClusterError(k8s, error, `apply ${object.kind} ${object.metadata.name}`);
       }
@@ -54,7 +76,7 @@ export function createKubeClient(kubeconfig: string, context?: string): KubeClie
     async create(object) {
       const { api, k8s } = await ready;
       try {
-        return (await api.create(object as never, undefined, undefined, FIELD_MANAGER)) as unknown as KubeObject;
+        return (await api.create((await toModel(object)) as never, undefined, undefined, FIELD_MANAGER)) as unknown as KubeObject;
       } catch (error) {
         throw toClusterError(k8s, error, `create ${object.kind} ${object.metadata.name}`);
       }

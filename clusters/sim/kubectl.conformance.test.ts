@@ -207,6 +207,7 @@ data: {mode: "${value}"}
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('strict decoding error: unknown field "datta"');
   });
+
 });
 
 const CRD = `

@@ -178,6 +178,16 @@ export class Lab {
     return { total, success, share: total === 0 ? Number.NaN : success / total, codes };
   }
 
+  /** The mean latency (ms) the clients of one edge saw between `start` and `end`, successes and failures alike. */
+  meanLatency(from: string, to: string, start: number, end = this.now): number {
+    const [, source] = from.split('/');
+    const [namespace, service] = to.split('/');
+    const match = { source_workload: source ?? from, destination_service: service ?? '', destination_namespace: namespace ?? '' };
+    const m = this.lab.twin.metrics;
+    const count = m.increase('meshdrill_client_request_duration_milliseconds_count', match, start, end);
+    return count === 0 ? Number.NaN : m.increase('meshdrill_client_request_duration_milliseconds_sum', match, start, end) / count;
+  }
+
   increase(name: string, match: Record<string, string>, start: number, end = this.now): number {
     return this.lab.twin.metrics.increase(name, match, start, end);
   }

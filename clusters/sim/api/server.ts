@@ -65,15 +65,23 @@ export class ApiHttpHandler {
     if (path === 'healthz' || path === 'readyz' || path === 'livez') return sendText(res, 200, 'ok');
     if (path === 'api') return sendJson(res, 200, apiVersions(req.headers.host ?? '127.0.0.1'));
     if (path === 'apis') return sendJson(res, 200, apiGroupList(types));
-    if (segments[0] === 'openapi') return this.serveOpenApi(segments, res);
+    if (segments[0] === 'openapi') return this.serveOpenApi(segments, res, String(req.headers.accept ?? ''));
     if (segments.length === 2 && segments[0] === 'api') return sendOr404(res, apiResourceList(types, '', segments[1]!));
     if (segments.length === 2 && segments[0] === 'apis') return sendOr404(res, apiGroup(types, segments[1]!));
     if (segments.length === 3 && segments[0] === 'apis') return sendOr404(res, apiResourceList(types, segments[1]!, segments[2]!));
     return false;
   }
 
-  private serveOpenApi(segments: string[], res: ServerResponse): boolean {
+  private serveOpenApi(segments: string[], res: ServerResponse, accept: string): boolean {
     const docs = this.openApiDocs();
+    if (segments[1] === 'v2' && accept.includes('protobuf')) {
+      // kubectl falls back to /openapi/v2 in protobuf for a group version /openapi/v3 lacks (a kind
+      // whose CRD is missing). A real server answers in protobuf; the document holds no definition
+      // of that kind, so kubectl skips validation and reports "no matches for kind" from discovery.
+      res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTOBUF });
+      res.end(openApiV2Protobuf());
+      return true;
+    }
     if (segments[1] === 'v2') return sendJson(res, 200, docs.v2);
     if (segments[1] !== 'v3') return sendOr404(res, undefined);
     if (segments.length === 2) {
@@ -273,4 +281,29 @@ function sendOr404(res: ServerResponse, body: unknown): true {
     return sendJson(res, error.code, error.toStatus());
   }
   return sendJson(res, 200, body);
+}
+
+// The real server's Content-Type for it (Accept asks for the @v1.0 form; Go's mime parser takes only this).
+const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+
+/**
+ * The OpenAPI v2 document as gnostic's openapi_v2.Document protobuf (swagger = 1, info = 2 with
+ * title = 1 and version = 2): the envelope only, no definitions. Built-in kinds and installed CRDs
+ * are validated through /openapi/v3; this answers the fallback for kinds nobody serves.
+ */
+function openApiV2Protobuf(): Buffer {
+  const field = (number: number, bytes: Buffer) => Buffer.concat([Buffer.from([(number << 3) | 2]), varint(bytes.length), bytes]);
+  const text = (s: string) => Buffer.from(s, 'utf8');
+  return Buffer.concat([field(1, text('2.0')), field(2, Buffer.concat([field(1, text('Kubernetes')), field(2, text(VERSION_INFO.gitVersion))]))]);
+}
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  let v = n;
+  while (v > 0x7f) {
+    out.push((v & 0x7f) | 0x80);
+    v >>>= 7;
+  }
+  out.push(v);
+  return Buffer.from(out);
 }

@@ -2,6 +2,7 @@ import { parse as parseYaml } from 'yaml';
 import type { Clock } from '../../../core/index.js';
 import type { Random } from '../random.js';
 import { applyDefaults } from './defaults.js';
+import { checkAgainstSchema } from './crd-validation.js';
 import { pruneUnknown, unknownFields } from './models.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { groupVersion, resourceKey, type ResourceType } from './resources.js';
@@ -18,6 +19,18 @@ export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
  * it (possibly mutated) or throws an ApiError to reject the request. The mesh twin's injector is one.
  */
 export type AdmissionHook = (request: { operation: Operation; type: ResourceType; object: KubeObject; old?: KubeObject }) => KubeObject;
+
+/**
+ * An object as a version of its resource serves it. Every version of a CustomResourceDefinition
+ * shares one stored object; with `conversion: None` (the default, and what Istio's and Linkerd's
+ * CRDs use) the server rewrites only apiVersion (kubernetes.io docs: custom resource definition
+ * versioning, "None" conversion). Built-in types have one version here.
+ */
+export function asVersion(type: ResourceType, object: KubeObject): KubeObject {
+  const wanted = groupVersion(type);
+  if (object.apiVersion === wanted || object.apiVersion === undefined) return object;
+  return Object.freeze({ ...object, apiVersion: wanted });
+}
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -63,11 +76,12 @@ export class ApiService {
   get(type: ResourceType, namespace: string | undefined, name: string): KubeObject {
     const found = this.store.get(resourceKey(type), type.namespaced ? namespace : undefined, name);
     if (!found) throw errors.notFound(type, name);
-    return found;
+    return asVersion(type, found);
   }
 
   find(type: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
-    return this.store.get(resourceKey(type), type.namespaced ? namespace : undefined, name);
+    const found = this.store.get(resourceKey(type), type.namespaced ? namespace : undefined, name);
+    return found && asVersion(type, found);
   }
 
   create(type: ResourceType, namespace: string | undefined, body: unknown, options: WriteOptions = {}): WriteResult {
@@ -190,7 +204,8 @@ export class ApiService {
   }
 
   list(type: ResourceType, namespace?: string): KubeObject[] {
-    return this.store.list(resourceKey(type), type.namespaced ? namespace : undefined);
+    const objects = this.store.list(resourceKey(type), type.namespaced ? namespace : undefined);
+    return objects.some((o) => o.apiVersion !== groupVersion(type)) ? objects.map((o) => asVersion(type, o)) : objects;
   }
 
   /** The autoscaling/v1 Scale view of a workload. */
@@ -285,6 +300,16 @@ export class ApiService {
       delete object.metadata.namespace;
     }
     dropEmptyMetadata(object.metadata);
+    if (type.crdSchema && options.subresource !== 'status') {
+      // Custom resources: the CRD's schema, enforced as apiextensions-apiserver enforces it.
+      const checked = checkAgainstSchema(type.crdSchema, object as unknown as Record<string, unknown>);
+      if (checked.causes.length > 0) throw errors.invalid(type.kind, type.group, object.metadata.name || name || '', checked.causes);
+      if (checked.unknown.length > 0) {
+        if (options.fieldValidation === 'Strict') throw errors.badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${checked.unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+        if (options.fieldValidation !== 'Ignore') warnings.push(...checked.unknown.map((f) => `unknown field "${f}"`));
+        object = checked.pruned as KubeObject;
+      }
+    }
     if (type.model) {
       const unknown = unknownFields(type.model, object);
       if (unknown.length > 0) {

@@ -3,7 +3,7 @@ import type { Clock } from '../../../core/index.js';
 import { resourceKey, type ResourceType } from './resources.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import type { ApiRequest } from './http.js';
-import type { ApiService } from './service.js';
+import { asVersion, type ApiService } from './service.js';
 import { errors } from './status.js';
 import { toTable } from './table.js';
 import type { KubeObject, StoreEvent, WatchEventType } from './types.js';
@@ -23,8 +23,10 @@ export function serveWatch(service: ApiService, type: ResourceType, namespace: s
   const matches = (o: KubeObject) => (namespace === undefined || o.metadata.namespace === namespace) && matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o);
   const inSelection = new Set<string>();
   const encode = (eventType: string, object: unknown) => `${JSON.stringify({ type: eventType, object })}\n`;
-  const render = (eventType: WatchEventType, object: KubeObject) =>
-    encode(eventType, options.table ? toTable(type.kind, [object], options.clock.now(), object.metadata.resourceVersion ?? '', q.get('includeObject') ?? 'Metadata') : object);
+  const render = (eventType: WatchEventType, stored: KubeObject) => {
+    const object = asVersion(type, stored);
+    return encode(eventType, options.table ? toTable(type.kind, [object], options.clock.now(), object.metadata.resourceVersion ?? '', q.get('includeObject') ?? 'Metadata') : object);
+  };
 
   let backlog: StoreEvent[] = [];
   let initial: KubeObject[] = [];

@@ -199,22 +199,22 @@ function rewrite(request: RequestAttributes, spec: Obj | undefined, match: Obj):
   return { ...request, path, ...(typeof spec['authority'] === 'string' ? { host: spec['authority'] } : {}) };
 }
 
-function percentOf(spec: Obj | undefined): number {
+function percentOf(spec: Obj | undefined, legacyPercent: boolean): number {
   if (!spec) return 0;
   const percentage = spec['percentage'] as Obj | undefined;
   if (percentage?.['value'] !== undefined) return Number(percentage['value']);
-  // The deprecated integer `percent`; with neither, nothing is faulted ("If not specified, no
-  // request will be aborted", virtual_service.proto HTTPFaultInjection; istiod translates it to 0%).
-  return spec['percent'] !== undefined ? Number(spec['percent']) : 0;
+  // Delay's deprecated integer `percent` (Abort has none); with neither, nothing is faulted ("If
+  // not specified, no request will be aborted", virtual_service.proto HTTPFaultInjection).
+  return legacyPercent && spec['percent'] !== undefined ? Number(spec['percent']) : 0;
 }
 
 function faultOf(fault: Obj): HttpFault {
   const abort = fault['abort'] as Obj | undefined;
   const delay = fault['delay'] as Obj | undefined;
   return {
-    abortPercent: abort ? percentOf(abort) : 0,
+    abortPercent: abort ? percentOf(abort, false) : 0,
     abortStatus: Number(abort?.['httpStatus'] ?? 503),
-    delayPercent: delay ? percentOf(delay) : 0,
+    delayPercent: delay ? percentOf(delay, true) : 0,
     delayMs: parseGoDuration(String(delay?.['fixedDelay'] ?? '0s')) ?? 0,
   };
 }

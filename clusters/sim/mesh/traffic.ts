@@ -344,11 +344,19 @@ export class TrafficModel {
     if (timeout !== undefined && timeout > 0) {
       // The route's timeout ends the slow requests with 504 UT at the timeout (HTTPRoute.timeout;
       // Envoy route timeout, response flag UT); the rest arrive within it.
+      // A delay fault on the same route does not count: Envoy's fault filter holds the request
+      // before the router sees it, and the router's timeout starts then (istio/istio#6860: the
+      // observed timeout was the route's plus fixedDelay; #13313: a 10 s delay under a 5 s
+      // timeout did not time out). So the delayed requests wait the delay, then the usual odds.
       const within = (bound: number) => (bound <= 0 ? 0 : (this.buckets(server, [bound], extra, 1)[0][0] ?? 1));
-      const late = ok * ((1 - delayShare) * (1 - within(timeout)) + delayShare * (1 - within(timeout - (fault?.delayMs ?? 0))));
-      if (late > 0) this.record(mesh, client, server, target, { ...decision, code: 504 }, late, timeout, now, 'UT');
+      const late = ok * (1 - within(timeout));
+      const delay = delayShare > 0 ? fault!.delayMs : 0;
+      if (late > 0) {
+        this.record(mesh, client, server, target, { ...decision, code: 504 }, late * (1 - delayShare), timeout, now, 'UT');
+        if (delayShare > 0) this.record(mesh, client, server, target, { ...decision, code: 504 }, late * delayShare, timeout + delay, now, 'UT');
+      }
       ok -= late;
-      if (delayShare > 0) this.record(mesh, client, server, target, decision, ok * delayShare, extra + fault!.delayMs, now, '-', timeout);
+      if (delayShare > 0) this.record(mesh, client, server, target, decision, ok * delayShare, extra + delay, now, '-', timeout + delay);
       this.record(mesh, client, server, target, decision, ok * (1 - delayShare), extra, now, '-', timeout);
       return ok;
     }
@@ -366,10 +374,12 @@ export class TrafficModel {
    * load a tight timeout adds, show in envoy_cluster_upstream_rq_retry (retries-per-request).
    */
   private withPerTryTimeout(mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, decision: Decision, sent: number, extra: number, perTry: number, attempts: number, delayMs: number, delayShare: number, now: number, errorRate: number): number {
-    // A delay fault adds to a share of the tries; those time out more often. (Successes are
-    // recorded without the delay: with a per-try timeout, delayed tries mostly fail.)
+    // A delay fault holds a share of the requests once, before the router's first try starts
+    // (the fault filter runs ahead of the router), so it lengthens those requests but does not
+    // count against the per-try timeout.
     const fast = (bound: number) => (bound <= 0 ? 0 : (this.buckets(server, [bound], extra, 1)[0][0] ?? 1));
-    const timeout = 1 - ((1 - delayShare) * fast(perTry) + delayShare * fast(perTry - delayMs));
+    const timeout = 1 - fast(perTry);
+    const held = delayShare * delayMs;
     const e = errorRate;
     const failTry = e + (1 - e) * timeout;
     const allFail = failTry ** (attempts + 1);
@@ -377,13 +387,14 @@ export class TrafficModel {
     const failed = sent * allFail;
     const timedOutShare = failTry > 0 ? ((1 - e) * timeout) / failTry : 0;
     if (failed > 0) {
-      this.record(mesh, client, server, target, { ...decision, code: 500 }, failed * (1 - timedOutShare), extra, now);
-      this.record(mesh, client, server, target, { ...decision, code: 504 }, failed * timedOutShare, perTry * (attempts + 1), now, 'UT');
+      this.record(mesh, client, server, target, { ...decision, code: 500 }, failed * (1 - timedOutShare), extra + held, now);
+      this.record(mesh, client, server, target, { ...decision, code: 504 }, failed * timedOutShare, perTry * (attempts + 1) + held, now, 'UT');
     }
     const firstTry = sent * (1 - failTry);
     const later = sent - failed - firstTry;
-    this.record(mesh, client, server, target, decision, firstTry, extra, now, '-', perTry);
-    if (later > 0) this.record(mesh, client, server, target, decision, later, extra + perTry, now, '-', perTry * 2);
+    // The delay is spread as its mean over the requests (a share held delayMs each).
+    this.record(mesh, client, server, target, decision, firstTry, extra + held, now, '-', perTry + held);
+    if (later > 0) this.record(mesh, client, server, target, decision, later, extra + perTry + held, now, '-', perTry * 2 + held);
     return sent - failed;
   }
 
