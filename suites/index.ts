@@ -1,7 +1,9 @@
 export * from './schema.js';
 export { behaviourOf, diffBehaviour, diffSlos, type EdgeChange, type SloChange } from './check/behaviour.js';
 export { CheckConfig, blocks, ruleSettings, type RuleSettings } from './check/config.js';
-export { loadManifests } from './check/manifests.js';
+export { loadManifests, manifestsOfText, type Manifest } from './check/manifests.js';
+export { readRepoManifests, KUSTOMIZATION_FILES } from './check/repo.js';
+export { globMatcher } from './check/glob.js';
 export { runRules, type Finding } from './check/rules.js';
 export { validateManifest } from './check/schema.js';
 export { embeddedCluster, existingCluster, k3sCluster, kindCluster, namespacesGone, servedSimCluster, type ClusterHandle } from './cluster-handle.js';

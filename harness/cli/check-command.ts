@@ -1,9 +1,9 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { describeNotModelled, exec, notModelledIn } from '../../clusters/index.js';
 import { escapeMarkdown as md, escapeXml } from '../../reports/index.js';
-import { behaviourOf, diffBehaviour, diffSlos, loadManifests, blocks, ruleSettings, runRules, validateManifest, type EdgeChange, type SloChange, type RuleSettings, type Finding } from '../../suites/index.js';
+import { behaviourOf, diffBehaviour, diffSlos, globMatcher, readRepoManifests, blocks, ruleSettings, runRules, validateManifest, type EdgeChange, type SloChange, type RuleSettings, type Finding } from '../../suites/index.js';
 import { assertNoConfigErrors, documentsOfKind, loadConfig } from '../config/index.js';
 import { listYamlFiles } from '../config/load.js';
 import { ConfigError } from '../../core/index.js';
@@ -17,6 +17,8 @@ export interface CheckOptions {
   github?: { pr: number; writeIntervalMs?: number };
   output: 'text' | 'json';
   format?: 'md' | 'junit';
+  /** Kustomization directories to render (--kustomize); default: CheckConfig spec.kustomize, else every entry point. */
+  kustomize?: string[];
 }
 
 /** A git ref's tree of the config repo, in a temporary directory; the working tree when no ref is given. */
@@ -39,12 +41,27 @@ async function tree(repoPath: string, ref: string | undefined, io: CliIO): Promi
   return join(out, prefix);
 }
 
-async function load(dir: string, label: string) {
-  const repo = await loadConfig(dir, { cwd: dir });
+/** meshdrill's own documents, found by their apiVersion (meshdrill.dev/…); everything else is a manifest or ignored. */
+const MESHDRILL_DOCUMENT = /^\s*apiVersion:\s*["']?meshdrill\.dev\//m;
+
+async function load(dir: string, label: string, options: Pick<CheckOptions, 'kustomize'>) {
+  const all = await listYamlFiles(dir);
+  const own: string[] = [];
+  for (const file of all) if (MESHDRILL_DOCUMENT.test(await readFile(file, 'utf8'))) own.push(file);
+  const repo = await loadConfig(own, { cwd: dir });
   assertNoConfigErrors(repo, label, { show: 5 });
   const topology = documentsOfKind(repo, 'Topology')[0]?.data;
   if (!topology) throw new ConfigError(`${label} has no Topology; \`meshdrill check\` needs one to know who calls whom`);
-  const manifests = await loadManifests(dir, await listYamlFiles(dir));
+  const checkConfigs = documentsOfKind(repo, 'CheckConfig');
+  if (checkConfigs.length > 1) throw new ConfigError(`${label} has ${checkConfigs.length} CheckConfig documents (${checkConfigs.map((d) => d.source.file).join(', ')}); keep one`);
+  const config = checkConfigs[0]?.data.spec;
+  const rel = (file: string) => relative(dir, file).split(sep).join('/');
+  const included = config?.include?.map(globMatcher);
+  const excluded = config?.exclude?.map(globMatcher) ?? [];
+  const files = all.filter((f) => !own.includes(f) && (!included || included.some((m) => m(rel(f)))) && !excluded.some((m) => m(rel(f))));
+  const kustomize = options.kustomize ?? config?.kustomize;
+  const read = await readRepoManifests(dir, files, kustomize ? { kustomize } : {});
+  const manifests = read.manifests;
   // Manifests are checked against their published schemas; kinds without one are kept, not judged.
   const invalid: string[] = [];
   const unchecked: string[] = [];
@@ -54,9 +71,7 @@ async function load(dir: string, label: string) {
     else if (!result.ok) invalid.push(`${m.file}:${m.line} ${result.error}`);
   }
   if (invalid.length) throw new ConfigError(`${label} has ${invalid.length} invalid manifest${invalid.length === 1 ? '' : 's'}:${invalid.slice(0, 5).map((i) => `\n  ${i}`).join('')}`);
-  const checkConfigs = documentsOfKind(repo, 'CheckConfig');
-  if (checkConfigs.length > 1) throw new ConfigError(`${label} has ${checkConfigs.length} CheckConfig documents (${checkConfigs.map((d) => d.source.file).join(', ')}); keep one`);
-  return { repo, topology, plan: documentsOfKind(repo, 'RolloutPlan')[0]?.data, slos: documentsOfKind(repo, 'SLO').map((d) => d.data), manifests, unchecked, settings: ruleSettings(checkConfigs[0]?.data) };
+  return { repo, topology, plan: documentsOfKind(repo, 'RolloutPlan')[0]?.data, slos: documentsOfKind(repo, 'SLO').map((d) => d.data), manifests, unchecked: [...read.notes, ...unchecked], settings: ruleSettings(checkConfigs[0]?.data) };
 }
 
 /**
@@ -65,11 +80,17 @@ async function load(dir: string, label: string) {
  * cluster and every call whose outcome changed is named.
  */
 export async function checkCommand(repoPath: string, options: CheckOptions, io: CliIO): Promise<number> {
-  const head = await load(await tree(repoPath, options.head, io), options.head ? `${repoPath}@${options.head}` : repoPath);
-  const base = options.base === undefined ? undefined : await load(await tree(repoPath, options.base, io), `${repoPath}@${options.base}`);
+  const head = await load(await tree(repoPath, options.head, io), options.head ? `${repoPath}@${options.head}` : repoPath, options);
+  const base = options.base === undefined ? undefined : await load(await tree(repoPath, options.base, io), `${repoPath}@${options.base}`, options);
   // With a base, the base's CheckConfig judges the change: a pull request cannot switch off the rule it breaks.
   const settings: RuleSettings = base ? base.settings : head.settings;
   const findings = runRules({ manifests: head.manifests, topology: head.topology, ...(head.plan ? { plan: head.plan } : {}), options: settings });
+  if (base) {
+    // Judge the change, not the tree: a finding the base has too is shown as existing and does
+    // not block (a SARIF baseline's "unchanged"); new and worsened ones do.
+    const before = new Set(runRules({ manifests: base.manifests, topology: base.topology, ...(base.plan ? { plan: base.plan } : {}), options: settings }).map(findingKey));
+    for (const f of findings) if (before.has(findingKey(f))) f.existing = true;
+  }
   const mesh = head.plan?.spec.mesh ?? { name: 'istio' as const, mode: 'sidecar' as const };
   let changes: EdgeChange[] = [];
   let sloChanges: SloChange[] = [];
@@ -86,9 +107,9 @@ export async function checkCommand(repoPath: string, options: CheckOptions, io: 
     refused = [...before.ignored.map((i) => `base: ${i}`), ...after.ignored.map((i) => `head: ${i}`)];
     trafficNotes = after.notModelled;
   }
-  const blocking = findings.filter((f) => blocks(f.severity, settings)).length + changes.filter((c) => c.broken).length + sloChanges.filter((c) => c.broken).length;
+  const blocking = findings.filter((f) => !f.existing && blocks(f.severity, settings)).length + changes.filter((c) => c.broken).length + sloChanges.filter((c) => c.broken).length;
   const result: CheckResult = { findings, changes, slos: sloChanges, blocking, ...(timing ? { timing } : {}) };
-  const isBlocking = (f: Finding) => blocks(f.severity, settings);
+  const isBlocking = (f: Finding) => !f.existing && blocks(f.severity, settings);
   result.notes = [...refused.map((r) => `refused by the embedded cluster, so not judged: ${r}`), ...notesOn(head)];
   result.notModelled = notModelledOf(head.manifests, trafficNotes);
   if (options.github) await postToGitHub(repoPath, options, result, isBlocking, io);
@@ -97,6 +118,16 @@ export async function checkCommand(repoPath: string, options: CheckOptions, io: 
   else if (options.format === 'junit') io.stdout(junit(result, isBlocking));
   else io.stdout(text(result, options));
   return blocking > 0 ? 1 : 0;
+}
+
+/** A finding's identity across base and head: its rule and what it says (lines move). */
+function findingKey(f: Finding): string {
+  return `${f.rule} ${f.message}`;
+}
+
+/** file:line:col of a finding. */
+function at(f: Finding): string {
+  return f.file ? `${f.file}:${f.line ?? 1}${f.col ? `:${f.col}` : ''}` : '';
 }
 
 /** What `check` found: rule findings on the head, and with a base, the calls and SLOs whose outcome changed. */
@@ -144,8 +175,10 @@ function notesOn(tree: Awaited<ReturnType<typeof load>>): string[] {
 }
 
 function text({ findings, changes, slos, timing, notes, notModelled }: CheckResult, options: CheckOptions): string {
-  const lines = [`meshdrill check: ${findings.filter((f) => f.severity === 'error').length} errors, ${findings.filter((f) => f.severity === 'warning').length} warnings${options.base !== undefined ? `, ${changes.filter((c) => c.broken).length} calls broken by the change` : ''}`];
-  for (const f of findings) lines.push(`  ${f.file ? `${f.file}:${f.line} ` : ''}${f.severity} ${f.rule} ${f.name}: ${f.message}`);
+  const fresh = findings.filter((f) => !f.existing);
+  const existing = findings.length - fresh.length;
+  const lines = [`meshdrill check: ${fresh.filter((f) => f.severity === 'error').length} errors, ${fresh.filter((f) => f.severity === 'warning').length} warnings${existing ? ` (and ${existing} existing on the base)` : ''}${options.base !== undefined ? `, ${changes.filter((c) => c.broken).length} calls broken by the change` : ''}`];
+  for (const f of findings) lines.push(`  ${f.file ? `${at(f)} ` : ''}${f.existing ? `existing ${f.severity} (on the base too, not blocking)` : f.severity} ${f.rule} ${f.name}: ${f.message}`);
   if (options.base !== undefined) {
     lines.push(changes.length ? `calls whose outcome changed (${options.base} → ${options.head ?? 'working tree'}):` : 'no call changed its outcome');
     for (const c of changes) lines.push(`  ${c.broken ? 'BROKEN ' : ''}${c.from} → ${c.to}: ${c.before} → ${c.after}`);
@@ -159,9 +192,9 @@ function text({ findings, changes, slos, timing, notes, notModelled }: CheckResu
 
 function markdown({ findings, changes, slos, blocking, notes, notModelled }: CheckResult, options: CheckOptions): string {
   const broken = changes.filter((c) => c.broken);
-  const errors = findings.filter((f) => f.severity === 'error');
+  const errors = findings.filter((f) => f.severity === 'error' && !f.existing);
   const out = [`## ${blocking ? '❌' : '✅'} meshdrill check: ${errors.length} errors, ${broken.length} broken calls`, ''];
-  if (findings.length) out.push('| rule | where | finding |', '|---|---|---|', ...findings.map((f) => `| ${f.severity} ${f.rule} | ${f.file ? `${md(f.file)}:${f.line}` : ''} | ${md(f.message)} |`), '');
+  if (findings.length) out.push('| rule | where | finding |', '|---|---|---|', ...findings.map((f) => `| ${f.existing ? `existing ${f.severity}` : f.severity} ${f.rule} | ${f.file ? md(at(f)) : ''} | ${md(f.message)} |`), '');
   if (options.base !== undefined && changes.length) out.push('| call | before | after |', '|---|---|---|', ...changes.map((c) => `| ${c.broken ? '❌ ' : ''}${md(c.from)} → ${md(c.to)} | ${md(c.before)} | ${md(c.after)} |`), '');
   if (slos.length) out.push('| SLO | before | after |', '|---|---|---|', ...slos.map((c) => `| ${c.broken ? '❌ ' : ''}${md(c.name)} ${md(c.objective)} | ${md(c.before)} | ${md(c.after)} |`), '');
   if (notModelled?.length) out.push(`<details><summary>${notModelled.length} thing${notModelled.length === 1 ? '' : 's'} the twin read but does not model</summary>`, '', ...notModelled.map((n) => `- ${md(n)}`), '', '</details>', '');
@@ -180,9 +213,9 @@ async function postToGitHub(repoPath: string, options: CheckOptions, result: Che
   await forge.createCheckRun(sha.stdout.trim(), {
     name: 'meshdrill check',
     conclusion: blocking > 0 ? 'failure' : 'success',
-    title: `${findings.filter((f) => f.severity === 'error').length} errors, ${changes.filter((c) => c.broken).length} broken calls`,
+    title: `${findings.filter((f) => f.severity === 'error' && !f.existing).length} errors, ${changes.filter((c) => c.broken).length} broken calls`,
     summary: body,
-    annotations: findings.filter((f) => f.file).map((f) => ({ path: `${prefix}${f.file}`, line: f.line ?? 1, level: isBlocking(f) ? 'failure' : level[f.severity], title: `${f.rule} ${f.name}`, message: f.message })),
+    annotations: findings.filter((f) => f.file).map((f) => ({ path: `${prefix}${f.file}`, line: f.line ?? 1, ...(f.col ? { column: f.col } : {}), level: isBlocking(f) ? 'failure' : f.existing ? 'notice' : level[f.severity], title: `${f.rule} ${f.name}${f.existing ? ' (existing)' : ''}`, message: f.message })),
   });
   const action = await forge.upsertComment(options.github!.pr, 'meshdrill:check', body);
   io.stderr(`GitHub: check run posted; comment ${action}\n`);

@@ -276,7 +276,16 @@ config error, 3 infrastructure error, 130/143 interrupted.`,
     .option('--head <ref>', 'git ref to check (default: the working tree)')
     .addOption(new Option('--format <format>', 'md: a pull-request comment; junit: CI test results').choices(['md', 'junit']))
     .option('--github-pr <number>', 'post a check run with annotations and one comment (kept up to date) on this pull request; needs GITHUB_TOKEN and GITHUB_REPOSITORY')
+    .option('--kustomize <dir...>', 'kustomization directories to render and judge (default: every kustomization no other one includes)')
     .addHelpText('after', `
+How the repo is read (as Argo CD and Flux apply it):
+  - meshdrill's documents by apiVersion meshdrill.dev/*; YAML that is not a Kubernetes object
+    (Helm values, CI files) is counted and ignored
+  - kustomizations rendered with the kustomize inside kubectl (\`kubectl kustomize\`); each object
+    is traced back to the file and line it came from; a file a kustomization includes is read
+    only through it
+  - Helm charts (a Chart.yaml) are named and not judged; CheckConfig include/exclude globs pick files
+
 Rules (id, default severity):
   MD101 strict-with-plaintext-callers  error    STRICT on a namespace with unmeshed callers
   MD102 retry-amplification            warning  retries multiplying along a call path
@@ -298,7 +307,7 @@ Exit codes: 0 nothing blocking, 1 an error finding or a call the change breaks, 
 
 Example:
   $ meshdrill check . --base origin/main --head HEAD --format md > comment.md`)
-    .action(async (repo: string, options: { base?: string; head?: string; format?: 'md' | 'junit'; githubPr?: string }) => {
+    .action(async (repo: string, options: { base?: string; head?: string; format?: 'md' | 'junit'; githubPr?: string; kustomize?: string[] }) => {
       const pr = options.githubPr === undefined ? undefined : Number(options.githubPr);
       if (pr !== undefined && (!Number.isInteger(pr) || pr < 1)) throw new ConfigError(`--github-pr: expected a pull request number; found "${options.githubPr}"`);
       const { githubPr: _pr, ...rest } = options;

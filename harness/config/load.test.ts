@@ -57,6 +57,20 @@ describe('harness/config/load', () => {
     expect(repo.foreign).toMatchObject([{ apiVersion: 'apps/v1', kind: 'Deployment', line: 1 }]);
   });
 
+  it('keeps other tools\' YAML (a kustomization, Helm values) aside in a directory, but not a meshdrill kind without apiVersion', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meshdrill-repo-'));
+    await writeFile(join(dir, 'kustomization.yml'), 'resources: [deploy.yaml]\n');
+    await writeFile(join(dir, 'values.yaml'), 'replicaCount: 2\n');
+    await writeFile(join(dir, 'cluster.yml'), 'kind: Cluster\nmetadata: {name: lab}\nspec: {}\n');
+
+    const repo = await loadConfig(dir);
+    const direct = await loadConfig(join(dir, 'values.yaml'));
+
+    expect(repo.foreign).toHaveLength(2);
+    expect(repo.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.file}:${d.line} ${d.message}`)).toEqual([`${join(dir, 'cluster.yml')}:1 missing required field apiVersion; expected "meshdrill.dev/v1alpha1"`]);
+    expect(hasErrors(direct)).toBe(true);
+  });
+
   it('throws a ConfigError only for a path that does not exist', async () => {
     await expect(loadConfig('no/such/dir', { cwd: ROOT })).rejects.toThrow(new ConfigError('no/such/dir: no such file or directory'));
   });

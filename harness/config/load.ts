@@ -3,7 +3,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConfigError, RUN_OUTPUT_MARKER } from '../../core/index.js';
 import { MAX_CONFIG_BYTES, yamlBudgetProblem } from '../../model/index.js';
 import { renderDiagnostic, sortDiagnostics, type Diagnostic } from './diagnostics.js';
-import type { KindName } from './kinds.js';
+import { isKindName, type KindName } from './kinds.js';
 import { checkRules } from './rules.js';
 import { documentLine, parseYamlText } from './source.js';
 import { validateDocument, type LoadedDocument } from './validate.js';
@@ -92,7 +92,7 @@ function loadText(repo: ConfigRepo, file: string, text: string, direct: boolean)
   if (diagnostics.length > 0) return;
   let found = 0;
   for (const source of documents) {
-    const result = validateDocument(source);
+    const result = otherYaml(source.value, direct) ? ({ type: 'foreign', apiVersion: '', kind: '' } as const) : validateDocument(source);
     if (result.type === 'loaded') repo.documents.push(result.document);
     if (result.type === 'invalid') {
       repo.diagnostics.push(...result.diagnostics);
@@ -113,6 +113,17 @@ function loadText(repo: ConfigRepo, file: string, text: string, direct: boolean)
       message: 'file is empty; expected at least one document with apiVersion and kind',
     });
   }
+}
+
+/**
+ * In a repo directory, a mapping with neither apiVersion nor a meshdrill kind is some other tool's
+ * YAML (a kustomization, Helm values, a CI file): kept aside with the other foreign documents, not
+ * an error. A file named directly must be meshdrill's, so there it stays an error.
+ */
+function otherYaml(value: unknown, direct: boolean): boolean {
+  if (direct || value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const { apiVersion, kind } = value as Record<string, unknown>;
+  return apiVersion === undefined && !(typeof kind === 'string' && isKindName(kind));
 }
 
 /**

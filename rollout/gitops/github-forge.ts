@@ -153,11 +153,11 @@ export class GitHubForge {
    * One check run on a commit with annotations on the YAML lines (GitHub takes at most 50 per
    * call: the rest follow in updates) and a summary cut to GitHub's 65,535 characters.
    */
-  async createCheckRun(sha: string, run: { name: string; conclusion: 'success' | 'failure' | 'neutral'; title: string; summary: string; annotations: Array<{ path: string; line: number; level: 'failure' | 'warning' | 'notice'; message: string; title?: string }> }): Promise<number> {
+  async createCheckRun(sha: string, run: { name: string; conclusion: 'success' | 'failure' | 'neutral'; title: string; summary: string; annotations: Array<{ path: string; line: number; column?: number; level: 'failure' | 'warning' | 'notice'; message: string; title?: string }> }): Promise<number> {
     const batches: Array<typeof run.annotations> = [];
     for (let i = 0; i < run.annotations.length; i += 50) batches.push(run.annotations.slice(i, i + 50));
     const summary = run.summary.length > 65_535 ? `${run.summary.slice(0, 65_400)}\n\n_(cut to GitHub's limit)_` : run.summary;
-    const toApi = (a: (typeof run.annotations)[number]) => ({ path: a.path, start_line: a.line, end_line: a.line, annotation_level: a.level, message: a.message, ...(a.title ? { title: a.title } : {}) });
+    const toApi = (a: (typeof run.annotations)[number]) => ({ path: a.path, start_line: a.line, end_line: a.line, ...(a.column !== undefined ? { start_column: a.column, end_column: a.column } : {}), annotation_level: a.level, message: a.message, ...(a.title ? { title: a.title } : {}) });
     const { data } = await this.call(`creating the ${run.name} check run`, (client) =>
       client.rest.checks.create({ ...this.slug, name: run.name, head_sha: sha, status: 'completed', conclusion: run.conclusion, output: { title: run.title, summary, annotations: (batches[0] ?? []).map(toApi) } }),
     );

@@ -39,7 +39,7 @@ describe('meshdrill check', () => {
 
     const text = io.out.join('');
     expect(code).toBe(1);
-    expect(text).toContain('manifests/payments-strict.yaml:1 error MD101 strict-with-plaintext-callers: payments is STRICT, but 3 callers are not meshed: checkout/api → payments/api, legacy/batch → payments/api, legacy/reporting → payments/ledger');
+    expect(text).toContain('manifests/payments-strict.yaml:8:5 error MD101 strict-with-plaintext-callers: payments is STRICT, but 3 callers are not meshed: checkout/api → payments/api, legacy/batch → payments/api, legacy/reporting → payments/ledger');
     expect(text).toContain('BROKEN legacy/batch → payments/api: ok → failing (0% success)');
     expect(text).toContain('BROKEN checkout/api → payments/api: ok → failing (0% success)');
     expect(text).toContain('BROKEN SLO batch-to-payments (>= 99%): Successful (100% meets >= 99%) → Failed (0% misses >= 99%)');
@@ -99,7 +99,7 @@ describe('meshdrill check', () => {
       expect(first).toBe(1);
       expect(github.checkRuns).toHaveLength(2);
       expect(github.checkRuns[0]).toMatchObject({ name: 'meshdrill check', conclusion: 'failure' });
-      expect(github.checkRuns[0]!.annotations).toContainEqual(expect.objectContaining({ path: 'manifests/payments-strict.yaml', start_line: 1, annotation_level: 'failure', title: 'MD101 strict-with-plaintext-callers' }));
+      expect(github.checkRuns[0]!.annotations).toContainEqual(expect.objectContaining({ path: 'manifests/payments-strict.yaml', start_line: 8, start_column: 5, annotation_level: 'failure', title: 'MD101 strict-with-plaintext-callers' }));
       expect(github.pull(7).comments).toHaveLength(1);
       expect(github.pull(7).comments[0]).toMatch(/^## ❌ meshdrill check/);
       expect(github.violations).toEqual([]);
@@ -142,7 +142,7 @@ describe('meshdrill check', () => {
     const againstBaseCode = await runCli(['check', '.', '--base', 'HEAD~2', '--head', 'HEAD', '--output', 'json'], againstBase);
 
     expect(aloneCode).toBe(0);
-    expect(alone.out.join('')).toBe('meshdrill check: 0 errors, 1 warnings\n  manifests/payments-strict.yaml:1 info MD103 strict-without-authorization: payments is STRICT with no AuthorizationPolicy: every meshed workload may call it\n  manifests/namespaces.yaml:9 warning MD107 egress-left-open: payments is meshed and its workloads may call any host outside the mesh: set a Sidecar outboundTrafficPolicy of REGISTRY_ONLY, a default-deny egress NetworkPolicy, or a Linkerd EgressNetwork with trafficPolicy: Deny\nnote: the topology\'s namespaces ingress, catalog, checkout, accounts, data, legacy have no Namespace manifest: checked as plain namespaces (not meshed, no policy)\n');
+    expect(alone.out.join('')).toBe('meshdrill check: 0 errors, 1 warnings\n  manifests/payments-strict.yaml:8:5 info MD103 strict-without-authorization: payments is STRICT with no AuthorizationPolicy: every meshed workload may call it\n  manifests/namespaces.yaml:15:5 warning MD107 egress-left-open: payments is meshed and its workloads may call any host outside the mesh: set a Sidecar outboundTrafficPolicy of REGISTRY_ONLY, a default-deny egress NetworkPolicy, or a Linkerd EgressNetwork with trafficPolicy: Deny\nnote: the topology\'s namespaces ingress, catalog, checkout, accounts, data, legacy have no Namespace manifest: checked as plain namespaces (not meshed, no policy)\n');
     expect(againstBaseCode).toBe(1);
     expect((JSON.parse(againstBase.out.join('')) as { findings: Array<{ rule: string; severity: string }> }).findings.map((f) => `${f.rule} ${f.severity}`)).toEqual(['MD101 error', 'MD103 warning', 'MD107 warning']);
   });

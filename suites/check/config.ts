@@ -16,6 +16,9 @@ export const CheckConfig = documentSchema(
       failOn: z.enum(['error', 'warning']).default('error').describe('The lowest severity of a finding that fails the check (exit 1).'),
       retryBudget: z.number().int().min(1).max(10_000).default(10).describe('MD102: how many requests one request may become along a call path before retries count as amplification.'),
       sidecarScopeThreshold: z.number().int().min(1).max(10_000).default(8).describe('MD105: a meshed namespace with more services than this needs a Sidecar resource.'),
+      kustomize: z.array(z.string().min(1)).max(100).optional().describe('Kustomization directories to render and judge (relative to the repo); default: every kustomization no other one includes. Name one overlay when several render the same objects for different clusters.'),
+      include: z.array(z.string().min(1)).max(100).optional().describe('Globs (relative to the repo, ** for any depth) of the YAML files to read; default: all.'),
+      exclude: z.array(z.string().min(1)).max(100).optional().describe('Globs of YAML files not to read, e.g. ["charts/**", "ci/**"].'),
     })
     .strict(),
   'How `meshdrill check` judges this repo: rule severities and thresholds. With --base, the base\'s CheckConfig applies, so a change cannot switch off the rule it breaks.',

@@ -11,6 +11,8 @@ export interface Manifest {
   object: KubeObject;
   /** The line of a field (its key) in the file, when the path exists; the object's line otherwise. */
   lineOf?: (path: Array<string | number>) => number;
+  /** The line and column of a field (its key), or of the deepest part of the path that exists. */
+  positionOf?: (path: Array<string | number>) => { line: number; col: number };
   /** Where the object came from when a renderer made it: "kustomize overlays/prod", and the kustomizations that patched it. */
   renderedBy?: string;
   patchedIn?: string[];
@@ -48,12 +50,13 @@ export function manifestsOfText(file: string, text: string): TextManifests {
     if (isMeshdrillDocument(object)) continue;
     // The line of the object itself, not of the `---` before it or a comment above it.
     const line = lines.linePos(doc.contents?.range?.[0] ?? doc.range[0]).line;
-    out.manifests.push({ file, line, object, lineOf: fieldLines(doc, lines, line) });
+    const positionOf = fieldPositions(doc, lines, line);
+    out.manifests.push({ file, line, object, lineOf: (path) => positionOf(path).line, positionOf });
   }
   return out;
 }
 
-function fieldLines(doc: Document.Parsed, lines: LineCounter, line: number): (path: Array<string | number>) => number {
+function fieldPositions(doc: Document.Parsed, lines: LineCounter, line: number): (path: Array<string | number>) => { line: number; col: number } {
   return (path) => {
     // The key of the deepest existing field: "mode: STRICT" rather than the object's first line.
     for (let depth = path.length; depth > 0; depth--) {
@@ -61,13 +64,13 @@ function fieldLines(doc: Document.Parsed, lines: LineCounter, line: number): (pa
       if (isMap(parent)) {
         const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === path[depth - 1]);
         const at = (pair?.key as { range?: [number, number, number] } | undefined)?.range?.[0];
-        if (at !== undefined) return lines.linePos(at).line;
+        if (at !== undefined) return lines.linePos(at);
       } else if (isSeq(parent)) {
         const item = parent.items[Number(path[depth - 1])] as { range?: [number, number, number] } | undefined;
-        if (item?.range) return lines.linePos(item.range[0]).line;
+        if (item?.range) return lines.linePos(item.range[0]);
       }
     }
-    return line;
+    return { line, col: 1 };
   };
 }
 

@@ -12,6 +12,9 @@ export interface Finding {
   message: string;
   file?: string;
   line?: number;
+  col?: number;
+  /** With --base: the same finding was on the base too; shown, not blocking (a SARIF baseline's "unchanged"). */
+  existing?: boolean;
 }
 
 export interface Rule {
@@ -74,12 +77,15 @@ export function runRules(input: { manifests: Manifest[]; topology: Topology; pla
   const rule = (id: string) => RULES.find((r) => r.id === id)!;
   const RETRY_BUDGET = input.options?.retryBudget ?? 10;
   const SIDECAR_SCOPE_THRESHOLD = input.options?.sidecarScopeThreshold ?? 8;
-  const add = (id: string, message: string, where?: Manifest) => {
+  const add = (id: string, message: string, where?: Manifest, field?: Array<string | number>) => {
     const r = rule(id);
     const severity = input.options?.severities?.[id] ?? r.severity;
     if (severity === 'off') return;
-    findings.push({ rule: id, name: r.name, severity, message, ...(where ? { file: where.file, line: where.line } : {}) });
+    // The finding points at the field that decides it ("mode: STRICT"), else at the object.
+    const at = where && (field ?? decidingField(where)) && where.positionOf ? where.positionOf(field ?? decidingField(where)!) : where ? { line: where.line, col: 1 } : undefined;
+    findings.push({ rule: id, name: r.name, severity, message, ...(where && at ? { file: where.file, line: at.line, col: at.col } : {}) });
   };
+  const meshedAt = (m: Manifest | undefined): [Manifest | undefined, Array<string | number> | undefined] => [m, m ? meshingField(m) : undefined];
   const { topology, manifests } = input;
   const meshed = meshedNamespaces(manifests);
   const strict = strictNamespaces(manifests, topology);
@@ -99,13 +105,14 @@ export function runRules(input: { manifests: Manifest[]; topology: Topology; pla
     if (callers.size) add('MD101', `${ns} is STRICT, but ${callers.size} caller${callers.size === 1 ? ' is' : 's are'} not meshed: ${[...callers].join(', ')}`, where);
   }
   // MD102: retries multiply along call paths.
-  const attempts = new Map<string, { n: number; where: Manifest }>();
+  const attempts = new Map<string, { n: number; where: Manifest; field?: Array<string | number> }>();
   for (const m of manifests) {
     if (m.object.kind !== 'VirtualService') continue;
     for (const host of (get(m.object, 'spec', 'hosts') as string[] | undefined) ?? []) {
       const [svc, ns] = host.split('.');
-      const retry = ((get(m.object, 'spec', 'http') as Obj[] | undefined) ?? []).map((h) => Number(get(h, 'retries', 'attempts') ?? 0)).reduce((a, b) => Math.max(a, b), 0);
-      if (retry > 0 && svc && ns) attempts.set(`${ns}/${svc}`, { n: retry, where: m });
+      const perRoute = ((get(m.object, 'spec', 'http') as Obj[] | undefined) ?? []).map((h) => Number(get(h, 'retries', 'attempts') ?? 0));
+      const retry = perRoute.reduce((a, b) => Math.max(a, b), 0);
+      if (retry > 0 && svc && ns) attempts.set(`${ns}/${svc}`, { n: retry, where: m, field: ['spec', 'http', perRoute.indexOf(retry), 'retries', 'attempts'] });
     }
   }
   // Linkerd ≥ 2.16: retry.linkerd.io/http on a Service (or an HTTPRoute whose parent is one) retries
@@ -121,7 +128,8 @@ export function runRules(input: { manifests: Manifest[]; topology: Topology; pla
       : m.object.kind === 'HTTPRoute' || m.object.kind === 'GRPCRoute'
         ? ((get(m.object, 'spec', 'parentRefs') as Obj[] | undefined) ?? []).filter((r) => r['kind'] === 'Service').map((r) => String(r['name']))
         : [];
-    for (const name of targets) attempts.set(`${namespace}/${name}`, { n: Math.max(limit, attempts.get(`${namespace}/${name}`)?.n ?? 0), where: m });
+    const field = ['metadata', 'annotations', annotations['retry.linkerd.io/limit'] !== undefined ? 'retry.linkerd.io/limit' : annotations['retry.linkerd.io/http'] !== undefined ? 'retry.linkerd.io/http' : 'retry.linkerd.io/grpc'];
+    for (const name of targets) attempts.set(`${namespace}/${name}`, { n: Math.max(limit, attempts.get(`${namespace}/${name}`)?.n ?? 0), where: m, field });
   }
   if (attempts.size) {
     const calls = new Map<string, string[]>(topology.spec.namespaces.flatMap((ns) => ns.services.map((s): [string, string[]] => [`${ns.name}/${s.name}`, s.calls.map((c) => c.to)])));
@@ -141,7 +149,7 @@ export function runRules(input: { manifests: Manifest[]; topology: Topology; pla
       if (!here) continue;
       for (const next of calls.get(svc) ?? []) {
         const f = here.factor * tries(next);
-        if (f > RETRY_BUDGET && attempts.has(next)) add('MD102', `up to ${f} requests for one along ${[...pathTo(svc), next].join(' → ')} (retry budget ${RETRY_BUDGET})`, attempts.get(next)!.where);
+        if (f > RETRY_BUDGET && attempts.has(next)) add('MD102', `up to ${f} requests for one along ${[...pathTo(svc), next].join(' → ')} (retry budget ${RETRY_BUDGET})`, attempts.get(next)!.where, attempts.get(next)!.field);
         else if (f > (best.get(next)?.factor ?? 0)) best.set(next, { factor: f, from: svc });
       }
     }
@@ -153,22 +161,41 @@ export function runRules(input: { manifests: Manifest[]; topology: Topology; pla
   // MD104: stateful namespaces meshed without an explicit opt-in.
   for (const ns of topology.spec.namespaces) {
     const statefulNs = ns.stateful || ns.services.some((s) => s.stateful);
-    if (statefulNs && meshed.has(ns.name) && namespaceManifest.get(ns.name)?.object.metadata.annotations?.['meshdrill.dev/mesh-stateful'] !== 'true') add('MD104', `${ns.name} holds stateful services and is meshed without meshdrill.dev/mesh-stateful: "true"`, namespaceManifest.get(ns.name));
+    if (statefulNs && meshed.has(ns.name) && namespaceManifest.get(ns.name)?.object.metadata.annotations?.['meshdrill.dev/mesh-stateful'] !== 'true') add('MD104', `${ns.name} holds stateful services and is meshed without meshdrill.dev/mesh-stateful: "true"`, ...meshedAt(namespaceManifest.get(ns.name)));
   }
   // MD105: no Sidecar scope in a large meshed namespace.
   for (const ns of topology.spec.namespaces) {
-    if (meshed.has(ns.name) && ns.services.length > SIDECAR_SCOPE_THRESHOLD && !manifests.some((m) => m.object.kind === 'Sidecar' && m.object.metadata.namespace === ns.name)) add('MD105', `${ns.name} has ${ns.services.length} services and no Sidecar resource`, namespaceManifest.get(ns.name));
+    if (meshed.has(ns.name) && ns.services.length > SIDECAR_SCOPE_THRESHOLD && !manifests.some((m) => m.object.kind === 'Sidecar' && m.object.metadata.namespace === ns.name)) add('MD105', `${ns.name} has ${ns.services.length} services and no Sidecar resource`, ...meshedAt(namespaceManifest.get(ns.name)));
   }
   // MD106: injection into the control plane.
-  for (const cp of ['istio-system', 'linkerd']) if (meshed.has(cp)) add('MD106', `${cp} is labelled for injection; the control plane must not inject itself`, namespaceManifest.get(cp));
+  for (const cp of ['istio-system', 'linkerd']) if (meshed.has(cp)) add('MD106', `${cp} is labelled for injection; the control plane must not inject itself`, ...meshedAt(namespaceManifest.get(cp)));
   // MD107: egress left open from meshed namespaces.
   for (const ns of topology.spec.namespaces) {
-    if (meshed.has(ns.name) && !egressClosed(manifests, ns.name)) add('MD107', `${ns.name} is meshed and its workloads may call any host outside the mesh: set a Sidecar outboundTrafficPolicy of REGISTRY_ONLY, a default-deny egress NetworkPolicy, or a Linkerd EgressNetwork with trafficPolicy: Deny`, namespaceManifest.get(ns.name));
+    if (meshed.has(ns.name) && !egressClosed(manifests, ns.name)) add('MD107', `${ns.name} is meshed and its workloads may call any host outside the mesh: set a Sidecar outboundTrafficPolicy of REGISTRY_ONLY, a default-deny egress NetworkPolicy, or a Linkerd EgressNetwork with trafficPolicy: Deny`, ...meshedAt(namespaceManifest.get(ns.name)));
   }
   // MD108: stages larger than the plan allows.
   const max = input.plan?.spec.maxNamespacesPerStage;
   if (input.plan && max !== undefined) for (const stage of input.plan.spec.stages) if (stage.namespaces.length > max) add('MD108', `stage ${stage.name} meshes ${stage.namespaces.length} namespaces; the plan allows ${max}`);
   return findings;
+}
+
+/** The field of an object a namespace-level rule is about: a PeerAuthentication's mode, the label that meshes a Namespace. */
+function decidingField(m: Manifest): Array<string | number> | undefined {
+  const o = m.object;
+  if (o.kind === 'PeerAuthentication') return ['spec', 'mtls', 'mode'];
+  if (o.kind === 'Namespace' && o.metadata.annotations?.['config.linkerd.io/default-inbound-policy'] !== undefined) return ['metadata', 'annotations', 'config.linkerd.io/default-inbound-policy'];
+  return meshingField(m);
+}
+
+/** The label or annotation that meshes a Namespace. */
+function meshingField(m: Manifest): Array<string | number> | undefined {
+  const o = m.object;
+  if (o.kind !== 'Namespace') return undefined;
+  const labels = o.metadata.labels ?? {};
+  const annotations = o.metadata.annotations ?? {};
+  for (const key of ['istio-injection', 'istio.io/rev', 'istio.io/dataplane-mode']) if (labels[key] !== undefined) return ['metadata', 'labels', key];
+  if (annotations['linkerd.io/inject'] !== undefined) return ['metadata', 'annotations', 'linkerd.io/inject'];
+  return undefined;
 }
 
 const ISTIO_ROOT_NAMESPACE = 'istio-system';
