@@ -1,13 +1,14 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { describeNotModelled, exec, notModelledIn } from '../../clusters/index.js';
 import { escapeMarkdown as md, escapeXml } from '../../reports/index.js';
-import { behaviourOf, diffBehaviour, diffSlos, globMatcher, readRepoManifests, blocks, ruleSettings, runRules, validateManifest, type EdgeChange, type SloChange, type RuleSettings, type Finding } from '../../suites/index.js';
+import { behaviourOf, changedObjects, diffBehaviour, diffSlos, explain, globMatcher, groupStarved, readRepoManifests, blocks, ruleSettings, runRules, validateManifest, type EdgeChange, type SloChange, type RuleSettings, type Finding } from '../../suites/index.js';
 import { assertNoConfigErrors, documentsOfKind, loadConfig } from '../config/index.js';
 import { listYamlFiles } from '../config/load.js';
 import { ConfigError } from '../../core/index.js';
 import { githubForgeFromEnv } from '../github-env.js';
+import { sarif as sarifLog } from './check-sarif.js';
 import type { CliIO } from './io.js';
 
 export interface CheckOptions {
@@ -16,7 +17,7 @@ export interface CheckOptions {
   /** Post a check run and one comment on the pull request (GITHUB_TOKEN, GITHUB_REPOSITORY, --pr). */
   github?: { pr: number; writeIntervalMs?: number };
   output: 'text' | 'json';
-  format?: 'md' | 'junit';
+  format?: 'md' | 'junit' | 'sarif';
   /** Kustomization directories to render (--kustomize); default: CheckConfig spec.kustomize, else every entry point. */
   kustomize?: string[];
 }
@@ -102,21 +103,25 @@ export async function checkCommand(repoPath: string, options: CheckOptions, io: 
     const before = await behaviourOf({ manifests: base.manifests, topology: head.topology, mesh, slos: head.slos });
     const after = await behaviourOf({ manifests: head.manifests, topology: head.topology, mesh, slos: head.slos });
     changes = diffBehaviour(before, after);
+    explain(changes, changedObjects(base.manifests, head.manifests));
+    groupStarved(changes);
     sloChanges = diffSlos(before, after);
     timing = `base ${before.wallMs} ms, head ${after.wallMs} ms on the embedded cluster`;
     refused = [...before.ignored.map((i) => `base: ${i}`), ...after.ignored.map((i) => `head: ${i}`)];
     trafficNotes = after.notModelled;
   }
-  const blocking = findings.filter((f) => !f.existing && blocks(f.severity, settings)).length + changes.filter((c) => c.broken).length + sloChanges.filter((c) => c.broken).length;
+  const blocking = findings.filter((f) => !f.existing && blocks(f.severity, settings)).length + changes.filter((c) => c.broken && !c.downstreamOf).length + sloChanges.filter((c) => c.broken).length;
   const result: CheckResult = { findings, changes, slos: sloChanges, blocking, ...(timing ? { timing } : {}) };
   const isBlocking = (f: Finding) => !f.existing && blocks(f.severity, settings);
   result.notes = [...refused.map((r) => `refused by the embedded cluster, so not judged: ${r}`), ...notesOn(head)];
   result.notModelled = notModelledOf(head.manifests, trafficNotes);
-  if (options.github) await postToGitHub(repoPath, options, result, isBlocking, io);
+  // Results go to stdout first: whatever happens on GitHub, the log has them.
   if (options.output === 'json') io.stdout(`${JSON.stringify(result, null, 2)}\n`);
   else if (options.format === 'md') io.stdout(markdown(result, options));
   else if (options.format === 'junit') io.stdout(junit(result, isBlocking));
+  else if (options.format === 'sarif') io.stdout(`${JSON.stringify(sarifLog({ findings: result.findings, changes: result.changes, judgedChange: options.base !== undefined }, isBlocking), null, 2)}\n`);
   else io.stdout(text(result, options));
+  if (options.github) await postToGitHub(repoPath, options, result, isBlocking, io);
   return blocking > 0 ? 1 : 0;
 }
 
@@ -177,11 +182,18 @@ function notesOn(tree: Awaited<ReturnType<typeof load>>): string[] {
 function text({ findings, changes, slos, timing, notes, notModelled }: CheckResult, options: CheckOptions): string {
   const fresh = findings.filter((f) => !f.existing);
   const existing = findings.length - fresh.length;
-  const lines = [`meshdrill check: ${fresh.filter((f) => f.severity === 'error').length} errors, ${fresh.filter((f) => f.severity === 'warning').length} warnings${existing ? ` (and ${existing} existing on the base)` : ''}${options.base !== undefined ? `, ${changes.filter((c) => c.broken).length} calls broken by the change` : ''}`];
+  const lines = [`meshdrill check: ${fresh.filter((f) => f.severity === 'error').length} errors, ${fresh.filter((f) => f.severity === 'warning').length} warnings${existing ? ` (and ${existing} existing on the base)` : ''}${options.base !== undefined ? `, ${changes.filter((c) => c.broken && !c.downstreamOf).length} calls broken by the change${changes.some((c) => c.downstreamOf) ? ` (and ${changes.filter((c) => c.downstreamOf).length} downstream of them without traffic)` : ''}` : ''}`];
   for (const f of findings) lines.push(`  ${f.file ? `${at(f)} ` : ''}${f.existing ? `existing ${f.severity} (on the base too, not blocking)` : f.severity} ${f.rule} ${f.name}: ${f.message}`);
   if (options.base !== undefined) {
     lines.push(changes.length ? `calls whose outcome changed (${options.base} → ${options.head ?? 'working tree'}):` : 'no call changed its outcome');
-    for (const c of changes) lines.push(`  ${c.broken ? 'BROKEN ' : ''}${c.from} → ${c.to}: ${c.before} → ${c.after}`);
+    for (const c of changes) {
+      if (c.downstreamOf) continue;
+      lines.push(`  ${c.broken ? 'BROKEN ' : ''}${c.from} → ${c.to}: ${c.before} → ${c.after}`);
+      for (const cause of c.causes ?? []) lines.push(`      by ${cause.file}:${cause.line}:${cause.col} ${cause.object}${cause.field ? ` ${cause.field}` : ''} (${cause.change})`);
+      if (c.broken && !c.causes) lines.push('      by no changed object that governs this call (a change elsewhere in its path)');
+      const starved = changes.filter((d) => d.downstreamOf === `${c.from} → ${c.to}`);
+      if (starved.length) lines.push(`      and ${starved.length} call${starved.length === 1 ? '' : 's'} downstream lost ${starved.length === 1 ? 'its' : 'their'} traffic: ${starved.map((d) => `${d.from} → ${d.to}`).join(', ')}`);
+    }
     for (const c of slos) lines.push(`  ${c.broken ? 'BROKEN ' : ''}SLO ${c.name} (${c.objective}): ${c.before} → ${c.after}`);
     lines.push(`  (${timing})`);
   }
@@ -191,34 +203,75 @@ function text({ findings, changes, slos, timing, notes, notModelled }: CheckResu
 }
 
 function markdown({ findings, changes, slos, blocking, notes, notModelled }: CheckResult, options: CheckOptions): string {
-  const broken = changes.filter((c) => c.broken);
+  const broken = changes.filter((c) => c.broken && !c.downstreamOf);
   const errors = findings.filter((f) => f.severity === 'error' && !f.existing);
   const out = [`## ${blocking ? '❌' : '✅'} meshdrill check: ${errors.length} errors, ${broken.length} broken calls`, ''];
   if (findings.length) out.push('| rule | where | finding |', '|---|---|---|', ...findings.map((f) => `| ${f.existing ? `existing ${f.severity}` : f.severity} ${f.rule} | ${f.file ? md(at(f)) : ''} | ${md(f.message)} |`), '');
-  if (options.base !== undefined && changes.length) out.push('| call | before | after |', '|---|---|---|', ...changes.map((c) => `| ${c.broken ? '❌ ' : ''}${md(c.from)} → ${md(c.to)} | ${md(c.before)} | ${md(c.after)} |`), '');
+  const cause = (c: EdgeChange) => [...(c.causes ?? []).map((k) => `${md(`${k.file}:${k.line}`)} ${md(k.object)}${k.field ? ` \`${md(k.field)}\`` : ''} (${k.change})`), ...(() => {
+    const starved = changes.filter((d) => d.downstreamOf === `${c.from} → ${c.to}`);
+    return starved.length ? [`and ${starved.length} downstream without traffic`] : [];
+  })()].join('<br>');
+  if (options.base !== undefined && changes.length) out.push('| call | before | after | decided by |', '|---|---|---|---|', ...changes.filter((c) => !c.downstreamOf).map((c) => `| ${c.broken ? '❌ ' : ''}${md(c.from)} → ${md(c.to)} | ${md(c.before)} | ${md(c.after)} | ${cause(c)} |`), '');
   if (slos.length) out.push('| SLO | before | after |', '|---|---|---|', ...slos.map((c) => `| ${c.broken ? '❌ ' : ''}${md(c.name)} ${md(c.objective)} | ${md(c.before)} | ${md(c.after)} |`), '');
   if (notModelled?.length) out.push(`<details><summary>${notModelled.length} thing${notModelled.length === 1 ? '' : 's'} the twin read but does not model</summary>`, '', ...notModelled.map((n) => `- ${md(n)}`), '', '</details>', '');
   if (notes?.length) out.push(`<details><summary>${notes.length} note${notes.length === 1 ? '' : 's'}: kept without judgement</summary>`, '', ...notes.map((n) => `- ${md(n)}`), '', '</details>', '');
   return `${out.join('\n')}\n`;
 }
 
-async function postToGitHub(repoPath: string, options: CheckOptions, result: CheckResult, isBlocking: (f: Finding) => boolean, io: CliIO): Promise<void> {
-  const { findings, changes, blocking } = result;
+/**
+ * The commit GitHub shows a pull request's checks on: the head of the pull request from the
+ * event (GITHUB_EVENT_PATH), not GITHUB_SHA, which for a pull_request event is the merge commit.
+ */
+async function headSha(repoPath: string, options: CheckOptions, io: CliIO): Promise<string> {
+  const eventPath = io.env['GITHUB_EVENT_PATH'];
+  if (eventPath && options.head === undefined) {
+    const event = JSON.parse(await readFile(eventPath, 'utf8').catch(() => '{}')) as { pull_request?: { head?: { sha?: unknown } } };
+    const sha = event.pull_request?.head?.sha;
+    if (typeof sha === 'string' && /^[0-9a-f]{40}$/.test(sha)) return sha;
+  }
   const sha = await exec('git', ['-C', resolve(io.cwd, repoPath), 'rev-parse', options.head ?? 'HEAD']);
   if (sha.code !== 0) throw new ConfigError(`cannot resolve ${options.head ?? 'HEAD'} to a commit: ${sha.stderr.trim()}`);
+  return sha.stdout.trim();
+}
+
+async function postToGitHub(repoPath: string, options: CheckOptions, result: CheckResult, isBlocking: (f: Finding) => boolean, io: CliIO): Promise<void> {
+  const { findings, changes, blocking } = result;
+  const sha = await headSha(repoPath, options, io);
   const prefix = (await exec('git', ['-C', resolve(io.cwd, repoPath), 'rev-parse', '--show-prefix'])).stdout.trim();
   const forge = githubForgeFromEnv(io.env, { need: '--github-pr', logger: { info: () => undefined, warn: (_m, msg) => io.stderr(`${msg}\n`) }, ...(options.github!.writeIntervalMs !== undefined ? { tuning: { writeIntervalMs: options.github!.writeIntervalMs } } : {}) })!;
   const body = markdown(result, options);
   const level = { error: 'failure', warning: 'warning', info: 'notice' } as const;
-  await forge.createCheckRun(sha.stdout.trim(), {
-    name: 'meshdrill check',
-    conclusion: blocking > 0 ? 'failure' : 'success',
-    title: `${findings.filter((f) => f.severity === 'error' && !f.existing).length} errors, ${changes.filter((c) => c.broken).length} broken calls`,
-    summary: body,
-    annotations: findings.filter((f) => f.file).map((f) => ({ path: `${prefix}${f.file}`, line: f.line ?? 1, ...(f.col ? { column: f.col } : {}), level: isBlocking(f) ? 'failure' : f.existing ? 'notice' : level[f.severity], title: `${f.rule} ${f.name}${f.existing ? ' (existing)' : ''}`, message: f.message })),
-  });
-  const action = await forge.upsertComment(options.github!.pr, 'meshdrill:check', body);
-  io.stderr(`GitHub: check run posted; comment ${action}\n`);
+  const annotations = findings.filter((f) => f.file).map((f) => ({ path: `${prefix}${f.file}`, line: f.line ?? 1, ...(f.col ? { column: f.col } : {}), level: isBlocking(f) ? ('failure' as const) : f.existing ? ('notice' as const) : level[f.severity], title: `${f.rule} ${f.name}${f.existing ? ' (existing)' : ''}`, message: f.message }));
+  try {
+    await forge.createCheckRun(sha, {
+      name: 'meshdrill check',
+      conclusion: blocking > 0 ? 'failure' : 'success',
+      title: `${findings.filter((f) => f.severity === 'error' && !f.existing).length} errors, ${changes.filter((c) => c.broken && !c.downstreamOf).length} broken calls`,
+      summary: body,
+      annotations,
+    });
+    const action = await forge.upsertComment(options.github!.pr, 'meshdrill:check', body);
+    io.stderr(`GitHub: check run posted on ${sha.slice(0, 12)}; comment ${action}\n`);
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    if (status !== 403 && status !== 404) throw error;
+    // A read-only token (a pull request from a fork): annotations as workflow commands, which the
+    // runner turns into the same annotations, and the comment's text as the step summary.
+    for (const a of annotations) io.stdout(`::${a.level === 'failure' ? 'error' : a.level}${workflowProperties({ file: a.path, line: String(a.line), ...(a.column ? { col: String(a.column) } : {}), title: a.title })}::${workflowData(a.message)}\n`);
+    const summary = io.env['GITHUB_STEP_SUMMARY'];
+    if (summary) await appendFile(summary, body);
+    io.stderr(`GitHub: ${(error as Error).message}\nGitHub: wrote ${annotations.length} annotation${annotations.length === 1 ? '' : 's'} as workflow commands${summary ? ' and the results to the step summary' : ''} instead\n`);
+  }
+}
+
+/** Workflow-command escaping (actions/toolkit command.ts): data escapes % CR LF; properties also : and ,. */
+function workflowData(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+function workflowProperties(props: Record<string, string>): string {
+  const pairs = Object.entries(props).map(([k, v]) => `${k}=${workflowData(v).replace(/:/g, '%3A').replace(/,/g, '%2C')}`);
+  return pairs.length ? ` ${pairs.join(',')}` : '';
 }
 
 /** JUnit for CI test results: a testsuite for the rules (a testcase per finding) and one for the calls and SLOs that changed. */

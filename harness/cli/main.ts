@@ -274,7 +274,7 @@ config error, 3 infrastructure error, 130/143 interrupted.`,
     .argument('<repo>', 'config repo directory')
     .option('--base <ref>', 'git ref to compare with (e.g. origin/main); without it only the static rules run')
     .option('--head <ref>', 'git ref to check (default: the working tree)')
-    .addOption(new Option('--format <format>', 'md: a pull-request comment; junit: CI test results').choices(['md', 'junit']))
+    .addOption(new Option('--format <format>', 'md: a pull-request comment; junit: CI test results; sarif: SARIF 2.1.0 for code scanning').choices(['md', 'junit', 'sarif']))
     .option('--github-pr <number>', 'post a check run with annotations and one comment (kept up to date) on this pull request; needs GITHUB_TOKEN and GITHUB_REPOSITORY')
     .option('--kustomize <dir...>', 'kustomization directories to render and judge (default: every kustomization no other one includes)')
     .addHelpText('after', `
@@ -307,7 +307,7 @@ Exit codes: 0 nothing blocking, 1 an error finding or a call the change breaks, 
 
 Example:
   $ meshdrill check . --base origin/main --head HEAD --format md > comment.md`)
-    .action(async (repo: string, options: { base?: string; head?: string; format?: 'md' | 'junit'; githubPr?: string; kustomize?: string[] }) => {
+    .action(async (repo: string, options: { base?: string; head?: string; format?: 'md' | 'junit' | 'sarif'; githubPr?: string; kustomize?: string[] }) => {
       const pr = options.githubPr === undefined ? undefined : Number(options.githubPr);
       if (pr !== undefined && (!Number.isInteger(pr) || pr < 1)) throw new ConfigError(`--github-pr: expected a pull request number; found "${options.githubPr}"`);
       const { githubPr: _pr, ...rest } = options;

@@ -160,9 +160,10 @@ export class GitHubForge {
     const toApi = (a: (typeof run.annotations)[number]) => ({ path: a.path, start_line: a.line, end_line: a.line, ...(a.column !== undefined ? { start_column: a.column, end_column: a.column } : {}), annotation_level: a.level, message: a.message, ...(a.title ? { title: a.title } : {}) });
     const { data } = await this.call(`creating the ${run.name} check run`, (client) =>
       client.rest.checks.create({ ...this.slug, name: run.name, head_sha: sha, status: 'completed', conclusion: run.conclusion, output: { title: run.title, summary, annotations: (batches[0] ?? []).map(toApi) } }),
+      CHECKS_WRITE,
     );
     for (const batch of batches.slice(1)) {
-      await this.call(`annotating the ${run.name} check run`, (client) => client.rest.checks.update({ ...this.slug, check_run_id: data.id, output: { title: run.title, summary, annotations: batch.map(toApi) } }));
+      await this.call(`annotating the ${run.name} check run`, (client) => client.rest.checks.update({ ...this.slug, check_run_id: data.id, output: { title: run.title, summary, annotations: batch.map(toApi) } }), CHECKS_WRITE);
     }
     return data.id;
   }
@@ -174,10 +175,10 @@ export class GitHubForge {
     const mine = comments.find((c) => c.body?.includes(`<!-- ${marker} -->`));
     if (mine?.body === tagged) return 'unchanged';
     if (mine) {
-      await this.call(`updating comment ${mine.id}`, (client) => client.rest.issues.updateComment({ ...this.slug, comment_id: mine.id, body: tagged }));
+      await this.call(`updating comment ${mine.id}`, (client) => client.rest.issues.updateComment({ ...this.slug, comment_id: mine.id, body: tagged }), PULL_REQUESTS_WRITE);
       return 'updated';
     }
-    await this.call(`commenting on pull request #${number}`, (client) => client.rest.issues.createComment({ ...this.slug, issue_number: number, body: tagged }));
+    await this.call(`commenting on pull request #${number}`, (client) => client.rest.issues.createComment({ ...this.slug, issue_number: number, body: tagged }), PULL_REQUESTS_WRITE);
     return 'created';
   }
 
@@ -255,7 +256,7 @@ export class GitHubForge {
     }
   }
 
-  private async call<T>(what: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  private async call<T>(what: string, fn: (client: Client) => Promise<T>, needs = 'contents and pull-requests write access'): Promise<T> {
     const client = await this.client();
     try {
       return await fn(client);
@@ -266,11 +267,15 @@ export class GitHubForge {
       const message = this.secrets.redact(raw).slice(0, 300);
       const options = status !== undefined ? { status } : {};
       if (status === 401) throw new GitError(`GitHub refused the credentials while ${what} (401 ${message}); check GITHUB_TOKEN or the GitHub App settings`, options);
-      if (status === 403 || status === 404) throw new GitError(`GitHub denied ${what} on ${this.repository} (${status} ${message}); the credentials need contents and pull-requests write access`, options);
+      if (status === 403 || status === 404) throw new GitError(`GitHub denied ${what} on ${this.repository} (${status} ${message}); the credentials need ${needs}`, options);
       throw new GitError(`GitHub failed while ${what} on ${this.repository}: ${status ?? ''} ${message}`.replace(/\s+/g, ' ').trim(), options);
     }
   }
 }
+
+/** What a workflow's `permissions:` must grant for a check run (fork pull requests' tokens never have it). */
+const CHECKS_WRITE = '`checks: write` (a workflow\'s permissions; a pull request from a fork gets a read-only token)';
+const PULL_REQUESTS_WRITE = '`pull-requests: write` (a workflow\'s permissions; a pull request from a fork gets a read-only token)';
 
 function sameEvidence(a: StateMarker, b: StateMarker): boolean {
   return a.plan === b.plan && a.stage === b.stage && a.verdict === b.verdict && a.evidence !== undefined && a.evidence === b.evidence;

@@ -1,15 +1,18 @@
 import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { runCli, checkCommand, captureIO } from '../../test/helpers/cli.js';
 import { FakeGitHub } from '../../test/helpers/fake-github.js';
 
 const run = promisify(execFile);
 const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
+const SARIF_SCHEMA = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'sarif', 'sarif-2.1.0-rtm.5.json');
 
 async function git(cwd: string, ...args: string[]): Promise<void> {
   await run('git', args, { cwd });
@@ -46,6 +49,40 @@ describe('meshdrill check', () => {
     expect(text).toMatch(/\(base \d+ ms, head \d+ ms on the embedded cluster\)/);
   });
 
+  it('names the changed objects that decided each broken call, and groups the calls that only lost their traffic under it', async () => {
+    const dir = await repoWithStrictPayments();
+    const io = captureIO(dir);
+
+    await runCli(['check', '.', '--base', 'HEAD~1', '--head', 'HEAD'], io);
+
+    const text = io.out.join('');
+    expect(text).toMatch(/^meshdrill check: 1 errors, 2 warnings, 3 calls broken by the change \(and 7 downstream of them without traffic\)\n/);
+    expect(text).toContain([
+      '  BROKEN checkout/api → payments/api: ok → failing (0% success)',
+      '      by manifests/namespaces.yaml:15:5 Namespace payments metadata.labels.istio-injection (changed)',
+      '      by manifests/payments-strict.yaml:8:5 PeerAuthentication payments/default spec.mtls.mode (added)',
+      '      and 3 calls downstream lost their traffic: payments/api → payments/fraud, payments/api → payments/tokenizer, payments/api → payments/ledger',
+    ].join('\n'));
+    // A starved call is not a line of its own.
+    expect(text).not.toMatch(/^ {2}BROKEN payments\/api → payments\/fraud/m);
+  });
+
+  it.skipIf(!existsSync(SARIF_SCHEMA))('writes SARIF 2.1.0 that validates against its published schema, a result per finding and broken call at its line', async () => {
+    const dir = await repoWithStrictPayments();
+    const io = captureIO(dir);
+
+    await runCli(['check', '.', '--base', 'HEAD~1', '--head', 'HEAD', '--format', 'sarif'], io);
+
+    const log = JSON.parse(io.out.join('')) as { runs: Array<{ results: Array<{ ruleId: string; level: string; baselineState?: string; locations?: Array<{ physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number; startColumn?: number } } }> }> }> };
+    const schema = JSON.parse((await readFile(SARIF_SCHEMA, 'utf8')).replace('"id": "https://raw', '"$id": "https://raw')) as Record<string, unknown>;
+    delete schema['$schema'];
+    const validate = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false }).compile(schema);
+    expect(validate(log), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+    const results = log.runs[0]!.results;
+    expect(results.find((r) => r.ruleId === 'MD101')).toMatchObject({ level: 'error', baselineState: 'new', locations: [{ physicalLocation: { artifactLocation: { uri: 'manifests/payments-strict.yaml' }, region: { startLine: 8, startColumn: 5 } } }] });
+    expect(results.filter((r) => r.ruleId === 'MD201')).toHaveLength(3);
+  });
+
   it('does not flag the outside calling an ingress gateway in a STRICT namespace: a gateway has no inbound sidecar', async () => {
     const dir = await repoWithStrictPayments();
     await writeFile(join(dir, 'manifests', 'payments-strict.yaml'), 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: ingress\nspec:\n  mtls:\n    mode: STRICT\n');
@@ -69,7 +106,7 @@ describe('meshdrill check', () => {
 
     const comment = io.out.join('');
     expect(comment.split('\n')[0]).toMatch(/^## ❌ meshdrill check: 1 errors, \d+ broken calls$/);
-    expect(comment).toContain('| ❌ legacy/batch → payments/api | ok | failing \\(0% success\\) |');
+    expect(comment).toContain('| ❌ legacy/batch → payments/api | ok | failing \\(0% success\\) | manifests/namespaces.yaml:15 Namespace payments `metadata.labels.istio-injection` (changed)<br>manifests/payments-strict.yaml:8 PeerAuthentication payments/default `spec.mtls.mode` (added) |');
   });
 
   it('passes the example repo as it is, and refuses a ref that does not exist', async () => {
@@ -102,6 +139,35 @@ describe('meshdrill check', () => {
       expect(github.checkRuns[0]!.annotations).toContainEqual(expect.objectContaining({ path: 'manifests/payments-strict.yaml', start_line: 8, start_column: 5, annotation_level: 'failure', title: 'MD101 strict-with-plaintext-callers' }));
       expect(github.pull(7).comments).toHaveLength(1);
       expect(github.pull(7).comments[0]).toMatch(/^## ❌ meshdrill check/);
+      expect(github.violations).toEqual([]);
+    } finally {
+      await github.stop();
+    }
+  });
+
+  it('posts on the pull request\'s head commit from the event, and with a read-only token (a fork) prints results, then annotations as workflow commands', async () => {
+    const dir = await repoWithStrictPayments();
+    const github = await new FakeGitHub('platform', 'mesh-config', 'ghs_checkToken000000000000000000000000').start();
+    github.pulls.push({ number: 7, title: 'payments STRICT', body: '', head: 'strict', base: 'main', state: 'open', merged: false, labels: [], comments: [] });
+    const headSha = 'a'.repeat(40);
+    await writeFile(join(dir, 'event.json'), JSON.stringify({ pull_request: { number: 7, head: { sha: headSha } } }));
+    const env = { GITHUB_TOKEN: 'ghs_checkToken000000000000000000000000', GITHUB_REPOSITORY: 'platform/mesh-config', GITHUB_API_URL: github.url, GITHUB_EVENT_PATH: join(dir, 'event.json'), GITHUB_SHA: 'b'.repeat(40), GITHUB_STEP_SUMMARY: join(dir, 'summary.md') };
+
+    try {
+      const posted = await checkCommand('.', { base: 'HEAD~1', output: 'text', github: { pr: 7, writeIntervalMs: 0 } }, { ...captureIO(dir), env });
+      github.readOnly = true;
+      const fork = { ...captureIO(dir), env };
+      const code = await checkCommand('.', { base: 'HEAD~1', output: 'text', github: { pr: 7, writeIntervalMs: 0 } }, fork);
+
+      expect(posted).toBe(1);
+      expect(github.checkRuns.map((r) => r.sha)).toEqual([headSha]);
+      expect(code).toBe(1);
+      const out = fork.out.join('');
+      expect(out.indexOf('meshdrill check: 1 errors')).toBe(0);
+      expect(out).toContain('::error file=manifests/payments-strict.yaml,line=8,col=5,title=MD101 strict-with-plaintext-callers::payments is STRICT, but 3 callers are not meshed');
+      expect(fork.err.join('')).toContain('the credentials need `checks: write`');
+      expect(fork.err.join('')).toContain('as workflow commands and the results to the step summary instead');
+      expect(await readFile(join(dir, 'summary.md'), 'utf8')).toMatch(/^## ❌ meshdrill check/);
       expect(github.violations).toEqual([]);
     } finally {
       await github.stop();

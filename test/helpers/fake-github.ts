@@ -56,6 +56,8 @@ export class FakeGitHub {
   /** Everything the server received, to assert that no secret was echoed back. */
   readonly responses: string[] = [];
   canPush = true;
+  /** A read-only token, as a pull request from a fork gets: check runs and comments are refused with 403. */
+  readOnly = false;
   /** A GitHub App installation that trades a JWT signed by the app for this server's token. */
   app?: { appId: string; installationId: string; publicKey: KeyObject };
   private readonly faults: Fault[] = [];
@@ -163,6 +165,7 @@ export class FakeGitHub {
     const rest = url.pathname.slice(prefix.length);
     const input = (body ?? {}) as Record<string, unknown>;
     let m: RegExpExecArray | null;
+    if (this.readOnly && method !== 'GET') return send(403, { message: 'Resource not accessible by integration' });
     if (method === 'GET' && rest === '') return send(200, this.repository());
     if (method === 'GET' && rest === '/pulls') {
       const state = url.searchParams.get('state') ?? 'open';
