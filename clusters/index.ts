@@ -18,6 +18,6 @@ export { type MetricStore } from './sim/mesh/metrics.js';
 export { TrafficModel } from './sim/mesh/traffic.js';
 export { type MeshTwin } from './sim/mesh/twin.js';
 export { notModelledIn, describeNotModelled, type NotModelled } from './sim/mesh/not-modelled.js';
-export { GATEWAY_ROLE_LABEL, topologyWorkloads } from './workloads.js';
+export { GATEWAY_ROLE_LABEL, topologyWorkloads, type LentWorkload } from './workloads.js';
 export { clusterIdentity, identityMismatch, kubeconfigContexts, kubeconfigTarget, type ClusterIdentity } from './identity.js';
 export { acquireRunLease, leaseHolder, LEASE_NAME, LEASE_NAMESPACE, type LeaseHolder, type RunLease } from './run-lease.js';

@@ -4,8 +4,9 @@ export { CheckConfig, blocks, ruleSettings, type RuleSettings } from './check/co
 export { loadManifests, manifestsOfText, type Manifest } from './check/manifests.js';
 export { readRepoManifests, KUSTOMIZATION_FILES } from './check/repo.js';
 export { globMatcher } from './check/glob.js';
-export { changedObjects, explain, groupStarved, type Cause } from './check/causes.js';
+export { changedObjects, explain, groupStarved, widenedAccess, type Cause } from './check/causes.js';
 export { RULES } from './check/rules.js';
+export { CALLS_ANNOTATION, ENTRYPOINT_ANNOTATION, topologyFromManifests } from './check/topology-from-repo.js';
 export { runRules, type Finding } from './check/rules.js';
 export { validateManifest } from './check/schema.js';
 export { embeddedCluster, existingCluster, k3sCluster, kindCluster, namespacesGone, servedSimCluster, type ClusterHandle } from './cluster-handle.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { describeNotModelled, exec, notModelledIn } from '../../clusters/index.js';
 import { escapeMarkdown as md, escapeXml } from '../../reports/index.js';
-import { behaviourOf, changedObjects, diffBehaviour, diffSlos, explain, globMatcher, groupStarved, readRepoManifests, blocks, ruleSettings, runRules, validateManifest, type EdgeChange, type SloChange, type RuleSettings, type Finding } from '../../suites/index.js';
+import { CALLS_ANNOTATION, RULES, behaviourOf, changedObjects, diffBehaviour, diffSlos, explain, globMatcher, groupStarved, readRepoManifests, topologyFromManifests, widenedAccess, blocks, ruleSettings, runRules, validateManifest, type EdgeChange, type SloChange, type RuleSettings, type Finding } from '../../suites/index.js';
 import { assertNoConfigErrors, documentsOfKind, loadConfig } from '../config/index.js';
 import { listYamlFiles } from '../config/load.js';
 import { ConfigError } from '../../core/index.js';
@@ -51,8 +51,6 @@ async function load(dir: string, label: string, options: Pick<CheckOptions, 'kus
   for (const file of all) if (MESHDRILL_DOCUMENT.test(await readFile(file, 'utf8'))) own.push(file);
   const repo = await loadConfig(own, { cwd: dir });
   assertNoConfigErrors(repo, label, { show: 5 });
-  const topology = documentsOfKind(repo, 'Topology')[0]?.data;
-  if (!topology) throw new ConfigError(`${label} has no Topology; \`meshdrill check\` needs one to know who calls whom`);
   const checkConfigs = documentsOfKind(repo, 'CheckConfig');
   if (checkConfigs.length > 1) throw new ConfigError(`${label} has ${checkConfigs.length} CheckConfig documents (${checkConfigs.map((d) => d.source.file).join(', ')}); keep one`);
   const config = checkConfigs[0]?.data.spec;
@@ -72,7 +70,17 @@ async function load(dir: string, label: string, options: Pick<CheckOptions, 'kus
     else if (!result.ok) invalid.push(`${m.file}:${m.line} ${result.error}`);
   }
   if (invalid.length) throw new ConfigError(`${label} has ${invalid.length} invalid manifest${invalid.length === 1 ? '' : 's'}:${invalid.slice(0, 5).map((i) => `\n  ${i}`).join('')}`);
-  return { repo, topology, plan: documentsOfKind(repo, 'RolloutPlan')[0]?.data, slos: documentsOfKind(repo, 'SLO').map((d) => d.data), manifests, unchecked: [...read.notes, ...unchecked], settings: ruleSettings(checkConfigs[0]?.data) };
+  // Who calls whom: the repo's Topology, else one made from its own workloads.
+  let topology = documentsOfKind(repo, 'Topology')[0]?.data;
+  const topologyNotes: string[] = [];
+  if (!topology) {
+    const made = topologyFromManifests(manifests);
+    if (!made) throw new ConfigError(`${label} has no Topology and no Deployment or StatefulSet to make one from; \`meshdrill check\` needs to know who calls whom (write a Topology document, or annotate workloads with ${CALLS_ANNOTATION})`);
+    if (!made.topology) throw new ConfigError(`${label} has no Topology, and ${made.notes.join('; ')}`);
+    topology = made.topology;
+    topologyNotes.push(...made.notes);
+  }
+  return { repo, topology, plan: documentsOfKind(repo, 'RolloutPlan')[0]?.data, slos: documentsOfKind(repo, 'SLO').map((d) => d.data), manifests, unchecked: [...topologyNotes, ...read.notes, ...unchecked], settings: ruleSettings(checkConfigs[0]?.data) };
 }
 
 /**
@@ -85,14 +93,14 @@ export async function checkCommand(repoPath: string, options: CheckOptions, io: 
   const base = options.base === undefined ? undefined : await load(await tree(repoPath, options.base, io), `${repoPath}@${options.base}`, options);
   // With a base, the base's CheckConfig judges the change: a pull request cannot switch off the rule it breaks.
   const settings: RuleSettings = base ? base.settings : head.settings;
-  const findings = runRules({ manifests: head.manifests, topology: head.topology, ...(head.plan ? { plan: head.plan } : {}), options: settings });
+  const findings = runRules({ manifests: head.manifests, topology: head.topology, ...(head.plan ? { plan: head.plan } : {}), options: settings, ...(base ? { base: base.manifests } : {}) });
   if (base) {
     // Judge the change, not the tree: a finding the base has too is shown as existing and does
     // not block (a SARIF baseline's "unchanged"); new and worsened ones do.
     const before = new Set(runRules({ manifests: base.manifests, topology: base.topology, ...(base.plan ? { plan: base.plan } : {}), options: settings }).map(findingKey));
     for (const f of findings) if (before.has(findingKey(f))) f.existing = true;
   }
-  const mesh = head.plan?.spec.mesh ?? { name: 'istio' as const, mode: 'sidecar' as const };
+  const mesh = head.plan?.spec.mesh ?? meshOfManifests(head.manifests);
   let changes: EdgeChange[] = [];
   let sloChanges: SloChange[] = [];
   let timing = '';
@@ -105,6 +113,8 @@ export async function checkCommand(repoPath: string, options: CheckOptions, io: 
     changes = diffBehaviour(before, after);
     explain(changes, changedObjects(base.manifests, head.manifests));
     groupStarved(changes);
+    const severity = settings.severities['MD112'] ?? RULES.find((r) => r.id === 'MD112')!.severity;
+    if (severity !== 'off') for (const w of widenedAccess(changes)) findings.push({ rule: 'MD112', name: 'access-widened', severity, message: `${w.call} was refused on the base and is allowed on the head, opened by ${w.cause.object}${w.cause.field ? ` ${w.cause.field}` : ''} (${w.cause.change})`, file: w.cause.file, line: w.cause.line, col: w.cause.col });
     sloChanges = diffSlos(before, after);
     timing = `base ${before.wallMs} ms, head ${after.wallMs} ms on the embedded cluster`;
     refused = [...before.ignored.map((i) => `base: ${i}`), ...after.ignored.map((i) => `head: ${i}`)];
@@ -123,6 +133,19 @@ export async function checkCommand(repoPath: string, options: CheckOptions, io: 
   else io.stdout(text(result, options));
   if (options.github) await postToGitHub(repoPath, options, result, isBlocking, io);
   return blocking > 0 ? 1 : 0;
+}
+
+/**
+ * The mesh a repo without a RolloutPlan is for, by what its manifests use: Linkerd's policy kinds
+ * or inject annotations, Istio's kinds or labels (ambient by dataplane-mode); Istio sidecars when
+ * nothing says.
+ */
+function meshOfManifests(manifests: Awaited<ReturnType<typeof load>>['manifests']): { name: 'istio' | 'linkerd'; mode: 'sidecar' | 'ambient' } {
+  const linkerd = manifests.some((m) => m.object.apiVersion.endsWith('linkerd.io/v1alpha1') || m.object.apiVersion.includes('linkerd.io/') || m.object.metadata.annotations?.['linkerd.io/inject'] !== undefined || (m.object as { spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } }).spec?.template?.metadata?.annotations?.['linkerd.io/inject'] !== undefined);
+  const istio = manifests.some((m) => m.object.apiVersion.includes('istio.io/') || m.object.metadata.labels?.['istio-injection'] !== undefined || m.object.metadata.labels?.['istio.io/rev'] !== undefined || m.object.metadata.labels?.['istio.io/dataplane-mode'] !== undefined);
+  if (linkerd && !istio) return { name: 'linkerd', mode: 'sidecar' };
+  const ambient = manifests.some((m) => m.object.metadata.labels?.['istio.io/dataplane-mode'] === 'ambient');
+  return { name: 'istio', mode: ambient ? 'ambient' : 'sidecar' };
 }
 
 /** A finding's identity across base and head: its rule and what it says (lines move). */

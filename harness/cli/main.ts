@@ -295,6 +295,16 @@ Rules (id, default severity):
   MD106 control-plane-injected         error    injection into the control plane
   MD107 egress-left-open               warning  meshed workloads may call any outside host
   MD108 stage-too-large                warning  a stage meshing more than the plan allows
+  MD109 emergency-relaxation           warning  PERMISSIVE/DISABLE where the base was STRICT (--base)
+  MD110 policy-matches-nothing         warning  selector, source namespace or principal nobody has  (KIA0004, KIA0101, KIA0106)
+  MD111 routing-loop                   error    VirtualServices that route to each other
+  MD112 access-widened                 warning  a call the base refused that the head allows (--base)
+  MD113 reference-not-found            warning  missing host, subset or Gateway referenced  (IST0101, KIA0202, KIA1101, KIA1102, KIA1107)
+  MD114 subset-matches-no-workload     warning  DestinationRule subset whose labels select no pod  (KIA0203)
+  MD115 destination-rules-conflict     warning  two DestinationRules for one host in a namespace  (KIA0201)
+  MD116 unreachable-route              warning  http route after a catch-all  (IST0131)
+  MD117 port-name-convention           info     meshed Service port naming no protocol  (IST0118, KIA0601)
+  MD201 call-broken-by-change          error    with --base: a call that worked fails (SARIF rule id)
 
 Severities and thresholds per repo: a CheckConfig document (meshdrill schema CheckConfig), e.g.
   kind: CheckConfig

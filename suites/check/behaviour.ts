@@ -5,6 +5,7 @@ import type { MeshSelection } from '../../rollout/index.js';
 import { ClientViewSource, EmbeddedSource, evaluate, measureWithCallersFallback, resolveGate, type Slo } from '../../slo/index.js';
 import type { Cause } from './causes.js';
 import type { Manifest } from './manifests.js';
+import { lentWorkloads } from './rules-policy.js';
 
 export interface EdgeBehaviour {
   from: string;
@@ -58,7 +59,9 @@ export async function behaviourOf(input: { manifests: Manifest[]; topology: Topo
         ignored.push(`${m.file}:${m.line} ${m.object.kind}/${m.object.metadata.name}: ${(error as Error).message.split('\n')[0]}`);
       }
     }
-    for (const object of topologyWorkloads(input.topology)) await kube.apply(object);
+    // The repo's own Deployments lend the topology's pods their labels and ServiceAccounts, so
+    // selectors and principals in the repo's policies match what they will match on the cluster.
+    for (const object of topologyWorkloads(input.topology, { lent: lentWorkloads(input.manifests) })) await kube.apply(object);
     await cluster.advance(60_000);
     const traffic = new TrafficModel(twin, input.topology, { tickMs: 5_000 });
     traffic.start();

@@ -19,6 +19,7 @@ export interface Cause {
 interface CallChange {
   from: string;
   to: string;
+  before: string;
   after: string;
   broken: boolean;
   causes?: Cause[];
@@ -128,7 +129,7 @@ function hostMatches(host: string, svc: string, svcNs: string, ruleNs: string | 
 /** The changed objects that govern each broken call, each at its first differing field. */
 export function explain(changes: CallChange[], changed: ChangedObject[]): void {
   for (const c of changes) {
-    if (!c.broken) continue;
+    if (!c.broken && !opened(c)) continue;
     const causes = changed.filter((o) => governs(o.manifest, c.from, c.to)).map(toCause);
     if (causes.length) c.causes = causes;
   }
@@ -185,4 +186,25 @@ export function groupStarved(changes: CallChange[]): void {
       grew = true;
     }
   }
+}
+
+/** A call that failed on the base and works on the head. */
+function opened(c: CallChange): boolean {
+  return c.before.startsWith('failing') && c.after.startsWith('ok');
+}
+
+const ACCESS_KINDS = new Set(['AuthorizationPolicy', 'Server', 'ServerAuthorization', 'MeshTLSAuthentication', 'NetworkAuthentication', 'HTTPRoute', 'Namespace']);
+
+/**
+ * MD112 access-widened: calls the base refused that the head lets through, with the access
+ * policy change that opened them (a deleted ALLOW, a widened rule, a default policy relaxed).
+ */
+export function widenedAccess(changes: CallChange[]): Array<{ call: string; cause: Cause }> {
+  const out: Array<{ call: string; cause: Cause }> = [];
+  for (const c of changes) {
+    if (!opened(c)) continue;
+    const cause = (c.causes ?? []).find((k) => ACCESS_KINDS.has(k.object.split(' ')[0]!));
+    if (cause) out.push({ call: `${c.from} → ${c.to}`, cause });
+  }
+  return out;
 }

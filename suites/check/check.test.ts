@@ -174,6 +174,15 @@ describe('meshdrill check', () => {
     }
   });
 
+  it('--help lists every rule with its severity and the istioctl/Kiali codes it covers', async () => {
+    const { RULES } = await import('./rules.js');
+    const io = captureIO(SHOP);
+    await runCli(['check', '--help'], io).catch(() => undefined);
+    const help = io.out.join('');
+
+    for (const r of RULES) expect(help).toMatch(new RegExp(`^  ${r.id} ${r.name} +${r.severity} .*${(r.covers ?? []).map((c) => `${c}`).join(', ')}`, 'm'));
+  });
+
   it('ships a GitHub Action that runs the check on the pull request and posts its results', async () => {
     const action = parse(await readFile(join(import.meta.dirname, '..', '..', 'action.yml'), 'utf8')) as { runs: { using: string; steps: Array<{ run?: string; env?: Record<string, string> }> } };
 

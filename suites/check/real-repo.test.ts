@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { captureIO, runCli } from '../../test/helpers/cli.js';
-import { ConfigRepo, KUSTOMIZE_SHOP } from '../../test/helpers/config-repos.js';
+import { ConfigRepo, KUSTOMIZE_SHOP, LINKERD_VOTES, votingPolicy } from '../../test/helpers/config-repos.js';
 import { kubectlAvailable } from '../../test/helpers/kubectl.js';
 
 // `check` on a repo laid out as platform teams lay theirs out (test/helpers/config-repos.ts):
@@ -54,6 +54,33 @@ describe.skipIf(!hasKubectl)('meshdrill check on a kustomize repo', () => {
     expect(out).toContain('BROKEN legacy/cron → books/stock: ok → failing (0% success)');
   });
 
+  it('warns when a change widens access: deleting the ALLOW lets the plaintext cron job in', async () => {
+    const allow = `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: stock-callers
+spec:
+  selector:
+    matchLabels: {app: stock}
+  action: ALLOW
+  rules:
+    - from:
+        - source:
+            principals: [cluster.local/ns/books/sa/catalog]
+`;
+    const resources = KUSTOMIZE_SHOP['base/kustomization.yml']!;
+    const repo = await ConfigRepo.create({ ...KUSTOMIZE_SHOP, 'base/kustomization.yml': `${resources}  - stock-callers.yaml\n`, 'base/stock-callers.yaml': allow });
+    await repo.commit('drop the ALLOW', { 'base/kustomization.yml': resources });
+    await repo.git('rm', '-q', 'base/stock-callers.yaml');
+    await repo.commit('drop the ALLOW file', {});
+
+    const { code, out } = await check(repo, '--base', 'HEAD~2', '--head', 'HEAD');
+
+    expect(out).toContain('legacy/cron → books/stock: failing (0% success) → ok');
+    expect(out).toContain('base/stock-callers.yaml:8:3 warning MD112 access-widened: legacy/cron → books/stock was refused on the base and is allowed on the head, opened by AuthorizationPolicy books/stock-callers spec.action (deleted)');
+    expect(code).toBe(0);
+  });
+
   it('says when two overlays render one object, and checks the one it is told to', async () => {
     const staging = KUSTOMIZE_SHOP['overlays/prod/kustomization.yaml']!;
     const repo = await ConfigRepo.create({ ...KUSTOMIZE_SHOP, 'overlays/staging/kustomization.yaml': staging });
@@ -77,5 +104,92 @@ describe.skipIf(!hasKubectl)('meshdrill check on a kustomize repo', () => {
     expect(helm.out).toContain('note: charts/bookshop: a Helm chart; meshdrill does not render Helm charts, so its objects were not judged');
     expect(broken.code).toBe(2);
     expect(broken.err).toMatch(/kustomize could not build overlays\/prod: .*missing/);
+  });
+});
+
+describe.skipIf(!hasKubectl)('meshdrill check on a Linkerd repo with no Topology', () => {
+  const withPolicy = (identity: string) => ({ 'policy.yaml': votingPolicy(identity), 'kustomization.yml': `${LINKERD_VOTES['kustomization.yml']}  - policy.yaml\n` });
+
+  it('makes the topology from the workloads and their meshdrill.dev/calls, on Linkerd, and says so', async () => {
+    const repo = await ConfigRepo.create(LINKERD_VOTES);
+
+    const { code, out, err } = await check(repo);
+
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toContain('note: no Topology document: the topology comes from the repo\'s workloads (2 services in 1 namespace; entrypoints, at meshdrill.dev/entrypoint-rps or 10 rps: votes/web)');
+    expect(out).toContain('note: calls from meshdrill.dev/calls: votes/web → votes/voting');
+  });
+
+  it('a MeshTLSAuthentication naming the wrong identity breaks the call, at the identity\'s line', async () => {
+    const repo = await ConfigRepo.create(LINKERD_VOTES);
+    await repo.commit('lock voting down', withPolicy('webb.votes.serviceaccount.identity.linkerd.cluster.local'));
+
+    const { code, out } = await check(repo, '--base', 'HEAD~1', '--head', 'HEAD');
+
+    expect(code).toBe(1);
+    expect(out).toContain('BROKEN votes/web → votes/voting: ok → failing (0% success)');
+    expect(out).toContain('policy.yaml:14:16 warning MD110 policy-matches-nothing: MeshTLSAuthentication votes/voting-callers names identity webb.votes.serviceaccount.identity.linkerd.cluster.local, which no workload has');
+  });
+
+  it('the same policy naming the real caller changes nothing', async () => {
+    const repo = await ConfigRepo.create(LINKERD_VOTES);
+    await repo.commit('lock voting down', withPolicy('web.votes.serviceaccount.identity.linkerd.cluster.local'));
+
+    const { code, out } = await check(repo, '--base', 'HEAD~1', '--head', 'HEAD');
+
+    expect(out).toContain('no call changed its outcome');
+    expect(code).toBe(0);
+  });
+});
+
+describe.skipIf(!hasKubectl)('meshdrill check judges the review commits a mesh repo sees (Istio, kustomize)', () => {
+  const AP = (name: string, spec: string) => `apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: ${name}\nspec:\n${spec}`;
+  const STRICT = KUSTOMIZE_SHOP['base/peer-authentication.yaml']!.replace('PERMISSIVE', 'STRICT');
+  const cases: Array<{ name: string; base?: Record<string, string>; file: string; text: string; broken: string[] }> = [
+    {
+      name: 'a DENY by principal cuts the caller it names',
+      file: 'base/deny.yaml',
+      text: AP('no-catalog', '  selector: {matchLabels: {app: stock}}\n  action: DENY\n  rules:\n    - from:\n        - source: {principals: [cluster.local/ns/books/sa/catalog]}\n'),
+      broken: ['books/catalog → books/stock'],
+    },
+    {
+      name: 'an ALLOW naming the real caller changes nothing (istio.io authorization task shape)',
+      file: 'base/allow.yaml',
+      text: AP('front-to-catalog', '  selector: {matchLabels: {app: catalog}}\n  action: ALLOW\n  rules:\n    - from:\n        - source: {principals: [cluster.local/ns/books/sa/front]}\n      to:\n        - operation: {methods: [GET]}\n'),
+      broken: [],
+    },
+    {
+      name: 'a DENY scoped to /admin paths changes nothing for GET /',
+      file: 'base/deny-admin.yaml',
+      text: AP('no-admin', '  action: DENY\n  rules:\n    - to:\n        - operation: {paths: [/admin*]}\n'),
+      broken: [],
+    },
+    {
+      name: 'a fault matched on a test header changes nothing for everyone else',
+      file: 'base/fault.yaml',
+      text: 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: stock\nspec:\n  hosts: [stock]\n  http:\n    - match: [{headers: {x-chaos: {exact: "on"}}}]\n      fault: {abort: {httpStatus: 503, percentage: {value: 100}}}\n      route: [{destination: {host: stock}}]\n    - route: [{destination: {host: stock}}]\n',
+      broken: [],
+    },
+    {
+      name: 'a DestinationRule that turns TLS off toward a STRICT service breaks its meshed callers',
+      base: { 'base/peer-authentication.yaml': `${KUSTOMIZE_SHOP['base/peer-authentication.yaml']}---\n${STRICT.replace('name: default', 'name: stock').replace('spec:\n', 'spec:\n  selector: {matchLabels: {app: stock}}\n')}` },
+      file: 'base/dr.yaml',
+      text: 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: stock\nspec:\n  host: stock\n  trafficPolicy:\n    tls: {mode: DISABLE}\n',
+      broken: ['books/catalog → books/stock'],
+    },
+  ];
+
+  it.each(cases)('$name', async ({ base, file, text, broken }) => {
+    const resources = KUSTOMIZE_SHOP['base/kustomization.yml']!;
+    const repo = await ConfigRepo.create({ ...KUSTOMIZE_SHOP, ...base });
+    await repo.commit('review', { [file]: text, 'base/kustomization.yml': `${resources}  - ${file.slice('base/'.length)}\n` });
+
+    const { code, out, err } = await check(repo, '--base', 'HEAD~1', '--head', 'HEAD');
+
+    expect(err).toBe('');
+    expect([...out.matchAll(/^ {2}BROKEN (\S+ → \S+):/gm)].map((m) => m[1])).toEqual(broken);
+    if (broken.length) expect(out).toContain(`by ${file}:`);
+    expect(code).toBe(broken.length ? 1 : 0);
   });
 });

@@ -16,7 +16,8 @@ export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', '
 
 const ORIGIN = 'config.kubernetes.io/origin';
 const TRANSFORMATIONS = 'alpha.config.kubernetes.io/transformations';
-const WRAPPER = '.meshdrill-kustomize';
+const WRAPPER = 'wrap';
+const REPO = 'repo';
 
 export interface RepoManifests {
   manifests: Manifest[];
@@ -127,24 +128,34 @@ function entryPoints(kustomizations: Kustomization[]): string[] {
  * (and the kustomizations that transformed it). The annotations are taken off again.
  */
 async function renderKustomizations(root: string, entries: string[], run: typeof exec): Promise<Manifest[]> {
-  const copy = await mkdtemp(join(tmpdir(), 'meshdrill-kustomize-'));
+  const work = await mkdtemp(join(tmpdir(), 'meshdrill-kustomize-'));
   try {
+    // The copy and the wrapper side by side: a wrapper inside the copy would be inside the root
+    // kustomization it includes, which kustomize refuses as a cycle.
+    const copy = join(work, REPO);
     await cp(root, copy, { recursive: true, filter: (source) => !/[\\/](\.git|node_modules)$/.test(source) });
+    const wrapper = join(work, WRAPPER);
+    await mkdir(wrapper, { recursive: true });
     const sources = new Map<string, ReturnType<typeof manifestsOfText>>();
     const out: Manifest[] = [];
     for (const entry of entries) {
-      const wrapper = join(copy, WRAPPER);
-      await mkdir(wrapper, { recursive: true });
-      await writeFile(join(wrapper, 'kustomization.yaml'), `resources:\n  - ../${entry === '.' ? '' : entry}\nbuildMetadata: [originAnnotations, transformerAnnotations]\n`);
+      await writeFile(join(wrapper, 'kustomization.yaml'), `resources:\n  - ../${REPO}${entry === '.' ? '' : `/${entry}`}\nbuildMetadata: [originAnnotations, transformerAnnotations]\n`);
       const result = await run('kubectl', ['kustomize', wrapper], { timeoutMs: 60_000 });
-      if (result.code !== 0) throw new ConfigError(`kustomize could not build ${entry}: ${result.stderr.trim().replace(/^Error: /, '').split('\n')[0]}`);
+      if (result.code !== 0) throw new ConfigError(`kustomize could not build ${entry}: ${kustomizeError(result.stderr)}`);
       const rendered = manifestsOfText(`${entry} (kustomize)`, result.stdout);
       for (const m of rendered.manifests) out.push(await traced(m, entry, copy, sources));
     }
     return out;
   } finally {
-    await rm(copy, { recursive: true, force: true });
+    await rm(work, { recursive: true, force: true });
   }
+}
+
+/** kubectl's error line without its klog prefix (`E1202 … run.go:72] "command failed" err="…"`), and with the temporary paths taken out. */
+function kustomizeError(stderr: string): string {
+  const line = stderr.trim().split('\n').find((l) => l.trim()) ?? 'no output';
+  const err = /err="(.*)"\s*$/.exec(line)?.[1]?.replace(/\\"/g, '"') ?? line.replace(/^Error: /, '');
+  return err.replace(/\/[^\s'"]*meshdrill-kustomize-[^/\s'"]+\/(repo\/?)?/g, '').replace(/\.\.\/repo\/?/g, '');
 }
 
 /** A rendered object pointed back at the document it came from, with its field lines there. */
@@ -157,11 +168,15 @@ async function traced(m: Manifest, entry: string, copy: string, sources: Map<str
   const metadata = { ...m.object.metadata, annotations };
   if (Object.keys(annotations).length === 0) delete (metadata as { annotations?: unknown }).annotations;
   const object = { ...m.object, metadata } as KubeObject;
-  const fromWrapper = (path: string) => posix.normalize(posix.join(WRAPPER, path));
-  const patchedIn = [...new Set(transformations.filter((t) => t.configuredBy?.kind !== 'NamespaceTransformer' && t.configuredIn).map((t) => fromWrapper(t.configuredIn!)))];
+  // Paths in the annotations are relative to the wrapper; in the repo they are under REPO/.
+  const inRepo = (path: string): string | undefined => {
+    const normal = posix.normalize(posix.join(WRAPPER, path));
+    return normal.startsWith(`${REPO}/`) ? normal.slice(REPO.length + 1) : undefined;
+  };
+  const patchedIn = [...new Set(transformations.filter((t) => t.configuredBy?.kind !== 'NamespaceTransformer' && t.configuredIn).map((t) => inRepo(t.configuredIn!)).filter((p): p is string => p !== undefined))];
   const base: Manifest = { ...m, object, renderedBy: `kustomize ${entry}`, ...(patchedIn.length ? { patchedIn } : {}) };
-  const path = origin?.path ? fromWrapper(origin.path) : undefined;
-  if (!path || path.startsWith('..')) {
+  const path = origin?.path ? inRepo(origin.path) : undefined;
+  if (!path) {
     // Generated (configMapGenerator) or remote: the entry's kustomization is where it was made.
     return { ...base, file: `${entry === '.' ? '' : `${entry}/`}kustomization.yaml`, line: 1, lineOf: () => 1 };
   }

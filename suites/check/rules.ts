@@ -2,6 +2,7 @@ import { parse } from 'yaml';
 import { callOrder, type Topology } from '../../model/index.js';
 import type { RolloutPlan } from '../../rollout/index.js';
 import type { Manifest } from './manifests.js';
+import { emergencyRelaxations, lentWorkloads, policiesMatchingNothing, portNames, routeReferences, workloadsOf } from './rules-policy.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -22,6 +23,8 @@ export interface Rule {
   name: string;
   severity: Severity;
   doc: string;
+  /** The istioctl analyze (IST…) and Kiali (KIA…) codes whose cases this rule covers. */
+  covers?: string[];
 }
 
 /** The static rules, each with a stable id; severities can be changed per repo. */
@@ -34,6 +37,15 @@ export const RULES: Rule[] = [
   { id: 'MD106', name: 'control-plane-injected', severity: 'error', doc: 'The control-plane namespace is labelled for injection.' },
   { id: 'MD107', name: 'egress-left-open', severity: 'warning', doc: 'A meshed namespace whose workloads may call any host outside the mesh: no REGISTRY_ONLY outbound policy, no default-deny egress NetworkPolicy, no Linkerd EgressNetwork that denies.' },
   { id: 'MD108', name: 'stage-too-large', severity: 'warning', doc: 'A rollout stage meshes more namespaces than the plan allows per stage.' },
+  { id: 'MD109', name: 'emergency-relaxation', severity: 'warning', doc: 'With --base: PERMISSIVE or DISABLE where the base was STRICT (a namespace, the mesh, a port): the emergency relaxation that stays in place after the incident.' },
+  { id: 'MD110', name: 'policy-matches-nothing', severity: 'warning', doc: 'A policy that cannot match: a selector no pod has, a source namespace whose callers are not meshed (plaintext carries no identity), a principal or Linkerd identity no workload runs as.', covers: ['KIA0004', 'KIA0101', 'KIA0106'] },
+  { id: 'MD111', name: 'routing-loop', severity: 'error', doc: 'VirtualServices that route to each other in a loop.' },
+  { id: 'MD112', name: 'access-widened', severity: 'warning', doc: 'With --base: a call the base denied that the head allows, and the policy change that opened it.' },
+  { id: 'MD113', name: 'reference-not-found', severity: 'warning', doc: 'A route or DestinationRule for a host with no Service or ServiceEntry, a route to a subset no DestinationRule defines, a VirtualService bound to a Gateway that does not exist.', covers: ['IST0101', 'KIA0202', 'KIA1101', 'KIA1102', 'KIA1107'] },
+  { id: 'MD114', name: 'subset-matches-no-workload', severity: 'warning', doc: 'A DestinationRule subset whose labels select no pod of its host.', covers: ['KIA0203'] },
+  { id: 'MD115', name: 'destination-rules-conflict', severity: 'warning', doc: 'Two DestinationRules in one namespace for the same host.', covers: ['KIA0201'] },
+  { id: 'MD116', name: 'unreachable-route', severity: 'warning', doc: 'An http route after one that matches every request: it never matches.', covers: ['IST0131'] },
+  { id: 'MD117', name: 'port-name-convention', severity: 'info', doc: 'A meshed Service port whose name does not say its protocol and has no appProtocol.', covers: ['IST0118', 'KIA0601'] },
 ];
 
 /** Thresholds and severities a repo can set (its CheckConfig); defaults otherwise. */
@@ -72,7 +84,7 @@ export function strictNamespaces(manifests: Manifest[], topology: Topology): Map
   return out;
 }
 
-export function runRules(input: { manifests: Manifest[]; topology: Topology; plan?: RolloutPlan; options?: RuleOptions }): Finding[] {
+export function runRules(input: { manifests: Manifest[]; topology: Topology; plan?: RolloutPlan; options?: RuleOptions; base?: Manifest[] }): Finding[] {
   const findings: Finding[] = [];
   const rule = (id: string) => RULES.find((r) => r.id === id)!;
   const RETRY_BUDGET = input.options?.retryBudget ?? 10;
@@ -176,6 +188,13 @@ export function runRules(input: { manifests: Manifest[]; topology: Topology; pla
   // MD108: stages larger than the plan allows.
   const max = input.plan?.spec.maxNamespacesPerStage;
   if (input.plan && max !== undefined) for (const stage of input.plan.spec.stages) if (stage.namespaces.length > max) add('MD108', `stage ${stage.name} meshes ${stage.namespaces.length} namespaces; the plan allows ${max}`);
+  // MD109–MD117: what policies and routes do to the workloads that will run.
+  const report = (id: string, message: string, where: Manifest, field?: Array<string | number>) => add(id, message, where, field);
+  const workloads = workloadsOf(topology, lentWorkloads(manifests));
+  if (input.base) emergencyRelaxations(input.base, manifests, report);
+  policiesMatchingNothing(manifests, meshed, workloads, report);
+  routeReferences(manifests, topology, workloads, report);
+  portNames(manifests, meshed, report);
   return findings;
 }
 

@@ -115,3 +115,96 @@ spec:
   destination: {server: https://kubernetes.default.svc, namespace: books}
 `,
 };
+
+/**
+ * A voting app on Linkerd with no meshdrill Topology: Deployments and Services as a team writes
+ * them, calls declared with meshdrill.dev/calls, one kustomization with the namespace. Written
+ * for these tests.
+ */
+export const LINKERD_VOTES: Record<string, string> = {
+  'kustomization.yml': `namespace: votes
+resources:
+  - namespace.yaml
+  - web.yaml
+  - voting.yaml
+`,
+  'namespace.yaml': `apiVersion: v1
+kind: Namespace
+metadata:
+  name: votes
+  annotations:
+    linkerd.io/inject: enabled
+`,
+  'web.yaml': `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  annotations:
+    meshdrill.dev/calls: voting
+    meshdrill.dev/entrypoint-rps: "40"
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      serviceAccountName: web
+      containers: [{name: web, image: votes/web:1, ports: [{name: http, containerPort: 8080}]}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 8080}]
+`,
+  'voting.yaml': `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: voting
+spec:
+  selector: {matchLabels: {app: voting}}
+  template:
+    metadata: {labels: {app: voting}}
+    spec:
+      serviceAccountName: voting
+      containers: [{name: voting, image: votes/voting:1, ports: [{name: http, containerPort: 8080}]}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: voting
+spec:
+  selector: {app: voting}
+  ports: [{name: http, port: 8080}]
+`,
+};
+
+/** A Linkerd Server for voting's port by name, its policy, and the identities it lets in. */
+export function votingPolicy(identity: string): string {
+  return `apiVersion: policy.linkerd.io/v1beta3
+kind: Server
+metadata:
+  name: voting-http
+spec:
+  podSelector: {matchLabels: {app: voting}}
+  port: http
+---
+apiVersion: policy.linkerd.io/v1alpha1
+kind: MeshTLSAuthentication
+metadata:
+  name: voting-callers
+spec:
+  identities: [${identity}]
+---
+apiVersion: policy.linkerd.io/v1alpha1
+kind: AuthorizationPolicy
+metadata:
+  name: voting-callers
+spec:
+  targetRef: {group: policy.linkerd.io, kind: Server, name: voting-http}
+  requiredAuthenticationRefs:
+    - {group: policy.linkerd.io, kind: MeshTLSAuthentication, name: voting-callers}
+`;
+}
