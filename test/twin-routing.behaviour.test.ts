@@ -530,4 +530,81 @@ const POLICY: BehaviourCase[] = [
   },
 ];
 
-behaviourTable('mesh twin: routing and destination policy', [...ROUTING, ...POLICY]);
+const SC = (name: string, namespace: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name, namespace }, spec });
+const ONLY_OWN = { egress: [{ hosts: ['./*', 'istio-system/*'] }] };
+const REGISTRY_ONLY = { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } };
+// What the server's sidecar saw from the caller over mTLS (plaintext arrives with no peer: source "unknown").
+const mtlsFromCaller = (lab: Lab, start: number) => lab.increase('istio_requests_total', { reporter: 'destination', source_workload: 'caller', destination_service_name: 'api', connection_security_policy: 'mutual_tls' }, start);
+
+const EGRESS: BehaviourCase[] = [
+  {
+    name: 'istio: a REGISTRY_ONLY Sidecar whose egress hosts leave a service out sends its calls to the BlackHoleCluster (502)',
+    mesh: 'istio',
+    source: 'istio.io tasks/traffic-management/egress/egress-control: REGISTRY_ONLY blocks hosts not in the registry (502); sidecar reference: egress hosts scope what the proxy knows',
+    run: async (lab) => {
+      await meshAll(lab);
+      await apply(lab, SC('default', 'client', { ...ONLY_OWN, ...REGISTRY_ONLY }));
+      expect(Object.keys((await callerToApi(lab)).codes)).toEqual(['502']);
+    },
+  },
+  {
+    name: 'istio: a REGISTRY_ONLY Sidecar that lists the service lets its calls through with mTLS',
+    mesh: 'istio',
+    source: 'sidecar reference IstioEgressListener.hosts "namespace/dnsName"',
+    run: async (lab) => {
+      await meshAll(lab);
+      const start = lab.now;
+      await apply(lab, SC('default', 'client', { egress: [{ hosts: ['./*', 'server/api.server.svc.cluster.local'] }], ...REGISTRY_ONLY }));
+      expect((await callerToApi(lab)).share).toBe(1);
+      expect(mtlsFromCaller(lab, start)).toBeGreaterThan(0);
+    },
+  },
+  {
+    name: 'istio: with ALLOW_ANY a host the Sidecar leaves out goes through the passthrough, as plaintext',
+    mesh: 'istio',
+    source: 'istio.io egress-control: ALLOW_ANY sends unknown hosts to the PassthroughCluster (original destination, plain TCP)',
+    run: async (lab) => {
+      await meshAll(lab);
+      await apply(lab, SC('default', 'client', ONLY_OWN));
+      const start = lab.now;
+      expect((await callerToApi(lab)).share).toBe(1);
+      expect(mtlsFromCaller(lab, start)).toBe(0);
+    },
+  },
+  {
+    name: 'istio: passthrough plaintext into a STRICT server is refused',
+    mesh: 'istio',
+    source: 'PeerAuthentication STRICT refuses plaintext; the passthrough cluster has no mTLS',
+    run: async (lab) => {
+      await meshAll(lab);
+      await lab.mtls('server', 'STRICT');
+      await apply(lab, SC('default', 'client', ONLY_OWN));
+      expect((await callerToApi(lab)).share).toBe(0);
+    },
+  },
+  {
+    name: 'istio: a Sidecar with a workloadSelector wins over the namespace\'s, and the root namespace\'s applies where a namespace has none',
+    mesh: 'istio',
+    source: 'sidecar reference: a Sidecar with a workloadSelector takes precedence; the root namespace\'s applies to namespaces without one',
+    run: async (lab) => {
+      await meshAll(lab);
+      await apply(lab, SC('default', 'istio-system', { ...ONLY_OWN, ...REGISTRY_ONLY }));
+      expect(Object.keys((await callerToApi(lab)).codes)).toEqual(['502']);
+      await apply(lab, SC('caller', 'client', { workloadSelector: { labels: { app: 'caller' } }, egress: [{ hosts: ['*/*'] }], ...REGISTRY_ONLY }));
+      expect((await callerToApi(lab)).share).toBe(1);
+    },
+  },
+  {
+    name: 'istio: meshConfig outboundTrafficPolicy REGISTRY_ONLY applies to a Sidecar that does not set it',
+    mesh: 'istio',
+    source: 'mesh config reference outboundTrafficPolicy; sidecar reference: "If not specified, inherits the system detected defaults from the namespace-wide or the global default Sidecar"',
+    run: async (lab) => {
+      await meshAll(lab);
+      await lab.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: 'outboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n' } });
+      await apply(lab, SC('default', 'client', ONLY_OWN));
+      expect(Object.keys((await callerToApi(lab)).codes)).toEqual(['502']);
+    },
+  },
+];
+
+behaviourTable('mesh twin: routing and destination policy', [...ROUTING, ...POLICY, ...EGRESS]);

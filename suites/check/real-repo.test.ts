@@ -172,6 +172,12 @@ describe.skipIf(!hasKubectl)('meshdrill check judges the review commits a mesh r
       broken: [],
     },
     {
+      name: 'a REGISTRY_ONLY Sidecar that forgets a host breaks the calls to it (502 BlackHoleCluster)',
+      file: 'base/sidecar.yaml',
+      text: 'apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata:\n  name: default\nspec:\n  outboundTrafficPolicy: {mode: REGISTRY_ONLY}\n  egress:\n    - hosts: [./catalog.books.svc.cluster.local, istio-system/*]\n',
+      broken: ['books/catalog → books/stock'],
+    },
+    {
       name: 'a DestinationRule that turns TLS off toward a STRICT service breaks its meshed callers',
       base: { 'base/peer-authentication.yaml': `${KUSTOMIZE_SHOP['base/peer-authentication.yaml']}---\n${STRICT.replace('name: default', 'name: stock').replace('spec:\n', 'spec:\n  selector: {matchLabels: {app: stock}}\n')}` },
       file: 'base/dr.yaml',

@@ -43,7 +43,7 @@ const MODELLED_FIELDS: Record<string, string[]> = {
   'security.istio.io/AuthorizationPolicy': ['selector', 'action', 'provider', 'rules', 'targetRef', 'targetRefs'],
   'networking.istio.io/VirtualService': ['hosts', 'gateways', 'exportTo', 'http.*.name', 'http.*.match', 'http.*.route', 'http.*.redirect', 'http.*.directResponse', 'http.*.rewrite', 'http.*.timeout', 'http.*.retries', 'http.*.fault', 'http.*.mirror', 'http.*.mirrorPercentage', 'http.*.mirrorPercent', 'http.*.mirrors', 'http.*.headers', 'http.*.corsPolicy'],
   'networking.istio.io/DestinationRule': ['host', 'exportTo', 'subsets.*.name', 'subsets.*.labels', ...policyFields('trafficPolicy'), ...policyFields('subsets.*.trafficPolicy')],
-  'networking.istio.io/Sidecar': ['egress.*.hosts'],
+  'networking.istio.io/Sidecar': ['workloadSelector', 'egress.*.hosts', 'outboundTrafficPolicy.mode'],
   'policy.linkerd.io/Server': ['podSelector', 'port', 'proxyProtocol', 'accessPolicy'],
   'policy.linkerd.io/AuthorizationPolicy': ['targetRef', 'requiredAuthenticationRefs'],
   'policy.linkerd.io/MeshTLSAuthentication': ['identities', 'identityRefs'],

@@ -14,6 +14,9 @@ export interface ConfigSnapshot {
   authorizationPolicies: KubeObject[];
   virtualServices: KubeObject[];
   destinationRules: KubeObject[];
+  /** Istio Sidecar resources, and the mesh's outbound policy for hosts they leave out (egress.ts). */
+  sidecars: KubeObject[];
+  outboundMode: 'ALLOW_ANY' | 'REGISTRY_ONLY';
   servers: KubeObject[];
   linkerdAuthorizations: KubeObject[];
   meshTlsAuthentications: KubeObject[];

@@ -8,6 +8,8 @@ import { DEFAULT_TRUST_DOMAIN, istioPrincipal } from './identity.js';
 import { ISTIO_BUCKETS, LINKERD_BUCKETS, type Labels, type MetricSink } from './metrics.js';
 import { cachedRoute, resolveRoute, type RouteDecision, type ServiceDirectory } from './routing.js';
 import type { TrafficPolicy } from './destination-rule.js';
+import { egressScope, sidecarFor, type EgressScope } from './egress.js';
+import type { ConfigSnapshot } from './policy.js';
 import { serviceFqdn } from './hosts.js';
 import { POD_ERROR_RATE_ANNOTATION } from '../../workloads.js';
 import type { MeshTwin, Proxy } from './twin.js';
@@ -178,7 +180,11 @@ export class TrafficModel {
       const proxy = client.proxy;
       const sidecar = proxy?.kind === 'istio' && proxy.snapshot !== undefined;
       // Pass 1: each class's route (the client's sidecar decides; without one the request goes where it was sent).
+      // A host the client's Sidecar resource leaves out: the BlackHoleCluster or the passthrough (egress.ts).
+      const scope = sidecar ? this.egressScopeOf(proxy.snapshot!, proxy.namespace, proxy.labels, called) : 'known';
       const routed = inbound.classes.map((cls) => {
+        if (scope === 'blackhole') return { cls, decision: { kind: 'respond', code: 502, flags: '-', by: 'BlackHoleCluster (Sidecar egress, REGISTRY_ONLY)' } as RouteDecision };
+        if (scope === 'passthrough') return { cls, decision: { kind: 'forward', destinations: [{ ref: called.ref, weight: 1, policy: { tlsMode: 'DISABLE' } }], request: cls.request, by: 'PassthroughCluster' } as RouteDecision };
         if (!sidecar) return { cls, decision: { kind: 'forward', destinations: [{ ref: called.ref, weight: 1, policy: {} }], request: cls.request } as RouteDecision };
         const { decision, notModelled } = cachedRoute(proxy.snapshot, client, `${called.ref}|${cls.id}`, (nm) => resolveRoute(proxy.snapshot, called, client, cls.request, this.directory, nm));
         for (const note of notModelled) this.notModelled.add(note);
@@ -226,6 +232,21 @@ export class TrafficModel {
       }
     }
     this.calledAs = undefined;
+  }
+
+  private readonly egressMemo = new WeakMap<ConfigSnapshot, Map<string, EgressScope>>();
+
+  private egressScopeOf(snapshot: ConfigSnapshot, namespace: string, labels: Record<string, string>, called: ServiceInfo): EgressScope {
+    if (snapshot.sidecars.length === 0) return 'known';
+    let memo = this.egressMemo.get(snapshot);
+    if (!memo) this.egressMemo.set(snapshot, (memo = new Map()));
+    const key = `${namespace}|${Object.entries(labels).sort().join(',')}|${called.ref}`;
+    let scope = memo.get(key);
+    if (scope === undefined) {
+      scope = egressScope(sidecarFor(snapshot.sidecars, namespace, labels), snapshot.outboundMode, called);
+      memo.set(key, scope);
+    }
+    return scope;
   }
 
   private podsByUid(pods: Map<string, KubeObject[]>, ref: string): Map<string, KubeObject> {

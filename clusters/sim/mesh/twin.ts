@@ -4,6 +4,7 @@ import type { KubeObject, StoreEvent } from '../api/types.js';
 import type { SimCluster } from '../cluster.js';
 import { isPodReady } from '../controllers/context.js';
 import { certLifetime, controlPlaneNamespace, detectMesh, istioSigningRoot, linkerdRoots, Reachability, rootId, type MeshKind } from './control-plane.js';
+import { meshOutboundMode } from './egress.js';
 import { hasSidecar, inject, LINKERD_POLICY_ENV, LINKERD_TRUST_ENV, linkerdEnv } from './injection.js';
 import { MetricStore } from './metrics.js';
 import { linkerdRetryPolicy, type ConfigSnapshot, type LinkerdRetryPolicy } from './policy.js';
@@ -521,6 +522,8 @@ export class MeshTwin {
       authorizationPolicies: list('security.istio.io', 'authorizationpolicies'),
       virtualServices: list('networking.istio.io', 'virtualservices'),
       destinationRules: list('networking.istio.io', 'destinationrules'),
+      sidecars: list('networking.istio.io', 'sidecars'),
+      outboundMode: meshOutboundMode(this.cluster.api.find(this.type('configmaps'), MESH_CONFIG.namespace, MESH_CONFIG.name)),
       servers: list('policy.linkerd.io', 'servers'),
       linkerdAuthorizations: list('policy.linkerd.io', 'authorizationpolicies'),
       meshTlsAuthentications: list('policy.linkerd.io', 'meshtlsauthentications'),
