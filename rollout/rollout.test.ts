@@ -99,7 +99,7 @@ describe('meshdrill rollout render', () => {
     expect(Array.isArray(generated) ? generated.map((d) => `${String(d.getIn(['metadata', 'name']))}:${String(d.getIn(['metadata', 'labels', 'istio-injection']))}`) : []).toEqual(['catalog:enabled', 'accounts:enabled']);
   });
 
-  it('renders back to stage 0 byte for byte, removing the files it owns', async () => {
+  it('renders back to stage 0: the user\'s files byte for byte, the policies gone, the namespaces it wrote kept unmeshed and prune-safe', async () => {
     const dir = await copyShop();
     const before = await readFile(join(dir, 'manifests', 'namespaces.yaml'), 'utf8');
     const planBefore = await readFile(join(dir, 'rollout-plan.yaml'), 'utf8');
@@ -109,7 +109,15 @@ describe('meshdrill rollout render', () => {
 
     expect(await readFile(join(dir, 'manifests', 'namespaces.yaml'), 'utf8')).toBe(before);
     expect(await readFile(join(dir, 'rollout-plan.yaml'), 'utf8')).toBe(planBefore);
-    expect(await readdir(join(dir, 'meshdrill', 'shop-migration'))).toEqual([]);
+    expect(await readdir(join(dir, 'meshdrill', 'shop-migration'))).toEqual(['namespaces.yaml']);
+    // A GitOps engine prunes what leaves its source; a pruned Namespace takes its workloads with it.
+    const kept = parseAllDocuments(await readFile(join(dir, 'meshdrill', 'shop-migration', 'namespaces.yaml'), 'utf8'));
+    const docs = Array.isArray(kept) ? kept.map((d) => d.toJS() as { metadata: { name: string; labels?: Record<string, string>; annotations: Record<string, string> } }) : [];
+    expect(docs.map((d) => d.metadata.name)).toEqual(['ingress', 'catalog', 'checkout', 'accounts']);
+    for (const d of docs) {
+      expect(d.metadata.labels?.['istio-injection']).toBeUndefined();
+      expect(d.metadata.annotations).toMatchObject({ 'kustomize.toolkit.fluxcd.io/prune': 'disabled', 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' });
+    }
   });
 
   it('with --dry-run says what it would write and writes nothing', async () => {
