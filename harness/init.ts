@@ -8,6 +8,8 @@ import { ConfigError } from '../core/index.js';
 
 /** When the scaffolded game day runs (Mondays at 06:00 UTC); its workflow is scheduled from the same value. */
 const SCHEDULE = '0 6 * * 1';
+/** The meshdrill action the scaffolded workflows use, pinned to a release; `init --action` names another (a fork, a commit SHA). */
+export const DEFAULT_ACTION = 'meshdrill/meshdrill@v1';
 
 export interface DiscoveredNamespace {
   name: string;
@@ -124,7 +126,7 @@ export function topologyFromTelemetry(discovered: DiscoveredNamespace[], observe
 const header = (kind: string) => `# yaml-language-server: $schema=./schemas/${kind}.json\n`;
 
 /** The files of a new mesh config repo: topology, rollout plan, SLOs, a game day and two workflows. */
-export function scaffold(options: { name: string; mesh: 'istio' | 'linkerd'; namespaces?: DiscoveredNamespace[]; observed?: TelemetryTopology }): Map<string, string> {
+export function scaffold(options: { name: string; mesh: 'istio' | 'linkerd'; namespaces?: DiscoveredNamespace[]; observed?: TelemetryTopology; action?: string }): Map<string, string> {
   const namespaces: Array<{ name: string; services: ScaffoldService[] }> = options.observed?.namespaces.length
     ? options.observed.namespaces
     : options.namespaces?.length
@@ -190,23 +192,25 @@ export function scaffold(options: { name: string; mesh: 'istio' | 'linkerd'; nam
   // Run output (records, journals, a made cluster's kubeconfig) never belongs in the config repo.
   files.set('.gitignore', '# meshdrill\'s run output: records, undo journals, and kubeconfigs of clusters it made\n.meshdrill/\nmeshdrill-run/\n');
   files.set('check.yaml', `${header('CheckConfig')}# Rule severities for \`meshdrill check\` (see \`meshdrill check --help\`), e.g. rules: {MD103: off}\n${stringify(checkConfig)}`);
+  const action = options.action ?? DEFAULT_ACTION;
   files.set(
     '.github/workflows/meshdrill-check.yml',
     [
       '# On every pull request: what the change would break, as a check run and one comment.',
+      `# The action is pinned (${action}): it runs the meshdrill of that ref, built from its own checkout.`,
       'name: meshdrill check',
       'on: pull_request',
+      '# checks and pull-requests: write post the check run and the comment. A pull request from a',
+      '# fork gets a read-only token: meshdrill then writes annotations and the step summary instead.',
       'permissions: {contents: read, checks: write, pull-requests: write}',
       'jobs:',
       '  check:',
       '    runs-on: ubuntu-latest',
       '    steps:',
-      '      - uses: actions/checkout@v4',
+      '      - uses: actions/checkout@v5',
       '        with: {fetch-depth: 0}',
-      '      - uses: actions/setup-node@v4',
-      '        with: {node-version: 20}',
-      '      - run: npx --yes meshdrill check . --base origin/${{ github.base_ref }} --head HEAD --github-pr ${{ github.event.pull_request.number }}',
-      '        env: {GITHUB_TOKEN: "${{ github.token }}"}',
+      `      - uses: ${action}`,
+      '        with: {command: check}',
       '',
     ].join('\n'),
   );
@@ -225,10 +229,10 @@ export function scaffold(options: { name: string; mesh: 'istio' | 'linkerd'; nam
       '  gameday:',
       '    runs-on: ubuntu-latest',
       '    steps:',
-      '      - uses: actions/checkout@v4',
-      '      - uses: actions/setup-node@v4',
-      '        with: {node-version: 20}',
-      '      - run: npx --yes meshdrill gameday run gameday.yaml --out meshdrill-run',
+      '      - uses: actions/checkout@v5',
+      '      - id: gameday',
+      `        uses: ${action}`,
+      '        with: {command: gameday, path: gameday.yaml, args: --out meshdrill-run}',
       '      - if: always()',
       '        uses: actions/upload-artifact@v4',
       '        # The reports only: a run folder may hold a made cluster\'s kubeconfig, which is not for sharing.',
@@ -238,8 +242,43 @@ export function scaffold(options: { name: string; mesh: 'istio' | 'linkerd'; nam
       '            meshdrill-run/run.json',
       '            meshdrill-run/report.html',
       "      - if: always() && hashFiles('meshdrill-run/run.json') != ''",
-      '        run: npx --yes meshdrill report meshdrill-run/run.json --github-issue --run-url "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID"',
-      '        env: {GITHUB_TOKEN: "${{ github.token }}"}',
+      `        uses: ${action}`,
+      '        with: {command: report, path: meshdrill-run/run.json, args: --github-issue}',
+      '',
+    ].join('\n'),
+  );
+  files.set(
+    '.github/workflows/meshdrill-rollout-gate.yml',
+    [
+      '# Every weekday morning (or by hand): measure the live rollout stage and open the pull request',
+      '# that advances or reverts it.',
+      '#',
+      '# It opens pull requests with a GitHub App\'s token, not GITHUB_TOKEN: GitHub runs no workflows',
+      '# for events a GITHUB_TOKEN caused, so a pull request opened with it would never get its',
+      '# meshdrill check (or any other required check). Create an App with contents and',
+      '# pull-requests write on this repository, install it here, and store its id and private key',
+      '# as MESHDRILL_APP_ID and MESHDRILL_APP_PRIVATE_KEY.',
+      'name: meshdrill rollout gate',
+      'on:',
+      '  schedule: [{cron: "0 7 * * 1-5"}]',
+      '  workflow_dispatch: {}',
+      'permissions: {contents: read}',
+      'concurrency: {group: meshdrill-rollout-gate, cancel-in-progress: false}',
+      'jobs:',
+      '  gate:',
+      '    runs-on: ubuntu-latest',
+      '    steps:',
+      '      - id: app',
+      '        uses: actions/create-github-app-token@v2',
+      '        with:',
+      '          app-id: ${{ secrets.MESHDRILL_APP_ID }}',
+      '          private-key: ${{ secrets.MESHDRILL_APP_PRIVATE_KEY }}',
+      '      - uses: actions/checkout@v5',
+      '        with: {fetch-depth: 0, token: "${{ steps.app.outputs.token }}"}',
+      `      - uses: ${action}`,
+      '        with:',
+      '          command: gate',
+      '          token: ${{ steps.app.outputs.token }}',
       '',
     ].join('\n'),
   );

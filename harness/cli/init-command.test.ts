@@ -48,21 +48,24 @@ describe('meshdrill init', () => {
   it('writes workflows that post the check on pull requests and keep one issue while the game day fails', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'meshdrill-init-'));
     await runCli(['init', 'repo'], captureIO(dir));
-    type Workflow = { permissions: Record<string, string>; jobs: Record<string, { steps: Array<{ run?: string; if?: string; env?: Record<string, string> }> }> };
+    type Step = { uses?: string; run?: string; if?: string; env?: Record<string, string>; with?: Record<string, string> };
+    type Workflow = { permissions: Record<string, string>; jobs: Record<string, { steps: Step[] }> };
     const check = parse(await readFile(join(dir, 'repo', '.github', 'workflows', 'meshdrill-check.yml'), 'utf8')) as Workflow;
     const gameday = parse(await readFile(join(dir, 'repo', '.github', 'workflows', 'meshdrill-gameday.yml'), 'utf8')) as Workflow;
+    const gate = parse(await readFile(join(dir, 'repo', '.github', 'workflows', 'meshdrill-rollout-gate.yml'), 'utf8')) as Workflow;
 
-    const checkRun = check.jobs['check']!.steps.find((s) => s.run?.includes('meshdrill check'))!;
-    expect(checkRun.run).toContain('--github-pr ${{ github.event.pull_request.number }}');
-    expect(checkRun.env).toEqual({ GITHUB_TOKEN: '${{ github.token }}' });
+    // The pinned action runs meshdrill; no step fetches it by name.
+    expect(check.jobs['check']!.steps.find((s) => s.uses?.startsWith('meshdrill/meshdrill@'))!.with).toEqual({ command: 'check' });
     expect(check.permissions).toMatchObject({ checks: 'write', 'pull-requests': 'write' });
-    const issue = gameday.jobs['gameday']!.steps.find((s) => s.run?.includes('--github-issue'))!;
-    expect(issue.run).toContain('meshdrill report meshdrill-run/run.json --github-issue');
+    const issue = gameday.jobs['gameday']!.steps.find((s) => s.with?.['command'] === 'report')!;
+    expect(issue.with).toMatchObject({ path: 'meshdrill-run/run.json', args: '--github-issue' });
     expect(issue.if).toContain('always()');
     expect(gameday.permissions).toMatchObject({ issues: 'write' });
     // Reports only: nothing else of the run folder (a made cluster's kubeconfig) is uploaded.
-    const upload = (gameday.jobs['gameday']!.steps as unknown as Array<{ uses?: string; with?: { path: string } }>).find((s) => s.uses?.startsWith('actions/upload-artifact'))!;
-    expect(upload.with!.path.trim().split('\n')).toEqual(['meshdrill-run/run.json', 'meshdrill-run/report.html']);
+    const upload = gameday.jobs['gameday']!.steps.find((s) => s.uses?.startsWith('actions/upload-artifact'))!;
+    expect(String(upload.with!['path']).trim().split('\n')).toEqual(['meshdrill-run/run.json', 'meshdrill-run/report.html']);
+    // The gate opens pull requests with an App token, so their checks run.
+    expect(gate.jobs['gate']!.steps.find((s) => s.with?.['command'] === 'gate')!.with!['token']).toBe('${{ steps.app.outputs.token }}');
     expect(await readFile(join(dir, 'repo', '.gitignore'), 'utf8')).toContain('.meshdrill/');
   });
 

@@ -17,9 +17,12 @@ export interface InitOptions {
   /** How far back the call graph is measured, as a PromQL duration. */
   window?: string;
   force: boolean;
+  /** The meshdrill action the scaffolded workflows use (owner/repo@ref). */
+  action?: string;
 }
 
 export async function initCommand(dir: string, options: InitOptions, io: CliIO): Promise<number> {
+  if (options.action !== undefined && !/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[\w.-]+$/.test(options.action)) throw new ConfigError(`--action: expected owner/repo@ref (a tag or a commit SHA); found "${options.action}"`);
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(options.name)) throw new ConfigError(`--name: expected a DNS label like "shop"; found "${options.name}"`);
   const target = resolve(io.cwd, dir);
   let namespaces: DiscoveredNamespace[] | undefined;
@@ -43,7 +46,7 @@ export async function initCommand(dir: string, options: InitOptions, io: CliIO):
     io.stderr(`measured ${graph.calls.length} calls between services and ${observed.entrypoints.length} entrypoints from ${options.mesh} telemetry over ${window}\n`);
     for (const note of observed.notes) io.stderr(`note: ${note}\n`);
   }
-  const written = await writeScaffold(target, scaffold({ name: options.name, mesh: options.mesh, ...(namespaces ? { namespaces } : {}), ...(observed ? { observed } : {}) }), options.force);
+  const written = await writeScaffold(target, scaffold({ name: options.name, mesh: options.mesh, ...(namespaces ? { namespaces } : {}), ...(observed ? { observed } : {}), ...(options.action ? { action: options.action } : {}) }), options.force);
   io.stdout(`${written.map((f) => `  ${relative(io.cwd, resolve(target, f))}`).join('\n')}\nnext: meshdrill validate ${relative(io.cwd, target) || '.'} && meshdrill gameday run ${relative(io.cwd, resolve(target, 'gameday.yaml'))}\n`);
   return 0;
 }

@@ -326,7 +326,7 @@ Example:
     });
   program
     .command('init')
-    .description('Scaffold a mesh config repo: topology, rollout plan, SLOs, a game day, editor schemas and two GitHub workflows')
+    .description('Scaffold a mesh config repo: topology, rollout plan, SLOs, a game day, editor schemas and three GitHub workflows (check, game day, rollout gate)')
     .argument('[dir]', 'where to write it', '.')
     .option('--name <name>', 'the topology\'s name', 'shop')
     .addOption(new Option('--mesh <mesh>', 'the mesh the plan moves onto').choices(['istio', 'linkerd']).default('istio'))
@@ -335,6 +335,7 @@ Example:
     .option('--prometheus <url>', 'measure the call graph and its rates from the mesh\'s metrics in this Prometheus (istio_requests_total or Linkerd\'s request_total)')
     .option('--window <duration>', 'with --prometheus: how far back to measure', '1h')
     .option('--force', 'overwrite files that exist')
+    .option('--action <ref>', 'the meshdrill action the workflows use, pinned (owner/repo@tag or @commit)', 'meshdrill/meshdrill@v1')
     .addHelpText('after', `
 Telemetry sees what the mesh sees: calls made by meshed clients are named; requests from
 unmeshed workloads or the outside arrive without an identity. A service only such callers
