@@ -7,3 +7,4 @@ export { observeCallGraph, type ObservedCallGraph } from './call-graph.js';
 export { measureGate, measureWithCallersFallback, resolveGate, type GateSources, type ResolvedGate } from './gates.js';
 export { ClientViewSource, clientViewOver, EmbeddedSource, NoSource, PrometheusSource } from './sources/index.js';
 export { judgeEvidence, type Judgement, type JudgedEvaluation } from './evidence.js';
+export { PROMETHEUS_ENV, prometheusTarget, type PrometheusAuth } from './prometheus-auth.js';

@@ -1,4 +1,5 @@
 import { ClusterError } from '../core/index.js';
+import { authHeaders, tlsFetch, type PrometheusAuth } from './prometheus-auth.js';
 
 export interface PrometheusSample {
   metric: Record<string, string>;
@@ -10,6 +11,8 @@ export interface PrometheusClientOptions {
   timeoutMs?: number;
   retries?: number;
   fetch?: typeof fetch;
+  /** Bearer token, basic auth, headers, CA (prometheus-auth.ts). */
+  auth?: PrometheusAuth;
   /** Waits between retries; injected so tests do not sleep. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -20,7 +23,8 @@ export class PrometheusClient {
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: PrometheusClientOptions) {
-    this.fetch = options.fetch ?? fetch;
+    const tls = options.auth?.caFile !== undefined || options.auth?.insecureSkipVerify === true;
+    this.fetch = options.fetch ?? (tls ? tlsFetch(options.auth!) : fetch);
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
@@ -53,7 +57,7 @@ export class PrometheusClient {
         response = await this.fetch(`${this.options.url.replace(/\/$/, '')}${path}`, {
           method: 'POST',
           body: params,
-          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          headers: { ...authHeaders(this.options.auth), 'Content-Type': 'application/x-www-form-urlencoded' },
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
         });
       } catch (error) {
@@ -66,6 +70,7 @@ export class PrometheusClient {
         lastError = new ClusterError(`Prometheus at ${this.options.url}: ${response.status} ${body.error ?? response.statusText}`);
         continue;
       }
+      if (response.status === 401 || response.status === 403) throw new ClusterError(`Prometheus at ${this.options.url} refused the credentials (${response.status}): set ${this.options.auth?.bearerToken || this.options.auth?.bearerTokenFile || this.options.auth?.basic || this.options.auth?.headers ? 'the right ones' : 'a bearer token (MESHDRILL_PROMETHEUS_BEARER_TOKEN or _FILE) or basic auth (MESHDRILL_PROMETHEUS_USERNAME, _PASSWORD, or user:password@ in the URL)'}`);
       if (body.status !== 'success') throw new ClusterError(`Prometheus rejected the query: ${body.errorType ?? response.status}: ${body.error ?? 'no error text'}`);
       return body.data;
     }

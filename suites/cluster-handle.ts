@@ -5,7 +5,7 @@ import { installMeshOnCluster, prometheusManifests, PROMETHEUS_NAMESPACE, type D
 import { ClusterError, type Logger } from '../core/index.js';
 import { InClusterTraffic } from './cluster-traffic.js';
 import type { Topology } from '../model/index.js';
-import { PrometheusClient, ClientViewSource, clientViewOver, EmbeddedSource, NoSource, PrometheusSource, type GateSources } from '../slo/index.js';
+import { PrometheusClient, ClientViewSource, clientViewOver, EmbeddedSource, NoSource, PrometheusSource, type GateSources, type PrometheusAuth } from '../slo/index.js';
 
 /** What a game day needs from the cluster it runs on. */
 export interface ClusterHandle {
@@ -148,7 +148,7 @@ function serverOf(kubeconfig: string): string | undefined {
  * Prometheus given (the mesh's own metrics), nodes are the provider's business, and traffic is
  * whatever runs there.
  */
-export function existingCluster(options: { kubeconfig: string; context: string; kubeconfigPath?: string; prometheusUrl?: string; sleep?: (ms: number, signal?: AbortSignal) => Promise<void>; now?: () => number; run?: (binary: string, args: string[]) => Promise<ExecResult>; traffic?: { runId: string; logger: Pick<Logger, 'info'> } }): ClusterHandle {
+export function existingCluster(options: { kubeconfig: string; context: string; kubeconfigPath?: string; prometheusUrl?: string; prometheusAuth?: PrometheusAuth; sleep?: (ms: number, signal?: AbortSignal) => Promise<void>; now?: () => number; run?: (binary: string, args: string[]) => Promise<ExecResult>; traffic?: { runId: string; logger: Pick<Logger, 'info'> } }): ClusterHandle {
   const kube = createKubeClient(options.kubeconfig);
   const sleep = options.sleep ?? interruptibleSleep;
   const none = new NoSource((sli) => `no Prometheus given (--prometheus): ${sli} cannot be measured on context ${options.context}`);
@@ -163,7 +163,7 @@ export function existingCluster(options: { kubeconfig: string; context: string; 
     identity: () => clusterIdentity(kube, options.kubeconfig, options.context),
     now: options.now ?? (() => Date.now()),
     advance: sleep,
-    sources: (mesh, mode) => ({ mesh: options.prometheusUrl ? new PrometheusSource(new PrometheusClient({ url: options.prometheusUrl }), mesh, mode) : none }),
+    sources: (mesh, mode) => ({ mesh: options.prometheusUrl ? new PrometheusSource(new PrometheusClient({ url: options.prometheusUrl, ...(options.prometheusAuth ? { auth: options.prometheusAuth } : {}) }), mesh, mode) : none }),
     startTraffic: (topology) => traffic?.start(topology),
     setTrafficRate: (totalRps) => traffic?.setRate(totalRps),
     close: async () => traffic?.stop(),
@@ -203,6 +203,7 @@ interface MadeClusterOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   now?: () => number;
   prometheusUrl?: string;
+  prometheusAuth?: PrometheusAuth;
   installRun?: RealInstallOptions['run'];
   env?: NodeJS.ProcessEnv;
 }
@@ -225,7 +226,7 @@ function madeCluster(made: MadeCluster, options: MadeClusterOptions): ClusterHan
     existing: false,
     // The cluster goes away at the end unless kept: nothing to take back change by change.
     ephemeral: !options.keep,
-    sources: (mesh, mode) => (prometheusUrl ? { mesh: new PrometheusSource(new PrometheusClient({ url: prometheusUrl }), mesh, mode) } : base.sources(mesh, mode)),
+    sources: (mesh, mode) => (prometheusUrl ? { mesh: new PrometheusSource(new PrometheusClient({ url: prometheusUrl, ...(options.prometheusAuth && options.prometheusUrl === prometheusUrl ? { auth: options.prometheusAuth } : {}) }), mesh, mode) } : base.sources(mesh, mode)),
     async installMesh(adapter, certLifetimeMs) {
       await installMeshOnCluster({ mesh: adapter.name, mode: adapter.mode, version: options.meshVersion, certLifetimeMs, kube: base.kube, kubeconfigPath: made.kubeconfigPath, workDir: options.runDir, logger: options.logger, ...(options.installRun ? { run: options.installRun } : {}) });
       if (prometheusUrl) return;

@@ -5,6 +5,7 @@ import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { clusterIdentity, defaultLeaseDir, identityMismatch, kindNodeControl, kubeconfigContexts, createKubeClient, collectDiagnostics, useExistingCluster } from '../../clusters/index.js';
 import { ChangeExecutor, Journal, listJournals, replayJournal, type JournalState } from '../../chaos/index.js';
 import type { MeshAdapter } from '../../meshes/index.js';
+import { prometheusTarget, type PrometheusAuth } from '../../slo/index.js';
 import { embeddedCluster, existingCluster, k3sCluster, kindCluster, namespacesGone, servedSimCluster, runGameDay, runSuite, type ClusterHandle, type GameDayRecord, type GameDay, type Suite } from '../../suites/index.js';
 import { assertNoConfigErrors, documentsOfKind, loadConfig } from '../config/index.js';
 import { didYouMean, ConfigError, createLogger, type LogLevel } from '../../core/index.js';
@@ -112,7 +113,7 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
     io.secrets?.add(...cluster.secrets);
     // Safety first: faults on someone else's cluster only when its context is allow-listed.
     if (injects && !cluster.chaosAllowed && !options.dryRun) throw new ConfigError(`context "${context}" is not allow-listed for chaos: set allowChaos: true in its Cluster document, or pass --yes-really ${context}`);
-    served = existingCluster({ kubeconfig: cluster.kubeconfig, context, kubeconfigPath: cluster.kubeconfigPath, ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}), ...(options.traffic ? { traffic: { runId, logger: { info: (_m, msg) => io.stderr(`${msg}\n`) } } } : {}) });
+    served = existingCluster({ kubeconfig: cluster.kubeconfig, context, kubeconfigPath: cluster.kubeconfigPath, ...prometheusOptions(options.prometheus, io), ...(options.traffic ? { traffic: { runId, logger: { info: (_m, msg) => io.stderr(`${msg}\n`) } } } : {}) });
   } else if (options.kubeconfig) {
     const text = await readFile(resolve(io.cwd, options.kubeconfig), 'utf8').catch(() => {
       throw new ConfigError(`--kubeconfig ${options.kubeconfig}: cannot read it`);
@@ -138,7 +139,7 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
   const k3sSpec = clusterDoc?.spec.provider === 'k3s' ? clusterDoc.spec : undefined;
   if ((kindSpec || k3sSpec) && !plan?.spec.mesh.version) throw new ConfigError(`cluster "${spec.cluster}" is a ${kindSpec ? 'kind' : 'k3s'} cluster: pin the mesh version in rollout plan "${spec.plan ?? ''}" (spec.mesh.version) so the install is reproducible`);
   const made = (seed: number) => {
-    const common = { meshVersion: plan!.spec.mesh.version!, ...(options.prometheus ? { prometheusUrl: options.prometheus } : {}) };
+    const common = { meshVersion: plan!.spec.mesh.version!, ...prometheusOptions(options.prometheus, io) };
     if (kindSpec) return kindCluster({ kind: { runDir: join(outDir, 'cluster'), leaseDir: defaultLeaseDir(io.env), runId, keep: options.keep, reuse: options.reuse === true, fingerprint: JSON.stringify([kindSpec, plan?.spec.mesh]), workers: kindSpec.nodes, ...(kindSpec.kubernetesVersion ? { kubernetesVersion: kindSpec.kubernetesVersion } : {}), ...(kindSpec.images ? { images: kindSpec.images } : {}), ...(kindSpec.portMappings ? { portMappings: kindSpec.portMappings } : {}), logger }, ...common });
     if (k3sSpec) return k3sCluster({ k3s: { runDir: join(outDir, 'cluster'), runId, keep: options.keep, nodes: k3sSpec.nodes, ...(k3sSpec.kubernetesVersion ? { kubernetesVersion: k3sSpec.kubernetesVersion } : {}), logger }, ...common });
     return embeddedCluster({ seed, ...(clusterDoc?.spec.nodes ? { nodes: clusterDoc.spec.nodes } : {}) });
@@ -287,4 +288,12 @@ async function discardJournal(dir: string, runId: string, io: CliIO): Promise<nu
   }
   io.stdout(`${runId}: journal retired; its ${found.pending.length} pending undo${found.pending.length === 1 ? '' : 's'} will not be replayed\n`);
   return 0;
+}
+
+/** --prometheus with its auth (credentials in the URL, MESHDRILL_PROMETHEUS_* in the environment); the secrets are redacted. */
+function prometheusOptions(url: string | undefined, io: CliIO): { prometheusUrl?: string; prometheusAuth?: PrometheusAuth } {
+  if (url === undefined) return {};
+  const target = prometheusTarget(url, io.env);
+  io.secrets?.add(...target.secrets);
+  return { prometheusUrl: target.url, ...(Object.keys(target.auth).length ? { prometheusAuth: target.auth } : {}) };
 }

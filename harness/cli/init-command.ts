@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { createKubeClient, useExistingCluster } from '../../clusters/index.js';
 import { ConfigError } from '../../core/index.js';
-import { observeCallGraph, PrometheusClient } from '../../slo/index.js';
+import { observeCallGraph, PrometheusClient, prometheusTarget } from '../../slo/index.js';
 import { discoverTopology, scaffold, topologyFromTelemetry, writeScaffold, type DiscoveredNamespace, type TelemetryTopology } from '../init.js';
 import type { CliIO } from './io.js';
 
@@ -40,7 +40,9 @@ export async function initCommand(dir: string, options: InitOptions, io: CliIO):
     if (!/^\d+[smhd]$/.test(window)) throw new ConfigError(`--window: expected a duration like "1h" or "30m"; found "${window}"`);
     const url = URL.canParse(options.prometheus) ? new URL(options.prometheus) : undefined;
     if (!url || !['http:', 'https:'].includes(url.protocol)) throw new ConfigError(`--prometheus: expected a URL like http://localhost:9090; found "${options.prometheus}"`);
-    const graph = await observeCallGraph(new PrometheusClient({ url: url.toString().replace(/\/$/, '') }), options.mesh, { window });
+    const target = prometheusTarget(options.prometheus, io.env);
+    io.secrets?.add(...target.secrets);
+    const graph = await observeCallGraph(new PrometheusClient({ url: target.url, auth: target.auth }), options.mesh, { window });
     if (graph.calls.length === 0 && graph.unattributed.length === 0) throw new ConfigError(`${options.prometheus} has no ${options.mesh} request metrics over the last ${window}: is the mesh's telemetry scraped there, and is --mesh right?`);
     observed = topologyFromTelemetry(namespaces ?? [], graph);
     io.stderr(`measured ${graph.calls.length} calls between services and ${observed.entrypoints.length} entrypoints from ${options.mesh} telemetry over ${window}\n`);
