@@ -1,5 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { isIPv6 } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ConfigError } from '../../core/index.js';
@@ -54,7 +56,8 @@ export function userSecrets(user: Record<string, unknown> | undefined): string[]
  * Several kubeconfig files merge as kubectl merges them: the first file that defines a name wins.
  * Chaos on it needs `allowChaos: true` in its Cluster document or `--yes-really <context>`.
  */
-export async function useExistingCluster(options: { path?: string; context: string; allowChaos: boolean; yesReally?: string; env: NodeJS.ProcessEnv }): Promise<ExistingCluster> {
+export async function useExistingCluster(options: { path?: string; context: string; allowChaos: boolean; yesReally?: string; env: NodeJS.ProcessEnv; serviceAccountDir?: string }): Promise<ExistingCluster> {
+  if (options.context === IN_CLUSTER_CONTEXT && !options.path) return useInClusterConfig(options);
   const files = kubeconfigFiles(options.path, options.env);
   const configs: KubeconfigFile[] = [];
   for (const file of files) {
@@ -75,4 +78,41 @@ export async function useExistingCluster(options: { path?: string; context: stri
   if (options.yesReally !== undefined && options.yesReally !== options.context) throw new ConfigError(`--yes-really names context "${options.yesReally}", but the run targets "${options.context}"; name the context you mean`);
   const isolated: KubeconfigFile = { apiVersion: 'v1', kind: 'Config', 'current-context': context.name, contexts: [context], clusters: [cluster], users: user ? [user] : [] };
   return { context: options.context, kubeconfigPath: where, kubeconfig: stringify(isolated), chaosAllowed: options.allowChaos || options.yesReally === options.context, secrets: userSecrets(user?.user) };
+}
+
+/** The context name that means "the cluster this pod runs in, as its service account". */
+export const IN_CLUSTER_CONTEXT = 'in-cluster';
+/** Where Kubernetes mounts a pod's service-account token, CA and namespace. */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * The cluster a pod runs in, as client-go's rest.InClusterConfig and client-node's loadFromCluster
+ * build it: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT (http on 80, 8080 and 8001,
+ * as client-node does), the mounted CA, the mounted token read from its file (the kubelet rotates
+ * it, so it is never copied). Asked for by name (`--context in-cluster`), never assumed. Tools get
+ * a kubeconfig file that names the token file (kubectl's `tokenFile`), so it holds no credential.
+ */
+export async function useInClusterConfig(options: { env: NodeJS.ProcessEnv; allowChaos: boolean; yesReally?: string; serviceAccountDir?: string }): Promise<ExistingCluster> {
+  const dir = options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
+  const host = options.env['KUBERNETES_SERVICE_HOST'];
+  const port = options.env['KUBERNETES_SERVICE_PORT'] ?? '443';
+  if (!host) throw new ConfigError(`--context ${IN_CLUSTER_CONTEXT}: not in a pod (KUBERNETES_SERVICE_HOST is not set); outside a cluster, name a kubeconfig context`);
+  const token = join(dir, 'token');
+  if (!existsSync(token)) throw new ConfigError(`--context ${IN_CLUSTER_CONTEXT}: no service-account token at ${token} (is automountServiceAccountToken off for this pod?)`);
+  if (options.yesReally !== undefined && options.yesReally !== IN_CLUSTER_CONTEXT) throw new ConfigError(`--yes-really names context "${options.yesReally}", but the run targets "${IN_CLUSTER_CONTEXT}"; name the context you mean`);
+  const scheme = ['80', '8080', '8001'].includes(port) ? 'http' : 'https';
+  const server = `${scheme}://${isIPv6(host) ? `[${host}]` : host}:${port}`;
+  const ca = join(dir, 'ca.crt');
+  const namespace = existsSync(join(dir, 'namespace')) ? (await readFile(join(dir, 'namespace'), 'utf8')).trim() : 'default';
+  // Plain HTTP has no certificate to check; client-node refuses http:// unless told so.
+  const cluster = { server, ...(scheme === 'https' ? { 'certificate-authority': ca } : { 'insecure-skip-tls-verify': true }) };
+  const context = { name: IN_CLUSTER_CONTEXT, context: { cluster: IN_CLUSTER_CONTEXT, user: IN_CLUSTER_CONTEXT, namespace } };
+  const config = (user: Record<string, unknown>) => stringify({ apiVersion: 'v1', kind: 'Config', 'current-context': IN_CLUSTER_CONTEXT, clusters: [{ name: IN_CLUSTER_CONTEXT, cluster }], contexts: [context], users: [{ name: IN_CLUSTER_CONTEXT, user }] });
+  // kubectl reads tokenFile; client-node's tokenFile auth provider re-reads the file as it rotates.
+  const fileDir = await mkdtemp(join(tmpdir(), 'meshdrill-in-cluster-'));
+  const kubeconfigPath = join(fileDir, 'kubeconfig');
+  await writeFile(kubeconfigPath, config({ tokenFile: token }), { mode: 0o600 });
+  // The token is never copied, but it is never printed either.
+  const current = (await readFile(token, 'utf8')).trim();
+  return { context: IN_CLUSTER_CONTEXT, kubeconfigPath, kubeconfig: config({ 'auth-provider': { name: 'tokenFile', config: { tokenFile: token } } }), chaosAllowed: options.allowChaos || options.yesReally === IN_CLUSTER_CONTEXT, secrets: current.length >= 8 ? [current] : [] };
 }
