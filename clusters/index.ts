@@ -14,7 +14,8 @@ export { portForward, type PortForward } from './port-forward.js';
 export { type SimCluster } from './sim/cluster.js';
 export { startSimCluster } from './sim/index.js';
 export { attachMeshTwin } from './sim/mesh/attach.js';
-export { type MetricStore } from './sim/mesh/metrics.js';
+// The meshes' own latency histogram buckets (Istio's stats filter, Linkerd's proxy), which the twin emits too.
+export { type MetricStore, ISTIO_BUCKETS as ISTIO_LATENCY_BUCKETS, LINKERD_BUCKETS as LINKERD_LATENCY_BUCKETS } from './sim/mesh/metrics.js';
 export { TrafficModel } from './sim/mesh/traffic.js';
 export { type MeshTwin } from './sim/mesh/twin.js';
 export { notModelledIn, describeNotModelled, type NotModelled } from './sim/mesh/not-modelled.js';

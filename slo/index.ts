@@ -8,3 +8,4 @@ export { measureGate, measureWithCallersFallback, resolveGate, type GateSources,
 export { ClientViewSource, clientViewOver, EmbeddedSource, NoSource, PrometheusSource } from './sources/index.js';
 export { judgeEvidence, type Judgement, type JudgedEvaluation } from './evidence.js';
 export { PROMETHEUS_ENV, prometheusTarget, type PrometheusAuth } from './prometheus-auth.js';
+export { BURN_RATE_ALERTS, burnRateRules, prometheusRule, ruleFile, type BurnRateRules } from './burn-rate.js';

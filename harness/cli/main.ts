@@ -17,6 +17,7 @@ const commands = {
   check: () => import('./check-command.js'),
   init: () => import('./init-command.js'),
   sim: () => import('./sim-command.js'),
+  slo: () => import('./slo-command.js'),
   kindClusters: () => import('../../clusters/index.js'),
 };
 
@@ -348,6 +349,30 @@ Examples:
     .action(async (dir: string, options: { name: string; mesh: 'istio' | 'linkerd'; kubeconfig?: string; context?: string; prometheus?: string; window?: string; force?: boolean }) => {
       const { initCommand } = await commands.init();
       setExit(await initCommand(dir, { ...options, force: options.force === true }, io));
+    });
+  const slo = program.command('slo').description('The repo\'s SLO documents outside meshdrill: as Prometheus rules that alert on their error budgets');
+  slo
+    .command('rules')
+    .description('Recording rules for each SLO\'s error ratio and multiwindow multi-burn-rate alerts (Google SRE workbook), as a Prometheus rule file or a PrometheusRule')
+    .argument('<repo>', 'config repo directory (or a file of SLO documents)')
+    .addOption(new Option('--mesh <mesh>', 'whose metrics the rules read (default: the rollout plan\'s mesh, else istio)').choices(['istio', 'linkerd']))
+    .addOption(new Option('--mode <mode>', 'Istio data plane (default: the plan\'s)').choices(['sidecar', 'ambient']))
+    .addOption(new Option('--format <format>', 'rules: a Prometheus rule file (promtool check rules); prometheusrule: a prometheus-operator PrometheusRule').choices(['rules', 'prometheusrule']).default('rules'))
+    .option('--namespace <ns>', 'the PrometheusRule\'s namespace', 'monitoring')
+    .option('--out <file>', 'write the rules to this file (default stdout)')
+    .addHelpText('after', `
+Which SLOs make rules: success-rate (">= 99.9%": the error budget is 0.1% of requests) and
+latency percentiles ("<= 250ms" on latency-p99: at most 1% of requests slower than 250 ms; the
+threshold must be a bucket boundary of the mesh's histogram). Others are named and skipped.
+
+Alerts (labels severity and window): page when 2% of a 30-day budget burns in 1h (14.4×, over
+1h and 5m) or 5% in 6h (6×, 6h and 30m); ticket at 3× over 1d and 2h, and 1× over 3d and 6h.
+
+Example:
+  $ meshdrill slo rules . --out slo-rules.yaml && promtool check rules slo-rules.yaml`)
+    .action(async (repo: string, options: { mesh?: 'istio' | 'linkerd'; mode?: 'sidecar' | 'ambient'; format: 'rules' | 'prometheusrule'; namespace: string; out?: string }) => {
+      const { sloRulesCommand } = await commands.slo();
+      setExit(await sloRulesCommand(repo, options, io));
     });
   const clusters = program.command('clusters').description('The kind clusters meshdrill made, and the runs that hold them');
   clusters
