@@ -1,5 +1,5 @@
 import { ConfigError } from '../core/index.js';
-import type { SliKey, Scope } from '../model/index.js';
+import { SLI_UNAVAILABLE, type SliKey, type Scope } from '../model/index.js';
 import type { DataPlaneMode, MeshName } from './types.js';
 
 // Each SLI on each mesh's own metric names (../shared/reference/mesh-facts.md §1.8, §2.4), as a
@@ -10,6 +10,8 @@ export type Filters = Record<string, string>;
 
 /** The Envoy stats the retries SLI reads; Istio keeps them only when proxyStatsMatcher includes them. */
 export const RETRY_STATS = '.*upstream_rq_retry.*';
+/** Envoy's circuit-breaker counter, kept only when proxyStatsMatcher includes it (as retries). */
+export const CIRCUIT_BREAKER_STATS = '.*upstream_rq_pending_overflow.*';
 
 export type SliQuery =
   /**
@@ -156,6 +158,21 @@ function istioQuery(mode: DataPlaneMode, sli: SliKey, scope: Scope): SliQuery {
         whenEmpty: `Envoy records upstream_rq_retry only when meshConfig.defaultConfig.proxyStatsMatcher includes it; meshdrill's install adds "${RETRY_STATS}" to inclusionRegexps, a mesh installed otherwise needs the same`,
       };
     }
+    case 'circuit-breaker-trips': {
+      // Envoy counts the requests its connection pool refused per client pod and upstream cluster
+      // (upstream_rq_pending_overflow; Istio's circuit-breaking task reads the same counter).
+      const { retries: overflow, requests: clients } = istioRetryFilters(scope);
+      return {
+        kind: 'ratio',
+        metric: requests,
+        numeratorMetric: 'envoy_cluster_upstream_rq_pending_overflow',
+        numerator: overflow,
+        denominator: { reporter: 'source', ...clients },
+        scale: 100,
+        absentNumerator: 'no-data',
+        whenEmpty: `Envoy records upstream_rq_pending_overflow only when meshConfig.defaultConfig.proxyStatsMatcher includes it; meshdrill's install adds "${CIRCUIT_BREAKER_STATS}" to inclusionRegexps, a mesh installed otherwise needs the same`,
+      };
+    }
     case 'cert-min-remaining':
       return { kind: 'gauge', metric: 'istio_agent_cert_expiry_seconds', filters: podFilters(scope), reduce: 'min', scale: 1000 };
     case 'proxy-config-age':
@@ -206,7 +223,8 @@ function linkerdQuery(sli: SliKey, scope: Scope): SliQuery {
     case 'proxy-memory':
       return { kind: 'gauge', metric: 'container_memory_working_set_bytes', filters: { ...podFilters(scope), container: 'linkerd-proxy' }, reduce: 'max', scale: 1 };
     case 'push-latency':
-      throw new ConfigError('push-latency is an Istio control-plane metric (pilot_proxy_convergence_time); Linkerd has no equivalent');
+    case 'circuit-breaker-trips':
+      throw new ConfigError(SLI_UNAVAILABLE[sli]!.linkerd!);
     default:
       throw new ConfigError(`no query for ${sli}`);
   }

@@ -16,6 +16,9 @@ export const SLI_UNITS = {
   // Share of requests into the scope that arrived without mTLS; evidence for all-callers-meshed.
   'plaintext-share': 'percent',
   'retries-per-request': 'number',
+  // Share of the callers' requests their own proxies refused because a circuit breaker (a
+  // DestinationRule connection pool) was full: Envoy's 503 UO.
+  'circuit-breaker-trips': 'percent',
   'cert-min-remaining': 'duration',
   'proxy-config-age': 'duration',
   'proxy-memory': 'bytes',
@@ -25,6 +28,12 @@ export const SLI_UNITS = {
 } as const satisfies Record<string, ObjectiveUnit>;
 
 export type SliKey = keyof typeof SLI_UNITS;
+
+/** SLIs a mesh has no metric for, with why: a validation error where a plan on that mesh uses them. */
+export const SLI_UNAVAILABLE: Partial<Record<SliKey, { linkerd?: string; istio?: string }>> = {
+  'push-latency': { linkerd: 'push-latency is an Istio control-plane metric (pilot_proxy_convergence_time); Linkerd has no equivalent' },
+  'circuit-breaker-trips': { linkerd: 'circuit-breaker-trips reads Envoy\'s upstream_rq_pending_overflow; Linkerd has no connection-pool circuit breaker to trip (its failure accrual is not exposed as a metric), so it is not available on Linkerd' },
+};
 export const SLI_NAMES = Object.keys(SLI_UNITS) as [SliKey, ...SliKey[]];
 
 export const SliName = z.enum(SLI_NAMES).describe('What is measured.');

@@ -25,6 +25,7 @@ const EXPECTED: Array<[string, string[]]> = [
     ["call-to-missing-port.yaml", ["call-to-missing-port.yaml:9:51 spec.namespaces[0].services[0].calls[0].port: web/api has no port \"grpc-admin\"; its ports: http (8080), metrics (9090)"]],
     ["request-shares.yaml", ["request-shares.yaml:13:17 spec.namespaces[0].services[0].calls[0].requests: the request shares add up to 90%; expected 100%"]],
     ["call-cycle.yaml", ["call-cycle.yaml:7:5 spec.namespaces: the call graph has a cycle: web/app \u2192 web/api \u2192 web/app; requests would loop forever"]],
+    ["sli-not-on-mesh.yaml", ["sli-not-on-mesh.yaml:14:16 spec.stages[0].gates[0].slo: circuit-breaker-trips reads Envoy's upstream_rq_pending_overflow; Linkerd has no connection-pool circuit breaker to trip (its failure accrual is not exposed as a metric), so it is not available on Linkerd; this plan is on linkerd (SLO api-breakers)", "sli-not-on-mesh.yaml:15:17 spec.stages[0].gates[1].sli: push-latency is an Istio control-plane metric (pilot_proxy_convergence_time); Linkerd has no equivalent; this plan is on linkerd"]],
     ["dangling-gate-slo.yaml", ["dangling-gate-slo.yaml:14:16 spec.stages[0].gates[0].slo: unknown SLO \"web-availabilty\"; did you mean \"web-availability\"?"]],
     ["dangling-stage-namespace.yaml", ["dangling-stage-namespace.yaml:17:20 spec.stages[0].namespaces[0]: unknown namespace \"wbe\"; did you mean \"web\"?"]],
     ["duplicate-documents.yaml", ["duplicate-documents.yaml:8:18 metadata.name: duplicate Cluster \"lab\"; first defined at duplicate-documents.yaml:3"]],

@@ -61,12 +61,15 @@ const CHECKS: Array<{ sli: SliKey; scope: Scope; tolerance: (embedded: number) =
   { sli: 'proxy-memory', scope: { service: 'pay/api' }, tolerance: () => 1 },
   // Linkerd has no push-latency metric; the query refuses it (meshes/promql.ts).
   { sli: 'push-latency', scope: {}, tolerance: quantile(5), meshes: ['istio'] },
+  // Envoy's connection-pool overflow against the callers' requests; Linkerd has no such breaker.
+  { sli: 'circuit-breaker-trips', scope: { edge: { from: 'shop/web', to: 'pay/api' } }, tolerance: ratio, meshes: ['istio'] },
 ];
 
 // Retries on pay/api's 5xx, each mesh in its own way, so that retries-per-request has data.
 function retriesOnPayApi(mesh: 'istio' | 'linkerd'): Array<Record<string, unknown>> {
   if (mesh === 'linkerd') return [];
-  return [{ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'api', namespace: 'pay' }, spec: { hosts: ['api.pay.svc.cluster.local'], http: [{ retries: { attempts: 2, retryOn: '5xx' }, route: [{ destination: { host: 'api.pay.svc.cluster.local' } }] }] } }];
+  // And a connection pool small enough to trip now and then, so circuit-breaker-trips has data.
+  return [{ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'api', namespace: 'pay' }, spec: { host: 'api.pay.svc.cluster.local', trafficPolicy: { connectionPool: { tcp: { maxConnections: 4 }, http: { http1MaxPendingRequests: 4 } } } } }, { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'api', namespace: 'pay' }, spec: { hosts: ['api.pay.svc.cluster.local'], http: [{ retries: { attempts: 2, retryOn: '5xx' }, route: [{ destination: { host: 'api.pay.svc.cluster.local' } }] }] } }];
 }
 
 describe.skipIf(!binary)('SLIs through the real Prometheus agree with the embedded source', () => {
@@ -144,6 +147,7 @@ describe.skipIf(!binary)('SLIs through the real Prometheus agree with the embedd
     expect(rows.find((r) => r.sli === 'plaintext-share')!.embedded).toBeGreaterThan(5);
     // pay/api fails 3 %; one retry or two on 5xx: about 0.03 retries per request.
     expect(rows.find((r) => r.sli === 'retries-per-request')!.embedded).toBeGreaterThan(0.02);
+    if (mesh === 'istio') expect(rows.find((r) => r.sli === 'circuit-breaker-trips')!.embedded).toBeGreaterThan(1);
     expect(rows.find((r) => r.sli === 'cert-min-remaining')!.embedded).toBeGreaterThan(3_600_000);
     expect(none.value).toBeNaN();
     expect(none.whenEmpty).toMatch(mesh === 'istio' ? /proxyStatsMatcher/ : /retry\.linkerd\.io/);

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import type { KubeObject } from '../clusters/kube/types.js';
+import { EmbeddedSource } from '../slo/index.js';
 import { behaviourTable, type BehaviourCase } from './helpers/behaviour-table.js';
 import { SLOW, WITH_REQUESTS, WITH_VERSIONS, type Lab } from './helpers/twin-lab.js';
 
@@ -478,15 +479,23 @@ const POLICY: BehaviourCase[] = [
       expect(seen.codes['503']).toBeGreaterThan(0);
       expect(lab.increase('envoy_cluster_upstream_rq_pending_overflow', { namespace: 'client' }, start)).toBeGreaterThan(0);
       expect(lab.increase('istio_requests_total', { reporter: 'source', response_flags: 'UO' }, start)).toBeGreaterThan(0);
+      // The circuit-breaker-trips SLI reads the overflow counter against the callers' requests.
+      const trips = await new EmbeddedSource(lab.lab.twin.metrics, 'istio').measure('circuit-breaker-trips', { edge: { from: 'client/caller', to: 'server/api' } }, { from: lab.now - 2 * MIN, to: lab.now });
+      expect(trips.value).toBeGreaterThan(50);
     },
   },
   {
-    name: 'istio: a connection pool sized for the load overflows nothing',
+    name: 'istio: a connection pool sized for the load overflows nothing, and circuit-breaker-trips reads 0, not no data',
     mesh: 'istio',
     topology: SLOW,
-    source: 'Envoy circuit breaking: requests within max connections plus pending are served',
+    source: 'Envoy circuit breaking: requests within max connections plus pending are served; cluster stats exist at zero',
     run: async (lab) => {
       await meshAll(lab);
+      // No pool at all: nothing trips, and the counter is there at zero (no data would be Inconclusive).
+      await callerToApi(lab);
+      const trips = await new EmbeddedSource(lab.lab.twin.metrics, 'istio').measure('circuit-breaker-trips', { service: 'server/api' }, { from: lab.now - 2 * MIN, to: lab.now });
+      expect(trips.value).toBe(0);
+      expect(trips.samples).toBeGreaterThan(0);
       await apply(lab, DR('api', 'server', { host: HOST, trafficPolicy: { connectionPool: { tcp: { maxConnections: 100 }, http: { http1MaxPendingRequests: 100 } } } }));
       expect((await callerToApi(lab)).share).toBeCloseTo(1, 3);
     },

@@ -1,4 +1,4 @@
-import { callOrder, formatDuration, parseDuration, parsePercent, portOf, portsOf, servicesByRef, SLI_UNITS, type Topology, type TopologyRequestClass } from '../../model/index.js';
+import { callOrder, formatDuration, parseDuration, parsePercent, portOf, portsOf, servicesByRef, SLI_UNAVAILABLE, SLI_UNITS, type Topology, type TopologyRequestClass } from '../../model/index.js';
 import type { Step } from '../../suites/schema.js';
 import { cronProblem, promqlProblem, providerVersionProblem } from './syntax.js';
 import { isRelative, parseObjective, type Gate } from '../../slo/schema.js';
@@ -147,7 +147,14 @@ const rolloutPlans: Rule = (ctx, report) => {
         if (!ns) report(doc, path, unknownRef('namespace', name, [...namespaces.keys()]));
         else if (!ns.meshable) report(doc, path, `namespace "${name}" is marked meshable: false in the topology; its workloads cannot take a proxy`);
       }
-      for (const [g, gate] of stage.gates.entries()) checkGate(ctx, doc, [...base, 'gates', g], gate, topology, report);
+      for (const [g, gate] of stage.gates.entries()) {
+        checkGate(ctx, doc, [...base, 'gates', g], gate, topology, report);
+        // An SLI this plan's mesh has no metric for can never be measured: say so now, not at the gate.
+        const slo = gate.slo !== undefined ? ctx.ofKind('SLO').find((d) => d.name === gate.slo) : undefined;
+        const sli = gate.sli ?? slo?.data.spec.sli;
+        const why = sli ? SLI_UNAVAILABLE[sli]?.[spec.mesh.name] : undefined;
+        if (why) report(doc, [...base, 'gates', g, gate.sli ? 'sli' : 'slo'], `${why}; this plan is on ${spec.mesh.name}${slo ? ` (SLO ${slo.name})` : ''}`);
+      }
     }
   }
 };

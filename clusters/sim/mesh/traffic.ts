@@ -217,6 +217,7 @@ export class TrafficModel {
           }
           const targets = inSubset.map((uid) => serverPods.get(uid)).map((pod) => (pod ? this.party(pod, dest.ref) : undefined));
           // Envoy's circuit breakers: requests beyond the connection pool overflow at the client (503 UO).
+          if (sidecar) this.declareOverflow(client, server);
           const overflow = sidecar ? this.poolOverflow(client, server, dest.policy, rateTo.get(dest.ref) ?? 0) : 0;
           const sent = n * (1 - overflow);
           if (overflow > 0) this.record(mesh, client, server, undefined, { result: 'ok', mtls: false, reachedServer: false, code: 503 }, n * overflow, 0, now, 'UO');
@@ -232,6 +233,16 @@ export class TrafficModel {
       }
     }
     this.calledAs = undefined;
+  }
+
+  private readonly overflowDeclared = new Set<string>();
+
+  /** Envoy's cluster stats exist at zero from a client's first request to the cluster, as its retry counter does. */
+  private declareOverflow(client: Party, server: ServiceInfo): void {
+    const key = `${client.proxy?.pod ?? ''}|${server.ref}`;
+    if (this.overflowDeclared.has(key)) return;
+    this.overflowDeclared.add(key);
+    this.twin.metrics.declare('envoy_cluster_upstream_rq_pending_overflow', { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|${server.port}||${server.name}.${server.namespace}.svc.cluster.local` });
   }
 
   private readonly egressMemo = new WeakMap<ConfigSnapshot, Map<string, EgressScope>>();
