@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Topology } from '../model/topology.js';
 import { HOUR, Lab, partition, WITH_GATEWAY } from './helpers/twin-lab.js';
@@ -687,6 +688,30 @@ const CASES: Case[] = [
       expect((await lab.window(7 * HOUR, 'client/caller', 'server/api')).share).toBe(1);
       await lab.advance(0.5 * HOUR);
       expect((await lab.window(1 * HOUR, 'client/caller', 'server/api')).share).toBe(0);
+    },
+  },
+  {
+    name: 'linkerd: an issuer that expires signs no leaf past its own notAfter, and nothing after it: meshed calls fail once the leaves run out',
+    mesh: 'linkerd',
+    tickMs: 5 * MIN,
+    source: 'linkerd2#3893 (leaves expire at or before the issuer, from #3880); #3779 (no signing with an expired issuer); #15109 (issuer past NotAfter: "failing to issue child certificates", connectivity degraded)',
+    run: async (lab) => {
+      const { linkerdIdentity } = await import('../meshes/pki/index.js');
+      // An anchor and an issuer that lives 3 h (a rotation that never happened), in place before meshing.
+      const { anchor, issuer } = await linkerdIdentity({ now: new Date(lab.now), issuerLifetimeMs: 3 * HOUR });
+      await lab.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'linkerd-identity-trust-roots', namespace: 'linkerd' }, data: { 'ca-bundle.crt': anchor.certPem } });
+      await lab.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'linkerd-identity-issuer', namespace: 'linkerd' }, stringData: { 'crt.pem': issuer.certPem, 'key.pem': issuer.keyPem } });
+      await lab.advance(MIN);
+      await lab.mesh('server');
+      await lab.mesh('client');
+      const issuerEnds = Date.parse(new X509Certificate(issuer.certPem).validTo);
+      for (const proxy of lab.proxies('server')) expect(proxy.cert!.expiresAt).toBeLessThanOrEqual(issuerEnds);
+      expect((await lab.window(2 * HOUR, 'client/caller', 'server/api')).share).toBe(1);
+      await lab.advance(1.5 * HOUR);
+      expect((await lab.window(HOUR, 'client/caller', 'server/api')).share).toBe(0);
+      // A pod started now gets no identity at all.
+      await lab.restart('server');
+      expect(lab.ready('server')).toBeLessThan(lab.pods('server').length);
     },
   },
   {

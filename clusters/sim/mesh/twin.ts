@@ -103,6 +103,8 @@ export class MeshTwin {
   private reachCache = { epoch: -1, entries: new Map<string, boolean>() };
   private snapshot?: ConfigSnapshot;
   private signerRoot?: string;
+  /** Linkerd: when the issuer certificate expires (ms); nothing is signed after it. */
+  private issuerNotAfter?: number;
   private istiodBroken?: string;
   private readonly clock: Clock;
 
@@ -414,10 +416,14 @@ export class MeshTwin {
   /** Asks the CA for a certificate; schedules the next renewal either way. */
   private issue(mesh: MeshKind, proxy: Proxy, reach: Reach): void {
     const now = this.clock.now();
-    const canSign = this.signerRoot !== undefined && reach.reachable('ca', { namespace: proxy.namespace, labels: proxy.labels });
+    // Linkerd's identity service signs nothing with an expired issuer (linkerd2#3779; #15109: "Linkerd
+    // started failing to issue child certificates"), and no leaf outlives its issuer: a leaf expires
+    // at the issuer's notAfter at the latest (linkerd2#3893, from #3880).
+    const issuerLeft = mesh === 'linkerd' && this.issuerNotAfter !== undefined ? this.issuerNotAfter - now : Number.POSITIVE_INFINITY;
+    const canSign = this.signerRoot !== undefined && issuerLeft > 0 && reach.reachable('ca', { namespace: proxy.namespace, labels: proxy.labels });
     const trusted = mesh === 'linkerd' || !proxy.cert || (this.signerRoot !== undefined && proxy.trust.has(this.signerRoot));
     if (canSign && trusted) {
-      const lifetime = this.lifetime(mesh);
+      const lifetime = Math.min(this.lifetime(mesh), issuerLeft);
       proxy.cert = { root: this.signerRoot!, issuedAt: now, expiresAt: now + lifetime };
       if (mesh === 'istio') proxy.trust = new Set([this.signerRoot!]);
       proxy.renewalFailures = 0;
@@ -466,10 +472,13 @@ export class MeshTwin {
   private updateSigner(mesh: MeshKind): void {
     const api = this.cluster.api;
     if (mesh === 'linkerd') {
-      const { issuerRoot } = linkerdRoots(api.find(this.type('configmaps'), 'linkerd', 'linkerd-identity-trust-roots'), api.find(this.type('secrets'), 'linkerd', 'linkerd-identity-issuer'));
+      const { issuerRoot, issuerNotAfter } = linkerdRoots(api.find(this.type('configmaps'), 'linkerd', 'linkerd-identity-trust-roots'), api.find(this.type('secrets'), 'linkerd', 'linkerd-identity-issuer'));
       // A new issuer that does not verify is skipped (IssuerUpdateSkipped): the old one stays.
       // Whether identity can sign at all is a question of reachability ('ca' role).
-      if (issuerRoot) this.signerRoot = issuerRoot;
+      if (issuerRoot) {
+        this.signerRoot = issuerRoot;
+        this.issuerNotAfter = issuerNotAfter;
+      }
       return;
     }
     const cacerts = api.find(this.type('secrets'), 'istio-system', 'cacerts');
