@@ -1,5 +1,5 @@
 export { planLoad } from './plan.js';
-export { SimLoadRunner, INFRASTRUCTURE_ERROR_SHARE } from './sim-runner.js';
+export { SimLoadRunner } from './sim-runner.js';
 export { thresholdHolds } from './thresholds.js';
 export { K6Runner, resultFromSummary } from './k6/runner.js';
 export { k6Script } from './k6/script.js';
@@ -11,3 +11,4 @@ export type { LoadPlan, LoadResult, LoadRunner, LoadTarget, LoadThreshold } from
 export { K6JobRunner } from './k6/job-runner.js';
 export { LoadSummarySource } from './summary-source.js';
 export { LoadSpec } from './schema.js';
+export { INFRASTRUCTURE_ERROR_SHARE } from './types.js';

@@ -1,9 +1,7 @@
 import type { SimCluster, TrafficModel, MeshTwin } from '../clusters/index.js';
 import { thresholdHolds } from './thresholds.js';
-import type { LoadPlan, LoadResult, LoadRunner } from './types.js';
+import { INFRASTRUCTURE_ERROR_SHARE, type LoadPlan, type LoadResult, type LoadRunner } from './types.js';
 
-/** The share of connection errors during warm-up beyond which the environment, not the mesh, is broken. */
-export const INFRASTRUCTURE_ERROR_SHARE = 0.1;
 
 /**
  * Load on the embedded cluster: the topology's traffic model at the plan's rate, in virtual time.

@@ -53,3 +53,6 @@ export interface LoadRunner {
   readonly name: string;
   run(plan: LoadPlan): Promise<LoadResult>;
 }
+
+/** The share of connection errors during warm-up beyond which the environment, not the mesh, is broken. */
+export const INFRASTRUCTURE_ERROR_SHARE = 0.1;

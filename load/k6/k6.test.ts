@@ -8,6 +8,7 @@ import { ClusterError, ConfigError } from '../../core/index.js';
 import type { LoadPlan } from '../types.js';
 import { k6Binary } from './binary.js';
 import { k6JobManifests } from './job.js';
+import { resultFromSummary } from './runner.js';
 import { K6Runner } from './runner.js';
 import { k6Script } from './script.js';
 import { parseK6Summary } from './summary.js';
@@ -58,6 +59,32 @@ describe('load/k6', () => {
     const checked = await run(process.execPath, ['--check', join(dir, 'script.mjs')]);
 
     expect(checked.stderr).toBe('');
+  });
+
+  it('generates a script that type-checks against k6\'s own API types (@types/k6)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meshdrill-k6-types-'));
+    await writeFile(join(dir, 'script.js'), k6Script({ ...PLAN, rampUpMs: 20_000 }));
+    const root = join(import.meta.dirname, '..', '..');
+    // k6's globals (__ENV) and modules (k6, k6/http, k6/metrics), nothing of Node.
+    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { allowJs: true, checkJs: true, noEmit: true, strict: true, module: 'es2022', moduleResolution: 'bundler', target: 'es2022', lib: ['es2022'], types: ['k6'], typeRoots: [join(root, 'node_modules', '@types')] }, files: ['script.js'] }));
+
+    const checked = await run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')]).then((r) => r.stdout, (e: { stdout: string }) => e.stdout);
+
+    expect(checked).toBe('');
+  });
+
+  it('counts the requests that got no response, and calls a warm-up full of them a broken environment', () => {
+    const summary = (warmResets: number) => ({
+      metrics: { 'http_reqs{phase:main}': { count: 1000 }, 'http_req_failed{phase:main}': { rate: 0.2 }, 'meshdrill_connection_errors{phase:main}': { count: 150 }, 'http_reqs{phase:warmup}': { count: 100 }, 'meshdrill_connection_errors{phase:warmup}': { count: warmResets } },
+      thresholds: [],
+    });
+
+    const broken = resultFromSummary(PLAN, summary(40), { from: 0, to: 1 }, false);
+    const fine = resultFromSummary(PLAN, summary(2), { from: 0, to: 1 }, false);
+
+    expect(broken.connectionErrors).toBe(150);
+    expect(broken.infrastructureProblem).toBe('40.0% of warm-up requests got no response (connection errors); the environment is broken, not slow');
+    expect(fine.infrastructureProblem).toBeUndefined();
   });
 
   it.each(['handle-summary.json', 'summary-export.json'])('reads %s: main-phase values and threshold verdicts (export: true means failed)', async (file) => {

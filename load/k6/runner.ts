@@ -3,7 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterError } from '../../core/index.js';
-import type { LoadPlan, LoadResult, LoadRunner } from '../types.js';
+import { INFRASTRUCTURE_ERROR_SHARE, type LoadPlan, type LoadResult, type LoadRunner } from '../types.js';
 import { k6Binary } from './binary.js';
 import { K6_THRESHOLDS_FAILED, k6ExitMeaning } from './exit-codes.js';
 import { k6Script } from './script.js';
@@ -63,12 +63,17 @@ export function resultFromSummary(plan: LoadPlan, summary: K6Summary, window: { 
     return { ...t, passed: found?.ok ?? false };
   });
   const failed = Math.round(requests * failedRate);
+  // The script counts responses with status 0 (no response at all) per phase.
+  const connectionErrors = main('meshdrill_connection_errors')['count'] ?? 0;
+  const warmRequests = summary.metrics['http_reqs{phase:warmup}']?.['count'] ?? 0;
+  const warmResets = summary.metrics['meshdrill_connection_errors{phase:warmup}']?.['count'] ?? 0;
+  const broken = warmRequests > 0 && warmResets / warmRequests > INFRASTRUCTURE_ERROR_SHARE;
   return {
     runner: 'k6',
     requests,
     failed,
-    // k6 reports resets as status 0 failures; the summary does not separate them from 5xx.
-    connectionErrors: 0,
+    connectionErrors,
+    ...(broken ? { infrastructureProblem: `${((100 * warmResets) / warmRequests).toFixed(1)}% of warm-up requests got no response (connection errors); the environment is broken, not slow` } : {}),
     successRate: requests > 0 ? 100 * (1 - failedRate) : Number.NaN,
     latency: { p50: duration['med'] ?? Number.NaN, p95: duration['p(95)'] ?? Number.NaN, p99: duration['p(99)'] ?? Number.NaN },
     thresholds,
