@@ -285,7 +285,8 @@ How the repo is read (as Argo CD and Flux apply it):
   - kustomizations rendered with the kustomize inside kubectl (\`kubectl kustomize\`); each object
     is traced back to the file and line it came from; a file a kustomization includes is read
     only through it
-  - Helm charts (a Chart.yaml) are named and not judged; CheckConfig include/exclude globs pick files
+  - Helm charts (a Chart.yaml) rendered with \`helm template\` when helm is on PATH (the chart's
+    own values), else named and not judged; CheckConfig include/exclude globs pick files
 
 Rules (id, default severity):
   MD101 strict-with-plaintext-callers  error    STRICT on a namespace with unmeshed callers

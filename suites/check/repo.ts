@@ -70,7 +70,14 @@ export async function readRepoManifests(root: string, files: string[], options: 
     if (read.unparsed) notes.push(`${shown}:${read.unparsed.line} is not YAML (${read.unparsed.reason}); not judged`);
   }
   if (other > 0) notes.push(`${other} YAML document${other === 1 ? ' is not a Kubernetes object' : 's are not Kubernetes objects'} (no apiVersion and kind), ignored${otherFiles.length ? `: ${shortList(otherFiles)}` : ''}`);
-  for (const chart of charts) notes.push(`${chart}: a Helm chart; meshdrill does not render Helm charts, so its objects were not judged (render it into the repo with \`helm template\`, or check the rendered manifests)`);
+  for (const chart of charts) {
+    const rendered = await renderChart(root, chart, run);
+    if (typeof rendered === 'string') notes.push(rendered);
+    else {
+      manifests.push(...rendered);
+      notes.push(`rendered with helm template: ${chart} (${rendered.length} object${rendered.length === 1 ? '' : 's'}, release "${posix.basename(chart)}" in namespace default, the chart's own values; lines point at each template's first line)`);
+    }
+  }
 
   const entries = options.kustomize?.map((d) => posix.normalize(d.split(sep).join('/')).replace(/\/$/, '')) ?? entryPoints(kustomizations);
   for (const entry of entries) {
@@ -88,6 +95,30 @@ export async function readRepoManifests(root: string, files: string[], options: 
 
 function shortList(items: string[]): string {
   return items.length <= 5 ? items.join(', ') : `${items.slice(0, 5).join(', ')} and ${items.length - 5} more`;
+}
+
+/**
+ * A Helm chart rendered as Argo CD renders one (`helm template`, no cluster): the chart's own
+ * values, release named after its directory. Each object points at the template it came from
+ * (helm's `# Source:` comment). Without helm on PATH the chart is named and not judged.
+ */
+async function renderChart(root: string, chart: string, run: typeof exec): Promise<Manifest[] | string> {
+  const release = posix.basename(chart === '.' ? root : chart).toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 53) || 'release';
+  let result;
+  try {
+    result = await run('helm', ['template', release, join(root, chart), '--namespace', 'default'], { timeoutMs: 60_000 });
+  } catch {
+    return `${chart}: a Helm chart, not rendered: helm is not on PATH (install Helm ≥ 3, or render the chart into the repo), so its objects were not judged`;
+  }
+  if (result.code !== 0) throw new ConfigError(`helm template could not render ${chart}: ${result.stderr.trim().split('\n').find((l) => l.trim()) ?? 'no output'}`);
+  const out: Manifest[] = [];
+  // Each document of helm's output starts with "# Source: <chart name>/templates/<file>".
+  for (const part of result.stdout.split(/^---\s*$/m)) {
+    const source = /^# Source: [^/\n]+\/(.+)$/m.exec(part)?.[1];
+    const file = source ? posix.join(chart, source) : `${chart}/Chart.yaml`;
+    for (const m of manifestsOfText(file, part).manifests) out.push({ ...m, line: 1, lineOf: () => 1, positionOf: () => ({ line: 1, col: 1 }), renderedBy: `helm ${chart}` });
+  }
+  return out;
 }
 
 /** The directories with a kustomization, and what each names. */
