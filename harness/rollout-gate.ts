@@ -138,15 +138,18 @@ async function proposeStage(loaded: LoadedRollout, run: GateRun, inputs: { files
   }
   const redactor = options.secrets ?? Redactor.fromEnv(options.env);
   const secrets = (text: string) => redactor.redact(text);
-  const { title, body } = stageChangeBody({ plan: plan.name, from: planStage(plan.data, topology, run.liveStage, adapter), to, decision: run.decision, runId: options.runId, verdict });
-  const branch = await commitStageChange(root, { plan: plan.name, stage: target, verdict, runId: options.runId, updates, title, body }, { dryRun: options.dryRun, logger: options.logger, remote: options.remote, requireRemote: forge !== undefined || options.remote !== 'origin' });
+  const written = stageChangeBody({ plan: plan.name, from: planStage(plan.data, topology, run.liveStage, adapter), to, decision: run.decision, runId: options.runId, verdict });
+  const git = plan.data.spec.git;
+  const { title, labels } = asTheRepoWants(git, written.title, labelsFor(run));
+  const body = written.body;
+  const branch = await commitStageChange(root, { plan: plan.name, stage: target, verdict, runId: options.runId, updates, title, body }, { dryRun: options.dryRun, logger: options.logger, remote: options.remote, requireRemote: forge !== undefined || options.remote !== 'origin', identity: { ...(git.author ? { author: git.author } : {}), branchPrefix: git.branchPrefix } });
   const base = { branch: branch.branch, base: branch.baseBranch, ...(branch.commit ? { commit: branch.commit } : {}), superseded: [] as number[] };
   if (!forge) {
     if (options.dryRun) return { forge: 'local', action: 'dry-run', ...base, note: 'DRY-RUN: nothing committed or written' };
     const path = await writeLocalPullRequest(join(options.outDir), { title: secrets(title), body: secrets(body), branch, base: branch.baseBranch }, options.logger);
     return { forge: 'local', action: branch.type === 'unchanged' ? 'unchanged' : branch.type, ...base, path: relative(options.cwd, path), note: `with a GitHub token this would open a pull request from ${branch.branch} into ${branch.baseBranch}` };
   }
-  const pr = await forge.ensurePullRequest({ plan: plan.name, head: branch.branch, base: branch.baseBranch, title, body, labels: labelsFor(run), ...(branch.commit ? { commit: branch.commit } : {}), humanCommits: branch.humanCommits, dryRun: options.dryRun });
+  const pr = await forge.ensurePullRequest({ plan: plan.name, head: branch.branch, base: branch.baseBranch, title, body, labels, ...(branch.commit ? { commit: branch.commit } : {}), humanCommits: branch.humanCommits, dryRun: options.dryRun });
   // The same evidence as last time leaves GitHub untouched: no status either.
   if (branch.commit && !options.dryRun && pr.action !== 'unchanged') {
     await forge.setCommitStatus(branch.commit, { state: verdict === 'advance' ? 'success' : 'failure', context: 'meshdrill/rollout-gate', description: `${verdict} to stage ${target}: ${run.decision.reasons[0] ?? ''}` });
@@ -157,6 +160,15 @@ async function proposeStage(loaded: LoadedRollout, run: GateRun, inputs: { files
     return { ...pr, note: outcome === 'merged' ? 'merged' : outcome === 'rejected' ? 'closed without merging: the change was rejected' : 'not merged before the timeout' };
   }
   return pr;
+}
+
+/**
+ * The subject and labels as the plan's git settings ask: Conventional Commits ("chore(mesh): …")
+ * where a repo's history is linted for them; the repo's labels after meshdrill's own, which it
+ * keeps (it finds its earlier pull requests by the meshdrill label).
+ */
+export function asTheRepoWants(git: { conventionalCommits: boolean; labels: string[] }, title: string, labels: string[]): { title: string; labels: string[] } {
+  return { title: git.conventionalCommits ? title.replace(/^meshdrill: /, 'chore(mesh): ') : title, labels: [...new Set([...labels, ...git.labels])] };
 }
 
 /** meshdrill, stage/<n>, advance|revert and slo/pass|warn|fail. */

@@ -49,6 +49,20 @@ export const RolloutPlanSpec = z
     maxNamespacesPerStage: z.int().min(1).optional().describe('A stage meshing more namespaces than this is flagged.'),
     coolDown: Duration.default('1h').describe('After a revert, no advance is proposed for this long.'),
     allowLong: z.boolean().default(false).describe('Allow a bake or baseline longer than 24 hours of cluster time.'),
+    git: z
+      .object({
+        author: z
+          .object({ name: z.string().min(1).max(100), email: z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, { error: 'expected an email address' }) })
+          .strict()
+          .optional()
+          .describe('Who commits stage changes (author and committer); default meshdrill[bot] <meshdrill[bot]@users.noreply.github.com>. A repo that requires a known author, or signed-off work, names it here.'),
+        branchPrefix: z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, { error: 'expected a branch prefix like "meshdrill" or "bots/mesh"' }).default('meshdrill').describe('Stage branches are <prefix>/<plan>/stage-<n>-<advance|revert>.'),
+        labels: z.array(z.string().min(1).max(50)).max(20).default([]).describe('Labels the pull requests get besides meshdrill\'s own (meshdrill, stage/<n>, the verdict, slo/<outcome>).'),
+        conventionalCommits: z.boolean().default(false).describe('Write commit and pull-request subjects as Conventional Commits: "chore(mesh): advance <plan> to stage <n> (…)".'),
+      })
+      .strict()
+      .default({ branchPrefix: 'meshdrill', labels: [], conventionalCommits: false })
+      .describe('How stage changes are committed and proposed, for repos whose branch protection has rules about it.'),
     stages: z.array(Stage).min(1, { error: 'expected at least one stage' }),
   })
   .strict();

@@ -55,12 +55,25 @@ describe('rollout/gitops', () => {
     expect(await git(work, 'status', '--porcelain')).toBe('');
     expect(await git(origin, 'rev-parse', 'meshdrill/shop-migration/stage-1-advance')).toBe(result.commit);
     const message = await git(origin, 'log', '-1', '--format=%an <%ae>%n%B', 'meshdrill/shop-migration/stage-1-advance');
-    expect(message.split('\n')[0]).toBe('meshdrill <meshdrill@users.noreply.github.com>');
+    expect(message.split('\n')[0]).toBe('meshdrill[bot] <meshdrill[bot]@users.noreply.github.com>');
     expect(message).toContain('Meshdrill-Run-Id: run-1\nMeshdrill-Plan: shop-migration\nMeshdrill-Stage: 1\nMeshdrill-Verdict: advance');
     const changed = await git(origin, 'diff', '--name-only', 'main', 'meshdrill/shop-migration/stage-1-advance');
     expect(changed.split('\n').sort()).toEqual(['manifests/namespaces.yaml', 'meshdrill/shop-migration/mtls.yaml', 'rollout-plan.yaml']);
     const planDiff = await git(origin, 'diff', '-U0', 'main', 'meshdrill/shop-migration/stage-1-advance', '--', 'rollout-plan.yaml');
     expect(planDiff.split('\n').filter((l) => /^[-+][^-+]/.test(l))).toEqual(['-  stage: 0', '+  stage: 1']);
+  });
+
+  it('commits as the repo asks (its author, its branch prefix), and still knows its own commits on the next run', async () => {
+    const { work, origin } = await exampleCheckout();
+    const identity = { author: { name: 'Platform Bot', email: 'platform-bot@example.com' }, branchPrefix: 'bots/mesh' };
+
+    const first = await commitStageChange(work, await change(work), { dryRun: false, logger: quiet, identity });
+    const second = await commitStageChange(work, await change(work), { dryRun: false, logger: quiet, identity });
+
+    expect(first).toMatchObject({ branch: 'bots/mesh/shop-migration/stage-1-advance', type: 'created' });
+    expect(await git(origin, 'log', '-1', '--format=%an <%ae> / %cn <%ce>', 'bots/mesh/shop-migration/stage-1-advance')).toBe('Platform Bot <platform-bot@example.com> / Platform Bot <platform-bot@example.com>');
+    // Its own commit is not a person's: the second run does not stop at it.
+    expect(second).toMatchObject({ type: 'unchanged', humanCommits: false });
   });
 
   it('leaves an unchanged branch alone on a second run with the same evidence', async () => {
@@ -191,5 +204,17 @@ describe('rollout/gitops', () => {
     expect((missing as Error).message).toBe(`${work} has no remote "upstream" to push the stage branch to (remotes: origin); add it or choose one with --remote`);
     expect((conflicted as Error).message).toBe(`${work} has unresolved merge conflicts (NOTES.md); resolve or abort the merge first`);
     expect(await git(work, 'branch', '--list', 'meshdrill/*')).toBe('');
+  });
+});
+
+describe('stage changes as the repo wants them', () => {
+  it('writes Conventional Commit subjects when asked, and adds the repo\'s labels after meshdrill\'s own', async () => {
+    const { asTheRepoWants } = await import('../../test/helpers/cli.js');
+
+    expect(asTheRepoWants({ conventionalCommits: true, labels: ['platform', 'meshdrill'] }, 'meshdrill: advance shop-migration to stage 2 (catalog)', ['meshdrill', 'stage/2', 'advance', 'slo/pass'])).toEqual({
+      title: 'chore(mesh): advance shop-migration to stage 2 (catalog)',
+      labels: ['meshdrill', 'stage/2', 'advance', 'slo/pass', 'platform'],
+    });
+    expect(asTheRepoWants({ conventionalCommits: false, labels: [] }, 'meshdrill: revert x to stage 1 (a)', ['meshdrill'])).toEqual({ title: 'meshdrill: revert x to stage 1 (a)', labels: ['meshdrill'] });
   });
 });

@@ -9,7 +9,16 @@ export async function gitAt(options: string | Partial<SimpleGitOptions>): Promis
   return typeof options === 'string' ? simpleGit(options) : simpleGit(options);
 }
 
-export const MESHDRILL_AUTHOR = { name: 'meshdrill', email: 'meshdrill@users.noreply.github.com' };
+/** Who commits by default: a bot-style identity, not one that looks like a person's account. */
+export const MESHDRILL_AUTHOR = { name: 'meshdrill[bot]', email: 'meshdrill[bot]@users.noreply.github.com' };
+/** The address earlier meshdrill versions committed with: their commits are meshdrill's too. */
+const LEGACY_AUTHOR_EMAIL = 'meshdrill@users.noreply.github.com';
+
+/** How this repo wants stage changes committed (RolloutPlan spec.git). */
+export interface GitIdentity {
+  author?: { name: string; email: string };
+  branchPrefix?: string;
+}
 
 export interface StageChange {
   plan: string;
@@ -34,8 +43,8 @@ export interface BranchResult {
 }
 
 /** The deterministic branch of a stage change: meshdrill/<plan>/stage-<n>-<verdict>. */
-export function stageBranch(change: Pick<StageChange, 'plan' | 'stage' | 'verdict'>): string {
-  return `meshdrill/${change.plan}/stage-${change.stage}-${change.verdict}`;
+export function stageBranch(change: Pick<StageChange, 'plan' | 'stage' | 'verdict'>, prefix = 'meshdrill'): string {
+  return `${prefix}/${change.plan}/stage-${change.stage}-${change.verdict}`;
 }
 
 /**
@@ -81,14 +90,16 @@ export async function checkoutReady(root: string, options: { remote?: string; re
  * to it only when its tree differs from the branch's tip: the same evidence moves no ref, with or
  * without a remote. On any failure the checkout is put back and no ref has moved.
  */
-export async function commitStageChange(root: string, change: StageChange, options: { dryRun: boolean; logger: Pick<Logger, 'info' | 'warn'>; remote?: string; requireRemote?: boolean }): Promise<BranchResult> {
+export async function commitStageChange(root: string, change: StageChange, options: { dryRun: boolean; logger: Pick<Logger, 'info' | 'warn'>; remote?: string; requireRemote?: boolean; identity?: GitIdentity }): Promise<BranchResult> {
+  const author = options.identity?.author ?? MESHDRILL_AUTHOR;
+  const ours = new Set([author.email, MESHDRILL_AUTHOR.email, LEGACY_AUTHOR_EMAIL]);
   const git = await gitAt(root);
   const { original, base, hasRemote, remoteName } = await checkoutReady(root, options);
-  const branch = stageBranch(change);
+  const branch = stageBranch(change, options.identity?.branchPrefix);
   const remoteHead = hasRemote ? await revision(git, `refs/remotes/${remoteName}/${branch}`) : undefined;
   const localHead = await revision(git, `refs/heads/${branch}`);
-  const local = localHead ? await humanCommits(git, localHead, base) : [];
-  const remote = remoteHead ? await humanCommits(git, remoteHead, base) : [];
+  const local = localHead ? await humanCommits(git, localHead, base, ours) : [];
+  const remote = remoteHead ? await humanCommits(git, remoteHead, base, ours) : [];
   const people = [...local, ...remote];
   if (people.length > 0) {
     const where = [local.length ? 'locally' : '', remote.length ? `on ${remoteName}` : ''].filter(Boolean).join(' and ');
@@ -107,7 +118,7 @@ export async function commitStageChange(root: string, change: StageChange, optio
     await git.add(['-A', '--', ...change.updates.map((u) => u.path)]);
     const trailers = [`Meshdrill-Run-Id: ${change.runId}`, `Meshdrill-Plan: ${change.plan}`, `Meshdrill-Stage: ${change.stage}`, `Meshdrill-Verdict: ${change.verdict}`];
     // meshdrill commits as itself (author and committer), through per-command config only.
-    const as = await gitAt({ baseDir: root, config: [`user.name=${MESHDRILL_AUTHOR.name}`, `user.email=${MESHDRILL_AUTHOR.email}`] });
+    const as = await gitAt({ baseDir: root, config: [`user.name=${author.name}`, `user.email=${author.email}`] });
     await as.commit([change.title, change.body, trailers.join('\n')]);
     commit = (await git.revparse(['HEAD'])).trim();
   } catch (error) {
@@ -159,7 +170,7 @@ export async function lastRevertTime(root: string, plan: string): Promise<number
 }
 
 /** The commits on `ref` since `base` that meshdrill did not author ("<sha> by <email>"). */
-async function humanCommits(git: SimpleGit, ref: string, base: string): Promise<string[]> {
+async function humanCommits(git: SimpleGit, ref: string, base: string, ours: Set<string>): Promise<string[]> {
   const log = await git.raw(['log', '--format=%h %ae', `${base}..${ref}`]).catch(() => '');
-  return log.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.endsWith(` ${MESHDRILL_AUTHOR.email}`)).map((l) => l.replace(' ', ' by '));
+  return log.split('\n').map((l) => l.trim()).filter((l) => l !== '' && ![...ours].some((email) => l.endsWith(` ${email}`))).map((l) => l.replace(' ', ' by '));
 }

@@ -12,6 +12,6 @@ export function captureIO(cwd: string, env: NodeJS.ProcessEnv = {}): CliIO & { o
 export { runCli } from '../../harness/cli/main.js';
 export { checkCommand } from '../../harness/cli/check-command.js';
 export { reportCommand } from '../../harness/cli/report-command.js';
-export { rolloutGate } from '../../harness/rollout-gate.js';
+export { asTheRepoWants, rolloutGate } from '../../harness/rollout-gate.js';
 export { documentsOfKind, loadConfig } from '../../harness/config/index.js';
 export type { CliIO };
