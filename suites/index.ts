@@ -6,7 +6,7 @@ export { readRepoManifests, KUSTOMIZATION_FILES } from './check/repo.js';
 export { globMatcher } from './check/glob.js';
 export { changedObjects, explain, groupStarved, widenedAccess, type Cause } from './check/causes.js';
 export { RULES } from './check/rules.js';
-export { CALLS_ANNOTATION, ENTRYPOINT_ANNOTATION, topologyFromManifests } from './check/topology-from-repo.js';
+export { CALLS_ANNOTATION, ENTRYPOINT_ANNOTATION, topologyFromManifests, type ObservedCalls } from './check/topology-from-repo.js';
 export { runRules, type Finding } from './check/rules.js';
 export { validateManifest } from './check/schema.js';
 export { embeddedCluster, existingCluster, k3sCluster, kindCluster, namespacesGone, servedSimCluster, type ClusterHandle } from './cluster-handle.js';

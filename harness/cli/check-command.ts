@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { describeNotModelled, exec, notModelledIn } from '../../clusters/index.js';
 import { escapeMarkdown as md, escapeXml } from '../../reports/index.js';
-import { CALLS_ANNOTATION, RULES, behaviourOf, changedObjects, diffBehaviour, diffSlos, explain, globMatcher, groupStarved, readRepoManifests, topologyFromManifests, widenedAccess, blocks, ruleSettings, runRules, validateManifest, type EdgeChange, type SloChange, type RuleSettings, type Finding } from '../../suites/index.js';
+import { CALLS_ANNOTATION, RULES, behaviourOf, changedObjects, diffBehaviour, diffSlos, explain, globMatcher, groupStarved, readRepoManifests, topologyFromManifests, widenedAccess, blocks, type ObservedCalls, ruleSettings, runRules, validateManifest, type EdgeChange, type SloChange, type RuleSettings, type Finding } from '../../suites/index.js';
 import { assertNoConfigErrors, documentsOfKind, loadConfig } from '../config/index.js';
 import { listYamlFiles } from '../config/load.js';
 import { ConfigError } from '../../core/index.js';
 import { githubForgeFromEnv } from '../github-env.js';
+import { observeCallGraph, PrometheusClient, prometheusTarget } from '../../slo/index.js';
 import { sarif as sarifLog } from './check-sarif.js';
 import type { CliIO } from './io.js';
 
@@ -20,6 +21,10 @@ export interface CheckOptions {
   format?: 'md' | 'junit' | 'sarif';
   /** Kustomization directories to render (--kustomize); default: CheckConfig spec.kustomize, else every entry point. */
   kustomize?: string[];
+  /** --prometheus: the mesh's telemetry, for the calls of a topology made from the repo. */
+  prometheus?: { url: string; window: string };
+  /** The calls telemetry saw (filled from `prometheus`). */
+  observed?: ObservedCalls;
 }
 
 /** A git ref's tree of the config repo, in a temporary directory; the working tree when no ref is given. */
@@ -45,7 +50,7 @@ async function tree(repoPath: string, ref: string | undefined, io: CliIO): Promi
 /** meshdrill's own documents, found by their apiVersion (meshdrill.dev/…); everything else is a manifest or ignored. */
 const MESHDRILL_DOCUMENT = /^\s*apiVersion:\s*["']?meshdrill\.dev\//m;
 
-async function load(dir: string, label: string, options: Pick<CheckOptions, 'kustomize'>) {
+async function load(dir: string, label: string, options: Pick<CheckOptions, 'kustomize' | 'observed'>) {
   const all = await listYamlFiles(dir);
   const own: string[] = [];
   for (const file of all) if (MESHDRILL_DOCUMENT.test(await readFile(file, 'utf8'))) own.push(file);
@@ -74,7 +79,7 @@ async function load(dir: string, label: string, options: Pick<CheckOptions, 'kus
   let topology = documentsOfKind(repo, 'Topology')[0]?.data;
   const topologyNotes: string[] = [];
   if (!topology) {
-    const made = topologyFromManifests(manifests);
+    const made = topologyFromManifests(manifests, options.observed);
     if (!made) throw new ConfigError(`${label} has no Topology and no Deployment or StatefulSet to make one from; \`meshdrill check\` needs to know who calls whom (write a Topology document, or annotate workloads with ${CALLS_ANNOTATION})`);
     if (!made.topology) throw new ConfigError(`${label} has no Topology, and ${made.notes.join('; ')}`);
     topology = made.topology;
@@ -88,7 +93,8 @@ async function load(dir: string, label: string, options: Pick<CheckOptions, 'kus
  * break, before it merges. Static rules on the head; with a base, both run on the embedded
  * cluster and every call whose outcome changed is named.
  */
-export async function checkCommand(repoPath: string, options: CheckOptions, io: CliIO): Promise<number> {
+export async function checkCommand(repoPath: string, givenOptions: CheckOptions, io: CliIO): Promise<number> {
+  const options = givenOptions.prometheus ? { ...givenOptions, observed: await observedCalls(givenOptions.prometheus, io) } : givenOptions;
   const head = await load(await tree(repoPath, options.head, io), options.head ? `${repoPath}@${options.head}` : repoPath, options);
   const base = options.base === undefined ? undefined : await load(await tree(repoPath, options.base, io), `${repoPath}@${options.base}`, options);
   // With a base, the base's CheckConfig judges the change: a pull request cannot switch off the rule it breaks.
@@ -146,6 +152,23 @@ function meshOfManifests(manifests: Awaited<ReturnType<typeof load>>['manifests'
   if (linkerd && !istio) return { name: 'linkerd', mode: 'sidecar' };
   const ambient = manifests.some((m) => m.object.metadata.labels?.['istio.io/dataplane-mode'] === 'ambient');
   return { name: 'istio', mode: ambient ? 'ambient' : 'sidecar' };
+}
+
+/**
+ * The call graph the mesh's telemetry saw, for a repo without a Topology (as `init --prometheus`
+ * reads it): Istio's reporter=source requests or Linkerd's outbound request_total. The mesh is
+ * guessed from which metric has data.
+ */
+async function observedCalls(prometheus: { url: string; window: string }, io: CliIO): Promise<ObservedCalls> {
+  if (!/^\d+[smhd]$/.test(prometheus.window)) throw new ConfigError(`--window: expected a duration like "1h" or "30m"; found "${prometheus.window}"`);
+  const target = prometheusTarget(prometheus.url, io.env);
+  io.secrets?.add(...target.secrets);
+  const client = new PrometheusClient({ url: target.url, auth: target.auth });
+  for (const mesh of ['istio', 'linkerd'] as const) {
+    const graph = await observeCallGraph(client, mesh, { window: prometheus.window });
+    if (graph.calls.length > 0 || graph.unattributed.length > 0) return { ...graph, source: `${mesh === 'istio' ? 'Istio' : 'Linkerd'} telemetry in ${target.url} over ${prometheus.window}` };
+  }
+  throw new ConfigError(`${target.url} has no Istio or Linkerd request metrics over the last ${prometheus.window}: is the mesh's telemetry scraped there?`);
 }
 
 /** A finding's identity across base and head: its rule and what it says (lines move). */

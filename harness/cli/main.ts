@@ -278,6 +278,8 @@ config error, 3 infrastructure error, 130/143 interrupted.`,
     .addOption(new Option('--format <format>', 'md: a pull-request comment; junit: CI test results; sarif: SARIF 2.1.0 for code scanning').choices(['md', 'junit', 'sarif']))
     .option('--github-pr <number>', 'post a check run with annotations and one comment (kept up to date) on this pull request; needs GITHUB_TOKEN and GITHUB_REPOSITORY')
     .option('--kustomize <dir...>', 'kustomization directories to render and judge (default: every kustomization no other one includes)')
+    .option('--prometheus <url>', 'for a repo without a Topology: the calls between its workloads as the mesh\'s telemetry in this Prometheus saw them')
+    .option('--window <duration>', 'with --prometheus: how far back to look', '1h')
     .addHelpText('after', `
 How the repo is read (as Argo CD and Flux apply it):
   - meshdrill's documents by apiVersion meshdrill.dev/*; YAML that is not a Kubernetes object
@@ -319,10 +321,11 @@ Exit codes: 0 nothing blocking, 1 an error finding or a call the change breaks, 
 
 Example:
   $ meshdrill check . --base origin/main --head HEAD --format md > comment.md`)
-    .action(async (repo: string, options: { base?: string; head?: string; format?: 'md' | 'junit' | 'sarif'; githubPr?: string; kustomize?: string[] }) => {
+    .action(async (repo: string, options: { base?: string; head?: string; format?: 'md' | 'junit' | 'sarif'; githubPr?: string; kustomize?: string[]; prometheus?: string; window: string }) => {
       const pr = options.githubPr === undefined ? undefined : Number(options.githubPr);
       if (pr !== undefined && (!Number.isInteger(pr) || pr < 1)) throw new ConfigError(`--github-pr: expected a pull request number; found "${options.githubPr}"`);
-      const { githubPr: _pr, ...rest } = options;
+      const { githubPr: _pr, prometheus, window, ...rest } = options;
+      if (prometheus !== undefined) Object.assign(rest, { prometheus: { url: prometheus, window } });
       const { checkCommand } = await commands.check();
       setExit(await checkCommand(repo, { ...rest, ...(pr !== undefined ? { github: { pr } } : {}), output: program.opts<GlobalOptions>().output }, io));
     });

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { captureIO, runCli } from '../../test/helpers/cli.js';
 import { ConfigRepo, KUSTOMIZE_SHOP, LINKERD_VOTES, votingPolicy } from '../../test/helpers/config-repos.js';
@@ -31,6 +33,18 @@ describe.skipIf(!hasKubectl)('meshdrill check on a kustomize repo', () => {
     expect(out).toContain('note: 2 YAML documents are not Kubernetes objects (no apiVersion and kind), ignored: charts/values.yaml, ci/lint.yaml');
     expect(out).toContain('note: rendered with kustomize (kubectl kustomize): overlays/prod');
     expect(out).toMatch(/note: argocd\/bookshop\.yaml:1 Application\/argocd\/bookshop: kept as is/);
+  });
+
+  it('reads only what CheckConfig include/exclude globs leave', async () => {
+    const config = 'apiVersion: meshdrill.dev/v1alpha1\nkind: CheckConfig\nmetadata: {name: repo}\nspec:\n  exclude: [ci/**, "charts/**", argocd/]\n';
+    const repo = await ConfigRepo.create({ ...KUSTOMIZE_SHOP, 'meshdrill/check.yaml': config });
+
+    const { out, err } = await check(repo);
+
+    expect(err).toBe('');
+    expect(out).not.toContain('YAML documents are not Kubernetes objects');
+    expect(out).not.toContain('Application/argocd/bookshop');
+    expect(out).toContain('note: rendered with kustomize (kubectl kustomize): overlays/prod');
   });
 
   it('judges the change, not the tree: a comment-only change passes with an existing finding shown', async () => {
@@ -120,8 +134,37 @@ describe.skipIf(!hasKubectl)('meshdrill check on a Linkerd repo with no Topology
 
     expect(err).toBe('');
     expect(code).toBe(0);
-    expect(out).toContain('note: no Topology document: the topology comes from the repo\'s workloads (2 services in 1 namespace; entrypoints, at meshdrill.dev/entrypoint-rps or 10 rps: votes/web)');
+    expect(out).toContain('note: no Topology document: the topology comes from the repo\'s workloads (2 services in 1 namespace; entrypoints, at meshdrill.dev/entrypoint-rps or 10 rps: votes/web 40 rps)');
     expect(out).toContain('note: calls from meshdrill.dev/calls: votes/web → votes/voting');
+  });
+
+  it('with --prometheus takes the calls the mesh\'s telemetry saw, and says where each came from', async () => {
+    // A Prometheus holding Linkerd's metrics for the app (its HTTP API, answering the two call-graph queries).
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const query = new URLSearchParams(body).get('query') ?? '';
+        const result = query.includes('request_total{direction="outbound"}') && !query.includes('istio_') ? [{ metric: { namespace: 'votes', deployment: 'web', dst_namespace: 'votes', dst_deployment: 'voting' }, value: [0, '12.5'] }] : query.includes('direction="inbound"') && !query.includes('istio_') ? [{ metric: { namespace: 'votes', deployment: 'web' }, value: [0, '30'] }] : [];
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const web = LINKERD_VOTES['web.yaml']!.replace('    meshdrill.dev/calls: voting\n    meshdrill.dev/entrypoint-rps: "40"\n', '');
+      const repo = await ConfigRepo.create({ ...LINKERD_VOTES, 'web.yaml': web });
+
+      const { code, out, err } = await check(repo, '--prometheus', url, '--window', '30m');
+
+      expect(err).toBe('');
+      expect(code).toBe(0);
+      expect(out).toContain(`note: calls from Linkerd telemetry in ${url} over 30m: votes/web → votes/voting`);
+      expect(out).toContain('entrypoints, at meshdrill.dev/entrypoint-rps, the rate telemetry saw arrive unattributed, or 10 rps: votes/web 30 rps');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('a MeshTLSAuthentication naming the wrong identity breaks the call, at the identity\'s line', async () => {

@@ -43,8 +43,16 @@ export interface RepoTopology {
   notes: string[];
 }
 
+/** Calls the mesh's telemetry saw (slo's observeCallGraph): callers by workload, callees by service. */
+export interface ObservedCalls {
+  calls: Array<{ from: string; to: string; rps: number }>;
+  unattributed: Array<{ to: string; rps: number }>;
+  /** Where they came from, for the notes ("Istio telemetry in http://prometheus:9090 over 1h"). */
+  source: string;
+}
+
 /** A topology from the manifests, or undefined when they hold no workload to make one from. */
-export function topologyFromManifests(manifests: Manifest[]): RepoTopology | undefined {
+export function topologyFromManifests(manifests: Manifest[], observed?: ObservedCalls): RepoTopology | undefined {
   const workloads: Workload[] = [];
   for (const m of manifests) {
     const o = m.object;
@@ -91,7 +99,7 @@ export function topologyFromManifests(manifests: Manifest[]): RepoTopology | und
   };
   const serviceOf = (w: Workload) => services.find((s) => s.workloads.includes(w));
   const notes: string[] = [];
-  // 1. What the workloads say of themselves.
+  // 1. What the workloads say of themselves (trusted first).
   for (const w of workloads) {
     const calls = w.annotations[CALLS_ANNOTATION];
     const from = serviceOf(w);
@@ -103,7 +111,19 @@ export function topologyFromManifests(manifests: Manifest[]): RepoTopology | und
       else addEdge(`${from.namespace}/${from.name}`, ref, CALLS_ANNOTATION);
     }
   }
-  // 2. What policies declare: the principals an ALLOW lets in call the workloads it selects.
+  // 2. What the mesh saw: telemetry names callers by workload (a Deployment) and callees by service.
+  const observedRps = new Map<string, number>();
+  if (observed) {
+    const byWorkload = new Map(workloads.map((w) => [`${w.namespace}/${w.m.object.metadata.name}`, w]));
+    for (const call of observed.calls) {
+      const caller = byWorkload.get(call.from);
+      const from = caller ? serviceOf(caller) : byRef.get(call.from);
+      if (!from || !byRef.has(call.to)) continue;
+      addEdge(`${from.namespace}/${from.name}`, call.to, observed.source);
+    }
+    for (const u of observed.unattributed) observedRps.set(u.to, (observedRps.get(u.to) ?? 0) + u.rps);
+  }
+  // 3. What policies declare: the principals an ALLOW lets in call the workloads it selects.
   for (const m of manifests) {
     const o = m.object;
     if (o.kind === 'AuthorizationPolicy' && o.apiVersion.startsWith('security.istio.io/') && (get(o, 'spec', 'action') ?? 'ALLOW') === 'ALLOW') {
@@ -143,7 +163,12 @@ export function topologyFromManifests(manifests: Manifest[]): RepoTopology | und
   const called = new Set([...edges.values()].map((e) => e.to));
   const entrypoints = services
     .filter((s) => !called.has(`${s.namespace}/${s.name}`))
-    .map((s) => ({ service: `${s.namespace}/${s.name}`, rps: Number(s.workloads.map((w) => w.annotations[ENTRYPOINT_ANNOTATION]).find((r) => r !== undefined && Number(r) > 0) ?? 10) }));
+    .map((s) => {
+      const ref = `${s.namespace}/${s.name}`;
+      const annotated = s.workloads.map((w) => w.annotations[ENTRYPOINT_ANNOTATION]).find((r) => r !== undefined && Number(r) > 0);
+      const seen = observedRps.get(ref);
+      return { service: ref, rps: annotated !== undefined ? Number(annotated) : seen !== undefined && seen > 0 ? Number(seen.toPrecision(3)) : 10 };
+    });
   const namespaces = [...new Set(services.map((s) => s.namespace))].sort().map((ns) => ({
     name: ns,
     services: services
@@ -166,7 +191,7 @@ export function topologyFromManifests(manifests: Manifest[]): RepoTopology | und
   const bySource = new Map<string, string[]>();
   for (const e of edges.values()) bySource.set(e.source, [...(bySource.get(e.source) ?? []), `${e.from} → ${e.to}`]);
   notes.unshift(
-    `no Topology document: the topology comes from the repo's workloads (${services.length} service${services.length === 1 ? '' : 's'} in ${namespaces.length} namespace${namespaces.length === 1 ? '' : 's'}; entrypoints, at ${ENTRYPOINT_ANNOTATION} or 10 rps: ${entrypoints.map((e) => e.service).join(', ')})`,
+    `no Topology document: the topology comes from the repo's workloads (${services.length} service${services.length === 1 ? '' : 's'} in ${namespaces.length} namespace${namespaces.length === 1 ? '' : 's'}; entrypoints, at ${ENTRYPOINT_ANNOTATION}${observed ? ', the rate telemetry saw arrive unattributed,' : ''} or 10 rps: ${entrypoints.map((e) => `${e.service} ${e.rps} rps`).join(', ')})`,
     ...(edges.size === 0 ? [`no calls are known: annotate workloads with ${CALLS_ANNOTATION}: "<service>, <namespace>/<service>", or write a Topology document`] : []),
     ...[...bySource].map(([source, calls]) => `calls from ${source}: ${calls.join(', ')}`),
   );
