@@ -58,18 +58,22 @@ export function istioAuthorize(policies: KubeObject[], target: AuthzTarget, peer
   const applying = policies.filter((p) => applies(p, target, rootNamespace, notModelled));
   if (applying.length === 0) return { allowed: true, notModelled };
   const ctx: MatchContext = { peer, request, target, trust, notModelled };
+  // TCP traffic (and ztunnel) has no HTTP attributes: the same fail-safe as ztunnel's — an ALLOW
+  // rule with HTTP-only fields matches nothing, a DENY rule loses them and matches more
+  // (istio.io tasks/security/authorization/authz-tcp; ambient/usage/l4-policy).
+  const l4 = target.ztunnel || request.opaque === true;
   for (const p of applying.filter((p) => action(p) === 'CUSTOM')) {
     const provider = String(((p.spec as Obj)['provider'] as Obj | undefined)?.['name'] ?? 'unnamed');
     notModelled.push(`AuthorizationPolicy ${ref(p)}: action CUSTOM (provider ${provider}) — the external authorizer's answer is not modelled; the twin lets requests through it`);
   }
   for (const p of applying.filter((p) => action(p) === 'DENY')) {
-    const index = rules(p).findIndex((r) => ruleMatches(r, ctx, target.ztunnel ? 'deny-l4' : 'full', p));
+    const index = rules(p).findIndex((r) => ruleMatches(r, ctx, l4 ? 'deny-l4' : 'full', p));
     if (index >= 0) return { allowed: false, decidedBy: `${ref(p)} (DENY, rule ${index})`, notModelled };
   }
   const allows = applying.filter((p) => action(p) === 'ALLOW');
   if (allows.length === 0) return { allowed: true, notModelled };
   for (const p of allows) {
-    const index = rules(p).findIndex((r) => ruleMatches(r, ctx, target.ztunnel ? 'allow-l4' : 'full', p));
+    const index = rules(p).findIndex((r) => ruleMatches(r, ctx, l4 ? 'allow-l4' : 'full', p));
     if (index >= 0) return { allowed: true, decidedBy: `${ref(p)} (ALLOW, rule ${index})`, notModelled };
   }
   return { allowed: false, decidedBy: `${allows.map(ref).join(', ')} (ALLOW, no rule matched)`, notModelled };

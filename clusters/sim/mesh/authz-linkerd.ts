@@ -68,7 +68,8 @@ export function linkerdAuthorize(objects: LinkerdPolicyObjects, target: LinkerdT
   }
   const name = `${server.metadata.namespace}/${server.metadata.name}`;
   const ctx = { objects, target, peer, notModelled };
-  const routes = objects.httpRoutes.filter((r) => r.metadata.namespace === target.namespace && parentIsServer(r, server.metadata.name));
+  // HTTPRoutes need HTTP: an opaque port is authorized at the Server alone.
+  const routes = request.opaque ? [] : objects.httpRoutes.filter((r) => r.metadata.namespace === target.namespace && parentIsServer(r, server.metadata.name));
   let route: KubeObject | undefined;
   if (routes.length > 0) {
     route = routes.find((r) => routeMatches(r, request));

@@ -51,6 +51,8 @@ export interface Decision {
   decidedBy?: string;
   /** What the deciding policies hold that the twin does not model. */
   notModelled?: string[];
+  /** The request went as plain TCP: the proxies report connections, not requests. */
+  opaque?: boolean;
 }
 
 function certValid(proxy: Proxy | undefined, now: number): boolean {

@@ -35,7 +35,7 @@ const KINDS_NOT_MODELLED: Record<string, string> = {
 };
 
 /** Mesh annotations on pods, workloads and namespaces that change proxy behaviour the twin does not play. */
-const ANNOTATION_PREFIXES_NOT_MODELLED = ['traffic.sidecar.istio.io/', 'proxy.istio.io/', 'sidecar.istio.io/proxy', 'sidecar.istio.io/interceptionMode', 'config.linkerd.io/skip-', 'config.linkerd.io/opaque-ports', 'config.linkerd.io/proxy-'];
+const ANNOTATION_PREFIXES_NOT_MODELLED = ['traffic.sidecar.istio.io/', 'proxy.istio.io/', 'sidecar.istio.io/proxy', 'sidecar.istio.io/interceptionMode', 'config.linkerd.io/skip-', 'config.linkerd.io/proxy-'];
 
 /** Per kind, the fields the twin models (dotted paths; `*` is any key or index). */
 const MODELLED_FIELDS: Record<string, string[]> = {
@@ -109,7 +109,7 @@ export function notModelledIn(object: KubeObject): NotModelled[] {
     }
     if (gk === 'policy.linkerd.io/Server') {
       const protocol = (object['spec'] as Obj | undefined)?.['proxyProtocol'];
-      if (protocol === 'opaque' || protocol === 'TLS') out.push({ ...id, path: ['spec', 'proxyProtocol'], reason: `proxyProtocol ${String(protocol)}: the twin still reports HTTP metrics for this port` });
+      if (protocol === 'TLS') out.push({ ...id, path: ['spec', 'proxyProtocol'], reason: `proxyProtocol ${String(protocol)}: the twin still reports HTTP metrics for this port` });
     }
   }
   const annotated: Array<[Path, Record<string, string> | undefined]> = [

@@ -12,6 +12,8 @@ export interface RequestAttributes {
   portName: string;
   /** Header names in lower case. */
   headers: Record<string, string>;
+  /** Carried as plain TCP (a tcp service, a Linkerd opaque port): no HTTP attribute is seen. */
+  opaque?: boolean;
 }
 
 /** One class of an edge's requests and its share of them. */

@@ -183,6 +183,8 @@ export class TrafficModel {
       // A host the client's Sidecar resource leaves out: the BlackHoleCluster or the passthrough (egress.ts).
       const scope = sidecar ? this.egressScopeOf(proxy.snapshot!, proxy.namespace, proxy.labels, called) : 'known';
       const routed = inbound.classes.map((cls) => {
+        // Plain TCP: no HTTP route applies; the proxies still do mTLS and authorization.
+        if (this.opaqueTo(mesh, called, cls.request.port)) return { cls, decision: { kind: 'forward', destinations: [{ ref: called.ref, weight: 1, policy: {} }], request: { ...cls.request, opaque: true } } as RouteDecision };
         if (scope === 'blackhole') return { cls, decision: { kind: 'respond', code: 502, flags: '-', by: 'BlackHoleCluster (Sidecar egress, REGISTRY_ONLY)' } as RouteDecision };
         if (scope === 'passthrough') return { cls, decision: { kind: 'forward', destinations: [{ ref: called.ref, weight: 1, policy: { tlsMode: 'DISABLE' } }], request: cls.request, by: 'PassthroughCluster' } as RouteDecision };
         if (!sidecar) return { cls, decision: { kind: 'forward', destinations: [{ ref: called.ref, weight: 1, policy: {} }], request: cls.request } as RouteDecision };
@@ -223,7 +225,8 @@ export class TrafficModel {
           if (overflow > 0) this.record(mesh, client, server, undefined, { result: 'ok', mtls: false, reachedServer: false, code: 503 }, n * overflow, 0, now, 'UO');
           const shares = sidecar && dest.policy.outlierDetection ? this.outlierShares(client, server, targets, dest.policy, (rateTo.get(dest.ref) ?? 0) / targets.length) : targets.map(() => 1 / targets.length);
           targets.forEach((target, i) => {
-            const decisionFor: Decision = target ? decide(mesh, client, target, now, decision.request, requestId, sidecar ? dest.policy.tlsMode : undefined) : { result: 'connect-failure', mtls: false, reachedServer: false, code: proxy ? 503 : 0 };
+            const decided: Decision = target ? decide(mesh, client, target, now, decision.request, requestId, sidecar ? dest.policy.tlsMode : undefined) : { result: 'connect-failure', mtls: false, reachedServer: false, code: proxy ? 503 : 0 };
+            const decisionFor: Decision = decision.request.opaque ? { ...decided, opaque: true } : decided;
             if (decisionFor.notModelled) for (const note of decisionFor.notModelled) this.notModelled.add(note);
             const ok = this.outcome(mesh, client, server, target, decisionFor, sent * shares[i]!, decision, now);
             served.set(dest.ref, (served.get(dest.ref) ?? 0) + ok);
@@ -233,6 +236,27 @@ export class TrafficModel {
       }
     }
     this.calledAs = undefined;
+  }
+
+  private readonly opaqueMemo = new Map<string, boolean>();
+  private opaqueTick = -1;
+
+  /** Whether requests to this service's port go as plain TCP (opaque.ts), memoised per tick. */
+  private opaqueTo(mesh: 'istio' | 'linkerd', server: ServiceInfo, port: number): boolean {
+    if (server.protocol === 'tcp') return true;
+    if (mesh !== 'linkerd') return false;
+    const now = this.twin.clockHandle().now();
+    if (now !== this.opaqueTick) {
+      this.opaqueMemo.clear();
+      this.opaqueTick = now;
+    }
+    const key = `${server.ref}|${port}`;
+    let opaque = this.opaqueMemo.get(key);
+    if (opaque === undefined) {
+      opaque = this.twin.opaquePort(server.namespace, server.name, port);
+      this.opaqueMemo.set(key, opaque);
+    }
+    return opaque;
   }
 
   private readonly overflowDeclared = new Set<string>();
@@ -347,7 +371,8 @@ export class TrafficModel {
     if (abortShare > 0) this.record(mesh, client, server, target, { result: 'ok', mtls: decision.mtls, reachedServer: false, code: fault!.abortStatus }, n * abortShare, 0, now, 'FI');
     const sent = n * (1 - abortShare);
     if (sent === 0) return 0;
-    const retries = proxied ? (route.retries?.attempts ?? ISTIO_DEFAULT_RETRIES) : 0;
+    // HTTP retries need HTTP; plain TCP is not retried.
+    const retries = proxied && !decision.opaque ? (route.retries?.attempts ?? ISTIO_DEFAULT_RETRIES) : 0;
     if (decision.result !== 'ok') {
       const retryable = decision.result === 'connect-failure' || decision.result === 'tls-failure' || decision.result === 'reset';
       const attempts = retryable ? retries : 0;
@@ -362,7 +387,7 @@ export class TrafficModel {
     const perTry = proxied ? route.retries?.perTryTimeoutMs : undefined;
     const errorRate = this.errorRateOf(server, target);
     if (perTry !== undefined && perTry > 0) return this.withPerTryTimeout(mesh, client, server, target, decision, sent, extra, perTry, retry5xx ? retries : 0, delayShare > 0 ? fault!.delayMs : 0, delayShare, now, errorRate);
-    const linkerdRetry = client.proxy?.kind === 'linkerd' ? client.proxy.snapshot?.linkerdRetries.get(server.ref) : undefined;
+    const linkerdRetry = client.proxy?.kind === 'linkerd' && !decision.opaque ? client.proxy.snapshot?.linkerdRetries.get(server.ref) : undefined;
     const linkerdRetries = linkerdRetry?.retries(500) ? linkerdRetry.limit : 0;
     const retriesOf5xx = retry5xx ? retries : linkerdRetries;
     const failAll = errorRate ** (retriesOf5xx + 1);
@@ -468,7 +493,7 @@ export class TrafficModel {
     const c = client.proxy;
     const s = target?.proxy;
     const called = this.calledAs && this.calledAs !== server ? this.calledAs : undefined;
-    const k = `${client.namespace}|${client.workload}|${client.serviceAccount}|${c?.kind ?? '-'}|${c?.snapshot ? 1 : 0}|${called ? `${called.ref}>` : ''}${server.ref}|${target?.workload ?? '-'}|${s?.kind ?? '-'}${s?.gateway ? '+gateway' : ''}|${d.result}|${d.mtls}|${d.reachedServer}|${d.code}|${flags}|${extraMs}|${capMs}`;
+    const k = `${client.namespace}|${client.workload}|${client.serviceAccount}|${c?.kind ?? '-'}|${c?.snapshot ? 1 : 0}|${called ? `${called.ref}>` : ''}${server.ref}|${target?.workload ?? '-'}|${s?.kind ?? '-'}${s?.gateway ? '+gateway' : ''}|${d.result}|${d.mtls}|${d.reachedServer}|${d.code}|${d.opaque ? 'tcp' : ''}|${flags}|${extraMs}|${capMs}`;
     const pending = this.pending.get(k);
     if (pending) pending.n += n;
     else this.pending.set(k, { mesh, client, server, target, d, n, extraMs, flags, capMs, ...(called ? { called } : {}) });
@@ -500,6 +525,10 @@ export class TrafficModel {
     }
     const c = client.proxy;
     const s = target?.proxy;
+    if (d.opaque) {
+      this.emitTcp(m, mesh, client, server, target, d, n);
+      return;
+    }
     if (mesh === 'istio') {
       const base = { destination_service: `${server.name}.${server.namespace}.svc.cluster.local`, destination_service_name: server.name, destination_service_namespace: server.namespace, destination_workload: target?.workload ?? 'unknown', destination_workload_namespace: server.namespace, request_protocol: 'http', response_code: String(d.code) };
       const source = c && c.kind !== 'ambient' ? { source_workload: client.workload, source_workload_namespace: client.namespace, source_principal: `spiffe://${istioPrincipal(c.snapshot?.trustDomain ?? DEFAULT_TRUST_DOMAIN, client.namespace, client.serviceAccount)}` } : { source_workload: 'unknown', source_workload_namespace: 'unknown', source_principal: 'unknown' };
@@ -541,6 +570,28 @@ export class TrafficModel {
       const [perBucket, sum] = latency(LINKERD_BUCKETS);
       m.observe('response_latency_ms', labels, LINKERD_BUCKETS, perBucket, sum, n);
     }
+  }
+
+  /**
+   * Plain TCP as the proxies report it: connections, not requests, with no status or latency.
+   * Istio: istio_tcp_connections_opened_total from both proxies (istio.io reference/config/metrics);
+   * Linkerd: tcp_open_total, with tls as for HTTP (linkerd.io reference/proxy-metrics). Each
+   * request is one connection here.
+   */
+  private emitTcp(m: MetricSink, mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, d: Decision, n: number): void {
+    const c = client.proxy;
+    const s = target?.proxy;
+    if (mesh === 'istio') {
+      const base = { destination_workload: target?.workload ?? 'unknown', destination_workload_namespace: server.namespace, destination_service_name: server.name, destination_service_namespace: server.namespace };
+      if (c?.kind === 'istio' && c.snapshot) m.inc('istio_tcp_connections_opened_total', { reporter: 'source', source_workload: client.workload, source_workload_namespace: client.namespace, ...base, connection_security_policy: 'unknown' }, n);
+      if ((s?.kind === 'istio' || s?.kind === 'ambient') && d.reachedServer !== false && d.result !== 'reset') {
+        const peer = d.mtls ? { source_workload: client.workload, source_workload_namespace: client.namespace } : { source_workload: 'unknown', source_workload_namespace: 'unknown' };
+        m.inc('istio_tcp_connections_opened_total', { reporter: 'destination', ...peer, ...base, connection_security_policy: d.mtls ? 'mutual_tls' : 'none' }, n);
+      }
+      return;
+    }
+    if (c?.kind === 'linkerd') m.inc('tcp_open_total', { direction: 'outbound', namespace: client.namespace, deployment: client.workload, dst_namespace: server.namespace, dst_deployment: server.name, tls: d.mtls ? 'true' : 'no_identity' }, n);
+    if (s?.kind === 'linkerd' && d.result !== 'reset') m.inc('tcp_open_total', { direction: 'inbound', namespace: server.namespace, deployment: server.name, tls: d.mtls ? 'true' : 'no_identity', ...(d.mtls ? { client_id: `${client.serviceAccount}.${client.namespace}.serviceaccount.identity.linkerd.cluster.local` } : {}) }, n);
   }
 
   /**

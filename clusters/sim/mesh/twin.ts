@@ -5,6 +5,7 @@ import type { SimCluster } from '../cluster.js';
 import { isPodReady } from '../controllers/context.js';
 import { certLifetime, controlPlaneNamespace, detectMesh, istioSigningRoot, linkerdRoots, Reachability, rootId, type MeshKind } from './control-plane.js';
 import { meshOutboundMode } from './egress.js';
+import { linkerdOpaque } from './opaque.js';
 import { hasSidecar, inject, LINKERD_POLICY_ENV, LINKERD_TRUST_ENV, linkerdEnv } from './injection.js';
 import { MetricStore } from './metrics.js';
 import { linkerdRetryPolicy, type ConfigSnapshot, type LinkerdRetryPolicy } from './policy.js';
@@ -156,6 +157,20 @@ export class MeshTwin {
 
   clockHandle(): Clock {
     return this.clock;
+  }
+
+  /**
+   * Whether the mesh carries a service's port as plain TCP (opaque.ts): Linkerd's opaque ports
+   * from the Service, a server pod, its namespace and its Servers. Istio: never from annotations.
+   */
+  opaquePort(namespace: string, service: string, port: number): boolean {
+    if (this.mesh !== 'linkerd') return false;
+    const api = this.cluster.api;
+    const svc = api.find(this.type('services'), namespace, service);
+    const selector = (svc?.spec as { selector?: Record<string, string> } | undefined)?.selector ?? {};
+    const pod = api.list(this.type('pods'), namespace).find((p) => Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v));
+    const serversType = this.customType('policy.linkerd.io', 'servers');
+    return linkerdOpaque(port, { ...(svc ? { service: svc } : {}), ...(pod ? { pod } : {}), ...(api.find(this.type('namespaces'), undefined, namespace) ? { namespace: api.find(this.type('namespaces'), undefined, namespace)! } : {}), servers: serversType ? api.list(serversType, namespace) : [] });
   }
 
   pods(): KubeObject[] {
