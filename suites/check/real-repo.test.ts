@@ -178,6 +178,18 @@ describe.skipIf(!hasKubectl)('meshdrill check on a Linkerd repo with no Topology
     expect(out).toContain('policy.yaml:14:16 warning MD110 policy-matches-nothing: MeshTLSAuthentication votes/voting-callers names identity webb.votes.serviceaccount.identity.linkerd.cluster.local, which no workload has');
   });
 
+  it('a Server by port name with no authorization denies every caller', async () => {
+    const repo = await ConfigRepo.create(LINKERD_VOTES);
+    const server = votingPolicy('web.votes.serviceaccount.identity.linkerd.cluster.local').split('---\n')[0]!;
+    await repo.commit('a Server for voting', { 'policy.yaml': server, 'kustomization.yml': `${LINKERD_VOTES['kustomization.yml']}  - policy.yaml\n` });
+
+    const { code, out } = await check(repo, '--base', 'HEAD~1', '--head', 'HEAD');
+
+    expect(code).toBe(1);
+    expect(out).toContain('BROKEN votes/web → votes/voting: ok → failing (0% success)');
+    expect(out).toMatch(/by policy\.yaml:\d+:\d+ Server votes\/voting-http spec\.\w+ \(added\)/);
+  });
+
   it('the same policy naming the real caller changes nothing', async () => {
     const repo = await ConfigRepo.create(LINKERD_VOTES);
     await repo.commit('lock voting down', withPolicy('web.votes.serviceaccount.identity.linkerd.cluster.local'));
