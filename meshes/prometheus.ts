@@ -24,6 +24,18 @@ export function prometheusManifests(namespace = PROMETHEUS_NAMESPACE): KubeObjec
     '      - {action: labelmap, regex: __meta_kubernetes_pod_label_(.+)}',
     '      - {source_labels: [__meta_kubernetes_namespace], target_label: namespace}',
     '      - {source_labels: [__meta_kubernetes_pod_name], target_label: pod}',
+    // Proxy memory and CPU (container_memory_working_set_bytes, container_cpu_usage_seconds_total
+    // for istio-proxy / linkerd-proxy) come from the kubelet's cAdvisor endpoint on every node
+    // (Prometheus's kubernetes example config). Kubelet serving certificates are often
+    // self-signed (kind's are), hence no verification of the kubelet's certificate.
+    '  - job_name: kubernetes-cadvisor',
+    '    scheme: https',
+    '    metrics_path: /metrics/cadvisor',
+    '    tls_config: {ca_file: /var/run/secrets/kubernetes.io/serviceaccount/ca.crt, insecure_skip_verify: true}',
+    '    authorization: {credentials_file: /var/run/secrets/kubernetes.io/serviceaccount/token}',
+    '    kubernetes_sd_configs: [{role: node}]',
+    '    relabel_configs:',
+    '      - {action: labelmap, regex: __meta_kubernetes_node_label_(.+)}',
     '  - job_name: linkerd-proxy',
     '    kubernetes_sd_configs: [{role: pod}]',
     '    relabel_configs:',
@@ -35,7 +47,7 @@ export function prometheusManifests(namespace = PROMETHEUS_NAMESPACE): KubeObjec
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'app.kubernetes.io/managed-by': 'meshdrill', 'istio-injection': 'disabled' }, annotations: { 'linkerd.io/inject': 'disabled' } } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'prometheus', namespace, labels } },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'meshdrill-prometheus', labels }, rules: [{ apiGroups: [''], resources: ['pods', 'endpoints', 'services', 'nodes'], verbs: ['get', 'list', 'watch'] }] },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'meshdrill-prometheus', labels }, rules: [{ apiGroups: [''], resources: ['pods', 'endpoints', 'services', 'nodes'], verbs: ['get', 'list', 'watch'] }, { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] }] },
     { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'meshdrill-prometheus', labels }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'meshdrill-prometheus' }, subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace }] },
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'prometheus', namespace, labels }, data: { 'prometheus.yml': config } },
     {
