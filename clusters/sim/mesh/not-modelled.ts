@@ -107,6 +107,14 @@ export function notModelledIn(object: KubeObject): NotModelled[] {
       if (spec['targetRef'] || spec['targetRefs']) out.push({ ...id, path: ['spec', spec['targetRef'] ? 'targetRef' : 'targetRefs'], reason: 'attached to a waypoint or gateway, which the twin does not run' });
       if (spec['action'] === 'CUSTOM') out.push({ ...id, path: ['spec', 'action'], reason: 'CUSTOM: the external authorizer\'s answer is not modelled; requests pass it' });
     }
+    if (gk === 'policy.linkerd.io/HTTPRoute' || gk === 'gateway.networking.k8s.io/HTTPRoute') {
+      // Linkerd routes outbound traffic by HTTPRoutes whose parent is a Service (timeouts, retries,
+      // header matches, backend weights); the twin plays only inbound routes under a Server.
+      const parents = (((object['spec'] as Obj | undefined)?.['parentRefs'] as Obj[] | undefined) ?? []);
+      parents.forEach((p, i) => {
+        if (p['kind'] === 'Service' || (p['kind'] === undefined && p['group'] === 'core')) out.push({ ...id, path: ['spec', 'parentRefs', i], reason: `an outbound route on Service ${String(p['name'] ?? '')} (client-side routing: matches, backends, timeouts, retries) is not modelled; only inbound routes under a Server are` });
+      });
+    }
     if (gk === 'policy.linkerd.io/Server') {
       const protocol = (object['spec'] as Obj | undefined)?.['proxyProtocol'];
       if (protocol === 'TLS') out.push({ ...id, path: ['spec', 'proxyProtocol'], reason: `proxyProtocol ${String(protocol)}: the twin still reports HTTP metrics for this port` });
