@@ -54,6 +54,19 @@ export const Call = z
   .strict()
   .describe('An edge of the call graph.');
 
+/** A host outside the mesh: a DNS name with at least one dot ("api.stripe.com"). */
+const EXTERNAL_HOST = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+export const ExternalCall = z
+  .object({
+    host: z.string().regex(EXTERNAL_HOST, { error: 'expected a host name outside the cluster, e.g. "api.stripe.com"' }).describe('The host called, outside the mesh.'),
+    port: z.int().min(1).max(65535).default(443).describe('Its port.'),
+    share: Percent.default('100%').describe('Share of this service\'s incoming requests that make this call.'),
+    latency: LatencyProfile.default({ p50: '40ms', p99: '200ms' }),
+  })
+  .strict()
+  .describe('A call to a host outside the mesh (a payment provider, a SaaS API): what egress policy (Istio ServiceEntry, Sidecar REGISTRY_ONLY, Linkerd EgressNetwork) allows or blocks.');
+
 export const Service = z
   .object({
     name: DnsName.describe('Service name, unique within its namespace.'),
@@ -63,6 +76,7 @@ export const Service = z
     latency: LatencyProfile.default({ p50: '5ms', p99: '25ms' }),
     errorRate: Percent.default('0%').describe('Share of requests the service itself fails with a 5xx, before any mesh effect.'),
     calls: z.array(Call).default([]).describe('Downstream calls made while serving a request.'),
+    external: z.array(ExternalCall).default([]).describe('Calls to hosts outside the mesh made while serving a request.'),
     versions: z
       .array(
         z
@@ -123,6 +137,7 @@ export type TopologyService = z.infer<typeof Service>;
 export type TopologyNamespace = z.infer<typeof Namespace>;
 
 export type TopologyCall = z.infer<typeof Call>;
+export type TopologyExternalCall = z.infer<typeof ExternalCall>;
 export type TopologyRequestClass = z.infer<typeof RequestClass>;
 
 /** The port every topology service listens on unless it says otherwise. */

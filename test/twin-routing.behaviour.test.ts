@@ -2,7 +2,8 @@ import { expect } from 'vitest';
 import type { KubeObject } from '../clusters/kube/types.js';
 import { EmbeddedSource } from '../slo/index.js';
 import { behaviourTable, type BehaviourCase } from './helpers/behaviour-table.js';
-import { SLOW, WITH_REQUESTS, WITH_VERSIONS, type Lab } from './helpers/twin-lab.js';
+import { Topology } from '../model/topology.js';
+import { MICRO, SLOW, WITH_REQUESTS, WITH_VERSIONS, type Lab } from './helpers/twin-lab.js';
 
 // Istio routing (VirtualService) and destination policy (DestinationRule), through the embedded
 // cluster: objects applied with the Kubernetes API, the topology's traffic, the callers' metrics.
@@ -616,4 +617,75 @@ const EGRESS: BehaviourCase[] = [
   },
 ];
 
-behaviourTable('mesh twin: routing and destination policy', [...ROUTING, ...POLICY, ...EGRESS]);
+/** client/caller also calls a payment provider outside the mesh. */
+const WITH_EXTERNAL = Topology.parse({ ...MICRO, spec: { ...MICRO.spec, namespaces: MICRO.spec.namespaces.map((n) => (n.name !== 'client' ? n : { ...n, services: n.services.map((s) => (s.name !== 'caller' ? s : { ...s, external: [{ host: 'api.stripe.com', port: 443 }] })) })) } });
+const SE = (namespace: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'stripe', namespace }, spec: { hosts: ['api.stripe.com'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }], location: 'MESH_EXTERNAL', resolution: 'DNS', ...spec } });
+const toStripe = (lab: Lab) => lab.window(2 * MIN, 'client/caller', 'external/api.stripe.com');
+
+const OUTSIDE: BehaviourCase[] = [
+  {
+    name: 'istio: with the default ALLOW_ANY an outside host with no ServiceEntry is reached through the passthrough',
+    mesh: 'istio',
+    topology: WITH_EXTERNAL,
+    source: 'istio.io tasks/traffic-management/egress/egress-control: ALLOW_ANY, requests to unknown hosts go to PassthroughCluster',
+    run: async (lab) => {
+      await meshAll(lab);
+      const start = lab.now;
+      expect((await toStripe(lab)).share).toBe(1);
+      expect(lab.increase('istio_requests_total', { reporter: 'source', destination_service_name: 'PassthroughCluster' }, start)).toBeGreaterThan(0);
+    },
+  },
+  {
+    name: 'istio: under REGISTRY_ONLY an outside host with no ServiceEntry gets 502 from the BlackHoleCluster; a ServiceEntry lets it out',
+    mesh: 'istio',
+    topology: WITH_EXTERNAL,
+    source: 'istio.io egress-control: REGISTRY_ONLY blocks hosts without a ServiceEntry (502); "Access an external HTTP/HTTPS service" with a ServiceEntry',
+    run: async (lab) => {
+      await meshAll(lab);
+      await lab.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: 'outboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n' } });
+      await lab.advance(10_000);
+      expect(Object.keys((await toStripe(lab)).codes)).toEqual(['502']);
+      await apply(lab, SE('client', {}));
+      expect((await toStripe(lab)).share).toBe(1);
+    },
+  },
+  {
+    name: 'istio: a ServiceEntry exported only to its own namespace does not help a caller elsewhere',
+    mesh: 'istio',
+    topology: WITH_EXTERNAL,
+    source: 'service-entry reference exportTo: "." exports to the ServiceEntry\'s namespace only',
+    run: async (lab) => {
+      await meshAll(lab);
+      await apply(lab, SC('default', 'client', REGISTRY_ONLY), SE('server', { exportTo: ['.'] }));
+      expect(Object.keys((await toStripe(lab)).codes)).toEqual(['502']);
+    },
+  },
+  {
+    name: 'istio: a ServiceEntry the caller\'s Sidecar egress hosts leave out is still blocked under REGISTRY_ONLY',
+    mesh: 'istio',
+    topology: WITH_EXTERNAL,
+    source: 'sidecar reference: egress hosts ("namespace/dnsName") scope what the proxy knows, ServiceEntries included',
+    run: async (lab) => {
+      await meshAll(lab);
+      await apply(lab, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'egress' } }, SE('egress', {}), SC('default', 'client', { egress: [{ hosts: ['./*'] }], ...REGISTRY_ONLY }));
+      expect(Object.keys((await toStripe(lab)).codes)).toEqual(['502']);
+      await apply(lab, SC('default', 'client', { egress: [{ hosts: ['./*', 'egress/api.stripe.com'] }], ...REGISTRY_ONLY }));
+      expect((await toStripe(lab)).share).toBe(1);
+    },
+  },
+  {
+    name: 'linkerd: an EgressNetwork that denies answers 403 to meshed callers, unless a route to it names the host',
+    mesh: 'linkerd',
+    topology: WITH_EXTERNAL,
+    source: 'linkerd.io reference/egress-network: trafficPolicy Deny refuses traffic not matched by a route attached to the EgressNetwork; Allow lets it through',
+    run: async (lab) => {
+      await meshAll(lab);
+      await apply(lab, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'linkerd-egress' } }, { apiVersion: 'policy.linkerd.io/v1alpha1', kind: 'EgressNetwork', metadata: { name: 'all', namespace: 'linkerd-egress' }, spec: { trafficPolicy: 'Deny' } });
+      expect(Object.keys((await toStripe(lab)).codes)).toEqual(['403']);
+      await apply(lab, { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'stripe', namespace: 'linkerd-egress' }, spec: { parentRefs: [{ group: 'policy.linkerd.io', kind: 'EgressNetwork', name: 'all' }], hostnames: ['api.stripe.com'], rules: [{}] } });
+      expect((await toStripe(lab)).share).toBe(1);
+    },
+  },
+];
+
+behaviourTable('mesh twin: routing and destination policy', [...ROUTING, ...POLICY, ...EGRESS, ...OUTSIDE]);

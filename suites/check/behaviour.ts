@@ -82,6 +82,12 @@ export async function behaviourOf(input: { manifests: Manifest[]; topology: Topo
           const plaintext = await mesh.measure('plaintext-share', scope, window);
           edges.push({ from: scope.edge.from, to: call.to, success: seen.value, requests: seen.samples, ...(Number.isFinite(plaintext.value) && plaintext.samples > 0 ? { mtls: plaintext.value === 0 } : {}) });
         }
+        // Calls out of the mesh, as the caller saw them (egress policy decides them).
+        for (const ext of svc.external) {
+          const to = `external/${ext.host}`;
+          const seen = await client.measure('success-rate', { edge: { from: `${ns.name}/${svc.name}`, to } }, window);
+          edges.push({ from: `${ns.name}/${svc.name}`, to, success: seen.value, requests: seen.samples });
+        }
       }
     }
     const slos: SloResult[] = [];

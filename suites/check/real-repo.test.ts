@@ -236,6 +236,13 @@ describe.skipIf(!hasKubectl)('meshdrill check judges the review commits a mesh r
       broken: ['books/catalog → books/stock'],
     },
     {
+      name: 'REGISTRY_ONLY without a ServiceEntry for the payment provider breaks the call out of the mesh',
+      base: { 'meshdrill/topology.yaml': KUSTOMIZE_SHOP['meshdrill/topology.yaml']!.replace('        - name: catalog\n', '        - name: catalog\n          external: [{host: api.stripe.com, port: 443}]\n') },
+      file: 'base/registry-only.yaml',
+      text: 'apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata:\n  name: default\nspec:\n  outboundTrafficPolicy: {mode: REGISTRY_ONLY}\n',
+      broken: ['books/catalog → external/api.stripe.com'],
+    },
+    {
       name: 'a DestinationRule that turns TLS off toward a STRICT service breaks its meshed callers',
       base: { 'base/peer-authentication.yaml': `${KUSTOMIZE_SHOP['base/peer-authentication.yaml']}---\n${STRICT.replace('name: default', 'name: stock').replace('spec:\n', 'spec:\n  selector: {matchLabels: {app: stock}}\n')}` },
       file: 'base/dr.yaml',

@@ -17,7 +17,6 @@ export interface NotModelled {
 const KINDS_NOT_MODELLED: Record<string, string> = {
   'networking.istio.io/EnvoyFilter': 'Envoy configuration patches are not modelled',
   'networking.istio.io/Gateway': 'Istio gateways are not run by the twin (a topology service with gateway: true plays the ingress)',
-  'networking.istio.io/ServiceEntry': 'external services are not modelled; calls to them are not in the topology',
   'networking.istio.io/WorkloadEntry': 'VM workloads are not modelled',
   'networking.istio.io/WorkloadGroup': 'VM workloads are not modelled',
   'networking.istio.io/ProxyConfig': 'proxy settings are not modelled',
@@ -26,7 +25,6 @@ const KINDS_NOT_MODELLED: Record<string, string> = {
   'extensions.istio.io/WasmPlugin': 'Wasm extensions are not modelled',
   'linkerd.io/ServiceProfile': 'ServiceProfile routes, retries and timeouts are not modelled',
   'workload.linkerd.io/ExternalWorkload': 'external workloads are not modelled',
-  'policy.linkerd.io/EgressNetwork': 'egress traffic is not modelled; calls outside the cluster are not in the topology',
   'gateway.networking.k8s.io/Gateway': 'Gateway API gateways and waypoints are not run by the twin',
   'gateway.networking.k8s.io/GRPCRoute': 'gRPC routes are not modelled',
   'gateway.networking.k8s.io/TCPRoute': 'TCP routes are not modelled',
@@ -45,6 +43,9 @@ const MODELLED_FIELDS: Record<string, string[]> = {
   'networking.istio.io/DestinationRule': ['host', 'exportTo', 'subsets.*.name', 'subsets.*.labels', ...policyFields('trafficPolicy'), ...policyFields('subsets.*.trafficPolicy')],
   'networking.istio.io/Sidecar': ['workloadSelector', 'egress.*.hosts', 'outboundTrafficPolicy.mode'],
   'policy.linkerd.io/Server': ['podSelector', 'port', 'proxyProtocol', 'accessPolicy'],
+  // Outside hosts the Topology calls (its `external` calls): hosts, ports and export decide; how they resolve does not.
+  'networking.istio.io/ServiceEntry': ['hosts', 'ports', 'exportTo', 'location', 'resolution'],
+  'policy.linkerd.io/EgressNetwork': ['trafficPolicy'],
   'policy.linkerd.io/AuthorizationPolicy': ['targetRef', 'requiredAuthenticationRefs'],
   'policy.linkerd.io/MeshTLSAuthentication': ['identities', 'identityRefs'],
   'policy.linkerd.io/NetworkAuthentication': ['networks'],

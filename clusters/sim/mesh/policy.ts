@@ -17,6 +17,9 @@ export interface ConfigSnapshot {
   /** Istio Sidecar resources, and the mesh's outbound policy for hosts they leave out (egress.ts). */
   sidecars: KubeObject[];
   outboundMode: 'ALLOW_ANY' | 'REGISTRY_ONLY';
+  /** Istio ServiceEntries (hosts outside the mesh made known) and Linkerd EgressNetworks. */
+  serviceEntries: KubeObject[];
+  egressNetworks: KubeObject[];
   servers: KubeObject[];
   linkerdAuthorizations: KubeObject[];
   meshTlsAuthentications: KubeObject[];

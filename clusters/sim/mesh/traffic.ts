@@ -8,7 +8,7 @@ import { DEFAULT_TRUST_DOMAIN, istioPrincipal } from './identity.js';
 import { ISTIO_BUCKETS, LINKERD_BUCKETS, type Labels, type MetricSink } from './metrics.js';
 import { cachedRoute, resolveRoute, type RouteDecision, type ServiceDirectory } from './routing.js';
 import type { TrafficPolicy } from './destination-rule.js';
-import { egressScope, sidecarFor, type EgressScope } from './egress.js';
+import { egressScope, hostScope, linkerdEgressAllows, serviceEntryFor, sidecarFor, type EgressScope } from './egress.js';
 import type { ConfigSnapshot } from './policy.js';
 import { serviceFqdn } from './hosts.js';
 import { POD_ERROR_RATE_ANNOTATION } from '../../workloads.js';
@@ -34,6 +34,8 @@ interface ServiceInfo {
   mu: number;
   sigma: number;
   calls: Array<{ to: string; share: number; classes: RequestClassShare[] }>;
+  /** Calls to hosts outside the mesh (Topology `external`). */
+  external: Array<{ host: string; port: number; share: number; mu: number; sigma: number }>;
 }
 
 /** Requests arriving at a service in one tick: from a caller (or outside) at a rate, in classes. */
@@ -104,6 +106,11 @@ export class TrafficModel {
           mu: Math.log(p50),
           sigma: (Math.log(p99) - Math.log(p50)) / Z99,
           calls: svc.calls.map((c) => ({ to: c.to, share: (parsePercent(c.share) ?? 100) / 100, classes: classesTo(c.to, c.port, c.requests) })),
+          external: svc.external.map((e) => {
+            const e50 = parseDuration(e.latency.p50) ?? 40;
+            const e99 = Math.max(parseDuration(e.latency.p99) ?? 200, e50 * 1.01);
+            return { host: e.host, port: e.port, share: (parsePercent(e.share) ?? 100) / 100, mu: Math.log(e50), sigma: (Math.log(e99) - Math.log(e50)) / Z99 };
+          }),
         });
       }
     }
@@ -155,6 +162,7 @@ export class TrafficModel {
       // A route to a service earlier in the order serves, but its calls are not followed this tick.
       const rps = ((served.get(ref) ?? 0) * 1000) / this.tickMs;
       for (const call of svc.calls) if (rps > 0) push(incoming, call.to, { from: ref, rps: rps * call.share, classes: call.classes });
+      for (const ext of svc.external) if (rps > 0) this.externalCall(mesh, svc, ext, rps * ext.share, pods, now);
     }
     this.flush();
     this.gauges(mesh, now);
@@ -236,6 +244,42 @@ export class TrafficModel {
       }
     }
     this.calledAs = undefined;
+  }
+
+  /**
+   * Requests to a host outside the mesh, as the caller's proxy lets them out (egress.ts): Istio
+   * sends a host no ServiceEntry registers to the passthrough (ALLOW_ANY) or the BlackHoleCluster
+   * (REGISTRY_ONLY, 502), and a registered one only where the caller's Sidecar lists it; Linkerd's
+   * EgressNetwork with trafficPolicy Deny answers 403 unless a route names the host. The outside
+   * host always answers when reached. Counted as the caller saw it, and by the caller's proxy.
+   */
+  private externalCall(mesh: 'istio' | 'linkerd', from: ServiceInfo, ext: ServiceInfo['external'][number], rps: number, pods: Map<string, KubeObject[]>, now: number): void {
+    const callers = (pods.get(from.ref) ?? []).filter(isPodReady);
+    if (callers.length === 0) return;
+    const n = (rps * this.tickMs) / 1000 / callers.length;
+    const m = this.twin.metrics;
+    for (const pod of callers) {
+      const client = this.party(pod, from.ref);
+      const proxy = client.proxy;
+      let code = 200;
+      let cluster = `outbound|${ext.port}||${ext.host}`;
+      if (proxy?.kind === 'istio' && proxy.snapshot) {
+        const snapshot = proxy.snapshot;
+        const entry = serviceEntryFor(snapshot.serviceEntries, ext.host, ext.port, client.namespace);
+        const scope = hostScope(sidecarFor(snapshot.sidecars, client.namespace, proxy.labels), snapshot.outboundMode, { fqdn: ext.host, namespace: entry?.metadata.namespace ?? client.namespace }, entry !== undefined);
+        if (scope === 'blackhole') ((code = 502), (cluster = 'BlackHoleCluster'));
+        else if (scope === 'passthrough') cluster = 'PassthroughCluster';
+      } else if (proxy?.kind === 'linkerd' && proxy.snapshot) {
+        if (!linkerdEgressAllows(proxy.snapshot.egressNetworks, proxy.snapshot.httpRoutes, ext.host, client.namespace).allowed) code = 403;
+      }
+      const outcome = code === 200 ? 'success' : 'http-error';
+      m.inc('meshdrill_client_requests_total', { source_workload: client.workload, source_namespace: client.namespace, destination_service: ext.host, destination_namespace: 'external', outcome, code: String(code) }, n);
+      if (proxy?.kind === 'istio' && proxy.snapshot) {
+        const name = cluster === 'BlackHoleCluster' || cluster === 'PassthroughCluster' ? cluster : ext.host;
+        m.inc('istio_requests_total', { reporter: 'source', source_workload: client.workload, source_workload_namespace: client.namespace, destination_service: name, destination_service_name: name, destination_service_namespace: 'unknown', destination_workload: 'unknown', destination_workload_namespace: 'unknown', request_protocol: 'http', response_code: String(code), connection_security_policy: 'unknown', response_flags: '-', source_principal: `spiffe://${istioPrincipal(proxy.snapshot.trustDomain, client.namespace, client.serviceAccount)}` }, n);
+      }
+      void now;
+    }
   }
 
   private readonly opaqueMemo = new Map<string, boolean>();

@@ -73,6 +73,7 @@ const RELEVANT = new Set([
   'policy.linkerd.io/networkauthentications',
   'policy.linkerd.io/serverauthorizations',
   'policy.linkerd.io/httproutes',
+  'policy.linkerd.io/egressnetworks',
   'gateway.networking.k8s.io/httproutes',
 ]);
 const CONFIG_KEYS = new Set([...RELEVANT].filter((k) => k.includes('istio.io') || k.includes('linkerd.io') || k.includes('gateway.networking.k8s.io') || k === 'endpoints' || k === 'services'));
@@ -547,6 +548,8 @@ export class MeshTwin {
       virtualServices: list('networking.istio.io', 'virtualservices'),
       destinationRules: list('networking.istio.io', 'destinationrules'),
       sidecars: list('networking.istio.io', 'sidecars'),
+      serviceEntries: list('networking.istio.io', 'serviceentries'),
+      egressNetworks: list('policy.linkerd.io', 'egressnetworks'),
       outboundMode: meshOutboundMode(this.cluster.api.find(this.type('configmaps'), MESH_CONFIG.namespace, MESH_CONFIG.name)),
       servers: list('policy.linkerd.io', 'servers'),
       linkerdAuthorizations: list('policy.linkerd.io', 'authorizationpolicies'),
