@@ -43,8 +43,9 @@ const MODELLED_FIELDS: Record<string, string[]> = {
   'networking.istio.io/DestinationRule': ['host', 'exportTo', 'subsets.*.name', 'subsets.*.labels', ...policyFields('trafficPolicy'), ...policyFields('subsets.*.trafficPolicy')],
   'networking.istio.io/Sidecar': ['workloadSelector', 'egress.*.hosts', 'outboundTrafficPolicy.mode'],
   'policy.linkerd.io/Server': ['podSelector', 'port', 'proxyProtocol', 'accessPolicy'],
-  // Outside hosts the Topology calls (its `external` calls): hosts, ports and export decide; how they resolve does not.
-  'networking.istio.io/ServiceEntry': ['hosts', 'ports', 'exportTo', 'location', 'resolution'],
+  // Outside hosts the Topology calls (its `external` calls): hosts, ports and export decide. How
+  // they resolve, endpoints, and MESH_INTERNAL's mTLS are not played, and are reported.
+  'networking.istio.io/ServiceEntry': ['hosts', 'ports', 'exportTo'],
   'policy.linkerd.io/EgressNetwork': ['trafficPolicy'],
   'policy.linkerd.io/AuthorizationPolicy': ['targetRef', 'requiredAuthenticationRefs'],
   'policy.linkerd.io/MeshTLSAuthentication': ['identities', 'identityRefs'],
