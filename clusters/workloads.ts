@@ -21,6 +21,8 @@ export interface LentWorkload {
   serviceAccountName?: string;
   /** The pod template's labels (selectors in policies match them). */
   labels?: Record<string, string>;
+  /** Container port names by number (a Linkerd Server may select a port by its name). */
+  portNames?: Record<number, string>;
 }
 
 /**
@@ -67,7 +69,7 @@ export function topologyWorkloads(topology: Topology, options: { runId?: string;
             {
               name: svc.name,
               image: FAKE_SERVICE_IMAGE,
-              ports: ports.map((p) => ({ containerPort: p.port, name: p.name })),
+              ports: ports.map((p) => ({ containerPort: p.port, name: lent?.portNames?.[p.port] ?? p.name })),
               env: [
                 { name: 'NAME', value: `${ns.name}/${svc.name}` },
                 { name: 'LISTEN_ADDR', value: `0.0.0.0:${ports[0]!.port}` },

@@ -28,4 +28,17 @@ describe('behaviourOf', () => {
     // Three tries at 20% failure each: 1 - 0.2^3 = 99.2%.
     expect(retried.success).toBeGreaterThan(99);
   });
+
+  it('gives the pods the repo Deployment\'s container port names: a Linkerd Server selecting the port by that name applies', async () => {
+    const deployment = `---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: shop\nspec:\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec:\n      containers: [{name: api, image: shop/api:1, ports: [{name: api-http, containerPort: 8080}]}]\n`;
+    // A Server with no authorization denies every caller, once it selects the port.
+    const server = (port: string) => `---\napiVersion: policy.linkerd.io/v1beta3\nkind: Server\nmetadata:\n  name: api\n  namespace: shop\nspec:\n  podSelector: {matchLabels: {app: api}}\n  port: ${port}\n`;
+    const run = (yaml: string) => behaviourOf({ manifests: manifestsOfText('repo.yaml', NAMESPACE + yaml).manifests, topology: TOPOLOGY, mesh: { name: 'linkerd', mode: 'sidecar' }, windowMs: 120_000 });
+
+    const byRepoName = (await run(deployment + server('api-http'))).edges.find((e) => e.to === 'shop/api')!;
+    const byOtherName = (await run(deployment + server('metrics'))).edges.find((e) => e.to === 'shop/api')!;
+
+    expect(byRepoName.success).toBe(0);
+    expect(byOtherName.success).toBeCloseTo(80, 0);
+  });
 });

@@ -41,9 +41,10 @@ export function lentWorkloads(manifests: Manifest[]): Map<string, LentWorkload> 
   const out = new Map<string, LentWorkload>();
   for (const { object } of manifests) {
     if (object.kind !== 'Deployment' && object.kind !== 'StatefulSet') continue;
-    const template = get(object, 'spec', 'template') as { metadata?: { labels?: Record<string, string> }; spec?: { serviceAccountName?: string } } | undefined;
+    const template = get(object, 'spec', 'template') as { metadata?: { labels?: Record<string, string> }; spec?: { serviceAccountName?: string; containers?: Array<{ ports?: Array<{ name?: string; containerPort?: number }> }> } } | undefined;
     const name = template?.metadata?.labels?.['app'] ?? object.metadata.name;
-    out.set(`${object.metadata.namespace ?? 'default'}/${name}`, { ...(template?.spec?.serviceAccountName ? { serviceAccountName: template.spec.serviceAccountName } : {}), ...(template?.metadata?.labels ? { labels: template.metadata.labels } : {}) });
+    const portNames = Object.fromEntries((template?.spec?.containers ?? []).flatMap((c) => c.ports ?? []).filter((p) => typeof p.name === 'string' && typeof p.containerPort === 'number').map((p) => [p.containerPort!, p.name!]));
+    out.set(`${object.metadata.namespace ?? 'default'}/${name}`, { ...(template?.spec?.serviceAccountName ? { serviceAccountName: template.spec.serviceAccountName } : {}), ...(template?.metadata?.labels ? { labels: template.metadata.labels } : {}), ...(Object.keys(portNames).length ? { portNames } : {}) });
   }
   return out;
 }
