@@ -715,6 +715,25 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'linkerd: an expired trust anchor fails every meshed handshake, though the leaves are valid; plaintext callers carry on',
+    mesh: 'linkerd',
+    tickMs: 5 * MIN,
+    source: 'linkerd2#3676 (after the trust root expired, an injected client could not reach an injected service: 503; an uninjected one still could)',
+    run: async (lab) => {
+      const { linkerdIdentity } = await import('../meshes/pki/index.js');
+      const { anchor, issuer } = await linkerdIdentity({ now: new Date(lab.now), anchorLifetimeMs: 2 * HOUR });
+      await lab.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'linkerd-identity-trust-roots', namespace: 'linkerd' }, data: { 'ca-bundle.crt': anchor.certPem } });
+      await lab.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'linkerd-identity-issuer', namespace: 'linkerd' }, stringData: { 'crt.pem': issuer.certPem, 'key.pem': issuer.keyPem } });
+      await lab.advance(MIN);
+      await lab.mesh('server');
+      await lab.mesh('client');
+      expect((await lab.window(HOUR, 'client/caller', 'server/api')).share).toBe(1);
+      await lab.advance(HOUR);
+      expect((await lab.window(HOUR, 'client/caller', 'server/api')).share).toBe(0);
+      expect((await lab.window(HOUR, 'legacy/batch', 'server/api')).share).toBe(1);
+    },
+  },
+  {
     name: 'linkerd: with identity down, newly injected pods never become Ready',
     mesh: 'linkerd',
     source: 'linkerd FAQ: new proxies cannot operate without the control plane',

@@ -21,9 +21,9 @@ export async function istioCacerts(options: { root?: CertificateAuthority; clust
 }
 
 /** Linkerd's trust anchor and issuer: CN identity.linkerd.<trust domain>, ECDSA P-256 (generate-certificates.md). */
-export async function linkerdIdentity(options: { trustDomain?: string; now?: Date; issuerLifetimeMs?: number } = {}): Promise<{ anchor: CertificateAuthority; issuer: CertificateAuthority }> {
+export async function linkerdIdentity(options: { trustDomain?: string; now?: Date; issuerLifetimeMs?: number; anchorLifetimeMs?: number } = {}): Promise<{ anchor: CertificateAuthority; issuer: CertificateAuthority }> {
   const domain = options.trustDomain ?? 'cluster.local';
-  const anchor = await createRootCa({ commonName: `root.linkerd.${domain}`, lifetimeMs: YEAR, pathLength: 1, ...(options.now ? { now: options.now } : {}) });
+  const anchor = await createRootCa({ commonName: `root.linkerd.${domain}`, lifetimeMs: options.anchorLifetimeMs ?? YEAR, pathLength: 1, ...(options.now ? { now: options.now } : {}) });
   const issuer = await createIntermediateCa(anchor, { commonName: `identity.linkerd.${domain}`, lifetimeMs: options.issuerLifetimeMs ?? YEAR, ...(options.now ? { now: options.now } : {}) });
   return { anchor, issuer };
 }

@@ -107,7 +107,7 @@ export function istioSigningRoot(cacerts: KubeObject | undefined, caSecret: Kube
 }
 
 /** Linkerd's trust anchor (linkerd-identity-trust-roots) and the anchor the issuer chains to. */
-export function linkerdRoots(trustRoots: KubeObject | undefined, issuerSecret: KubeObject | undefined): { anchor?: string; issuerRoot?: string; issuerNotAfter?: number } {
+export function linkerdRoots(trustRoots: KubeObject | undefined, issuerSecret: KubeObject | undefined): { anchor?: string; issuerRoot?: string; issuerNotAfter?: number; anchorNotAfter?: number } {
   const anchorPem = (trustRoots?.['data'] as Record<string, string> | undefined)?.['ca-bundle.crt'];
   const issuerPem = decode(issuerSecret, 'crt.pem');
   const anchor = rootId(anchorPem);
@@ -118,7 +118,7 @@ export function linkerdRoots(trustRoots: KubeObject | undefined, issuerSecret: K
     // The identity controller keeps only an issuer that verifies against the trust anchors
     // (pkg/identity/service.go: IssuerUpdateSkipped otherwise).
     const valid = issuer.checkIssued(anchorCert) && issuer.verify(anchorCert.publicKey);
-    return { anchor, issuerRoot: valid ? anchor : undefined, ...(valid ? { issuerNotAfter: Date.parse(issuer.validTo) } : {}) };
+    return { anchor, issuerRoot: valid ? anchor : undefined, ...(valid ? { issuerNotAfter: Date.parse(issuer.validTo), anchorNotAfter: Date.parse(anchorCert.validTo) } : {}) };
   } catch {
     return { anchor, issuerRoot: undefined };
   }

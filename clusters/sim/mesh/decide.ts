@@ -55,8 +55,13 @@ export interface Decision {
   opaque?: boolean;
 }
 
+/**
+ * A chain a peer accepts: the leaf within its lifetime, and the root it ends in too (an expired
+ * Linkerd trust anchor fails every handshake: linkerd2#3676, "the injected curl pod failed to reach
+ * the injected web-svc with a 503").
+ */
 function certValid(proxy: Proxy | undefined, now: number): boolean {
-  return proxy?.cert !== undefined && proxy.cert.expiresAt > now;
+  return proxy?.cert !== undefined && proxy.cert.expiresAt > now && (proxy.cert.rootExpiresAt ?? Number.POSITIVE_INFINITY) > now;
 }
 
 function trusts(a: Proxy, b: Proxy): boolean {

@@ -20,6 +20,8 @@ export interface Certificate {
   root: string;
   issuedAt: number;
   expiresAt: number;
+  /** When the root the chain ends in expires: past it, peers reject the chain whatever the leaf says. */
+  rootExpiresAt?: number;
 }
 
 /** What the twin knows of one proxy (sidecar or ambient-captured workload). */
@@ -107,6 +109,8 @@ export class MeshTwin {
   private signerRoot?: string;
   /** Linkerd: when the issuer certificate expires (ms); nothing is signed after it. */
   private issuerNotAfter?: number;
+  /** Linkerd: when the trust anchor expires; chains ending in it are rejected after it. */
+  private anchorNotAfter?: number;
   private istiodBroken?: string;
   private readonly clock: Clock;
 
@@ -440,7 +444,7 @@ export class MeshTwin {
     const trusted = mesh === 'linkerd' || !proxy.cert || (this.signerRoot !== undefined && proxy.trust.has(this.signerRoot));
     if (canSign && trusted) {
       const lifetime = Math.min(this.lifetime(mesh), issuerLeft);
-      proxy.cert = { root: this.signerRoot!, issuedAt: now, expiresAt: now + lifetime };
+      proxy.cert = { root: this.signerRoot!, issuedAt: now, expiresAt: now + lifetime, ...(mesh === 'linkerd' && this.anchorNotAfter !== undefined ? { rootExpiresAt: this.anchorNotAfter } : {}) };
       if (mesh === 'istio') proxy.trust = new Set([this.signerRoot!]);
       proxy.renewalFailures = 0;
       this.note(proxy, 'info', mesh === 'linkerd' ? `identity: Certified identity id=${proxy.serviceAccount}.${proxy.namespace}.serviceaccount.identity.linkerd.cluster.local` : `cache: generated new workload certificate resourceName=default ttl=${Math.round(lifetime / 1000)}s`);
@@ -488,12 +492,13 @@ export class MeshTwin {
   private updateSigner(mesh: MeshKind): void {
     const api = this.cluster.api;
     if (mesh === 'linkerd') {
-      const { issuerRoot, issuerNotAfter } = linkerdRoots(api.find(this.type('configmaps'), 'linkerd', 'linkerd-identity-trust-roots'), api.find(this.type('secrets'), 'linkerd', 'linkerd-identity-issuer'));
+      const { issuerRoot, issuerNotAfter, anchorNotAfter } = linkerdRoots(api.find(this.type('configmaps'), 'linkerd', 'linkerd-identity-trust-roots'), api.find(this.type('secrets'), 'linkerd', 'linkerd-identity-issuer'));
       // A new issuer that does not verify is skipped (IssuerUpdateSkipped): the old one stays.
       // Whether identity can sign at all is a question of reachability ('ca' role).
       if (issuerRoot) {
         this.signerRoot = issuerRoot;
         this.issuerNotAfter = issuerNotAfter;
+        this.anchorNotAfter = anchorNotAfter;
       }
       return;
     }
