@@ -734,6 +734,25 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'istio: a plugged-in root that expires fails mTLS between sidecars; plaintext callers carry on',
+    mesh: 'istio',
+    tickMs: 5 * MIN,
+    source: 'istio.io docs/ops/configuration/security/root-transition: when the root certificate expires, mTLS between workloads fails until the root is replaced',
+    run: async (lab) => {
+      const { createRootCa, istioCacerts } = await import('../meshes/pki/index.js');
+      const root = await createRootCa({ commonName: 'Root CA', lifetimeMs: 2 * HOUR, now: new Date(lab.now) });
+      const { files } = await istioCacerts({ root, now: new Date(lab.now), intermediateLifetimeMs: HOUR * 2 });
+      await lab.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: 'istio-system' }, stringData: { ...files } });
+      await lab.advance(MIN);
+      await lab.mesh('server');
+      await lab.mesh('client');
+      expect((await lab.window(HOUR, 'client/caller', 'server/api')).share).toBe(1);
+      await lab.advance(HOUR);
+      expect((await lab.window(HOUR, 'client/caller', 'server/api')).share).toBe(0);
+      expect((await lab.window(HOUR, 'legacy/batch', 'server/api')).share).toBe(1);
+    },
+  },
+  {
     name: 'linkerd: with identity down, newly injected pods never become Ready',
     mesh: 'linkerd',
     source: 'linkerd FAQ: new proxies cannot operate without the control plane',

@@ -69,6 +69,16 @@ export function certLifetime(mesh: MeshKind, configMap: KubeObject | undefined):
 const fingerprints = new Map<string, string>();
 
 /** The fingerprint of the first certificate of a PEM bundle, or a digest of placeholder text. Cached: parsing is costly. */
+/** A certificate's notAfter (ms), when the PEM is a real certificate. */
+function notAfter(pem: string | undefined): number | undefined {
+  if (!pem) return undefined;
+  try {
+    return Date.parse(new X509Certificate(pem).validTo);
+  } catch {
+    return undefined;
+  }
+}
+
 export function rootId(pem: string | undefined): string | undefined {
   if (!pem) return undefined;
   let id = fingerprints.get(pem);
@@ -96,11 +106,12 @@ export const CACERTS_FILES = ['ca-cert.pem', 'ca-key.pem', 'root-cert.pem', 'cer
  * a complete `cacerts` wins; an incomplete one stops istiod ("incomplete signing CA bundle");
  * otherwise `istio-ca-secret` (self-signed), which istiod creates when missing.
  */
-export function istioSigningRoot(cacerts: KubeObject | undefined, caSecret: KubeObject | undefined): { root?: string; broken?: string; needsSelfSigned?: boolean } {
+export function istioSigningRoot(cacerts: KubeObject | undefined, caSecret: KubeObject | undefined): { root?: string; broken?: string; needsSelfSigned?: boolean; rootNotAfter?: number } {
   if (cacerts) {
     const present = CACERTS_FILES.filter((f) => decode(cacerts, f) !== undefined);
     if (present.length !== CACERTS_FILES.length) return { broken: 'failed to create an istiod CA: incomplete signing CA bundle detected' };
-    return { root: rootId(decode(cacerts, 'root-cert.pem')) };
+    const pem = decode(cacerts, 'root-cert.pem');
+    return { root: rootId(pem), ...(notAfter(pem) !== undefined ? { rootNotAfter: notAfter(pem)! } : {}) };
   }
   const selfSigned = decode(caSecret, 'ca-cert.pem');
   return selfSigned ? { root: rootId(selfSigned) } : { needsSelfSigned: true };

@@ -109,7 +109,7 @@ export class MeshTwin {
   private signerRoot?: string;
   /** Linkerd: when the issuer certificate expires (ms); nothing is signed after it. */
   private issuerNotAfter?: number;
-  /** Linkerd: when the trust anchor expires; chains ending in it are rejected after it. */
+  /** When the signing root expires (Linkerd's trust anchor, Istio's plugged-in root); chains ending in it are rejected after it. */
   private anchorNotAfter?: number;
   private istiodBroken?: string;
   private readonly clock: Clock;
@@ -444,7 +444,7 @@ export class MeshTwin {
     const trusted = mesh === 'linkerd' || !proxy.cert || (this.signerRoot !== undefined && proxy.trust.has(this.signerRoot));
     if (canSign && trusted) {
       const lifetime = Math.min(this.lifetime(mesh), issuerLeft);
-      proxy.cert = { root: this.signerRoot!, issuedAt: now, expiresAt: now + lifetime, ...(mesh === 'linkerd' && this.anchorNotAfter !== undefined ? { rootExpiresAt: this.anchorNotAfter } : {}) };
+      proxy.cert = { root: this.signerRoot!, issuedAt: now, expiresAt: now + lifetime, ...(this.anchorNotAfter !== undefined ? { rootExpiresAt: this.anchorNotAfter } : {}) };
       if (mesh === 'istio') proxy.trust = new Set([this.signerRoot!]);
       proxy.renewalFailures = 0;
       this.note(proxy, 'info', mesh === 'linkerd' ? `identity: Certified identity id=${proxy.serviceAccount}.${proxy.namespace}.serviceaccount.identity.linkerd.cluster.local` : `cache: generated new workload certificate resourceName=default ttl=${Math.round(lifetime / 1000)}s`);
@@ -516,8 +516,13 @@ export class MeshTwin {
     if (istiods.length === 0) return;
     // Plugged-in cacerts are watched and hot-reloaded (handleCACertsFileWatch). istio-ca-secret is
     // read at start only: deleting it while istiod runs changes nothing until istiod restarts.
-    if (cacerts && state.root) this.signerRoot = state.root;
-    else if (!this.signerRoot || this.istiodRestartedSince()) this.signerRoot = state.root;
+    if (cacerts && state.root) {
+      this.signerRoot = state.root;
+      this.anchorNotAfter = state.rootNotAfter;
+    } else if (!this.signerRoot || this.istiodRestartedSince()) {
+      this.signerRoot = state.root;
+      this.anchorNotAfter = state.rootNotAfter;
+    }
   }
 
   private selfSignedCount = 0;
