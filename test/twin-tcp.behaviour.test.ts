@@ -71,6 +71,22 @@ const CASES: BehaviourCase[] = [
     },
   },
   {
+    name: 'istio: a Service port named tcp-… is carried as TCP even when HTTP flows over it: no request metrics, no HTTP routes',
+    mesh: 'istio',
+    source: 'istio.io ops/configuration/traffic-management/protocol-selection: the port name <protocol>[-suffix] (or appProtocol) selects the protocol explicitly',
+    run: async (lab) => {
+      await meshAll(lab);
+      await lab.lab.kube.mergePatch('v1', 'Service', 'server', 'api', { spec: { ports: [{ name: 'tcp-api', port: 8080, targetPort: 8080, protocol: 'TCP' }] } });
+      // A fault route that would abort every HTTP request: on a TCP port it never applies.
+      await lab.apply({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'api', namespace: 'server' }, spec: { hosts: ['api.server.svc.cluster.local'], http: [{ fault: { abort: { httpStatus: 503, percentage: { value: 100 } } }, route: [{ destination: { host: 'api.server.svc.cluster.local' } }] }] } });
+      await lab.advance(10_000);
+      const r = await reported(lab);
+      expect(r.share).toBe(1);
+      expect(r.http).toBe(0);
+      expect(r.tcpMtls).toBeGreaterThan(0);
+    },
+  },
+  {
     name: 'linkerd: a Service annotated config.linkerd.io/opaque-ports is proxied as TCP: mTLS and tcp_open_total, no response_total',
     mesh: 'linkerd',
     source: 'linkerd.io features/protocol-detection: opaque ports get no HTTP metrics or routing, mTLS and byte-level metrics still apply',

@@ -36,3 +36,17 @@ export function linkerdOpaque(port: number, where: { service?: KubeObject; pod?:
     return spec['proxyProtocol'] === 'opaque' && spec['port'] === port;
   });
 }
+
+/**
+ * Istio's explicit protocol selection: a Service port named `<protocol>[-suffix]`, or with
+ * appProtocol, of a protocol Istio proxies below HTTP (tcp, tls, https, mongo, mysql, redis) is
+ * carried as TCP; other names (http, grpc, none at all) get HTTP, by name or by sniffing
+ * (istio.io docs/ops/configuration/traffic-management/protocol-selection).
+ */
+export function istioTcpPort(service: KubeObject | undefined, port: number): boolean {
+  const ports = ((service?.spec as { ports?: Array<{ port?: number; name?: string; appProtocol?: string }> } | undefined)?.ports ?? []);
+  const p = ports.find((x) => x.port === port);
+  if (!p) return false;
+  const protocol = (p.appProtocol ?? p.name?.split('-')[0] ?? '').toLowerCase();
+  return ['tcp', 'tls', 'https', 'mongo', 'mysql', 'redis'].includes(protocol);
+}

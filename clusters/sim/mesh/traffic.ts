@@ -288,7 +288,7 @@ export class TrafficModel {
   /** Whether requests to this service's port go as plain TCP (opaque.ts), memoised per tick. */
   private opaqueTo(mesh: 'istio' | 'linkerd', server: ServiceInfo, port: number): boolean {
     if (server.protocol === 'tcp') return true;
-    if (mesh !== 'linkerd') return false;
+    void mesh;
     const now = this.twin.clockHandle().now();
     if (now !== this.opaqueTick) {
       this.opaqueMemo.clear();

@@ -5,7 +5,7 @@ import type { SimCluster } from '../cluster.js';
 import { isPodReady } from '../controllers/context.js';
 import { certLifetime, controlPlaneNamespace, detectMesh, istioSigningRoot, linkerdRoots, Reachability, rootId, type MeshKind } from './control-plane.js';
 import { meshOutboundMode } from './egress.js';
-import { linkerdOpaque } from './opaque.js';
+import { istioTcpPort, linkerdOpaque } from './opaque.js';
 import { hasSidecar, inject, LINKERD_POLICY_ENV, LINKERD_TRUST_ENV, linkerdEnv } from './injection.js';
 import { MetricStore } from './metrics.js';
 import { linkerdRetryPolicy, type ConfigSnapshot, type LinkerdRetryPolicy } from './policy.js';
@@ -166,12 +166,14 @@ export class MeshTwin {
 
   /**
    * Whether the mesh carries a service's port as plain TCP (opaque.ts): Linkerd's opaque ports
-   * from the Service, a server pod, its namespace and its Servers. Istio: never from annotations.
+   * from the Service, a server pod, its namespace and its Servers; Istio's protocol selection by
+   * the Service port's name or appProtocol.
    */
   opaquePort(namespace: string, service: string, port: number): boolean {
-    if (this.mesh !== 'linkerd') return false;
     const api = this.cluster.api;
     const svc = api.find(this.type('services'), namespace, service);
+    if (this.mesh === 'istio') return istioTcpPort(svc, port);
+    if (this.mesh !== 'linkerd') return false;
     const selector = (svc?.spec as { selector?: Record<string, string> } | undefined)?.selector ?? {};
     const pod = api.list(this.type('pods'), namespace).find((p) => Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v));
     const serversType = this.customType('policy.linkerd.io', 'servers');
