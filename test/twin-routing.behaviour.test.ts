@@ -688,4 +688,45 @@ const OUTSIDE: BehaviourCase[] = [
   },
 ];
 
-behaviourTable('mesh twin: routing and destination policy', [...ROUTING, ...POLICY, ...EGRESS, ...OUTSIDE]);
+/** server/api and a canary Service beside it that fails every request. */
+const WITH_CANARY = Topology.parse({ ...MICRO, spec: { ...MICRO.spec, namespaces: MICRO.spec.namespaces.map((n) => (n.name !== 'server' ? n : { ...n, services: [...n.services, { name: 'api-canary', replicas: 1, errorRate: '100%' }] })) } });
+const LROUTE = (rules: Array<Record<string, unknown>>): KubeObject => ({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'api', namespace: 'server' }, spec: { parentRefs: [{ group: 'core', kind: 'Service', name: 'api', port: 8080 }], rules } });
+
+const LINKERD_OUTBOUND: BehaviourCase[] = [
+  {
+    name: 'linkerd: an HTTPRoute on the Service splits its callers\' requests between backends by weight',
+    mesh: 'linkerd',
+    topology: WITH_CANARY,
+    source: 'linkerd.io features/httproute (a Service parent configures the clients\' outbound routing); Gateway API traffic splitting (weights are proportional)',
+    run: async (lab) => {
+      await meshAll(lab);
+      await apply(lab, LROUTE([{ backendRefs: [{ name: 'api', port: 8080, weight: 90 }, { name: 'api-canary', port: 8080, weight: 10 }] }]));
+      expect((await callerToApi(lab)).share).toBeCloseTo(0.9, 5);
+    },
+  },
+  {
+    name: 'linkerd: when a Service\'s HTTPRoutes match nothing, the client\'s proxy answers 404',
+    mesh: 'linkerd',
+    topology: WITH_CANARY,
+    source: 'Gateway API HTTPRoute: "If no matching rule is found, a 404 status code MUST be returned"',
+    run: async (lab) => {
+      await meshAll(lab);
+      await apply(lab, LROUTE([{ matches: [{ path: { type: 'PathPrefix', value: '/admin' } }], backendRefs: [{ name: 'api-canary', port: 8080 }] }]));
+      expect(Object.keys((await callerToApi(lab)).codes)).toEqual(['404']);
+    },
+  },
+  {
+    name: 'linkerd: a backendRef naming no Service answers 500; unmeshed callers are not routed at all',
+    mesh: 'linkerd',
+    topology: WITH_CANARY,
+    source: 'Gateway API HTTPRoute backendRefs: requests to an invalid backend get 500; routing is done by the client\'s proxy',
+    run: async (lab) => {
+      await meshAll(lab);
+      await apply(lab, LROUTE([{ backendRefs: [{ name: 'api-v3', port: 8080 }] }]));
+      expect(Object.keys((await callerToApi(lab)).codes)).toEqual(['500']);
+      expect((await lab.window(2 * MIN, 'legacy/batch', 'server/api')).share).toBe(1);
+    },
+  },
+];
+
+behaviourTable('mesh twin: routing and destination policy', [...ROUTING, ...POLICY, ...EGRESS, ...OUTSIDE, ...LINKERD_OUTBOUND]);

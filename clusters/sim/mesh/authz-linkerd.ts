@@ -122,26 +122,29 @@ function parentIsServer(route: KubeObject, server: string): boolean {
 /** Gateway API HTTPRoute matching: any rule's any match (path Exact/PathPrefix/RegularExpression, method, headers). */
 function routeMatches(route: KubeObject, request: RequestAttributes): boolean {
   const rules = ((route.spec as Obj | undefined)?.['rules'] as Obj[] | undefined) ?? [{}];
+  return rules.some((rule) => ruleMatches(rule, request));
+}
+
+/** Whether a request matches an HTTPRoute rule: any of its matches (path, method, headers); a rule without matches matches all. */
+export function ruleMatches(rule: Obj, request: RequestAttributes): boolean {
   const path = request.path.split('?')[0]!;
-  return rules.some((rule) => {
-    const matches = (rule['matches'] as Obj[] | undefined) ?? [{}];
-    return matches.some((m) => {
-      const p = m['path'] as { type?: string; value?: string } | undefined;
-      if (p) {
-        const value = p.value ?? '/';
-        const type = p.type ?? 'PathPrefix';
-        if (type === 'Exact' && path !== value) return false;
-        if (type === 'PathPrefix' && !(value === '/' || path === value || path.startsWith(value.endsWith('/') ? value : `${value}/`))) return false;
-        if (type === 'RegularExpression' && !new RegExp(`^${value}$`).test(path)) return false;
-      }
-      if (typeof m['method'] === 'string' && m['method'] !== request.method) return false;
-      for (const h of (m['headers'] as Array<{ name: string; value: string; type?: string }> | undefined) ?? []) {
-        const got = request.headers[h.name.toLowerCase()];
-        if (got === undefined) return false;
-        if ((h.type ?? 'Exact') === 'RegularExpression' ? !new RegExp(`^${h.value}$`).test(got) : got !== h.value) return false;
-      }
-      return true;
-    });
+  const matches = (rule['matches'] as Obj[] | undefined) ?? [{}];
+  return matches.some((m) => {
+    const p = m['path'] as { type?: string; value?: string } | undefined;
+    if (p) {
+      const value = p.value ?? '/';
+      const type = p.type ?? 'PathPrefix';
+      if (type === 'Exact' && path !== value) return false;
+      if (type === 'PathPrefix' && !(value === '/' || path === value || path.startsWith(value.endsWith('/') ? value : `${value}/`))) return false;
+      if (type === 'RegularExpression' && !new RegExp(`^${value}$`).test(path)) return false;
+    }
+    if (typeof m['method'] === 'string' && m['method'] !== request.method) return false;
+    for (const h of (m['headers'] as Array<{ name: string; value: string; type?: string }> | undefined) ?? []) {
+      const got = request.headers[h.name.toLowerCase()];
+      if (got === undefined) return false;
+      if ((h.type ?? 'Exact') === 'RegularExpression' ? !new RegExp(`^${h.value}$`).test(got) : got !== h.value) return false;
+    }
+    return true;
   });
 }
 

@@ -51,8 +51,9 @@ const MODELLED_FIELDS: Record<string, string[]> = {
   'policy.linkerd.io/MeshTLSAuthentication': ['identities', 'identityRefs'],
   'policy.linkerd.io/NetworkAuthentication': ['networks'],
   'policy.linkerd.io/ServerAuthorization': ['server', 'client'],
-  'policy.linkerd.io/HTTPRoute': ['parentRefs', 'hostnames', 'rules.*.matches'],
-  'gateway.networking.k8s.io/HTTPRoute': ['parentRefs', 'hostnames', 'rules.*.matches'],
+  // Inbound (parent: a Server) and Linkerd's outbound (parent: a Service) routes: matches and weighted backends.
+  'policy.linkerd.io/HTTPRoute': ['parentRefs', 'hostnames', 'rules.*.matches', 'rules.*.backendRefs.*.name', 'rules.*.backendRefs.*.namespace', 'rules.*.backendRefs.*.port', 'rules.*.backendRefs.*.weight', 'rules.*.backendRefs.*.group', 'rules.*.backendRefs.*.kind'],
+  'gateway.networking.k8s.io/HTTPRoute': ['parentRefs', 'hostnames', 'rules.*.matches', 'rules.*.backendRefs.*.name', 'rules.*.backendRefs.*.namespace', 'rules.*.backendRefs.*.port', 'rules.*.backendRefs.*.weight', 'rules.*.backendRefs.*.group', 'rules.*.backendRefs.*.kind'],
 };
 
 function policyFields(prefix: string): string[] {
@@ -108,14 +109,6 @@ export function notModelledIn(object: KubeObject): NotModelled[] {
       const spec = (object['spec'] ?? {}) as Obj;
       if (spec['targetRef'] || spec['targetRefs']) out.push({ ...id, path: ['spec', spec['targetRef'] ? 'targetRef' : 'targetRefs'], reason: 'attached to a waypoint or gateway, which the twin does not run' });
       if (spec['action'] === 'CUSTOM') out.push({ ...id, path: ['spec', 'action'], reason: 'CUSTOM: the external authorizer\'s answer is not modelled; requests pass it' });
-    }
-    if (gk === 'policy.linkerd.io/HTTPRoute' || gk === 'gateway.networking.k8s.io/HTTPRoute') {
-      // Linkerd routes outbound traffic by HTTPRoutes whose parent is a Service (timeouts, retries,
-      // header matches, backend weights); the twin plays only inbound routes under a Server.
-      const parents = (((object['spec'] as Obj | undefined)?.['parentRefs'] as Obj[] | undefined) ?? []);
-      parents.forEach((p, i) => {
-        if (p['kind'] === 'Service' || (p['kind'] === undefined && p['group'] === 'core')) out.push({ ...id, path: ['spec', 'parentRefs', i], reason: `an outbound route on Service ${String(p['name'] ?? '')} (client-side routing: matches, backends, timeouts, retries) is not modelled; only inbound routes under a Server are` });
-      });
     }
     if (gk === 'policy.linkerd.io/Server') {
       const protocol = (object['spec'] as Obj | undefined)?.['proxyProtocol'];

@@ -7,6 +7,7 @@ import { requestClasses, type RequestClassShare } from './request.js';
 import { DEFAULT_TRUST_DOMAIN, istioPrincipal } from './identity.js';
 import { ISTIO_BUCKETS, LINKERD_BUCKETS, type Labels, type MetricSink } from './metrics.js';
 import { cachedRoute, resolveRoute, type RouteDecision, type ServiceDirectory } from './routing.js';
+import { linkerdOutboundRoute } from './routing-linkerd.js';
 import type { TrafficPolicy } from './destination-rule.js';
 import { egressScope, hostScope, linkerdEgressAllows, serviceEntryFor, sidecarFor, type EgressScope } from './egress.js';
 import type { ConfigSnapshot } from './policy.js';
@@ -193,6 +194,11 @@ export class TrafficModel {
       const routed = inbound.classes.map((cls) => {
         // Plain TCP: no HTTP route applies; the proxies still do mTLS and authorization.
         if (this.opaqueTo(mesh, called, cls.request.port)) return { cls, decision: { kind: 'forward', destinations: [{ ref: called.ref, weight: 1, policy: {} }], request: { ...cls.request, opaque: true } } as RouteDecision };
+        // A Linkerd client routes by the HTTPRoutes attached to the Service it calls (routing-linkerd.ts).
+        if (proxy?.kind === 'linkerd' && proxy.snapshot) {
+          const routed = linkerdOutboundRoute(proxy.snapshot.httpRoutes, called, cls.request, (ref) => this.services.has(ref));
+          if (routed) return { cls, decision: routed };
+        }
         if (scope === 'blackhole') return { cls, decision: { kind: 'respond', code: 502, flags: '-', by: 'BlackHoleCluster (Sidecar egress, REGISTRY_ONLY)' } as RouteDecision };
         if (scope === 'passthrough') return { cls, decision: { kind: 'forward', destinations: [{ ref: called.ref, weight: 1, policy: { tlsMode: 'DISABLE' } }], request: cls.request, by: 'PassthroughCluster' } as RouteDecision };
         if (!sidecar) return { cls, decision: { kind: 'forward', destinations: [{ ref: called.ref, weight: 1, policy: {} }], request: cls.request } as RouteDecision };
