@@ -45,6 +45,8 @@ export class IstioAdapter implements MeshAdapter {
       crd('security.istio.io', 'RequestAuthentication', 'requestauthentications', ['v1beta1', 'v1'], ['ra']),
       crd('telemetry.istio.io', 'Telemetry', 'telemetries', ['v1alpha1', 'v1'], ['telemetry']),
       crd('extensions.istio.io', 'WasmPlugin', 'wasmplugins', ['v1alpha1']),
+      // Ambient's waypoints are Gateway API Gateways: their CRDs come first (istio.io ambient getting-started).
+      ...(this.mode === 'ambient' ? [crd('gateway.networking.k8s.io', 'Gateway', 'gateways', ['v1beta1', 'v1']), crd('gateway.networking.k8s.io', 'HTTPRoute', 'httproutes', ['v1beta1', 'v1'])] : []),
       secret(ISTIO_NAMESPACE, 'cacerts', { ...files }),
       // SECRET_TTL is the lifetime proxies request (pilot-agent options.go); the CA caps it at 90 days.
       // proxyStatsMatcher keeps Envoy's upstream_rq_retry, which the retries SLI reads (envoy-stats docs).

@@ -811,4 +811,47 @@ const LINKERD: BehaviourCase[] = [
   },
 ];
 
-behaviourTable('mesh twin: identities and request-level authorization', [...ISTIO, ...LINKERD]);
+/** server's namespace sends its traffic through a waypoint (istio.io ambient/usage/waypoint). */
+async function withWaypoint(lab: Lab): Promise<void> {
+  await lab.apply({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'waypoint', namespace: 'server' }, spec: { gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] } });
+  await lab.lab.kube.mergePatch('v1', 'Namespace', undefined, 'server', { metadata: { labels: { 'istio.io/use-waypoint': 'waypoint' } } });
+  await lab.advance(10_000);
+}
+const AT_WAYPOINT = { targetRefs: [{ kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'waypoint' }] };
+
+const WAYPOINT: BehaviourCase[] = [
+  {
+    name: 'ambient: a waypoint enforces the L7 policy attached to it: GET-only lets the GETs through, POST-only answers them 403',
+    mesh: 'istio',
+    mode: 'ambient',
+    source: 'istio.io ambient/usage/l7-features: policies targeting the waypoint (targetRefs kind Gateway) are enforced with L7 attributes; a denied request gets HTTP 403 ("RBAC: access denied")',
+    run: async (lab) => {
+      await meshAll(lab);
+      await withWaypoint(lab);
+      await lab.apply(AP('methods', 'server', { ...AT_WAYPOINT, action: 'ALLOW', rules: [{ to: [{ operation: { methods: ['GET'] } }] }] }));
+      await lab.advance(10_000);
+      expect((await callerToApi(lab)).share).toBe(1);
+      await lab.apply(AP('methods', 'server', { ...AT_WAYPOINT, action: 'ALLOW', rules: [{ to: [{ operation: { methods: ['POST'] } }] }] }));
+      await lab.advance(10_000);
+      expect(Object.keys((await callerToApi(lab)).codes)).toEqual(['403']);
+    },
+  },
+  {
+    name: 'ambient: behind a waypoint the destination ztunnel sees the waypoint\'s identity: an L4 ALLOW for the caller\'s principal refuses it',
+    mesh: 'istio',
+    mode: 'ambient',
+    source: 'istio.io ambient/usage/l4-policy: with a waypoint, policies enforced at the destination ztunnel see the waypoint as the source',
+    run: async (lab) => {
+      await meshAll(lab);
+      await withWaypoint(lab);
+      await lab.apply(AP('caller-only', 'server', { ...API, action: 'ALLOW', rules: [{ from: [{ source: { principals: ['cluster.local/ns/client/sa/caller'] } }] }] }));
+      await lab.advance(10_000);
+      expect((await callerToApi(lab)).share).toBe(0);
+      await lab.apply(AP('caller-only', 'server', { ...API, action: 'ALLOW', rules: [{ from: [{ source: { principals: ['cluster.local/ns/server/sa/waypoint'] } }] }] }));
+      await lab.advance(10_000);
+      expect((await callerToApi(lab)).share).toBe(1);
+    },
+  },
+];
+
+behaviourTable('mesh twin: identities and request-level authorization', [...ISTIO, ...LINKERD, ...WAYPOINT]);

@@ -23,6 +23,9 @@ export interface AuthzTarget {
   ip: string;
   /** Enforced by the destination ztunnel (ambient, no waypoint): L4 attributes only. */
   ztunnel: boolean;
+  /** Ambient: the waypoint ("namespace/name") the traffic passes, and which of the two enforces now. */
+  waypoint?: string;
+  at?: 'waypoint' | 'workload';
 }
 
 export interface AuthzOutcome {
@@ -95,6 +98,12 @@ function applies(policy: KubeObject, target: AuthzTarget, rootNamespace: string,
   if (policy.metadata.namespace !== target.namespace && policy.metadata.namespace !== rootNamespace) return false;
   const spec = (policy.spec ?? {}) as Obj;
   const targetRefs = [...(spec['targetRef'] ? [spec['targetRef'] as Obj] : []), ...((spec['targetRefs'] as Obj[] | undefined) ?? [])];
+  // A waypoint enforces the policies attached to it (targetRefs to its Gateway) with every L7
+  // attribute; the workloads' own (selector) policies stay with ztunnel (istio.io ambient/usage/
+  // l7-features, "Targeting policies to a waypoint").
+  const toWaypoint = target.waypoint !== undefined && targetRefs.some((t) => t['kind'] === 'Gateway' && (t['group'] ?? 'gateway.networking.k8s.io') === 'gateway.networking.k8s.io' && `${policy.metadata.namespace}/${String(t['name'])}` === target.waypoint);
+  if (target.at === 'waypoint') return toWaypoint;
+  if (toWaypoint) return false;
   if (targetRefs.length > 0) {
     // Attached to a waypoint or a gateway: a sidecar and ztunnel do not enforce it.
     notModelled.push(`AuthorizationPolicy ${ref(policy)}: targetRefs (${targetRefs.map((t) => `${String(t['kind'])}/${String(t['name'])}`).join(', ')}) attach it to a waypoint or gateway, which the twin does not run; it does not apply to the workloads themselves`);

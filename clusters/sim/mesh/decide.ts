@@ -1,4 +1,4 @@
-import { istioAuthorize, type AuthzOutcome } from './authz-istio.js';
+import { istioAuthorize, type AuthzOutcome, type AuthzPeer } from './authz-istio.js';
 import { linkerdAuthorize, type LinkerdAuthzOutcome } from './authz-linkerd.js';
 import type { MeshKind } from './control-plane.js';
 import { istioPrincipal } from './identity.js';
@@ -141,10 +141,22 @@ export function decide(mesh: MeshKind, client: Party, server: Party, now: number
     // reference/config/security/peer_authentication); it takes what its listeners take.
     if (!mtls && mode === 'STRICT') return { result: 'reset', mtls: false, reachedServer: false, code: c ? 503 : 0 };
     const trust = s.snapshot?.trustDomain ?? { domain: 'cluster.local', aliases: [] };
-    const peer = mtls ? { mtls, namespace: client.namespace, principal: istioPrincipal(trust, client.namespace, client.serviceAccount), ip: client.ip } : { mtls, ip: client.ip };
+    let peer: AuthzPeer = mtls ? { mtls, namespace: client.namespace, principal: istioPrincipal(trust, client.namespace, client.serviceAccount), ip: client.ip } : { mtls, ip: client.ip };
     const ztunnel = s.kind === 'ambient';
+    const waypoint = ztunnel ? s.snapshot?.waypoints.get(server.namespace) : undefined;
+    if (waypoint) {
+      // Through a waypoint: it answers L7 policy with a 403 (RBAC: access denied), and forwards
+      // with its own identity, which is what the destination ztunnel's L4 policy then sees
+      // (istio.io ambient/usage/waypoint; l4-policy: "the waypoint's identity").
+      const [wpNs, wpName] = waypoint.split('/') as [string, string];
+      const atWaypoint = memo(ISTIO_AUTHZ, s.snapshot ?? EMPTY_SNAPSHOT_KEY, s, clientKey(client, mtls), `${requestId}|waypoint`, () =>
+        istioAuthorize(s.snapshot?.authorizationPolicies ?? [], { namespace: wpNs, labels: server.labels, ip: server.ip, ztunnel: false, waypoint, at: 'waypoint' }, peer, request, trust),
+      );
+      if (!atWaypoint.allowed) return { result: 'denied', mtls, reachedServer: false, code: 403, ...(atWaypoint.decidedBy ? { decidedBy: atWaypoint.decidedBy } : {}), ...(atWaypoint.notModelled.length ? { notModelled: atWaypoint.notModelled } : {}) };
+      peer = { mtls: true, namespace: wpNs, principal: istioPrincipal(trust, wpNs, wpName), ip: client.ip };
+    }
     const outcome = memo(ISTIO_AUTHZ, s.snapshot ?? EMPTY_SNAPSHOT_KEY, s, clientKey(client, mtls), requestId, () =>
-      istioAuthorize(s.snapshot?.authorizationPolicies ?? [], { namespace: server.namespace, labels: server.labels, ip: server.ip, ztunnel }, peer, request, trust),
+      istioAuthorize(s.snapshot?.authorizationPolicies ?? [], { namespace: server.namespace, labels: server.labels, ip: server.ip, ztunnel, ...(waypoint ? { waypoint, at: 'workload' as const } : {}) }, peer, request, trust),
     );
     const extra = { ...(outcome.decidedBy ? { decidedBy: outcome.decidedBy } : {}), ...(outcome.notModelled.length ? { notModelled: outcome.notModelled } : {}) };
     if (!outcome.allowed) {

@@ -25,7 +25,6 @@ const KINDS_NOT_MODELLED: Record<string, string> = {
   'extensions.istio.io/WasmPlugin': 'Wasm extensions are not modelled',
   'linkerd.io/ServiceProfile': 'ServiceProfile routes, retries and timeouts are not modelled',
   'workload.linkerd.io/ExternalWorkload': 'external workloads are not modelled',
-  'gateway.networking.k8s.io/Gateway': 'Gateway API gateways and waypoints are not run by the twin',
   'gateway.networking.k8s.io/GRPCRoute': 'gRPC routes are not modelled',
   'gateway.networking.k8s.io/TCPRoute': 'TCP routes are not modelled',
   'gateway.networking.k8s.io/TLSRoute': 'TLS routes are not modelled',
@@ -47,6 +46,7 @@ const MODELLED_FIELDS: Record<string, string[]> = {
   // they resolve, endpoints, and MESH_INTERNAL's mTLS are not played, and are reported.
   'networking.istio.io/ServiceEntry': ['hosts', 'ports', 'exportTo'],
   'policy.linkerd.io/EgressNetwork': ['trafficPolicy'],
+  'gateway.networking.k8s.io/Gateway': ['gatewayClassName', 'listeners'],
   'policy.linkerd.io/AuthorizationPolicy': ['targetRef', 'requiredAuthenticationRefs'],
   'policy.linkerd.io/MeshTLSAuthentication': ['identities', 'identityRefs'],
   'policy.linkerd.io/NetworkAuthentication': ['networks'],
@@ -109,6 +109,11 @@ export function notModelledIn(object: KubeObject): NotModelled[] {
       const spec = (object['spec'] ?? {}) as Obj;
       if (spec['targetRef'] || spec['targetRefs']) out.push({ ...id, path: ['spec', spec['targetRef'] ? 'targetRef' : 'targetRefs'], reason: 'attached to a waypoint or gateway, which the twin does not run' });
       if (spec['action'] === 'CUSTOM') out.push({ ...id, path: ['spec', 'action'], reason: 'CUSTOM: the external authorizer\'s answer is not modelled; requests pass it' });
+    }
+    if (gk === 'gateway.networking.k8s.io/Gateway') {
+      // A waypoint (class istio-waypoint) is played: the policies attached to it, and the identity
+      // it forwards with. Other gateways, and a waypoint's own listeners and routes, are not.
+      if ((object['spec'] as Obj | undefined)?.['gatewayClassName'] !== 'istio-waypoint') out.push({ ...id, reason: 'Gateway API gateways are not run by the twin (waypoints, class istio-waypoint, are)' });
     }
     if (gk === 'policy.linkerd.io/Server') {
       const protocol = (object['spec'] as Obj | undefined)?.['proxyProtocol'];

@@ -20,6 +20,8 @@ export interface ConfigSnapshot {
   /** Istio ServiceEntries (hosts outside the mesh made known) and Linkerd EgressNetworks. */
   serviceEntries: KubeObject[];
   egressNetworks: KubeObject[];
+  /** Istio ambient: the waypoint ("namespace/name") each namespace uses (istio.io/use-waypoint). */
+  waypoints: Map<string, string>;
   servers: KubeObject[];
   linkerdAuthorizations: KubeObject[];
   meshTlsAuthentications: KubeObject[];

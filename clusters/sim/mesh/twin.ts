@@ -76,6 +76,7 @@ const RELEVANT = new Set([
   'policy.linkerd.io/serverauthorizations',
   'policy.linkerd.io/httproutes',
   'policy.linkerd.io/egressnetworks',
+  'gateway.networking.k8s.io/gateways',
   'gateway.networking.k8s.io/httproutes',
 ]);
 const CONFIG_KEYS = new Set([...RELEVANT].filter((k) => k.includes('istio.io') || k.includes('linkerd.io') || k.includes('gateway.networking.k8s.io') || k === 'endpoints' || k === 'services'));
@@ -180,6 +181,23 @@ export class MeshTwin {
     return linkerdOpaque(port, { ...(svc ? { service: svc } : {}), ...(pod ? { pod } : {}), ...(api.find(this.type('namespaces'), undefined, namespace) ? { namespace: api.find(this.type('namespaces'), undefined, namespace)! } : {}), servers: serversType ? api.list(serversType, namespace) : [] });
   }
 
+  /**
+   * The waypoint each namespace sends its traffic through: a Namespace labelled
+   * istio.io/use-waypoint=<name> (istio.io/use-waypoint-namespace for one elsewhere) and a Gateway
+   * of that name with gatewayClassName istio-waypoint (istio.io ambient/usage/waypoint).
+   */
+  private waypoints(gateways: KubeObject[]): Map<string, string> {
+    const out = new Map<string, string>();
+    const exists = (ns: string, name: string) => gateways.some((g) => g.metadata.namespace === ns && g.metadata.name === name && (g.spec as { gatewayClassName?: string } | undefined)?.gatewayClassName === 'istio-waypoint');
+    for (const ns of this.cluster.api.list(this.type('namespaces'))) {
+      const name = ns.metadata.labels?.['istio.io/use-waypoint'];
+      if (!name || name === 'none') continue;
+      const where = ns.metadata.labels?.['istio.io/use-waypoint-namespace'] ?? ns.metadata.name;
+      if (exists(where, name)) out.set(ns.metadata.name, `${where}/${name}`);
+    }
+    return out;
+  }
+
   pods(): KubeObject[] {
     return this.cluster.api.list(this.type('pods'));
   }
@@ -233,7 +251,9 @@ export class MeshTwin {
     // Services matter only for Linkerd's retry annotations: most Service writes change no config.
     if (event.key === 'services' && (this.mesh !== 'linkerd' || !this.retryConfigChanged(event.object))) return [];
     const meshConfig = event.key === 'configmaps' && event.object.metadata.namespace === MESH_CONFIG.namespace && event.object.metadata.name === MESH_CONFIG.name;
-    if (CONFIG_KEYS.has(event.key) || meshConfig) {
+    // A namespace's istio.io/use-waypoint label changes where its traffic goes (the waypoints map).
+    const waypointLabel = event.key === 'namespaces' && this.mesh === 'istio';
+    if (CONFIG_KEYS.has(event.key) || meshConfig || waypointLabel) {
       this.snapshot = undefined;
       this.configEpoch++;
     }
@@ -561,6 +581,7 @@ export class MeshTwin {
       destinationRules: list('networking.istio.io', 'destinationrules'),
       sidecars: list('networking.istio.io', 'sidecars'),
       serviceEntries: list('networking.istio.io', 'serviceentries'),
+      waypoints: this.waypoints(list('gateway.networking.k8s.io', 'gateways')),
       egressNetworks: list('policy.linkerd.io', 'egressnetworks'),
       outboundMode: meshOutboundMode(this.cluster.api.find(this.type('configmaps'), MESH_CONFIG.namespace, MESH_CONFIG.name)),
       servers: list('policy.linkerd.io', 'servers'),
