@@ -11,6 +11,7 @@ describe('what the twin reads but does not model', () => {
     expect(notModelledIn({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'payments' }, spec: { mtls: { mode: 'STRICT' } } })).toEqual([]);
     // Linkerd's outbound routes play matches and weighted backends; their filters and timeouts are reported.
     expect(notModelledIn({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'api-split', namespace: 'payments' }, spec: { parentRefs: [{ group: 'core', kind: 'Service', name: 'api', port: 8080 }], rules: [{ backendRefs: [{ name: 'api-v2', port: 8080, weight: 10 }], filters: [{ type: 'RequestHeaderModifier' }], timeouts: { request: '1s' } }] } }).map((e) => e.path?.join('.'))).toEqual(['spec.rules.0.filters', 'spec.rules.0.timeouts']);
+    expect(notModelledIn({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', namespace: 'payments', labels: { 'istio.io/use-waypoint': 'api-waypoint' } }, spec: {} }).map((e) => e.reason)).toEqual(['a waypoint for this object alone is not modelled (a namespace\'s istio.io/use-waypoint is)']);
     expect(notModelledIn({ apiVersion: 'policy.linkerd.io/v1beta3', kind: 'HTTPRoute', metadata: { name: 'reads', namespace: 'payments' }, spec: { parentRefs: [{ group: 'policy.linkerd.io', kind: 'Server', name: 'api-http' }], rules: [{ matches: [{ method: 'GET' }] }] } })).toEqual([]);
   });
 

@@ -120,6 +120,8 @@ export function notModelledIn(object: KubeObject): NotModelled[] {
       if (protocol === 'TLS') out.push({ ...id, path: ['spec', 'proxyProtocol'], reason: `proxyProtocol ${String(protocol)}: the twin still reports HTTP metrics for this port` });
     }
   }
+  // A waypoint for one Service (or pod) rather than its namespace is not played: say so.
+  if ((object.kind === 'Service' || object.kind === 'Pod' || object.kind === 'ServiceEntry') && object.metadata.labels?.['istio.io/use-waypoint'] !== undefined) out.push({ ...id, path: ['metadata', 'labels', 'istio.io/use-waypoint'], reason: 'a waypoint for this object alone is not modelled (a namespace\'s istio.io/use-waypoint is)' });
   const annotated: Array<[Path, Record<string, string> | undefined]> = [
     [['metadata', 'annotations'], object.metadata.annotations],
     [['spec', 'template', 'metadata', 'annotations'], ((object['spec'] as Obj | undefined)?.['template'] as { metadata?: { annotations?: Record<string, string> } } | undefined)?.metadata?.annotations],
