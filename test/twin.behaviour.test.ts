@@ -32,12 +32,13 @@ async function scaleControlPlane(lab: Lab, replicas: number): Promise<void> {
   await lab.advance(5_000);
 }
 
-/** A new Linkerd trust anchor and an issuer under it, where the control plane reads them. */
-async function newLinkerdRoot(lab: Lab): Promise<void> {
+/** A new Linkerd trust anchor and an issuer under it (with the lifetimes asked for), where the control plane reads them. */
+async function newLinkerdRoot(lab: Lab, lifetimes: { issuerLifetimeMs?: number; anchorLifetimeMs?: number; now?: Date } = {}): Promise<{ issuerPem: string }> {
   const { linkerdIdentity } = await import('../meshes/pki/index.js');
-  const { anchor, issuer } = await linkerdIdentity();
+  const { anchor, issuer } = await linkerdIdentity(lifetimes);
   await lab.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'linkerd-identity-trust-roots', namespace: 'linkerd' }, data: { 'ca-bundle.crt': anchor.certPem } });
   await lab.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'linkerd-identity-issuer', namespace: 'linkerd' }, stringData: { 'crt.pem': issuer.certPem, 'key.pem': issuer.keyPem } });
+  return { issuerPem: issuer.certPem };
 }
 
 /** A plugged-in Istio CA (cacerts) under a root no proxy trusts yet. */
@@ -696,15 +697,12 @@ const CASES: Case[] = [
     tickMs: 5 * MIN,
     source: 'linkerd2#3893 (leaves expire at or before the issuer, from #3880); #3779 (no signing with an expired issuer); #15109 (issuer past NotAfter: "failing to issue child certificates", connectivity degraded)',
     run: async (lab) => {
-      const { linkerdIdentity } = await import('../meshes/pki/index.js');
       // An anchor and an issuer that lives 3 h (a rotation that never happened), in place before meshing.
-      const { anchor, issuer } = await linkerdIdentity({ now: new Date(lab.now), issuerLifetimeMs: 3 * HOUR });
-      await lab.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'linkerd-identity-trust-roots', namespace: 'linkerd' }, data: { 'ca-bundle.crt': anchor.certPem } });
-      await lab.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'linkerd-identity-issuer', namespace: 'linkerd' }, stringData: { 'crt.pem': issuer.certPem, 'key.pem': issuer.keyPem } });
+      const { issuerPem } = await newLinkerdRoot(lab, { now: new Date(lab.now), issuerLifetimeMs: 3 * HOUR });
       await lab.advance(MIN);
       await lab.mesh('server');
       await lab.mesh('client');
-      const issuerEnds = Date.parse(new X509Certificate(issuer.certPem).validTo);
+      const issuerEnds = Date.parse(new X509Certificate(issuerPem).validTo);
       for (const proxy of lab.proxies('server')) expect(proxy.cert!.expiresAt).toBeLessThanOrEqual(issuerEnds);
       expect((await lab.window(2 * HOUR, 'client/caller', 'server/api')).share).toBe(1);
       await lab.advance(1.5 * HOUR);
@@ -720,10 +718,7 @@ const CASES: Case[] = [
     tickMs: 5 * MIN,
     source: 'linkerd2#3676 (after the trust root expired, an injected client could not reach an injected service: 503; an uninjected one still could)',
     run: async (lab) => {
-      const { linkerdIdentity } = await import('../meshes/pki/index.js');
-      const { anchor, issuer } = await linkerdIdentity({ now: new Date(lab.now), anchorLifetimeMs: 2 * HOUR });
-      await lab.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'linkerd-identity-trust-roots', namespace: 'linkerd' }, data: { 'ca-bundle.crt': anchor.certPem } });
-      await lab.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'linkerd-identity-issuer', namespace: 'linkerd' }, stringData: { 'crt.pem': issuer.certPem, 'key.pem': issuer.keyPem } });
+      await newLinkerdRoot(lab, { now: new Date(lab.now), anchorLifetimeMs: 2 * HOUR });
       await lab.advance(MIN);
       await lab.mesh('server');
       await lab.mesh('client');
