@@ -3,9 +3,11 @@ import { meshAdapter } from '../../meshes/index.js';
 import type { Topology } from '../../model/index.js';
 import type { MeshSelection } from '../../rollout/index.js';
 import { ClientViewSource, EmbeddedSource, evaluate, measureWithCallersFallback, resolveGate, type Slo } from '../../slo/index.js';
-import type { Cause } from './causes.js';
+import type { EdgeChange } from './edge-change.js';
 import type { Manifest } from './manifests.js';
 import { lentWorkloads } from './rules-policy.js';
+
+export type { EdgeChange };
 
 export interface EdgeBehaviour {
   from: string;
@@ -100,18 +102,6 @@ export async function behaviourOf(input: { manifests: Manifest[]; topology: Topo
   } finally {
     await cluster.close();
   }
-}
-
-export interface EdgeChange {
-  from: string;
-  to: string;
-  before: string;
-  after: string;
-  broken: boolean;
-  /** The changed objects that govern this call, at their first differing field (causes.ts). */
-  causes?: Cause[];
-  /** The broken call upstream whose failure took this call's traffic ("from → to"). */
-  downstreamOf?: string;
 }
 
 const describe = (e: EdgeBehaviour | undefined) => (!e || e.requests === 0 || !Number.isFinite(e.success) ? 'no traffic' : `${e.success >= 99 ? 'ok' : `failing (${Number(e.success.toFixed(1))}% success)`}${e.mtls === undefined ? '' : e.mtls ? ', mTLS' : ', plaintext'}`);

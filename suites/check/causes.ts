@@ -1,30 +1,11 @@
+import type { Cause, EdgeChange } from './edge-change.js';
 import type { Manifest } from './manifests.js';
+
+export type { Cause };
 
 // Why a call broke: the objects the change added, edited or deleted that govern the call, each at
 // the first field that differs (its line and column), and the calls that only lost their traffic
 // because a call upstream of them broke, grouped under it.
-
-export interface Cause {
-  file: string;
-  line: number;
-  col: number;
-  /** "PeerAuthentication payments/default". */
-  object: string;
-  /** The first field that differs, as a path ("spec.mtls.mode"); "" for a whole object added or deleted. */
-  field: string;
-  change: 'added' | 'changed' | 'deleted';
-}
-
-/** The part of a call's change (behaviour.ts CallChange) that causes are written on. */
-interface CallChange {
-  from: string;
-  to: string;
-  before: string;
-  after: string;
-  broken: boolean;
-  causes?: Cause[];
-  downstreamOf?: string;
-}
 
 export interface ChangedObject {
   manifest: Manifest;
@@ -127,7 +108,7 @@ function hostMatches(host: string, svc: string, svcNs: string, ruleNs: string | 
 }
 
 /** The changed objects that govern each broken call, each at its first differing field. */
-export function explain(changes: CallChange[], changed: ChangedObject[]): void {
+export function explain(changes: EdgeChange[], changed: ChangedObject[]): void {
   for (const c of changes) {
     if (!c.broken && !opened(c)) continue;
     const causes = changed.filter((o) => governs(o.manifest, c.from, c.to)).map(toCause);
@@ -169,8 +150,8 @@ function toCause(o: ChangedObject): Cause {
  * Marks the calls that only lost their traffic ("→ no traffic") because a call upstream broke:
  * each gets `downstreamOf`, the broken call that starved it, followed transitively.
  */
-export function groupStarved(changes: CallChange[]): void {
-  const key = (c: CallChange) => `${c.from} → ${c.to}`;
+export function groupStarved(changes: EdgeChange[]): void {
+  const key = (c: EdgeChange) => `${c.from} → ${c.to}`;
   // Services whose callers now fail: whatever they call loses traffic, charged to that call.
   const starvedBy = new Map<string, string>();
   for (const c of changes) if (c.broken && c.after !== 'no traffic' && !starvedBy.has(c.to)) starvedBy.set(c.to, key(c));
@@ -189,7 +170,7 @@ export function groupStarved(changes: CallChange[]): void {
 }
 
 /** A call that failed on the base and works on the head. */
-function opened(c: CallChange): boolean {
+function opened(c: EdgeChange): boolean {
   return c.before.startsWith('failing') && c.after.startsWith('ok');
 }
 
@@ -199,7 +180,7 @@ const ACCESS_KINDS = new Set(['AuthorizationPolicy', 'Server', 'ServerAuthorizat
  * MD112 access-widened: calls the base refused that the head lets through, with the access
  * policy change that opened them (a deleted ALLOW, a widened rule, a default policy relaxed).
  */
-export function widenedAccess(changes: CallChange[]): Array<{ call: string; cause: Cause }> {
+export function widenedAccess(changes: EdgeChange[]): Array<{ call: string; cause: Cause }> {
   const out: Array<{ call: string; cause: Cause }> = [];
   for (const c of changes) {
     if (!opened(c)) continue;
