@@ -1,23 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Topology } from '../model/topology.js';
-import { HOUR, Lab, partition, WITH_GATEWAY } from './helpers/twin-lab.js';
+import { behaviourTable, type BehaviourCase } from './helpers/behaviour-table.js';
+import { HOUR, type Lab, partition, WITH_GATEWAY } from './helpers/twin-lab.js';
 
 // One row per (mesh, client state, server state, policy, fault), each citing where the
 // behaviour is documented. Sources are abbreviated; full paths in ../shared/reference/mesh-facts.md
 // and chaos.md.
 
-interface Case {
-  name: string;
-  mesh: 'istio' | 'linkerd';
-  mode?: 'sidecar' | 'ambient';
-  certLifetimeMs?: number;
-  tickMs?: number;
-  serverErrorRate?: string;
-  topology?: Topology;
-  source: string;
-  run: (lab: Lab) => Promise<void>;
-}
+type Case = BehaviourCase;
 
 const MIN = 60_000;
 const podsRejected = (lab: Lab, ns: string) =>
@@ -39,6 +29,17 @@ async function newLinkerdRoot(lab: Lab, lifetimes: { issuerLifetimeMs?: number; 
   await lab.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'linkerd-identity-trust-roots', namespace: 'linkerd' }, data: { 'ca-bundle.crt': anchor.certPem } });
   await lab.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'linkerd-identity-issuer', namespace: 'linkerd' }, stringData: { 'crt.pem': issuer.certPem, 'key.pem': issuer.keyPem } });
   return { issuerPem: issuer.certPem };
+}
+
+/** After a root planted to expire 2 h from now: meshed calls work for an hour, fail once it has expired; plaintext callers carry on. */
+async function meshedCallsEndWithTheRoot(lab: Lab): Promise<void> {
+  await lab.advance(MIN);
+  await lab.mesh('server');
+  await lab.mesh('client');
+  expect((await lab.window(HOUR, 'client/caller', 'server/api')).share).toBe(1);
+  await lab.advance(HOUR);
+  expect((await lab.window(HOUR, 'client/caller', 'server/api')).share).toBe(0);
+  expect((await lab.window(HOUR, 'legacy/batch', 'server/api')).share).toBe(1);
 }
 
 /** A plugged-in Istio CA (cacerts) under a root no proxy trusts yet. */
@@ -719,13 +720,7 @@ const CASES: Case[] = [
     source: 'linkerd2#3676 (after the trust root expired, an injected client could not reach an injected service: 503; an uninjected one still could)',
     run: async (lab) => {
       await newLinkerdRoot(lab, { now: new Date(lab.now), anchorLifetimeMs: 2 * HOUR });
-      await lab.advance(MIN);
-      await lab.mesh('server');
-      await lab.mesh('client');
-      expect((await lab.window(HOUR, 'client/caller', 'server/api')).share).toBe(1);
-      await lab.advance(HOUR);
-      expect((await lab.window(HOUR, 'client/caller', 'server/api')).share).toBe(0);
-      expect((await lab.window(HOUR, 'legacy/batch', 'server/api')).share).toBe(1);
+      await meshedCallsEndWithTheRoot(lab);
     },
   },
   {
@@ -738,13 +733,7 @@ const CASES: Case[] = [
       const root = await createRootCa({ commonName: 'Root CA', lifetimeMs: 2 * HOUR, now: new Date(lab.now) });
       const { files } = await istioCacerts({ root, now: new Date(lab.now), intermediateLifetimeMs: HOUR * 2 });
       await lab.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: 'istio-system' }, stringData: { ...files } });
-      await lab.advance(MIN);
-      await lab.mesh('server');
-      await lab.mesh('client');
-      expect((await lab.window(HOUR, 'client/caller', 'server/api')).share).toBe(1);
-      await lab.advance(HOUR);
-      expect((await lab.window(HOUR, 'client/caller', 'server/api')).share).toBe(0);
-      expect((await lab.window(HOUR, 'legacy/batch', 'server/api')).share).toBe(1);
+      await meshedCallsEndWithTheRoot(lab);
     },
   },
   {
@@ -879,18 +868,11 @@ const CASES: Case[] = [
   },
 ];
 
-describe('mesh twin behaviour', () => {
+describe('mesh twin behaviour: the table', () => {
   it('has at least 40 documented cases', () => {
     expect(CASES.length).toBeGreaterThanOrEqual(40);
     expect(CASES.every((c) => c.source.length > 10)).toBe(true);
   });
-
-  it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const lab = await Lab.start(c.mesh, { ...(c.mode ? { mode: c.mode } : {}), ...(c.certLifetimeMs ? { certLifetimeMs: c.certLifetimeMs } : {}), ...(c.tickMs ? { tickMs: c.tickMs } : {}), ...(c.serverErrorRate ? { serverErrorRate: c.serverErrorRate } : {}), ...(c.topology ? { topology: c.topology } : {}) });
-    try {
-      await c.run(lab);
-    } finally {
-      await lab.close();
-    }
-  });
 });
+
+behaviourTable('mesh twin behaviour', CASES);
