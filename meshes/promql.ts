@@ -89,6 +89,24 @@ function istioRetryFilters(scope: Scope): { retries: Filters; requests: Filters 
   return scope.namespace ? { retries: { namespace: scope.namespace }, requests: { source_workload_namespace: scope.namespace } } : { retries: {}, requests: {} };
 }
 
+/**
+ * An Envoy cluster counter (kept only when proxyStatsMatcher includes `stats`) per client pod and
+ * upstream cluster, over the requests those clients' proxies report: no counter is no data.
+ */
+function envoyClusterRatio(counter: string, stats: string, scope: Scope, scale: number): SliQuery {
+  const { retries: clusters, requests: clients } = istioRetryFilters(scope);
+  return {
+    kind: 'ratio',
+    metric: 'istio_requests_total',
+    numeratorMetric: `envoy_cluster_${counter}`,
+    numerator: clusters,
+    denominator: { reporter: 'source', ...clients },
+    scale,
+    absentNumerator: 'no-data',
+    whenEmpty: `Envoy records ${counter} only when meshConfig.defaultConfig.proxyStatsMatcher includes it; meshdrill's install adds "${stats}" to inclusionRegexps, a mesh installed otherwise needs the same`,
+  };
+}
+
 function linkerdRouteFilters(scope: Scope): Filters {
   if (scope.edge) {
     const [fromNs, from] = split(scope.edge.from);
@@ -142,37 +160,15 @@ function istioQuery(mode: DataPlaneMode, sli: SliKey, scope: Scope): SliQuery {
       if (mode === 'ambient') return { kind: 'ratio', metric: 'istio_tcp_connections_opened_total', numerator: { ...dest, connection_security_policy: 'unknown' }, denominator: dest, scale: 100 };
       return { kind: 'ratio', metric: requests, numerator: { ...dest, connection_security_policy: 'none' }, denominator: dest, scale: 100 };
     }
-    case 'retries-per-request': {
+    case 'retries-per-request':
       // Retries are Envoy's, per client pod and upstream cluster; requests as the clients' proxies
       // report them. Envoy keeps upstream_rq_retry only when proxyStatsMatcher includes it
       // (istio.io/docs/ops/configuration/telemetry/envoy-stats); meshdrill's install does.
-      const { retries, requests: clients } = istioRetryFilters(scope);
-      return {
-        kind: 'ratio',
-        metric: requests,
-        numeratorMetric: 'envoy_cluster_upstream_rq_retry',
-        numerator: retries,
-        denominator: { reporter: 'source', ...clients },
-        scale: 1,
-        absentNumerator: 'no-data',
-        whenEmpty: `Envoy records upstream_rq_retry only when meshConfig.defaultConfig.proxyStatsMatcher includes it; meshdrill's install adds "${RETRY_STATS}" to inclusionRegexps, a mesh installed otherwise needs the same`,
-      };
-    }
-    case 'circuit-breaker-trips': {
+      return envoyClusterRatio('upstream_rq_retry', RETRY_STATS, scope, 1);
+    case 'circuit-breaker-trips':
       // Envoy counts the requests its connection pool refused per client pod and upstream cluster
       // (upstream_rq_pending_overflow; Istio's circuit-breaking task reads the same counter).
-      const { retries: overflow, requests: clients } = istioRetryFilters(scope);
-      return {
-        kind: 'ratio',
-        metric: requests,
-        numeratorMetric: 'envoy_cluster_upstream_rq_pending_overflow',
-        numerator: overflow,
-        denominator: { reporter: 'source', ...clients },
-        scale: 100,
-        absentNumerator: 'no-data',
-        whenEmpty: `Envoy records upstream_rq_pending_overflow only when meshConfig.defaultConfig.proxyStatsMatcher includes it; meshdrill's install adds "${CIRCUIT_BREAKER_STATS}" to inclusionRegexps, a mesh installed otherwise needs the same`,
-      };
-    }
+      return envoyClusterRatio('upstream_rq_pending_overflow', CIRCUIT_BREAKER_STATS, scope, 100);
     case 'cert-min-remaining':
       return { kind: 'gauge', metric: 'istio_agent_cert_expiry_seconds', filters: podFilters(scope), reduce: 'min', scale: 1000 };
     case 'proxy-config-age':
