@@ -96,7 +96,7 @@ describe('faults on the embedded cluster: inject, observe, revert to exactly wha
     const fault = await injectFault(plan, deps);
     const policy = await lab.lab.kube.get('networking.k8s.io/v1', 'NetworkPolicy', 'client', 'meshdrill-control-plane-partition');
     await lab.advance(10 * MIN);
-    const age = lab.lab.twin.metrics.gauge('meshdrill_proxy_config_age_seconds', { namespace: 'client' }, lab.now, 'min');
+    const age = (lab.now - lab.lab.twin.metrics.gauge('envoy_cluster_manager_cds_update_time', { namespace: 'client' }, lab.now, 'min')) / 1000;
     const result = await fault.revert();
 
     expect(policy?.metadata.labels?.['meshdrill.dev/run-id']).toBe('run-1');

@@ -107,8 +107,9 @@ export async function planFault(spec: FaultSpec, ctx: FaultContext): Promise<Fau
         summary: `${spec.namespaces.join(', ')} cut off from the control plane`,
         notes: ['The API server is not a pod the policy selects: it stays reachable. Needs a CNI that enforces NetworkPolicy (kind ≥ v0.24).'],
         changes,
+        // Only Envoy sidecars tell when their config last arrived (SLI_UNAVAILABLE says why the others do not).
         probes: spec.namespaces.flatMap((ns) => [
-          { sli: 'proxy-config-age' as const, scope: { namespace: ns }, why: 'config stops arriving' },
+          ...(adapter.name === 'istio' && adapter.mode === 'sidecar' ? [{ sli: 'proxy-config-age' as const, scope: { namespace: ns }, why: 'config stops arriving' }] : []),
           { sli: 'success-rate' as const, scope: { namespace: ns }, why: 'traffic runs on the last config' },
         ]),
       };

@@ -23,8 +23,12 @@ export type SliQuery =
   | { kind: 'ratio'; metric: string; numerator: Filters; denominator: Filters; scale: number; numeratorMetric?: string; absentNumerator?: 'no-data'; whenEmpty?: string }
   /** histogram_quantile(q, …) over the window; samples: the histogram's count increase. */
   | { kind: 'quantile'; metric: string; filters: Filters; q: number; scale: number }
-  /** scale × min/max(metric{filters}) at the window's end (minus the time for timestamps); samples: the series count. */
-  | { kind: 'gauge'; metric: string; filters: Filters; reduce: 'min' | 'max'; scale: number; timestamp?: boolean };
+  /**
+   * scale × min/max(metric{filters}) at the window's end; samples: the series count.
+   * `timestamp`: the metric is a Unix time in seconds and the value is how far ahead of now it is.
+   * `ageOfMs`: the metric is a Unix time in milliseconds and the value is how long ago it was, in ms.
+   */
+  | { kind: 'gauge'; metric: string; filters: Filters; reduce: 'min' | 'max'; scale: number; timestamp?: boolean; ageOfMs?: boolean };
 
 const QUANTILES: Partial<Record<SliKey, number>> = { 'latency-p50': 0.5, 'latency-p95': 0.95, 'latency-p99': 0.99 };
 
@@ -172,7 +176,11 @@ function istioQuery(mode: DataPlaneMode, sli: SliKey, scope: Scope): SliQuery {
     case 'cert-min-remaining':
       return { kind: 'gauge', metric: 'istio_agent_cert_expiry_seconds', filters: podFilters(scope), reduce: 'min', scale: 1000 };
     case 'proxy-config-age':
-      return { kind: 'gauge', metric: 'meshdrill_proxy_config_age_seconds', filters: podFilters(scope), reduce: 'max', scale: 1000 };
+      // The oldest last CDS fetch among the scope's sidecars (Envoy's cluster_manager.cds.update_time,
+      // envoyproxy.io cluster_manager stats; kept by Istio's default stats inclusion). istiod
+      // re-pushes at least every keepaliveMaxServerConnectionAge (30m), so a healthy mesh stays under it.
+      if (mode === 'ambient') throw new ConfigError(SLI_UNAVAILABLE[sli]!.ambient!);
+      return { kind: 'gauge', metric: 'envoy_cluster_manager_cds_update_time', filters: podFilters(scope), reduce: 'min', scale: 1, ageOfMs: true };
     case 'proxy-memory':
       return { kind: 'gauge', metric: 'container_memory_working_set_bytes', filters: { ...podFilters(scope), container: 'istio-proxy' }, reduce: 'max', scale: 1 };
     case 'push-latency':
@@ -214,10 +222,9 @@ function linkerdQuery(sli: SliKey, scope: Scope): SliQuery {
     }
     case 'cert-min-remaining':
       return { kind: 'gauge', metric: 'identity_cert_expiration_timestamp_seconds', filters: podFilters(scope), reduce: 'min', scale: 1000, timestamp: true };
-    case 'proxy-config-age':
-      return { kind: 'gauge', metric: 'meshdrill_proxy_config_age_seconds', filters: podFilters(scope), reduce: 'max', scale: 1000 };
     case 'proxy-memory':
       return { kind: 'gauge', metric: 'container_memory_working_set_bytes', filters: { ...podFilters(scope), container: 'linkerd-proxy' }, reduce: 'max', scale: 1 };
+    case 'proxy-config-age':
     case 'push-latency':
     case 'circuit-breaker-trips':
       throw new ConfigError(SLI_UNAVAILABLE[sli]!.linkerd!);
@@ -251,6 +258,7 @@ export function renderPromql(query: SliQuery, window: string): string {
     case 'quantile':
       return scaled(query.scale, `histogram_quantile(${query.q}, sum by (le) (rate(${query.metric}_bucket${selector(query.filters)}[${window}])))`);
     case 'gauge':
+      if (query.ageOfMs) return scaled(query.scale, `(time() * 1000 - ${query.reduce}(${query.metric}${selector(query.filters)}))`);
       return scaled(query.scale, `${query.reduce}(${query.metric}${selector(query.filters)}${query.timestamp ? ' - time()' : ''})`);
   }
 }

@@ -30,7 +30,11 @@ export const SLI_UNITS = {
 export type SliKey = keyof typeof SLI_UNITS;
 
 /** SLIs a mesh has no metric for, with why: a validation error where a plan on that mesh uses them. */
-export const SLI_UNAVAILABLE: Partial<Record<SliKey, { linkerd?: string; istio?: string }>> = {
+export const SLI_UNAVAILABLE: Partial<Record<SliKey, { linkerd?: string; istio?: string; ambient?: string }>> = {
+  'proxy-config-age': {
+    linkerd: 'proxy-config-age reads Envoy\'s cluster_manager.cds.update_time; linkerd2-proxy exposes no time of its last discovery update (its destination lookups are long-lived streams), so it is not available on Linkerd',
+    ambient: 'proxy-config-age reads the sidecars\' Envoy cluster_manager.cds.update_time; ztunnel exposes no time of its last config update, so it is not available on Istio ambient',
+  },
   'push-latency': { linkerd: 'push-latency is an Istio control-plane metric (pilot_proxy_convergence_time); Linkerd has no equivalent' },
   'circuit-breaker-trips': { linkerd: 'circuit-breaker-trips reads Envoy\'s upstream_rq_pending_overflow; Linkerd has no connection-pool circuit breaker to trip (its failure accrual is not exposed as a metric), so it is not available on Linkerd' },
 };

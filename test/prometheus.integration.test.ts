@@ -57,7 +57,8 @@ const CHECKS: Array<{ sli: SliKey; scope: Scope; tolerance: (embedded: number) =
   { sli: 'retries-per-request', scope: { namespace: 'shop' }, tolerance: (v) => Math.max(0.002, v * 0.15) },
   { sli: 'retries-per-request', scope: { edge: { from: 'shop/web', to: 'pay/api' } }, tolerance: (v) => Math.max(0.002, v * 0.15) },
   { sli: 'cert-min-remaining', scope: { namespace: 'pay' }, tolerance: oneScrape },
-  { sli: 'proxy-config-age', scope: { namespace: 'pay' }, tolerance: oneScrape },
+  // Envoy's last CDS fetch; linkerd2-proxy has no such time.
+  { sli: 'proxy-config-age', scope: { namespace: 'pay' }, tolerance: oneScrape, meshes: ['istio'] },
   { sli: 'proxy-memory', scope: { service: 'pay/api' }, tolerance: () => 1 },
   // Linkerd has no push-latency metric; the query refuses it (meshes/promql.ts).
   { sli: 'push-latency', scope: {}, tolerance: quantile(5), meshes: ['istio'] },

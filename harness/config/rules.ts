@@ -152,8 +152,10 @@ const rolloutPlans: Rule = (ctx, report) => {
         // An SLI this plan's mesh has no metric for can never be measured: say so now, not at the gate.
         const slo = gate.slo !== undefined ? ctx.ofKind('SLO').find((d) => d.name === gate.slo) : undefined;
         const sli = gate.sli ?? slo?.data.spec.sli;
-        const why = sli ? SLI_UNAVAILABLE[sli]?.[spec.mesh.name] : undefined;
-        if (why) report(doc, [...base, 'gates', g, gate.sli ? 'sli' : 'slo'], `${why}; this plan is on ${spec.mesh.name}${slo ? ` (SLO ${slo.name})` : ''}`);
+        const unavailable = sli ? SLI_UNAVAILABLE[sli] : undefined;
+        const ambient = spec.mesh.name === 'istio' && spec.mesh.mode === 'ambient';
+        const why = ambient ? (unavailable?.ambient ?? unavailable?.istio) : unavailable?.[spec.mesh.name];
+        if (why) report(doc, [...base, 'gates', g, gate.sli ? 'sli' : 'slo'], `${why}; this plan is on ${spec.mesh.name}${ambient ? ' ambient' : ''}${slo ? ` (SLO ${slo.name})` : ''}`);
       }
     }
   }

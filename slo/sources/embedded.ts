@@ -44,7 +44,7 @@ export class EmbeddedSource implements SliSource {
         return { value: query.scale * m.quantile(query.metric, query.filters, query.q, from, to), samples: m.increase(`${query.metric}_count`, query.filters, from, to) };
       case 'gauge': {
         const raw = m.gauge(query.metric, query.filters, to, query.reduce);
-        return { value: query.scale * (query.timestamp ? raw - to / 1000 : raw), samples: m.count(query.metric, query.filters) };
+        return { value: query.scale * (query.ageOfMs ? to - raw : query.timestamp ? raw - to / 1000 : raw), samples: m.count(query.metric, query.filters) };
       }
     }
   }

@@ -78,7 +78,7 @@ const HELP: Record<string, string> = {
   outbound_http_route_request_statuses_total: 'Linkerd outbound route requests, after retries, by status.',
   meshdrill_client_requests_total: 'Every request as the client saw it, including connections reset before any proxy could report them.',
   meshdrill_client_request_duration_milliseconds: 'Latency as the caller saw it (the load generator is source_namespace="external").',
-  meshdrill_proxy_config_age_seconds: 'Seconds since the proxy last received configuration from its control plane.',
+  envoy_cluster_manager_cds_update_time: 'Envoy: when the proxy last received its clusters from the control plane, in milliseconds since the epoch.',
   container_memory_working_set_bytes: 'Proxy container memory.',
   pilot_proxy_convergence_time: 'Delay between a config change and all proxies receiving it, in seconds.',
 };

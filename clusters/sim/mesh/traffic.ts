@@ -69,7 +69,7 @@ export class TrafficModel {
   private readonly tickMs: number;
   private timer?: TimerHandle;
   private rpsScale: number;
-  private readonly gaugeHandles = new Map<string, { cert: { value: number }; configAge: { value: number }; memory?: { value: number } }>();
+  private readonly gaugeHandles = new Map<string, { cert: { value: number }; configUpdate?: { value: number }; memory?: { value: number } }>();
   private readonly emitters = new Map<string, (n: number) => void>();
   private readonly pending = new Map<string, { mesh: 'istio' | 'linkerd'; client: Party; server: ServiceInfo; target: Party | undefined; d: Decision; n: number; extraMs: number; flags: string; capMs: number; called?: ServiceInfo }>();
   /** The services each client proxy has a retry counter for. */
@@ -681,7 +681,7 @@ export class TrafficModel {
       ambient ||= proxy.kind === 'ambient';
       const gauges = this.gaugesOf(mesh, proxy);
       if (proxy.cert) gauges.cert.value = mesh === 'istio' ? (proxy.cert.expiresAt - now) / 1000 : proxy.cert.expiresAt / 1000;
-      if (proxy.lastSync !== undefined) gauges.configAge.value = (now - proxy.lastSync) / 1000;
+      if (proxy.lastSync !== undefined && gauges.configUpdate) gauges.configUpdate.value = proxy.lastSync;
       // Proxy memory: Envoy 50–100 MB growing with the services in its config, linkerd2-proxy 10–20 MB.
       const inScope = scopeOf(proxy.namespace);
       const bytes = proxy.kind === 'linkerd' ? (10 + Math.min(10, inScope * 0.05)) * 1_048_576 : proxy.kind === 'istio' ? (50 + Math.min(50, inScope * 0.25)) * 1_048_576 : 0;
@@ -703,14 +703,17 @@ export class TrafficModel {
     }
   }
 
-  private gaugesOf(mesh: 'istio' | 'linkerd', proxy: Proxy): { cert: { value: number }; configAge: { value: number }; memory?: { value: number } } {
+  private gaugesOf(mesh: 'istio' | 'linkerd', proxy: Proxy): { cert: { value: number }; configUpdate?: { value: number }; memory?: { value: number } } {
     let gauges = this.gaugeHandles.get(proxy.uid);
     if (!gauges) {
       const m = this.twin.metrics;
       const labels = { namespace: proxy.namespace, pod: proxy.pod };
       gauges = {
         cert: m.gaugeHandle(mesh === 'istio' ? 'istio_agent_cert_expiry_seconds' : 'identity_cert_expiration_timestamp_seconds', labels),
-        configAge: m.gaugeHandle('meshdrill_proxy_config_age_seconds', labels),
+        // Envoy's cluster_manager.cds.update_time, milliseconds since the epoch; Istio keeps the
+        // cluster_manager stats by default (istio.io/docs/ops/configuration/telemetry/envoy-stats).
+        // linkerd2-proxy and ztunnel expose no time of their last config update.
+        ...(proxy.kind === 'istio' ? { configUpdate: m.gaugeHandle('envoy_cluster_manager_cds_update_time', labels) } : {}),
         ...(proxy.kind === 'ambient' ? {} : { memory: m.gaugeHandle('container_memory_working_set_bytes', { ...labels, container: proxy.kind === 'istio' ? 'istio-proxy' : 'linkerd-proxy' }) }),
       };
       this.gaugeHandles.set(proxy.uid, gauges);

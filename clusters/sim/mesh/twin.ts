@@ -38,7 +38,14 @@ export interface Proxy {
   node: string;
   started: boolean;
   snapshot?: ConfigSnapshot;
+  /**
+   * When the proxy last received configuration. For Envoy, the last successful CDS fetch
+   * (cluster_manager.cds.update_time): on connecting, on a push that changes its config, and on
+   * the reconnect istiod forces every keepaliveMaxServerConnectionAge (30m by default).
+   */
   lastSync?: number;
+  /** Whether the proxy holds an xDS stream to its control plane now. */
+  connected?: boolean;
   cert?: Certificate;
   /** Roots whose certificates this proxy accepts. */
   trust: Set<string>;
@@ -52,6 +59,8 @@ export interface Proxy {
 }
 
 const LOG_LINES = 200;
+/** istiod closes each xDS stream after this long (pilot-discovery --keepaliveMaxServerConnectionAge, default 30m). */
+const MAX_CONNECTION_AGE_MS = 30 * 60_000;
 
 const RELEVANT = new Set([
   'pods',
@@ -438,16 +447,24 @@ export class MeshTwin {
       proxy.lastSync = this.clock.now();
       return;
     }
-    if (!reach.reachable('config', { namespace: proxy.namespace, labels: proxy.labels })) return;
     // istiod's xDS serving certificate is signed by its current root: a proxy that trusts another
     // root cannot connect ("x509: certificate signed by unknown authority", istio/istio#36723).
-    if (mesh === 'istio' && proxy.cert && this.signerRoot && !proxy.trust.has(this.signerRoot)) return;
+    if (!reach.reachable('config', { namespace: proxy.namespace, labels: proxy.labels }) || (mesh === 'istio' && proxy.cert && this.signerRoot && !proxy.trust.has(this.signerRoot))) {
+      proxy.connected = false;
+      return;
+    }
+    const now = this.clock.now();
     const snapshot = this.currentSnapshot();
+    // A new stream (first, or after losing the control plane) and istiod's forced reconnect
+    // (--keepaliveMaxServerConnectionAge, 30m by default) each bring a full push.
+    let received = !proxy.connected || proxy.lastSync === undefined || now - proxy.lastSync >= MAX_CONNECTION_AGE_MS;
     if (proxy.snapshot !== snapshot) {
       if (!proxy.snapshot && mesh === 'istio') this.note(proxy, 'info', `ads: ADS: new connection for node:${proxy.pod}.${proxy.namespace}`);
       proxy.snapshot = snapshot;
+      received = true;
     }
-    proxy.lastSync = this.clock.now();
+    proxy.connected = true;
+    if (received) proxy.lastSync = now;
   }
 
   private lifetime(mesh: MeshKind): number {
