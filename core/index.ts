@@ -6,3 +6,4 @@ export type { Progress } from './progress.js';
 export * from './suggest.js';
 export * from './redact.js';
 export * from './run-output.js';
+export { loadX509, type X509 } from './x509.js';

@@ -13,6 +13,7 @@ import { useExistingCluster } from './provider.js';
 // file rather than copying the token.
 const run = promisify(execFile);
 
+/** A mounted service account for the tests that never reach a server. */
 async function serviceAccount(namespace = 'ops'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'meshdrill-sa-'));
   // As the kubelet writes it: no trailing newline.
@@ -23,23 +24,35 @@ async function serviceAccount(namespace = 'ops'): Promise<string> {
 }
 
 describe('--context in-cluster', () => {
-  it('reaches the API server the pod runs beside, with client-node and with kubectl, and copies no token', async (ctx) => {
-    // The embedded cluster speaks plain HTTP; client-node and client-go use http on port 8001.
-    const sim = await startSimCluster({ port: 8001 }).catch(() => undefined);
-    if (!sim) return ctx.skip('port 8001 is taken on this machine');
+  it('reaches the API server the pod runs beside over TLS, as its service account held to RBAC, with client-node and with kubectl, and copies no token', async () => {
+    const sim = await startSimCluster({ tls: true });
     try {
-      const dir = await serviceAccount();
-      const cluster = await useExistingCluster({ context: 'in-cluster', allowChaos: false, env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: '8001' }, serviceAccountDir: dir });
+      const admin = createKubeClient(sim.kubeconfig);
+      await admin.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ops' } });
+      await admin.apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'meshdrill', namespace: 'ops' } });
+      await admin.apply({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'namespaces-reader' }, rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['list'] }] } as never);
+      await admin.apply({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'meshdrill-namespaces' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'namespaces-reader' }, subjects: [{ kind: 'ServiceAccount', name: 'meshdrill', namespace: 'ops' }] } as never);
+      // As the kubelet mounts it: the token TokenRequest issued (no trailing newline), the cluster CA, the namespace.
+      const token = sim.auth.issueToken('ops', 'meshdrill');
+      const dir = await mkdtemp(join(tmpdir(), 'meshdrill-sa-'));
+      await writeFile(join(dir, 'token'), token);
+      await writeFile(join(dir, 'namespace'), 'ops');
+      await writeFile(join(dir, 'ca.crt'), sim.caPem!);
+      const port = new URL(sim.url).port;
+      const cluster = await useExistingCluster({ context: 'in-cluster', allowChaos: false, env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port }, serviceAccountDir: dir });
 
       const namespaces = (await createKubeClient(cluster.kubeconfig).list('v1', 'Namespace')).map((n) => n.metadata.name);
       const viaKubectl = (await run('kubectl', ['--kubeconfig', cluster.kubeconfigPath, 'get', 'namespaces', '-o', 'name'])).stdout;
+      const pods = await run('kubectl', ['--kubeconfig', cluster.kubeconfigPath, 'get', 'pods', '-A']).catch((e: { stderr: string }) => e.stderr);
 
       expect(namespaces).toContain('kube-system');
       expect(viaKubectl).toContain('namespace/kube-system');
-      expect(await readFile(cluster.kubeconfigPath, 'utf8')).not.toContain('sa-token-0123456789abcdef');
-      expect(cluster.kubeconfig).not.toContain('sa-token-0123456789abcdef');
-      expect(cluster.secrets).toEqual(['sa-token-0123456789abcdef']);
+      expect(String(pods)).toContain('User "system:serviceaccount:ops:meshdrill" cannot list resource "pods"');
+      expect(await readFile(cluster.kubeconfigPath, 'utf8')).not.toContain(token);
+      expect(cluster.kubeconfig).not.toContain(token);
+      expect(cluster.secrets).toEqual([token]);
       expect(cluster.kubeconfig).toContain('namespace: ops');
+      expect(sim.auth.audit().map((e) => `${e.user} ${e.verb} ${e.resource} ${e.allowed}`)).toContain('system:serviceaccount:ops:meshdrill list namespaces true');
     } finally {
       await sim.close();
     }

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { adminRoute, podLogRoute, podStreamRoute } from './admin.js';
 import { ApiHttpHandler, type ExtraRoute } from './api/server.js';
+import type { AuditEntry } from './api/rbac.js';
 import type { KubeObject } from './api/types.js';
 import { loadModels } from './api/models.js';
 import { ApiService } from './api/service.js';
@@ -14,6 +16,7 @@ import { ControllerManager } from './controllers/manager.js';
 import { nodeObject } from './controllers/nodes.js';
 import { Random } from './random.js';
 import { loadState, StateWriter, type StateFile } from './state.js';
+import { servingCertificate } from './tls.js';
 
 export interface SimClusterOptions {
   /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
@@ -37,12 +40,19 @@ export interface SimClusterOptions {
   onStateError?: (error: Error) => void;
   /** Changes kept for watches resuming from a resourceVersion; older ones get 410 Gone. Default 10,000. */
   watchLogCapacity?: number;
+  /**
+   * Serve HTTPS with a serving certificate from a CA of its own, named in the kubeconfig. kubectl
+   * sends tokens (and impersonation headers) only over TLS; plain HTTP is the default.
+   */
+  tls?: boolean;
 }
 
 export interface SimCluster {
   /** A kubeconfig (YAML) for this cluster; kubectl and client-node use it as is. */
   kubeconfig: string;
   url: string;
+  /** With `tls`: the CA that signed the serving certificate (the kubeconfig carries it too). */
+  caPem?: string;
   clock: Clock;
   time: 'virtual' | 'real';
   api: ApiService;
@@ -54,6 +64,15 @@ export interface SimCluster {
   snapshot(): StateFile;
   /** Serves another path (the mesh twin's /metrics). */
   addRoute(route: ExtraRoute): void;
+  /**
+   * Service-account tokens and RBAC: a request with no credential is the kubeconfig's admin; one
+   * with a token from `kubectl create token` (or `issueToken`) is that ServiceAccount, held to RBAC.
+   */
+  auth: {
+    issueToken(namespace: string, serviceAccount: string, expirationSeconds?: number): string;
+    /** What anyone but the admin asked, and whether RBAC allowed it. */
+    audit(): readonly AuditEntry[];
+  };
   /** A running container's log, when the mesh twin knows it. */
   logs?: (pod: KubeObject, container: string) => string | undefined;
   close(): Promise<void>;
@@ -89,18 +108,20 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
 
   let self: SimCluster | undefined;
   const handler = new ApiHttpHandler(api, clock, [adminRoute(() => self!), podLogRoute(() => self!), podStreamRoute(), ...(options.extraRoutes ?? [])]);
-  const server = createServer(handler.handle);
+  const tls = options.tls ? await servingCertificate([options.host ?? '127.0.0.1', 'localhost']) : undefined;
+  const server = tls ? createHttpsServer({ key: tls.keyPem, cert: tls.certPem }, handler.handle) : createServer(handler.handle);
   server.keepAliveTimeout = 60_000;
   await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const address = server.address() as AddressInfo;
-  const url = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
+  const url = `${tls ? 'https' : 'http'}://${options.host ?? '127.0.0.1'}:${address.port}`;
   const name = options.name ?? 'meshdrill-sim';
 
   const writer = options.statePath ? new StateWriter(options.statePath, () => ({ version: 1, store: store.dump() }), (error) => options.onStateError?.(error) ?? process.stderr.write(`meshdrill: saving ${options.statePath}: ${error.message}\n`)) : undefined;
   const unsubscribe = writer ? store.subscribe(() => writer.changed()) : () => {};
 
   self = {
-    kubeconfig: kubeconfigFor(name, url),
+    kubeconfig: kubeconfigFor(name, url, tls ? { caPem: tls.caPem, token: handler.authn.adminToken } : undefined),
+    ...(tls ? { caPem: tls.caPem } : {}),
     url,
     clock,
     time,
@@ -116,6 +137,10 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     settle: () => controllers.drain(),
     snapshot: () => ({ version: 1, store: store.dump() }),
     addRoute: (route) => handler.addRoute(route),
+    auth: {
+      issueToken: (namespace, serviceAccount, expirationSeconds) => handler.authn.issue(namespace, serviceAccount, expirationSeconds !== undefined ? { expirationSeconds } : {}).token,
+      audit: () => handler.authz.audit,
+    },
     async close() {
       unsubscribe();
       await writer?.close();
@@ -161,7 +186,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
  * none. client-node refuses http:// servers unless insecure-skip-tls-verify is set (there is no
  * TLS to verify); kubectl ignores the flag for http://.
  */
-export function kubeconfigFor(name: string, url: string): string {
+export function kubeconfigFor(name: string, url: string, tls?: { caPem: string; token: string }): string {
   return [
     'apiVersion: v1',
     'kind: Config',
@@ -169,7 +194,7 @@ export function kubeconfigFor(name: string, url: string): string {
     `- name: ${name}`,
     '  cluster:',
     `    server: ${url}`,
-    '    insecure-skip-tls-verify: true',
+    tls ? `    certificate-authority-data: ${Buffer.from(tls.caPem).toString('base64')}` : '    insecure-skip-tls-verify: true',
     'contexts:',
     `- name: ${name}`,
     '  context:',
@@ -179,7 +204,7 @@ export function kubeconfigFor(name: string, url: string): string {
     `current-context: ${name}`,
     'users:',
     `- name: ${name}`,
-    '  user: {}',
+    tls ? `  user: {token: ${tls.token}}` : '  user: {}',
     'preferences: {}',
     '',
   ].join('\n');

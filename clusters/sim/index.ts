@@ -3,3 +3,4 @@ export { VirtualClock } from './clock.js';
 export type { AdmissionHook } from './api/service.js';
 export type { KubeObject } from './api/types.js';
 export { ApiError } from './api/status.js';
+export type { AuditEntry } from './api/rbac.js';

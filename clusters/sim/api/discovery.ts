@@ -39,6 +39,8 @@ export function apiResourceList(types: TypeRegistry, group: string, version: str
       storageVersionHash: hash(`${groupVersion(type)}/${type.kind}`),
     });
     for (const sub of type.subresources) resources.push(subresource(type, sub));
+    // TokenRequest: what `kubectl create token` posts to.
+    if (type.group === '' && type.resource === 'serviceaccounts') resources.push({ name: 'serviceaccounts/token', singularName: '', namespaced: true, group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] });
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: groupVersion({ group, version }), resources };
 }

@@ -11,6 +11,8 @@ import { toTable } from './table.js';
 import type { KubeObject } from './types.js';
 import { serveWatch } from './watch.js';
 import { sendJson, type ApiRequest, type ExtraRoute } from './http.js';
+import { impersonated, TokenAuthenticator, type UserInfo } from './authn.js';
+import { RbacAuthorizer, requestAttributes, type RequestAttributes } from './rbac.js';
 
 export { sendJson, type ApiRequest, type ExtraRoute };
 
@@ -26,12 +28,19 @@ interface Target {
 
 export class ApiHttpHandler {
   private openApi?: { key: string; docs: OpenApiDocuments };
+  /** Service-account tokens (TokenRequest); no credential is the kubeconfig's admin. */
+  readonly authn: TokenAuthenticator;
+  /** RBAC for everyone but the admin, with an audit of what they asked. */
+  readonly authz: RbacAuthorizer;
 
   constructor(
     private readonly service: ApiService,
     private readonly clock: Clock,
     private readonly extraRoutes: ExtraRoute[] = [],
-  ) {}
+  ) {
+    this.authn = new TokenAuthenticator(service, clock);
+    this.authz = new RbacAuthorizer(service);
+  }
 
   addRoute(route: ExtraRoute): void {
     this.extraRoutes.push(route);
@@ -49,13 +58,43 @@ export class ApiHttpHandler {
     const url = new URL(req.url ?? '/', 'http://sim');
     const request: ApiRequest = { method: req.method ?? 'GET', url, headers: req.headers };
     const body = () => readBody(req);
+    // The API server's own paths are authenticated and authorized before anything serves them;
+    // the other services sharing this port (metrics, Prometheus, admin) are not the API server's.
+    const attributes = requestAttributes(request.method, url, this.service.types);
+    if (attributes) this.authorize(req, attributes);
     for (const route of this.extraRoutes) if (await route(request, body, res)) return;
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const segments = path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    if (attributes?.resource === 'serviceaccounts' && attributes.subresource === 'token' && request.method === 'POST') return this.serveTokenRequest(attributes, await body(), res);
     if (request.method === 'GET' && this.discovery(segments, req, res)) return;
     const target = this.resolve(segments);
     if (!target) throw errors.notFoundPath();
     await this.serveResource(request, target, body, res);
+  }
+
+  private authorize(req: IncomingMessage, attributes: RequestAttributes): void {
+    const user: UserInfo = impersonated(this.authn.authenticate(req.headers.authorization), req.headers);
+    this.authz.authorize(user, attributes);
+    // Server-side apply to an object that does not exist creates it: RBAC must allow create too
+    // (apiserver handlers/update.go withAuthorization).
+    const { apiGroup, resource, namespace, name } = attributes;
+    if (attributes.verb === 'patch' && String(req.headers['content-type'] ?? '').includes('apply-patch') && !attributes.subresource) {
+      const type = this.service.types.all().find((t) => t.group === apiGroup && t.resource === resource);
+      if (type && !this.service.find(type, namespace || undefined, name)) this.authz.authorize(user, { ...attributes, verb: 'create' });
+    }
+  }
+
+  /** TokenRequest (authentication.k8s.io/v1): a bound token for the ServiceAccount, as `kubectl create token` asks. */
+  private serveTokenRequest(attributes: RequestAttributes, raw: string, res: ServerResponse): void {
+    const request = (raw.trim() === '' ? {} : parseJsonOrYaml(raw, 'application/json')) as { spec?: { audiences?: string[]; expirationSeconds?: number } };
+    const issued = this.authn.issue(attributes.namespace, attributes.name, request.spec ?? {});
+    sendJson(res, 201, {
+      kind: 'TokenRequest',
+      apiVersion: 'authentication.k8s.io/v1',
+      metadata: { name: attributes.name, namespace: attributes.namespace, creationTimestamp: null },
+      spec: { audiences: request.spec?.audiences ?? ['https://kubernetes.default.svc.cluster.local'], expirationSeconds: request.spec?.expirationSeconds ?? 3_600, boundObjectRef: null },
+      status: issued,
+    });
   }
 
   private discovery(segments: string[], req: IncomingMessage, res: ServerResponse): boolean {
