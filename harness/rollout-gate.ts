@@ -3,12 +3,12 @@ import { mkdir } from 'node:fs/promises';
 import { writeRunOutputs, RUN_RECORD_VERSION, stageRecord, type PullRequestRecord, type RunRecord } from '../reports/index.js';
 import { join, relative } from 'node:path';
 import { defaultLeaseDir, topologyWorkloads } from '../clusters/index.js';
-import { checkoutReady, withControlCopy, gateOutcome, gitAt, planStage, planUpdates, runGate, commitStageChange, lastRevertTime, stageChangeBody, writeLocalPullRequest, type GateRun, type GitHubForge } from '../rollout/index.js';
-import { embeddedCluster, k3sCluster, kindCluster, type ClusterHandle } from '../suites/index.js';
+import { checkoutReady, withControlCopy, gateOutcome, gitAt, planStage, planUpdates, runGate, runLiveGate, commitStageChange, lastRevertTime, stageChangeBody, stageLiveSince, writeLocalPullRequest, type GateRun, type GitHubForge } from '../rollout/index.js';
+import { embeddedCluster, existingCluster, k3sCluster, kindCluster, type ClusterHandle } from '../suites/index.js';
 import { didYouMean, ConfigError, Redactor, type Logger } from '../core/index.js';
 import { parseDuration, SLI_UNITS } from '../model/index.js';
 import { githubForgeFromEnv } from './github-env.js';
-import type { Window } from '../slo/index.js';
+import { meshedCallersOver, PrometheusClient, type PrometheusAuth, type Window } from '../slo/index.js';
 import { loadRollout, repoYamlFiles, type LoadedRollout } from './rollout-repo.js';
 
 export type ForgeChoice = 'auto' | 'local' | 'github';
@@ -38,6 +38,11 @@ export interface RolloutGateOptions {
   cluster?: string;
   /** Time on a real cluster (kind, k3s); real time by default, tests inject a clock. */
   clusterClock?: { now(): number; sleep(ms: number): Promise<void> };
+  /**
+   * A live cluster the GitOps engine keeps at the plan's stage (`--context`, or `in-cluster` in a
+   * CronJob): read only, its SLIs from the Prometheus given. Without it, the gate makes a cluster.
+   */
+  live?: { kubeconfig: string; context: string; kubeconfigPath?: string; prometheusUrl?: string; prometheusAuth?: PrometheusAuth };
 }
 
 /** A rollout gate's record always carries its decision. */
@@ -60,49 +65,28 @@ export async function rolloutGate(options: RolloutGateOptions): Promise<RolloutG
   const loaded = await loadRollout(options.repoPath, options.plan, options.cwd);
   // The repo as it is now: the stage change is made from it and the record digests it.
   const inputs = await repoYamlFiles(loaded.root, loaded.plan);
-  const { root, plan, topology, slos, adapter } = loaded;
+  const { root, plan } = loaded;
   const outDir = options.outDir ?? join(options.cwd, '.meshdrill', 'runs', runId);
   // Everything that can refuse the gate is settled before anything runs: credentials, the
   // repository, and a checkout the stage change can be committed from (a bake is never wasted).
   const forge = await chooseForge(options, root);
   if (forge) await forge.preflight();
-  const provision = clusterFor(loaded, options, runId, outDir);
+  if (options.live && options.cluster !== undefined) throw new ConfigError('--cluster makes a cluster for the gate; --context measures a live one: give one of them');
+  if (options.live && !options.live.prometheusUrl) throw new ConfigError(`--context ${options.live.context}: a gate on a live cluster reads its SLIs from the mesh's metrics; give the Prometheus that scrapes them (--prometheus URL)`);
+  const provision = options.live ? undefined : clusterFor(loaded, options, runId, outDir);
   if (!options.dryRun) await checkoutReady(root, { remote: options.remote, requireRemote: forge !== undefined || options.remote !== 'origin' });
 
   const revertedAt = await lastRevertTime(root, plan.name);
   const coolDownMs = parseDuration(plan.data.spec.coolDown) ?? 3_600_000;
   const coolDownUntil = revertedAt !== undefined ? revertedAt + coolDownMs : undefined;
 
-  options.logger.info({ plan: plan.name, stage: plan.data.status.stage, runId }, `starting the ${options.cluster ? `"${options.cluster}"` : 'embedded'} cluster`);
-  const cluster = await provision(options.seed);
   let run: GateRun;
   let notModelled: string[] = [];
-  try {
-    // The mesh, then the topology's workloads, then its traffic: the gate measures a cluster that is serving.
-    if (cluster.installMesh) await cluster.installMesh(adapter, DAY);
-    else for (const object of await adapter.installManifests({ now: new Date(cluster.now()) })) await cluster.kube.apply(object);
-    await cluster.advance(5_000);
-    // A control-mode baseline is an unmeshed copy of the live stage's namespaces, serving beside them.
-    const live = plan.data.status.stage;
-    const served = plan.data.spec.baseline.mode === 'control' && live > 0 ? withControlCopy(topology, plan.data.spec.stages[live - 1]!.namespaces) : topology;
-    for (const object of topologyWorkloads(served)) await cluster.kube.apply(object);
-    await cluster.advance(5_000);
-    await cluster.startTraffic(served);
-    run = await runGate(
-      { plan: plan.data, topology, slos, ...(coolDownUntil !== undefined ? { coolDownUntil } : {}) },
-      {
-        kube: cluster.kube,
-        adapter,
-        sources: cluster.sources(adapter.name, adapter.mode),
-        now: () => cluster.now(),
-        wait: (ms) => cluster.advance(ms),
-        wallClock: options.now,
-        progress: (message) => options.logger.info({}, message),
-      },
-    );
-    notModelled = cluster.notModelled?.() ?? [];
-  } finally {
-    await cluster.close();
+  let provider: string;
+  if (options.live) {
+    ({ run, provider } = await measureLiveCluster(loaded, options.live, inputs.planFile, { ...options, ...(coolDownUntil !== undefined ? { coolDownUntil } : {}) }));
+  } else {
+    ({ run, provider, notModelled } = await measureMadeCluster(loaded, provision!, { ...options, runId, ...(coolDownUntil !== undefined ? { coolDownUntil } : {}) }));
   }
 
   const secrets = options.secrets ?? Redactor.fromEnv(options.env);
@@ -119,10 +103,68 @@ export async function rolloutGate(options: RolloutGateOptions): Promise<RolloutG
   }
 
   await mkdir(outDir, { recursive: true });
-  const record = await buildRecord(loaded, run, inputs.files, { runId, startedAt, finishedAt: options.now(), provider: cluster.provider, notModelled, ...(pullRequest ? { pullRequest } : {}) });
+  const record = await buildRecord(loaded, run, inputs.files, { runId, startedAt, finishedAt: options.now(), provider, notModelled, ...(pullRequest ? { pullRequest } : {}) });
   const recordPath = await writeRunOutputs(outDir, record, options.env, secrets);
   if (failure) throw failure;
   return { record, recordPath, run };
+}
+
+/** The gate on a cluster made for it: the mesh installed, the topology deployed and driven, stages applied. */
+async function measureMadeCluster(loaded: LoadedRollout, provision: (seed: number) => Promise<ClusterHandle>, options: RolloutGateOptions & { runId: string; coolDownUntil?: number }): Promise<{ run: GateRun; provider: string; notModelled: string[] }> {
+  const { plan, topology, slos, adapter } = loaded;
+  options.logger.info({ plan: plan.name, stage: plan.data.status.stage, runId: options.runId }, `starting the ${options.cluster ? `"${options.cluster}"` : 'embedded'} cluster`);
+  const cluster = await provision(options.seed);
+  try {
+    // The mesh, then the topology's workloads, then its traffic: the gate measures a cluster that is serving.
+    if (cluster.installMesh) await cluster.installMesh(adapter, DAY);
+    else for (const object of await adapter.installManifests({ now: new Date(cluster.now()) })) await cluster.kube.apply(object);
+    await cluster.advance(5_000);
+    // A control-mode baseline is an unmeshed copy of the live stage's namespaces, serving beside them.
+    const live = plan.data.status.stage;
+    const served = plan.data.spec.baseline.mode === 'control' && live > 0 ? withControlCopy(topology, plan.data.spec.stages[live - 1]!.namespaces) : topology;
+    for (const object of topologyWorkloads(served)) await cluster.kube.apply(object);
+    await cluster.advance(5_000);
+    await cluster.startTraffic(served);
+    const run = await runGate(
+      { plan: plan.data, topology, slos, ...(options.coolDownUntil !== undefined ? { coolDownUntil: options.coolDownUntil } : {}) },
+      {
+        kube: cluster.kube,
+        adapter,
+        sources: cluster.sources(adapter.name, adapter.mode),
+        now: () => cluster.now(),
+        wait: (ms) => cluster.advance(ms),
+        wallClock: options.now,
+        progress: (message) => options.logger.info({}, message),
+      },
+    );
+    return { run, provider: cluster.provider, notModelled: cluster.notModelled?.() ?? [] };
+  } finally {
+    await cluster.close();
+  }
+}
+
+/**
+ * The gate on a live cluster: nothing is installed, applied or driven; the stage went live when
+ * its commit reached the branch the GitOps engine follows, and its evidence is in Prometheus.
+ */
+async function measureLiveCluster(loaded: LoadedRollout, live: NonNullable<RolloutGateOptions['live']>, planFile: string, options: RolloutGateOptions & { coolDownUntil?: number }): Promise<{ run: GateRun; provider: string }> {
+  const { plan, topology, slos, adapter } = loaded;
+  // Windows lie in Prometheus's past: they are placed by its clock, not this process's.
+  const prometheus = new PrometheusClient({ url: live.prometheusUrl!, ...(live.prometheusAuth ? { auth: live.prometheusAuth } : {}) });
+  const offset = (await prometheus.serverTime()) - options.now();
+  const now = () => options.now() + offset;
+  const cluster = existingCluster({ kubeconfig: live.kubeconfig, context: live.context, ...(live.kubeconfigPath ? { kubeconfigPath: live.kubeconfigPath } : {}), prometheusUrl: live.prometheusUrl!, ...(live.prometheusAuth ? { prometheusAuth: live.prometheusAuth } : {}), now });
+  const since = await stageLiveSince(loaded.root, planFile, plan.name, plan.data.status.stage);
+  options.logger.info({ plan: plan.name, stage: plan.data.status.stage, context: live.context }, `measuring stage ${plan.data.status.stage} live on context ${live.context}`);
+  try {
+    const run = await runLiveGate(
+      { plan: plan.data, topology, slos, ...(options.coolDownUntil !== undefined ? { coolDownUntil: options.coolDownUntil } : {}) },
+      { kube: cluster.kube, adapter, sources: cluster.sources(adapter.name, adapter.mode), callersView: (callers) => meshedCallersOver(prometheus, adapter.name, adapter.mode, callers), now, ...(since !== undefined ? { since } : {}), progress: (message) => options.logger.info({}, message) },
+    );
+    return { run, provider: cluster.provider };
+  } finally {
+    await cluster.close();
+  }
 }
 
 async function proposeStage(loaded: LoadedRollout, run: GateRun, inputs: { files: Map<string, string>; planFile: string }, options: RolloutGateOptions & { runId: string; outDir: string }, forge: GitHubForge | undefined): Promise<PullRequestRecord> {

@@ -7,4 +7,4 @@ export type { ControlPlane, DataPlaneMode, InstallOptions, MeshAdapter, MeshName
 export { installMeshOnCluster, type RealInstallOptions } from './install.js';
 export { createRootCa, istioCacerts, linkerdIdentity, verifySignedBy } from './pki/index.js';
 export { PROMETHEUS_NAMESPACE, prometheusManifests } from './prometheus.js';
-export { renderPromql, renderSamplesPromql, sliQuery, type SliQuery } from './promql.js';
+export { callersSliQuery, renderPromql, renderSamplesPromql, sliQuery, type SliQuery } from './promql.js';

@@ -233,6 +233,33 @@ function linkerdQuery(sli: SliKey, scope: Scope): SliQuery {
   }
 }
 
+const CALLER_VIEW = new Set<SliKey>(['success-rate', 'error-rate-4xx', 'error-rate-5xx', 'latency-p50', 'latency-p95', 'latency-p99']);
+
+/**
+ * A scope's request SLIs as the meshed callers' proxies report them: before a namespace is meshed
+ * its own telemetry is silent, but a meshed caller's proxy reports every request it sends there
+ * (Istio reporter="source", labelled with the destination Service from the registry; Linkerd's
+ * outbound response_total with dst_* labels from its destination service). On a live cluster this
+ * is the baseline of a namespace the stage is about to mesh. Requests from unmeshed callers are in
+ * no one's telemetry: with none meshed, this is no data, never zero.
+ */
+export function callersSliQuery(mesh: MeshName, mode: DataPlaneMode, sli: SliKey, scope: Scope, callers?: string[]): SliQuery {
+  if (!CALLER_VIEW.has(sli) || scope.edge) return sliQuery(mesh, mode, sli, scope);
+  if (mesh === 'istio' && mode === 'ambient') return sliQuery(mesh, mode, sli, scope);
+  // Only these callers' namespaces: the same requests before and after a stage meshes the scope.
+  const from = callers ? `~${callers.map((c) => c.replace(/[.]/g, '[.]')).join('|')}` : undefined;
+  const filters: Filters =
+    mesh === 'istio'
+      ? { reporter: 'source', ...(from ? { source_workload_namespace: from } : {}), ...(scope.service ? { destination_service_namespace: split(scope.service)[0], destination_service_name: split(scope.service)[1] } : scope.namespace ? { destination_service_namespace: scope.namespace } : {}) }
+      : { direction: 'outbound', ...(from ? { namespace: from } : {}), ...(scope.service ? { dst_namespace: split(scope.service)[0], dst_deployment: split(scope.service)[1] } : scope.namespace ? { dst_namespace: scope.namespace } : {}) };
+  const own = sliQuery(mesh, mode, sli, scope);
+  if (own.kind === 'quantile') return { ...own, filters };
+  if (own.kind !== 'ratio') return own;
+  // What picks the numerator out of the denominator (a response code, a classification) stays.
+  const condition = Object.fromEntries(Object.entries(own.numerator).filter(([key, value]) => own.denominator[key] !== value));
+  return { ...own, numerator: { ...filters, ...condition }, denominator: filters };
+}
+
 /** A PromQL selector; filter values starting with "!" are !=, "~" =~, "!~" !~. */
 export function selector(filters: Filters): string {
   const parts = Object.entries(filters).map(([k, v]) => {

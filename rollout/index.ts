@@ -7,5 +7,7 @@ export { enactStage, type EnactedChange } from './enact.js';
 export { checkRequirements, type RequirementCheck } from './requirements.js';
 export { runGate, type GateEnvironment, type GateEvent, type GateInput, type GateRun } from './gate.js';
 export { withControlCopy } from './control-copy.js';
+export { runLiveGate, type LiveGateEnvironment } from './live-gate.js';
+export { stageDrift } from './observe.js';
 export { GitHubForge, githubRepoFromRemote, type GitHubAuth, type GitHubForgeOptions } from './gitops/github-forge.js';
-export { checkoutReady, commitStageChange, gitAt, lastRevertTime, stageChangeBody, writeLocalPullRequest } from './gitops/index.js';
+export { checkoutReady, commitStageChange, gitAt, lastRevertTime, stageChangeBody, stageLiveSince, writeLocalPullRequest } from './gitops/index.js';

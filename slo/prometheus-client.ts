@@ -35,6 +35,16 @@ export class PrometheusClient {
     return this.samples(data);
   }
 
+  /**
+   * The server's own time (ms): `time()` evaluated now. Windows over past data are placed by it,
+   * so a client whose clock is off (a pod, a laptop) still measures what Prometheus has.
+   */
+  async serverTime(): Promise<number> {
+    const [sample] = await this.query('time()');
+    if (!sample || !Number.isFinite(sample.value)) throw new ClusterError(`Prometheus at ${this.options.url}: time() gave no value`);
+    return sample.value * 1000;
+  }
+
   async queryRange(promql: string, start: number, end: number, stepMs: number): Promise<Array<{ metric: Record<string, string>; values: Array<[number, number]> }>> {
     const params = new URLSearchParams({ query: promql, start: String(start / 1000), end: String(end / 1000), step: `${stepMs / 1000}s` });
     const data = (await this.call('/api/v1/query_range', params)) as { result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> };

@@ -5,7 +5,7 @@ import { installMeshOnCluster, prometheusManifests, PROMETHEUS_NAMESPACE, type D
 import { ClusterError, type Logger } from '../core/index.js';
 import { InClusterTraffic } from './cluster-traffic.js';
 import type { Topology } from '../model/index.js';
-import { PrometheusClient, ClientViewSource, clientViewOver, EmbeddedSource, NoSource, PrometheusSource, type GateSources, type PrometheusAuth } from '../slo/index.js';
+import { PrometheusClient, ClientViewSource, clientViewOver, EmbeddedSource, meshedCallersOver, NoSource, PrometheusSource, type GateSources, type PrometheusAuth } from '../slo/index.js';
 
 /** What a game day needs from the cluster it runs on. */
 export interface ClusterHandle {
@@ -163,7 +163,12 @@ export function existingCluster(options: { kubeconfig: string; context: string; 
     identity: () => clusterIdentity(kube, options.kubeconfig, options.context),
     now: options.now ?? (() => Date.now()),
     advance: sleep,
-    sources: (mesh, mode) => ({ mesh: options.prometheusUrl ? new PrometheusSource(new PrometheusClient({ url: options.prometheusUrl, ...(options.prometheusAuth ? { auth: options.prometheusAuth } : {}) }), mesh, mode) : none }),
+    sources: (mesh, mode) => {
+      if (!options.prometheusUrl) return { mesh: none };
+      const client = new PrometheusClient({ url: options.prometheusUrl, ...(options.prometheusAuth ? { auth: options.prometheusAuth } : {}) });
+      // The callers' view there is what meshed callers' proxies report: baselines of namespaces not meshed yet.
+      return { mesh: new PrometheusSource(client, mesh, mode), client: meshedCallersOver(client, mesh, mode) };
+    },
     startTraffic: (topology) => traffic?.start(topology),
     setTrafficRate: (totalRps) => traffic?.setRate(totalRps),
     close: async () => traffic?.stop(),

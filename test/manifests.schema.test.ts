@@ -11,6 +11,7 @@ import { meshAdapter } from '../meshes/index.js';
 import { prometheusManifests } from '../meshes/prometheus.js';
 import { planStage } from '../rollout/stage.js';
 import { validateManifest } from '../suites/check/schema.js';
+import { inClusterManifests } from '../harness/in-cluster/manifests.js';
 
 const repo = await loadConfig('examples/shop');
 const topology = documentsOfKind(repo, 'Topology')[0]!.data;
@@ -45,6 +46,10 @@ async function everyManifest(): Promise<Array<{ source: string; object: KubeObje
     }
   }
   add('prometheus for real clusters', prometheusManifests());
+  for (const [mesh, mode] of [['istio', 'sidecar'], ['istio', 'ambient'], ['linkerd', 'sidecar']] as const) {
+    const gameDay = { name: 'weekly', schedule: '0 6 * * 1', steps: [{ provision: {} }, { fault: { type: 'control-plane-partition', namespaces: ['frontend'] } }, { fault: { type: 'ca-loss', variant: 'secret-deleted' } }, { fault: { type: 'proxy-crash', namespaces: ['payments'] } }, { fault: { type: 'cert-expiry', lifetime: '30m' } }] };
+    add(`in-cluster CronJobs and RBAC (${mesh} ${mode})`, inClusterManifests({ plan: { ...plan, spec: { ...plan.spec, mesh: { name: mesh, mode } } }, topology, adapter: meshAdapter(mesh, mode) }, { namespace: 'meshdrill', image: 'registry.example/meshdrill:1', gitUrl: 'https://git.example/mesh.git', gitBranch: 'main', repoDir: '.', prometheusUrl: 'http://prometheus:9090', gateSchedule: '*/30 * * * *', gameDay }));
+  }
   const load = planLoad('shop-baseline', { duration: '5m' }, topology);
   for (const meshed of [true, false]) add(`k6 job (meshed ${meshed})`, k6JobManifests(load, { namespace: 'meshdrill-load', meshed, runId: 'r' }));
   add('istio remote secret (multicluster)', [istioRemoteSecret('meshdrill-mesh-c2', 'apiVersion: v1\nkind: Config\nclusters:\n- cluster: {server: "https://172.18.0.3:6443"}\n  name: c2\n')]);

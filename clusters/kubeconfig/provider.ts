@@ -93,7 +93,8 @@ export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccoun
  * a kubeconfig file that names the token file (kubectl's `tokenFile`), so it holds no credential.
  */
 export async function useInClusterConfig(options: { env: NodeJS.ProcessEnv; allowChaos: boolean; yesReally?: string; serviceAccountDir?: string }): Promise<ExistingCluster> {
-  const dir = options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
+  // A pod may mount a projected token elsewhere (its own audience, a shorter expiry): MESHDRILL_SERVICE_ACCOUNT_DIR says where.
+  const dir = options.serviceAccountDir ?? options.env['MESHDRILL_SERVICE_ACCOUNT_DIR'] ?? SERVICE_ACCOUNT_DIR;
   const host = options.env['KUBERNETES_SERVICE_HOST'];
   const port = options.env['KUBERNETES_SERVICE_PORT'] ?? '443';
   if (!host) throw new ConfigError(`--context ${IN_CLUSTER_CONTEXT}: not in a pod (KUBERNETES_SERVICE_HOST is not set); outside a cluster, name a kubeconfig context`);

@@ -5,12 +5,12 @@ import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { clusterIdentity, defaultLeaseDir, identityMismatch, kindNodeControl, kubeconfigContexts, createKubeClient, collectDiagnostics, useExistingCluster } from '../../clusters/index.js';
 import { ChangeExecutor, Journal, listJournals, replayJournal, type JournalState } from '../../chaos/index.js';
 import type { MeshAdapter } from '../../meshes/index.js';
-import { prometheusTarget, type PrometheusAuth } from '../../slo/index.js';
 import { embeddedCluster, existingCluster, k3sCluster, kindCluster, namespacesGone, servedSimCluster, runGameDay, runSuite, type ClusterHandle, type GameDayRecord, type GameDay, type Suite } from '../../suites/index.js';
 import { assertNoConfigErrors, documentsOfKind, loadConfig } from '../config/index.js';
 import { didYouMean, ConfigError, createLogger, type LogLevel } from '../../core/index.js';
 import { terminalProgress } from '../progress.js';
 import type { CliIO } from './io.js';
+import { prometheusOptions } from './prometheus-options.js';
 import { notModelledLines } from './not-modelled-lines.js';
 
 export interface GameDayRunOptions {
@@ -290,10 +290,3 @@ async function discardJournal(dir: string, runId: string, io: CliIO): Promise<nu
   return 0;
 }
 
-/** --prometheus with its auth (credentials in the URL, MESHDRILL_PROMETHEUS_* in the environment); the secrets are redacted. */
-function prometheusOptions(url: string | undefined, io: CliIO): { prometheusUrl?: string; prometheusAuth?: PrometheusAuth } {
-  if (url === undefined) return {};
-  const target = prometheusTarget(url, io.env);
-  io.secrets?.add(...target.secrets);
-  return { prometheusUrl: target.url, ...(Object.keys(target.auth).length ? { prometheusAuth: target.auth } : {}) };
-}

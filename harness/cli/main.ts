@@ -18,6 +18,7 @@ const commands = {
   init: () => import('./init-command.js'),
   sim: () => import('./sim-command.js'),
   slo: () => import('./slo-command.js'),
+  cronjob: () => import('./cronjob-command.js'),
   kindClusters: () => import('../../clusters/index.js'),
 };
 
@@ -140,6 +141,9 @@ as a config repo: every *.yaml in it, other Kubernetes manifests kept and ignore
     .argument('<repo>', 'config repo directory (a git checkout)')
     .option('--plan <name>', 'the rollout plan, when the repo has several')
     .option('--cluster <name>', 'run on the repo\'s Cluster document of this name (provider sim, kind or k3s; kind and k3s need spec.mesh.version in the plan); default the embedded cluster')
+    .option('--context <name>', 'measure the live stage on this existing cluster instead (read only: its GitOps engine applies the stages); "in-cluster" in a pod, as a CronJob')
+    .option('--kubeconfig <file>', 'with --context: the kubeconfig file (default $KUBECONFIG, then ~/.kube/config)')
+    .option('--prometheus <url>', 'with --context: the Prometheus that scrapes the mesh (auth from MESHDRILL_PROMETHEUS_*)')
     .addOption(new Option('--forge <forge>', 'where the pull request goes: github needs credentials; local commits a branch and writes the PR body beside the run record; auto picks github when GITHUB_TOKEN and the repository are known').choices(['auto', 'local', 'github']).default('auto'))
     .option('--remote <name>', 'git remote to push the branch to', 'origin')
     .option('--out <dir>', 'where the run record goes (default .meshdrill/runs/<run id>)')
@@ -155,6 +159,13 @@ and baked (its bake) under the topology's traffic, its gates measured five times
 then the verdict. Before proposing the next stage its requires are checked
 (all-callers-meshed: no plaintext into namespaces it makes STRICT).
 
+On a live cluster (--context, with --prometheus) nothing is applied: the cluster
+must show the live stage (namespace marks, proxies, policies) or the verdict is
+hold; the baseline is the window before the commit that set status.stage reached
+the branch (the checkout needs that history), and the bake is measured from
+Prometheus as far as time has got. A failing gate reverts at once; advancing
+waits for the whole bake. Read-only RBAC is enough (deploy/in-cluster/).
+
 Verdicts: advance (PR sets status.stage + 1), revert (PR sets status.stage - 1,
 then a cool-down of spec.coolDown), hold (no PR: too little evidence, a requirement
 unmet, cooling down, or the last stage).
@@ -164,10 +175,11 @@ cluster failure. GitHub: GITHUB_TOKEN or GH_TOKEN, or GITHUB_APP_ID +
 GITHUB_APP_PRIVATE_KEY + GITHUB_APP_INSTALLATION_ID; GITHUB_REPOSITORY=owner/name
 (else read from the remote); GITHUB_API_URL for GitHub Enterprise Server.
 
-Example:
-  $ meshdrill rollout gate examples/shop --forge local`,
+Examples:
+  $ meshdrill rollout gate examples/shop --forge local
+  $ meshdrill rollout gate . --context in-cluster --prometheus http://prometheus.monitoring:9090`,
     )
-    .action(async (repo: string, options: { plan?: string; cluster?: string; forge: 'auto' | 'local' | 'github'; remote: string; out?: string; seed: string; waitForMerge?: string; dryRun?: boolean }) => {
+    .action(async (repo: string, options: { plan?: string; cluster?: string; context?: string; kubeconfig?: string; prometheus?: string; forge: 'auto' | 'local' | 'github'; remote: string; out?: string; seed: string; waitForMerge?: string; dryRun?: boolean }) => {
       const globals = program.opts<GlobalOptions>();
       const { rolloutGateCommand } = await commands.rollout();
       setExit(await rolloutGateCommand(repo, { ...options, dryRun: options.dryRun === true, output: globals.output, logLevel: globals.logLevel as LogLevel }, io));
@@ -377,6 +389,34 @@ Example:
     .action(async (repo: string, options: { mesh?: 'istio' | 'linkerd'; mode?: 'sidecar' | 'ambient'; format: 'rules' | 'prometheusrule'; namespace: string; out?: string }) => {
       const { sloRulesCommand } = await commands.slo();
       setExit(await sloRulesCommand(repo, options, io));
+    });
+  program
+    .command('cronjob')
+    .description('Manifests that run meshdrill in the cluster it judges: the rollout gate (read only) every half hour and, with --gameday, a game day of faults, each with the least RBAC its runs use')
+    .argument('<repo>', 'config repo directory')
+    .requiredOption('--image <ref>', 'the meshdrill image, built from the Dockerfile and pushed to your registry (by digest, ideally)')
+    .requiredOption('--git-url <url>', 'the mesh config repo to clone (https; the token goes in the Secret, never the URL)')
+    .requiredOption('--prometheus <url>', 'the Prometheus that scrapes the mesh, as the pods reach it')
+    .option('--plan <name>', 'the rollout plan, when the repo has several')
+    .option('--git-branch <branch>', 'the branch the GitOps engine applies', 'main')
+    .option('--repo-dir <dir>', 'the config repo\'s directory inside the git repository', '.')
+    .option('--namespace <ns>', 'where meshdrill\'s CronJobs, service accounts and ConfigMap go', 'meshdrill')
+    .option('--schedule <cron>', 'when the rollout gate runs', '*/30 * * * *')
+    .option('--gameday <name>', 'also run this GameDay (fault, assert and wait steps only) on its spec.schedule')
+    .option('--out <file>', 'write the manifests to this file (default stdout)')
+    .addHelpText('after', `
+The gate's RBAC reads the topology's namespaces by name, their pods and the policy objects the
+plan's stages render, nothing else: the GitOps engine applies what its pull requests propose. A
+game day's RBAC adds the run lease in kube-system and, per fault, the objects it changes and puts
+back. Each scope gets its own Role, so nothing is granted where it is not used.
+
+Example:
+  $ meshdrill cronjob . --image ghcr.io/acme/meshdrill@sha256:… \\
+      --git-url https://github.com/acme/mesh-config.git --prometheus http://prometheus.monitoring:9090 \\
+      --gameday weekly-mesh-resilience > deploy/meshdrill.yaml`)
+    .action(async (repo: string, options: { plan?: string; image: string; gitUrl: string; gitBranch: string; repoDir: string; prometheus: string; namespace: string; schedule: string; gameday?: string; out?: string }) => {
+      const { cronJobCommand } = await commands.cronjob();
+      setExit(await cronJobCommand(repo, options, io));
     });
   const clusters = program.command('clusters').description('The kind clusters meshdrill made, and the runs that hold them');
   clusters

@@ -6,6 +6,8 @@ import { ConfigError, createLogger, type LogLevel } from '../../core/index.js';
 import { rolloutGate, type ForgeChoice, type GateRunRecord, type RolloutGateOptions } from '../rollout-gate.js';
 import { loadRollout, repoYamlFiles } from '../rollout-repo.js';
 import type { CliIO } from './io.js';
+import { prometheusOptions } from './prometheus-options.js';
+import { useExistingCluster } from '../../clusters/index.js';
 import { notModelledLines } from './not-modelled-lines.js';
 
 function stageNumber(text: string | undefined, plan: RolloutPlan, fallback: number): number {
@@ -84,7 +86,7 @@ export async function rolloutRenderCommand(repoPath: string, options: { plan?: s
 /** `meshdrill rollout gate <repo>`: measure the live stage, decide, and propose the decision by pull request. */
 export async function rolloutGateCommand(
   repoPath: string,
-  options: { plan?: string; cluster?: string; forge: ForgeChoice; remote: string; dryRun: boolean; out?: string; seed: string; waitForMerge?: string; output: 'text' | 'json'; logLevel: LogLevel },
+  options: { plan?: string; cluster?: string; kubeconfig?: string; context?: string; prometheus?: string; forge: ForgeChoice; remote: string; dryRun: boolean; out?: string; seed: string; waitForMerge?: string; output: 'text' | 'json'; logLevel: LogLevel },
   io: CliIO,
 ): Promise<number> {
   const seed = Number(options.seed);
@@ -96,11 +98,21 @@ export async function rolloutGateCommand(
     waitForMerge = { timeoutMs, pollMs: 30_000, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
   }
   const logger = createLogger({ level: options.logLevel, write: (line) => io.stderr(`${line}\n`) });
+  let live: RolloutGateOptions['live'];
+  if (options.context !== undefined) {
+    // Read only: the gate applies nothing there, so no allow-listing is asked for.
+    const cluster = await useExistingCluster({ ...(options.kubeconfig ? { path: resolve(io.cwd, options.kubeconfig) } : {}), context: options.context, allowChaos: false, env: io.env });
+    io.secrets?.add(...cluster.secrets);
+    live = { kubeconfig: cluster.kubeconfig, context: options.context, kubeconfigPath: cluster.kubeconfigPath, ...prometheusOptions(options.prometheus, io) };
+  } else if (options.kubeconfig !== undefined || options.prometheus !== undefined) {
+    throw new ConfigError(`${options.kubeconfig !== undefined ? '--kubeconfig' : '--prometheus'} is for a gate on a live cluster: name its context with --context (or --context in-cluster in a pod)`);
+  }
   const { record, recordPath, run } = await rolloutGate({
     repoPath,
     cwd: io.cwd,
     ...(options.plan ? { plan: options.plan } : {}),
     ...(options.cluster ? { cluster: options.cluster } : {}),
+    ...(live ? { live } : {}),
     forge: options.forge,
     remote: options.remote,
     dryRun: options.dryRun,

@@ -169,6 +169,34 @@ export async function lastRevertTime(root: string, plan: string): Promise<number
   return undefined;
 }
 
+/**
+ * When the plan's live stage went live in git: the first-parent commit (the merge or squash on the
+ * branch the GitOps engine follows) from which status.stage has held its present value. Undefined
+ * when the history does not reach back that far (a shallow clone) or the file is not committed.
+ */
+export async function stageLiveSince(root: string, planFile: string, plan: string, stage: number): Promise<number | undefined> {
+  const git = await gitAt(root);
+  const log = await git.raw(['log', '--first-parent', '--format=%H %ct', 'HEAD', '--', planFile]).catch(() => '');
+  const { parseAllDocuments } = await import('yaml');
+  const stageIn = (text: string) => {
+    for (const doc of parseAllDocuments(text)) {
+      const data = (doc as { toJS?: () => unknown }).toJS?.() as { kind?: string; metadata?: { name?: string }; status?: { stage?: unknown } } | null | undefined;
+      if (data?.kind === 'RolloutPlan' && data.metadata?.name === plan) return typeof data.status?.stage === 'number' ? data.status.stage : 0;
+    }
+    return undefined;
+  };
+  let since: number | undefined;
+  for (const line of log.split('\n').filter((l) => l.trim() !== '')) {
+    const [sha, time] = line.trim().split(' ');
+    const text = await git.raw(['show', `${sha}:${planFile}`]).catch(() => undefined);
+    if (text === undefined || stageIn(text) !== stage) return since;
+    since = Number(time) * 1000;
+  }
+  // The whole history holds this stage: since the first commit, unless the clone is shallow.
+  const shallow = (await git.raw(['rev-parse', '--is-shallow-repository']).catch(() => 'true')).trim() === 'true';
+  return shallow ? undefined : since;
+}
+
 /** The commits on `ref` since `base` that meshdrill did not author ("<sha> by <email>"). */
 async function humanCommits(git: SimpleGit, ref: string, base: string, ours: Set<string>): Promise<string[]> {
   const log = await git.raw(['log', '--format=%h %ae', `${base}..${ref}`]).catch(() => '');

@@ -1,6 +1,6 @@
 import type { MetricStore } from '../../clusters/index.js';
 import { ConfigError } from '../../core/index.js';
-import type { SliQuery } from '../../meshes/index.js';
+import { callersSliQuery, type DataPlaneMode, type MeshName, type SliQuery } from '../../meshes/index.js';
 import type { Scope, SliKey } from '../../model/index.js';
 import type { PrometheusClient } from '../prometheus-client.js';
 import { EmbeddedSource } from './embedded.js';
@@ -46,6 +46,15 @@ export class ClientViewSource extends EmbeddedSource {
 /** The callers' view through the Prometheus API a served embedded cluster answers. */
 export function clientViewOver(client: PrometheusClient): PrometheusSource {
   return new PrometheusSource(client, 'istio', 'sidecar', { name: 'client-view', queryOf: clientViewQuery });
+}
+
+/**
+ * On a real cluster, the callers' view is what the meshed callers' proxies report about the
+ * requests they send (meshes/promql.ts callersSliQuery): a namespace not meshed yet has a baseline
+ * as soon as one of its callers is.
+ */
+export function meshedCallersOver(client: PrometheusClient, mesh: MeshName, mode: DataPlaneMode, callers?: string[]): PrometheusSource {
+  return new PrometheusSource(client, mesh, mode, { name: callers ? `meshed callers in ${callers.join(', ')}` : 'meshed-callers', queryOf: (sli, scope) => callersSliQuery(mesh, mode, sli, scope, callers) });
 }
 
 function filters(scope: Scope): Record<string, string> {

@@ -1,4 +1,4 @@
 export { EmbeddedSource } from './embedded.js';
 export { PrometheusSource } from './prometheus.js';
-export { ClientViewSource, clientViewOver, clientViewQuery } from './client-view.js';
+export { ClientViewSource, clientViewOver, clientViewQuery, meshedCallersOver } from './client-view.js';
 export { NoSource } from './none.js';

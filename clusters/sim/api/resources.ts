@@ -57,9 +57,11 @@ export const BUILTIN_RESOURCES: ResourceType[] = [
   builtin('apps', 'daemonsets', 'DaemonSet', { shortNames: ['ds'], subresources: ['status'], categories: ['all'] }),
   builtin('apps', 'controllerrevisions', 'ControllerRevision'),
   builtin('batch', 'jobs', 'Job', { subresources: ['status'], categories: ['all'] }),
+  // Stored and served (meshdrill's in-cluster CronJobs are applied and validated); nothing schedules them.
+  builtin('batch', 'cronjobs', 'CronJob', { shortNames: ['cj'], subresources: ['status'], categories: ['all'] }),
   builtin('networking.k8s.io', 'networkpolicies', 'NetworkPolicy', { shortNames: ['netpol'] }),
   builtin('coordination.k8s.io', 'leases', 'Lease'),
-  // RBAC is stored and served, not enforced: the embedded cluster has one all-powerful user.
+  // RBAC holds every request with a service-account token (api/rbac.ts); the kubeconfig's user is the admin.
   builtin('rbac.authorization.k8s.io', 'roles', 'Role'),
   builtin('rbac.authorization.k8s.io', 'rolebindings', 'RoleBinding'),
   builtin('rbac.authorization.k8s.io', 'clusterroles', 'ClusterRole', { namespaced: false }),
