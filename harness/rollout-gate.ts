@@ -2,11 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { writeRunOutputs, RUN_RECORD_VERSION, stageRecord, type PullRequestRecord, type RunRecord } from '../reports/index.js';
 import { join, relative } from 'node:path';
-import { defaultLeaseDir, topologyWorkloads } from '../clusters/index.js';
-import { checkoutReady, withControlCopy, gateOutcome, gitAt, planStage, planUpdates, runGate, runLiveGate, commitStageChange, lastRevertTime, stageChangeBody, stageLiveSince, writeLocalPullRequest, type GateRun, type GitHubForge } from '../rollout/index.js';
+import { createKubeClient, defaultLeaseDir, topologyWorkloads } from '../clusters/index.js';
+import { checkoutReady, withControlCopy, gateOutcome, gitAt, planStage, planUpdates, runGate, runLiveGate, waitForGitOpsSync, commitStageChange, lastRevertTime, stageChangeBody, stageLiveSince, writeLocalPullRequest, type GateRun, type GitHubForge } from '../rollout/index.js';
 import { embeddedCluster, existingCluster, k3sCluster, kindCluster, type ClusterHandle } from '../suites/index.js';
-import { didYouMean, ConfigError, Redactor, type Logger } from '../core/index.js';
-import { parseDuration, SLI_UNITS } from '../model/index.js';
+import { didYouMean, ClusterError, ConfigError, Redactor, type Logger } from '../core/index.js';
+import { formatDuration, parseDuration, SLI_UNITS } from '../model/index.js';
 import { githubForgeFromEnv } from './github-env.js';
 import { meshedCallersOver, PrometheusClient, type PrometheusAuth, type Window } from '../slo/index.js';
 import { loadRollout, repoYamlFiles, type LoadedRollout } from './rollout-repo.js';
@@ -26,6 +26,11 @@ export interface RolloutGateOptions {
   runId?: string;
   /** Poll the pull request until merged or closed (GitHub only). */
   waitForMerge?: { timeoutMs: number; pollMs: number; sleep: (ms: number) => Promise<void> };
+  /**
+   * On a live cluster, after the merge: wait this long for the Argo CD Applications and Flux
+   * Kustomizations that apply the changed files to report the merge commit synced and healthy.
+   */
+  waitForSync?: { timeoutMs: number; pollMs: number };
   /** GitHub settings beyond the environment: tests point these at a local server. */
   github?: { writeIntervalMs?: number; retryAfterUnitMs?: number };
   env: NodeJS.ProcessEnv;
@@ -199,9 +204,27 @@ async function proposeStage(loaded: LoadedRollout, run: GateRun, inputs: { files
   if (options.waitForMerge && pr.number !== undefined && !options.dryRun) {
     options.logger.info({ number: pr.number }, 'waiting for the pull request to be merged');
     const outcome = await forge.waitForMerge(pr.number, { ...options.waitForMerge, now: options.now });
-    return { ...pr, note: outcome === 'merged' ? 'merged' : outcome === 'rejected' ? 'closed without merging: the change was rejected' : 'not merged before the timeout' };
+    if (outcome !== 'merged') return { ...pr, note: outcome === 'rejected' ? 'closed without merging: the change was rejected' : 'not merged before the timeout' };
+    if (!options.waitForSync || !options.live) return { ...pr, note: 'merged' };
+    return { ...pr, note: `merged; ${await syncedAfterMerge(root, forge, pr.number, updates.map((u) => u.path), options)}` };
   }
   return pr;
+}
+
+/** Waits for the GitOps engine to apply the merge commit, and says how that went. */
+async function syncedAfterMerge(root: string, forge: GitHubForge, number: number, files: string[], options: RolloutGateOptions): Promise<string> {
+  const revision = await forge.mergeCommit(number);
+  if (!revision) return 'GitHub names no merge commit, so no sync could be waited for';
+  const git = await gitAt(root);
+  const prefix = (await git.revparse(['--show-prefix']).catch(() => '')).trim();
+  const repoUrl = await git.remote(['get-url', options.remote]).then((u) => (typeof u === 'string' ? u.trim() : ''), () => '');
+  const kube = createKubeClient(options.live!.kubeconfig);
+  options.logger.info({ revision: revision.slice(0, 12) }, 'waiting for the GitOps engine to apply the merge');
+  const result = await waitForGitOpsSync(kube, { repoUrl, revision, files: files.map((f) => `${prefix}${f}`), ...options.waitForSync!, now: options.now, sleep: options.waitForMerge!.sleep });
+  const who = result.owners.map((o) => `${o.kind} ${o.namespace}/${o.name} (${o.state})`).join(', ');
+  if (result.outcome === 'no-owner') return `no Argo CD Application or Flux Kustomization on context ${options.live!.context} applies ${files.join(', ')} from ${repoUrl || 'this repository'}: nothing to wait for`;
+  if (result.outcome === 'timeout') throw new ClusterError(`merged, but not synced and healthy at ${revision.slice(0, 12)} within ${formatDuration(options.waitForSync!.timeoutMs)}: ${who}`);
+  return `synced and healthy at ${revision.slice(0, 12)}: ${who}`;
 }
 
 /**

@@ -9,5 +9,6 @@ export { runGate, type GateEnvironment, type GateEvent, type GateInput, type Gat
 export { withControlCopy } from './control-copy.js';
 export { runLiveGate, type LiveGateEnvironment } from './live-gate.js';
 export { stageDrift } from './observe.js';
+export { normalizeRepoUrl, waitForGitOpsSync, type GitOpsOwner, type SyncResult } from './sync.js';
 export { GitHubForge, githubRepoFromRemote, type GitHubAuth, type GitHubForgeOptions } from './gitops/github-forge.js';
 export { checkoutReady, commitStageChange, gitAt, lastRevertTime, stageChangeBody, stageLiveSince, writeLocalPullRequest } from './gitops/index.js';

@@ -149,6 +149,7 @@ as a config repo: every *.yaml in it, other Kubernetes manifests kept and ignore
     .option('--out <dir>', 'where the run record goes (default .meshdrill/runs/<run id>)')
     .option('--seed <n>', 'seed of the embedded cluster, for reproducible runs', '1')
     .option('--wait-for-merge <duration>', 'after opening the PR, poll until it is merged or closed, up to this long (GitHub only)')
+    .option('--wait-for-sync <duration>', 'with --context and --wait-for-merge: then wait until the Argo CD Applications or Flux Kustomizations that apply the change report the merge commit synced and healthy')
     .option('--dry-run', 'measure and decide, then print what would be committed, pushed and opened; write nothing')
     .addHelpText(
       'after',
@@ -179,7 +180,7 @@ Examples:
   $ meshdrill rollout gate examples/shop --forge local
   $ meshdrill rollout gate . --context in-cluster --prometheus http://prometheus.monitoring:9090`,
     )
-    .action(async (repo: string, options: { plan?: string; cluster?: string; context?: string; kubeconfig?: string; prometheus?: string; forge: 'auto' | 'local' | 'github'; remote: string; out?: string; seed: string; waitForMerge?: string; dryRun?: boolean }) => {
+    .action(async (repo: string, options: { plan?: string; cluster?: string; context?: string; kubeconfig?: string; prometheus?: string; forge: 'auto' | 'local' | 'github'; remote: string; out?: string; seed: string; waitForMerge?: string; waitForSync?: string; dryRun?: boolean }) => {
       const globals = program.opts<GlobalOptions>();
       const { rolloutGateCommand } = await commands.rollout();
       setExit(await rolloutGateCommand(repo, { ...options, dryRun: options.dryRun === true, output: globals.output, logLevel: globals.logLevel as LogLevel }, io));

@@ -86,7 +86,7 @@ export async function rolloutRenderCommand(repoPath: string, options: { plan?: s
 /** `meshdrill rollout gate <repo>`: measure the live stage, decide, and propose the decision by pull request. */
 export async function rolloutGateCommand(
   repoPath: string,
-  options: { plan?: string; cluster?: string; kubeconfig?: string; context?: string; prometheus?: string; forge: ForgeChoice; remote: string; dryRun: boolean; out?: string; seed: string; waitForMerge?: string; output: 'text' | 'json'; logLevel: LogLevel },
+  options: { plan?: string; cluster?: string; kubeconfig?: string; context?: string; prometheus?: string; forge: ForgeChoice; remote: string; dryRun: boolean; out?: string; seed: string; waitForMerge?: string; waitForSync?: string; output: 'text' | 'json'; logLevel: LogLevel },
   io: CliIO,
 ): Promise<number> {
   const seed = Number(options.seed);
@@ -96,6 +96,13 @@ export async function rolloutGateCommand(
     const timeoutMs = parseDuration(options.waitForMerge);
     if (timeoutMs === undefined) throw new ConfigError(`--wait-for-merge: expected a duration like "30m"; found "${options.waitForMerge}"`);
     waitForMerge = { timeoutMs, pollMs: 30_000, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+  }
+  let waitForSync: RolloutGateOptions['waitForSync'];
+  if (options.waitForSync !== undefined) {
+    const timeoutMs = parseDuration(options.waitForSync);
+    if (timeoutMs === undefined) throw new ConfigError(`--wait-for-sync: expected a duration like "15m"; found "${options.waitForSync}"`);
+    if (!waitForMerge || options.context === undefined) throw new ConfigError('--wait-for-sync waits, after --wait-for-merge, for the GitOps engine of the live cluster named with --context');
+    waitForSync = { timeoutMs, pollMs: 15_000 };
   }
   const logger = createLogger({ level: options.logLevel, write: (line) => io.stderr(`${line}\n`) });
   let live: RolloutGateOptions['live'];
@@ -119,6 +126,7 @@ export async function rolloutGateCommand(
     ...(options.out ? { outDir: resolve(io.cwd, options.out) } : {}),
     seed,
     ...(waitForMerge ? { waitForMerge } : {}),
+    ...(waitForSync ? { waitForSync } : {}),
     env: io.env,
     ...(io.secrets ? { secrets: io.secrets } : {}),
     now: () => Date.now(),

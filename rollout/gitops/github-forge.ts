@@ -227,6 +227,12 @@ export class GitHubForge {
     }
   }
 
+  /** The commit a merged pull request became on its base branch (a merge, squash or rebase commit). */
+  async mergeCommit(number: number): Promise<string | undefined> {
+    const { data } = await this.call(`reading pull request #${number}`, (client) => client.rest.pulls.get({ ...this.slug, pull_number: number }));
+    return data.merged ? (data.merge_commit_sha ?? undefined) : undefined;
+  }
+
   private async noteHumanCommits(number: number): Promise<void> {
     const comments = await this.call(`reading comments of #${number}`, (client) => client.paginate(client.rest.issues.listComments, { ...this.slug, issue_number: number, per_page: 100 }));
     if (comments.some((c) => c.body?.includes(HUMAN_COMMITS_MARKER))) return;

@@ -11,6 +11,8 @@ export interface FakePull {
   base: string;
   state: 'open' | 'closed';
   merged: boolean;
+  /** The commit the merge made on the base branch. */
+  mergeCommit?: string;
   labels: string[];
   comments: string[];
 }
@@ -97,9 +99,10 @@ export class FakeGitHub {
   }
 
   /** A person merges the pull request on GitHub (the git side is the test's to do). */
-  merge(number: number): void {
+  merge(number: number, commit?: string): void {
     const pr = this.pull(number);
     pr.merged = true;
+    if (commit) pr.mergeCommit = commit;
     pr.state = 'closed';
   }
 
@@ -278,7 +281,7 @@ export class FakeGitHub {
   }
 
   private pullFull(pr: FakePull): Record<string, unknown> {
-    return { ...this.api.sample('pull-request'), ...this.common(pr), merged: pr.merged, labels: pr.labels.map((name, i) => this.label(name, i)) };
+    return { ...this.api.sample('pull-request'), ...this.common(pr), merged: pr.merged, merge_commit_sha: pr.mergeCommit ?? null, labels: pr.labels.map((name, i) => this.label(name, i)) };
   }
 
   private issueJson(issue: FakeIssue): Record<string, unknown> {
