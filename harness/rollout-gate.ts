@@ -76,6 +76,7 @@ export async function rolloutGate(options: RolloutGateOptions): Promise<RolloutG
   // repository, and a checkout the stage change can be committed from (a bake is never wasted).
   const forge = await chooseForge(options, root);
   if (forge) await forge.preflight();
+  if (plan.data.spec.git.verifiedCommits && !forge) throw new ConfigError(`rollout plan "${plan.name}" asks for verified commits (spec.git.verifiedCommits), which GitHub makes through its API: give a GitHub token or App (GITHUB_TOKEN, or GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID), or --forge github`);
   if (options.live && options.cluster !== undefined) throw new ConfigError('--cluster makes a cluster for the gate; --context measures a live one: give one of them');
   if (options.live && !options.live.prometheusUrl) throw new ConfigError(`--context ${options.live.context}: a gate on a live cluster reads its SLIs from the mesh's metrics; give the Prometheus that scrapes them (--prometheus URL)`);
   const provision = options.live ? undefined : clusterFor(loaded, options, runId, outDir);
@@ -189,7 +190,7 @@ async function proposeStage(loaded: LoadedRollout, run: GateRun, inputs: { files
   const git = plan.data.spec.git;
   const { title, labels } = asTheRepoWants(git, written.title, labelsFor(run));
   const body = written.body;
-  const branch = await commitStageChange(root, { plan: plan.name, stage: target, verdict, runId: options.runId, updates, title, body }, { dryRun: options.dryRun, logger: options.logger, remote: options.remote, requireRemote: forge !== undefined || options.remote !== 'origin', identity: { ...(git.author ? { author: git.author } : {}), branchPrefix: git.branchPrefix } });
+  const branch = await commitStageChange(root, { plan: plan.name, stage: target, verdict, runId: options.runId, updates, title, body }, { dryRun: options.dryRun, logger: options.logger, remote: options.remote, requireRemote: forge !== undefined || options.remote !== 'origin', identity: { ...(git.author ? { author: git.author } : {}), branchPrefix: git.branchPrefix }, ...(git.verifiedCommits && forge ? { publish: (input) => forge.createVerifiedCommit(input) } : {}) });
   const base = { branch: branch.branch, base: branch.baseBranch, ...(branch.commit ? { commit: branch.commit } : {}), superseded: [] as number[] };
   if (!forge) {
     if (options.dryRun) return { forge: 'local', action: 'dry-run', ...base, note: 'DRY-RUN: nothing committed or written' };

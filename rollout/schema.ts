@@ -59,9 +59,13 @@ export const RolloutPlanSpec = z
         branchPrefix: z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, { error: 'expected a branch prefix like "meshdrill" or "bots/mesh"' }).default('meshdrill').describe('Stage branches are <prefix>/<plan>/stage-<n>-<advance|revert>.'),
         labels: z.array(z.string().min(1).max(50)).max(20).default([]).describe('Labels the pull requests get besides meshdrill\'s own (meshdrill, stage/<n>, the verdict, slo/<outcome>).'),
         conventionalCommits: z.boolean().default(false).describe('Write commit and pull-request subjects as Conventional Commits: "chore(mesh): advance <plan> to stage <n> (…)".'),
+        verifiedCommits: z
+          .boolean()
+          .default(false)
+          .describe('Have GitHub make the stage commit through its API (blobs, tree, commit, ref), so it is signed by GitHub and shows as Verified: for branches that require signed commits. Needs a GitHub token or App; the author is then the token\'s identity, and spec.git.author does not apply.'),
       })
       .strict()
-      .default({ branchPrefix: 'meshdrill', labels: [], conventionalCommits: false })
+      .default({ branchPrefix: 'meshdrill', labels: [], conventionalCommits: false, verifiedCommits: false })
       .describe('How stage changes are committed and proposed, for repos whose branch protection has rules about it.'),
     stages: z.array(Stage).min(1, { error: 'expected at least one stage' }),
   })

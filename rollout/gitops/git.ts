@@ -82,6 +82,9 @@ export async function checkoutReady(root: string, options: { remote?: string; re
   return { original, base, hasRemote, remoteName };
 }
 
+/** Makes the stage commit on the forge instead of pushing the local one (GitHub signs it: Verified). */
+export type PublishCommit = (input: { branch: string; parent: string; message: string; files: Array<{ path: string; content: string | undefined }>; expected: string | undefined }) => Promise<{ commit: string; tree: string }>;
+
 /**
  * Commits a stage change on its own branch and pushes it (when the repo has the remote). The
  * user's checkout is left as it was: same branch, clean tree. A dirty repo is refused. A branch
@@ -90,7 +93,7 @@ export async function checkoutReady(root: string, options: { remote?: string; re
  * to it only when its tree differs from the branch's tip: the same evidence moves no ref, with or
  * without a remote. On any failure the checkout is put back and no ref has moved.
  */
-export async function commitStageChange(root: string, change: StageChange, options: { dryRun: boolean; logger: Pick<Logger, 'info' | 'warn'>; remote?: string; requireRemote?: boolean; identity?: GitIdentity }): Promise<BranchResult> {
+export async function commitStageChange(root: string, change: StageChange, options: { dryRun: boolean; logger: Pick<Logger, 'info' | 'warn'>; remote?: string; requireRemote?: boolean; identity?: GitIdentity; publish?: PublishCommit }): Promise<BranchResult> {
   const author = options.identity?.author ?? MESHDRILL_AUTHOR;
   const ours = new Set([author.email, MESHDRILL_AUTHOR.email, LEGACY_AUTHOR_EMAIL]);
   const git = await gitAt(root);
@@ -132,6 +135,11 @@ export async function commitStageChange(root: string, change: StageChange, optio
     if (remoteHead && localHead !== remoteHead) await git.raw(['branch', '-f', branch, remoteHead]);
     return { branch, base, baseBranch: original, commit: tip, type: 'unchanged', pushed: false, humanCommits: false };
   }
+  if (options.publish && hasRemote) {
+    const published = await publishVerified(git, { branch, base, commit, remoteName, remoteHead, original, updates: change.updates, publish: options.publish });
+    options.logger.info({ branch, commit: published.slice(0, 12) }, `GitHub made and signed ${branch}`);
+    return { branch, base, baseBranch: original, commit: published, type: tip ? 'updated' : 'created', pushed: true, humanCommits: false };
+  }
   try {
     if (hasRemote) {
       await git.push([remoteName, `${commit}:refs/heads/${branch}`, `--force-with-lease=${branch}:${remoteHead ?? ''}`]).catch((error: Error) => {
@@ -145,6 +153,31 @@ export async function commitStageChange(root: string, change: StageChange, optio
   }
   options.logger.info({ branch, commit: commit.slice(0, 12) }, hasRemote ? `pushed ${branch}` : `committed ${branch} (no remote ${remoteName})`);
   return { branch, base, baseBranch: original, commit, type: tip ? 'updated' : 'created', pushed: hasRemote, humanCommits: false };
+}
+
+/**
+ * The local commit made again by the forge: same parent, message and files. GitHub builds it from
+ * the parent it has, so the parent must be on the remote; the forge's tree must equal the local one
+ * (a file mode or line ending GitHub would change is an error, not a silent difference). The
+ * remote branch is then fetched, and the local branch set to what GitHub made.
+ */
+async function publishVerified(git: SimpleGit, input: { branch: string; base: string; commit: string; remoteName: string; remoteHead: string | undefined; original: string; updates: StageChange['updates']; publish: PublishCommit }): Promise<string> {
+  const upstream = await revision(git, `refs/remotes/${input.remoteName}/${input.original}`);
+  // (merge-base --is-ancestor answers by exit code alone, which simple-git does not always surface.)
+  const onRemote = upstream !== undefined && (await git.raw(['merge-base', input.base, upstream]).catch(() => '')).trim() === input.base;
+  if (!onRemote) throw new GitError(`verified commits are made by GitHub on top of ${input.base.slice(0, 12)}, which ${input.remoteName}/${input.original} does not have: push ${input.original} first`);
+  const prefix = (await git.revparse(['--show-prefix']).catch(() => '')).trim();
+  const message = (await git.raw(['log', '-1', '--format=%B', input.commit])).replace(/\n+$/, '\n');
+  const files = input.updates.map((u) => ({ path: `${prefix}${u.path}`, content: u.after }));
+  const made = await input.publish({ branch: input.branch, parent: input.base, message, files, expected: input.remoteHead });
+  await git.fetch(input.remoteName, `+refs/heads/${input.branch}:refs/remotes/${input.remoteName}/${input.branch}`).catch((error: Error) => {
+    throw new GitError(`fetching ${input.branch} back from ${input.remoteName}: ${error.message.trim().split('\n').at(-1)}`, { cause: error });
+  });
+  const fetched = await revision(git, `refs/remotes/${input.remoteName}/${input.branch}`);
+  if (fetched !== made.commit) throw new GitError(`${input.remoteName}/${input.branch} is at ${fetched?.slice(0, 12) ?? 'nothing'}, not at the commit GitHub made (${made.commit.slice(0, 12)})`);
+  if ((await treeOf(git, made.commit)) !== (await treeOf(git, input.commit))) throw new GitError(`GitHub's commit ${made.commit.slice(0, 12)} holds other files than the stage change meshdrill rendered (a file mode or line ending changed on the way); the branch ${input.branch} needs a look`);
+  await git.raw(['branch', '-f', input.branch, made.commit]);
+  return made.commit;
 }
 
 async function revision(git: SimpleGit, ref: string): Promise<string | undefined> {
@@ -199,6 +232,15 @@ export async function stageLiveSince(root: string, planFile: string, plan: strin
 
 /** The commits on `ref` since `base` that meshdrill did not author ("<sha> by <email>"). */
 async function humanCommits(git: SimpleGit, ref: string, base: string, ours: Set<string>): Promise<string[]> {
-  const log = await git.raw(['log', '--format=%h %ae', `${base}..${ref}`]).catch(() => '');
-  return log.split('\n').map((l) => l.trim()).filter((l) => l !== '' && ![...ours].some((email) => l.endsWith(` ${email}`))).map((l) => l.replace(' ', ' by '));
+  const log = await git.raw(['log', '--format=%h %ae %(trailers:key=Meshdrill-Run-Id,valueonly,separator=)', `${base}..${ref}`]).catch(() => '');
+  return log
+    .split('\n')
+    .map((l) => l.trim().split(' '))
+    .filter(([sha, email, run]) => {
+      if (!sha || !email) return false;
+      if (ours.has(email)) return false;
+      // A verified commit GitHub made for meshdrill carries the App's bot identity and meshdrill's trailers: no person's.
+      return !(run && /\[bot\]@users\.noreply\./.test(email));
+    })
+    .map(([sha, email]) => `${sha} by ${email}`);
 }

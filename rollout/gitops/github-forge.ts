@@ -227,6 +227,25 @@ export class GitHubForge {
     }
   }
 
+  /**
+   * A commit GitHub makes and signs (Verified), as Renovate's platformCommit does: the changed
+   * files as a tree on the parent's tree, a commit with no author (GitHub takes the token's
+   * identity and signs it), then the branch pointed at it — created, or moved only if it still
+   * holds `expected` (a lease: someone's push in between is never overwritten).
+   */
+  async createVerifiedCommit(input: { branch: string; parent: string; message: string; files: Array<{ path: string; content: string | undefined }>; expected: string | undefined }): Promise<{ commit: string; tree: string }> {
+    const { data: parent } = await this.call(`reading commit ${input.parent.slice(0, 12)}`, (client) => client.rest.git.getCommit({ ...this.slug, commit_sha: input.parent }));
+    const tree = input.files.map((f) => (f.content === undefined ? { path: f.path, mode: '100644' as const, type: 'blob' as const, sha: null } : { path: f.path, mode: '100644' as const, type: 'blob' as const, content: f.content }));
+    const { data: made } = await this.call('creating the tree of the stage commit', (client) => client.rest.git.createTree({ ...this.slug, base_tree: parent.tree.sha, tree }));
+    const { data: commit } = await this.call('creating the stage commit', (client) => client.rest.git.createCommit({ ...this.slug, message: input.message, tree: made.sha, parents: [input.parent] }));
+    const ref = `heads/${input.branch}`;
+    const current = await this.call(`reading ${input.branch}`, (client) => client.rest.git.getRef({ ...this.slug, ref }).then((r) => r.data.object.sha, (error: { status?: number }) => (error.status === 404 ? undefined : Promise.reject(error))));
+    if (current !== input.expected) throw new GitError(`${input.branch} on GitHub is at ${current?.slice(0, 12) ?? 'nothing'}, not ${input.expected?.slice(0, 12) ?? 'nothing'} as fetched: someone pushed meanwhile; meshdrill leaves it and tries again next run`);
+    if (current === undefined) await this.call(`creating ${input.branch}`, (client) => client.rest.git.createRef({ ...this.slug, ref: `refs/${ref}`, sha: commit.sha }));
+    else await this.call(`moving ${input.branch}`, (client) => client.rest.git.updateRef({ ...this.slug, ref, sha: commit.sha, force: true }));
+    return { commit: commit.sha, tree: made.sha };
+  }
+
   /** The commit a merged pull request became on its base branch (a merge, squash or rebase commit). */
   async mergeCommit(number: number): Promise<string | undefined> {
     const { data } = await this.call(`reading pull request #${number}`, (client) => client.rest.pulls.get({ ...this.slug, pull_number: number }));

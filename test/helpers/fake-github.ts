@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { createVerify, type KeyObject } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GitHubOpenApi } from './openapi.js';
@@ -60,6 +64,15 @@ export class FakeGitHub {
   canPush = true;
   /** A read-only token, as a pull request from a fork gets: check runs and comments are refused with 403. */
   readOnly = false;
+  /**
+   * The bare repository behind this GitHub: the Git Data API (commits, trees, refs) reads and
+   * writes it with git's own plumbing, so what the API makes is fetched like anything pushed.
+   */
+  gitDir?: string;
+  /** Commits made through the API, which GitHub signs: they show as Verified. */
+  readonly verifiedCommits: string[] = [];
+  /** Who GitHub says made an API commit: the token's identity (an App's bot user). */
+  apiIdentity = { name: 'meshdrill-app[bot]', email: '1234+meshdrill-app[bot]@users.noreply.github.com' };
   /** A GitHub App installation that trades a JWT signed by the app for this server's token. */
   app?: { appId: string; installationId: string; publicKey: KeyObject };
   private readonly faults: Fault[] = [];
@@ -245,9 +258,70 @@ export class FakeGitHub {
       pr.comments[id % 1000] = String(input['body']);
       return send(200, this.comment(pr, pr.comments[id % 1000]!, id % 1000));
     }
+    // octokit escapes the slashes of a ref ({ref} is one path parameter).
+    if (rest.startsWith('/git/')) return this.gitData(method, decodeURIComponent(rest), input, send);
     if ((m = /^\/statuses\/([0-9a-f]{7,40})$/.exec(rest)) && method === 'POST') {
       this.statuses.push({ sha: m[1]!, state: String(input['state']), context: String(input['context']), description: String(input['description'] ?? '') });
       return send(201, { ...this.api.sample('status'), id: this.statuses.length, state: input['state'], context: input['context'], description: input['description'] ?? null });
+    }
+    return send(404, { message: 'Not Found' });
+  }
+
+  private git(args: string[], options: { input?: string; env?: Record<string, string> } = {}): string {
+    return execFileSync('git', args, { cwd: this.gitDir!, encoding: 'utf8', input: options.input ?? '', env: { ...process.env, ...options.env } }).trim();
+  }
+
+  /** GitHub's Git Data API over the bare repository (docs.github.com/rest/git). */
+  private gitData(method: string, rest: string, input: Record<string, unknown>, send: (status: number, payload: unknown) => void): void {
+    if (!this.gitDir) return send(404, { message: 'Not Found' });
+    const exists = (rev: string) => { try { return this.git(['rev-parse', '--verify', '--quiet', rev]); } catch { return undefined; } };
+    const commitJson = (sha: string) => {
+      const tree = this.git(['rev-parse', `${sha}^{tree}`]);
+      return { ...this.api.sample('git-commit'), sha, node_id: sha, tree: { sha: tree, url: '' }, message: this.git(['log', '-1', '--format=%B', sha]), parents: this.git(['log', '-1', '--format=%P', sha]).split(' ').filter(Boolean).map((p) => ({ sha: p, url: '', html_url: '' })), verification: { verified: this.verifiedCommits.includes(sha), reason: this.verifiedCommits.includes(sha) ? 'valid' : 'unsigned', signature: null, payload: null, verified_at: null } };
+    };
+    const refJson = (ref: string, sha: string) => ({ ...this.api.sample('git-ref'), ref: `refs/${ref}`, object: { type: 'commit', sha, url: '' } });
+    let m: RegExpExecArray | null;
+    if ((m = /^\/git\/commits\/([0-9a-f]{40})$/.exec(rest)) && method === 'GET') return exists(`${m[1]}^{commit}`) ? send(200, commitJson(m[1]!)) : send(404, { message: 'Not Found' });
+    if (rest === '/git/trees' && method === 'POST') {
+      const index = join(tmpdir(), `fake-github-index-${process.pid}-${Date.now()}`);
+      const env = { GIT_INDEX_FILE: index };
+      try {
+        this.git(['read-tree', String(input['base_tree'])], { env });
+        for (const entry of (input['tree'] ?? []) as Array<{ path: string; mode: string; sha?: string | null; content?: string }>) {
+          if (entry.sha === null) this.git(['update-index', '--force-remove', '--', entry.path], { env });
+          else this.git(['update-index', '--add', '--cacheinfo', `${entry.mode},${entry.content !== undefined ? this.git(['hash-object', '-w', '--stdin'], { input: entry.content }) : entry.sha},${entry.path}`], { env });
+        }
+        const sha = this.git(['write-tree'], { env });
+        return send(201, { ...this.api.sample('git-tree'), sha, url: '', truncated: false, tree: [] });
+      } finally {
+        rmSync(index, { force: true });
+      }
+    }
+    if (rest === '/git/commits' && method === 'POST') {
+      // No author given: GitHub commits as the token's identity, and signs the commit.
+      const who = { GIT_AUTHOR_NAME: this.apiIdentity.name, GIT_AUTHOR_EMAIL: this.apiIdentity.email, GIT_COMMITTER_NAME: 'GitHub', GIT_COMMITTER_EMAIL: 'noreply@github.com' };
+      const parents = ((input['parents'] ?? []) as string[]).flatMap((p) => ['-p', p]);
+      const sha = this.git(['commit-tree', String(input['tree']), ...parents, '-F', '-'], { input: String(input['message']), env: who });
+      this.verifiedCommits.push(sha);
+      return send(201, commitJson(sha));
+    }
+    if ((m = /^\/git\/ref\/(heads\/.+)$/.exec(rest)) && method === 'GET') {
+      const sha = exists(`refs/${m[1]}`);
+      return sha ? send(200, refJson(m[1]!, sha)) : send(404, { message: 'Not Found' });
+    }
+    if (rest === '/git/refs' && method === 'POST') {
+      const ref = String(input['ref']);
+      if (exists(ref)) return send(422, { message: 'Reference already exists' });
+      this.git(['update-ref', ref, String(input['sha'])]);
+      return send(201, refJson(ref.replace(/^refs\//, ''), String(input['sha'])));
+    }
+    if ((m = /^\/git\/refs\/(heads\/.+)$/.exec(rest)) && method === 'PATCH') {
+      const current = exists(`refs/${m[1]}`);
+      if (!current) return send(422, { message: 'Reference does not exist' });
+      const ancestor = (() => { try { this.git(['merge-base', '--is-ancestor', current, String(input['sha'])]); return true; } catch { return false; } })();
+      if (!ancestor && input['force'] !== true) return send(422, { message: 'Update is not a fast forward' });
+      this.git(['update-ref', `refs/${m[1]}`, String(input['sha'])]);
+      return send(200, refJson(m[1]!, String(input['sha'])));
     }
     return send(404, { message: 'Not Found' });
   }
