@@ -70,6 +70,8 @@ export interface SimCluster {
    */
   auth: {
     issueToken(namespace: string, serviceAccount: string, expirationSeconds?: number): string;
+    /** The admin's own bearer token (the TLS kubeconfig carries it; a plain-HTTP one needs none). */
+    adminToken: string;
     /** What anyone but the admin asked, and whether RBAC allowed it. */
     audit(): readonly AuditEntry[];
   };
@@ -140,6 +142,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     auth: {
       issueToken: (namespace, serviceAccount, expirationSeconds) => handler.authn.issue(namespace, serviceAccount, expirationSeconds !== undefined ? { expirationSeconds } : {}).token,
       audit: () => handler.authz.audit,
+      adminToken: handler.authn.adminToken,
     },
     async close() {
       unsubscribe();
