@@ -12,3 +12,4 @@ export { K6JobRunner } from './k6/job-runner.js';
 export { LoadSummarySource } from './summary-source.js';
 export { LoadSpec } from './schema.js';
 export { INFRASTRUCTURE_ERROR_SHARE } from './types.js';
+export { DEFAULT_RUNNER_LIMITS, executionSegments, k6TestRunManifests, ratesPerRunner, remoteWriteEnv, runnersFor, type RemoteWrite, type RunnerLimits } from './k6/distributed.js';

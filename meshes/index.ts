@@ -6,5 +6,5 @@ export { restartWorkloads } from './restart.js';
 export type { ControlPlane, DataPlaneMode, InstallOptions, MeshAdapter, MeshName, MtlsMode } from './types.js';
 export { installMeshOnCluster, type RealInstallOptions } from './install.js';
 export { createRootCa, istioCacerts, linkerdIdentity, verifySignedBy } from './pki/index.js';
-export { PROMETHEUS_NAMESPACE, prometheusManifests } from './prometheus.js';
+export { PROMETHEUS_NAMESPACE, prometheusManifests, prometheusRemoteWriteUrl } from './prometheus.js';
 export { callersSliQuery, renderPromql, renderSamplesPromql, sliQuery, type SliQuery } from './promql.js';

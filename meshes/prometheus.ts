@@ -3,6 +3,11 @@ import type { KubeObject } from '../clusters/index.js';
 export const PROMETHEUS_NAMESPACE = 'meshdrill-monitoring';
 export const PROMETHEUS_IMAGE = 'prom/prometheus:v2.53.2';
 
+/** Where k6 in the cluster remote-writes to the bundled Prometheus. */
+export function prometheusRemoteWriteUrl(namespace = PROMETHEUS_NAMESPACE): string {
+  return `http://prometheus.${namespace}.svc:9090/api/v1/write`;
+}
+
 /**
  * A small Prometheus for a cluster meshdrill made: it scrapes every pod annotated
  * `prometheus.io/scrape` — Istio's sidecars and ztunnel expose merged metrics that way on 15020,
@@ -65,7 +70,9 @@ export function prometheusManifests(namespace = PROMETHEUS_NAMESPACE): KubeObjec
               {
                 name: 'prometheus',
                 image: PROMETHEUS_IMAGE,
-                args: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.retention.time=1d', '--web.enable-lifecycle'],
+                // k6 remote-writes its own metrics here (the callers' view as time series), its trends
+                // as native histograms so percentiles merge across runners.
+                args: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.retention.time=1d', '--web.enable-lifecycle', '--web.enable-remote-write-receiver', '--enable-feature=native-histograms'],
                 ports: [{ containerPort: 9090, name: 'http' }],
                 readinessProbe: { httpGet: { path: '/-/ready', port: 9090 } },
                 resources: { requests: { cpu: '50m', memory: '200Mi' } },

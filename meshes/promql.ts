@@ -21,8 +21,11 @@ export type SliQuery =
    * not record at all, where no series means nobody measured. `whenEmpty` says why.
    */
   | { kind: 'ratio'; metric: string; numerator: Filters; denominator: Filters; scale: number; numeratorMetric?: string; absentNumerator?: 'no-data'; whenEmpty?: string }
-  /** histogram_quantile(q, …) over the window; samples: the histogram's count increase. */
-  | { kind: 'quantile'; metric: string; filters: Filters; q: number; scale: number }
+  /**
+   * histogram_quantile(q, …) over the window; samples: the histogram's count increase. `native`:
+   * a Prometheus native histogram (one series, no _bucket/le), as k6 remote-writes its trends.
+   */
+  | { kind: 'quantile'; metric: string; filters: Filters; q: number; scale: number; native?: boolean }
   /**
    * scale × min/max(metric{filters}) at the window's end; samples: the series count.
    * `timestamp`: the metric is a Unix time in seconds and the value is how far ahead of now it is.
@@ -283,6 +286,7 @@ export function renderPromql(query: SliQuery, window: string): string {
       return scaled(query.scale, `${numerator} / ${rate(query.metric, query.denominator)}`);
     }
     case 'quantile':
+      if (query.native) return scaled(query.scale, `histogram_quantile(${query.q}, sum(rate(${query.metric}${selector(query.filters)}[${window}])))`);
       return scaled(query.scale, `histogram_quantile(${query.q}, sum by (le) (rate(${query.metric}_bucket${selector(query.filters)}[${window}])))`);
     case 'gauge':
       if (query.ageOfMs) return scaled(query.scale, `(time() * 1000 - ${query.reduce}(${query.metric}${selector(query.filters)}))`);
@@ -296,6 +300,7 @@ export function renderSamplesPromql(query: SliQuery, window: string): string {
     case 'ratio':
       return `sum(increase(${query.metric}${selector(query.denominator)}[${window}]))`;
     case 'quantile':
+      if (query.native) return `sum(histogram_count(increase(${query.metric}${selector(query.filters)}[${window}])))`;
       return `sum(increase(${query.metric}_count${selector(query.filters)}[${window}]))`;
     case 'gauge':
       return `count(${query.metric}${selector(query.filters)})`;

@@ -5,7 +5,7 @@ export * from './types.js';
 export { PrometheusClient, type PrometheusSample } from './prometheus-client.js';
 export { observeCallGraph, type ObservedCallGraph } from './call-graph.js';
 export { measureGate, measureWithCallersFallback, resolveGate, type GateSources, type ResolvedGate } from './gates.js';
-export { ClientViewSource, clientViewOver, EmbeddedSource, meshedCallersOver, NoSource, PrometheusSource } from './sources/index.js';
+export { ClientViewSource, clientViewOver, EmbeddedSource, k6ViewOver, k6ViewQuery, meshedCallersOver, NoSource, PrometheusSource } from './sources/index.js';
 export { judgeEvidence, type Judgement, type JudgedEvaluation } from './evidence.js';
 export { PROMETHEUS_ENV, prometheusTarget, type PrometheusAuth } from './prometheus-auth.js';
 export { BURN_RATE_ALERTS, burnRateRules, prometheusRule, ruleFile, type BurnRateRules } from './burn-rate.js';

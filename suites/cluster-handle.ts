@@ -1,11 +1,12 @@
 import { parse } from 'yaml';
 import { createKubeClient, startSimCluster, attachMeshTwin, TrafficModel, provisionK3s, kindNodeControl, provisionKind, exec, portForward, clusterIdentity, kubeconfigTarget, type ClusterIdentity, type KubeClient, type SimCluster, type K3sOptions, type KindOptions, type ExecResult, type PortForward } from '../clusters/index.js';
 import type { NodeControl } from '../chaos/index.js';
-import { installMeshOnCluster, prometheusManifests, PROMETHEUS_NAMESPACE, type DataPlaneMode, type MeshAdapter, type MeshName, type RealInstallOptions } from '../meshes/index.js';
+import { installMeshOnCluster, prometheusManifests, prometheusRemoteWriteUrl, PROMETHEUS_NAMESPACE, type DataPlaneMode, type MeshAdapter, type MeshName, type RealInstallOptions } from '../meshes/index.js';
 import { ClusterError, type Logger } from '../core/index.js';
 import { InClusterTraffic } from './cluster-traffic.js';
 import type { Topology } from '../model/index.js';
-import { PrometheusClient, ClientViewSource, clientViewOver, EmbeddedSource, meshedCallersOver, NoSource, PrometheusSource, type GateSources, type PrometheusAuth } from '../slo/index.js';
+import { PrometheusClient, ClientViewSource, clientViewOver, EmbeddedSource, k6ViewOver, meshedCallersOver, NoSource, PrometheusSource, type GateSources, type PrometheusAuth } from '../slo/index.js';
+import type { RemoteWrite } from '../load/index.js';
 
 /** What a game day needs from the cluster it runs on. */
 export interface ClusterHandle {
@@ -148,7 +149,7 @@ function serverOf(kubeconfig: string): string | undefined {
  * Prometheus given (the mesh's own metrics), nodes are the provider's business, and traffic is
  * whatever runs there.
  */
-export function existingCluster(options: { kubeconfig: string; context: string; kubeconfigPath?: string; prometheusUrl?: string; prometheusAuth?: PrometheusAuth; sleep?: (ms: number, signal?: AbortSignal) => Promise<void>; now?: () => number; run?: (binary: string, args: string[]) => Promise<ExecResult>; traffic?: { runId: string; logger: Pick<Logger, 'info'> } }): ClusterHandle {
+export function existingCluster(options: { kubeconfig: string; context: string; kubeconfigPath?: string; prometheusUrl?: string; prometheusAuth?: PrometheusAuth; sleep?: (ms: number, signal?: AbortSignal) => Promise<void>; now?: () => number; run?: (binary: string, args: string[]) => Promise<ExecResult>; traffic?: { runId: string; logger: Pick<Logger, 'info'>; remoteWrite?: RemoteWrite } }): ClusterHandle {
   const kube = createKubeClient(options.kubeconfig);
   const sleep = options.sleep ?? interruptibleSleep;
   const none = new NoSource((sli) => `no Prometheus given (--prometheus): ${sli} cannot be measured on context ${options.context}`);
@@ -224,14 +225,20 @@ function madeCluster(made: MadeCluster, options: MadeClusterOptions): ClusterHan
   let forward: PortForward | undefined;
   // Nothing runs on a cluster made for the run: its traffic comes from k6 in the cluster.
   // kind names its context kind-<name>, k3s "default": the kubeconfig says which.
-  const base = existingCluster({ kubeconfig: made.kubeconfig, context: kubeconfigTarget(made.kubeconfig).context, kubeconfigPath: made.kubeconfigPath, sleep, ...(options.now ? { now: options.now } : {}), traffic: { runId: options.runId, logger: options.logger } });
+  // k6 remote-writes to the bundled Prometheus: the callers' view is a time series there.
+  const bundled = !options.prometheusUrl;
+  const base = existingCluster({ kubeconfig: made.kubeconfig, context: kubeconfigTarget(made.kubeconfig).context, kubeconfigPath: made.kubeconfigPath, sleep, ...(options.now ? { now: options.now } : {}), traffic: { runId: options.runId, logger: options.logger, ...(bundled ? { remoteWrite: { url: prometheusRemoteWriteUrl() } } : {}) } });
   return {
     ...base,
     provider: options.provider,
     existing: false,
     // The cluster goes away at the end unless kept: nothing to take back change by change.
     ephemeral: !options.keep,
-    sources: (mesh, mode) => (prometheusUrl ? { mesh: new PrometheusSource(new PrometheusClient({ url: prometheusUrl, ...(options.prometheusAuth && options.prometheusUrl === prometheusUrl ? { auth: options.prometheusAuth } : {}) }), mesh, mode) } : base.sources(mesh, mode)),
+    sources: (mesh, mode) => {
+      if (!prometheusUrl) return base.sources(mesh, mode);
+      const client = new PrometheusClient({ url: prometheusUrl, ...(options.prometheusAuth && options.prometheusUrl === prometheusUrl ? { auth: options.prometheusAuth } : {}) });
+      return { mesh: new PrometheusSource(client, mesh, mode), client: bundled ? k6ViewOver(client, options.runId) : meshedCallersOver(client, mesh, mode) };
+    },
     async installMesh(adapter, certLifetimeMs) {
       await installMeshOnCluster({ mesh: adapter.name, mode: adapter.mode, version: options.meshVersion, certLifetimeMs, kube: base.kube, kubeconfigPath: made.kubeconfigPath, workDir: options.runDir, logger: options.logger, ...(options.installRun ? { run: options.installRun } : {}) });
       if (prometheusUrl) return;

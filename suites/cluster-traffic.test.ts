@@ -1,6 +1,20 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createKubeClient, startSimCluster, type SimCluster } from '../clusters/index.js';
+import { createKubeClient, startSimCluster, type KubeObject, type SimCluster } from '../clusters/index.js';
 import { Topology } from '../model/index.js';
+
+const OPERATOR_CRD = join(import.meta.dirname, '..', 'test', 'fixtures', 'k6-operator', 'testruns-crd.yaml');
+const BIG = Topology.parse({
+  apiVersion: 'meshdrill.dev/v1alpha1',
+  kind: 'Topology',
+  metadata: { name: 'big' },
+  spec: {
+    namespaces: [{ name: 'edge', services: [{ name: 'gateway', replicas: 3 }, { name: 'api', replicas: 3 }] }],
+    entrypoints: [{ service: 'edge/gateway', rps: 2_000 }, { service: 'edge/api', rps: 500 }],
+  },
+});
 import { InClusterTraffic, TRAFFIC_DEADLINE_SECONDS } from './cluster-traffic.js';
 
 const TOPOLOGY = Topology.parse({
@@ -48,5 +62,30 @@ describe('traffic on a real cluster (k6 in the cluster), against the embedded AP
     expect(logs[0]).toBe('traffic: k6 in meshdrill-load at 30 rps into shop/web, 10 rps into legacy/batch');
     expect(await kube.get('batch/v1', 'Job', 'meshdrill-load', 'meshdrill-load-traffic')).toBeUndefined();
     expect(await kube.get('v1', 'Namespace', undefined, 'meshdrill-load')).toBeUndefined();
+  });
+
+  it('drives the topology with a TestRun where the k6-operator is installed, and with one Job where it is not', async () => {
+    const log: string[] = [];
+    const run = async (withOperator: boolean): Promise<KubeObject[]> => {
+      const sim = await startSimCluster();
+      sims.push(sim);
+      const kube = createKubeClient(sim.kubeconfig);
+      if (withOperator) for (const doc of parseAllDocuments(await readFile(OPERATOR_CRD, 'utf8'))) await kube.apply(doc.toJS() as KubeObject);
+      const traffic = new InClusterTraffic(kube, { runId: 'gameday-1', logger: { info: (_m, message) => log.push(message) }, remoteWrite: { url: 'http://prometheus.monitoring:9090/api/v1/write' }, wait: async () => undefined });
+      await traffic.start(BIG);
+      return [...(await kube.list('k6.io/v1alpha1', 'TestRun', { namespace: 'meshdrill-load' }).catch(() => [])), ...(await kube.list('batch/v1', 'Job', { namespace: 'meshdrill-load' }))];
+    };
+
+    const operator = await run(true);
+    const plain = await run(false);
+
+    expect(operator.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['TestRun/meshdrill-load-traffic']);
+    expect((operator[0]!['spec'] as { parallelism: number }).parallelism).toBe(3);
+    expect(plain.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Job/meshdrill-load-traffic']);
+    expect(JSON.stringify(plain[0])).toContain('experimental-prometheus-rw');
+    expect(log).toEqual([
+      'traffic: a k6-operator TestRun of 3 runners (2500 rps at most 1000 per runner) in meshdrill-load at 2000 rps into edge/gateway, 500 rps into edge/api',
+      'traffic: k6 in meshdrill-load at 2000 rps into edge/gateway, 500 rps into edge/api',
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import type { KubeClient, KubeObject } from '../clusters/index.js';
 import type { Logger } from '../core/index.js';
-import { k6JobManifests, planLoad } from '../load/index.js';
+import { k6JobManifests, k6TestRunManifests, planLoad, runnersFor, type RemoteWrite, type RunnerLimits } from '../load/index.js';
 import type { Topology } from '../model/index.js';
 
 export const TRAFFIC_NAMESPACE = 'meshdrill-load';
@@ -8,10 +8,13 @@ export const TRAFFIC_NAMESPACE = 'meshdrill-load';
 export const TRAFFIC_DEADLINE_SECONDS = 6 * 3600;
 
 /**
- * The topology's traffic on a real cluster: k6 as a Job in its own namespace outside the mesh (as
- * traffic from outside arrives), one arrival-rate scenario per entrypoint at its declared rate,
- * running until stopped. A new rate replaces the Job; the fake-service workloads carry each
- * request down the call graph through the real proxies.
+ * The topology's traffic on a real cluster: k6 in its own namespace outside the mesh (as traffic
+ * from outside arrives), one arrival-rate scenario per entrypoint at its declared rate, running
+ * until stopped. With the k6-operator installed (its TestRun kind is served), a TestRun of as many
+ * runners as the rate needs (k6 splits each rate across them); without it, one Job. With
+ * `remoteWrite`, k6's own metrics go to Prometheus as they happen: the callers' view as time
+ * series. A new rate replaces the load; the fake-service workloads carry each request down the call
+ * graph through the real proxies.
  */
 export class InClusterTraffic {
   private applied: KubeObject[] = [];
@@ -21,7 +24,7 @@ export class InClusterTraffic {
   constructor(
     private readonly kube: KubeClient,
     /** `wait` lets the cluster's time pass while its namespace terminates (default: real time). */
-    private readonly options: { runId: string; logger: Pick<Logger, 'info'>; namespace?: string; image?: string; wait?: (ms: number) => Promise<void> },
+    private readonly options: { runId: string; logger: Pick<Logger, 'info'>; namespace?: string; image?: string; wait?: (ms: number) => Promise<void>; remoteWrite?: RemoteWrite; runnerLimits?: RunnerLimits },
   ) {}
 
   private get namespace(): string {
@@ -58,10 +61,27 @@ export class InClusterTraffic {
       this.createdNamespace = true;
     }
     const plan = planLoad('traffic', { duration: `${TRAFFIC_DEADLINE_SECONDS}s`, warmUp: '0s', ...(totalRps !== undefined ? { rps: totalRps } : {}) }, this.topology!);
-    const manifests = k6JobManifests(plan, { namespace: this.namespace, meshed: false, runId: this.options.runId, activeDeadlineSeconds: TRAFFIC_DEADLINE_SECONDS, ...(this.options.image ? { image: this.options.image } : {}) });
+    const image = this.options.image ? { image: this.options.image } : {};
+    let how = 'k6';
+    let manifests: KubeObject[];
+    if (await this.operatorPresent()) {
+      const { parallelism, why } = runnersFor(plan, this.options.runnerLimits);
+      manifests = k6TestRunManifests(plan, { namespace: this.namespace, parallelism, meshed: false, runId: this.options.runId, ...image, ...(this.options.remoteWrite ? { remoteWrite: this.options.remoteWrite } : {}) });
+      how = `a k6-operator TestRun of ${parallelism} runner${parallelism === 1 ? '' : 's'} (${why})`;
+    } else {
+      manifests = k6JobManifests(plan, { namespace: this.namespace, meshed: false, runId: this.options.runId, activeDeadlineSeconds: TRAFFIC_DEADLINE_SECONDS, ...image, ...(this.options.remoteWrite ? { remoteWrite: this.options.remoteWrite } : {}) });
+    }
     for (const object of manifests) await this.kube.apply(object);
     this.applied = manifests;
-    this.options.logger.info({ rps: plan.targets.reduce((n, t) => n + t.rps, 0) }, `traffic: k6 in ${this.namespace} at ${plan.targets.map((t) => `${t.rps} rps into ${t.service}`).join(', ')}`);
+    this.options.logger.info({ rps: plan.targets.reduce((n, t) => n + t.rps, 0) }, `traffic: ${how} in ${this.namespace} at ${plan.targets.map((t) => `${t.rps} rps into ${t.service}`).join(', ')}`);
+  }
+
+  /** Whether the k6-operator is installed: its TestRun kind is served (a 404 means no). */
+  private async operatorPresent(): Promise<boolean> {
+    return this.kube.list('k6.io/v1alpha1', 'TestRun', { namespace: this.namespace }).then(
+      () => true,
+      (error: Error) => (/404|not found|no matches/i.test(error.message) ? false : Promise.reject(error)),
+    );
   }
 
   private async remove(): Promise<void> {

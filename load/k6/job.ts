@@ -1,5 +1,6 @@
 import type { KubeObject } from '../../clusters/index.js';
 import type { LoadPlan } from '../types.js';
+import { remoteWriteEnv, type RemoteWrite } from './distributed.js';
 import { k6Script } from './script.js';
 
 /**
@@ -8,7 +9,7 @@ import { k6Script } from './script.js';
  * k6-operator users do (sidecar.istio.io/inject: "false"); backoffLimit 0, restartPolicy Never,
  * and exit code 99 on the runner container means thresholds failed (k6-operator runner.go).
  */
-export function k6JobManifests(plan: LoadPlan, options: { namespace: string; meshed: boolean; runId: string; image?: string; activeDeadlineSeconds?: number }): KubeObject[] {
+export function k6JobManifests(plan: LoadPlan, options: { namespace: string; meshed: boolean; runId: string; image?: string; activeDeadlineSeconds?: number; remoteWrite?: RemoteWrite }): KubeObject[] {
   const name = `meshdrill-load-${plan.name}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 52);
   const labels = { app: 'k6', 'meshdrill.dev/run-id': options.runId };
   const injection = options.meshed ? {} : { 'sidecar.istio.io/inject': 'false' };
@@ -30,8 +31,8 @@ export function k6JobManifests(plan: LoadPlan, options: { namespace: string; mes
               {
                 name: 'k6',
                 image: options.image ?? `grafana/k6:${plan.k6Version.replace(/^v/, '')}`,
-                args: ['run', '--quiet', '/scripts/script.js'],
-                env: [{ name: 'MESHDRILL_SUMMARY', value: '/dev/stdout' }],
+                args: ['run', '--quiet', '--tag', `testid=${options.runId}`, ...(options.remoteWrite ? ['--out', 'experimental-prometheus-rw'] : []), '/scripts/script.js'],
+                env: [{ name: 'MESHDRILL_SUMMARY', value: '/dev/stdout' }, ...(options.remoteWrite ? remoteWriteEnv(options.remoteWrite) : [])],
                 volumeMounts: [{ name: 'script', mountPath: '/scripts' }],
               },
             ],

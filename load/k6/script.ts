@@ -6,6 +6,12 @@ function seconds(ms: number): string {
   return `${Math.max(1, Math.round(ms / SECOND))}s`;
 }
 
+/** The VUs an arrival-rate scenario pre-allocates and may grow to for a rate (one VU per 100 ms in flight). */
+export function vusFor(rps: number): { preAllocated: number; max: number } {
+  const preAllocated = Math.max(5, Math.ceil(rps / 10));
+  return { preAllocated, max: preAllocated * 4 };
+}
+
 function exec(i: number): string {
   return `target${i}`;
 }
@@ -19,13 +25,13 @@ export function k6Script(plan: LoadPlan): string {
   const scenarios: Record<string, unknown> = {};
   const warmUp = plan.warmUpMs;
   for (const [i, t] of plan.targets.entries()) {
-    const vus = Math.max(5, Math.ceil(t.rps / 10));
+    const { preAllocated: vus, max: maxVUs } = vusFor(t.rps);
     if (warmUp > 0) {
-      scenarios[`warmup_${i}`] = { executor: 'constant-arrival-rate', exec: exec(i), rate: Math.max(1, Math.round(t.rps)), timeUnit: '1s', duration: seconds(warmUp), preAllocatedVUs: vus, maxVUs: vus * 4, tags: { phase: 'warmup', service: t.service } };
+      scenarios[`warmup_${i}`] = { executor: 'constant-arrival-rate', exec: exec(i), rate: Math.max(1, Math.round(t.rps)), timeUnit: '1s', duration: seconds(warmUp), preAllocatedVUs: vus, maxVUs, tags: { phase: 'warmup', service: t.service } };
     }
     const main = plan.rampUpMs > 0
-      ? { executor: 'ramping-arrival-rate', startRate: 0, timeUnit: '1s', preAllocatedVUs: vus, maxVUs: vus * 4, stages: [{ target: Math.max(1, Math.round(t.rps)), duration: seconds(plan.rampUpMs) }, { target: Math.max(1, Math.round(t.rps)), duration: seconds(Math.max(SECOND, plan.durationMs - plan.rampUpMs)) }] }
-      : { executor: 'constant-arrival-rate', rate: Math.max(1, Math.round(t.rps)), timeUnit: '1s', duration: seconds(plan.durationMs), preAllocatedVUs: vus, maxVUs: vus * 4 };
+      ? { executor: 'ramping-arrival-rate', startRate: 0, timeUnit: '1s', preAllocatedVUs: vus, maxVUs, stages: [{ target: Math.max(1, Math.round(t.rps)), duration: seconds(plan.rampUpMs) }, { target: Math.max(1, Math.round(t.rps)), duration: seconds(Math.max(SECOND, plan.durationMs - plan.rampUpMs)) }] }
+      : { executor: 'constant-arrival-rate', rate: Math.max(1, Math.round(t.rps)), timeUnit: '1s', duration: seconds(plan.durationMs), preAllocatedVUs: vus, maxVUs };
     scenarios[`main_${i}`] = { ...main, exec: exec(i), startTime: warmUp > 0 ? seconds(warmUp) : '0s', tags: { phase: 'main', service: t.service } };
   }
   const thresholds: Record<string, string[]> = {

@@ -33,7 +33,7 @@ export interface RunningPrometheus {
  * Starts Prometheus on loopback with its own temp dir, scraping `target` (host:port) every second.
  * `web` is a web config (TLS, basic auth) and `ready` how to tell it is up through that config.
  */
-export async function startPrometheus(binary: string, target: string, options: { web?: string; https?: boolean; ready?: (url: string) => Promise<boolean> } = {}): Promise<RunningPrometheus> {
+export async function startPrometheus(binary: string, target: string, options: { web?: string; https?: boolean; ready?: (url: string) => Promise<boolean>; flags?: string[] } = {}): Promise<RunningPrometheus> {
   const dir = await mkdtemp(join(tmpdir(), 'meshdrill-prometheus-'));
   const port = await freePort();
   await writeFile(
@@ -41,7 +41,7 @@ export async function startPrometheus(binary: string, target: string, options: {
     ['global:', '  scrape_interval: 1s', '  evaluation_interval: 1s', 'scrape_configs:', '  - job_name: meshdrill-sim', '    metrics_path: /metrics', '    static_configs:', `      - targets: ['${target}']`, ''].join('\n'),
   );
   if (options.web) await writeFile(join(dir, 'web.yml'), options.web);
-  const child: ChildProcess = spawn(binary, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...(options.web ? [`--web.config.file=${join(dir, 'web.yml')}`] : [])], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(binary, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...(options.web ? [`--web.config.file=${join(dir, 'web.yml')}`] : []), ...(options.flags ?? [])], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const url = `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`;
