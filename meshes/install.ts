@@ -4,7 +4,7 @@ import { parseAllDocuments } from 'yaml';
 import { exec, type KubeClient, type KubeObject, type ExecResult } from '../clusters/index.js';
 import { ClusterError, type Logger } from '../core/index.js';
 import { formatGoDuration } from './objects.js';
-import { CIRCUIT_BREAKER_STATS, RETRY_STATS } from './promql.js';
+import { CIRCUIT_BREAKER_STATS, RETRY_STATS, SSL_STATS } from './promql.js';
 import { istioCacerts, linkerdIdentity, type CertificateAuthority } from './pki/index.js';
 import type { DataPlaneMode, MeshName } from './types.js';
 
@@ -67,7 +67,7 @@ export async function installMeshOnCluster(options: RealInstallOptions): Promise
     const ttl = ['--set', `meshConfig.defaultConfig.proxyMetadata.SECRET_TTL=${lifetime}`];
     // Envoy keeps only a minimal set of stats unless proxyStatsMatcher asks for more; the
     // retries-per-request SLI needs upstream_rq_retry (istio.io/docs/ops/configuration/telemetry/envoy-stats).
-    const stats = ['--set', `meshConfig.defaultConfig.proxyStatsMatcher.inclusionRegexps[0]=${RETRY_STATS}`, '--set', `meshConfig.defaultConfig.proxyStatsMatcher.inclusionRegexps[1]=${CIRCUIT_BREAKER_STATS}`];
+    const stats = ['--set', `meshConfig.defaultConfig.proxyStatsMatcher.inclusionRegexps[0]=${RETRY_STATS}`, '--set', `meshConfig.defaultConfig.proxyStatsMatcher.inclusionRegexps[1]=${CIRCUIT_BREAKER_STATS}`, '--set', `meshConfig.defaultConfig.proxyStatsMatcher.inclusionRegexps[2]=${SSL_STATS}`];
     // Multi-primary: one mesh ID, each istiod named after its cluster and network, so endpoints
     // discovered through remote secrets are told apart (Istio's multicluster install guides).
     const multicluster = options.sharedRoot ? ['--set', `global.meshID=${MESH_ID}`, '--set', `global.multiCluster.clusterName=${options.sharedRoot.cluster}`, '--set', `global.network=${options.sharedRoot.network ?? 'network-1'}`] : [];

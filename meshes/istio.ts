@@ -1,7 +1,7 @@
 import type { KubeClient, KubeObject } from '../clusters/index.js';
 import { istioCacerts } from './pki/index.js';
 import { configMap, crd, daemonSet, deployment, formatGoDuration, MANAGED_BY, namespace, secret, service } from './objects.js';
-import { CIRCUIT_BREAKER_STATS, istioPromql, RETRY_STATS } from './promql.js';
+import { CIRCUIT_BREAKER_STATS, istioPromql, RETRY_STATS, SSL_STATS } from './promql.js';
 import { deleteAll, restartWorkloads } from './restart.js';
 import type { ControlPlane, DataPlaneMode, InstallOptions, MeshAdapter, MtlsMode } from './types.js';
 
@@ -50,7 +50,7 @@ export class IstioAdapter implements MeshAdapter {
       secret(ISTIO_NAMESPACE, 'cacerts', { ...files }),
       // SECRET_TTL is the lifetime proxies request (pilot-agent options.go); the CA caps it at 90 days.
       // proxyStatsMatcher keeps Envoy's upstream_rq_retry, which the retries SLI reads (envoy-stats docs).
-      configMap(ISTIO_NAMESPACE, 'istio', { mesh: `defaultConfig:\n  proxyMetadata:\n    SECRET_TTL: ${formatGoDuration(ttl)}\n  proxyStatsMatcher:\n    inclusionRegexps:\n    - ${JSON.stringify(RETRY_STATS)}\n    - ${JSON.stringify(CIRCUIT_BREAKER_STATS)}\n` }),
+      configMap(ISTIO_NAMESPACE, 'istio', { mesh: `defaultConfig:\n  proxyMetadata:\n    SECRET_TTL: ${formatGoDuration(ttl)}\n  proxyStatsMatcher:\n    inclusionRegexps:\n    - ${JSON.stringify(RETRY_STATS)}\n    - ${JSON.stringify(CIRCUIT_BREAKER_STATS)}\n    - ${JSON.stringify(SSL_STATS)}\n` }),
       deployment(ISTIO_NAMESPACE, 'istiod', labels, [15010, 15012, 15014, 15017, 8080]),
       service(ISTIO_NAMESPACE, 'istiod', { app: 'istiod' }, [
         { name: 'grpc-xds', port: 15010 },

@@ -12,6 +12,10 @@ export type Filters = Record<string, string>;
 export const RETRY_STATS = '.*upstream_rq_retry.*';
 /** Envoy's circuit-breaker counter, kept only when proxyStatsMatcher includes it (as retries). */
 export const CIRCUIT_BREAKER_STATS = '.*upstream_rq_pending_overflow.*';
+/** Envoy's TLS handshake stats per listener and cluster; Istio keeps listener stats only when proxyStatsMatcher includes them. */
+export const SSL_STATS = '.*ssl[.](connection_error|fail_verify_.*|handshake)';
+/** Istio's inbound listener, where every sidecar takes its mTLS (and plaintext) connections. */
+const INBOUND_LISTENER = '0.0.0.0_15006';
 
 export type SliQuery =
   /**
@@ -31,7 +35,17 @@ export type SliQuery =
    * `timestamp`: the metric is a Unix time in seconds and the value is how far ahead of now it is.
    * `ageOfMs`: the metric is a Unix time in milliseconds and the value is how long ago it was, in ms.
    */
-  | { kind: 'gauge'; metric: string; filters: Filters; reduce: 'min' | 'max'; scale: number; timestamp?: boolean; ageOfMs?: boolean };
+  | { kind: 'gauge'; metric: string; filters: Filters; reduce: 'min' | 'max'; scale: number; timestamp?: boolean; ageOfMs?: boolean }
+  /**
+   * Counters as a rate: scale × the sum over `metrics` of sum(rate(metric{filters})) (reduce
+   * 'sum'), or scale × max(rate(metric{filters})) over the series of one metric (reduce 'max': the
+   * busiest). Samples: the series count; counters a proxy creates at zero make zero a measurement.
+   * `presence`: counters a proxy creates only on their first count (Linkerd's errors): their
+   * absence is zero wherever the proxies are scraped, and the samples are the presence metric's.
+   */
+  | { kind: 'rate'; metrics: string[]; filters: Filters; reduce: 'sum' | 'max'; scale: number; presence?: { metric: string; filters: Filters } }
+  /** scale × sum(metric{filters}) / count(metric{filters}) at the window's end (the share of scrape targets up); samples: the count. */
+  | { kind: 'share'; metric: string; filters: Filters; scale: number };
 
 const QUANTILES: Partial<Record<SliKey, number>> = { 'latency-p50': 0.5, 'latency-p95': 0.95, 'latency-p99': 0.99 };
 
@@ -127,6 +141,9 @@ function linkerdRouteFilters(scope: Scope): Filters {
   return scope.namespace ? { namespace: scope.namespace } : {};
 }
 
+/** ztunnel, the one proxy per node on ambient: istio-system's ztunnel containers, whatever the scope. */
+const ZTUNNEL: Filters = { namespace: 'istio-system', container: 'ztunnel' };
+
 function podFilters(scope: Scope): Filters {
   if (scope.service) {
     const [ns, name] = split(scope.service);
@@ -186,6 +203,20 @@ function istioQuery(mode: DataPlaneMode, sli: SliKey, scope: Scope): SliQuery {
       return { kind: 'gauge', metric: 'envoy_cluster_manager_cds_update_time', filters: podFilters(scope), reduce: 'min', scale: 1, ageOfMs: true };
     case 'proxy-memory':
       return { kind: 'gauge', metric: 'container_memory_working_set_bytes', filters: { ...podFilters(scope), container: 'istio-proxy' }, reduce: 'max', scale: 1 };
+    case 'proxy-cpu':
+      // cAdvisor's CPU counter per container (the kubelet's /metrics/cadvisor). Ambient has no
+      // sidecars: the ztunnel on each node carries every workload's traffic.
+      return { kind: 'rate', metrics: ['container_cpu_usage_seconds_total'], filters: mode === 'ambient' ? ZTUNNEL : { ...podFilters(scope), container: 'istio-proxy' }, reduce: 'max', scale: 1 };
+    case 'proxy-restarts':
+      return { kind: 'rate', metrics: ['kube_pod_container_status_restarts_total'], filters: mode === 'ambient' ? ZTUNNEL : { ...podFilters(scope), container: 'istio-proxy' }, reduce: 'sum', scale: 3_600 };
+    case 'tls-handshake-failures':
+      // A failed handshake is counted once at the inbound listener: connection_error when the
+      // client gave up on the server's certificate, fail_verify_error when the server refused the
+      // client's (envoyproxy.io listener SSL statistics).
+      if (mode === 'ambient') throw new ConfigError(SLI_UNAVAILABLE[sli]!.ambient!);
+      return { kind: 'rate', metrics: ['envoy_listener_ssl_connection_error', 'envoy_listener_ssl_fail_verify_error'], filters: { ...podFilters(scope), listener_address: INBOUND_LISTENER }, reduce: 'sum', scale: 60 };
+    case 'telemetry-ingestion':
+      return { kind: 'share', metric: 'up', filters: podFilters(scope), scale: 100 };
     case 'push-latency':
       return { kind: 'quantile', metric: 'pilot_proxy_convergence_time', filters: {}, q: 0.99, scale: 1000 };
     default:
@@ -227,6 +258,17 @@ function linkerdQuery(sli: SliKey, scope: Scope): SliQuery {
       return { kind: 'gauge', metric: 'identity_cert_expiration_timestamp_seconds', filters: podFilters(scope), reduce: 'min', scale: 1000, timestamp: true };
     case 'proxy-memory':
       return { kind: 'gauge', metric: 'container_memory_working_set_bytes', filters: { ...podFilters(scope), container: 'linkerd-proxy' }, reduce: 'max', scale: 1 };
+    case 'proxy-cpu':
+      return { kind: 'rate', metrics: ['container_cpu_usage_seconds_total'], filters: { ...podFilters(scope), container: 'linkerd-proxy' }, reduce: 'max', scale: 1 };
+    case 'proxy-restarts':
+      return { kind: 'rate', metrics: ['kube_pod_container_status_restarts_total'], filters: { ...podFilters(scope), container: 'linkerd-proxy' }, reduce: 'sum', scale: 3_600 };
+    case 'tls-handshake-failures':
+      // linkerd2-proxy counts connections its inbound side could not process by error kind; a
+      // failed TLS handshake is an I/O error there (inbound metrics, error="i/o"), as are other
+      // transport failures on accepted connections, so this is an upper bound.
+      return { kind: 'rate', metrics: ['inbound_tcp_errors_total'], filters: { ...podFilters(scope), error: 'i/o' }, reduce: 'sum', scale: 60, presence: { metric: 'tcp_open_total', filters: { ...podFilters(scope), direction: 'inbound' } } };
+    case 'telemetry-ingestion':
+      return { kind: 'share', metric: 'up', filters: podFilters(scope), scale: 100 };
     case 'proxy-config-age':
     case 'push-latency':
     case 'circuit-breaker-trips':
@@ -291,6 +333,12 @@ export function renderPromql(query: SliQuery, window: string): string {
     case 'gauge':
       if (query.ageOfMs) return scaled(query.scale, `(time() * 1000 - ${query.reduce}(${query.metric}${selector(query.filters)}))`);
       return scaled(query.scale, `${query.reduce}(${query.metric}${selector(query.filters)}${query.timestamp ? ' - time()' : ''})`);
+    case 'rate':
+      if (query.reduce === 'max') return scaled(query.scale, `max(rate(${query.metrics[0]}${selector(query.filters)}[${window}]))`);
+      if (query.presence) return scaled(query.scale, `(${rate(query.metrics[0]!, query.filters)} or vector(0))`);
+      return scaled(query.scale, query.metrics.length === 1 ? rate(query.metrics[0]!, query.filters) : `(${query.metrics.map((m) => rate(m, query.filters)).join(' + ')})`);
+    case 'share':
+      return scaled(query.scale, `sum(${query.metric}${selector(query.filters)}) / count(${query.metric}${selector(query.filters)})`);
   }
 }
 
@@ -303,7 +351,11 @@ export function renderSamplesPromql(query: SliQuery, window: string): string {
       if (query.native) return `sum(histogram_count(increase(${query.metric}${selector(query.filters)}[${window}])))`;
       return `sum(increase(${query.metric}_count${selector(query.filters)}[${window}]))`;
     case 'gauge':
+    case 'share':
       return `count(${query.metric}${selector(query.filters)})`;
+    case 'rate':
+      if (query.presence) return `count(${query.presence.metric}${selector(query.presence.filters)})`;
+      return `count(${query.metrics[0]}${selector(query.filters)})`;
   }
 }
 

@@ -59,3 +59,12 @@ export const Percent = z
   .refine((text) => (parsePercent(text) ?? 0) <= 100, { error: 'expected a percentage from 0% to 100%' })
   .describe('A percentage from 0% to 100%, written with the percent sign, e.g. "25%" or "99.9%".');
 export type Percent = z.infer<typeof Percent>;
+
+const QUANTITY_SUFFIX: Record<string, number> = { m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+
+/** A Kubernetes resource quantity ("500m" cores, "128Mi" bytes, "2") as a number; undefined if it is not one. */
+export function parseKubeQuantity(text: string | undefined): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?\s*$/.exec(text ?? '');
+  if (!match) return undefined;
+  return Number(match[1]) * QUANTITY_SUFFIX[match[2] ?? '']!;
+}

@@ -22,6 +22,14 @@ export const SLI_UNITS = {
   'cert-min-remaining': 'duration',
   'proxy-config-age': 'duration',
   'proxy-memory': 'bytes',
+  // The busiest proxy's CPU in cores (cAdvisor's container_cpu_usage_seconds_total rate).
+  'proxy-cpu': 'number',
+  // Proxy container restarts per hour in the scope (kube-state-metrics).
+  'proxy-restarts': 'number',
+  // mTLS handshakes the scope's proxies failed, per minute.
+  'tls-handshake-failures': 'number',
+  // Share of the scope's proxies whose metrics Prometheus is scraping (up == 1).
+  'telemetry-ingestion': 'percent',
   'push-latency': 'duration',
   // Escape hatch: a raw PromQL query whose result is compared as a plain number.
   promql: 'number',
@@ -36,11 +44,34 @@ export const SLI_UNAVAILABLE: Partial<Record<SliKey, { linkerd?: string; istio?:
     ambient: 'proxy-config-age reads the sidecars\' Envoy cluster_manager.cds.update_time; ztunnel exposes no time of its last config update, so it is not available on Istio ambient',
   },
   'push-latency': { linkerd: 'push-latency is an Istio control-plane metric (pilot_proxy_convergence_time); Linkerd has no equivalent' },
+  'tls-handshake-failures': { ambient: 'tls-handshake-failures reads the sidecars\' Envoy listener TLS stats; ztunnel exposes no per-workload handshake failures, so it is not available on Istio ambient' },
   'circuit-breaker-trips': { linkerd: 'circuit-breaker-trips reads Envoy\'s upstream_rq_pending_overflow; Linkerd has no connection-pool circuit breaker to trip (its failure accrual is not exposed as a metric), so it is not available on Linkerd' },
 };
 export const SLI_NAMES = Object.keys(SLI_UNITS) as [SliKey, ...SliKey[]];
 
-export const SliName = z.enum(SLI_NAMES).describe('What is measured.');
+/** What each SLI means, for the README's table, `--help` and the JSON Schemas. */
+export const SLI_DESCRIPTIONS: Record<SliKey, string> = {
+  'success-rate': 'share of requests into the scope that did not fail with a 5xx (percent)',
+  'error-rate-4xx': 'share of requests answered 4xx (percent)',
+  'error-rate-5xx': 'share of requests answered 5xx; in the callers\' view, resets count too (percent)',
+  'latency-p50': 'median request latency at the destination\'s proxy (duration)',
+  'latency-p95': '95th-percentile request latency (duration)',
+  'latency-p99': '99th-percentile request latency (duration)',
+  'plaintext-share': 'share of requests into the scope that arrived without mTLS, as the destination reports it (percent)',
+  'retries-per-request': 'retries the callers\' proxies made per request (number)',
+  'circuit-breaker-trips': 'share of the callers\' requests their proxies refused because a connection pool was full, Envoy\'s 503 UO; Istio only (percent)',
+  'cert-min-remaining': 'the shortest time any workload certificate in the scope has left (duration)',
+  'proxy-config-age': 'the longest time since a sidecar in the scope last received its clusters from istiod; Istio sidecars only (duration)',
+  'proxy-memory': 'the largest proxy container working set in the scope (bytes)',
+  'proxy-cpu': 'the busiest proxy container\'s CPU in the scope, in cores; ztunnel on ambient (number)',
+  'proxy-restarts': 'proxy container restarts per hour in the scope, from kube-state-metrics (number)',
+  'tls-handshake-failures': 'mTLS handshakes into the scope\'s proxies that failed, per minute (number)',
+  'telemetry-ingestion': 'share of the scope\'s proxies whose metrics Prometheus scrapes successfully: up == 1 (percent)',
+  'push-latency': 'the 99th percentile of istiod\'s config push convergence time; Istio only (duration)',
+  promql: 'a raw PromQL query, compared as a plain number',
+};
+
+export const SliName = z.enum(SLI_NAMES).describe(`What is measured: ${SLI_NAMES.map((n) => `${n} — ${SLI_DESCRIPTIONS[n]}`).join('; ')}.`);
 export type SliName = z.infer<typeof SliName>;
 
 export const Scope = z

@@ -46,6 +46,23 @@ export class EmbeddedSource implements SliSource {
         const raw = m.gauge(query.metric, query.filters, to, query.reduce);
         return { value: query.scale * (query.ageOfMs ? to - raw : query.timestamp ? raw - to / 1000 : raw), samples: m.count(query.metric, query.filters) };
       }
+      case 'rate': {
+        const seconds = (to - from) / 1000;
+        if (query.presence) {
+          const present = m.count(query.presence.metric, query.presence.filters);
+          return { value: present === 0 || seconds <= 0 ? Number.NaN : (query.scale * m.increase(query.metrics[0]!, query.filters, from, to)) / seconds, samples: present };
+        }
+        const samples = m.count(query.metrics[0]!, query.filters);
+        if (samples === 0 || seconds <= 0) return { value: Number.NaN, samples: 0 };
+        if (query.reduce === 'max') return { value: query.scale * Math.max(...m.increases(query.metrics[0]!, query.filters, from, to).map((s) => s.value / seconds)), samples };
+        // As PromQL's "+" of sums: no series of any one counter is no data.
+        if (query.metrics.some((metric) => m.count(metric, query.filters) === 0)) return { value: Number.NaN, samples };
+        return { value: (query.scale * query.metrics.reduce((sum, metric) => sum + m.increase(metric, query.filters, from, to), 0)) / seconds, samples };
+      }
+      case 'share': {
+        const values = m.valuesAt(query.metric, query.filters, to).map((s) => s.value).filter((v) => !Number.isNaN(v));
+        return { value: values.length ? (query.scale * values.reduce((a, b) => a + b, 0)) / values.length : Number.NaN, samples: values.length };
+      }
     }
   }
 }

@@ -53,6 +53,11 @@ export interface Decision {
   notModelled?: string[];
   /** The request went as plain TCP: the proxies report connections, not requests. */
   opaque?: boolean;
+  /**
+   * A failed mTLS handshake: which side refused the other's certificate. The server's listener
+   * counts it as fail_verify_error when it refused, connection_error when the client did.
+   */
+  refusedBy?: 'client' | 'server';
 }
 
 /**
@@ -132,7 +137,8 @@ export function decide(mesh: MeshKind, client: Party, server: Party, now: number
   const mtls = clientMeshed && s !== undefined && !(c!.kind === 'istio' && (clientSeesDisable || clientTls === 'DISABLE'));
   if (mtls && (!certValid(c, now) || !certValid(s, now) || !trusts(c!, s!) || !trusts(s!, c!))) {
     // Envoy: "upstream connect error or disconnect/reset before headers ... TLS error" → 503 UF.
-    return { result: 'tls-failure', mtls: true, reachedServer: false, code: c!.kind === 'linkerd' ? 502 : 503 };
+    const serverRefused = !certValid(c, now) || !trusts(s!, c!);
+    return { result: 'tls-failure', mtls: true, reachedServer: false, code: c!.kind === 'linkerd' ? 502 : 503, refusedBy: serverRefused ? 'server' : 'client' };
   }
   if (!s) return { result: 'ok', mtls: false, reachedServer: false, code: 200 };
   if (mesh === 'istio') {

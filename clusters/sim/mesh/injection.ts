@@ -2,6 +2,7 @@ import { matchesLabels, requirementsFromSelector } from '../api/selectors.js';
 import { ApiError } from '../api/status.js';
 import type { KubeObject } from '../api/types.js';
 import type { MeshKind } from './control-plane.js';
+import { parseKubeQuantity } from '../../../model/index.js';
 
 type Obj = Record<string, unknown>;
 
@@ -83,8 +84,16 @@ export function inject(pod: KubeObject, ctx: InjectionContext): KubeObject {
   const spec = (out.spec ?? {}) as Obj;
   const containers = [...((spec['containers'] as Obj[] | undefined) ?? [])];
   const initContainers = [...((spec['initContainers'] as Obj[] | undefined) ?? [])];
+  const annotations = pod.metadata.annotations ?? {};
   if (ctx.mesh === 'istio') {
-    containers.push({ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.27.0', args: ['proxy', 'sidecar'], ports: [{ containerPort: 15090, name: 'http-envoy-prom', protocol: 'TCP' }], readinessProbe: { httpGet: { path: '/healthz/ready', port: 15021 } } });
+    // The sidecar's resources: global.proxy.resources (requests 100m/128Mi, limits 2000m/1024Mi),
+    // overridden per pod by sidecar.istio.io/proxyCPU, proxyCPULimit, proxyMemory, proxyMemoryLimit
+    // (istio.io reference/config/annotations).
+    const resources = {
+      requests: { cpu: annotations['sidecar.istio.io/proxyCPU'] ?? '100m', memory: annotations['sidecar.istio.io/proxyMemory'] ?? '128Mi' },
+      limits: { cpu: annotations['sidecar.istio.io/proxyCPULimit'] ?? '2000m', memory: annotations['sidecar.istio.io/proxyMemoryLimit'] ?? '1024Mi' },
+    };
+    containers.push({ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.27.0', args: ['proxy', 'sidecar'], ports: [{ containerPort: 15090, name: 'http-envoy-prom', protocol: 'TCP' }], readinessProbe: { httpGet: { path: '/healthz/ready', port: 15021 } }, resources });
     initContainers.push({ name: 'istio-init', image: 'docker.io/istio/proxyv2:1.27.0', args: ['istio-iptables'] });
     out.metadata.labels = { ...out.metadata.labels, 'security.istio.io/tlsMode': 'istio', 'service.istio.io/canonical-name': out.metadata.labels?.['app'] ?? out.metadata.generateName ?? out.metadata.name };
     out.metadata.annotations = { ...out.metadata.annotations, [SIDECAR_STATUS]: JSON.stringify({ initContainers: ['istio-init'], containers: ['istio-proxy'], volumes: ['istio-envoy', 'istiod-ca-cert'], revision: 'default' }) };
@@ -92,9 +101,15 @@ export function inject(pod: KubeObject, ctx: InjectionContext): KubeObject {
     // The pod's annotation overrides the namespace's (linkerd.io reference/proxy-configuration).
     const policy = pod.metadata.annotations?.['config.linkerd.io/default-inbound-policy'] ?? ctx.namespace?.metadata.annotations?.['config.linkerd.io/default-inbound-policy'] ?? 'all-unauthenticated';
     // The trust anchor and the default inbound policy are fixed into the pod at injection (_proxy.tpl).
+    // No limits unless asked (the chart leaves proxy.resources empty): config.linkerd.io/proxy-cpu-limit
+    // and proxy-memory-limit, with their -request twins (linkerd.io reference/proxy-configuration).
+    const resource = (kind: 'requests' | 'limits', name: 'cpu' | 'memory') => annotations[`config.linkerd.io/proxy-${name}-${kind === 'requests' ? 'request' : 'limit'}`];
+    const pick = (kind: 'requests' | 'limits') => Object.fromEntries((['cpu', 'memory'] as const).flatMap((n) => (resource(kind, n) ? [[n, resource(kind, n)!]] : [])));
+    const resources = { ...(Object.keys(pick('requests')).length ? { requests: pick('requests') } : {}), ...(Object.keys(pick('limits')).length ? { limits: pick('limits') } : {}) };
     containers.unshift({
       name: 'linkerd-proxy',
       image: 'cr.l5d.io/linkerd/proxy:edge-25.8.1',
+      ...(Object.keys(resources).length ? { resources } : {}),
       ports: [{ containerPort: 4143, name: 'linkerd-proxy' }, { containerPort: 4191, name: 'linkerd-admin' }],
       env: [
         { name: LINKERD_TRUST_ENV, value: ctx.trustAnchorsPem ?? '' },
@@ -122,4 +137,14 @@ export function linkerdEnv(pod: KubeObject, name: string): string | undefined {
   const containers = (((pod.spec ?? {}) as Obj)['containers'] as Obj[] | undefined) ?? [];
   const proxy = containers.find((c) => c['name'] === 'linkerd-proxy');
   return ((proxy?.['env'] as Array<{ name: string; value?: string }> | undefined) ?? []).find((e) => e.name === name)?.value;
+}
+
+/** The proxy container's CPU (cores) and memory (bytes) limits, where it has them. */
+export function proxyLimits(pod: KubeObject): { cpu?: number; memory?: number } {
+  const containers = (((pod.spec ?? {}) as Obj)['containers'] as Obj[] | undefined) ?? [];
+  const proxy = containers.find((c) => c['name'] === 'istio-proxy' || c['name'] === 'linkerd-proxy');
+  const limits = ((proxy?.['resources'] as Obj | undefined)?.['limits'] ?? {}) as Record<string, string>;
+  const cpu = parseKubeQuantity(limits['cpu']);
+  const memory = parseKubeQuantity(limits['memory']);
+  return { ...(cpu !== undefined ? { cpu } : {}), ...(memory !== undefined ? { memory } : {}) };
 }

@@ -80,6 +80,12 @@ const HELP: Record<string, string> = {
   meshdrill_client_request_duration_milliseconds: 'Latency as the caller saw it (the load generator is source_namespace="external").',
   envoy_cluster_manager_cds_update_time: 'Envoy: when the proxy last received its clusters from the control plane, in milliseconds since the epoch.',
   container_memory_working_set_bytes: 'Proxy container memory.',
+  container_cpu_usage_seconds_total: 'cAdvisor: CPU time the container used, in seconds.',
+  kube_pod_container_status_restarts_total: 'kube-state-metrics: restarts of the container.',
+  envoy_listener_ssl_connection_error: 'Envoy: TLS connection errors on the listener, other than failed certificate verification.',
+  envoy_listener_ssl_fail_verify_error: 'Envoy: TLS connections on the listener that failed certificate verification.',
+  inbound_tcp_errors_total: 'Linkerd: inbound connections the proxy could not process, by error.',
+  up: 'Whether Prometheus scraped the target (1) or not (0).',
   pilot_proxy_convergence_time: 'Delay between a config change and all proxies receiving it, in seconds.',
 };
 
@@ -195,6 +201,11 @@ export class MetricStore implements MetricSink {
     };
   }
 
+  /** A counter to set repeatedly (a value a proxy or exporter keeps itself: CPU seconds, a restart count). */
+  counterHandle(name: string, labels: Labels): { value: number } {
+    return this.get(name, labels, 'counter');
+  }
+
   /** A gauge to set repeatedly without looking it up each time (per-proxy gauges on every tick). */
   gaugeHandle(name: string, labels: Labels): { value: number } {
     return this.get(name, labels, 'gauge');
@@ -283,7 +294,13 @@ export class MetricStore implements MetricSink {
 
   /** Each matching series' labels and value at `time` (PromQL's instant selector over this store). */
   valuesAt(name: string, match: Labels, time: number): Array<{ labels: Labels; value: number }> {
-    return this.find(name, match).map((s) => ({ labels: s.labels, value: valueAt(s, time) }));
+    // A stale series (NaN: its target could not be scraped) is absent from an instant query, as in Prometheus.
+    const out: Array<{ labels: Labels; value: number }> = [];
+    for (const s of this.find(name, match)) {
+      const value = valueAt(s, time);
+      if (!(s.type === 'gauge' && Number.isNaN(value))) out.push({ labels: s.labels, value });
+    }
+    return out;
   }
 
   /** Each matching counter's increase over (from, to] (PromQL's increase() per series). */
@@ -297,7 +314,7 @@ export class MetricStore implements MetricSink {
   }
 
   gauge(name: string, match: Labels, at: number, reduce: 'min' | 'max'): number {
-    const values = this.find(name, match).map((s) => valueAt(s, at));
+    const values = this.find(name, match).map((s) => valueAt(s, at)).filter((v) => !Number.isNaN(v));
     if (values.length === 0) return Number.NaN;
     return reduce === 'min' ? Math.min(...values) : Math.max(...values);
   }
@@ -309,7 +326,8 @@ export class MetricStore implements MetricSink {
     for (const s of this.series.values()) byName.set(s.name, [...(byName.get(s.name) ?? []), s]);
     for (const [name, list] of [...byName].sort(([a], [b]) => a.localeCompare(b))) {
       lines.push(`# HELP ${name} ${HELP[name] ?? name}`, `# TYPE ${name} ${list[0]!.type}`);
-      for (const s of list) lines.push(`${name}${formatLabels(s.labels)} ${formatNumber(s.value)}`);
+      // A stale gauge (its proxy cannot be scraped) is not exposed at all.
+      for (const s of list) if (!(s.type === 'gauge' && Number.isNaN(s.value))) lines.push(`${name}${formatLabels(s.labels)} ${formatNumber(s.value)}`);
     }
     const families = new Map<string, Histogram[]>();
     for (const h of this.histograms.values()) families.set(h.name, [...(families.get(h.name) ?? []), h]);

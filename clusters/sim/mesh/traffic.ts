@@ -14,6 +14,8 @@ import type { ConfigSnapshot } from './policy.js';
 import { serviceFqdn } from './hosts.js';
 import { POD_ERROR_RATE_ANNOTATION } from '../../workloads.js';
 import type { MeshTwin, Proxy } from './twin.js';
+import { ProxyLoad } from './proxy-load.js';
+import { INBOUND_LISTENER, ProxyMetrics } from './proxy-metrics.js';
 
 type Obj = Record<string, unknown>;
 
@@ -69,9 +71,11 @@ export class TrafficModel {
   private readonly tickMs: number;
   private timer?: TimerHandle;
   private rpsScale: number;
-  private readonly gaugeHandles = new Map<string, { cert: { value: number }; configUpdate?: { value: number }; memory?: { value: number } }>();
+  /** Requests and CPU per proxy (proxy-load.ts), and each proxy's own series (proxy-metrics.ts). */
+  private readonly load = new ProxyLoad();
+  private readonly proxyMetrics: ProxyMetrics;
   private readonly emitters = new Map<string, (n: number) => void>();
-  private readonly pending = new Map<string, { mesh: 'istio' | 'linkerd'; client: Party; server: ServiceInfo; target: Party | undefined; d: Decision; n: number; extraMs: number; flags: string; capMs: number; called?: ServiceInfo }>();
+  private readonly pending = new Map<string, { mesh: 'istio' | 'linkerd'; client: Party; server: ServiceInfo; target: Party | undefined; d: Decision; n: number; extraMs: number; flags: string; capMs: number; called?: ServiceInfo; seen: Seen }>();
   /** The services each client proxy has a retry counter for. */
   private readonly retryCounters = new WeakMap<object, Set<string>>();
 
@@ -87,6 +91,7 @@ export class TrafficModel {
   ) {
     this.tickMs = options.tickMs ?? 10_000;
     this.rpsScale = options.rpsScale ?? 1;
+    this.proxyMetrics = new ProxyMetrics(twin);
     const byRef = servicesByRef(topology);
     const classesTo = (ref: string, port: number | string | undefined, requests: Parameters<typeof requestClasses>[3]) => {
       const callee = byRef.get(ref);
@@ -166,7 +171,14 @@ export class TrafficModel {
       for (const ext of svc.external) if (rps > 0) this.externalCall(mesh, svc, ext, rps * ext.share, pods, now);
     }
     this.flush();
-    this.gauges(mesh, now);
+    const scopes = new Map<string, number>();
+    const scopeOf = (namespace: string) => {
+      let n = scopes.get(namespace);
+      if (n === undefined) scopes.set(namespace, (n = this.twin.servicesInScope(namespace, this.services.size)));
+      return n;
+    };
+    const costs = this.load.endTick(this.tickMs, this.twin.proxies.values(), (proxy) => scopeOf(proxy.namespace));
+    this.proxyMetrics.update(mesh, now, this.tickMs, costs, scopeOf);
     this.twin.metrics.sample(now);
   }
 
@@ -419,21 +431,27 @@ export class TrafficModel {
     const delayShare = (fault?.delayPercent ?? 0) / 100;
     // Faults apply at the client's proxy, before the request leaves it (mesh-facts §1.9).
     if (abortShare > 0) this.record(mesh, client, server, target, { result: 'ok', mtls: decision.mtls, reachedServer: false, code: fault!.abortStatus }, n * abortShare, 0, now, 'FI');
-    const sent = n * (1 - abortShare);
-    if (sent === 0) return 0;
+    const offered = n * (1 - abortShare);
+    if (offered === 0) return 0;
     // HTTP retries need HTTP; plain TCP is not retried.
     const retries = proxied && !decision.opaque ? (route.retries?.attempts ?? ISTIO_DEFAULT_RETRIES) : 0;
     if (decision.result !== 'ok') {
       const retryable = decision.result === 'connect-failure' || decision.result === 'tls-failure' || decision.result === 'reset';
       const attempts = retryable ? retries : 0;
-      if (attempts > 0) this.countRetries('istio', client, server, sent * attempts);
-      this.record(mesh, client, server, target, decision, sent, 0, now);
+      if (attempts > 0) this.countRetries('istio', client, server, offered * attempts);
+      if (decision.result === 'tls-failure') this.handshakesFailed(target, decision, offered * (1 + attempts));
+      this.record(mesh, client, server, target, decision, offered, 0, now);
       return 0;
     }
+    // A proxy short of CPU cannot keep up: what exceeds its capacity times out at the caller (proxy-load.ts).
+    const shed = 1 - (1 - this.load.shed(client.proxy)) * (1 - (decision.reachedServer ? this.load.shed(target?.proxy) : 0));
+    if (shed > 0) this.record(mesh, client, server, target, { ...decision, code: 503 }, offered * shed, 0, now, 'UF');
+    const sent = offered * (1 - shed);
+    if (sent === 0) return 0;
     // The application's own failures (500); Istio retries 5xx only when the route's retryOn asks
     // for it, Linkerd when the Service's retry.linkerd.io/http lists the status.
     const retry5xx = proxied && route.retries !== undefined && route.retries.retryOn.some((r) => r === '5xx' || r === 'gateway-error');
-    const extra = (client.proxy ? HOP_MS[client.proxy.kind] : 0) + (target?.proxy ? HOP_MS[target.proxy.kind] : 0);
+    const extra = this.hopMs(client.proxy) + this.hopMs(target?.proxy);
     const perTry = proxied ? route.retries?.perTryTimeoutMs : undefined;
     const errorRate = this.errorRateOf(server, target);
     if (perTry !== undefined && perTry > 0) return this.withPerTryTimeout(mesh, client, server, target, decision, sent, extra, perTry, retry5xx ? retries : 0, delayShare > 0 ? fault!.delayMs : 0, delayShare, now, errorRate);
@@ -470,6 +488,25 @@ export class TrafficModel {
     if (delayShare > 0) this.record(mesh, client, server, target, decision, ok * delayShare, extra + fault!.delayMs, now);
     this.record(mesh, client, server, target, decision, ok * (1 - delayShare), extra, now);
     return ok;
+  }
+
+  /** What a proxy adds to a request: its hop, and the queueing of a proxy short of CPU. */
+  private hopMs(proxy: Proxy | undefined): number {
+    return proxy ? HOP_MS[proxy.kind] + this.load.delayMs(proxy) : 0;
+  }
+
+  /**
+   * Failed mTLS handshakes, counted where the SLI reads them: Envoy's inbound listener of the
+   * server (connection_error when the client refused the server's certificate, fail_verify_error
+   * when the server refused the client's; envoyproxy.io listener SSL statistics), or Linkerd's
+   * inbound connection errors (error="i/o": rustls fails the connection as an I/O error).
+   */
+  private handshakesFailed(target: Party | undefined, decision: Decision, handshakes: number): void {
+    const s = target?.proxy;
+    if (!s || handshakes <= 0 || !this.twin.scrapable(s)) return;
+    const labels = { namespace: s.namespace, pod: s.pod };
+    if (s.kind === 'istio' && !s.gateway) this.twin.metrics.inc(decision.refusedBy === 'server' ? 'envoy_listener_ssl_fail_verify_error' : 'envoy_listener_ssl_connection_error', { ...labels, listener_address: INBOUND_LISTENER }, handshakes);
+    else if (s.kind === 'linkerd') this.twin.metrics.inc('inbound_tcp_errors_total', { ...labels, error: 'i/o' }, handshakes);
   }
 
   /**
@@ -542,18 +579,22 @@ export class TrafficModel {
     if (n <= 0) return;
     const c = client.proxy;
     const s = target?.proxy;
+    this.load.add(c, n);
+    if (d.reachedServer) this.load.add(s, n);
     const called = this.calledAs && this.calledAs !== server ? this.calledAs : undefined;
-    const k = `${client.namespace}|${client.workload}|${client.serviceAccount}|${c?.kind ?? '-'}|${c?.snapshot ? 1 : 0}|${called ? `${called.ref}>` : ''}${server.ref}|${target?.workload ?? '-'}|${s?.kind ?? '-'}${s?.gateway ? '+gateway' : ''}|${d.result}|${d.mtls}|${d.reachedServer}|${d.code}|${d.opaque ? 'tcp' : ''}|${flags}|${extraMs}|${capMs}`;
+    // A proxy Prometheus cannot scrape reports nothing: its series stop where they were.
+    const seen: Seen = { client: !c || this.twin.scrapable(c), server: !s || this.twin.scrapable(s) };
+    const k = `${client.namespace}|${client.workload}|${client.serviceAccount}|${c?.kind ?? '-'}|${c?.snapshot ? 1 : 0}|${called ? `${called.ref}>` : ''}${server.ref}|${target?.workload ?? '-'}|${s?.kind ?? '-'}${s?.gateway ? '+gateway' : ''}|${d.result}|${d.mtls}|${d.reachedServer}|${d.code}|${d.opaque ? 'tcp' : ''}|${flags}|${extraMs}|${capMs}|${seen.client ? 1 : 0}${seen.server ? 1 : 0}`;
     const pending = this.pending.get(k);
     if (pending) pending.n += n;
-    else this.pending.set(k, { mesh, client, server, target, d, n, extraMs, flags, capMs, ...(called ? { called } : {}) });
+    else this.pending.set(k, { mesh, client, server, target, d, n, extraMs, flags, capMs, seen, ...(called ? { called } : {}) });
   }
 
   private flush(): void {
     for (const [k, p] of this.pending) {
       let apply = this.emitters.get(k);
       if (!apply) {
-        apply = this.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags, p.capMs, p.called));
+        apply = this.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags, p.capMs, p.called, p.seen));
         this.emitters.set(k, apply);
       }
       apply(p.n);
@@ -561,7 +602,7 @@ export class TrafficModel {
     this.pending.clear();
   }
 
-  private emit(m: MetricSink, mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, d: Decision, n: number, extraMs: number, flags: string, capMs = 0, calledAs?: ServiceInfo): void {
+  private emit(m: MetricSink, mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, d: Decision, n: number, extraMs: number, flags: string, capMs = 0, calledAs?: ServiceInfo, seen: Seen = { client: true, server: true }): void {
     const outcome = d.code === 0 ? 'connection-error' : d.code >= 500 || d.code === 403 || d.code >= 400 ? 'http-error' : 'success';
     // The caller's view is of the service it called, wherever a route sent the request.
     const called = calledAs ?? server;
@@ -573,10 +614,11 @@ export class TrafficModel {
       const [perBucket, sum] = latency(ISTIO_BUCKETS);
       m.observe('meshdrill_client_request_duration_milliseconds', { source_workload: client.workload, source_namespace: client.namespace, destination_service: called.name, destination_namespace: called.namespace }, ISTIO_BUCKETS, perBucket, sum, n);
     }
-    const c = client.proxy;
-    const s = target?.proxy;
+    // The proxies' own telemetry, for those Prometheus can scrape.
+    const c = seen.client ? client.proxy : undefined;
+    const s = seen.server ? target?.proxy : undefined;
     if (d.opaque) {
-      this.emitTcp(m, mesh, client, server, target, d, n);
+      this.emitTcp(m, mesh, client, server, target, d, n, seen);
       return;
     }
     if (mesh === 'istio') {
@@ -628,9 +670,9 @@ export class TrafficModel {
    * Linkerd: tcp_open_total, with tls as for HTTP (linkerd.io reference/proxy-metrics). Each
    * request is one connection here.
    */
-  private emitTcp(m: MetricSink, mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, d: Decision, n: number): void {
-    const c = client.proxy;
-    const s = target?.proxy;
+  private emitTcp(m: MetricSink, mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, d: Decision, n: number, seen: Seen): void {
+    const c = seen.client ? client.proxy : undefined;
+    const s = seen.server ? target?.proxy : undefined;
     if (mesh === 'istio') {
       const base = { destination_workload: target?.workload ?? 'unknown', destination_workload_namespace: server.namespace, destination_service_name: server.name, destination_service_namespace: server.namespace };
       if (c?.kind === 'istio' && c.snapshot) m.inc('istio_tcp_connections_opened_total', { reporter: 'source', source_workload: client.workload, source_workload_namespace: client.namespace, ...base, connection_security_policy: 'unknown' }, n);
@@ -661,64 +703,6 @@ export class TrafficModel {
     });
     const mean = Math.exp(server.mu + (server.sigma * server.sigma) / 2) + extraMs;
     return [perBucket, mean * n];
-  }
-
-  private gauges(mesh: 'istio' | 'linkerd', now: number): void {
-    const m = this.twin.metrics;
-    const services = this.services.size;
-    const scopes = new Map<string, number>();
-    const scopeOf = (namespace: string) => {
-      let n = scopes.get(namespace);
-      if (n === undefined) {
-        n = this.twin.servicesInScope(namespace, services);
-        scopes.set(namespace, n);
-      }
-      return n;
-    };
-    let ambient = false;
-    for (const proxy of this.twin.proxies.values()) {
-      if (!proxy.started) continue;
-      ambient ||= proxy.kind === 'ambient';
-      const gauges = this.gaugesOf(mesh, proxy);
-      if (proxy.cert) gauges.cert.value = mesh === 'istio' ? (proxy.cert.expiresAt - now) / 1000 : proxy.cert.expiresAt / 1000;
-      if (proxy.lastSync !== undefined && gauges.configUpdate) gauges.configUpdate.value = proxy.lastSync;
-      // Proxy memory: Envoy 50–100 MB growing with the services in its config, linkerd2-proxy 10–20 MB.
-      const inScope = scopeOf(proxy.namespace);
-      const bytes = proxy.kind === 'linkerd' ? (10 + Math.min(10, inScope * 0.05)) * 1_048_576 : proxy.kind === 'istio' ? (50 + Math.min(50, inScope * 0.25)) * 1_048_576 : 0;
-      if (gauges.memory) gauges.memory.value = bytes;
-    }
-    // Ambient has no sidecars: one ztunnel per node holds the memory, about 12 MB at 1,000 rps
-    // (istio.io/docs/ops/deployment/performance-and-scalability, Istio 1.24).
-    if (ambient) {
-      for (const pod of this.twin.ztunnelPods()) {
-        m.gaugeHandle('container_memory_working_set_bytes', { namespace: 'istio-system', pod: pod.metadata.name, container: 'ztunnel' }).value = 12 * 1_048_576;
-      }
-    }
-    if (mesh === 'istio') {
-      // istiod push cost grows with proxies × config size unless Sidecar resources scope it.
-      const proxies = [...this.twin.proxies.values()].filter((p) => p.kind === 'istio' && p.started);
-      const work = proxies.reduce((sum, p) => sum + scopeOf(p.namespace), 0);
-      const seconds = 0.005 + work * 0.00002;
-      m.observe('pilot_proxy_convergence_time', {}, [0.1, 0.5, 1, 3, 5, 10, 20, 30], [0.1, 0.5, 1, 3, 5, 10, 20, 30].map((b, i, all) => (seconds <= b && (i === 0 || seconds > all[i - 1]!) ? 1 : 0)), seconds, 1);
-    }
-  }
-
-  private gaugesOf(mesh: 'istio' | 'linkerd', proxy: Proxy): { cert: { value: number }; configUpdate?: { value: number }; memory?: { value: number } } {
-    let gauges = this.gaugeHandles.get(proxy.uid);
-    if (!gauges) {
-      const m = this.twin.metrics;
-      const labels = { namespace: proxy.namespace, pod: proxy.pod };
-      gauges = {
-        cert: m.gaugeHandle(mesh === 'istio' ? 'istio_agent_cert_expiry_seconds' : 'identity_cert_expiration_timestamp_seconds', labels),
-        // Envoy's cluster_manager.cds.update_time, milliseconds since the epoch; Istio keeps the
-        // cluster_manager stats by default (istio.io/docs/ops/configuration/telemetry/envoy-stats).
-        // linkerd2-proxy and ztunnel expose no time of their last config update.
-        ...(proxy.kind === 'istio' ? { configUpdate: m.gaugeHandle('envoy_cluster_manager_cds_update_time', labels) } : {}),
-        ...(proxy.kind === 'ambient' ? {} : { memory: m.gaugeHandle('container_memory_working_set_bytes', { ...labels, container: proxy.kind === 'istio' ? 'istio-proxy' : 'linkerd-proxy' }) }),
-      };
-      this.gaugeHandles.set(proxy.uid, gauges);
-    }
-    return gauges;
   }
 
   /** Parties by pod object: a stored object is replaced, never changed, so this is safe to keep. */
@@ -775,6 +759,12 @@ function blocking(a: number, c: number, k: number): number {
   const max = Math.max(...logs);
   const sum = logs.reduce((acc, l) => acc + Math.exp(l - max), 0);
   return Math.exp(logs[k]! - max) / sum;
+}
+
+/** Whether the client's and the server's proxies are scraped (their series count). */
+interface Seen {
+  client: boolean;
+  server: boolean;
 }
 
 /** Traffic from outside the cluster: no pod, no identity, an address outside the cluster networks. */

@@ -6,12 +6,13 @@ import { isPodReady } from '../controllers/context.js';
 import { certLifetime, controlPlaneNamespace, detectMesh, istioSigningRoot, linkerdRoots, Reachability, rootId, type MeshKind } from './control-plane.js';
 import { meshOutboundMode } from './egress.js';
 import { istioTcpPort, linkerdOpaque } from './opaque.js';
-import { hasSidecar, inject, LINKERD_POLICY_ENV, LINKERD_TRUST_ENV, linkerdEnv } from './injection.js';
+import { hasSidecar, inject, LINKERD_POLICY_ENV, LINKERD_TRUST_ENV, linkerdEnv, proxyLimits } from './injection.js';
 import { MetricStore } from './metrics.js';
 import { linkerdRetryPolicy, type ConfigSnapshot, type LinkerdRetryPolicy } from './policy.js';
 import { GATEWAY_ROLE_LABEL } from '../../workloads.js';
 import { istioTrustDomain } from './identity.js';
 import { describeNotModelled, notModelledIn } from './not-modelled.js';
+import { networkAllows } from '../network.js';
 
 type Obj = Record<string, unknown>;
 type Reach = Pick<Reachability, 'reachable'>;
@@ -46,6 +47,11 @@ export interface Proxy {
   lastSync?: number;
   /** Whether the proxy holds an xDS stream to its control plane now. */
   connected?: boolean;
+  /** The proxy container's CPU limit in cores and memory limit in bytes, from its pod spec. */
+  cpuLimit?: number;
+  memoryLimit?: number;
+  /** Memory a leak has added since the container last started (the proxy-memory-leak fault). */
+  leakedBytes?: number;
   cert?: Certificate;
   /** Roots whose certificates this proxy accepts. */
   trust: Set<string>;
@@ -234,6 +240,35 @@ export class MeshTwin {
   ztunnelPods(): KubeObject[] {
     return this.cluster.api.list(this.type('pods'), 'istio-system').filter((p) => p.metadata.labels?.['app'] === 'ztunnel');
   }
+
+  /**
+   * Where the metrics pipeline scrapes from: the Prometheus meshdrill puts beside the mesh
+   * (meshdrill-monitoring, app=prometheus). A NetworkPolicy that stops it reaching a proxy's
+   * metrics port loses that proxy's series, as a real scrape would.
+   */
+  scraper = { namespace: 'meshdrill-monitoring', labels: { app: 'prometheus' } };
+
+  /**
+   * Whether Prometheus can scrape a proxy now: its metrics port (Istio's merged metrics on 15020,
+   * linkerd2-proxy's admin port 4191) reachable from the scraper under the NetworkPolicies.
+   * Cached until policies, pods or namespaces change.
+   */
+  scrapable(proxy: Proxy): boolean {
+    if (this.scrapeCache.epoch !== this.netEpoch) this.scrapeCache = { epoch: this.netEpoch, entries: new Map(), policies: this.cluster.api.list(this.type('networkpolicies')) };
+    const { entries, policies } = this.scrapeCache;
+    if (policies.length === 0) return true;
+    const k = `${proxy.kind}|${proxy.namespace}|${JSON.stringify(proxy.labels)}`;
+    let value = entries.get(k);
+    if (value === undefined) {
+      const nsLabels = (name: string) => ({ 'kubernetes.io/metadata.name': name, ...(this.cluster.api.find(this.type('namespaces'), undefined, name)?.metadata.labels ?? {}) });
+      const port = proxy.kind === 'linkerd' ? 4191 : 15020;
+      value = networkAllows(policies, { namespace: this.scraper.namespace, labels: this.scraper.labels, namespaceLabels: nsLabels(this.scraper.namespace) }, { namespace: proxy.namespace, labels: proxy.labels, namespaceLabels: nsLabels(proxy.namespace) }, port);
+      entries.set(k, value);
+    }
+    return value;
+  }
+
+  private scrapeCache: { epoch: number; entries: Map<string, boolean>; policies: KubeObject[] } = { epoch: -1, entries: new Map(), policies: [] };
 
   /** Whether a proxy can reach its config source now (Istio xDS, Linkerd destination). */
   configReachable(proxy: Proxy): boolean {
@@ -434,6 +469,9 @@ export class MeshTwin {
         renewalFailures: 0,
         log: [],
       };
+      const limits = proxyLimits(pod);
+      if (limits.cpu !== undefined) proxy.cpuLimit = limits.cpu;
+      if (limits.memory !== undefined) proxy.memoryLimit = limits.memory;
       this.proxies.set(uid, proxy);
       this.note(proxy, 'info', kind === 'linkerd' ? 'linkerd2_proxy: release 2.16 (meshdrill twin) by linkerd' : 'pilot-agent: Version 1.27 (meshdrill twin)');
     }
