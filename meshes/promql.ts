@@ -265,8 +265,9 @@ function linkerdQuery(sli: SliKey, scope: Scope): SliQuery {
     case 'tls-handshake-failures':
       // linkerd2-proxy counts connections its inbound side could not process by error kind; a
       // failed TLS handshake is an I/O error there (inbound metrics, error="i/o"), as are other
-      // transport failures on accepted connections, so this is an upper bound.
-      return { kind: 'rate', metrics: ['inbound_tcp_errors_total'], filters: { ...podFilters(scope), error: 'i/o' }, reduce: 'sum', scale: 60, presence: { metric: 'tcp_open_total', filters: { ...podFilters(scope), direction: 'inbound' } } };
+      // transport failures on accepted connections, so this is an upper bound. The counter appears
+      // with its first error: a scraped proxy (its identity gauge is there) without it has had none.
+      return { kind: 'rate', metrics: ['inbound_tcp_errors_total'], filters: { ...podFilters(scope), error: 'i/o' }, reduce: 'sum', scale: 60, presence: { metric: 'identity_cert_expiration_timestamp_seconds', filters: podFilters(scope) } };
     case 'telemetry-ingestion':
       return { kind: 'share', metric: 'up', filters: podFilters(scope), scale: 100 };
     case 'proxy-config-age':

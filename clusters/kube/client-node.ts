@@ -14,6 +14,7 @@ export function loadClientNode(): Promise<typeof K8s> {
 
 interface ModelSerializer {
   deserialize(data: unknown, type: string): unknown;
+  serialize(data: unknown, type: string): unknown;
 }
 let serializer: Promise<ModelSerializer> | undefined;
 
@@ -23,15 +24,30 @@ function loadSerializer(): Promise<ModelSerializer> {
   return serializer;
 }
 
+/** The model client-node serializes a kind with ("<Version><Kind>", as its util.getSerializationType names it). */
+function modelType(apiVersion: string, kind: string): string {
+  const version = apiVersion.includes('/') ? apiVersion.split('/')[1]! : apiVersion;
+  return `${version.charAt(0).toUpperCase()}${version.slice(1)}${kind}`;
+}
+
 /**
- * client-node serializes a known kind by its model's TypeScript names: JSON keys that differ
- * (a CRD schema's "x-kubernetes-preserve-unknown-fields" is x_kubernetes_preserve_unknown_fields)
- * would be dropped on the way out. A CustomResourceDefinition is turned into its model first, so
- * it reaches the server as written.
+ * client-node serializes a known kind by its model's TypeScript names: JSON keys that differ (a
+ * NetworkPolicy rule's "from" is _from, a CRD schema's "x-kubernetes-preserve-unknown-fields" is
+ * x_kubernetes_preserve_unknown_fields) would be dropped on the way out. Objects are plain JSON
+ * in meshdrill, so each is turned into its model first and reaches the server as written.
  */
 async function toModel(object: KubeObject): Promise<unknown> {
-  if (object.kind !== 'CustomResourceDefinition' || object.apiVersion !== 'apiextensions.k8s.io/v1') return object;
-  return (await loadSerializer()).deserialize(object, 'V1CustomResourceDefinition');
+  return (await loadSerializer()).deserialize(object, modelType(object.apiVersion, object.kind));
+}
+
+/**
+ * And back: what client-node reads is a model instance (_from, Date objects); meshdrill works on
+ * the JSON the server sent, so it is serialized back to the API's field names.
+ */
+async function fromModel<T>(object: T, apiVersion: string, kind: string): Promise<T> {
+  if (object === null || typeof object !== 'object') return object;
+  const o = object as unknown as KubeObject;
+  return (await loadSerializer()).serialize(o, modelType(o.apiVersion ?? apiVersion, o.kind ?? kind)) as T;
 }
 
 /** A KubeClient over @kubernetes/client-node for a kubeconfig (YAML text) and optional context. */
@@ -50,7 +66,7 @@ export function createKubeClient(kubeconfig: string, context?: string): KubeClie
     async get(apiVersion, kind, namespace, name) {
       const { api, k8s } = await ready;
       try {
-        return (await api.read(header(apiVersion, kind, namespace, name))) as unknown as KubeObject;
+        return await fromModel((await api.read(header(apiVersion, kind, namespace, name))) as unknown as KubeObject, apiVersion, kind);
       } catch (error) {
         if (statusOf(k8s, error) === 404) return undefined;
         throw toClusterError(k8s, error, `get ${kind} ${name}`);
@@ -60,7 +76,7 @@ export function createKubeClient(kubeconfig: string, context?: string): KubeClie
       const { api, k8s } = await ready;
       try {
         const result = await api.list(apiVersion, kind, options.namespace, undefined, undefined, undefined, undefined, options.labelSelector);
-        return result.items as unknown as KubeObject[];
+        return await Promise.all((result.items as unknown as KubeObject[]).map((item) => fromModel(item, apiVersion, kind)));
       } catch (error) {
         throw toClusterError(k8s, error, `list ${kind}`);
       }
@@ -68,7 +84,7 @@ export function createKubeClient(kubeconfig: string, context?: string): KubeClie
     async apply(object) {
       const { api, k8s } = await ready;
       try {
-        return (await api.patch((await toModel(object)) as never, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply)) as unknown as KubeObject;
+        return await fromModel((await api.patch((await toModel(object)) as never, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply)) as unknown as KubeObject, object.apiVersion, object.kind);
       } catch (error) {
         throw toClusterError(k8s, error, `apply ${object.kind} ${object.metadata.name}`);
       }
@@ -76,7 +92,7 @@ export function createKubeClient(kubeconfig: string, context?: string): KubeClie
     async create(object) {
       const { api, k8s } = await ready;
       try {
-        return (await api.create((await toModel(object)) as never, undefined, undefined, FIELD_MANAGER)) as unknown as KubeObject;
+        return await fromModel((await api.create((await toModel(object)) as never, undefined, undefined, FIELD_MANAGER)) as unknown as KubeObject, object.apiVersion, object.kind);
       } catch (error) {
         throw toClusterError(k8s, error, `create ${object.kind} ${object.metadata.name}`);
       }
@@ -85,7 +101,7 @@ export function createKubeClient(kubeconfig: string, context?: string): KubeClie
       const { api, k8s } = await ready;
       try {
         const body = { ...header(apiVersion, kind, namespace, name), ...patch, metadata: { ...header(apiVersion, kind, namespace, name).metadata, ...((patch['metadata'] as object | undefined) ?? {}) } };
-        return (await api.patch(body as never, undefined, undefined, FIELD_MANAGER, undefined, k8s.PatchStrategy.MergePatch)) as unknown as KubeObject;
+        return await fromModel((await api.patch((await toModel(body as KubeObject)) as never, undefined, undefined, FIELD_MANAGER, undefined, k8s.PatchStrategy.MergePatch)) as unknown as KubeObject, apiVersion, kind);
       } catch (error) {
         throw toClusterError(k8s, error, `patch ${kind} ${name}`);
       }

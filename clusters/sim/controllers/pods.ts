@@ -53,6 +53,40 @@ export class PodLifecycle {
     this.setStatus(pod, status);
   }
 
+  /**
+   * A container that died and is started again by the kubelet (restartPolicy Always): its
+   * restartCount goes up, its last state says why (OOMKilled, Error), and the pod is not ready
+   * until the container runs again after the kubelet's back-off (10 s, doubling per restart, at
+   * most 5 min: the kubelet's CrashLoopBackOff).
+   */
+  restartContainer(namespace: string, name: string, container: string, reason: 'OOMKilled' | 'Error'): void {
+    const pod = this.ctx.api.get(this.ctx.type('Pod'), namespace, name);
+    const now = isoTime(this.ctx.clock);
+    const status = structuredClone(pod.status ?? {}) as Obj;
+    let restarts = 0;
+    status['containerStatuses'] = ((status['containerStatuses'] as Obj[] | undefined) ?? []).map((c) => {
+      if (c['name'] !== container) return c;
+      restarts = Number(c['restartCount'] ?? 0) + 1;
+      const running = ((c['state'] as Obj | undefined)?.['running'] as Obj | undefined)?.['startedAt'] ?? now;
+      return { ...c, ready: false, restartCount: restarts, lastState: { terminated: { exitCode: reason === 'OOMKilled' ? 137 : 1, reason, startedAt: running, finishedAt: now } }, state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off restarting failed container ${container} in pod ${name}` } } };
+    });
+    status['conditions'] = ((status['conditions'] as Obj[] | undefined) ?? []).map((c) => (c['type'] === 'Ready' || c['type'] === 'ContainersReady' ? { ...c, status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: [${container}]`, lastTransitionTime: now } : c));
+    this.setStatus(pod, status);
+    recordEvent(this.ctx, pod, 'Warning', 'BackOff', `Back-off restarting failed container ${container} in pod ${name}`, 'kubelet');
+    const backoff = Math.min(300_000, 10_000 * 2 ** Math.max(0, restarts - 1));
+    const uid = pod.metadata.uid;
+    this.ctx.clock.setTimer(backoff, () => {
+      const current = this.ctx.api.find(this.ctx.type('Pod'), namespace, name);
+      if (!current || current.metadata.uid !== uid) return;
+      const again = structuredClone(current.status ?? {}) as Obj;
+      again['containerStatuses'] = ((again['containerStatuses'] as Obj[] | undefined) ?? []).map((c) => (c['name'] === container ? { ...c, started: true, state: { running: { startedAt: isoTime(this.ctx.clock) } } } : c));
+      this.setStatus(current, again);
+      recordEvent(this.ctx, current, 'Normal', 'Started', `Started container ${container}`, 'kubelet');
+      // Readiness follows on the next reconcile (the mesh twin's checks decide it).
+      this.ctx.enqueue('pods', `${namespace}/${name}`);
+    });
+  }
+
   /** Re-evaluates readiness of every running pod (after the mesh twin's state changed). */
   recheckAll(): void {
     for (const pod of this.ctx.api.list(this.ctx.type('Pod'))) this.ctx.enqueue('pods', `${pod.metadata.namespace}/${pod.metadata.name}`);
@@ -133,6 +167,9 @@ export class PodLifecycle {
     let ready = nodeReady;
     let reason = nodeReady ? undefined : 'NodeNotReady';
     let message: string | undefined;
+    // A container waiting to be restarted (CrashLoopBackOff) keeps the pod unready.
+    const waiting = (((pod.status as Obj | undefined)?.['containerStatuses'] as Obj[] | undefined) ?? []).find((c) => (c['state'] as Obj | undefined)?.['waiting'] !== undefined);
+    if (ready && waiting) [ready, reason, message] = [false, 'ContainersNotReady', `containers with unready status: [${String(waiting['name'])}]`];
     for (const check of this.ctx.readiness) {
       if (!ready) break;
       const verdict = check(pod);
