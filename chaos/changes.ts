@@ -17,6 +17,8 @@ export type Change =
   | { type: 'delete'; ref: ObjectRef; why: string }
   | { type: 'scale'; ref: ObjectRef; replicas: number; why: string }
   | { type: 'node-ready'; node: string; ready: boolean; why: string }
+  /** A JSON merge patch to an object someone else owns (a Deployment's template, a pod's labels); undone by restoring it. */
+  | { type: 'patch'; ref: ObjectRef; patch: Record<string, unknown>; why: string }
   /** Changes nothing; the revert puts the object back as it was (the control plane may change it in reaction). */
   | { type: 'track'; ref: ObjectRef; why: string };
 
@@ -55,6 +57,8 @@ export function describeChange(change: Change): string {
       return `scale ${describeRef(change.ref)} to ${change.replicas}: ${change.why}`;
     case 'node-ready':
       return `mark node ${change.node} ${change.ready ? 'Ready' : 'NotReady'}: ${change.why}`;
+    case 'patch':
+      return `patch ${describeRef(change.ref)}: ${change.why}`;
     case 'track':
       return `restore ${describeRef(change.ref)} afterwards: ${change.why}`;
   }
@@ -113,6 +117,11 @@ export class ChangeExecutor {
         const before = await this.get(change.ref);
         return before ? { type: 'restore', ref: change.ref, object: restorable(before) } : { type: 'none', reason: `${describeRef(change.ref)} did not exist` };
       }
+      case 'patch': {
+        const before = await this.get(change.ref);
+        if (!before) throw new Error(`cannot patch ${describeRef(change.ref)}: it does not exist`);
+        return { type: 'restore', ref: change.ref, object: restorable(before) };
+      }
       case 'scale': {
         const before = await this.get(change.ref);
         if (!before) throw new Error(`cannot scale ${describeRef(change.ref)}: it does not exist`);
@@ -138,6 +147,9 @@ export class ChangeExecutor {
         return;
       case 'node-ready':
         await this.nodes!.setReady(change.node, change.ready);
+        return;
+      case 'patch':
+        await this.kube.mergePatch(change.ref.apiVersion, change.ref.kind, change.ref.namespace, change.ref.name, change.patch);
         return;
       case 'track':
         return;

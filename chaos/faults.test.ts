@@ -1,73 +1,13 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clusterIdentity } from '../clusters/index.js';
 import { Lab, MICRO } from '../test/helpers/twin-lab.js';
-import { ChangeExecutor, type NodeControl } from './changes.js';
-import { planFault, type FaultContext } from './faults.js';
+import { dirname } from 'node:path';
+import { closeAll, meshedLab, MIN, nodeControl, reopenJournal, snapshot, spec, tools } from '../test/helpers/fault-lab.js';
+import { ChangeExecutor } from './changes.js';
+import { planFault } from './faults.js';
 import { injectFault, replayJournal } from './inject.js';
-import { Journal, readJournal } from './journal.js';
-import { FaultSpec } from './schema.js';
+import { readJournal } from './journal.js';
 
-const MIN = 60_000;
-const labs: Lab[] = [];
-const journals: Journal[] = [];
-afterEach(async () => {
-  for (const journal of journals.splice(0)) await journal.close();
-  for (const lab of labs.splice(0)) await lab.close();
-});
-
-async function meshedLab(mesh: 'istio' | 'linkerd', options: { certLifetimeMs?: number } = {}): Promise<Lab> {
-  const lab = await Lab.start(mesh, { tickMs: MIN, ...options });
-  labs.push(lab);
-  await lab.mesh('server');
-  await lab.mesh('client');
-  return lab;
-}
-
-function nodeControl(lab: Lab): NodeControl {
-  return {
-    nodes: () => ['sim-worker', 'sim-worker2', 'sim-worker3'],
-    setReady: async (node, ready) => {
-      lab.lab.cluster.controllers.setNodeReady(node, ready);
-      lab.lab.cluster.settle();
-    },
-  };
-}
-
-async function tools(lab: Lab, runId = 'run-1') {
-  const journal = await Journal.open(await mkdtemp(join(tmpdir(), 'meshdrill-journal-')), runId, () => lab.now);
-  journals.push(journal);
-  await journal.bind({ runId, cluster: await clusterIdentity(lab.lab.kube, lab.lab.cluster.kubeconfig), host: 'test', pid: 0, startedAt: '', what: 'fault test' });
-  const executor = new ChangeExecutor(lab.lab.kube, nodeControl(lab), runId, () => lab.now);
-  let seed = 1;
-  const ctx: FaultContext = { adapter: lab.lab.adapter, kube: lab.lab.kube, runId, now: new Date(lab.now), nodes: nodeControl(lab).nodes(), random: () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646 };
-  return { journal, executor, ctx, deps: { executor, journal, now: () => lab.now } };
-}
-
-/** Everything a person or meshdrill wrote to the cluster, without what controllers keep changing. */
-function snapshot(lab: Lab): string {
-  const kinds = ['namespaces', 'deployments', 'services', 'secrets', 'configmaps', 'networkpolicies', 'mutatingwebhookconfigurations', 'virtualservices', 'peerauthentications'];
-  const out: string[] = [];
-  for (const type of lab.lab.cluster.api.types.all().filter((t) => kinds.includes(t.resource))) {
-    for (const o of lab.lab.cluster.api.list(type)) {
-      const { metadata, status: _status, ...rest } = o as typeof o & { status?: unknown };
-      out.push(JSON.stringify(sorted({ kind: type.kind, name: `${metadata.namespace ?? ''}/${metadata.name}`, labels: metadata.labels, annotations: metadata.annotations, rest })));
-    }
-  }
-  // A snapshot of nothing would make every comparison pass.
-  if (out.length < 20) throw new Error(`snapshot found only ${out.length} objects`);
-  return out.sort().join('\n');
-}
-
-const spec = (input: unknown) => FaultSpec.parse(input);
-
-function sorted(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sorted);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, sorted(v)]));
-  return value;
-}
+afterEach(closeAll);
 
 describe('faults on the embedded cluster: inject, observe, revert to exactly what was there', () => {
   it.each(['istio', 'linkerd'] as const)('%s: ca-loss signer-unavailable stops renewals; revert brings the signer back', async (mesh) => {
@@ -172,8 +112,7 @@ describe('faults on the embedded cluster: inject, observe, revert to exactly wha
     await injectFault(await planFault(spec({ type: 'ca-loss', variant: 'signer-unavailable' }), first.ctx), first.deps);
     await first.journal.close();
     // The process is gone; a new one finds the journal.
-    const journal = await Journal.open(join(first.journal.path, '..'), 'crashed-run');
-    journals.push(journal);
+    const journal = await reopenJournal(dirname(first.journal.path), 'crashed-run');
 
     const replayed = await replayJournal(journal, new ChangeExecutor(lab.lab.kube, undefined, 'crashed-run'));
     const again = await replayJournal(journal, new ChangeExecutor(lab.lab.kube, undefined, 'crashed-run'));

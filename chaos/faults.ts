@@ -1,37 +1,15 @@
-import type { KubeClient, KubeObject } from '../clusters/index.js';
+import type { KubeObject } from '../clusters/index.js';
 import { istioCacerts, linkerdIdentity, type MeshAdapter } from '../meshes/index.js';
-import { parseDuration, parsePercent, type SliKey } from '../model/index.js';
+import { parseDuration, parsePercent } from '../model/index.js';
 import type { Scope } from '../slo/index.js';
 import { RUN_ID_LABEL, type Change, type ObjectRef } from './changes.js';
 import type { FaultSpec } from './schema.js';
+import { planTelemetryDrop, planZonePartition } from './network-faults.js';
+import { planProxyResourceFault } from './proxy-faults.js';
+import { planCircuitBreaker, planRoutingLoop } from './route-faults.js';
 
-/** What a fault needs to know to plan: the mesh, the run, and read access to the cluster. */
-export interface FaultContext {
-  adapter: MeshAdapter;
-  kube: KubeClient;
-  runId: string;
-  now: Date;
-  /** Worker nodes that may be lost, when the provider can stop nodes. */
-  nodes?: string[];
-  /** Deterministic choices (which pods, which nodes). */
-  random: () => number;
-}
-
-export interface Probe {
-  sli: SliKey;
-  scope: Scope;
-  why: string;
-}
-
-/** What a fault will change, in order, and what to watch while it is in. */
-export interface FaultPlan {
-  type: FaultSpec['type'];
-  name: string;
-  summary: string;
-  notes: string[];
-  changes: Change[];
-  probes: Probe[];
-}
+export type { FaultContext, FaultPlan, Probe } from './fault-types.js';
+import type { FaultContext, FaultPlan } from './fault-types.js';
 
 const DEPLOYMENT = (namespace: string, name: string): ObjectRef => ({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name });
 
@@ -166,6 +144,17 @@ export async function planFault(spec: FaultSpec, ctx: FaultContext): Promise<Fau
       const chosen = [...ctx.nodes].sort(() => ctx.random() - 0.5).slice(0, spec.nodes);
       return { type: spec.type, name, summary: `${chosen.join(', ')} lost`, notes: ['Pods on lost nodes are evicted and rescheduled; endpoints follow.'], changes: chosen.map((node) => ({ type: 'node-ready' as const, node, ready: false, why: 'the node stops' })), probes: [{ sli: 'success-rate', scope: meshWide, why: 'rescheduling and endpoint updates' }] };
     }
+    case 'proxy-cpu-saturation':
+    case 'proxy-memory-leak':
+      return planProxyResourceFault(spec, ctx, name);
+    case 'circuit-breaker':
+      return planCircuitBreaker(spec, ctx, name);
+    case 'routing-loop':
+      return planRoutingLoop(spec, ctx, name);
+    case 'telemetry-drop':
+      return planTelemetryDrop(spec, ctx, name);
+    case 'zone-partition':
+      return planZonePartition(spec, ctx, name);
     case 'cert-expiry': {
       const lifetimeMs = parseDuration(spec.lifetime) ?? 3_600_000;
       const config = (await adapter.installManifests({ certLifetimeMs: lifetimeMs, now: ctx.now })).find((o) => o.kind === 'ConfigMap' && (o.metadata.name === 'istio' || o.metadata.name === 'linkerd-config'));

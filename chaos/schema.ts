@@ -69,8 +69,64 @@ export const CertExpiry = fault(
   'Short certificate lifetimes plus a stopped signer: certificates expire within the game day.',
 );
 
+const Quantity = (example: string) => z.string().regex(/^\d+(\.\d+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, { error: `expected a Kubernetes quantity like "${example}"` });
+
+export const ProxyCpuSaturation = fault(
+  'proxy-cpu-saturation',
+  {
+    namespaces: z.array(DnsName).min(1, { error: 'expected at least one namespace' }).describe('Meshed namespaces whose workloads get the lower limit (their pods restart to take it).'),
+    limit: Quantity('50m').default('20m').describe('The proxy container\'s CPU limit during the fault.'),
+  },
+  'The sidecars\' CPU limit is cut: a proxy short of CPU queues its requests, and past saturation sheds them.',
+);
+
+export const ProxyMemoryLeak = fault(
+  'proxy-memory-leak',
+  {
+    namespaces: z.array(DnsName).min(1, { error: 'expected at least one namespace' }).describe('Meshed namespaces whose workloads get the lower limit (their pods restart to take it).'),
+    limit: Quantity('64Mi').default('32Mi').describe('The proxy container\'s memory limit during the fault: below what the proxy uses, it is OOM-killed and restarted.'),
+  },
+  'A proxy\'s memory reaches its limit: the container is OOM-killed and restarted (CrashLoopBackOff), and its pod serves nothing while it is down.',
+);
+
+export const CircuitBreaker = fault(
+  'circuit-breaker',
+  {
+    destination: ServiceRef.describe('The service whose callers\' connection pools are tightened.'),
+    maxConnections: z.int().min(1).default(1).describe('connectionPool.tcp.maxConnections.'),
+    maxPendingRequests: z.int().min(1).default(1).describe('connectionPool.http.http1MaxPendingRequests.'),
+  },
+  'A DestinationRule\'s connection pool is tightened until the callers\' circuit breakers trip (503 UO).',
+);
+
+export const TelemetryDrop = fault(
+  'telemetry-drop',
+  {
+    namespaces: z.array(DnsName).min(1, { error: 'expected at least one namespace' }).describe('Namespaces whose proxies Prometheus can no longer scrape.'),
+    prometheusNamespace: DnsName.default('meshdrill-monitoring').describe('Where the Prometheus that scrapes the mesh runs.'),
+  },
+  'The metrics pipeline loses the mesh\'s targets in the named namespaces: gates there must go Inconclusive, never pass.',
+);
+
+export const RoutingLoop = fault(
+  'routing-loop',
+  {
+    services: z.tuple([ServiceRef, ServiceRef]).describe('Two services whose routes send each one\'s requests to the other.'),
+  },
+  'Two routes that send each service\'s requests to the other (VirtualServices on Istio, HTTPRoutes on Linkerd).',
+);
+
+export const ZonePartition = fault(
+  'zone-partition',
+  {
+    zone: z.string().min(1).optional().describe('The zone (topology.kubernetes.io/zone of the nodes) cut off from the rest.'),
+    nodes: z.array(z.string().min(1)).min(1).optional().describe('Or the nodes cut off, by name.'),
+  },
+  'The pods on a zone\'s nodes are cut off from every pod elsewhere (NetworkPolicy on labelled pods); pods on either side still reach their own side.',
+);
+
 export const FaultSpec = z
-  .discriminatedUnion('type', [CaLoss, ControlPlanePartition, ControlPlaneCrash, InjectorOutage, ProxyCrash, HttpFault, NodeLoss, CertExpiry])
+  .discriminatedUnion('type', [CaLoss, ControlPlanePartition, ControlPlaneCrash, InjectorOutage, ProxyCrash, HttpFault, NodeLoss, CertExpiry, ProxyCpuSaturation, ProxyMemoryLeak, CircuitBreaker, TelemetryDrop, RoutingLoop, ZonePartition])
   .describe('A mesh-specific fault from the catalogue, selected by type.');
 export type FaultSpec = z.infer<typeof FaultSpec>;
 

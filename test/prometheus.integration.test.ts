@@ -60,6 +60,11 @@ const CHECKS: Array<{ sli: SliKey; scope: Scope; tolerance: (embedded: number) =
   // Envoy's last CDS fetch; linkerd2-proxy has no such time.
   { sli: 'proxy-config-age', scope: { namespace: 'pay' }, tolerance: oneScrape, meshes: ['istio'] },
   { sli: 'proxy-memory', scope: { service: 'pay/api' }, tolerance: () => 1 },
+  // CPU seconds per second: rate() over Prometheus's 1 s scrapes against the store's ticks.
+  { sli: 'proxy-cpu', scope: { namespace: 'pay' }, tolerance: (v) => Math.max(0.0005, v * 0.15) },
+  { sli: 'proxy-restarts', scope: { namespace: 'pay' }, tolerance: () => 0 },
+  { sli: 'tls-handshake-failures', scope: { namespace: 'pay' }, tolerance: () => 0 },
+  { sli: 'telemetry-ingestion', scope: { namespace: 'pay' }, tolerance: () => 0 },
   // Linkerd has no push-latency metric; the query refuses it (meshes/promql.ts).
   { sli: 'push-latency', scope: {}, tolerance: quantile(5), meshes: ['istio'] },
   // Envoy's connection-pool overflow against the callers' requests; Linkerd has no such breaker.

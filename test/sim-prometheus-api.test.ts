@@ -24,6 +24,10 @@ const CHECKS: Array<[SliKey, Scope]> = [
   ['cert-min-remaining', { namespace: 'server' }],
   ['proxy-config-age', { namespace: 'server' }],
   ['proxy-memory', { service: 'server/api' }],
+  ['proxy-cpu', { namespace: 'server' }],
+  ['proxy-restarts', { namespace: 'server' }],
+  ['tls-handshake-failures', { namespace: 'server' }],
+  ['telemetry-ingestion', { namespace: 'server' }],
   ['push-latency', {}],
 ];
 

@@ -47,7 +47,9 @@ async function toModel(object: KubeObject): Promise<unknown> {
 async function fromModel<T>(object: T, apiVersion: string, kind: string): Promise<T> {
   if (object === null || typeof object !== 'object') return object;
   const o = object as unknown as KubeObject;
-  return (await loadSerializer()).serialize(o, modelType(o.apiVersion ?? apiVersion, o.kind ?? kind)) as T;
+  // The serializer writes every attribute of the model, absent ones as undefined: drop those, so
+  // the object has the keys the server sent and no others (a diff must not see a key it lacks).
+  return JSON.parse(JSON.stringify((await loadSerializer()).serialize(o, modelType(o.apiVersion ?? apiVersion, o.kind ?? kind)))) as T;
 }
 
 /** A KubeClient over @kubernetes/client-node for a kubeconfig (YAML text) and optional context. */

@@ -15,7 +15,7 @@ import { serviceFqdn } from './hosts.js';
 import { POD_ERROR_RATE_ANNOTATION } from '../../workloads.js';
 import type { MeshTwin, Proxy } from './twin.js';
 import { ProxyLoad } from './proxy-load.js';
-import { INBOUND_LISTENER, ProxyMetrics } from './proxy-metrics.js';
+import { INBOUND_LISTENER, ProxyMetrics, proxyMemoryBytes } from './proxy-metrics.js';
 
 type Obj = Record<string, unknown>;
 
@@ -178,6 +178,10 @@ export class TrafficModel {
       return n;
     };
     const costs = this.load.endTick(this.tickMs, this.twin.proxies.values(), (proxy) => scopeOf(proxy.namespace));
+    // A sidecar whose working set passed its memory limit is OOM-killed (and restarted after its back-off).
+    for (const proxy of this.twin.proxies.values()) {
+      if (proxy.started && proxy.kind !== 'ambient' && proxy.memoryLimit !== undefined && proxyMemoryBytes(proxy, scopeOf(proxy.namespace)) > proxy.memoryLimit) this.twin.oomKill(proxy);
+    }
     this.proxyMetrics.update(mesh, now, this.tickMs, costs, scopeOf);
     this.twin.metrics.sample(now);
   }
@@ -251,7 +255,9 @@ export class TrafficModel {
           if (overflow > 0) this.record(mesh, client, server, undefined, { result: 'ok', mtls: false, reachedServer: false, code: 503 }, n * overflow, 0, now, 'UO');
           const shares = sidecar && dest.policy.outlierDetection ? this.outlierShares(client, server, targets, dest.policy, (rateTo.get(dest.ref) ?? 0) / targets.length) : targets.map(() => 1 / targets.length);
           targets.forEach((target, i) => {
-            const decided: Decision = target ? decide(mesh, client, target, now, decision.request, requestId, sidecar ? dest.policy.tlsMode : undefined) : { result: 'connect-failure', mtls: false, reachedServer: false, code: proxy ? 503 : 0 };
+            // A NetworkPolicy that keeps the caller out: the connection never opens (Envoy 503 UF).
+            const blocked = target !== undefined && !this.connects(client, target, server.port);
+            const decided: Decision = target && !blocked ? decide(mesh, client, target, now, decision.request, requestId, sidecar ? dest.policy.tlsMode : undefined) : { result: 'connect-failure', mtls: false, reachedServer: false, code: proxy ? 503 : 0 };
             const decisionFor: Decision = decision.request.opaque ? { ...decided, opaque: true } : decided;
             if (decisionFor.notModelled) for (const note of decisionFor.notModelled) this.notModelled.add(note);
             const ok = this.outcome(mesh, client, server, target, decisionFor, sent * shares[i]!, decision, now);
@@ -488,6 +494,15 @@ export class TrafficModel {
     if (delayShare > 0) this.record(mesh, client, server, target, decision, ok * delayShare, extra + fault!.delayMs, now);
     this.record(mesh, client, server, target, decision, ok * (1 - delayShare), extra, now);
     return ok;
+  }
+
+  /**
+   * Whether the caller's pod may connect to the server's under the NetworkPolicies. The load from
+   * outside is k6 in its own namespace on a real cluster (cluster-traffic.ts): a pod there.
+   */
+  private connects(client: Party, target: Party, port: number): boolean {
+    const from = client === OUTSIDE ? LOAD_GENERATOR : { namespace: client.namespace, labels: client.labels };
+    return this.twin.podsConnect(from, { namespace: target.namespace, labels: target.labels }, port);
   }
 
   /** What a proxy adds to a request: its hop, and the queueing of a proxy short of CPU. */
@@ -766,6 +781,9 @@ interface Seen {
   client: boolean;
   server: boolean;
 }
+
+/** Where the load that enters from outside runs on a real cluster: k6 pods in meshdrill-load. */
+const LOAD_GENERATOR = { namespace: 'meshdrill-load', labels: { app: 'k6' } };
 
 /** Traffic from outside the cluster: no pod, no identity, an address outside the cluster networks. */
 const OUTSIDE: Party = { namespace: 'external', workload: 'external', labels: {}, serviceAccount: 'default', ip: OUTSIDE_IP };

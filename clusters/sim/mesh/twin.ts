@@ -254,21 +254,43 @@ export class MeshTwin {
    * Cached until policies, pods or namespaces change.
    */
   scrapable(proxy: Proxy): boolean {
-    if (this.scrapeCache.epoch !== this.netEpoch) this.scrapeCache = { epoch: this.netEpoch, entries: new Map(), policies: this.cluster.api.list(this.type('networkpolicies')) };
-    const { entries, policies } = this.scrapeCache;
+    return this.podsConnect(this.scraper, { namespace: proxy.namespace, labels: proxy.labels }, proxy.kind === 'linkerd' ? 4191 : 15020);
+  }
+
+  /**
+   * Whether a pod may open a connection to another on a port under the cluster's NetworkPolicies
+   * (both the source's egress and the destination's ingress). Cached until policies or namespaces
+   * change; pods are keyed by their labels.
+   */
+  podsConnect(from: { namespace: string; labels: Record<string, string> }, to: { namespace: string; labels: Record<string, string> }, port: number): boolean {
+    if (this.netCache.epoch !== this.netEpoch) this.netCache = { epoch: this.netEpoch, entries: new Map(), policies: this.cluster.api.list(this.type('networkpolicies')) };
+    const { entries, policies } = this.netCache;
     if (policies.length === 0) return true;
-    const k = `${proxy.kind}|${proxy.namespace}|${JSON.stringify(proxy.labels)}`;
+    const k = `${from.namespace}|${JSON.stringify(from.labels)}|${to.namespace}|${JSON.stringify(to.labels)}|${port}`;
     let value = entries.get(k);
     if (value === undefined) {
       const nsLabels = (name: string) => ({ 'kubernetes.io/metadata.name': name, ...(this.cluster.api.find(this.type('namespaces'), undefined, name)?.metadata.labels ?? {}) });
-      const port = proxy.kind === 'linkerd' ? 4191 : 15020;
-      value = networkAllows(policies, { namespace: this.scraper.namespace, labels: this.scraper.labels, namespaceLabels: nsLabels(this.scraper.namespace) }, { namespace: proxy.namespace, labels: proxy.labels, namespaceLabels: nsLabels(proxy.namespace) }, port);
+      value = networkAllows(policies, { ...from, namespaceLabels: nsLabels(from.namespace) }, { ...to, namespaceLabels: nsLabels(to.namespace) }, port);
       entries.set(k, value);
     }
     return value;
   }
 
-  private scrapeCache: { epoch: number; entries: Map<string, boolean>; policies: KubeObject[] } = { epoch: -1, entries: new Map(), policies: [] };
+  private netCache: { epoch: number; entries: Map<string, boolean>; policies: KubeObject[] } = { epoch: -1, entries: new Map(), policies: [] };
+
+  /**
+   * A proxy container whose memory passed its limit is OOM-killed by the kubelet and started again
+   * after its back-off (CrashLoopBackOff); nothing happens while it waits to start.
+   */
+  oomKill(proxy: Proxy): boolean {
+    const pod = this.cluster.api.find(this.type('pods'), proxy.namespace, proxy.pod);
+    const container = proxy.kind === 'linkerd' ? 'linkerd-proxy' : 'istio-proxy';
+    const status = ((pod?.status as Obj | undefined)?.['containerStatuses'] as Obj[] | undefined)?.find((c) => c['name'] === container);
+    if (!pod || !status || !(status['state'] as Obj | undefined)?.['running']) return false;
+    this.cluster.controllers.pods.restartContainer(proxy.namespace, proxy.pod, container, 'OOMKilled');
+    this.note(proxy, 'warn', `OOMKilled: the ${container} container used more than its ${Math.round((proxy.memoryLimit ?? 0) / 1_048_576)}Mi limit`);
+    return true;
+  }
 
   /** Whether a proxy can reach its config source now (Istio xDS, Linkerd destination). */
   configReachable(proxy: Proxy): boolean {
