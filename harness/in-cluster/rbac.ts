@@ -113,6 +113,39 @@ export function gameDayRules(steps: Array<Record<string, unknown>>, adapter: Mes
         add(rules, cp, { apiGroups: [''], resources: ['configmaps'], verbs: write });
         add(rules, cp, { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] });
         break;
+      case 'proxy-cpu-saturation':
+      case 'proxy-memory-leak':
+        for (const ns of fault.namespaces ?? []) {
+          add(rules, ns, { apiGroups: [''], resources: ['pods'], verbs: ['list'] });
+          add(rules, ns, { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: ['get', 'list', 'patch'] });
+        }
+        break;
+      case 'circuit-breaker': {
+        const ns = (fault.destination ?? '').split('/')[0]!;
+        add(rules, CLUSTER, { apiGroups: ['networking.istio.io'], resources: ['destinationrules'], verbs: ['list'] });
+        add(rules, ns, { apiGroups: ['networking.istio.io'], resources: ['destinationrules'], verbs: write });
+        break;
+      }
+      case 'telemetry-drop':
+        for (const ns of fault.namespaces ?? []) add(rules, ns, { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['list', ...write] });
+        break;
+      case 'routing-loop': {
+        const services = (step['fault'] as { services?: string[] }).services ?? [];
+        const routes = adapter.name === 'istio' ? { apiGroups: ['networking.istio.io'], resources: ['virtualservices'] } : { apiGroups: ['policy.linkerd.io', 'gateway.networking.k8s.io'], resources: ['httproutes'] };
+        add(rules, CLUSTER, { ...routes, verbs: ['list'] });
+        for (const ref of services) {
+          const ns = ref.split('/')[0]!;
+          add(rules, ns, { apiGroups: [''], resources: ['services'], verbs: ['get'] });
+          add(rules, ns, { ...routes, verbs: write });
+        }
+        break;
+      }
+      case 'zone-partition':
+        // Which pods are cut off is known only when it runs: the pods and policies of every namespace.
+        add(rules, CLUSTER, { apiGroups: [''], resources: ['nodes'], verbs: ['list'] });
+        add(rules, CLUSTER, { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'patch'] });
+        add(rules, CLUSTER, { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['list', ...write] });
+        break;
       case 'node-loss':
         throw new ConfigError(`spec.steps[${i}]: node-loss stops nodes, which an in-cluster game day cannot do (the provider owns them); run it on kind or the embedded cluster`);
       default:
