@@ -6,7 +6,7 @@ import { RUN_ID_LABEL, type Change, type ObjectRef } from './changes.js';
 import type { FaultSpec } from './schema.js';
 import { planTelemetryDrop, planZonePartition } from './network-faults.js';
 import { planProxyResourceFault } from './proxy-faults.js';
-import { planCircuitBreaker, planRoutingLoop } from './route-faults.js';
+import { planCircuitBreaker, planMtlsRelaxation, planRoutingLoop } from './route-faults.js';
 
 export type { FaultContext, FaultPlan, Probe } from './fault-types.js';
 import type { FaultContext, FaultPlan } from './fault-types.js';
@@ -97,8 +97,9 @@ export async function planFault(spec: FaultSpec, ctx: FaultContext): Promise<Fau
       if (spec.method === 'scale-to-zero') {
         return { type: spec.type, name, summary: `control plane scaled to zero (${components.join(', ')})`, notes: ['The injection webhook\'s failurePolicy decides whether new pods start (Istio: Fail, Linkerd: Ignore).', ...(spec.every ? ['every: a scaled-down control plane stays down; repetition applies to delete-pods.'] : [])], changes: components.map((c) => ({ type: 'scale' as const, ref: DEPLOYMENT(cp, c), replicas: 0, why: 'the control plane is down' })), probes: [{ sli: 'success-rate', scope: meshWide, why: 'the data plane runs on' }] };
       }
-      const pods = await ctx.kube.list('v1', 'Pod', { namespace: cp });
-      return { type: spec.type, name, summary: `control-plane pods deleted (${pods.length})`, notes: ['Their Deployments start new pods at once.'], changes: pods.map((p) => ({ type: 'delete' as const, ref: { apiVersion: 'v1', kind: 'Pod', namespace: cp, name: p.metadata.name }, why: 'crash' })), probes: [{ sli: 'success-rate', scope: meshWide, why: 'the data plane runs on' }] };
+      const all = await ctx.kube.list('v1', 'Pod', { namespace: cp });
+      const pods = spec.pods === undefined ? all : [...all].sort(() => ctx.random() - 0.5).slice(0, spec.pods);
+      return { type: spec.type, name, summary: `control-plane pods deleted (${pods.length} of ${all.length})`, notes: ['Their Deployments start new pods at once.', ...(pods.length < all.length ? [`${all.length - pods.length} keep serving meanwhile: with more than one replica, losing one is what high availability absorbs.`] : [])], changes: pods.map((p) => ({ type: 'delete' as const, ref: { apiVersion: 'v1', kind: 'Pod', namespace: cp, name: p.metadata.name }, why: 'crash' })), probes: [{ sli: 'success-rate', scope: meshWide, why: 'the data plane runs on' }] };
     }
     case 'injector-outage': {
       const injector = component(adapter, 'injector');
@@ -155,6 +156,8 @@ export async function planFault(spec: FaultSpec, ctx: FaultContext): Promise<Fau
       return planTelemetryDrop(spec, ctx, name);
     case 'zone-partition':
       return planZonePartition(spec, ctx, name);
+    case 'mtls-relaxation':
+      return planMtlsRelaxation(spec, ctx, name);
     case 'cert-expiry': {
       const lifetimeMs = parseDuration(spec.lifetime) ?? 3_600_000;
       const config = (await adapter.installManifests({ certLifetimeMs: lifetimeMs, now: ctx.now })).find((o) => o.kind === 'ConfigMap' && (o.metadata.name === 'istio' || o.metadata.name === 'linkerd-config'));

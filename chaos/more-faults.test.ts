@@ -119,6 +119,23 @@ describe('the practice guides\' other failure modes, on the embedded cluster', (
     expect(podLabels(lab)).toBe(run.labelsBefore);
   });
 
+  it.each(['istio', 'linkerd'] as const)('%s: mtls-relaxation lets the unmeshed caller in while it lasts; STRICT is back, byte for byte, after the revert', async (mesh) => {
+    const lab = await meshedLab(mesh, { tickMs: 10_000 });
+    await lab.mtls('server', 'STRICT');
+    const strict = await lab.window(5 * MIN, 'legacy/batch', 'server/api');
+
+    const run = await rehearse(lab, { type: 'mtls-relaxation', namespaces: ['server'] }, 5 * MIN, async (l) => ({ legacy: l.edge('legacy/batch', 'server/api', l.now - 2 * MIN, l.now).share, plaintext: await sli(l, 'plaintext-share', { namespace: 'server' }, 2 * MIN) }));
+    const after = await lab.window(5 * MIN, 'legacy/batch', 'server/api');
+
+    expect(strict.share).toBe(0);
+    expect(run.measured['legacy']).toBe(1);
+    expect(run.measured['plaintext']).toBeGreaterThan(0);
+    expect(run.plan.probes.map((p) => p.sli)).toEqual(['plaintext-share']);
+    expect(run.leftovers).toEqual([]);
+    expect(run.after).toBe(run.before);
+    expect(after.share).toBe(0);
+  });
+
   it('refuses what a mesh cannot do, or what could widen a team\'s own NetworkPolicy, and says why', async () => {
     const linkerd = await meshedLab('linkerd');
     const { ctx } = await tools(linkerd);
@@ -127,9 +144,11 @@ describe('the practice guides\' other failure modes, on the embedded cluster', (
     const breaker = await planFault(spec({ type: 'circuit-breaker', destination: 'server/api' }), ctx).catch((e: Error) => e.message);
     const drop = await planFault(spec({ type: 'telemetry-drop', namespaces: ['server'] }), ctx).catch((e: Error) => e.message);
     const unmeshed = await planFault(spec({ type: 'proxy-cpu-saturation', namespaces: ['legacy'] }), ctx).catch((e: Error) => e.message);
+    const plaintext = await planFault(spec({ type: 'mtls-relaxation', namespaces: ['server'], plaintext: true }), ctx).catch((e: Error) => e.message);
 
     expect(breaker).toContain('Linkerd has no connection-pool circuit breaker');
     expect(drop).toBe('telemetry-drop: namespace server has Ingress NetworkPolicies of its own (only-client); NetworkPolicies only add what they allow, so the fault\'s policy could let in what they keep out — refused');
     expect(unmeshed).toBe('proxy-cpu-saturation: namespace legacy has no pods with a linkerd-proxy sidecar to limit');
+    expect(plaintext).toContain('Linkerd cannot turn a meshed client\'s mTLS off');
   });
 });

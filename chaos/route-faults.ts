@@ -99,3 +99,33 @@ export async function planRoutingLoop(spec: Extract<FaultSpec, { type: 'routing-
     probes: [a, b].map((ref) => ({ sli: 'success-rate' as const, scope: { service: ref }, why: 'its callers reach the other service' })),
   };
 }
+
+/**
+ * What an on-call does when certificates fail: PERMISSIVE where the stage has STRICT (the
+ * adapter's own PERMISSIVE objects, which replace the stage's under the same names), and on Istio,
+ * when asked, DestinationRules that make the callers' sidecars send plaintext (tls DISABLE) — the
+ * only thing that carries traffic once certificates have expired, since auto-mTLS keeps sending
+ * mTLS to a server with a sidecar. Linkerd has no way to turn a meshed client's mTLS off: there the
+ * relaxation admits unmeshed callers only.
+ */
+export async function planMtlsRelaxation(spec: Extract<FaultSpec, { type: 'mtls-relaxation' }>, ctx: FaultContext, name: string): Promise<FaultPlan> {
+  const { adapter } = ctx;
+  if (spec.plaintext && adapter.name !== 'istio') throw new Error('mtls-relaxation plaintext: Linkerd cannot turn a meshed client\'s mTLS off (there is no DestinationRule tls DISABLE); relax without plaintext, which admits unmeshed callers');
+  const changes: Change[] = [];
+  for (const ns of spec.namespaces) {
+    const { apply, remove } = adapter.mtlsObjects(ns, 'PERMISSIVE');
+    for (const object of remove) changes.push({ type: 'delete', ref: { apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace!, name: object.metadata.name }, why: `the emergency: ${ns} is no longer STRICT` });
+    for (const object of apply) changes.push({ type: 'apply', object, why: `the emergency: ${ns} takes plaintext too` });
+    if (spec.plaintext) {
+      changes.push({ type: 'apply', object: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'meshdrill-emergency-plaintext', namespace: ns, labels: { [RUN_ID_LABEL]: ctx.runId } }, spec: { host: `*.${ns}.svc.cluster.local`, trafficPolicy: { tls: { mode: 'DISABLE' } } } }, why: `the emergency: callers reach ${ns} in plaintext, whatever their certificates` });
+    }
+  }
+  return {
+    type: spec.type,
+    name,
+    summary: `emergency mTLS relaxation of ${spec.namespaces.join(', ')}${spec.plaintext ? ' (plaintext)' : ''}`,
+    notes: ['An emergency measure, journalled like a fault: it is taken back at the end of its duration (or of the run). assert {mtlsAsPlanned: true} checks afterwards that nothing looser than the plan\'s stage is left.'],
+    changes,
+    probes: spec.namespaces.map((ns) => ({ sli: 'plaintext-share' as const, scope: { namespace: ns }, why: 'requests arrive in plaintext while it lasts' })),
+  };
+}

@@ -31,6 +31,7 @@ export const ControlPlaneCrash = fault(
   'control-plane-crash',
   {
     method: z.enum(['delete-pods', 'scale-to-zero']).default('scale-to-zero'),
+    pods: z.int().min(1).optional().describe('delete-pods: how many of the control plane\'s pods go (default all): one of two replicas is what high availability must absorb.'),
     every: Duration.optional().describe('Repeat the crash at this interval while the fault lasts.'),
   },
   'Control-plane pods are deleted or scaled to zero; webhook failurePolicy decides pod creation.',
@@ -125,8 +126,17 @@ export const ZonePartition = fault(
   'The pods on a zone\'s nodes are cut off from every pod elsewhere (NetworkPolicy on labelled pods); pods on either side still reach their own side.',
 );
 
+export const MtlsRelaxation = fault(
+  'mtls-relaxation',
+  {
+    namespaces: z.array(DnsName).min(1, { error: 'expected at least one namespace' }).describe('Namespaces whose mTLS is relaxed.'),
+    plaintext: z.boolean().default(false).describe('Istio: also make the callers\' sidecars send plaintext (DestinationRule tls DISABLE), which is what carries traffic once certificates have expired.'),
+  },
+  'The emergency relaxation an on-call applies: PERMISSIVE in place of STRICT (and, asked for, plaintext from the callers). A game day applies and removes it, and asserts that it did not outlive the incident (assert mtlsAsPlanned).',
+);
+
 export const FaultSpec = z
-  .discriminatedUnion('type', [CaLoss, ControlPlanePartition, ControlPlaneCrash, InjectorOutage, ProxyCrash, HttpFault, NodeLoss, CertExpiry, ProxyCpuSaturation, ProxyMemoryLeak, CircuitBreaker, TelemetryDrop, RoutingLoop, ZonePartition])
+  .discriminatedUnion('type', [CaLoss, ControlPlanePartition, ControlPlaneCrash, InjectorOutage, ProxyCrash, HttpFault, NodeLoss, CertExpiry, ProxyCpuSaturation, ProxyMemoryLeak, CircuitBreaker, TelemetryDrop, RoutingLoop, ZonePartition, MtlsRelaxation])
   .describe('A mesh-specific fault from the catalogue, selected by type.');
 export type FaultSpec = z.infer<typeof FaultSpec>;
 

@@ -16,7 +16,7 @@ export interface ActiveFault {
  */
 export class FaultLifecycle {
   readonly records: FaultRecord[] = [];
-  private readonly active: ActiveFault[] = [];
+  private readonly active_: ActiveFault[] = [];
 
   constructor(
     private readonly log: RunLog,
@@ -25,7 +25,7 @@ export class FaultLifecycle {
 
   /** Whether faults are in, have been, or have not yet been: the phase hypotheses are judged in. */
   phase(): Phase {
-    return this.active.length > 0 ? 'during' : this.records.length > 0 ? 'after' : 'before';
+    return this.active_.length > 0 ? 'during' : this.records.length > 0 ? 'after' : 'before';
   }
 
   async inject(plan: FaultPlan, deps: { executor: ChangeExecutor; journal: Journal; now: () => number }): Promise<ActiveFault> {
@@ -33,15 +33,20 @@ export class FaultLifecycle {
     const record: FaultRecord = { name: plan.name, type: plan.type, summary: plan.summary, notes: plan.notes, changes: plan.changes.map(describeChange), injectedAt: new Date(injected.injectedAt).toISOString(), leftovers: [] };
     this.records.push(record);
     const entry = { fault: injected, record };
-    this.active.push(entry);
+    this.active_.push(entry);
     this.log.note('fault-injected', `injected ${plan.name}: ${plan.summary}`);
     return entry;
+  }
+
+  /** A fault still in, by its name. */
+  active(name: string): ActiveFault | undefined {
+    return this.active_.find((a) => a.record.name === name);
   }
 
   /** Takes one fault back; what it leaves behind fails the run. */
   async revert(entry: ActiveFault): Promise<void> {
     const result = await entry.fault.revert();
-    this.active.splice(this.active.indexOf(entry), 1);
+    this.active_.splice(this.active_.indexOf(entry), 1);
     entry.record.revertedAt = new Date(result.revertedAt).toISOString();
     entry.record.leftovers = result.leftovers;
     this.log.note('fault-reverted', `reverted ${entry.record.name}${result.leftovers.length ? `; leftovers: ${result.leftovers.join(', ')}` : ''}`);
@@ -50,8 +55,8 @@ export class FaultLifecycle {
 
   /** However the run ended: every fault still in is taken back, newest first. */
   async revertAll(runId: string): Promise<void> {
-    for (const entry of [...this.active].reverse()) {
-      this.onReverting?.(this.active.map((a) => a.record.name).reverse());
+    for (const entry of [...this.active_].reverse()) {
+      this.onReverting?.(this.active_.map((a) => a.record.name).reverse());
       try {
         await this.revert(entry);
       } catch (error) {

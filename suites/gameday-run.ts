@@ -135,6 +135,14 @@ export class GameDayRun {
     }
   }
 
+  /** Merge-patches an object someone else made (the control plane's Deployments), its undo journalled first. */
+  async patch(ref: ObjectRef, patch: Record<string, unknown>, why: string): Promise<void> {
+    const executor = this.executor();
+    const change: Change = { type: 'patch', ref, patch, why };
+    await this.journal!.record(why, describeChange(change), await executor.undoFor(change));
+    await executor.perform(change);
+  }
+
   /** Journals how to put objects back as they are now, before something else changes them. */
   async track(refs: ObjectRef[], why: string): Promise<void> {
     const executor = this.executor();

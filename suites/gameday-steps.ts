@@ -1,6 +1,6 @@
 import { describeChange, planFault, RUN_ID_LABEL, type FaultSpec, type ObjectRef } from '../chaos/index.js';
-import { isPodReady, topologyWorkloads } from '../clusters/index.js';
-import { meshAdapter } from '../meshes/index.js';
+import { isPodReady, topologyWorkloads, type KubeObject } from '../clusters/index.js';
+import { meshAdapter, type MeshAdapter } from '../meshes/index.js';
 import { formatDuration, parseDuration } from '../model/index.js';
 import { stageRecord } from '../reports/index.js';
 import { enactStage, planStage, stageDiff, type RolloutPlan } from '../rollout/index.js';
@@ -9,23 +9,26 @@ import { DAY, type GameDayRun } from './gameday-run.js';
 import { impactOf } from './fault-lifecycle.js';
 import { SteadyStateNotMet, toEvaluation } from './hypothesis-watch.js';
 import { checkReachability } from './reachability.js';
+import { relaxationsLeft } from './relaxation.js';
 import type { Step } from './schema.js';
 
 export type StepResult = { status: 'ok' | 'failed' | 'inconclusive'; detail: string };
-type StepVerb = 'provision' | 'install' | 'deploy' | 'stage' | 'load' | 'fault' | 'assert' | 'wait';
+type StepVerb = 'provision' | 'install' | 'deploy' | 'stage' | 'load' | 'fault' | 'revert' | 'assert' | 'wait';
 
 export function verbOf(step: Step): StepVerb {
-  for (const verb of ['provision', 'install', 'deploy', 'stage', 'load', 'fault', 'assert', 'wait'] as const) if (step[verb] !== undefined) return verb;
+  for (const verb of ['provision', 'install', 'deploy', 'stage', 'load', 'fault', 'revert', 'assert', 'wait'] as const) if (step[verb] !== undefined) return verb;
   throw new Error('a step without an action');
 }
 
 export function describeStep(step: Step): string {
   if (step.assert?.reachability && step.assert.slo === undefined && step.assert.sli === undefined) return `assert reachability (${step.assert.reachability.length} pairs)`;
+  if (step.assert?.mtlsAsPlanned && step.assert.slo === undefined && step.assert.sli === undefined) return 'assert mTLS as planned';
   if (step.stage) return `stage ${step.stage.to}`;
   if (step.load) return `load ${step.load.duration}`;
   if (step.fault) return 'use' in step.fault ? `fault ${step.fault.use}` : `fault ${step.fault.type}`;
   if (step.assert) return `assert ${step.assert.slo ?? step.assert.sli ?? ''}`;
   if (step.wait) return `wait ${step.wait}`;
+  if (step.revert) return `revert ${step.revert}`;
   return verbOf(step);
 }
 
@@ -46,6 +49,13 @@ export async function executeStep(run: GameDayRun, step: Step, index: number, na
       return loadStep(run, step.load!);
     case 'fault':
       return faultStep(run, step.fault!, index);
+    case 'revert': {
+      run.need('revert');
+      const entry = run.faults.active(step.revert!);
+      if (!entry) throw new Error(`revert ${step.revert}: no fault of that name is in (it was never injected, or its duration already ended)`);
+      await run.faults.revert(entry);
+      return { status: 'ok', detail: `reverted ${step.revert}` };
+    }
     case 'assert':
       return assertStep(run, step.assert!, index, name);
     case 'wait':
@@ -70,9 +80,26 @@ async function installStep(run: GameDayRun, install: NonNullable<Step['install']
   }
   if (c.installMesh) await c.installMesh(adapter, run.certLifetimeMs);
   else await run.apply(await adapter.installManifests({ now: new Date(c.now()), certLifetimeMs: run.certLifetimeMs }), `install ${adapter.name}`);
+  const replicas = install.controlPlaneReplicas;
+  if (replicas !== undefined && replicas > 1) {
+    const why = `${adapter.name} control plane at ${replicas} replicas`;
+    const ns = adapter.controlPlane.namespace;
+    for (const component of adapter.controlPlane.components) await run.patch({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: component.name }, { spec: { replicas } }, why);
+    await run.apply(disruptionBudgets(adapter), why);
+  }
   await c.advance(5_000);
   run.watch.sources = c.sources(adapter.name, adapter.mode);
-  return { status: 'ok', detail: `${adapter.name} ${adapter.mode}, certificates live ${formatDuration(run.certLifetimeMs)}` };
+  return { status: 'ok', detail: `${adapter.name} ${adapter.mode}, certificates live ${formatDuration(run.certLifetimeMs)}${replicas && replicas > 1 ? `, control plane at ${replicas} replicas with PodDisruptionBudgets` : ''}` };
+}
+
+/**
+ * A PodDisruptionBudget per control-plane component keeping one replica available through
+ * voluntary disruptions (node drains), as istiod's chart does (pdb.minAvailable 1) and Linkerd's
+ * HA values do (enablePodDisruptionBudget). The embedded cluster stores them; nothing drains there.
+ */
+function disruptionBudgets(adapter: MeshAdapter): KubeObject[] {
+  const ns = adapter.controlPlane.namespace;
+  return adapter.controlPlane.components.map((component): KubeObject => ({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: component.name, namespace: ns }, spec: { minAvailable: 1, selector: { matchLabels: component.labels } } }));
 }
 
 async function deployStep(run: GameDayRun): Promise<StepResult> {
@@ -180,6 +207,16 @@ async function assertStep(run: GameDayRun, assert: NonNullable<Step['assert']>, 
       status = 'failed';
       run.log.verdict = 'fail';
       run.log.reasons.push(...broken.map((r) => `step ${index + 1} (${name}): ${r.from} → ${r.to} expected ${r.expect}${transport(r.mtls)}; observed ${r.observed}`));
+    }
+    if (assert.slo === undefined && assert.sli === undefined && !assert.mtlsAsPlanned) return { status, detail };
+  }
+  if (assert.mtlsAsPlanned) {
+    const left = await relaxationsLeft(c.kube, run.adapter, run.stage);
+    run.assertions.push({ step: index, evaluation: { at: run.iso(c.now()), gate: 'mTLS as planned', verdict: left.length === 0 ? 'Successful' : 'Failed', value: null, threshold: null, samples: 0, reason: left.length === 0 ? `the mesh's mTLS policies are what stage ${run.stage?.stage ?? 0} renders` : left.join('; ') } });
+    detail = `${detail ? `${detail}; ` : ''}mTLS as planned: ${left.length === 0 ? 'yes' : left.join('; ')}`;
+    if (left.length > 0) {
+      status = 'failed';
+      run.log.end('fail', `step ${index + 1} (${name}): a relaxation outlived the incident: ${left.join('; ')}`);
     }
     if (assert.slo === undefined && assert.sli === undefined) return { status, detail };
   }

@@ -9,7 +9,7 @@ import { LoadSpec } from '../load/schema.js';
 
 export { LoadSpec };
 
-export const STEP_VERBS = ['provision', 'install', 'deploy', 'stage', 'load', 'fault', 'assert', 'wait'] as const;
+export const STEP_VERBS = ['provision', 'install', 'deploy', 'stage', 'load', 'fault', 'revert', 'assert', 'wait'] as const;
 export type StepVerb = (typeof STEP_VERBS)[number];
 
 export const FaultRef = z
@@ -33,6 +33,7 @@ const OnNoDataField = z
 
 export const AssertSpec = Gate.extend({
   reachability: z.array(ReachabilityExpectation).optional().describe('Expected outcome per (source, destination) pair.'),
+  mtlsAsPlanned: z.literal(true).optional().describe('The mesh\'s mTLS policies are exactly what the plan\'s live stage renders: no emergency relaxation (PERMISSIVE, DISABLE, plaintext DestinationRules) outlived the incident.'),
   onNoData: OnNoDataField,
 }).describe('An SLO gate or reachability expectation checked at this point.');
 
@@ -45,6 +46,7 @@ export const Step = z
       .object({
         mesh: MeshSelection.optional().describe('Defaults to the rollout plan\'s mesh.'),
         certLifetime: Duration.optional().describe('Workload certificate lifetime; short lifetimes compress CA-loss game days.'),
+        controlPlaneReplicas: z.int().min(1).max(10).optional().describe('Run the control plane with this many replicas, each component with a PodDisruptionBudget keeping one available (the high-availability setup).'),
       })
       .strict()
       .optional(),
@@ -59,6 +61,7 @@ export const Step = z
     load: LoadSpec.optional(),
     fault: z.union([FaultRef, FaultSpec]).optional(),
     assert: AssertSpec.optional(),
+    revert: DnsName.optional().describe('Take back a fault injected without a duration, by its name, before the run ends (faults without one otherwise last until then).'),
     wait: Duration.optional().describe('Let virtual (or real) time pass.'),
   })
   .strict()
@@ -73,7 +76,7 @@ export const Step = z
       });
     }
   })
-  .describe('One action of a game day or suite: provision, install, deploy, stage, load, fault, assert or wait.');
+  .describe('One action of a game day or suite: provision, install, deploy, stage, load, fault, revert, assert or wait.');
 export type Step = z.infer<typeof Step>;
 
 const CRON = /^(\S+\s+){4}\S+$|^@(hourly|daily|weekly|monthly|yearly)$/;

@@ -258,10 +258,21 @@ const runs: Rule = (ctx, report) => {
       for (const [h, hypothesis] of gameDay.hypotheses.entries()) for (const [g, gate] of hypothesis.gates.entries()) needsBaseline(gate, ['spec', 'hypotheses', h, 'gates', g], steps.length);
       for (const [a, abort] of gameDay.abort.entries()) needsBaseline(abort, ['spec', 'abort', a], steps.length);
     }
+    // A revert step names a fault still in: an earlier one without a duration (by its name, or its type).
+    const lasting: string[] = [];
+    for (const { step, path } of steps) {
+      const fault = step.fault;
+      if (fault && !fault.duration) lasting.push('use' in fault ? fault.use : (fault.name ?? fault.type));
+      if (step.revert === undefined) continue;
+      const at = lasting.indexOf(step.revert);
+      if (at >= 0) lasting.splice(at, 1);
+      else report(doc, [...path, 'revert'], `no fault named "${step.revert}" is in at this step (in: ${lasting.join(', ') || 'none'}); a fault with a duration is taken back when it ends, and a revert names one without${didYouMean(step.revert, lasting)}`);
+    }
     for (const { step, path } of steps) {
       const reachability = step.assert?.reachability;
       // An assert may be a reachability matrix alone, a gate, or both.
-      if (step.assert && !(reachability && step.assert.slo === undefined && step.assert.sli === undefined)) checkGate(ctx, doc, [...path, 'assert'], step.assert, topology, report);
+      const gateless = step.assert !== undefined && step.assert.slo === undefined && step.assert.sli === undefined && (reachability !== undefined || step.assert.mtlsAsPlanned === true);
+      if (step.assert && !gateless) checkGate(ctx, doc, [...path, 'assert'], step.assert, topology, report);
       if (reachability && topology) {
         const services = [...servicesByRef(topology).keys()];
         for (const [r, pair] of reachability.entries()) {

@@ -85,7 +85,7 @@ export function gameDayRules(steps: Array<Record<string, unknown>>, adapter: Mes
   const write = ['create', 'delete', 'get', 'patch'];
   for (const [i, step] of steps.entries()) {
     const kind = Object.keys(step).find((k) => k !== 'name');
-    if (kind === 'provision' || kind === 'install' || kind === 'assert' || kind === 'wait' || kind === 'load') continue;
+    if (kind === 'provision' || kind === 'install' || kind === 'assert' || kind === 'wait' || kind === 'load' || kind === 'revert') continue;
     if (kind !== 'fault') throw new ConfigError(`spec.steps[${i}] is a ${kind} step: an in-cluster game day runs faults, asserts and waits against the cluster as its owners keep it; a ${kind} step would need write access to their workloads and namespaces`);
     const fault = step['fault'] as FaultStep;
     switch (fault.type) {
@@ -145,6 +145,12 @@ export function gameDayRules(steps: Array<Record<string, unknown>>, adapter: Mes
         add(rules, CLUSTER, { apiGroups: [''], resources: ['nodes'], verbs: ['list'] });
         add(rules, CLUSTER, { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'patch'] });
         add(rules, CLUSTER, { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['list', ...write] });
+        break;
+      case 'mtls-relaxation':
+        for (const ns of (step['fault'] as { namespaces?: string[] }).namespaces ?? []) {
+          add(rules, ns, { apiGroups: ['security.istio.io', 'policy.linkerd.io'], resources: ['peerauthentications', 'servers', 'authorizationpolicies', 'meshtlsauthentications'], verbs: write });
+          add(rules, ns, { apiGroups: ['networking.istio.io'], resources: ['destinationrules'], verbs: write });
+        }
         break;
       case 'node-loss':
         throw new ConfigError(`spec.steps[${i}]: node-loss stops nodes, which an in-cluster game day cannot do (the provider owns them); run it on kind or the embedded cluster`);

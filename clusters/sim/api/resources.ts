@@ -61,6 +61,8 @@ export const BUILTIN_RESOURCES: ResourceType[] = [
   builtin('batch', 'cronjobs', 'CronJob', { shortNames: ['cj'], subresources: ['status'], categories: ['all'] }),
   builtin('networking.k8s.io', 'networkpolicies', 'NetworkPolicy', { shortNames: ['netpol'] }),
   builtin('coordination.k8s.io', 'leases', 'Lease'),
+  // Stored and served: nothing drains nodes on the embedded cluster, so nothing consults them.
+  builtin('policy', 'poddisruptionbudgets', 'PodDisruptionBudget', { shortNames: ['pdb'], subresources: ['status'] }),
   // RBAC holds every request with a service-account token (api/rbac.ts); the kubeconfig's user is the admin.
   builtin('rbac.authorization.k8s.io', 'roles', 'Role'),
   builtin('rbac.authorization.k8s.io', 'rolebindings', 'RoleBinding'),
