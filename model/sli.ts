@@ -71,6 +71,37 @@ export const SLI_DESCRIPTIONS: Record<SliKey, string> = {
   promql: 'a raw PromQL query, compared as a plain number',
 };
 
+/**
+ * What one sample of an SLI is: a request (or push) counted in the window, or a series — one
+ * proxy, one certificate — whose current value is read. A hundred requests are a sane floor for a
+ * rate; a gauge over the proxies of a small namespace has a handful of series, and one is enough.
+ */
+export const SLI_SAMPLE_KIND: Record<SliKey, 'requests' | 'series'> = {
+  'success-rate': 'requests',
+  'error-rate-4xx': 'requests',
+  'error-rate-5xx': 'requests',
+  'latency-p50': 'requests',
+  'latency-p95': 'requests',
+  'latency-p99': 'requests',
+  'plaintext-share': 'requests',
+  'retries-per-request': 'requests',
+  'circuit-breaker-trips': 'requests',
+  'cert-min-remaining': 'series',
+  'proxy-config-age': 'series',
+  'proxy-memory': 'series',
+  'proxy-cpu': 'series',
+  'proxy-restarts': 'series',
+  'tls-handshake-failures': 'series',
+  'telemetry-ingestion': 'series',
+  'push-latency': 'requests',
+  promql: 'series',
+};
+
+/** The minSamples a gate or SLO gets when it names none: 100 requests, or one series. */
+export function defaultMinSamples(sli: SliKey): number {
+  return SLI_SAMPLE_KIND[sli] === 'requests' ? 100 : 1;
+}
+
 export const SliName = z.enum(SLI_NAMES).describe(`What is measured: ${SLI_NAMES.map((n) => `${n} — ${SLI_DESCRIPTIONS[n]}`).join('; ')}.`);
 export type SliName = z.infer<typeof SliName>;
 

@@ -1,4 +1,4 @@
-import { parseDuration, type SliKey } from '../model/index.js';
+import { defaultMinSamples, parseDuration, type SliKey } from '../model/index.js';
 import { evaluate } from './evaluate.js';
 import type { Gate, Scope, Slo, SliSourceKind } from './schema.js';
 import type { Evaluation, Measurement, SliSource, Window } from './types.js';
@@ -49,7 +49,7 @@ export function resolveGate(gate: Gate, slos: Slo[]): ResolvedGate {
     scope,
     objective,
     windowMs: parseDuration(gate.window ?? slo?.spec.window ?? '5m') ?? 300_000,
-    minSamples: gate.minSamples ?? slo?.spec.minSamples ?? 100,
+    minSamples: gate.minSamples ?? slo?.spec.minSamples ?? defaultMinSamples(sli),
     source: gate.source ?? slo?.spec.source ?? 'mesh',
     ...(query ? { query } : {}),
     key: gate.key,

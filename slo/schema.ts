@@ -23,7 +23,7 @@ export const SloSpec = z
     source: SliSourceKind.default('mesh'),
     objective: ObjectiveText,
     window: Duration.default('5m').describe('Evaluation window.'),
-    minSamples: z.int().min(1).default(100).describe('Fewer requests than this in the window make the verdict Inconclusive.'),
+    minSamples: z.int().min(1).optional().describe('Fewer samples than this in the window make the verdict Inconclusive. Default: 100 for SLIs counted in requests, 1 for gauges read per proxy or certificate (cert-min-remaining, proxy-config-age, proxy-memory, proxy-cpu, proxy-restarts, tls-handshake-failures, telemetry-ingestion, promql).'),
     query: z.string().min(1).optional().describe('PromQL, required when sli is "promql".'),
   })
   .strict();
@@ -39,7 +39,7 @@ export const Gate = z
     scope: Scope.optional(),
     objective: ObjectiveText.optional(),
     window: Duration.optional().describe('Overrides the SLO\'s window.'),
-    minSamples: z.int().min(1).optional(),
+    minSamples: z.int().min(1).optional().describe('Overrides the SLO\'s minSamples.'),
     query: z.string().min(1).optional(),
     source: SliSourceKind.optional().describe('Overrides the SLO\'s source.'),
     key: z.boolean().default(false).describe('A key gate fails the stage on its own.'),

@@ -59,6 +59,8 @@ export interface Proxy {
   inboundPolicy: string;
   everReady: boolean;
   renewal?: TimerHandle;
+  /** istiod's forced reconnect of this proxy's xDS stream (Istio sidecars). */
+  reconnect?: TimerHandle;
   renewalFailures: number;
   /** What the proxy container logged, newest last (at most LOG_LINES): `kubectl logs -c istio-proxy`. */
   log: string[];
@@ -450,6 +452,7 @@ export class MeshTwin {
     const proxy = this.proxies.get(uid);
     if (!proxy) return;
     proxy.renewal?.cancel();
+    proxy.reconnect?.cancel();
     this.proxies.delete(uid);
   }
 
@@ -524,7 +527,16 @@ export class MeshTwin {
       received = true;
     }
     proxy.connected = true;
-    if (received) proxy.lastSync = now;
+    if (!received) return;
+    proxy.lastSync = now;
+    // istiod closes the stream when it reaches its maximum age; the proxy reconnects at once and
+    // gets everything again. A proxy that cannot reach istiod then stays disconnected until a
+    // reconcile finds the control plane back.
+    proxy.reconnect?.cancel();
+    proxy.reconnect = this.clock.setTimer(MAX_CONNECTION_AGE_MS, () => {
+      if (this.proxies.get(proxy.uid) !== proxy || this.mesh !== mesh) return;
+      this.sync(mesh, proxy, this.reachability(mesh));
+    });
   }
 
   private lifetime(mesh: MeshKind): number {
