@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DnsName, documentSchema, Duration, Percent, ServiceRef } from '../model/index.js';
 
-const duration = Duration.optional().describe('How long the fault stays injected; unset means until the step ends.');
+const duration = Duration.optional().describe('How long the fault stays injected; unset: until a later step reverts it by name (revert: <name>) or the run ends.');
 
 function fault<T extends string, S extends z.ZodRawShape>(type: T, shape: S, description: string) {
   return z
