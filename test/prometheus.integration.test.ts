@@ -2,7 +2,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../harness/cli/main.js';
 import { captureIO } from './helpers/cli.js';
 import { createKubeClient } from '../clusters/kube/index.js';
@@ -79,18 +79,23 @@ function retriesOnPayApi(mesh: 'istio' | 'linkerd'): Array<Record<string, unknow
 }
 
 describe.skipIf(!binary)('SLIs through the real Prometheus agree with the embedded source', () => {
-  const running: Array<{ cluster: SimCluster; prometheus?: RunningPrometheus }> = [];
-  // Each case stops its cluster and Prometheus before the next starts: two at once only add load.
-  afterEach(async () => {
-    for (const r of running.splice(0)) {
-      await r.prometheus?.stop();
-      await r.cluster.close();
+  // The two meshes run side by side: most of each case is waiting for real scrapes in real time.
+  // Each case stops its own cluster and Prometheus however it ends.
+  it.concurrent.each(['istio', 'linkerd'] as const)('%s', async (mesh) => {
+    const running: { cluster?: SimCluster; prometheus?: RunningPrometheus } = {};
+    try {
+      await agreement(mesh, running);
+    } finally {
+      await running.prometheus?.stop();
+      await running.cluster?.close();
     }
-  });
+  }, 180_000);
+});
 
-  it.each(['istio', 'linkerd'] as const)('%s', async (mesh) => {
+async function agreement(mesh: 'istio' | 'linkerd', running: { cluster?: SimCluster; prometheus?: RunningPrometheus }): Promise<void> {
+  {
     const cluster = await startSimCluster({ time: 'real', podStartDelayMs: 50 });
-    running.push({ cluster });
+    running.cluster = cluster;
     const twin = attachMeshTwin(cluster);
     const kube = createKubeClient(cluster.kubeconfig);
     const adapter = meshAdapter(mesh);
@@ -109,7 +114,7 @@ describe.skipIf(!binary)('SLIs through the real Prometheus agree with the embedd
     // Generous: under a loaded CI machine the other test files share the two cores.
     await waitFor(() => unready().length === 0 && twin.proxies.size >= 4, 60_000, () => `unready pods: ${unready().map((p) => `${p.metadata.namespace}/${p.metadata.name} ${JSON.stringify(p.status ?? {})}`).join('; ') || 'none'}; proxies: ${twin.proxies.size}`);
     const prometheus = await startPrometheus(binary!, cluster.url.replace('http://', ''));
-    running[running.length - 1]!.prometheus = prometheus;
+    running.prometheus = prometheus;
     const traffic = new TrafficModel(twin, TOPOLOGY, { tickMs: 1_000 });
     traffic.start();
 
@@ -173,8 +178,8 @@ describe.skipIf(!binary)('SLIs through the real Prometheus agree with the embedd
     expect(Number(note![1])).toBeGreaterThan(40 * 0.85);
     expect(Number(note![1])).toBeLessThan(40 * 1.15);
     expect(await runCli(['validate', 'repo'], captureIO(dir))).toBe(0);
-  }, 180_000);
-});
+  }
+}
 
 async function waitForAsync(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
