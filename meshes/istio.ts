@@ -25,7 +25,7 @@ export class IstioAdapter implements MeshAdapter {
   constructor(readonly mode: DataPlaneMode = 'sidecar', private readonly revision?: string) {}
 
   async installManifests(options: InstallOptions = {}): Promise<KubeObject[]> {
-    const { files } = await istioCacerts({ ...(options.now ? { now: options.now } : {}) });
+    const { files } = await istioCacerts({ ...(options.now ? { now: options.now } : {}), ...(options.sharedRoot ? { root: options.sharedRoot.root, cluster: options.sharedRoot.cluster } : {}) });
     const ttl = options.certLifetimeMs ?? DAY;
     const labels = this.controlPlane.components[0]!.labels;
     const objects: KubeObject[] = [

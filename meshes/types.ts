@@ -1,3 +1,4 @@
+import type { CertificateAuthority } from './pki/index.js';
 import type { KubeClient, KubeObject } from '../clusters/index.js';
 import type { SliKey, Scope } from '../model/index.js';
 
@@ -11,6 +12,11 @@ export interface InstallOptions {
   /** Istio revision (istio.io/rev); default revision when unset. */
   revision?: string;
   now?: Date;
+  /**
+   * Istio multicluster: sign with an intermediate of this root, named for the cluster, so every
+   * cluster's workloads trust every other's (istio.io "Plug in CA certificates"; multi-primary).
+   */
+  sharedRoot?: { root: CertificateAuthority; cluster: string };
 }
 
 /** Where the control plane lives and how proxies reach it. */

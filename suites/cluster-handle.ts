@@ -60,7 +60,8 @@ export async function embeddedCluster(options: { seed: number; nodes?: number })
     nodes: {
       nodes: () => workers,
       setReady: async (node, ready) => {
-        sim.controllers.setNodeReady(node, ready);
+        if (ready) sim.controllers.startNode(node);
+        else sim.controllers.stopNode(node);
         sim.settle();
       },
     },

@@ -1,3 +1,4 @@
+import { multiclusterSubnets } from './subnets.js';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -180,15 +181,6 @@ function compare(a: readonly number[], b: readonly number[]): number {
 }
 
 
-/**
- * Distinct pod and service ranges per cluster, as Istio's multicluster topologies use them
- * (prow/config/topology/multicluster.json; mesh-facts §3.3): clusters on the one kind network
- * must not overlap.
- */
-export function multiclusterSubnets(index: number): { podSubnet: string; serviceSubnet: string } {
-  if (index < 0 || index > 24) throw new Error(`cluster index ${index}: meshdrill lays out at most 25 clusters`);
-  return { podSubnet: `10.${10 * (index + 1)}.0.0/16`, serviceSubnet: `10.255.${10 * (index + 1)}.0/24` };
-}
 
 /** Several kind clusters for a multicluster game day, each with its own ranges, made one after another. */
 export async function provisionKindClusters(count: number, options: KindOptions): Promise<KindCluster[]> {
@@ -202,3 +194,5 @@ export async function provisionKindClusters(count: number, options: KindOptions)
   }
   return made;
 }
+
+export { multiclusterSubnets };

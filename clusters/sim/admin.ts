@@ -52,7 +52,10 @@ export function adminRoute(cluster: () => AdminTarget): ExtraRoute {
     const node = /^\/sim\/v1\/nodes\/([^/]+)\/ready$/.exec(path);
     if (node && request.method === 'POST') {
       const ready = q.get('value') !== 'false';
-      sim.controllers.setNodeReady(decodeURIComponent(node[1]!), ready);
+      // false: the node is lost (it stops now; the API marks it NotReady after the grace period).
+      if (ready) sim.controllers.startNode(decodeURIComponent(node[1]!));
+      else sim.controllers.stopNode(decodeURIComponent(node[1]!));
+      sim.settle();
       return sendJson(res, 200, { node: node[1], ready });
     }
     // Other /sim/v1/ paths belong to other routes (the twin's traffic); the server answers 404 for the rest.

@@ -45,6 +45,12 @@ export interface SimClusterOptions {
    * sends tokens (and impersonation headers) only over TLS; plain HTTP is the default.
    */
   tls?: boolean;
+  /**
+   * A fleet member: the fleet's one virtual clock (every member's controllers settle after each
+   * timer), its region (nodes labelled topology.kubernetes.io/region and spread over three zones,
+   * as cloud providers label them) and its own pod range (a flat network between the members).
+   */
+  fleet?: { clock: VirtualClock; region: string; podSubnet: string };
 }
 
 export interface SimCluster {
@@ -86,7 +92,7 @@ const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-l
 export async function startSimCluster(options: SimClusterOptions = {}): Promise<SimCluster> {
   await loadModels();
   const time = options.time ?? 'virtual';
-  const clock: Clock = time === 'virtual' ? new VirtualClock() : new RealClock();
+  const clock: Clock = options.fleet?.clock ?? (time === 'virtual' ? new VirtualClock() : new RealClock());
   const random = new Random(options.seed ?? 1);
   const store = new ObjectStore(options.watchLogCapacity ?? 10_000);
   const types = new TypeRegistry();
@@ -95,14 +101,20 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     podStartDelayMs: options.podStartDelayMs ?? (time === 'virtual' ? 2_000 : 300),
     evictionDelayMs: options.evictionDelayMs ?? 300_000,
   });
-  if (clock instanceof VirtualClock) clock.afterEach = () => controllers.drain();
+  if (clock instanceof VirtualClock) {
+    const others = options.fleet ? clock.afterEach : () => {};
+    clock.afterEach = () => {
+      others();
+      controllers.drain();
+    };
+  }
 
   const restored = options.statePath ? await loadState(options.statePath) : undefined;
   if (restored) {
     store.restore(restored.store);
     types.syncCrds(api.list(types.find('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!));
   } else {
-    bootstrap(api, options.nodes ?? 3, clock);
+    bootstrap(api, options.nodes ?? 3, clock, options.fleet);
   }
   controllers.drain();
   // Pods restored mid-start resume their lifecycle.
@@ -155,7 +167,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   return self;
 }
 
-function bootstrap(api: ApiService, workers: number, clock: Clock): void {
+function bootstrap(api: ApiService, workers: number, clock: Clock, fleet?: { region: string; podSubnet: string }): void {
   const namespaceType = api.types.find('', 'v1', 'namespaces')!;
   // Objects take seeded uids (runs repeat for a seed); kube-system's is random, as on a real
   // cluster: it is the cluster's identity, and two embedded clusters must never share it.
@@ -168,7 +180,7 @@ function bootstrap(api: ApiService, workers: number, clock: Clock): void {
   const now = new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const names = ['sim-control-plane', ...Array.from({ length: workers }, (_, i) => (i === 0 ? 'sim-worker' : `sim-worker${i + 1}`))];
   for (const [i, name] of names.entries()) {
-    const node = nodeObject(name, i, i === 0, now);
+    const node = nodeObject(name, i, i === 0, now, fleet);
     const created = api.create(nodeType, undefined, { metadata: node['metadata'], spec: node['spec'] }).object;
     api.update(nodeType, undefined, name, { ...created, status: node['status'] }, { subresource: 'status' });
   }

@@ -41,7 +41,8 @@ export function nodeControl(lab: Lab): NodeControl {
   return {
     nodes: () => ['sim-worker', 'sim-worker2', 'sim-worker3'],
     setReady: async (node, ready) => {
-      lab.lab.cluster.controllers.setNodeReady(node, ready);
+      if (ready) lab.lab.cluster.controllers.startNode(node);
+      else lab.lab.cluster.controllers.stopNode(node);
       lab.lab.cluster.settle();
     },
   };

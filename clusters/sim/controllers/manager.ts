@@ -1,4 +1,4 @@
-import type { Clock } from '../../../core/index.js';
+import type { Clock, TimerHandle } from '../../../core/index.js';
 import type { Random } from '../random.js';
 import type { ApiService } from '../api/service.js';
 import type { KubeObject, StoreEvent } from '../api/types.js';
@@ -26,6 +26,9 @@ const MAX_ROUNDS = 100_000;
  * processes the queue until nothing is left, synchronously, so that in virtual time every
  * consequence of a change is settled before the clock moves on.
  */
+/** kube-controller-manager's --node-monitor-grace-period (Kubernetes ≥ 1.32). */
+export const NODE_MONITOR_GRACE_MS = 50_000;
+
 export class ControllerManager {
   private readonly queue = new Map<string, Set<string>>();
   private draining = false;
@@ -74,6 +77,34 @@ export class ControllerManager {
   setNodeReady(name: string, ready: boolean): void {
     setNodeReady(this.ctx, name, ready);
     this.drain();
+  }
+
+  /** Nodes that have stopped: their pods neither run nor answer, whatever the API says yet. */
+  readonly downNodes = new Set<string>();
+  private readonly noticing = new Map<string, TimerHandle>();
+
+  /**
+   * A node stops (power, network, its whole zone or region): its pods stop answering at once, but
+   * the API learns only when the node lifecycle controller marks it NotReady, once it has posted no
+   * status for the node-monitor grace period (kube-controller-manager --node-monitor-grace-period,
+   * 50 s since Kubernetes 1.32, 40 s before: kubernetes/kubernetes#121793, #127352). Until then its
+   * pods stay Ready and in their Services' endpoints.
+   */
+  stopNode(name: string): void {
+    if (this.downNodes.has(name)) return;
+    this.downNodes.add(name);
+    this.noticing.set(name, this.ctx.clock.setTimer(NODE_MONITOR_GRACE_MS, () => {
+      this.noticing.delete(name);
+      this.setNodeReady(name, false);
+    }));
+  }
+
+  /** The node is back: its kubelet posts Ready at once. */
+  startNode(name: string): void {
+    this.noticing.get(name)?.cancel();
+    this.noticing.delete(name);
+    const wasDown = this.downNodes.delete(name);
+    if (wasDown) this.setNodeReady(name, true);
   }
 
   stop(): void {

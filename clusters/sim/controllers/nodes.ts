@@ -18,7 +18,10 @@ export function schedulableNodes(ctx: ControllerContext): KubeObject[] {
     .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
 }
 
-export function nodeObject(name: string, index: number, controlPlane: boolean, now: string): Record<string, unknown> {
+export function nodeObject(name: string, index: number, controlPlane: boolean, now: string, placement?: { region: string; podSubnet: string }): Record<string, unknown> {
+  // A fleet member's nodes take /24s of its own /16 and sit in its region, across three zones.
+  const podCIDR = placement ? `${placement.podSubnet.split('.').slice(0, 2).join('.')}.${index}.0/24` : `10.244.${index}.0/24`;
+  const where = placement ? { 'topology.kubernetes.io/region': placement.region, 'topology.kubernetes.io/zone': `${placement.region}-${'abc'[index % 3]}` } : {};
   const ready = { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now };
   return {
     metadata: {
@@ -28,9 +31,10 @@ export function nodeObject(name: string, index: number, controlPlane: boolean, n
         'kubernetes.io/os': 'linux',
         'kubernetes.io/arch': 'amd64',
         ...(controlPlane ? { 'node-role.kubernetes.io/control-plane': '' } : {}),
+        ...where,
       },
     },
-    spec: { podCIDR: `10.244.${index}.0/24`, podCIDRs: [`10.244.${index}.0/24`], ...(controlPlane ? { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] } : {}) },
+    spec: { podCIDR, podCIDRs: [podCIDR], ...(controlPlane ? { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] } : {}) },
     status: {
       capacity: { cpu: '8', memory: '32Gi', pods: '110' },
       allocatable: { cpu: '8', memory: '32Gi', pods: '110' },

@@ -51,6 +51,9 @@ interface Inbound {
 // Proxy hop overhead per request, added to service latency: Envoy sidecars ~1.5 ms per side,
 // linkerd2-proxy ~1 ms, ztunnel ~0.5 ms (within the 1–3 ms the issue allows per hop).
 const HOP_MS: Record<Proxy['kind'], number> = { istio: 1.5, linkerd: 1, ambient: 0.5 };
+// Envoy's connect timeout in the mesh: MeshConfig connectTimeout, 10 s by default (istio.io
+// reference/config/istio.mesh.v1alpha1).
+const CONNECT_TIMEOUT_MS = 10_000;
 // Istio's default retry policy: 2 attempts on connect-failure, refused-stream, unavailable, cancelled.
 const ISTIO_DEFAULT_RETRIES = 2;
 // Linkerd's outbound discovery cache drops entries unused for 5 s
@@ -75,7 +78,7 @@ export class TrafficModel {
   private readonly load = new ProxyLoad();
   private readonly proxyMetrics: ProxyMetrics;
   private readonly emitters = new Map<string, (n: number) => void>();
-  private readonly pending = new Map<string, { mesh: 'istio' | 'linkerd'; client: Party; server: ServiceInfo; target: Party | undefined; d: Decision; n: number; extraMs: number; flags: string; capMs: number; called?: ServiceInfo; seen: Seen }>();
+  private readonly pending = new Map<string, { mesh: 'istio' | 'linkerd'; client: Party; server: ServiceInfo; target: Party | undefined; d: Decision; n: number; extraMs: number; flags: string; capMs: number; called?: ServiceInfo; seen: Seen; home?: TrafficModel }>();
   /** The services each client proxy has a retry counter for. */
   private readonly retryCounters = new WeakMap<object, Set<string>>();
 
@@ -83,6 +86,12 @@ export class TrafficModel {
   private readonly entryClasses: RequestClassShare[][];
   /** What decisions met that the twin does not model, deduplicated. */
   private readonly notModelled = new Set<string>();
+  /** The share of the entrypoints' load that enters this cluster (a fleet's global load balancer splits it). */
+  private entryShare = 1;
+  /** A fleet member: its name, the other members' traffic, and the round trip between regions. */
+  private fleet?: { name: string; peers: TrafficModel[]; crossClusterMs: number };
+  /** Servers in another cluster, by the party that stands for them, with that cluster's traffic. */
+  private readonly homes = new WeakMap<Party, TrafficModel>();
 
   constructor(
     private readonly twin: MeshTwin,
@@ -138,6 +147,64 @@ export class TrafficModel {
     this.rpsScale = scale;
   }
 
+  /**
+   * Makes this cluster's traffic one member of a fleet's (Istio multi-primary, one network): its
+   * callers reach the pods of other clusters that its istiod lists as endpoints, across the
+   * regions' round trip, and those pods serve them and make their own calls there.
+   */
+  joinFleet(fleet: { name: string; peers: TrafficModel[]; crossClusterMs: number; entryShare: number }): void {
+    this.fleet = { name: fleet.name, peers: fleet.peers, crossClusterMs: fleet.crossClusterMs };
+    this.entryShare = fleet.entryShare;
+  }
+
+  /** Where an endpoint's pod runs: this cluster, or (in a fleet) the member that has it. */
+  private locate(local: Map<string, KubeObject>, ref: string, uid: string): { pod: KubeObject; home: TrafficModel } | undefined {
+    const pod = local.get(uid);
+    if (pod) return { pod, home: this };
+    for (const peer of this.fleet?.peers ?? []) {
+      const there = peer.podOf(ref, uid);
+      if (there) return { pod: there, home: peer };
+    }
+    return undefined;
+  }
+
+  /**
+   * Requests the load balancer sent to endpoints on a stopped node: the connection attempt gets no
+   * answer and ends at the connect timeout. An Istio sidecar retries a connect failure on another
+   * host (the default retry policy: 2 attempts, retryOn connect-failure among others, the
+   * previous-hosts predicate; a route's retries replace it, and 5xx covers connect failures), each
+   * failed attempt costing Envoy's connect timeout (MeshConfig connectTimeout, 10 s by default):
+   * with a share f of the endpoints stopped, a request fails only when every attempt met one (f to
+   * the power of the attempts). linkerd2-proxy's balancer sends a request only to an endpoint it
+   * holds a ready connection to, so the stopped ones take none. A caller without a proxy connects
+   * through kube-proxy to whichever endpoint it picks and fails there.
+   */
+  private toStoppedPods(mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, route: Extract<RouteDecision, { kind: 'forward' }>, n: number, f: number, elsewhere: ((count: number, waitedMs: number) => void) | undefined, now: number): void {
+    const proxy = client.proxy;
+    if (proxy?.kind === 'linkerd' && proxy.snapshot && elsewhere) {
+      elsewhere(n, 0);
+      return;
+    }
+    const sidecar = proxy?.kind === 'istio' && proxy.snapshot !== undefined;
+    const retryOn = route.retries?.retryOn;
+    const retriesConnectFailures = sidecar && !route.request.opaque && (retryOn === undefined || retryOn.some((r) => r === 'connect-failure' || r === '5xx' || r === 'gateway-error'));
+    const attempts = retriesConnectFailures ? (route.retries?.attempts ?? ISTIO_DEFAULT_RETRIES) : 0;
+    let remaining = n;
+    for (let k = 1; k <= attempts && elsewhere; k++) {
+      // The k-th retry reaches a live host with probability 1 − f, having waited k connect timeouts.
+      const reached = remaining * (1 - f);
+      this.countRetries('istio', client, server, remaining);
+      if (reached > 0) elsewhere(reached, k * CONNECT_TIMEOUT_MS);
+      remaining -= reached;
+    }
+    if (remaining > 0) this.record(mesh, client, server, undefined, { result: 'connect-failure', mtls: false, reachedServer: false, code: proxy ? 503 : 0 }, remaining, proxy ? (attempts + 1) * CONNECT_TIMEOUT_MS : 0, now, proxy ? (attempts > 0 ? 'UF,URX' : 'UF') : '-');
+  }
+
+  /** A pod of this cluster behind a service, by uid, in the tick under way. */
+  private podOf(ref: string, uid: string): KubeObject | undefined {
+    return this.current ? this.podsByUid(this.current.pods, ref).get(uid) : undefined;
+  }
+
   /** Starts ticking on the cluster's clock. */
   start(): void {
     if (this.timer) return;
@@ -155,21 +222,58 @@ export class TrafficModel {
 
   /** One tick's traffic, ending now. */
   tick(): void {
+    this.beginTick();
+    for (const ref of this.order) {
+      this.serve(ref);
+      this.callOn(ref);
+    }
+    this.endTick();
+  }
+
+  /** The services in the order a tick visits them: every caller before what it calls. */
+  get serviceOrder(): readonly string[] {
+    return this.order;
+  }
+
+  /** What one tick has so far: the pods, the requests waiting at each service, what each served. */
+  private current?: { now: number; mesh: 'istio' | 'linkerd'; pods: Map<string, KubeObject[]>; incoming: Map<string, Inbound[]>; served: Map<string, number> };
+
+  /** Starts a tick: the entrypoints' requests wait at their services. */
+  beginTick(): void {
     const now = this.twin.clockHandle().now();
     const mesh = this.twin.mesh ?? 'istio';
+    // A stopped node's pods neither call nor answer (their endpoints stay until the API notices).
     const pods = this.podsByService();
     const incoming = new Map<string, Inbound[]>();
-    const served = new Map<string, number>();
-    this.topology.spec.entrypoints.forEach((entry, i) => push(incoming, entry.service, { rps: entry.rps * this.rpsScale, classes: this.entryClasses[i]! }));
-    for (const ref of this.order) {
-      const svc = this.services.get(ref)!;
-      for (const inbound of incoming.get(ref) ?? []) this.edge(mesh, inbound, svc, pods, now, served);
-      // What this service served (routes may have sent it requests for other hosts) makes its calls.
-      // A route to a service earlier in the order serves, but its calls are not followed this tick.
-      const rps = ((served.get(ref) ?? 0) * 1000) / this.tickMs;
-      for (const call of svc.calls) if (rps > 0) push(incoming, call.to, { from: ref, rps: rps * call.share, classes: call.classes });
-      for (const ext of svc.external) if (rps > 0) this.externalCall(mesh, svc, ext, rps * ext.share, pods, now);
-    }
+    this.current = { now, mesh, pods, incoming, served: new Map() };
+    this.topology.spec.entrypoints.forEach((entry, i) => push(incoming, entry.service, { rps: entry.rps * this.rpsScale * this.entryShare, classes: this.entryClasses[i]! }));
+  }
+
+  /** The requests waiting at one service reach it (or a route's destination). */
+  serve(ref: string): void {
+    const { mesh, pods, incoming, served, now } = this.current!;
+    const svc = this.services.get(ref);
+    if (!svc) return;
+    for (const inbound of incoming.get(ref) ?? []) this.edge(mesh, inbound, svc, pods, now, served);
+  }
+
+  /**
+   * What a service served (routes may have sent it requests for other hosts; in a fleet, callers in
+   * other clusters too) makes its calls. A route to a service earlier in the order serves, but its
+   * calls are not followed this tick.
+   */
+  callOn(ref: string): void {
+    const { mesh, pods, incoming, served, now } = this.current!;
+    const svc = this.services.get(ref);
+    if (!svc) return;
+    const rps = ((served.get(ref) ?? 0) * 1000) / this.tickMs;
+    for (const call of svc.calls) if (rps > 0) push(incoming, call.to, { from: ref, rps: rps * call.share, classes: call.classes });
+    for (const ext of svc.external) if (rps > 0) this.externalCall(mesh, svc, ext, rps * ext.share, pods, now);
+  }
+
+  /** Ends a tick: its requests reach the metric store, and the proxies' own series are updated. */
+  endTick(): void {
+    const { mesh, now } = this.current!;
     this.flush();
     const scopes = new Map<string, number>();
     const scopeOf = (namespace: string) => {
@@ -184,6 +288,7 @@ export class TrafficModel {
     }
     this.proxyMetrics.update(mesh, now, this.tickMs, costs, scopeOf);
     this.twin.metrics.sample(now);
+    this.current = undefined;
   }
 
   /** The hostnames of the topology's services (route destinations name hosts). */
@@ -196,7 +301,7 @@ export class TrafficModel {
   private edge(mesh: 'istio' | 'linkerd', inbound: Inbound, called: ServiceInfo, pods: Map<string, KubeObject[]>, now: number, served: Map<string, number>): void {
     const { from, rps } = inbound;
     const total = (rps * this.tickMs) / 1000;
-    const callers = from ? (pods.get(from) ?? []).filter(isPodReady) : [undefined];
+    const callers = from ? (pods.get(from) ?? []).filter((p) => isPodReady(p) && !this.twin.onStoppedNode(p)) : [undefined];
     if (callers.length === 0 || total === 0) return;
     this.calledAs = called;
     for (const callerPod of callers) {
@@ -237,32 +342,50 @@ export class TrafficModel {
           const server = this.services.get(dest.ref);
           const n = nClass * dest.weight;
           if (!server) continue;
-          const current = this.twin.currentSnapshot().endpoints.get(dest.ref) ?? [];
           const serverPods = this.podsByUid(pods, dest.ref);
+          // Without a sidecar, kube-proxy picks among this cluster's endpoints only; istiod's list spans the fleet.
+          const all = this.twin.currentSnapshot().endpoints.get(dest.ref) ?? [];
+          const current = this.fleet ? all.filter((uid) => serverPods.has(uid)) : all;
           const knows = proxy && proxy.kind !== 'ambient' && proxy.snapshot ? (proxy.snapshot.endpoints.get(dest.ref) ?? []) : current;
-          const inSubset = dest.subsetLabels ? knows.filter((uid) => { const pod = serverPods.get(uid); return pod !== undefined && Object.entries(dest.subsetLabels!).every(([k, v]) => pod.metadata.labels?.[k] === v); }) : knows;
+          const inSubset = dest.subsetLabels ? knows.filter((uid) => { const pod = this.locate(serverPods, dest.ref, uid)?.pod; return pod !== undefined && Object.entries(dest.subsetLabels!).every(([k, v]) => pod.metadata.labels?.[k] === v); }) : knows;
           const discoveryLost = mesh === 'linkerd' && proxy?.kind === 'linkerd' && !this.twin.configReachable(proxy) && perClient / (this.tickMs / 1000) < 1000 / LINKERD_DISCOVERY_IDLE_MS;
           if (inSubset.length === 0 || discoveryLost) {
             // No healthy upstream (Envoy 503 UH) or a dropped discovery entry.
             this.record(mesh, client, server, undefined, { result: 'connect-failure', mtls: false, reachedServer: false, code: proxy ? 503 : 0 }, n, 0, now, proxy ? 'UH' : '-');
             continue;
           }
-          const targets = inSubset.map((uid) => serverPods.get(uid)).map((pod) => (pod ? this.party(pod, dest.ref) : undefined));
+          // An endpoint is a pod of this cluster or, in a fleet, of another one (Istio multi-primary).
+          const located = inSubset.map((uid) => this.locate(serverPods, dest.ref, uid));
+          const targets = located.map((at) => at && at.home.party(at.pod, dest.ref));
+          located.forEach((at, i) => at && at.home !== this && this.homes.set(targets[i]!, at.home));
+          // A pod whose node has stopped is still an endpoint until the API notices: it answers nothing.
+          const dead = located.map((at) => at !== undefined && at.home.twin.onStoppedNode(at.pod));
           // Envoy's circuit breakers: requests beyond the connection pool overflow at the client (503 UO).
           if (sidecar) this.declareOverflow(client, server);
           const overflow = sidecar ? this.poolOverflow(client, server, dest.policy, rateTo.get(dest.ref) ?? 0) : 0;
           const sent = n * (1 - overflow);
           if (overflow > 0) this.record(mesh, client, server, undefined, { result: 'ok', mtls: false, reachedServer: false, code: 503 }, n * overflow, 0, now, 'UO');
           const shares = sidecar && dest.policy.outlierDetection ? this.outlierShares(client, server, targets, dest.policy, (rateTo.get(dest.ref) ?? 0) / targets.length) : targets.map(() => 1 / targets.length);
-          targets.forEach((target, i) => {
+          const serve = (i: number, count: number, waitedMs = 0) => {
+            const target = targets[i];
             // A NetworkPolicy that keeps the caller out: the connection never opens (Envoy 503 UF).
-            const blocked = target !== undefined && !this.connects(client, target, server.port);
+            // Another cluster's policies see only addresses from outside it: not modelled across clusters.
+            const blocked = target !== undefined && !this.homes.has(target) && !this.connects(client, target, server.port);
             const decided: Decision = target && !blocked ? decide(mesh, client, target, now, decision.request, requestId, sidecar ? dest.policy.tlsMode : undefined) : { result: 'connect-failure', mtls: false, reachedServer: false, code: proxy ? 503 : 0 };
             const decisionFor: Decision = decision.request.opaque ? { ...decided, opaque: true } : decided;
             if (decisionFor.notModelled) for (const note of decisionFor.notModelled) this.notModelled.add(note);
-            const ok = this.outcome(mesh, client, server, target, decisionFor, sent * shares[i]!, decision, now);
-            served.set(dest.ref, (served.get(dest.ref) ?? 0) + ok);
+            const ok = this.outcome(mesh, client, server, target, decisionFor, count, decision, now, waitedMs);
+            const home = target ? this.homes.get(target) : undefined;
+            const sink = home?.current?.served ?? served;
+            sink.set(dest.ref, (sink.get(dest.ref) ?? 0) + ok);
+          };
+          const deadShare = dead.reduce((sum, d, i) => sum + (d ? shares[i]! : 0), 0);
+          const live = dead.map((d, i) => (d ? 0 : shares[i]!));
+          const liveShare = 1 - deadShare;
+          targets.forEach((_, i) => {
+            if (!dead[i]) serve(i, sent * shares[i]!);
           });
+          if (deadShare > 0) this.toStoppedPods(mesh, client, server, decision, sent * deadShare, deadShare, liveShare > 0 ? (count, waitedMs) => live.forEach((share, i) => share > 0 && serve(i, (count * share) / liveShare, waitedMs)) : undefined, now);
         }
         if (decision.mirror && sidecar) this.mirrorTo(client, decision.mirror, nClass);
       }
@@ -430,7 +553,7 @@ export class TrafficModel {
   }
 
   /** Applies faults, app errors and retries to `n` requests with one decision; records them; returns successes. */
-  private outcome(mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, decision: Decision, n: number, route: Extract<RouteDecision, { kind: 'forward' }>, now: number): number {
+  private outcome(mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, decision: Decision, n: number, route: Extract<RouteDecision, { kind: 'forward' }>, now: number, waitedMs = 0): number {
     const proxied = client.proxy?.kind === 'istio' && client.proxy.snapshot !== undefined;
     const fault = proxied ? route.fault : undefined;
     const abortShare = (fault?.abortPercent ?? 0) / 100;
@@ -457,7 +580,9 @@ export class TrafficModel {
     // The application's own failures (500); Istio retries 5xx only when the route's retryOn asks
     // for it, Linkerd when the Service's retry.linkerd.io/http lists the status.
     const retry5xx = proxied && route.retries !== undefined && route.retries.retryOn.some((r) => r === '5xx' || r === 'gateway-error');
-    const extra = this.hopMs(client.proxy) + this.hopMs(target?.proxy);
+    // Two hops, the regions' round trip when the server is in another cluster, and any connect timeouts first.
+    const home = target ? this.homes.get(target) : undefined;
+    const extra = this.hopMs(client.proxy) + (home ?? this).hopMs(target?.proxy) + (home ? this.fleet!.crossClusterMs : 0) + waitedMs;
     const perTry = proxied ? route.retries?.perTryTimeoutMs : undefined;
     const errorRate = this.errorRateOf(server, target);
     if (perTry !== undefined && perTry > 0) return this.withPerTryTimeout(mesh, client, server, target, decision, sent, extra, perTry, retry5xx ? retries : 0, delayShare > 0 ? fault!.delayMs : 0, delayShare, now, errorRate);
@@ -518,10 +643,11 @@ export class TrafficModel {
    */
   private handshakesFailed(target: Party | undefined, decision: Decision, handshakes: number): void {
     const s = target?.proxy;
-    if (!s || handshakes <= 0 || !this.twin.scrapable(s)) return;
+    const there = (target && this.homes.get(target)) ?? this;
+    if (!s || handshakes <= 0 || !there.twin.scrapable(s)) return;
     const labels = { namespace: s.namespace, pod: s.pod };
-    if (s.kind === 'istio' && !s.gateway) this.twin.metrics.inc(decision.refusedBy === 'server' ? 'envoy_listener_ssl_fail_verify_error' : 'envoy_listener_ssl_connection_error', { ...labels, listener_address: INBOUND_LISTENER }, handshakes);
-    else if (s.kind === 'linkerd') this.twin.metrics.inc('inbound_tcp_errors_total', { ...labels, error: 'i/o' }, handshakes);
+    if (s.kind === 'istio' && !s.gateway) there.twin.metrics.inc(decision.refusedBy === 'server' ? 'envoy_listener_ssl_fail_verify_error' : 'envoy_listener_ssl_connection_error', { ...labels, listener_address: INBOUND_LISTENER }, handshakes);
+    else if (s.kind === 'linkerd') there.twin.metrics.inc('inbound_tcp_errors_total', { ...labels, error: 'i/o' }, handshakes);
   }
 
   /**
@@ -594,22 +720,35 @@ export class TrafficModel {
     if (n <= 0) return;
     const c = client.proxy;
     const s = target?.proxy;
+    // A server in another cluster: its proxy's load and series are that cluster's.
+    const home = target ? this.homes.get(target) : undefined;
+    const there = home ?? this;
     this.load.add(c, n);
-    if (d.reachedServer) this.load.add(s, n);
+    if (d.reachedServer) there.load.add(s, n);
     const called = this.calledAs && this.calledAs !== server ? this.calledAs : undefined;
     // A proxy Prometheus cannot scrape reports nothing: its series stop where they were.
-    const seen: Seen = { client: !c || this.twin.scrapable(c), server: !s || this.twin.scrapable(s) };
-    const k = `${client.namespace}|${client.workload}|${client.serviceAccount}|${c?.kind ?? '-'}|${c?.snapshot ? 1 : 0}|${called ? `${called.ref}>` : ''}${server.ref}|${target?.workload ?? '-'}|${s?.kind ?? '-'}${s?.gateway ? '+gateway' : ''}|${d.result}|${d.mtls}|${d.reachedServer}|${d.code}|${d.opaque ? 'tcp' : ''}|${flags}|${extraMs}|${capMs}|${seen.client ? 1 : 0}${seen.server ? 1 : 0}`;
+    const seen: Seen = { client: !c || this.twin.scrapable(c), server: !s || there.twin.scrapable(s) };
+    const k = `${client.namespace}|${client.workload}|${client.serviceAccount}|${c?.kind ?? '-'}|${c?.snapshot ? 1 : 0}|${called ? `${called.ref}>` : ''}${server.ref}|${target?.workload ?? '-'}|${s?.kind ?? '-'}${s?.gateway ? '+gateway' : ''}|${d.result}|${d.mtls}|${d.reachedServer}|${d.code}|${d.opaque ? 'tcp' : ''}|${flags}|${extraMs}|${capMs}|${seen.client ? 1 : 0}${seen.server ? 1 : 0}|${home?.fleet?.name ?? ''}`;
     const pending = this.pending.get(k);
     if (pending) pending.n += n;
-    else this.pending.set(k, { mesh, client, server, target, d, n, extraMs, flags, capMs, seen, ...(called ? { called } : {}) });
+    else this.pending.set(k, { mesh, client, server, target, d, n, extraMs, flags, capMs, seen, ...(called ? { called } : {}), ...(home ? { home } : {}) });
   }
 
   private flush(): void {
     for (const [k, p] of this.pending) {
       let apply = this.emitters.get(k);
       if (!apply) {
-        apply = this.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags, p.capMs, p.called, p.seen));
+        if (p.home) {
+          // The caller's side here; the server's side in the server's cluster, where its Prometheus scrapes it.
+          const here = this.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags, p.capMs, p.called, { ...p.seen, server: false }, p.home));
+          const there = p.home.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags, p.capMs, p.called, { client: false, server: p.seen.server, caller: false }, p.home));
+          apply = (n: number) => {
+            here(n);
+            there(n);
+          };
+        } else {
+          apply = this.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags, p.capMs, p.called, p.seen));
+        }
         this.emitters.set(k, apply);
       }
       apply(p.n);
@@ -617,13 +756,16 @@ export class TrafficModel {
     this.pending.clear();
   }
 
-  private emit(m: MetricSink, mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, d: Decision, n: number, extraMs: number, flags: string, capMs = 0, calledAs?: ServiceInfo, seen: Seen = { client: true, server: true }): void {
+  private emit(m: MetricSink, mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, d: Decision, n: number, extraMs: number, flags: string, capMs = 0, calledAs?: ServiceInfo, seen: Seen = { client: true, server: true }, home?: TrafficModel): void {
     const outcome = d.code === 0 ? 'connection-error' : d.code >= 500 || d.code === 403 || d.code >= 400 ? 'http-error' : 'success';
     // The caller's view is of the service it called, wherever a route sent the request.
     const called = calledAs ?? server;
-    m.inc('meshdrill_client_requests_total', { source_workload: client.workload, source_namespace: client.namespace, destination_service: called.name, destination_namespace: called.namespace, outcome, code: String(d.code) }, n);
+    const caller = seen.caller !== false;
+    if (caller) m.inc('meshdrill_client_requests_total', { source_workload: client.workload, source_namespace: client.namespace, destination_service: called.name, destination_namespace: called.namespace, outcome, code: String(d.code) }, n);
     const latency = (bounds: number[]) => this.buckets(server, bounds, extraMs, n, capMs);
-    if (d.code !== 0) {
+    // In a fleet, Istio's standard metrics say which cluster each side is in (source_cluster, destination_cluster).
+    const clusters: Labels = this.fleet ? { source_cluster: this.fleet.name, destination_cluster: home?.fleet?.name ?? (target ? this.fleet.name : 'unknown') } : {};
+    if (caller && d.code !== 0) {
       // The caller's own view of latency: the load generator's (as k6 measures it) or an
       // application's client library's — there before any proxy is, so unmeshed baselines have it.
       const [perBucket, sum] = latency(ISTIO_BUCKETS);
@@ -640,7 +782,7 @@ export class TrafficModel {
       const base = { destination_service: `${server.name}.${server.namespace}.svc.cluster.local`, destination_service_name: server.name, destination_service_namespace: server.namespace, destination_workload: target?.workload ?? 'unknown', destination_workload_namespace: server.namespace, request_protocol: 'http', response_code: String(d.code) };
       const source = c && c.kind !== 'ambient' ? { source_workload: client.workload, source_workload_namespace: client.namespace, source_principal: `spiffe://${istioPrincipal(c.snapshot?.trustDomain ?? DEFAULT_TRUST_DOMAIN, client.namespace, client.serviceAccount)}` } : { source_workload: 'unknown', source_workload_namespace: 'unknown', source_principal: 'unknown' };
       if (c?.kind === 'istio' && c.snapshot) {
-        const labels: Labels = { reporter: 'source', ...source, ...base, connection_security_policy: 'unknown', response_flags: d.result === 'ok' || flags !== '-' ? flags : 'UF' };
+        const labels: Labels = { reporter: 'source', ...source, ...base, connection_security_policy: 'unknown', response_flags: d.result === 'ok' || flags !== '-' ? flags : 'UF', ...clusters };
         m.inc('istio_requests_total', labels, n);
         const [perBucket, sum] = latency(ISTIO_BUCKETS);
         m.observe('istio_request_duration_milliseconds', labels, ISTIO_BUCKETS, perBucket, sum, n);
@@ -648,7 +790,7 @@ export class TrafficModel {
       // A gateway has no inbound sidecar: it reports what it sends on (reporter=source), not what it takes in.
       if (s?.kind === 'istio' && d.reachedServer && !s.gateway) {
         const peer = d.mtls ? { source_workload: client.workload, source_workload_namespace: client.namespace, source_principal: `spiffe://${istioPrincipal(s.snapshot?.trustDomain ?? DEFAULT_TRUST_DOMAIN, client.namespace, client.serviceAccount)}` } : { source_workload: 'unknown', source_workload_namespace: 'unknown', source_principal: 'unknown' };
-        const labels: Labels = { reporter: 'destination', ...peer, ...base, connection_security_policy: d.mtls ? 'mutual_tls' : 'none', response_flags: '-' };
+        const labels: Labels = { reporter: 'destination', ...peer, ...base, connection_security_policy: d.mtls ? 'mutual_tls' : 'none', response_flags: '-', ...clusters };
         m.inc('istio_requests_total', labels, n);
         const [perBucket, sum] = latency(ISTIO_BUCKETS);
         m.observe('istio_request_duration_milliseconds', labels, ISTIO_BUCKETS, perBucket, sum, n);
@@ -780,6 +922,8 @@ function blocking(a: number, c: number, k: number): number {
 interface Seen {
   client: boolean;
   server: boolean;
+  /** Whether the caller's own view (meshdrill_client_*) is counted here: not where the server's cluster records its side. */
+  caller?: boolean;
 }
 
 /** Where the load that enters from outside runs on a real cluster: k6 pods in meshdrill-load. */

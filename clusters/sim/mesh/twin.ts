@@ -13,6 +13,7 @@ import { GATEWAY_ROLE_LABEL } from '../../workloads.js';
 import { istioTrustDomain } from './identity.js';
 import { describeNotModelled, notModelledIn } from './not-modelled.js';
 import { networkAllows } from '../network.js';
+import { remoteSecretServers, REMOTE_SECRET_LABEL } from './multicluster.js';
 
 type Obj = Record<string, unknown>;
 type Reach = Pick<Reachability, 'reachable'>;
@@ -131,12 +132,59 @@ export class MeshTwin {
   private anchorNotAfter?: number;
   private istiodBroken?: string;
   private readonly clock: Clock;
+  /** Istio multi-primary: finds the fleet member an API server URL names (a remote secret's kubeconfig). */
+  private fleet?: (server: string) => MeshTwin | undefined;
+  /** Called when this cluster's endpoints change: the istiods of other clusters that watch them. */
+  private readonly endpointWatchers = new Set<() => void>();
+  private readonly remoteChanged = () => {
+    this.snapshot = undefined;
+    this.configEpoch++;
+    this.cluster.controllers.ctx.enqueue('mesh-twin', 'all');
+  };
 
   constructor(private readonly cluster: SimCluster) {
     this.clock = cluster.clock;
     cluster.api.addAdmissionHook(({ operation, type, object }) => (operation === 'CREATE' && type.kind === 'Pod' ? this.admit(object) : object));
     cluster.controllers.addReadinessCheck((pod) => this.readiness(pod));
     cluster.controllers.addController('mesh-twin', () => this.reconcile(), (event) => this.watch(event));
+  }
+
+  /** Whether a pod's node has stopped: it neither sends nor answers (the API may not know yet). */
+  onStoppedNode(pod: KubeObject): boolean {
+    const down = this.cluster.controllers.downNodes;
+    return down.size > 0 && down.has(String((pod.spec as Obj | undefined)?.['nodeName'] ?? ''));
+  }
+
+  /** Makes this cluster a fleet member: its istiod can reach the clusters its remote secrets name. */
+  joinFleet(resolve: (server: string) => MeshTwin | undefined): void {
+    this.fleet = resolve;
+  }
+
+  /**
+   * The clusters whose endpoints this istiod reads now (Istio multi-primary): one per remote secret
+   * (label istio/multiCluster: "true" in istio-system) whose kubeconfig names a fleet member. istiod
+   * merges their Services by hostname with its own ("namespace sameness", istio.io deployment
+   * models), so a Service's endpoints are the ready pods behind it in every cluster.
+   */
+  remoteClusters(): MeshTwin[] {
+    if (!this.fleet || this.mesh !== 'istio') return [];
+    const secrets = this.cluster.api.list(this.type('secrets'), 'istio-system').filter((s) => s.metadata.labels?.[REMOTE_SECRET_LABEL] === 'true');
+    const found = new Set<MeshTwin>();
+    for (const server of secrets.flatMap(remoteSecretServers)) {
+      const twin = this.fleet(server);
+      if (twin && twin !== this) found.add(twin);
+    }
+    return [...found];
+  }
+
+  /** Ready endpoints of every Service of this cluster, as pod uids by "namespace/name". */
+  readyEndpoints(): Map<string, string[]> {
+    const endpoints = new Map<string, string[]>();
+    for (const ep of this.cluster.api.list(this.type('endpoints'))) {
+      const subsets = (ep['subsets'] as Array<{ addresses?: Array<{ targetRef?: { uid?: string } }> }> | undefined) ?? [];
+      endpoints.set(`${ep.metadata.namespace}/${ep.metadata.name}`, subsets.flatMap((s) => (s.addresses ?? []).map((a) => a.targetRef?.uid ?? '')));
+    }
+    return endpoints;
   }
 
   get mesh(): MeshKind | undefined {
@@ -256,6 +304,8 @@ export class MeshTwin {
    * Cached until policies, pods or namespaces change.
    */
   scrapable(proxy: Proxy): boolean {
+    // A stopped node's pods answer no scrape: their series go stale.
+    if (this.cluster.controllers.downNodes.has(proxy.node)) return false;
     return this.podsConnect(this.scraper, { namespace: proxy.namespace, labels: proxy.labels }, proxy.kind === 'linkerd' ? 4191 : 15020);
   }
 
@@ -321,10 +371,13 @@ export class MeshTwin {
     const meshConfig = event.key === 'configmaps' && event.object.metadata.namespace === MESH_CONFIG.namespace && event.object.metadata.name === MESH_CONFIG.name;
     // A namespace's istio.io/use-waypoint label changes where its traffic goes (the waypoints map).
     const waypointLabel = event.key === 'namespaces' && this.mesh === 'istio';
-    if (CONFIG_KEYS.has(event.key) || meshConfig || waypointLabel) {
+    // A remote secret added or removed: istiod starts or stops reading that cluster.
+    const remoteSecret = event.key === 'secrets' && event.object.metadata.labels?.[REMOTE_SECRET_LABEL] === 'true';
+    if (CONFIG_KEYS.has(event.key) || meshConfig || waypointLabel || remoteSecret) {
       this.snapshot = undefined;
       this.configEpoch++;
     }
+    if (event.key === 'endpoints') for (const watcher of this.endpointWatchers) watcher();
     const ns = event.object.metadata.namespace;
     const controlPlane = ns === 'istio-system' || ns === 'linkerd';
     // Reachability depends on control-plane pods, NetworkPolicies and namespace labels; which
@@ -636,6 +689,7 @@ export class MeshTwin {
     }
   }
 
+  private watching: MeshTwin[] = [];
   private selfSignedCount = 0;
   private istiodStarts = new Set<string>();
   private istiodRestartedSince(): boolean {
@@ -650,10 +704,15 @@ export class MeshTwin {
       const type = this.customType(group, resource);
       return type ? this.cluster.api.list(type) : [];
     };
-    const endpoints = new Map<string, string[]>();
-    for (const ep of this.cluster.api.list(this.type('endpoints'))) {
-      const subsets = (ep['subsets'] as Array<{ addresses?: Array<{ targetRef?: { uid?: string } }> }> | undefined) ?? [];
-      endpoints.set(`${ep.metadata.namespace}/${ep.metadata.name}`, subsets.flatMap((s) => (s.addresses ?? []).map((a) => a.targetRef?.uid ?? '')));
+    const endpoints = this.readyEndpoints();
+    // Istio multi-primary: the remote clusters' endpoints join the local ones, and a change there
+    // is a change of this istiod's config. Those no remote secret names any more are left alone.
+    const remotes = this.remoteClusters();
+    for (const remote of this.watching) if (!remotes.includes(remote)) remote.endpointWatchers.delete(this.remoteChanged);
+    this.watching = remotes;
+    for (const remote of remotes) {
+      remote.endpointWatchers.add(this.remoteChanged);
+      for (const [key, uids] of remote.readyEndpoints()) endpoints.set(key, [...(endpoints.get(key) ?? []), ...uids]);
     }
     const linkerdRetries = new Map<string, LinkerdRetryPolicy>();
     if (this.mesh === 'linkerd') for (const service of this.cluster.api.list(this.type('services'))) {
