@@ -1,3 +1,4 @@
+import { didYouMean } from '../core/index.js';
 import type { KubeObject } from '../clusters/index.js';
 import { istioCacerts, linkerdIdentity, type MeshAdapter } from '../meshes/index.js';
 import { parseDuration, parsePercent } from '../model/index.js';
@@ -144,6 +145,22 @@ export async function planFault(spec: FaultSpec, ctx: FaultContext): Promise<Fau
       if (spec.nodes >= ctx.nodes.length) throw new Error(`node-loss of ${spec.nodes} would leave no worker node (the cluster has ${ctx.nodes.length})`);
       const chosen = [...ctx.nodes].sort(() => ctx.random() - 0.5).slice(0, spec.nodes);
       return { type: spec.type, name, summary: `${chosen.join(', ')} lost`, notes: ['Pods on lost nodes are evicted and rescheduled; endpoints follow.'], changes: chosen.map((node) => ({ type: 'node-ready' as const, node, ready: false, why: 'the node stops' })), probes: [{ sli: 'success-rate', scope: meshWide, why: 'rescheduling and endpoint updates' }] };
+    }
+    case 'region-loss': {
+      // A fleet's nodes are named "<cluster>/<node>"; one cluster's are its region.
+      const clusters = [...new Set((ctx.nodes ?? []).filter((n) => n.includes('/')).map((n) => n.split('/')[0]!))];
+      if (clusters.length === 0) throw new Error('region-loss takes down one cluster of a fleet; this run has one cluster (node-loss stops some of its nodes)');
+      if (!clusters.includes(spec.cluster)) throw new Error(`region-loss: no cluster "${spec.cluster}" in this fleet${didYouMean(spec.cluster, clusters)} (its clusters: ${clusters.join(', ')})`);
+      if (clusters.length < 2) throw new Error('region-loss would leave no cluster');
+      const nodes = (ctx.nodes ?? []).filter((n) => n.startsWith(`${spec.cluster}/`));
+      return {
+        type: spec.type,
+        name,
+        summary: `region of ${spec.cluster} lost (${nodes.length} nodes)`,
+        notes: [`Every node of ${spec.cluster} stops: its pods answer nothing at once, while the API keeps them Ready until the node-monitor grace period has passed; callers in the other clusters meet connect timeouts meanwhile (Istio retries them on other hosts), then istiod drops the endpoints.`],
+        changes: nodes.map((node) => ({ type: 'node-ready' as const, node, ready: false, why: 'the region is down' })),
+        probes: [{ sli: 'success-rate', scope: meshWide, why: 'the survivors\' callers fail over' }, { sli: 'latency-p99', scope: meshWide, why: 'connect timeouts before the endpoints go' }],
+      };
     }
     case 'proxy-cpu-saturation':
     case 'proxy-memory-leak':

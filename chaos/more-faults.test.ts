@@ -145,10 +145,14 @@ describe('the practice guides\' other failure modes, on the embedded cluster', (
     const drop = await planFault(spec({ type: 'telemetry-drop', namespaces: ['server'] }), ctx).catch((e: Error) => e.message);
     const unmeshed = await planFault(spec({ type: 'proxy-cpu-saturation', namespaces: ['legacy'] }), ctx).catch((e: Error) => e.message);
     const plaintext = await planFault(spec({ type: 'mtls-relaxation', namespaces: ['server'], plaintext: true }), ctx).catch((e: Error) => e.message);
+    const region = await planFault(spec({ type: 'region-loss', cluster: 'east' }), ctx).catch((e: Error) => e.message);
+    const elsewhere = await planFault(spec({ type: 'region-loss', cluster: 'esat' }), { ...ctx, nodes: ['west/sim-worker', 'east/sim-worker'] }).catch((e: Error) => e.message);
 
     expect(breaker).toContain('Linkerd has no connection-pool circuit breaker');
     expect(drop).toBe('telemetry-drop: namespace server has Ingress NetworkPolicies of its own (only-client); NetworkPolicies only add what they allow, so the fault\'s policy could let in what they keep out — refused');
     expect(unmeshed).toBe('proxy-cpu-saturation: namespace legacy has no pods with a linkerd-proxy sidecar to limit');
     expect(plaintext).toContain('Linkerd cannot turn a meshed client\'s mTLS off');
+    expect(region).toBe('region-loss takes down one cluster of a fleet; this run has one cluster (node-loss stops some of its nodes)');
+    expect(elsewhere).toBe('region-loss: no cluster "esat" in this fleet; did you mean "east"? (its clusters: west, east)');
   });
 });

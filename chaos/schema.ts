@@ -64,6 +64,12 @@ export const NodeLoss = fault(
   'Nodes are lost; pods are rescheduled and endpoints updated.',
 );
 
+export const RegionLoss = fault(
+  'region-loss',
+  { cluster: DnsName.describe('The fleet\'s cluster whose region goes down.') },
+  'A regional outage in a fleet: every node of one cluster stops at once. Its pods stop answering; the other clusters\' callers find out through connect timeouts until Kubernetes marks the nodes NotReady and their endpoints go.',
+);
+
 export const CertExpiry = fault(
   'cert-expiry',
   { lifetime: Duration.describe('Workload certificate lifetime installed before the signer stops.') },
@@ -136,7 +142,7 @@ export const MtlsRelaxation = fault(
 );
 
 export const FaultSpec = z
-  .discriminatedUnion('type', [CaLoss, ControlPlanePartition, ControlPlaneCrash, InjectorOutage, ProxyCrash, HttpFault, NodeLoss, CertExpiry, ProxyCpuSaturation, ProxyMemoryLeak, CircuitBreaker, TelemetryDrop, RoutingLoop, ZonePartition, MtlsRelaxation])
+  .discriminatedUnion('type', [CaLoss, ControlPlanePartition, ControlPlaneCrash, InjectorOutage, ProxyCrash, HttpFault, NodeLoss, RegionLoss, CertExpiry, ProxyCpuSaturation, ProxyMemoryLeak, CircuitBreaker, TelemetryDrop, RoutingLoop, ZonePartition, MtlsRelaxation])
   .describe('A mesh-specific fault from the catalogue, selected by type.');
 export type FaultSpec = z.infer<typeof FaultSpec>;
 

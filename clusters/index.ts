@@ -17,6 +17,7 @@ export { attachMeshTwin } from './sim/mesh/attach.js';
 // The meshes' own latency histogram buckets (Istio's stats filter, Linkerd's proxy), which the twin emits too.
 export { type MetricStore, ISTIO_BUCKETS as ISTIO_LATENCY_BUCKETS, LINKERD_BUCKETS as LINKERD_LATENCY_BUCKETS } from './sim/mesh/metrics.js';
 export { TrafficModel } from './sim/mesh/traffic.js';
+export { SimFleet, FleetTraffic, type SimFleetMember } from './sim/fleet.js';
 export { type MeshTwin } from './sim/mesh/twin.js';
 export { notModelledIn, describeNotModelled, type NotModelled } from './sim/mesh/not-modelled.js';
 export { GATEWAY_ROLE_LABEL, topologyWorkloads, type LentWorkload } from './workloads.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { documentSchema } from '../model/index.js';
+import { DnsName, documentSchema, Duration, Percent } from '../model/index.js';
 
 export const PROVIDERS = ['sim', 'kind', 'kubeconfig', 'k3s'] as const;
 
@@ -34,6 +34,19 @@ export const ClusterSpecBody = z
       )
       .optional()
       .describe('kind: extra port mappings on the control-plane node, so a NodePort is reachable from this machine.'),
+    fleet: z
+      .object({
+        clusters: z
+          .array(z.object({ name: DnsName.describe('The cluster\'s name (its context, and what region-loss names).'), region: z.string().min(1).max(63).describe('Its region: the nodes\' topology.kubernetes.io/region.') }).strict())
+          .min(2, { error: 'a fleet is two clusters or more' })
+          .max(5)
+          .describe('The fleet\'s clusters; the first is where measurements are read.'),
+        crossClusterLatency: Duration.default('30ms').describe('What a request to a pod in another cluster takes more than one to a pod in its own (the regions\' round trip).'),
+        entry: z.record(DnsName, Percent).optional().describe('How a global load balancer splits the entrypoints\' load across the clusters, e.g. {west: "100%"}; default: all into the first.'),
+      })
+      .strict()
+      .optional()
+      .describe('sim: several embedded clusters as one Istio multi-primary mesh on one network — one root CA with an intermediate per cluster, remote secrets between their istiods, the topology deployed and meshed in each.'),
   })
   .strict();
 

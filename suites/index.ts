@@ -10,5 +10,6 @@ export { CALLS_ANNOTATION, ENTRYPOINT_ANNOTATION, topologyFromManifests, type Ob
 export { runRules, type Finding } from './check/rules.js';
 export { validateManifest } from './check/schema.js';
 export { embeddedCluster, existingCluster, k3sCluster, kindCluster, namespacesGone, servedSimCluster, type ClusterHandle } from './cluster-handle.js';
+export { embeddedFleet, type FleetSpec } from './fleet-handle.js';
 export { runGameDay, type GameDayRecord } from './gameday.js';
 export { runSuite } from './suite.js';

@@ -35,7 +35,7 @@ const EXPECTED: Array<[string, string[]]> = [
     ["duration-not-a-duration.yaml", ["duration-not-a-duration.yaml:9:13 spec.stages[0].bake: expected a duration like \"30m\", \"1h30m\" or \"500ms\"; found \"banana\""]],
     ["duration-without-unit.yaml", ["duration-without-unit.yaml:7:22 spec.baseline.window: expected a duration like \"30m\", \"1h30m\" or \"500ms\"; found 600 (a number)"]],
     ["empty.yaml", ["empty.yaml:1:1 file is empty; expected at least one document with apiVersion and kind"]],
-    ["fault-unknown-type.yaml", ["fault-unknown-type.yaml:6:21 spec.steps[0].fault.type: expected one of \"ca-loss\", \"control-plane-partition\", \"control-plane-crash\", \"injector-outage\", \"proxy-crash\", \"http-fault\", \"node-loss\", \"cert-expiry\", \"proxy-cpu-saturation\", \"proxy-memory-leak\", \"circuit-breaker\", \"telemetry-drop\", \"routing-loop\", \"zone-partition\", \"mtls-relaxation\"; found \"ca-los\"; did you mean \"ca-loss\"?"]],
+    ["fault-unknown-type.yaml", ["fault-unknown-type.yaml:6:21 spec.steps[0].fault.type: expected one of \"ca-loss\", \"control-plane-partition\", \"control-plane-crash\", \"injector-outage\", \"proxy-crash\", \"http-fault\", \"node-loss\", \"region-loss\", \"cert-expiry\", \"proxy-cpu-saturation\", \"proxy-memory-leak\", \"circuit-breaker\", \"telemetry-drop\", \"routing-loop\", \"zone-partition\", \"mtls-relaxation\"; found \"ca-los\"; did you mean \"ca-loss\"?"]],
     ["kind-only-fields.yaml", ["kind-only-fields.yaml:7:11 spec.images: only provider \"kind\" uses images; provider \"k3s\" would ignore it"]],
     ["kubeconfig-without-context.yaml", ["kubeconfig-without-context.yaml:5:3 spec.kubeconfig: missing required field; provider \"kubeconfig\" needs kubeconfig.context"]],
     ["linkerd-ambient.yaml", ["linkerd-ambient.yaml:5:31 spec.mesh.mode: Linkerd has no ambient mode; expected \"sidecar\""]],
@@ -57,6 +57,12 @@ const EXPECTED: Array<[string, string[]]> = [
     ["objective-over-100.yaml", ["objective-over-100.yaml:6:14 spec.objective: expected a percentage from 0% to 100%; found \">= 120%\""]],
     ["objective-unit-mismatch.yaml", ["objective-unit-mismatch.yaml:6:14 spec.objective: latency-p99 is measured as a duration; expected an objective like \"<= 250ms\"; found \">= 99.9%\""]],
     ["percent-out-of-range.yaml", ["percent-out-of-range.yaml:10:51 spec.namespaces[0].services[0].calls[0].share: expected a percentage from 0% to 100%; found \"150%\""]],
+    ["fleet-problems.yaml", [
+      "fleet-problems.yaml:7:5 spec.fleet: only provider \"sim\" runs a fleet in a game day; provider \"kind\" would ignore it",
+      "fleet-problems.yaml:9:16 spec.fleet.clusters[1].name: duplicate cluster name \"west\"; clusters[0] has it too",
+      "fleet-problems.yaml:10:12 spec.fleet.entry: the entry shares add up to 90%; expected 100%",
+      "fleet-problems.yaml:10:30 spec.fleet.entry.esat: unknown cluster \"esat\"; the fleet's clusters: west, west",
+    ]],
     ["revert-unknown-fault.yaml", [
       "revert-unknown-fault.yaml:9:15 spec.steps[3].revert: no fault named \"ca-dwn\" is in at this step (in: ca-down); a fault with a duration is taken back when it ends, and a revert names one without; did you mean \"ca-down\"?",
       "revert-unknown-fault.yaml:10:15 spec.steps[4].revert: no fault named \"short\" is in at this step (in: ca-down); a fault with a duration is taken back when it ends, and a revert names one without",

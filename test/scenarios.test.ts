@@ -91,3 +91,31 @@ describe('scenario: control-plane high availability', () => {
     expect(failed[0]).toMatch(/misses >= 2400s/);
   });
 });
+
+describe('scenario: a regional outage under Istio multi-primary', () => {
+  it('spreads west\'s calls over both regions, loses east, waits out connect timeouts until Kubernetes notices, then serves from west alone', async () => {
+    const { code, text, record } = await run('regional-failover.yaml');
+
+    expect(code, text).toBe(0);
+    expect(record.faults!.map((f) => [f.type, f.leftovers.length, f.revertedAt !== undefined])).toEqual([['region-loss', 0, true]]);
+    const values = record.assertions!.map((a) => a.evaluation.value!);
+    // Half of west's calls cross (7 of 16 endpoint shares: the single db pod has a twin in east); 40 ms more each.
+    expect(values[0]).toBeGreaterThan(0.4);
+    expect(values[1]).toBeCloseTo(40, 0);
+    // Connect timeouts (10 s each) before the nodes go NotReady; afterwards faster than the baseline, every request served.
+    expect(values[2]).toBeGreaterThan(5_000);
+    expect(values[3]).toBe(100);
+    expect(values[4]).toBeLessThan(values[2]!);
+    expect(record.assertions!.every((a) => a.evaluation.verdict === 'Successful')).toBe(true);
+  });
+
+  it('fails the connect-timeout and faster-than-before steps when no region is lost: the scenario measures the outage', async () => {
+    const { code, record } = await run('regional-failover.yaml', (steps) => without('the region is back')(without('east\'s region goes down')(steps)));
+
+    expect(code).toBe(1);
+    const failed = record.assertions!.filter((a) => a.evaluation.verdict !== 'Successful');
+    // No connect timeouts, and no faster than the baseline: east still serves half, a round trip away.
+    expect(failed.map((a) => a.evaluation.gate)).toEqual(['latency-p99 shop', 'latency-p99 shop']);
+  });
+});
+

@@ -5,7 +5,7 @@ import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { clusterIdentity, defaultLeaseDir, identityMismatch, kindNodeControl, kubeconfigContexts, createKubeClient, collectDiagnostics, useExistingCluster } from '../../clusters/index.js';
 import { ChangeExecutor, Journal, listJournals, replayJournal, type JournalState } from '../../chaos/index.js';
 import type { MeshAdapter } from '../../meshes/index.js';
-import { embeddedCluster, existingCluster, k3sCluster, kindCluster, namespacesGone, servedSimCluster, runGameDay, runSuite, type ClusterHandle, type GameDayRecord, type GameDay, type Suite } from '../../suites/index.js';
+import { embeddedCluster, embeddedFleet, existingCluster, k3sCluster, kindCluster, namespacesGone, servedSimCluster, runGameDay, runSuite, type ClusterHandle, type GameDayRecord, type GameDay, type Suite } from '../../suites/index.js';
 import { assertNoConfigErrors, documentsOfKind, loadConfig } from '../config/index.js';
 import { didYouMean, ConfigError, createLogger, type LogLevel } from '../../core/index.js';
 import { terminalProgress } from '../progress.js';
@@ -126,7 +126,7 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
   const live = io.isTTY && !io.env['CI'] && options.output === 'text' && options.logLevel === 'info';
   const progress = live ? terminalProgress((text) => io.stderr(text), { ...(process.stderr.columns ? { columns: process.stderr.columns } : {}) }) : undefined;
   const logger = createLogger({ level: live ? 'warn' : options.logLevel, write: (line) => io.stderr(`${line}\n`) });
-  logger.info({ runId }, `${noun} ${gameDay.name} on the ${served ? served.provider : clusterDoc?.spec.provider === 'kind' || clusterDoc?.spec.provider === 'k3s' ? clusterDoc.spec.provider : 'embedded'} cluster${options.dryRun ? ' (dry run: faults are planned, not injected)' : ''}`);
+  logger.info({ runId }, `${noun} ${gameDay.name} on the ${served ? served.provider : clusterDoc?.spec.provider === 'kind' || clusterDoc?.spec.provider === 'k3s' ? clusterDoc.spec.provider : clusterDoc?.spec.fleet ? 'embedded fleet of' : 'embedded'} cluster${clusterDoc?.spec.fleet ? `s ${clusterDoc.spec.fleet.clusters.map((c) => c.name).join(', ')}` : ''}${options.dryRun ? ' (dry run: faults are planned, not injected)' : ''}`);
   const inputs = {
     ...(plan ? { plan } : {}),
     topology,
@@ -142,11 +142,12 @@ export async function gameDayRunCommand(path: string, options: GameDayRunOptions
     const common = { meshVersion: plan!.spec.mesh.version!, ...prometheusOptions(options.prometheus, io) };
     if (kindSpec) return kindCluster({ kind: { runDir: join(outDir, 'cluster'), leaseDir: defaultLeaseDir(io.env), runId, keep: options.keep, reuse: options.reuse === true, fingerprint: JSON.stringify([kindSpec, plan?.spec.mesh]), workers: kindSpec.nodes, ...(kindSpec.kubernetesVersion ? { kubernetesVersion: kindSpec.kubernetesVersion } : {}), ...(kindSpec.images ? { images: kindSpec.images } : {}), ...(kindSpec.portMappings ? { portMappings: kindSpec.portMappings } : {}), logger }, ...common });
     if (k3sSpec) return k3sCluster({ k3s: { runDir: join(outDir, 'cluster'), runId, keep: options.keep, nodes: k3sSpec.nodes, ...(k3sSpec.kubernetesVersion ? { kubernetesVersion: k3sSpec.kubernetesVersion } : {}), logger }, ...common });
+    if (clusterDoc?.spec.fleet) return embeddedFleet({ seed, fleet: clusterDoc.spec.fleet, ...(clusterDoc.spec.nodes ? { nodes: clusterDoc.spec.nodes } : {}) });
     return embeddedCluster({ seed, ...(clusterDoc?.spec.nodes ? { nodes: clusterDoc.spec.nodes } : {}) });
   };
   const deps = {
     provision: async (seed: number) => served ?? made(seed),
-    provider: served?.provider ?? (kindSpec ? 'kind' : k3sSpec ? 'k3s' : 'embedded'),
+    provider: served?.provider ?? (kindSpec ? 'kind' : k3sSpec ? 'k3s' : clusterDoc?.spec.fleet ? 'embedded fleet' : 'embedded'),
     keep: options.keep,
     now: () => Date.now(),
     logger,

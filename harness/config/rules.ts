@@ -220,6 +220,25 @@ const clusters: Rule = (ctx, report) => {
     if (spec.provider === 'kubeconfig' && !spec.kubeconfig) report(doc, ['spec', 'kubeconfig'], 'missing required field; provider "kubeconfig" needs kubeconfig.context');
     if (spec.provider !== 'kubeconfig' && spec.kubeconfig) report(doc, ['spec', 'kubeconfig'], `ignored: provider "${spec.provider}" makes its own kubeconfig`, 'warning');
     for (const field of ['images', 'portMappings'] as const) if (spec[field] && spec.provider !== 'kind') report(doc, ['spec', field], `only provider "kind" uses ${field}; provider "${spec.provider}" would ignore it`);
+    const fleet = spec.fleet;
+    if (!fleet) continue;
+    // The kind fleet (several kind clusters as one mesh) is a library function today; game days run fleets on the embedded cluster.
+    if (spec.provider !== 'sim') report(doc, ['spec', 'fleet'], `only provider "sim" runs a fleet in a game day; provider "${spec.provider}" would ignore it`);
+    const names = fleet.clusters.map((c) => c.name);
+    for (const [i, name] of names.entries()) if (names.indexOf(name) !== i) report(doc, ['spec', 'fleet', 'clusters', i, 'name'], `duplicate cluster name "${name}"; clusters[${names.indexOf(name)}] has it too`);
+    if (fleet.entry) {
+      for (const name of Object.keys(fleet.entry)) if (!names.includes(name)) report(doc, ['spec', 'fleet', 'entry', name], `unknown cluster "${name}"${didYouMean(name, names)}; the fleet's clusters: ${names.join(', ')}`);
+      const total = Object.values(fleet.entry).reduce((sum, share) => sum + (parsePercent(share) ?? 0), 0);
+      if (Math.abs(total - 100) > 1e-9) report(doc, ['spec', 'fleet', 'entry'], `the entry shares add up to ${total}%; expected 100%`);
+    }
+  }
+  // A fleet is Istio multi-primary: a game day on one needs an Istio sidecar plan.
+  for (const doc of ctx.ofKind('GameDay')) {
+    const cluster = ctx.ofKind('Cluster').find((c) => c.name === doc.data.spec.cluster);
+    const plan = ctx.ofKind('RolloutPlan').find((p) => p.name === doc.data.spec.plan);
+    if (!cluster?.data.spec.fleet || !plan) continue;
+    const mesh = plan.data.spec.mesh;
+    if (mesh.name !== 'istio' || mesh.mode !== 'sidecar') report(doc, ['spec', 'cluster'], `cluster "${cluster.name}" is a fleet, which meshdrill runs as Istio multi-primary with sidecars; plan "${plan.name}" is ${mesh.name}${mesh.name === 'istio' ? ` ${mesh.mode}` : ''}`);
   }
 };
 

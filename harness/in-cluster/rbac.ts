@@ -152,6 +152,8 @@ export function gameDayRules(steps: Array<Record<string, unknown>>, adapter: Mes
           add(rules, ns, { apiGroups: ['networking.istio.io'], resources: ['destinationrules'], verbs: write });
         }
         break;
+      case 'region-loss':
+        throw new ConfigError(`spec.steps[${i}]: region-loss takes down a fleet's cluster, which runs on the embedded fleet only`);
       case 'node-loss':
         throw new ConfigError(`spec.steps[${i}]: node-loss stops nodes, which an in-cluster game day cannot do (the provider owns them); run it on kind or the embedded cluster`);
       default:
