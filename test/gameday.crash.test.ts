@@ -97,7 +97,7 @@ describe('a game day killed with SIGKILL, then `meshdrill cleanup`', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'meshdrill-crash-'));
-    await cp(STOREFRONT, join(dir, 'repo'), { recursive: true, filter: (src) => !/\/(cert-rotation-failure|control-plane-ha)\.yaml$/.test(src) });
+    await cp(STOREFRONT, join(dir, 'repo'), { recursive: true, filter: (src) => !/\/(cert-rotation-failure|control-plane-ha|regional-failover|regions)\.yaml$/.test(src) });
     await writeFile(
       join(dir, 'repo', 'gameday.yaml'),
       JSON.stringify({
