@@ -13,6 +13,8 @@ export interface ResolvedGate {
   minSamples: number;
   source: SliSourceKind;
   query?: string;
+  /** On a fleet: the cluster whose sources measure it. */
+  cluster?: string;
   key: boolean;
   failureLimit: number;
   inconclusiveLimit: number;
@@ -24,6 +26,8 @@ export interface GateSources {
   mesh: SliSource;
   /** The callers' view; absent where no such source exists (then `source: client` gates are Error). */
   client?: SliSource;
+  /** On a fleet: each cluster's own sources, for gates that name a cluster. */
+  clusters?: Record<string, GateSources>;
 }
 
 export function scopeText(scope: Scope): string {
@@ -52,6 +56,7 @@ export function resolveGate(gate: Gate, slos: Slo[]): ResolvedGate {
     minSamples: gate.minSamples ?? slo?.spec.minSamples ?? defaultMinSamples(sli),
     source: gate.source ?? slo?.spec.source ?? 'mesh',
     ...(query ? { query } : {}),
+    ...(gate.cluster ? { cluster: gate.cluster } : {}),
     key: gate.key,
     failureLimit: gate.failureLimit,
     inconclusiveLimit: gate.inconclusiveLimit,
@@ -60,7 +65,9 @@ export function resolveGate(gate: Gate, slos: Slo[]): ResolvedGate {
 }
 
 /** Measures a gate's SLI over a window from the source its view asks for. */
-export async function measureGate(gate: ResolvedGate, sources: GateSources, window: Window): Promise<Measurement> {
+export async function measureGate(gate: ResolvedGate, all: GateSources, window: Window): Promise<Measurement> {
+  const sources = gate.cluster ? all.clusters?.[gate.cluster] : all;
+  if (!sources) return { value: Number.NaN, samples: 0, window, source: gate.source, error: all.clusters ? `no cluster ${gate.cluster} in this fleet (${Object.keys(all.clusters).join(', ')})` : `gate ${gate.name} names cluster ${gate.cluster}; only a fleet has clusters to choose from` };
   const source = gate.source === 'client' ? sources.client : sources.mesh;
   if (!source) return { value: Number.NaN, samples: 0, window, source: gate.source, error: `no ${gate.source} source here for gate ${gate.name}` };
   return source.measure(gate.sli, gate.scope, window, gate.query ? { query: gate.query } : undefined);
@@ -71,8 +78,9 @@ export async function measureGate(gate: ResolvedGate, sources: GateSources, wind
  * in a game day or a check): a mesh-view measurement with no data falls back to the callers' view
  * of the same SLI, whose source the measurement names.
  */
-export async function measureWithCallersFallback(gate: ResolvedGate, sources: GateSources, window: Window): Promise<Measurement> {
-  const own = await measureGate(gate, sources, window);
+export async function measureWithCallersFallback(gate: ResolvedGate, all: GateSources, window: Window): Promise<Measurement> {
+  const own = await measureGate(gate, all, window);
+  const sources = (gate.cluster ? all.clusters?.[gate.cluster] : all) ?? all;
   if (gate.source === 'client' || !sources.client || (Number.isFinite(own.value) && own.samples > 0)) return own;
   const client = await sources.client.measure(gate.sli, gate.scope, window);
   return Number.isFinite(client.value) ? client : own;

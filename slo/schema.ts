@@ -42,6 +42,7 @@ export const Gate = z
     minSamples: z.int().min(1).optional().describe('Overrides the SLO\'s minSamples.'),
     query: z.string().min(1).optional(),
     source: SliSourceKind.optional().describe('Overrides the SLO\'s source.'),
+    cluster: DnsName.optional().describe('On a fleet: the cluster whose metrics are read (default the first).'),
     key: z.boolean().default(false).describe('A key gate fails the stage on its own.'),
     failureLimit: z.int().min(0).default(0).describe('Failed measurements tolerated before the gate fails.'),
     inconclusiveLimit: z.int().min(0).default(0).describe('Inconclusive measurements tolerated before the verdict is hold.'),

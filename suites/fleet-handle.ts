@@ -81,7 +81,7 @@ export async function embeddedFleet(options: { seed: number; nodes?: number; fle
     identity: () => clusterIdentity(kubes[0]!, first.cluster.kubeconfig),
     now: () => fleet.clock.now(),
     advance: (ms) => fleet.advance(ms),
-    sources: (_mesh, mode) => sourcesIn(first.twin.metrics, first.cluster.url, mode),
+    sources: (_mesh, mode) => ({ ...sourcesIn(first.twin.metrics, first.cluster.url, mode), clusters: Object.fromEntries(fleet.members.map((m) => [m.name, sourcesIn(m.twin.metrics, m.cluster.url, mode)])) }),
     nodes: {
       nodes: () => fleet.members.flatMap((m) => workers.map((node) => `${m.name}/${node}`)),
       setReady: async (qualified, ready) => {

@@ -57,6 +57,7 @@ const EXPECTED: Array<[string, string[]]> = [
     ["objective-over-100.yaml", ["objective-over-100.yaml:6:14 spec.objective: expected a percentage from 0% to 100%; found \">= 120%\""]],
     ["objective-unit-mismatch.yaml", ["objective-unit-mismatch.yaml:6:14 spec.objective: latency-p99 is measured as a duration; expected an objective like \"<= 250ms\"; found \">= 99.9%\""]],
     ["percent-out-of-range.yaml", ["percent-out-of-range.yaml:10:51 spec.namespaces[0].services[0].calls[0].share: expected a percentage from 0% to 100%; found \"150%\""]],
+    ["gate-cluster-without-fleet.yaml", ["gate-cluster-without-fleet.yaml:7:44 spec.steps[1].assert.cluster: names cluster \"east\", but game day \"drill\" runs on one cluster; a gate names a cluster only on a fleet"]],
     ["fleet-problems.yaml", [
       "fleet-problems.yaml:7:5 spec.fleet: only provider \"sim\" runs a fleet in a game day; provider \"kind\" would ignore it",
       "fleet-problems.yaml:9:16 spec.fleet.clusters[1].name: duplicate cluster name \"west\"; clusters[0] has it too",

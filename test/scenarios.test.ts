@@ -102,10 +102,13 @@ describe('scenario: a regional outage under Istio multi-primary', () => {
     // Half of west's calls cross (7 of 16 endpoint shares: the single db pod has a twin in east); 40 ms more each.
     expect(values[0]).toBeGreaterThan(0.4);
     expect(values[1]).toBeCloseTo(40, 0);
+    // Read in east: its sidecars serve west's callers a share of the storefront's 50 rps per hop.
+    expect(record.assertions![2]!.evaluation.gate).toBe('promql mesh');
+    expect(values[2]).toBeGreaterThan(10);
     // Connect timeouts (10 s each) before the nodes go NotReady; afterwards faster than the baseline, every request served.
-    expect(values[2]).toBeGreaterThan(5_000);
-    expect(values[3]).toBe(100);
-    expect(values[4]).toBeLessThan(values[2]!);
+    expect(values[3]).toBeGreaterThan(5_000);
+    expect(values[4]).toBe(100);
+    expect(values[5]).toBeLessThan(values[3]!);
     expect(record.assertions!.every((a) => a.evaluation.verdict === 'Successful')).toBe(true);
   });
 

@@ -232,10 +232,20 @@ const clusters: Rule = (ctx, report) => {
       if (Math.abs(total - 100) > 1e-9) report(doc, ['spec', 'fleet', 'entry'], `the entry shares add up to ${total}%; expected 100%`);
     }
   }
-  // A fleet is Istio multi-primary: a game day on one needs an Istio sidecar plan.
+  // A fleet is Istio multi-primary: a game day on one needs an Istio sidecar plan; its gates may name its clusters.
   for (const doc of ctx.ofKind('GameDay')) {
     const cluster = ctx.ofKind('Cluster').find((c) => c.name === doc.data.spec.cluster);
     const plan = ctx.ofKind('RolloutPlan').find((p) => p.name === doc.data.spec.plan);
+    const members = cluster?.data.spec.fleet?.clusters.map((c) => c.name);
+    const named = (gate: { cluster?: string | undefined }, path: PathSegment[]) => {
+      if (gate.cluster === undefined) return;
+      if (!members) report(doc, [...path, 'cluster'], `names cluster "${gate.cluster}", but game day "${doc.name}" runs on one cluster; a gate names a cluster only on a fleet`);
+      else if (!members.includes(gate.cluster)) report(doc, [...path, 'cluster'], `unknown cluster "${gate.cluster}"${didYouMean(gate.cluster, members)}; the fleet's clusters: ${members.join(', ')}`);
+    };
+    const spec = doc.data.spec;
+    spec.hypotheses.forEach((h, i) => h.gates.forEach((g, j) => named(g, ['spec', 'hypotheses', i, 'gates', j])));
+    spec.abort.forEach((a, i) => named(a, ['spec', 'abort', i]));
+    spec.steps.forEach((step, i) => step.assert && named(step.assert, ['spec', 'steps', i, 'assert']));
     if (!cluster?.data.spec.fleet || !plan) continue;
     const mesh = plan.data.spec.mesh;
     if (mesh.name !== 'istio' || mesh.mode !== 'sidecar') report(doc, ['spec', 'cluster'], `cluster "${cluster.name}" is a fleet, which meshdrill runs as Istio multi-primary with sidecars; plan "${plan.name}" is ${mesh.name}${mesh.name === 'istio' ? ` ${mesh.mode}` : ''}`);
