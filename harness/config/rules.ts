@@ -232,6 +232,10 @@ const clusters: Rule = (ctx, report) => {
       if (Math.abs(total - 100) > 1e-9) report(doc, ['spec', 'fleet', 'entry'], `the entry shares add up to ${total}%; expected 100%`);
     }
   }
+  // A rollout plan's gates are measured where the gate runs (one cluster, one Prometheus).
+  for (const doc of ctx.ofKind('RolloutPlan')) {
+    for (const [i, stage] of doc.data.spec.stages.entries()) for (const [g, gate] of stage.gates.entries()) if (gate.cluster !== undefined) report(doc, ['spec', 'stages', i, 'gates', g, 'cluster'], 'a rollout plan\'s gates are measured where the gate runs; cluster names a fleet\'s cluster in a game day only');
+  }
   // A fleet is Istio multi-primary: a game day on one needs an Istio sidecar plan; its gates may name its clusters.
   for (const doc of ctx.ofKind('GameDay')) {
     const cluster = ctx.ofKind('Cluster').find((c) => c.name === doc.data.spec.cluster);
