@@ -104,7 +104,7 @@ export async function embeddedFleet(options: { seed: number; nodes?: number; fle
     startTraffic(topology) {
       traffic = fleet.startTraffic(topology, { crossClusterMs, ...(entryShares ? { entryShares } : {}) });
     },
-    notModelled: () => [...new Set(fleet.members.flatMap((m) => m.twin.notModelled()))],
+    notModelled: () => [...new Set([...fleet.members.flatMap((m) => m.twin.notModelled()), ...(traffic?.models.flatMap((m) => m.notModelledSeen()) ?? [])])],
     setTrafficRate(totalRps) {
       if (!traffic) return;
       const natural = traffic.models[0]!.naturalRps();

@@ -137,4 +137,14 @@ describe('Istio multi-primary on the embedded fleet', () => {
     expect(recovered.meanMs).toBeLessThan(healthy.meanMs);
     expect(Object.keys(servedBy(fleet, after + MIN, fleet.clock.now()))).toEqual(['west']);
   });
+
+  it('says what it does not model: a DestinationRule with outlierDetection would make Istio prefer the caller\'s own region', async () => {
+    const fleet = await regions({ sharedRoot: true, linked: true });
+    const west = createKubeClient(fleet.member('west').cluster.kubeconfig);
+    await west.apply({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'api', namespace: 'shop' }, spec: { host: 'api.shop.svc.cluster.local', trafficPolicy: { outlierDetection: { consecutive5xxErrors: 5, interval: '10s', baseEjectionTime: '30s' } } } });
+    const traffic = fleet.startTraffic(TOPOLOGY, { crossClusterMs: CROSS_MS, entryShares: { west: 1 } });
+    await fleet.advance(MIN);
+
+    expect(traffic.models[0]!.notModelledSeen()).toEqual([expect.stringMatching(/^locality load balancing for shop\/api: a DestinationRule with outlierDetection makes Istio prefer endpoints in the caller's own region/)]);
+  });
 });

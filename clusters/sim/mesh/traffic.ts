@@ -365,6 +365,9 @@ export class TrafficModel {
           const overflow = sidecar ? this.poolOverflow(client, server, dest.policy, rateTo.get(dest.ref) ?? 0) : 0;
           const sent = n * (1 - overflow);
           if (overflow > 0) this.record(mesh, client, server, undefined, { result: 'ok', mtls: false, reachedServer: false, code: 503 }, n * overflow, 0, now, 'UO');
+          // With outlierDetection, Envoy prioritises endpoints by locality (istio.io locality failover):
+          // the twin still spreads over every cluster's endpoints, and says so.
+          if (sidecar && dest.policy.outlierDetection && located.some((at) => at && at.home !== this)) this.notModelled.add(`locality load balancing for ${dest.ref}: a DestinationRule with outlierDetection makes Istio prefer endpoints in the caller's own region; the twin spreads requests over every cluster's endpoints`);
           const shares = sidecar && dest.policy.outlierDetection ? this.outlierShares(client, server, targets, dest.policy, (rateTo.get(dest.ref) ?? 0) / targets.length) : targets.map(() => 1 / targets.length);
           const serve = (i: number, count: number, waitedMs = 0) => {
             const target = targets[i];
