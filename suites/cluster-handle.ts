@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { createKubeClient, startSimCluster, attachMeshTwin, TrafficModel, provisionK3s, kindNodeControl, provisionKind, exec, portForward, clusterIdentity, kubeconfigTarget, type ClusterIdentity, type KubeClient, type SimCluster, type K3sOptions, type KindOptions, type ExecResult, type PortForward } from '../clusters/index.js';
+import { createKubeClient, simWorkerNames, startSimCluster, attachMeshTwin, TrafficModel, provisionK3s, kindNodeControl, provisionKind, exec, portForward, clusterIdentity, kubeconfigTarget, type ClusterIdentity, type KubeClient, type SimCluster, type K3sOptions, type KindOptions, type ExecResult, type PortForward } from '../clusters/index.js';
 import type { NodeControl } from '../chaos/index.js';
 import { installMeshOnCluster, prometheusManifests, prometheusRemoteWriteUrl, PROMETHEUS_NAMESPACE, type DataPlaneMode, type MeshAdapter, type MeshName, type RealInstallOptions } from '../meshes/index.js';
 import { ClusterError, type Logger } from '../core/index.js';
@@ -47,7 +47,7 @@ export async function embeddedCluster(options: { seed: number; nodes?: number })
   const twin = attachMeshTwin(sim);
   const kube = createKubeClient(sim.kubeconfig);
   let traffic: TrafficModel | undefined;
-  const workers = Array.from({ length: options.nodes ?? 3 }, (_, i) => (i === 0 ? 'sim-worker' : `sim-worker${i + 1}`));
+  const workers = simWorkerNames(options.nodes ?? 3);
   return {
     provider: 'embedded',
     ephemeral: true,

@@ -3,18 +3,11 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKubeClient, startSimCluster, type KubeObject, type SimCluster } from '../clusters/index.js';
+import { TWO_ENTRYPOINTS_2500_RPS } from '../test/helpers/topologies.js';
 import { Topology } from '../model/index.js';
 
 const OPERATOR_CRD = join(import.meta.dirname, '..', 'test', 'fixtures', 'k6-operator', 'testruns-crd.yaml');
-const BIG = Topology.parse({
-  apiVersion: 'meshdrill.dev/v1alpha1',
-  kind: 'Topology',
-  metadata: { name: 'big' },
-  spec: {
-    namespaces: [{ name: 'edge', services: [{ name: 'gateway', replicas: 3 }, { name: 'api', replicas: 3 }] }],
-    entrypoints: [{ service: 'edge/gateway', rps: 2_000 }, { service: 'edge/api', rps: 500 }],
-  },
-});
+const BIG = TWO_ENTRYPOINTS_2500_RPS;
 import { InClusterTraffic, TRAFFIC_DEADLINE_SECONDS } from './cluster-traffic.js';
 
 const TOPOLOGY = Topology.parse({

@@ -1,4 +1,4 @@
-import { clusterIdentity, createKubeClient, SimFleet, type KubeClient, type KubeObject } from '../clusters/index.js';
+import { clusterIdentity, createKubeClient, simWorkerNames, SimFleet, type KubeClient, type KubeObject } from '../clusters/index.js';
 import type { ClusterSpec } from '../clusters/schema.js';
 import { istioCacerts, type MeshAdapter } from '../meshes/index.js';
 import { parseDuration, parsePercent } from '../model/index.js';
@@ -69,7 +69,7 @@ export async function embeddedFleet(options: { seed: number; nodes?: number; fle
   const fleet = await SimFleet.start({ clusters: options.fleet.clusters, seed: options.seed, ...(options.nodes ? { nodes: options.nodes } : {}) });
   const kubes = fleet.members.map((m) => createKubeClient(m.cluster.kubeconfig));
   const first = fleet.members[0]!;
-  const workers = Array.from({ length: options.nodes ?? 3 }, (_, i) => (i === 0 ? 'sim-worker' : `sim-worker${i + 1}`));
+  const workers = simWorkerNames(options.nodes ?? 3);
   const crossClusterMs = parseDuration(options.fleet.crossClusterLatency) ?? 30;
   const entryShares = options.fleet.entry ? Object.fromEntries(Object.entries(options.fleet.entry).map(([name, share]) => [name, (parsePercent(share) ?? 0) / 100])) : undefined;
   let traffic: ReturnType<SimFleet['startTraffic']> | undefined;

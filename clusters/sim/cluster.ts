@@ -167,6 +167,11 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   return self;
 }
 
+/** The embedded cluster's worker nodes, named as kind names them: sim-worker, sim-worker2, … */
+export function simWorkerNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => (i === 0 ? 'sim-worker' : `sim-worker${i + 1}`));
+}
+
 function bootstrap(api: ApiService, workers: number, clock: Clock, fleet?: { region: string; podSubnet: string }): void {
   const namespaceType = api.types.find('', 'v1', 'namespaces')!;
   // Objects take seeded uids (runs repeat for a seed); kube-system's is random, as on a real
@@ -178,7 +183,7 @@ function bootstrap(api: ApiService, workers: number, clock: Clock, fleet?: { reg
   api.create(api.types.find('', 'v1', 'endpoints')!, 'default', { metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets: [{ addresses: [{ ip: '172.18.0.2' }], ports: [{ name: 'https', port: 6443, protocol: 'TCP' }] }] });
   const nodeType = api.types.find('', 'v1', 'nodes')!;
   const now = new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const names = ['sim-control-plane', ...Array.from({ length: workers }, (_, i) => (i === 0 ? 'sim-worker' : `sim-worker${i + 1}`))];
+  const names = ['sim-control-plane', ...simWorkerNames(workers)];
   for (const [i, name] of names.entries()) {
     const node = nodeObject(name, i, i === 0, now, fleet);
     const created = api.create(nodeType, undefined, { metadata: node['metadata'], spec: node['spec'] }).object;

@@ -1,4 +1,4 @@
-export { startSimCluster, kubeconfigFor, type SimCluster, type SimClusterOptions } from './cluster.js';
+export { startSimCluster, kubeconfigFor, simWorkerNames, type SimCluster, type SimClusterOptions } from './cluster.js';
 export { VirtualClock } from './clock.js';
 export type { AdmissionHook } from './api/service.js';
 export type { KubeObject } from './api/types.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKubeClient, startSimCluster, type SimCluster } from '../../clusters/index.js';
-import { Topology } from '../../model/index.js';
+import { TWO_ENTRYPOINTS_2500_RPS } from '../../test/helpers/topologies.js';
 import { kubectlAvailable, kubectlFor } from '../../test/helpers/kubectl.js';
 import { planLoad } from '../plan.js';
 import { executionSegments, k6TestRunManifests, ratesPerRunner, runnersFor } from './distributed.js';
@@ -16,15 +16,7 @@ afterEach(async () => {
   for (const sim of sims.splice(0)) await sim.close();
 });
 
-const TOPOLOGY = Topology.parse({
-  apiVersion: 'meshdrill.dev/v1alpha1',
-  kind: 'Topology',
-  metadata: { name: 'big' },
-  spec: {
-    namespaces: [{ name: 'edge', services: [{ name: 'gateway', replicas: 3 }, { name: 'api', replicas: 3 }] }],
-    entrypoints: [{ service: 'edge/gateway', rps: 2_000 }, { service: 'edge/api', rps: 500 }],
-  },
-});
+const TOPOLOGY = TWO_ENTRYPOINTS_2500_RPS;
 
 describe('load/k6: distributed runs on the k6-operator', () => {
   it('sizes the runners by rate and by VUs, splits each rate by execution segment, and refuses more than the limit', () => {

@@ -1,7 +1,7 @@
 import type { KubeObject } from '../../clusters/index.js';
 import { ConfigError } from '../../core/index.js';
 import type { LoadPlan } from '../types.js';
-import { k6Script, vusFor } from './script.js';
+import { k6ScriptConfigMap, vusFor } from './script.js';
 
 /** What one k6 runner pod is trusted to drive (a pod of 1 CPU, k6's own sizing guidance). */
 export interface RunnerLimits {
@@ -78,11 +78,10 @@ export interface TestRunOptions {
  * operator deletes its jobs after the run (cleanup: post) only when the results are in Prometheus.
  */
 export function k6TestRunManifests(plan: LoadPlan, options: TestRunOptions): KubeObject[] {
-  const name = `meshdrill-load-${plan.name}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 52);
-  const labels = { app: 'k6', 'meshdrill.dev/run-id': options.runId };
+  const { name, labels, configMap } = k6ScriptConfigMap(plan, options.namespace, options.runId);
   const args = ['--quiet', `--tag testid=${options.runId}`, ...(options.remoteWrite ? ['--out experimental-prometheus-rw'] : [])];
   return [
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: options.namespace, labels }, data: { 'script.js': k6Script(plan) } },
+    configMap,
     {
       apiVersion: 'k6.io/v1alpha1',
       kind: 'TestRun',

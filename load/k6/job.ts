@@ -1,7 +1,7 @@
 import type { KubeObject } from '../../clusters/index.js';
 import type { LoadPlan } from '../types.js';
 import { remoteWriteEnv, type RemoteWrite } from './distributed.js';
-import { k6Script } from './script.js';
+import { k6ScriptConfigMap } from './script.js';
 
 /**
  * k6 as an in-cluster Job, so the load generator sits inside the mesh or outside it — which is
@@ -10,11 +10,10 @@ import { k6Script } from './script.js';
  * and exit code 99 on the runner container means thresholds failed (k6-operator runner.go).
  */
 export function k6JobManifests(plan: LoadPlan, options: { namespace: string; meshed: boolean; runId: string; image?: string; activeDeadlineSeconds?: number; remoteWrite?: RemoteWrite }): KubeObject[] {
-  const name = `meshdrill-load-${plan.name}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 52);
-  const labels = { app: 'k6', 'meshdrill.dev/run-id': options.runId };
+  const { name, labels, configMap } = k6ScriptConfigMap(plan, options.namespace, options.runId);
   const injection = options.meshed ? {} : { 'sidecar.istio.io/inject': 'false' };
   return [
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: options.namespace, labels }, data: { 'script.js': k6Script(plan) } },
+    configMap,
     {
       apiVersion: 'batch/v1',
       kind: 'Job',

@@ -1,3 +1,4 @@
+import type { KubeObject } from '../../clusters/index.js';
 import type { LoadPlan } from '../types.js';
 
 const SECOND = 1000;
@@ -80,3 +81,14 @@ export function k6Script(plan: LoadPlan): string {
   ];
   return lines.join('\n');
 }
+
+/**
+ * The name a load plan's objects take in the cluster, their labels, and the ConfigMap that holds
+ * its script: shared by the single Job and the k6-operator's TestRun.
+ */
+export function k6ScriptConfigMap(plan: LoadPlan, namespace: string, runId: string): { name: string; labels: Record<string, string>; configMap: KubeObject } {
+  const name = `meshdrill-load-${plan.name}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 52);
+  const labels = { app: 'k6', 'meshdrill.dev/run-id': runId };
+  return { name, labels, configMap: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels }, data: { 'script.js': k6Script(plan) } } };
+}
+

@@ -4,16 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { documentsOfKind, loadConfig } from '../../test/helpers/cli.js';
 import { GitError } from '../../core/index.js';
-import { meshAdapter } from '../../meshes/index.js';
-import { decideStage } from '../decide.js';
-import { planUpdates } from '../render.js';
-import { planStage } from '../stage.js';
-import { readStateMarker, stageChangeBody } from './body.js';
-import { commitStageChange, type StageChange } from './git.js';
+import { readStateMarker } from './body.js';
+import { commitStageChange } from './git.js';
 import { writeLocalPullRequest } from './local-forge.js';
 import { exampleCheckout, git } from '../../test/helpers/git-repo.js';
+import { exampleStageChange } from '../../test/helpers/stage-change.js';
 
 const run = promisify(execFile);
 const quiet = { info: () => undefined, warn: () => undefined };
@@ -30,19 +26,7 @@ async function personPushes(origin: string, who: { name: string; email: string }
   await git(other, 'push', '-q', 'origin', note.push);
 }
 
-async function change(work: string, stage = 1): Promise<StageChange> {
-  const repo = await loadConfig(work, { cwd: work });
-  const plan = documentsOfKind(repo, 'RolloutPlan')[0]!.data;
-  const topology = documentsOfKind(repo, 'Topology')[0]!.data;
-  const adapter = meshAdapter('istio');
-  const files = new Map<string, string>();
-  for (const file of ['rollout-plan.yaml', 'manifests/namespaces.yaml']) files.set(file, await readFile(join(work, file), 'utf8'));
-  const from = planStage(plan, topology, stage - 1, adapter);
-  const to = planStage(plan, topology, stage, adapter);
-  const decision = decideStage([], { now: 0, lastStage: false });
-  const { title, body } = stageChangeBody({ plan: plan.metadata.name, from, to, decision, runId: 'run-1', verdict: 'advance' });
-  return { plan: plan.metadata.name, stage, verdict: 'advance', runId: 'run-1', updates: planUpdates({ files, planFile: 'rollout-plan.yaml', stage: to, adapter }), title, body };
-}
+const change = exampleStageChange;
 
 describe('rollout/gitops', () => {
   it('commits the stage on its own branch with trailers, pushes it, and leaves the checkout as it was', async () => {

@@ -1,18 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { documentsOfKind, loadConfig } from '../../test/helpers/cli.js';
 import { FakeGitHub } from '../../test/helpers/fake-github.js';
 import { exampleCheckout, git } from '../../test/helpers/git-repo.js';
-import { meshAdapter } from '../../meshes/index.js';
-import { decideStage } from '../decide.js';
-import { planUpdates } from '../render.js';
-import { planStage } from '../stage.js';
-import { stageChangeBody } from './body.js';
-import { commitStageChange, type StageChange } from './git.js';
+import { exampleStageChange } from '../../test/helpers/stage-change.js';
+import { commitStageChange } from './git.js';
 import { GitHubForge } from './github-forge.js';
 
 // Branches that require signed commits take only commits GitHub signed: meshdrill has GitHub make
@@ -27,17 +22,7 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.stop();
 });
 
-async function change(work: string, stage = 1): Promise<StageChange> {
-  const repo = await loadConfig(work, { cwd: work });
-  const plan = documentsOfKind(repo, 'RolloutPlan')[0]!.data;
-  const topology = documentsOfKind(repo, 'Topology')[0]!.data;
-  const adapter = meshAdapter('istio');
-  const files = new Map<string, string>();
-  for (const file of ['rollout-plan.yaml', 'manifests/namespaces.yaml']) files.set(file, await readFile(join(work, file), 'utf8'));
-  const to = planStage(plan, topology, stage, adapter);
-  const { title, body } = stageChangeBody({ plan: plan.metadata.name, from: planStage(plan, topology, stage - 1, adapter), to, decision: decideStage([], { now: 0, lastStage: false }), runId: 'run-1', verdict: 'advance' });
-  return { plan: plan.metadata.name, stage, verdict: 'advance', runId: 'run-1', updates: planUpdates({ files, planFile: 'rollout-plan.yaml', stage: to, adapter }), title, body };
-}
+const change = exampleStageChange;
 
 async function github(origin: string): Promise<{ server: FakeGitHub; forge: GitHubForge }> {
   const server = await new FakeGitHub('platform', 'mesh-config', TOKEN).start();

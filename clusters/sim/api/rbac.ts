@@ -102,15 +102,8 @@ function ruleAllows(rule: PolicyRule, a: RequestAttributes): boolean {
 }
 
 /** One request the authorizer saw from someone other than the cluster admin. */
-export interface AuditEntry {
+export interface AuditEntry extends Omit<RequestAttributes, 'resourceRequest'> {
   user: string;
-  verb: string;
-  apiGroup: string;
-  resource: string;
-  subresource: string;
-  namespace: string;
-  name: string;
-  path: string;
   allowed: boolean;
 }
 
