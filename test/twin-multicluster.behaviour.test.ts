@@ -138,13 +138,18 @@ describe('Istio multi-primary on the embedded fleet', () => {
     expect(Object.keys(servedBy(fleet, after + MIN, fleet.clock.now()))).toEqual(['west']);
   });
 
-  it('says what it does not model: a DestinationRule with outlierDetection would make Istio prefer the caller\'s own region', async () => {
+  it('says what it does not model: locality load balancing under outlierDetection, and another cluster\'s NetworkPolicies for callers from outside it', async () => {
     const fleet = await regions({ sharedRoot: true, linked: true });
     const west = createKubeClient(fleet.member('west').cluster.kubeconfig);
+    const east = createKubeClient(fleet.member('east').cluster.kubeconfig);
+    await east.apply({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'only-shop', namespace: 'shop' }, spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: {} }] }] } });
     await west.apply({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'api', namespace: 'shop' }, spec: { host: 'api.shop.svc.cluster.local', trafficPolicy: { outlierDetection: { consecutive5xxErrors: 5, interval: '10s', baseEjectionTime: '30s' } } } });
     const traffic = fleet.startTraffic(TOPOLOGY, { crossClusterMs: CROSS_MS, entryShares: { west: 1 } });
     await fleet.advance(MIN);
 
-    expect(traffic.models[0]!.notModelledSeen()).toEqual([expect.stringMatching(/^locality load balancing for shop\/api: a DestinationRule with outlierDetection makes Istio prefer endpoints in the caller's own region/)]);
+    expect(traffic.models[0]!.notModelledSeen()).toEqual([
+      expect.stringMatching(/^NetworkPolicy in shop of cluster east: not applied to callers in other clusters/),
+      expect.stringMatching(/^locality load balancing for shop\/api: a DestinationRule with outlierDetection makes Istio prefer endpoints in the caller's own region/),
+    ]);
   });
 });

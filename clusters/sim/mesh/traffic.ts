@@ -373,12 +373,13 @@ export class TrafficModel {
             const target = targets[i];
             // A NetworkPolicy that keeps the caller out: the connection never opens (Envoy 503 UF).
             // Another cluster's policies see only addresses from outside it: not modelled across clusters.
-            const blocked = target !== undefined && !this.homes.has(target) && !this.connects(client, target, server.port);
+            const home = target ? this.homes.get(target) : undefined;
+            const blocked = target !== undefined && !home && !this.connects(client, target, server.port);
+            if (target && home?.twin.hasNetworkPolicies(target.namespace)) this.notModelled.add(`NetworkPolicy in ${target.namespace} of cluster ${home.fleet?.name ?? '?'}: not applied to callers in other clusters (their addresses match only ipBlock rules there); the twin lets them in`);
             const decided: Decision = target && !blocked ? decide(mesh, client, target, now, decision.request, requestId, sidecar ? dest.policy.tlsMode : undefined) : { result: 'connect-failure', mtls: false, reachedServer: false, code: proxy ? 503 : 0 };
             const decisionFor: Decision = decision.request.opaque ? { ...decided, opaque: true } : decided;
             if (decisionFor.notModelled) for (const note of decisionFor.notModelled) this.notModelled.add(note);
             const ok = this.outcome(mesh, client, server, target, decisionFor, count, decision, now, waitedMs);
-            const home = target ? this.homes.get(target) : undefined;
             const sink = home?.current?.served ?? served;
             sink.set(dest.ref, (sink.get(dest.ref) ?? 0) + ok);
           };

@@ -328,6 +328,12 @@ export class MeshTwin {
     return value;
   }
 
+  /** Whether any NetworkPolicy lives in a namespace (cached with podsConnect's policies). */
+  hasNetworkPolicies(namespace: string): boolean {
+    if (this.netCache.epoch !== this.netEpoch) this.netCache = { epoch: this.netEpoch, entries: new Map(), policies: this.cluster.api.list(this.type('networkpolicies')) };
+    return this.netCache.policies.some((p) => p.metadata.namespace === namespace);
+  }
+
   private netCache: { epoch: number; entries: Map<string, boolean>; policies: KubeObject[] } = { epoch: -1, entries: new Map(), policies: [] };
 
   /**
