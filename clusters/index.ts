@@ -12,7 +12,7 @@ export { type KubeClient, type KubeObject, type NodeControl } from './kube/types
 export { useExistingCluster } from './kubeconfig/provider.js';
 export { portForward, type PortForward } from './port-forward.js';
 export { type SimCluster } from './sim/cluster.js';
-export { startSimCluster, simWorkerNames } from './sim/index.js';
+export { startSimCluster, simWorkerNames, inProcessKubeClient } from './sim/index.js';
 export { attachMeshTwin } from './sim/mesh/attach.js';
 // The meshes' own latency histogram buckets (Istio's stats filter, Linkerd's proxy), which the twin emits too.
 export { type MetricStore, ISTIO_BUCKETS as ISTIO_LATENCY_BUCKETS, LINKERD_BUCKETS as LINKERD_LATENCY_BUCKETS } from './sim/mesh/metrics.js';

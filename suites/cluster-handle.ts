@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { createKubeClient, simWorkerNames, startSimCluster, attachMeshTwin, TrafficModel, provisionK3s, kindNodeControl, provisionKind, exec, portForward, clusterIdentity, kubeconfigTarget, type ClusterIdentity, type KubeClient, type SimCluster, type K3sOptions, type KindOptions, type ExecResult, type PortForward } from '../clusters/index.js';
+import { createKubeClient, inProcessKubeClient, simWorkerNames, startSimCluster, attachMeshTwin, TrafficModel, provisionK3s, kindNodeControl, provisionKind, exec, portForward, clusterIdentity, kubeconfigTarget, type ClusterIdentity, type KubeClient, type SimCluster, type K3sOptions, type KindOptions, type ExecResult, type PortForward } from '../clusters/index.js';
 import type { NodeControl } from '../chaos/index.js';
 import { installMeshOnCluster, prometheusManifests, prometheusRemoteWriteUrl, PROMETHEUS_NAMESPACE, type DataPlaneMode, type MeshAdapter, type MeshName, type RealInstallOptions } from '../meshes/index.js';
 import { ClusterError, type Logger } from '../core/index.js';
@@ -45,7 +45,7 @@ export interface ClusterHandle {
 export async function embeddedCluster(options: { seed: number; nodes?: number }): Promise<ClusterHandle & { sim: SimCluster }> {
   const sim = await startSimCluster({ time: 'virtual', nodes: options.nodes ?? 3, seed: options.seed });
   const twin = attachMeshTwin(sim);
-  const kube = createKubeClient(sim.kubeconfig);
+  const kube = inProcessKubeClient(sim);
   let traffic: TrafficModel | undefined;
   const workers = simWorkerNames(options.nodes ?? 3);
   return {

@@ -1,4 +1,4 @@
-import { clusterIdentity, createKubeClient, simWorkerNames, SimFleet, type KubeClient, type KubeObject } from '../clusters/index.js';
+import { clusterIdentity, inProcessKubeClient, simWorkerNames, SimFleet, type KubeClient, type KubeObject } from '../clusters/index.js';
 import type { ClusterSpec } from '../clusters/schema.js';
 import { istioCacerts, type MeshAdapter } from '../meshes/index.js';
 import { parseDuration, parsePercent } from '../model/index.js';
@@ -67,7 +67,7 @@ function sourcesIn(metrics: ConstructorParameters<typeof EmbeddedSource>[0], url
  */
 export async function embeddedFleet(options: { seed: number; nodes?: number; fleet: FleetSpec }): Promise<ClusterHandle & { fleet: SimFleet }> {
   const fleet = await SimFleet.start({ clusters: options.fleet.clusters, seed: options.seed, ...(options.nodes ? { nodes: options.nodes } : {}) });
-  const kubes = fleet.members.map((m) => createKubeClient(m.cluster.kubeconfig));
+  const kubes = fleet.members.map((m) => inProcessKubeClient(m.cluster));
   const first = fleet.members[0]!;
   const workers = simWorkerNames(options.nodes ?? 3);
   const crossClusterMs = parseDuration(options.fleet.crossClusterLatency) ?? 30;

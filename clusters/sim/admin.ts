@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { parseDuration } from '../../model/index.js';
 import { sendJson, type ApiRequest, type ExtraRoute } from './api/http.js';
-import { errors } from './api/status.js';
+import { ApiError, errors } from './api/status.js';
 import type { ApiService } from './api/service.js';
 import type { Clock } from '../../core/index.js';
 import type { ControllerManager } from './controllers/manager.js';
@@ -76,27 +76,35 @@ export function podLogRoute(cluster: () => AdminTarget): ExtraRoute {
   return (request, _body, res) => {
     const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(request.url.pathname);
     if (!match || request.method !== 'GET') return false;
-    const sim = cluster();
-    const type = sim.api.types.find('', 'v1', 'pods')!;
-    const name = decodeURIComponent(match[2]!);
-    const pod = sim.api.find(type, decodeURIComponent(match[1]!), name);
-    if (!pod) return fail(res, errors.notFound(type, name));
-    const spec = (pod['spec'] ?? {}) as { containers?: Array<{ name: string }>; initContainers?: Array<{ name: string }> };
-    const containers = (spec.containers ?? []).map((c) => c.name);
-    const asked = request.url.searchParams.get('container');
-    if (asked === null && containers.length > 1) {
-      const init = (spec.initContainers ?? []).map((c) => c.name);
-      return fail(res, errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]${init.length ? ` or one of the init containers: [${init.join(' ')}]` : ''}`));
+    let text: string;
+    try {
+      text = podLog(cluster(), decodeURIComponent(match[1]!), decodeURIComponent(match[2]!), request.url.searchParams.get('container') ?? undefined);
+    } catch (error) {
+      if (error instanceof ApiError) return fail(res, error);
+      throw error;
     }
-    const container = asked ?? containers[0] ?? '';
-    if (asked !== null && !containers.includes(asked) && !(spec.initContainers ?? []).some((c) => c.name === asked)) return fail(res, errors.badRequest(`container ${asked} is not valid for pod ${name}`));
-    const terminated = sim.controllers.pods.logs.get(pod.metadata.uid ?? '');
-    const started = ((pod['status'] as { startTime?: string } | undefined)?.startTime) ?? '';
-    const text = terminated ?? sim.logs?.(pod, container) ?? (started ? `${started} ${container}: started, serving\n` : '');
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text) });
     res.end(text);
     return true;
   };
+}
+
+/** What a pod's container printed, as the log subresource answers; an ApiError as the server refuses. */
+export function podLog(sim: AdminTarget, namespace: string, name: string, asked?: string): string {
+  const type = sim.api.types.find('', 'v1', 'pods')!;
+  const pod = sim.api.find(type, namespace, name);
+  if (!pod) throw errors.notFound(type, name);
+  const spec = (pod['spec'] ?? {}) as { containers?: Array<{ name: string }>; initContainers?: Array<{ name: string }> };
+  const containers = (spec.containers ?? []).map((c) => c.name);
+  if (asked === undefined && containers.length > 1) {
+    const init = (spec.initContainers ?? []).map((c) => c.name);
+    throw errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]${init.length ? ` or one of the init containers: [${init.join(' ')}]` : ''}`);
+  }
+  const container = asked ?? containers[0] ?? '';
+  if (asked !== undefined && !containers.includes(asked) && !(spec.initContainers ?? []).some((c) => c.name === asked)) throw errors.badRequest(`container ${asked} is not valid for pod ${name}`);
+  const terminated = sim.controllers.pods.logs.get(pod.metadata.uid ?? '');
+  const started = ((pod['status'] as { startTime?: string } | undefined)?.startTime) ?? '';
+  return terminated ?? sim.logs?.(pod, container) ?? (started ? `${started} ${container}: started, serving\n` : '');
 }
 
 /**

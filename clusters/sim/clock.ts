@@ -7,14 +7,22 @@ interface PendingTimer {
   cancelled: boolean;
 }
 
+/** Whether timer a fires before b: earlier due, ties in creation order. */
+function before(a: PendingTimer, b: PendingTimer): boolean {
+  return a.due < b.due || (a.due === b.due && a.seq < b.seq);
+}
+
 /**
  * Virtual time: nothing happens until `advance` is called; timers then fire in due order
  * (ties in creation order), each followed by `afterEach` (the cluster settles its controllers there).
+ * Pending timers sit in a binary heap, so a mesh of thousands of proxies (each with its renewal and
+ * reconnect timers) pays O(log n) per timer, not a scan of all of them.
  */
 export class VirtualClock implements Clock {
   private current: number;
   private seq = 0;
-  private timers: PendingTimer[] = [];
+  private heap: PendingTimer[] = [];
+  private cancelledInHeap = 0;
   afterEach: () => void = () => {};
 
   constructor(start = Date.UTC(2026, 0, 1)) {
@@ -27,8 +35,15 @@ export class VirtualClock implements Clock {
 
   setTimer(delayMs: number, callback: () => void): TimerHandle {
     const timer: PendingTimer = { due: this.current + Math.max(0, delayMs), seq: this.seq++, callback, cancelled: false };
-    this.timers.push(timer);
-    return { cancel: () => void (timer.cancelled = true) };
+    this.push(timer);
+    return {
+      cancel: () => {
+        if (timer.cancelled) return;
+        timer.cancelled = true;
+        this.cancelledInHeap++;
+        this.compact();
+      },
+    };
   }
 
   sleep(ms: number): Promise<void> {
@@ -49,21 +64,66 @@ export class VirtualClock implements Clock {
       await Promise.resolve();
     }
     this.current = target;
-    this.timers = this.timers.filter((t) => !t.cancelled);
   }
 
   /** Timers not yet fired. */
   pending(): number {
-    return this.timers.filter((t) => !t.cancelled).length;
+    return this.heap.length - this.cancelledInHeap;
   }
 
+  /** Takes the first live timer due by `limit` off the heap. */
   private nextDue(limit: number): PendingTimer | undefined {
-    let best: PendingTimer | undefined;
-    for (const timer of this.timers) {
-      if (timer.cancelled || timer.due > limit) continue;
-      if (!best || timer.due < best.due || (timer.due === best.due && timer.seq < best.seq)) best = timer;
+    for (;;) {
+      const top = this.heap[0];
+      if (!top) return undefined;
+      if (top.cancelled) {
+        this.pop();
+        this.cancelledInHeap--;
+        continue;
+      }
+      if (top.due > limit) return undefined;
+      this.pop();
+      return top;
     }
-    if (this.timers.length > 1024) this.timers = this.timers.filter((t) => !t.cancelled);
-    return best;
+  }
+
+  /** Rebuilds the heap without cancelled timers once they are most of it (renewals cancelled and set again). */
+  private compact(): void {
+    if (this.cancelledInHeap < 1024 || this.cancelledInHeap * 2 < this.heap.length) return;
+    const live = this.heap.filter((t) => !t.cancelled);
+    this.heap = [];
+    this.cancelledInHeap = 0;
+    for (const timer of live) this.push(timer);
+  }
+
+  private push(timer: PendingTimer): void {
+    const heap = this.heap;
+    let i = heap.length;
+    heap.push(timer);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(timer, heap[parent]!)) break;
+      heap[i] = heap[parent]!;
+      i = parent;
+    }
+    heap[i] = timer;
+  }
+
+  private pop(): void {
+    const heap = this.heap;
+    const last = heap.pop()!;
+    if (heap.length === 0) return;
+    let i = 0;
+    const n = heap.length;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= n) break;
+      const right = left + 1;
+      const child = right < n && before(heap[right]!, heap[left]!) ? right : left;
+      if (!before(heap[child]!, last)) break;
+      heap[i] = heap[child]!;
+      i = child;
+    }
+    heap[i] = last;
   }
 }

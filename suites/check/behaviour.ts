@@ -1,4 +1,4 @@
-import { createKubeClient, startSimCluster, attachMeshTwin, TrafficModel, topologyWorkloads } from '../../clusters/index.js';
+import { inProcessKubeClient, startSimCluster, attachMeshTwin, TrafficModel, topologyWorkloads } from '../../clusters/index.js';
 import { meshAdapter } from '../../meshes/index.js';
 import type { Topology } from '../../model/index.js';
 import type { MeshSelection } from '../../rollout/index.js';
@@ -47,7 +47,7 @@ export async function behaviourOf(input: { manifests: Manifest[]; topology: Topo
   const cluster = await startSimCluster({ time: 'virtual', seed: input.seed ?? 1 });
   try {
     const twin = attachMeshTwin(cluster);
-    const kube = createKubeClient(cluster.kubeconfig);
+    const kube = inProcessKubeClient(cluster);
     const adapter = meshAdapter(input.mesh.name, input.mesh.mode, input.mesh.revision);
     for (const object of await adapter.installManifests({ now: new Date(cluster.clock.now()) })) await kube.apply(object);
     await cluster.advance(5_000);

@@ -1,4 +1,5 @@
-import { createKubeClient, type KubeClient } from '../../clusters/kube/index.js';
+import type { KubeClient } from '../../clusters/kube/index.js';
+import { inProcessKubeClient } from '../../clusters/sim/in-process-client.js';
 import { topologyWorkloads } from '../../clusters/workloads.js';
 import type { Topology } from '../../model/topology.js';
 import { meshAdapter, type MeshAdapter } from '../../meshes/index.js';
@@ -18,7 +19,7 @@ export interface MeshLab {
 export async function startMeshLab(options: { mesh: 'istio' | 'linkerd'; mode?: 'sidecar' | 'ambient'; topology?: Topology; certLifetimeMs?: number; nodes?: number; seed?: number }): Promise<MeshLab> {
   const cluster = await startSimCluster({ nodes: options.nodes ?? 3, seed: options.seed ?? 1 });
   const twin = attachMeshTwin(cluster);
-  const kube = createKubeClient(cluster.kubeconfig);
+  const kube = inProcessKubeClient(cluster);
   const adapter = meshAdapter(options.mesh, options.mode ?? 'sidecar');
   for (const object of await adapter.installManifests({ now: new Date(cluster.clock.now()), ...(options.certLifetimeMs ? { certLifetimeMs: options.certLifetimeMs } : {}) })) await kube.apply(object);
   await cluster.advance(5_000);

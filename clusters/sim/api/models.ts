@@ -45,41 +45,58 @@ export function shapeOf(type: string): TypeShape {
   return { kind: 'scalar', type: 'any' };
 }
 
+/** A model's fields by JSON name with their shapes, worked out once per model (every write checks them). */
+const compiled = new Map<string, Map<string, TypeShape> | undefined>();
+
+function fieldsOf(model: string): Map<string, TypeShape> | undefined {
+  if (compiled.has(model)) return compiled.get(model);
+  const attributes = modelAttributes(model);
+  const fields = attributes && new Map(attributes.map((a) => [a.baseName, shapeOf(a.type)]));
+  compiled.set(model, fields);
+  return fields;
+}
+
 /** Field paths in `value` that the model does not declare (".spec.replica"), as strict decoding reports them. */
 export function unknownFields(model: string, value: unknown, path = ''): string[] {
-  const attributes = modelAttributes(model);
-  if (!attributes || value === null || typeof value !== 'object' || Array.isArray(value)) return [];
-  const byName = new Map(attributes.map((a) => [a.baseName, a]));
   const out: string[] = [];
-  for (const [key, child] of Object.entries(value)) {
-    const attribute = byName.get(key);
-    if (!attribute) {
-      out.push(`${path}.${key}`.replace(/^\./, ''));
-      continue;
-    }
-    out.push(...unknownIn(shapeOf(attribute.type), child, `${path}.${key}`));
-  }
+  collectUnknown(model, value, path, out);
   return out;
 }
 
-function unknownIn(shape: TypeShape, value: unknown, path: string): string[] {
-  if (shape.kind === 'model') return unknownFields(shape.model, value, path);
-  if (shape.kind === 'array' && Array.isArray(value)) return value.flatMap((item, i) => unknownIn(shape.item, item, `${path}[${i}]`));
-  if (shape.kind === 'map' && value && typeof value === 'object') {
-    return Object.entries(value).flatMap(([k, v]) => unknownIn(shape.value, v, `${path}.${k}`));
+function collectUnknown(model: string, value: unknown, path: string, out: string[]): void {
+  const fields = fieldsOf(model);
+  if (!fields || value === null || typeof value !== 'object' || Array.isArray(value)) return;
+  for (const key in value) {
+    const shape = fields.get(key);
+    if (!shape) {
+      out.push(`${path}.${key}`.replace(/^\./, ''));
+      continue;
+    }
+    collectUnknownIn(shape, (value as Record<string, unknown>)[key], `${path}.${key}`, out);
   }
-  return [];
+}
+
+function collectUnknownIn(shape: TypeShape, value: unknown, path: string, out: string[]): void {
+  if (shape.kind === 'model') return collectUnknown(shape.model, value, path, out);
+  if (shape.kind === 'array' && Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) collectUnknownIn(shape.item, value[i], `${path}[${i}]`, out);
+    return;
+  }
+  if (shape.kind === 'map' && value && typeof value === 'object') {
+    // Maps of scalars (labels, annotations, data) hold nothing undeclared.
+    if (shape.value.kind === 'scalar') return;
+    for (const [k, v] of Object.entries(value)) collectUnknownIn(shape.value, v, `${path}.${k}`, out);
+  }
 }
 
 /** Removes undeclared fields, as a real API server prunes them from built-in objects. */
 export function pruneUnknown(model: string, value: unknown): unknown {
-  const attributes = modelAttributes(model);
-  if (!attributes || value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-  const byName = new Map(attributes.map((a) => [a.baseName, a]));
+  const fields = fieldsOf(model);
+  if (!fields || value === null || typeof value !== 'object' || Array.isArray(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value)) {
-    const attribute = byName.get(key);
-    if (attribute) out[key] = pruneIn(shapeOf(attribute.type), child);
+    const shape = fields.get(key);
+    if (shape) out[key] = pruneIn(shape, child);
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import { errors } from './status.js';
+import { copyJson } from './store.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -21,7 +22,7 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 /** RFC 6902 JSON patch. Any failing operation fails the whole patch (nothing is half-applied). */
 export function jsonPatch(target: unknown, operations: unknown): unknown {
   if (!Array.isArray(operations)) throw errors.badRequest('json patch must be an array of operations');
-  let doc = structuredClone(target) as Json;
+  let doc = copyJson(target) as Json;
   for (const op of operations as Array<Record<string, unknown>>) {
     const path = parsePointer(String(op['path'] ?? ''));
     switch (op['op']) {
@@ -42,7 +43,7 @@ export function jsonPatch(target: unknown, operations: unknown): unknown {
       case 'copy':
       case 'move': {
         const from = parsePointer(String(op['from'] ?? ''));
-        const value = structuredClone(getAt(doc, from));
+        const value = copyJson(getAt(doc, from));
         if (op['op'] === 'move') doc = removeAt(doc, from);
         doc = setAt(doc, path, value, 'add');
         break;

@@ -4,8 +4,7 @@ import type { Clock } from '../../../core/index.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { buildOpenApi, type OpenApiDocuments } from './openapi.js';
 import type { ResourceType } from './resources.js';
-import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
-import type { ApiService, FieldValidation, WriteOptions, WriteResult } from './service.js';
+import { byNamespaceName, type ApiService, type FieldValidation, type WriteOptions, type WriteResult } from './service.js';
 import { ApiError, errors } from './status.js';
 import { toTable } from './table.js';
 import type { KubeObject } from './types.js';
@@ -223,9 +222,7 @@ export class ApiHttpHandler {
   }
 
   private select(type: ResourceType, namespace: string | undefined, q: URLSearchParams): KubeObject[] {
-    const labels = parseLabelSelector(q.get('labelSelector') ?? '');
-    const fields = parseFieldSelector(q.get('fieldSelector') ?? '', type.resource);
-    return this.service.list(type, namespace).filter((o) => matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o));
+    return this.service.select(type, namespace, { labelSelector: q.get('labelSelector'), fieldSelector: q.get('fieldSelector') });
   }
 
   private deleteCollection(type: ResourceType, namespace: string | undefined, q: URLSearchParams, res: ServerResponse, options: { propagationPolicy?: string; dryRun: boolean }): void {
@@ -249,12 +246,6 @@ const VERSION_INFO = {
 
 function keyOf(o: KubeObject): string {
   return `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-}
-
-function byNamespaceName(a: KubeObject, b: KubeObject): number {
-  const ka = keyOf(a);
-  const kb = keyOf(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
 function encodeContinue(key: string): string {

@@ -10,7 +10,9 @@ import { ApiError, errors } from './status.js';
 import type { ObjectStore } from './store.js';
 import type { TypeRegistry } from './type-registry.js';
 import type { KubeObject } from './types.js';
+import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { validateName, validateObject } from './validation.js';
+import { copyJson } from './store.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
 
@@ -131,7 +133,16 @@ export class ApiService {
     const mediaType = contentType.split(';')[0]!.trim();
     const isApply = mediaType === 'application/apply-patch+yaml' || mediaType === 'application/apply-patch+cbor';
     if (mediaType === 'application/strategic-merge-patch+json' && type.model === undefined) throw errors.unsupportedMediaType(mediaType);
-    const patchBody = parseBody(raw, isApply);
+    return this.patchWith(type, namespace, name, mediaType, parseBody(raw, isApply), options);
+  }
+
+  /**
+   * PATCH with the body already decoded: what an in-process client sends (the same object it
+   * would serialise), and where `patch` goes once it has parsed the request's text.
+   */
+  patchWith(type: ResourceType, namespace: string | undefined, name: string, mediaType: string, patchBody: unknown, options: WriteOptions = {}): WriteResult {
+    const isApply = mediaType === 'application/apply-patch+yaml' || mediaType === 'application/apply-patch+cbor';
+    if (mediaType === 'application/strategic-merge-patch+json' && type.model === undefined) throw errors.unsupportedMediaType(mediaType);
     const current = this.find(type, namespace, name);
     if (!current) {
       if (!isApply) throw errors.notFound(type, name);
@@ -176,7 +187,7 @@ export class ApiService {
 
   private terminate(type: ResourceType, current: KubeObject): KubeObject {
     if (current.metadata['deletionTimestamp']) return current;
-    const terminating = structuredClone(current);
+    const terminating = copyJson(current);
     terminating.metadata['deletionTimestamp'] = isoNow(this.clock);
     terminating.status = { ...((current.status as Obj | undefined) ?? {}), phase: 'Terminating' };
     this.commit(type, terminating, 'MODIFIED');
@@ -195,12 +206,21 @@ export class ApiService {
     this.cascade(type, gone, 'Background');
     const left = ((current.spec as Obj | undefined)?.['finalizers'] as string[] | undefined)?.filter((f) => f !== 'kubernetes') ?? [];
     if (left.length > 0 || (current.metadata['finalizers'] as string[] | undefined)?.length) {
-      const waiting = structuredClone(current);
+      const waiting = copyJson(current);
       waiting.spec = { ...((current.spec as Obj | undefined) ?? {}), finalizers: left };
       this.commit(type, waiting, 'MODIFIED');
       return;
     }
     this.store.remove('namespaces', gone);
+  }
+
+  /** A list request's objects: those matching the label and field selectors, unsorted. */
+  select(type: ResourceType, namespace: string | undefined, selectors: { labelSelector?: string | null; fieldSelector?: string | null } = {}): KubeObject[] {
+    const labels = parseLabelSelector(selectors.labelSelector ?? '');
+    const fields = parseFieldSelector(selectors.fieldSelector ?? '', type.resource);
+    const all = this.list(type, namespace);
+    if (labels.length === 0 && fields.length === 0) return all;
+    return all.filter((o) => matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o));
   }
 
   list(type: ResourceType, namespace?: string): KubeObject[] {
@@ -230,7 +250,7 @@ export class ApiService {
     }
     const expected = (body as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
     if (expected && expected !== current.metadata.resourceVersion) throw errors.conflict(type, current.metadata.name);
-    const next = structuredClone(current);
+    const next = copyJson(current);
     (next.spec as Obj)['replicas'] = replicas;
     const result = this.replaceWith(type, current, next, { ...options, subresource: undefined }, []);
     return { object: this.scaleOf(type, result.object), warnings: [] };
@@ -241,7 +261,7 @@ export class ApiService {
     let next: KubeObject;
     const hasStatus = type.subresources.includes('status');
     if (options.subresource === 'status') {
-      next = { ...structuredClone(current), status: incoming.status };
+      next = { ...copyJson(current), status: incoming.status };
     } else {
       next = incoming;
       if (hasStatus) next.status = current.status;
@@ -261,8 +281,12 @@ export class ApiService {
     const causes = validateObject(next);
     if (causes.length > 0) throw errors.invalid(type.kind, type.group, current.metadata.name, causes);
     const admitted = options.subresource === 'status' ? next : this.admit('UPDATE', type, next, current);
-    if (admitted.spec !== undefined && specChanged(current, admitted)) admitted.metadata.generation = (current.metadata.generation ?? 0) + 1;
-    if (JSON.stringify(stripVolatile(admitted)) === JSON.stringify(stripVolatile(current))) {
+    const before = fingerprint(current);
+    const after = fingerprint(admitted, false);
+    const specMoved = before.rest !== after.rest;
+    if (admitted.spec !== undefined && specMoved) admitted.metadata.generation = (current.metadata.generation ?? 0) + 1;
+    else fingerprints.set(admitted, after);
+    if (!specMoved && sameObject(before, after)) {
       // A no-op write keeps the resourceVersion, as a real server does.
       return { object: current, warnings };
     }
@@ -274,7 +298,10 @@ export class ApiService {
   /** Parses, checks and normalises a request body into a fresh object. */
   private prepareIncoming(type: ResourceType, namespace: string | undefined, body: unknown, options: WriteOptions, warnings: string[], name?: string): KubeObject {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the body of the request must be a JSON or YAML object');
-    let object = structuredClone(body) as KubeObject;
+    // A status write keeps only the body's metadata and status (replaceWith takes the rest from the
+    // stored object): those are copied, the rest is read and never changed.
+    const raw = body as Obj;
+    let object = (options.subresource === 'status' ? statusWriteCopy(raw) : copyJson(body)) as KubeObject;
     const expectedApiVersion = groupVersion(type);
     const kind = object.kind;
     if (options.subresource !== 'status') {
@@ -381,7 +408,7 @@ export class ApiService {
         const dependentType = this.types.byKey(key);
         if (!dependentType) continue;
         if (policy === 'Orphan') {
-          const orphaned = structuredClone(dependent);
+          const orphaned = copyJson(dependent);
           orphaned.metadata.ownerReferences = dependent.metadata.ownerReferences.filter((ref) => ref.uid !== uid);
           if (orphaned.metadata.ownerReferences.length === 0) delete orphaned.metadata.ownerReferences;
           this.commit(dependentType, orphaned, 'MODIFIED');
@@ -406,17 +433,52 @@ function parseBody(raw: string, yaml: boolean): unknown {
   }
 }
 
-function specChanged(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject) => {
-    const { metadata: _m, status: _s, ...rest } = o;
-    return JSON.stringify(rest);
-  };
-  return strip(a) !== strip(b);
+function statusWriteCopy(raw: Obj): Obj {
+  const copy = { ...raw };
+  if ('metadata' in raw) copy['metadata'] = copyJson(raw['metadata']);
+  if ('status' in raw) copy['status'] = copyJson(raw['status']);
+  return copy;
 }
 
-function stripVolatile(o: KubeObject): unknown {
-  const { resourceVersion: _rv, managedFields: _mf, ...metadata } = o.metadata;
-  return { ...o, metadata };
+/** The order a list response has: by namespace, then name. */
+export function byNamespaceName(a: KubeObject, b: KubeObject): number {
+  const ka = `${a.metadata.namespace ?? ''}/${a.metadata.name}`;
+  const kb = `${b.metadata.namespace ?? ''}/${b.metadata.name}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/**
+ * An object as a write compares it, in parts: its fields other than metadata and status (a change
+ * there is a new generation), its metadata but resourceVersion and managedFields, its status, and
+ * the order of its fields. Two objects whose parts are equal serialise equally but for those two
+ * volatile fields (a no-op write). Stored objects are frozen, so theirs are worked out once.
+ */
+interface Fingerprint {
+  keys: string;
+  rest: string;
+  metadata: string;
+  status: string;
+}
+
+const fingerprints = new WeakMap<object, Fingerprint>();
+
+function fingerprint(o: KubeObject, stored = true): Fingerprint {
+  const cached = stored ? fingerprints.get(o) : undefined;
+  if (cached) return cached;
+  const { metadata, status, ...rest } = o;
+  const { resourceVersion: _rv, managedFields: _mf, ...meta } = metadata;
+  const print = {
+    keys: Object.keys(o).filter((k) => (o as Record<string, unknown>)[k] !== undefined).join(','),
+    rest: JSON.stringify(rest),
+    metadata: JSON.stringify(meta),
+    status: JSON.stringify(status) ?? '',
+  };
+  if (stored && Object.isFrozen(o)) fingerprints.set(o, print);
+  return print;
+}
+
+function sameObject(a: Fingerprint, b: Fingerprint): boolean {
+  return a.rest === b.rest && a.status === b.status && a.metadata === b.metadata && a.keys === b.keys;
 }
 
 function isoNow(clock: Clock): string {

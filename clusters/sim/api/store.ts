@@ -9,6 +9,29 @@ export function deepFreeze<T>(value: T): T {
 }
 
 /**
+ * A deep copy of JSON-shaped data (what the API stores and sends), several times faster than
+ * structuredClone on it. Anything else (a Date, a class instance) is copied by structuredClone.
+ */
+export function copyJson<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = copyJson(value[i]);
+    return out as T;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const child = copyJson((value as Record<string, unknown>)[key]);
+    // A "__proto__" key from JSON is data, as structuredClone keeps it: never the copy's prototype.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: child, enumerable: true, writable: true, configurable: true });
+    else out[key] = child;
+  }
+  return out as T;
+}
+
+/**
  * The object store: every object by resource key and namespace/name, one global resourceVersion
  * counter, and a bounded log of changes for watches that resume from a resourceVersion.
  * Stored objects are frozen: every write stores a new object, and readers clone what they change.

@@ -4,17 +4,26 @@ import type { KubeObject } from './types.js';
 /** The resource types the server serves now: the built-ins plus whatever the stored CRDs define. */
 export class TypeRegistry {
   private custom: ResourceType[] = [];
+  /** The types and their lookups, rebuilt when the CRDs change (every request resolves a type). */
+  private served: ResourceType[] = [...BUILTIN_RESOURCES];
+  private byPath = new Map<string, ResourceType>();
+  private byResourceKey = new Map<string, ResourceType>();
 
-  all(): ResourceType[] {
-    return [...BUILTIN_RESOURCES, ...this.custom];
+  constructor() {
+    this.index();
+  }
+
+  /** The served types; callers must not change the array. */
+  all(): readonly ResourceType[] {
+    return this.served;
   }
 
   find(group: string, version: string, resource: string): ResourceType | undefined {
-    return this.all().find((t) => t.group === group && t.version === version && t.resource === resource);
+    return this.byPath.get(`${group}/${version}/${resource}`);
   }
 
   byKey(key: string): ResourceType | undefined {
-    return this.all().find((t) => resourceKey(t) === key);
+    return this.byResourceKey.get(key);
   }
 
   byKind(apiVersion: string, kind: string): ResourceType | undefined {
@@ -36,5 +45,18 @@ export class TypeRegistry {
   /** Re-derive custom resource types from the CRDs in the store (only Established ones count on a real server; here all do). */
   syncCrds(crds: KubeObject[]): void {
     this.custom = crds.flatMap((crd) => resourcesFromCrd(crd as Parameters<typeof resourcesFromCrd>[0]));
+    this.index();
+  }
+
+  private index(): void {
+    this.served = [...BUILTIN_RESOURCES, ...this.custom];
+    this.byPath = new Map();
+    this.byResourceKey = new Map();
+    // The first of a path or key wins, as find() over the list did.
+    for (const type of this.served) {
+      const path = `${type.group}/${type.version}/${type.resource}`;
+      if (!this.byPath.has(path)) this.byPath.set(path, type);
+      if (!this.byResourceKey.has(resourceKey(type))) this.byResourceKey.set(resourceKey(type), type);
+    }
   }
 }

@@ -51,10 +51,34 @@ export function writeStatus(ctx: ControllerContext, kind: string, object: KubeOb
   ctx.api.update(ctx.type(kind), fresh.metadata.namespace, fresh.metadata.name, { ...fresh, status }, { subresource: 'status' });
 }
 
-/** A stable hash of a pod template, spelled as Kubernetes spells pod-template-hash. */
+/**
+ * A stable hash of a pod template, spelled as Kubernetes spells pod-template-hash. Like the
+ * controller's (hashutil.DeepHashObject over the Go struct, in the struct's field order), it does
+ * not depend on the order of keys in the JSON a client sent. Stored templates are frozen: each is
+ * hashed once.
+ */
 export function templateHash(template: unknown): string {
+  const known = template !== null && typeof template === 'object' ? hashes.get(template) : undefined;
+  if (known) return known;
+  const hash = fnvHash(canonicalJson(template));
+  if (template !== null && typeof template === 'object' && Object.isFrozen(template)) hashes.set(template, hash);
+  return hash;
+}
+
+const hashes = new WeakMap<object, string>();
+
+/** JSON with every object's keys in sorted order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const sorted: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+    return sorted;
+  });
+}
+
+function fnvHash(text: string): string {
   let h = 2166136261;
-  const text = JSON.stringify(template);
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
   const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
   return String(h)

@@ -1,5 +1,6 @@
 import type { KubeObject } from '../api/types.js';
 import { isoTime, ownedBy, ownerRef, recordEvent, templateHash, writeStatus, type ControllerContext, type Obj } from './context.js';
+import { copyJson } from '../api/store.js';
 
 // The Deployment controller's rolling update (k8s.io/kubernetes/pkg/controller/deployment):
 // a ReplicaSet per pod template (named by pod-template-hash), the new one scaled up within
@@ -52,9 +53,9 @@ function scale(ctx: ControllerContext, rs: KubeObject, count: number): void {
 
 function createReplicaSet(ctx: ControllerContext, deployment: KubeObject, hash: string, count: number, revision: number): KubeObject {
   const spec = deployment.spec as Obj;
-  const template = structuredClone(spec['template']) as { metadata?: { labels?: Record<string, string> }; spec?: Obj };
+  const template = copyJson(spec['template']) as { metadata?: { labels?: Record<string, string> }; spec?: Obj };
   template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, 'pod-template-hash': hash } };
-  const selector = structuredClone(spec['selector']) as { matchLabels?: Record<string, string> };
+  const selector = copyJson(spec['selector']) as { matchLabels?: Record<string, string> };
   selector.matchLabels = { ...selector.matchLabels, 'pod-template-hash': hash };
   return ctx.api.create(ctx.type('ReplicaSet'), deployment.metadata.namespace, {
     metadata: {

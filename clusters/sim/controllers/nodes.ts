@@ -1,5 +1,6 @@
 import type { KubeObject } from '../api/types.js';
 import { isoTime, type ControllerContext, type Obj } from './context.js';
+import { copyJson } from '../api/store.js';
 
 export function isNodeReady(node: KubeObject): boolean {
   const conditions = ((node.status as Obj | undefined)?.['conditions'] as Obj[] | undefined) ?? [];
@@ -51,7 +52,7 @@ export function nodeObject(name: string, index: number, controlPlane: boolean, n
 /** Marks a node Ready or NotReady (as when its kubelet stops posting status). */
 export function setNodeReady(ctx: ControllerContext, name: string, ready: boolean): void {
   const node = ctx.api.get(ctx.type('Node'), undefined, name);
-  const status = structuredClone(node.status) as Obj;
+  const status = copyJson(node.status) as Obj;
   const now = isoTime(ctx.clock);
   status['conditions'] = [
     ready
@@ -60,7 +61,7 @@ export function setNodeReady(ctx: ControllerContext, name: string, ready: boolea
   ];
   ctx.api.update(ctx.type('Node'), undefined, name, { ...node, status }, { subresource: 'status' });
   const fresh = ctx.api.get(ctx.type('Node'), undefined, name);
-  const spec = structuredClone(fresh.spec ?? {}) as Obj;
+  const spec = copyJson(fresh.spec ?? {}) as Obj;
   const kept = ((spec['taints'] as Obj[] | undefined) ?? []).filter((t) => t['key'] !== UNREACHABLE_TAINT);
   // The node lifecycle controller taints a node whose Ready condition is Unknown with
   // node.kubernetes.io/unreachable, NoSchedule and NoExecute, and lifts both when it is Ready

@@ -2,6 +2,7 @@ import type { TimerHandle } from '../../../core/index.js';
 import type { KubeObject } from '../api/types.js';
 import { isoTime, recordEvent, type ControllerContext, type Obj } from './context.js';
 import { isNodeReady, schedulableNodes } from './nodes.js';
+import { copyJson } from '../api/store.js';
 
 /**
  * The scheduler and the kubelets in one: binds pending pods to the least-loaded Ready node,
@@ -39,7 +40,7 @@ export class PodLifecycle {
   terminate(namespace: string, name: string, exitCode: number, output = ''): void {
     const pod = this.ctx.api.get(this.ctx.type('Pod'), namespace, name);
     const now = isoTime(this.ctx.clock);
-    const status = structuredClone(pod.status ?? {}) as Obj;
+    const status = copyJson(pod.status ?? {}) as Obj;
     status['phase'] = exitCode === 0 ? 'Succeeded' : 'Failed';
     status['containerStatuses'] = ((status['containerStatuses'] as Obj[] | undefined) ?? []).map((c) => ({
       ...c,
@@ -62,7 +63,7 @@ export class PodLifecycle {
   restartContainer(namespace: string, name: string, container: string, reason: 'OOMKilled' | 'Error'): void {
     const pod = this.ctx.api.get(this.ctx.type('Pod'), namespace, name);
     const now = isoTime(this.ctx.clock);
-    const status = structuredClone(pod.status ?? {}) as Obj;
+    const status = copyJson(pod.status ?? {}) as Obj;
     let restarts = 0;
     status['containerStatuses'] = ((status['containerStatuses'] as Obj[] | undefined) ?? []).map((c) => {
       if (c['name'] !== container) return c;
@@ -78,7 +79,7 @@ export class PodLifecycle {
     this.ctx.clock.setTimer(backoff, () => {
       const current = this.ctx.api.find(this.ctx.type('Pod'), namespace, name);
       if (!current || current.metadata.uid !== uid) return;
-      const again = structuredClone(current.status ?? {}) as Obj;
+      const again = copyJson(current.status ?? {}) as Obj;
       again['containerStatuses'] = ((again['containerStatuses'] as Obj[] | undefined) ?? []).map((c) => (c['name'] === container ? { ...c, started: true, state: { running: { startedAt: isoTime(this.ctx.clock) } } } : c));
       this.setStatus(current, again);
       recordEvent(this.ctx, current, 'Normal', 'Started', `Started container ${container}`, 'kubelet');
@@ -99,19 +100,45 @@ export class PodLifecycle {
       this.setStatus(pod, { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/0 nodes are available: no node matches.', lastTransitionTime: isoTime(this.ctx.clock), lastProbeTime: null }] });
       return;
     }
-    const load = new Map<string, number>();
-    for (const p of this.ctx.api.list(this.ctx.type('Pod'))) {
-      const node = (p.spec as Obj)['nodeName'];
-      if (typeof node === 'string') load.set(node, (load.get(node) ?? 0) + 1);
-    }
+    const load = this.nodeLoad();
     const node = [...candidates].sort((a, b) => (load.get(a.metadata.name) ?? 0) - (load.get(b.metadata.name) ?? 0))[0]!;
-    const bound = structuredClone(pod);
+    const bound = copyJson(pod);
     (bound.spec as Obj)['nodeName'] = node.metadata.name;
     const hostIP = (((node.status as Obj)['addresses'] as Obj[] | undefined) ?? [])[0]?.['address'];
     bound.status = { ...(pod.status as Obj), hostIP, hostIPs: [{ ip: hostIP }], conditions: [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: isoTime(this.ctx.clock) }] };
     const written = this.ctx.api.update(this.ctx.type('Pod'), pod.metadata.namespace, pod.metadata.name, bound).object;
     this.ctx.api.update(this.ctx.type('Pod'), pod.metadata.namespace, pod.metadata.name, { ...written, status: bound.status }, { subresource: 'status' });
     recordEvent(this.ctx, written, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${node.metadata.name}`, 'default-scheduler');
+  }
+
+  /** Pods bound to each node, kept up to date from the store's events once first counted. */
+  private load?: { byNode: Map<string, number>; nodeOf: Map<string, string> };
+
+  private nodeLoad(): Map<string, number> {
+    if (!this.load) {
+      this.load = { byNode: new Map(), nodeOf: new Map() };
+      for (const pod of this.ctx.api.list(this.ctx.type('Pod'))) this.observe({ type: 'ADDED', object: pod });
+    }
+    return this.load.byNode;
+  }
+
+  /** A pod was written or deleted: the count of pods per node follows (the scheduler's cache). */
+  observe(event: { type: string; object: KubeObject }): void {
+    if (!this.load) return;
+    const { byNode, nodeOf } = this.load;
+    const uid = event.object.metadata.uid ?? `${event.object.metadata.namespace}/${event.object.metadata.name}`;
+    const was = nodeOf.get(uid);
+    const node = event.type === 'DELETED' ? undefined : (event.object.spec as Obj | undefined)?.['nodeName'];
+    const now = typeof node === 'string' ? node : undefined;
+    if (was === now) return;
+    if (was !== undefined) {
+      byNode.set(was, (byNode.get(was) ?? 1) - 1);
+      nodeOf.delete(uid);
+    }
+    if (now !== undefined) {
+      byNode.set(now, (byNode.get(now) ?? 0) + 1);
+      nodeOf.set(uid, now);
+    }
   }
 
   private startAfterDelay(pod: KubeObject): void {
@@ -175,7 +202,7 @@ export class PodLifecycle {
       const verdict = check(pod);
       if (!verdict.ready) [ready, reason, message] = [false, verdict.reason ?? 'ContainersNotReady', verdict.message];
     }
-    const status = structuredClone(pod.status) as Obj;
+    const status = copyJson(pod.status) as Obj;
     const conditions = (status['conditions'] as Obj[] | undefined) ?? [];
     const now = isoTime(this.ctx.clock);
     let changed = false;

@@ -1,5 +1,6 @@
 import type { KubeObject } from '../api/types.js';
 import { isPodReady, ownedBy, ownerRef, recordEvent, writeStatus, type ControllerContext, type Obj } from './context.js';
+import { copyJson } from '../api/store.js';
 
 /** Keeps spec.replicas pods per ReplicaSet; prefers removing unscheduled, unready, then newest pods. */
 export function reconcileReplicaSet(ctx: ControllerContext, namespace: string, name: string): void {
@@ -28,7 +29,7 @@ export function reconcileReplicaSet(ctx: ControllerContext, namespace: string, n
 }
 
 function createPod(ctx: ControllerContext, owner: KubeObject, extra: { name?: string; nodeName?: string; labels?: Record<string, string> } = {}): boolean {
-  const template = structuredClone(((owner.spec as Obj)['template'] ?? {}) as { metadata?: Obj; spec?: Obj });
+  const template = copyJson(((owner.spec as Obj)['template'] ?? {}) as { metadata?: Obj; spec?: Obj });
   const labels = { ...((template.metadata?.['labels'] as Record<string, string> | undefined) ?? {}), ...extra.labels };
   const naming = extra.name ? { name: extra.name } : { generateName: `${owner.metadata.name}-` };
   const metadata = { ...(template.metadata ?? {}), ...naming, labels, namespace: owner.metadata.namespace, ownerReferences: [ownerRef(owner)] };

@@ -1,3 +1,4 @@
+import type { EndpointLookup } from './endpoint-table.js';
 import { matchesLabels, requirementsFromSelector } from '../api/selectors.js';
 import type { KubeObject } from '../api/types.js';
 import type { TrustDomain } from './identity.js';
@@ -32,7 +33,7 @@ export interface ConfigSnapshot {
   /** Linkerd: retry policies from Service annotations, by "namespace/name". */
   linkerdRetries: Map<string, LinkerdRetryPolicy>;
   /** Ready endpoints per service ("namespace/name"), as pod uids. */
-  endpoints: Map<string, string[]>;
+  endpoints: EndpointLookup;
 }
 
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';

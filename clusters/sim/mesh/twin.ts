@@ -7,6 +7,7 @@ import { certLifetime, controlPlaneNamespace, detectMesh, istioSigningRoot, link
 import { meshOutboundMode } from './egress.js';
 import { istioTcpPort, linkerdOpaque } from './opaque.js';
 import { hasSidecar, inject, LINKERD_POLICY_ENV, LINKERD_TRUST_ENV, linkerdEnv, proxyLimits } from './injection.js';
+import { EndpointTable, mergedEndpoints } from './endpoint-table.js';
 import { MetricStore } from './metrics.js';
 import { linkerdRetryPolicy, type ConfigSnapshot, type LinkerdRetryPolicy } from './policy.js';
 import { GATEWAY_ROLE_LABEL } from '../../workloads.js';
@@ -62,12 +63,138 @@ export interface Proxy {
   renewal?: TimerHandle;
   /** istiod's forced reconnect of this proxy's xDS stream (Istio sidecars). */
   reconnect?: TimerHandle;
+  /** The last answer to whether it reaches its config source, and who gave it. */
+  configReach?: { reach: object; value: boolean };
   renewalFailures: number;
   /** What the proxy container logged, newest last (at most LOG_LINES): `kubectl logs -c istio-proxy`. */
   log: string[];
 }
 
 const LOG_LINES = 200;
+
+/**
+ * A config push istiod (or Linkerd's destination) made to every connected proxy at once: a change
+ * of config alone, with nothing else moving. It is recorded once and applied to each proxy when the
+ * proxy is next read or changed (TwinProxy), so a mesh-wide push costs O(1), not one step per proxy
+ * per push; the proxy ends as if it had been pushed to then (its config, when it got it, its log).
+ */
+interface Push {
+  at: number;
+  snapshot: ConfigSnapshot;
+  reach: Reach;
+  signerRoot: string | undefined;
+  mesh: MeshKind;
+}
+
+/** Pushes since every proxy was last brought up to date; a proxy has applied those before `seen`. */
+interface PushLog {
+  /** Pushes made in all (the generation a proxy compares its `seen` with). */
+  gen: number;
+  /** The generation of pending[0]. */
+  base: number;
+  pending: Push[];
+}
+
+/**
+ * A proxy as the twin keeps it: what it knows of its config (snapshot, lastSync, connected) is
+ * brought up to date with pushes it has not applied yet whenever it is read; what decides how a
+ * push lands (started, cert, trust) applies them first when it changes.
+ */
+class TwinProxy implements Proxy {
+  seen: number;
+  private _snapshot: ConfigSnapshot | undefined = undefined;
+  private _lastSync: number | undefined = undefined;
+  private _connected: boolean | undefined = undefined;
+  private _started = false;
+  private _cert: Certificate | undefined = undefined;
+  private _trust: Set<string>;
+  cpuLimit: number | undefined = undefined;
+  memoryLimit: number | undefined = undefined;
+  leakedBytes: number | undefined = undefined;
+  renewal: TimerHandle | undefined = undefined;
+  reconnect: TimerHandle | undefined = undefined;
+  configReach: { reach: object; value: boolean } | undefined = undefined;
+  everReady = false;
+  renewalFailures = 0;
+  readonly log: string[] = [];
+
+  constructor(
+    private readonly pushes: PushLog,
+    private readonly catchUp: (proxy: TwinProxy) => void,
+    readonly uid: string,
+    readonly namespace: string,
+    readonly pod: string,
+    readonly service: string,
+    readonly labels: Record<string, string>,
+    readonly serviceAccount: string,
+    readonly kind: Proxy['kind'],
+    readonly gateway: boolean,
+    readonly node: string,
+    trust: Set<string>,
+    readonly inboundPolicy: string,
+  ) {
+    this.seen = pushes.gen;
+    this._trust = trust;
+  }
+
+  /** Applies pushes made since it last looked. */
+  current(): this {
+    if (this.seen !== this.pushes.gen) this.catchUp(this);
+    return this;
+  }
+
+  get snapshot(): ConfigSnapshot | undefined {
+    return this.current()._snapshot;
+  }
+  set snapshot(value: ConfigSnapshot | undefined) {
+    this.current()._snapshot = value;
+  }
+  get lastSync(): number | undefined {
+    return this.current()._lastSync;
+  }
+  set lastSync(value: number | undefined) {
+    this.current()._lastSync = value;
+  }
+  get connected(): boolean | undefined {
+    return this.current()._connected;
+  }
+  set connected(value: boolean | undefined) {
+    this.current()._connected = value;
+  }
+  get started(): boolean {
+    return this._started;
+  }
+  set started(value: boolean) {
+    this.current()._started = value;
+  }
+  get cert(): Certificate | undefined {
+    return this._cert;
+  }
+  set cert(value: Certificate | undefined) {
+    this.current()._cert = value;
+  }
+  get trust(): Set<string> {
+    return this._trust;
+  }
+  set trust(value: Set<string>) {
+    this.current()._trust = value;
+  }
+
+  /** What the catch-up writes: the same fields, without catching up again. */
+  raw(): { snapshot: ConfigSnapshot | undefined; lastSync: number | undefined; connected: boolean | undefined; started: boolean; cert: Certificate | undefined; trust: Set<string> } {
+    return { snapshot: this._snapshot, lastSync: this._lastSync, connected: this._connected, started: this._started, cert: this._cert, trust: this._trust };
+  }
+
+  landed(push: { snapshot: ConfigSnapshot; lastSync: number } | 'refused'): void {
+    if (push === 'refused') {
+      this._connected = false;
+      return;
+    }
+    this._snapshot = push.snapshot;
+    this._lastSync = push.lastSync;
+    this._connected = true;
+  }
+}
 /** istiod closes each xDS stream after this long (pilot-discovery --keepaliveMaxServerConnectionAge, default 30m). */
 const MAX_CONNECTION_AGE_MS = 30 * 60_000;
 
@@ -114,7 +241,11 @@ const LINKERD_MIN_REFRESH_MS = 10_000;
  * proxies without config or identity, and records what each proxy last knew for the traffic model.
  */
 export class MeshTwin {
-  readonly proxies = new Map<string, Proxy>();
+  private readonly records = new Map<string, TwinProxy>();
+  /** Every proxy the twin knows, by pod uid. */
+  readonly proxies: ReadonlyMap<string, Proxy> = this.records;
+  /** Mesh-wide config pushes not yet applied to every proxy (TwinProxy catches up on use). */
+  private readonly pushLog: PushLog = { gen: 0, base: 0, pending: [] };
   readonly metrics = new MetricStore();
   private configVersion = 0;
   private configEpoch = 0;
@@ -123,7 +254,7 @@ export class MeshTwin {
   private readonly dirty = new Set<string>();
   private lastEpochs = '';
   private lastConfigEpoch = 0;
-  private reachCache = { epoch: -1, entries: new Map<string, boolean>() };
+  private reachCache = { epoch: -1, entries: new Map<string, boolean>(), answers: new Map<MeshKind, Pick<Reachability, 'reachable'>>() };
   private snapshot?: ConfigSnapshot;
   private signerRoot?: string;
   /** Linkerd: when the issuer certificate expires (ms); nothing is signed after it. */
@@ -179,23 +310,37 @@ export class MeshTwin {
 
   /** Ready endpoints of every Service of this cluster, as pod uids by "namespace/name". */
   readyEndpoints(): Map<string, string[]> {
-    const endpoints = new Map<string, string[]>();
-    for (const ep of this.cluster.api.list(this.type('endpoints'))) {
-      const subsets = (ep['subsets'] as Array<{ addresses?: Array<{ targetRef?: { uid?: string } }> }> | undefined) ?? [];
-      endpoints.set(`${ep.metadata.namespace}/${ep.metadata.name}`, subsets.flatMap((s) => (s.addresses ?? []).map((a) => a.targetRef?.uid ?? '')));
-    }
-    return endpoints;
+    return this.endpointTable().entries();
   }
+
+  /** Ready endpoints by Service, kept from the store's events once first read. */
+  private endpoints?: EndpointTable;
+
+  private endpointTable(): EndpointTable {
+    if (!this.endpoints) {
+      this.endpoints = new EndpointTable();
+      for (const ep of this.cluster.api.list(this.type('endpoints'))) this.endpoints.apply({ type: 'ADDED', object: ep });
+    }
+    return this.endpoints;
+  }
+
 
   get mesh(): MeshKind | undefined {
     return detectMesh(this.cluster.api, { deployments: this.type('deployments') });
   }
 
   type(resource: string): ResourceType {
-    const found = this.cluster.api.types.all().find((t) => t.resource === resource && t.model !== undefined);
-    if (!found) throw new Error(`no built-in resource ${resource}`);
+    // Built-in types never change: looked up once per resource.
+    let found = this.builtIns.get(resource);
+    if (!found) {
+      found = this.cluster.api.types.all().find((t) => t.resource === resource && t.model !== undefined);
+      if (!found) throw new Error(`no built-in resource ${resource}`);
+      this.builtIns.set(resource, found);
+    }
     return found;
   }
+
+  private readonly builtIns = new Map<string, ResourceType>();
 
   /** A custom resource type by resource name, once its CRD exists. */
   customType(group: string, resource: string): ResourceType | undefined {
@@ -204,8 +349,17 @@ export class MeshTwin {
 
   /** Reachability of the control plane, cached until pods of the control plane, policies or namespaces change. */
   reachability(mesh: MeshKind): Pick<Reachability, 'reachable'> {
-    if (this.reachCache.epoch !== this.netEpoch) this.reachCache = { epoch: this.netEpoch, entries: new Map() };
-    const cache = this.reachCache.entries;
+    if (this.reachCache.epoch !== this.netEpoch) this.reachCache = { epoch: this.netEpoch, entries: new Map(), answers: new Map() };
+    // One answerer per mesh and epoch: a proxy remembers which one answered it (configReachable).
+    let answers = this.reachCache.answers.get(mesh);
+    if (!answers) {
+      answers = this.answerer(mesh, this.reachCache.entries);
+      this.reachCache.answers.set(mesh, answers);
+    }
+    return answers;
+  }
+
+  private answerer(mesh: MeshKind, cache: Map<string, boolean>): Pick<Reachability, 'reachable'> {
     const inner = new Reachability(this.cluster.api, mesh, { pods: this.type('pods'), namespaces: this.type('namespaces'), networkPolicies: this.type('networkpolicies') });
     return {
       reachable: (role, from) => {
@@ -383,7 +537,10 @@ export class MeshTwin {
       this.snapshot = undefined;
       this.configEpoch++;
     }
-    if (event.key === 'endpoints') for (const watcher of this.endpointWatchers) watcher();
+    if (event.key === 'endpoints') {
+      this.endpoints?.apply(event);
+      for (const watcher of this.endpointWatchers) watcher();
+    }
     const ns = event.object.metadata.namespace;
     const controlPlane = ns === 'istio-system' || ns === 'linkerd';
     // Reachability depends on control-plane pods, NetworkPolicies and namespace labels; which
@@ -429,7 +586,7 @@ export class MeshTwin {
     if (pod.metadata.namespace === 'istio-system' && pod.metadata.labels?.['app'] === 'istiod' && this.istiodBroken) {
       return { ready: false, reason: 'ContainersNotReady', message: this.istiodBroken };
     }
-    const proxy = this.proxies.get(pod.metadata.uid ?? '');
+    const proxy = this.records.get(pod.metadata.uid ?? '');
     if (!proxy) {
       // A sidecar the twin has not seen start yet has no config and no identity either.
       const sidecar = hasSidecar(pod);
@@ -453,12 +610,15 @@ export class MeshTwin {
     const everything = epochs !== this.lastEpochs;
     this.lastEpochs = epochs;
     if (!everything && this.configEpoch !== this.lastConfigEpoch) {
-      // New config only: push it to proxies that can reach the control plane.
-      const reach = this.reachability(mesh);
-      for (const proxy of this.proxies.values()) if (proxy.started) this.sync(mesh, proxy, reach);
+      // New config only: push it to proxies that can reach the control plane. Recorded once; each
+      // proxy applies it when next used (catchUp), as if it had been pushed to now.
+      this.recordPush(mesh);
     }
     this.lastConfigEpoch = this.configEpoch;
-    if (everything) this.updateSigner(mesh);
+    if (everything) {
+      this.flushPushes();
+      this.updateSigner(mesh);
+    }
     const reach = this.reachability(mesh);
     // Only pods that changed, unless something every pod depends on changed.
     const podType = this.type('pods');
@@ -486,33 +646,94 @@ export class MeshTwin {
       }
       if (isPodReady(pod) !== this.readiness(pod).ready) this.cluster.controllers.ctx.enqueue('pods', `${proxy.namespace}/${proxy.pod}`);
     }
-    if (everything) for (const uid of this.proxies.keys()) if (!seen.has(uid)) this.forget(uid);
+    if (everything) for (const uid of this.records.keys()) if (!seen.has(uid)) this.forget(uid);
     for (const pod of this.cluster.api.list(this.type('pods'), 'istio-system')) {
       if (pod.metadata.labels?.['app'] === 'istiod') this.cluster.controllers.ctx.enqueue('pods', `istio-system/${pod.metadata.name}`);
     }
   }
 
+  /**
+   * A push to every started proxy. Within a run of pushes (until something a push's outcome depends
+   * on changes: reachability, the signing root, the mesh) each proxy's answer is the same, so a
+   * proxy that catches up applies the run's last push as the whole run would have landed. Whether
+   * a proxy reaches its config source is worked out as the run starts, while the cluster is as the
+   * pushes find it (answers are kept per proxy and answerer: reachesConfig).
+   */
+  private recordPush(mesh: MeshKind): void {
+    const reach = this.reachability(mesh);
+    const log = this.pushLog;
+    const last = log.pending.at(-1);
+    // A run ends where a push's outcome could differ, and after a while in any case (so a proxy no
+    // one reads never holds pushes older than its stream's maximum age).
+    const stale = log.pending[0] !== undefined && this.clock.now() - log.pending[0].at >= MAX_CONNECTION_AGE_MS / 2;
+    if (stale || (last && (last.reach !== reach || last.mesh !== mesh || last.signerRoot !== this.signerRoot))) this.flushPushes();
+    if (log.pending.length === 0) for (const proxy of this.records.values()) if (proxy.started && proxy.kind !== 'ambient') this.reachesConfig(proxy, reach);
+    log.pending.push({ at: this.clock.now(), snapshot: this.currentSnapshot(), reach, signerRoot: this.signerRoot, mesh });
+    log.gen++;
+  }
+
+  /** Brings every proxy up to date with the pushes made, and starts a new run. */
+  private flushPushes(): void {
+    const log = this.pushLog;
+    if (log.pending.length === 0) return;
+    for (const proxy of this.records.values()) proxy.current();
+    log.base = log.gen;
+    log.pending = [];
+  }
+
+  /**
+   * Applies to a proxy the pushes made since it last looked, as sync would have applied each when
+   * it was made: a started proxy that reaches its config source (and, on Istio, trusts istiod's
+   * serving certificate) has the last push's config from then; one that does not is disconnected.
+   */
+  private catchUp(proxy: TwinProxy): void {
+    const log = this.pushLog;
+    const from = proxy.seen - log.base;
+    proxy.seen = log.gen;
+    const state = proxy.raw();
+    if (from < 0 || from >= log.pending.length || !state.started) return;
+    const first = log.pending[from]!;
+    const last = log.pending[log.pending.length - 1]!;
+    if (proxy.kind === 'ambient') {
+      proxy.landed({ snapshot: last.snapshot, lastSync: last.at });
+      return;
+    }
+    if (!this.reachesConfig(proxy, last.reach) || (last.mesh === 'istio' && state.cert && last.signerRoot && !state.trust.has(last.signerRoot))) {
+      proxy.landed('refused');
+      return;
+    }
+    if (!state.snapshot && last.mesh === 'istio') this.noteAt(proxy, first.at, 'info', `ads: ADS: new connection for node:${proxy.pod}.${proxy.namespace}`);
+    proxy.landed({ snapshot: last.snapshot, lastSync: last.at });
+    if (!proxy.reconnect) this.armReconnect(last.mesh, proxy, first.at + MAX_CONNECTION_AGE_MS - this.clock.now());
+  }
+
   /** A line of the proxy container's log, in the mesh's own shape. */
   private note(proxy: Proxy, level: 'info' | 'warn', message: string): void {
-    const at = new Date(this.clock.now()).toISOString();
+    // Lines of pushes it has not applied yet come first: they happened before this one.
+    if (proxy instanceof TwinProxy) proxy.current();
+    this.noteAt(proxy, this.clock.now(), level, message);
+  }
+
+  private noteAt(proxy: Proxy, when: number, level: 'info' | 'warn', message: string): void {
+    const at = new Date(when).toISOString();
     proxy.log.push(proxy.kind === 'linkerd' ? `[${at}] ${level.toUpperCase()} ${message}` : `${at}\t${level}\t${message}`);
     if (proxy.log.length > LOG_LINES) proxy.log.splice(0, proxy.log.length - LOG_LINES);
   }
 
   /** What a container of a meshed pod printed: the proxy's lines, or the application's start. */
   logsOf(pod: KubeObject, container: string): string | undefined {
-    const proxy = this.proxies.get(pod.metadata.uid ?? '');
+    const proxy = this.records.get(pod.metadata.uid ?? '')?.current();
     if (!proxy) return undefined;
     if (container === 'istio-proxy' || container === 'linkerd-proxy') return proxy.log.map((l) => `${l}\n`).join('');
     return undefined;
   }
 
   private forget(uid: string): void {
-    const proxy = this.proxies.get(uid);
+    const proxy = this.records.get(uid);
     if (!proxy) return;
     proxy.renewal?.cancel();
     proxy.reconnect?.cancel();
-    this.proxies.delete(uid);
+    this.records.delete(uid);
   }
 
   private proxyKind(mesh: MeshKind, pod: KubeObject): Proxy['kind'] | undefined {
@@ -531,32 +752,30 @@ export class MeshTwin {
     return ztunnel ? 'ambient' : undefined;
   }
 
-  private ensureProxy(pod: KubeObject, kind: Proxy['kind']): Proxy {
+  private ensureProxy(pod: KubeObject, kind: Proxy['kind']): TwinProxy {
     const uid = pod.metadata.uid ?? '';
-    let proxy = this.proxies.get(uid);
+    let proxy = this.records.get(uid);
     if (!proxy) {
       const anchors = kind === 'linkerd' ? rootId(linkerdEnv(pod, LINKERD_TRUST_ENV)) : undefined;
-      proxy = {
+      proxy = new TwinProxy(
+        this.pushLog,
+        (p) => this.catchUp(p),
         uid,
-        namespace: pod.metadata.namespace ?? '',
-        pod: pod.metadata.name,
-        service: pod.metadata.labels?.['app'] ?? pod.metadata.name,
-        labels: pod.metadata.labels ?? {},
-        serviceAccount: String((pod.spec as Obj | undefined)?.['serviceAccountName'] ?? 'default'),
+        pod.metadata.namespace ?? '',
+        pod.metadata.name,
+        pod.metadata.labels?.['app'] ?? pod.metadata.name,
+        pod.metadata.labels ?? {},
+        String((pod.spec as Obj | undefined)?.['serviceAccountName'] ?? 'default'),
         kind,
-        gateway: pod.metadata.labels?.[GATEWAY_ROLE_LABEL] === 'gateway',
-        node: String((pod.spec as Obj | undefined)?.['nodeName'] ?? ''),
-        started: false,
-        trust: new Set(anchors ? [anchors] : []),
-        inboundPolicy: linkerdEnv(pod, LINKERD_POLICY_ENV) ?? 'all-unauthenticated',
-        everReady: false,
-        renewalFailures: 0,
-        log: [],
-      };
+        pod.metadata.labels?.[GATEWAY_ROLE_LABEL] === 'gateway',
+        String((pod.spec as Obj | undefined)?.['nodeName'] ?? ''),
+        new Set(anchors ? [anchors] : []),
+        linkerdEnv(pod, LINKERD_POLICY_ENV) ?? 'all-unauthenticated',
+      );
       const limits = proxyLimits(pod);
       if (limits.cpu !== undefined) proxy.cpuLimit = limits.cpu;
       if (limits.memory !== undefined) proxy.memoryLimit = limits.memory;
-      this.proxies.set(uid, proxy);
+      this.records.set(uid, proxy);
       this.note(proxy, 'info', kind === 'linkerd' ? 'linkerd2_proxy: release 2.16 (meshdrill twin) by linkerd' : 'pilot-agent: Version 1.27 (meshdrill twin)');
     }
     return proxy;
@@ -571,7 +790,7 @@ export class MeshTwin {
     }
     // istiod's xDS serving certificate is signed by its current root: a proxy that trusts another
     // root cannot connect ("x509: certificate signed by unknown authority", istio/istio#36723).
-    if (!reach.reachable('config', { namespace: proxy.namespace, labels: proxy.labels }) || (mesh === 'istio' && proxy.cert && this.signerRoot && !proxy.trust.has(this.signerRoot))) {
+    if (!this.reachesConfig(proxy, reach) || (mesh === 'istio' && proxy.cert && this.signerRoot && !proxy.trust.has(this.signerRoot))) {
       proxy.connected = false;
       return;
     }
@@ -591,11 +810,30 @@ export class MeshTwin {
     // istiod closes the stream when it reaches its maximum age; the proxy reconnects at once and
     // gets everything again. A proxy that cannot reach istiod then stays disconnected until a
     // reconcile finds the control plane back.
-    proxy.reconnect?.cancel();
-    proxy.reconnect = this.clock.setTimer(MAX_CONNECTION_AGE_MS, () => {
-      if (this.proxies.get(proxy.uid) !== proxy || this.mesh !== mesh) return;
+    if (!proxy.reconnect) this.armReconnect(mesh, proxy, MAX_CONNECTION_AGE_MS);
+  }
+
+  /**
+   * The stream's maximum age, counted from the last full push. A push before the timer fires moves
+   * the deadline: the timer then waits out the rest instead of being set again on every push (a
+   * mesh-wide config change pushes to every proxy at once).
+   */
+  private armReconnect(mesh: MeshKind, proxy: Proxy, delay: number): void {
+    proxy.reconnect = this.clock.setTimer(delay, () => {
+      // Pushes it has not applied yet land first, with this timer still counted as armed.
+      if (proxy instanceof TwinProxy) proxy.current();
+      proxy.reconnect = undefined;
+      if (this.records.get(proxy.uid) !== proxy || this.mesh !== mesh) return;
+      const left = (proxy.lastSync ?? 0) + MAX_CONNECTION_AGE_MS - this.clock.now();
+      if (left > 0) return this.armReconnect(mesh, proxy, left);
       this.sync(mesh, proxy, this.reachability(mesh));
     });
+  }
+
+  /** Whether a proxy reaches its config source, remembered per answerer (one per mesh and network epoch). */
+  private reachesConfig(proxy: Proxy, reach: Reach): boolean {
+    if (proxy.configReach?.reach !== reach) proxy.configReach = { reach, value: reach.reachable('config', { namespace: proxy.namespace, labels: proxy.labels }) };
+    return proxy.configReach.value;
   }
 
   private lifetime(mesh: MeshKind): number {
@@ -634,7 +872,7 @@ export class MeshTwin {
   private scheduleRenewal(mesh: MeshKind, proxy: Proxy, delay: number): void {
     proxy.renewal?.cancel();
     proxy.renewal = this.clock.setTimer(delay, () => {
-      if (this.proxies.get(proxy.uid) !== proxy) return;
+      if (this.records.get(proxy.uid) !== proxy) return;
       this.issue(mesh, proxy, this.reachability(mesh));
       this.globalEpoch++;
       this.cluster.controllers.ctx.enqueue('mesh-twin', 'all');
@@ -649,7 +887,7 @@ export class MeshTwin {
     const now = this.clock.now();
     const up = this.signerRoot !== undefined && reach.reachable('ca', { namespace: 'istio-system', labels: { app: 'ztunnel' } });
     if (!up) {
-      delete proxy.cert;
+      proxy.cert = undefined;
       return;
     }
     if (!proxy.cert || proxy.cert.root !== this.signerRoot || proxy.cert.expiresAt <= now) {
@@ -710,16 +948,13 @@ export class MeshTwin {
       const type = this.customType(group, resource);
       return type ? this.cluster.api.list(type) : [];
     };
-    const endpoints = this.readyEndpoints();
     // Istio multi-primary: the remote clusters' endpoints join the local ones, and a change there
     // is a change of this istiod's config. Those no remote secret names any more are left alone.
     const remotes = this.remoteClusters();
     for (const remote of this.watching) if (!remotes.includes(remote)) remote.endpointWatchers.delete(this.remoteChanged);
     this.watching = remotes;
-    for (const remote of remotes) {
-      remote.endpointWatchers.add(this.remoteChanged);
-      for (const [key, uids] of remote.readyEndpoints()) endpoints.set(key, [...(endpoints.get(key) ?? []), ...uids]);
-    }
+    for (const remote of remotes) remote.endpointWatchers.add(this.remoteChanged);
+    const endpoints = remotes.length === 0 ? this.endpointTable().snapshot() : mergedEndpoints(this.readyEndpoints(), remotes.map((r) => r.readyEndpoints()));
     const linkerdRetries = new Map<string, LinkerdRetryPolicy>();
     if (this.mesh === 'linkerd') for (const service of this.cluster.api.list(this.type('services'))) {
       const policy = linkerdRetryPolicy(service);
