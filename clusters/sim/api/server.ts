@@ -6,7 +6,7 @@ import { buildOpenApi, type OpenApiDocuments } from './openapi.js';
 import type { ResourceType } from './resources.js';
 import { byNamespaceName, type ApiService, type FieldValidation, type WriteOptions, type WriteResult } from './service.js';
 import { ApiError, errors } from './status.js';
-import { toTable } from './table.js';
+import { objectJson, tableJson, toTable } from './table.js';
 import type { KubeObject } from './types.js';
 import { serveWatch } from './watch.js';
 import { sendJson, type ApiRequest, type ExtraRoute } from './http.js';
@@ -208,17 +208,31 @@ export class ApiHttpHandler {
     }
   }
 
-  private serveList(type: ResourceType, namespace: string | undefined, q: URLSearchParams, wantsTable: boolean, res: ServerResponse): void {
+  /** The last list asked for, in order, while nothing in the store has changed: kubectl pages through it. */
+  private lastList?: { rv: number; key: string; items: KubeObject[]; keys: string[] };
+
+  private sortedSelection(type: ResourceType, namespace: string | undefined, q: URLSearchParams): { items: KubeObject[]; keys: string[] } {
+    const rv = this.service.store.currentRv();
+    const key = `${type.group}/${type.version}/${type.resource}|${namespace ?? ''}|${q.get('labelSelector') ?? ''}|${q.get('fieldSelector') ?? ''}`;
+    if (this.lastList?.rv === rv && this.lastList.key === key) return this.lastList;
     const items = this.select(type, namespace, q).sort(byNamespaceName);
+    this.lastList = { rv, key, items, keys: items.map(keyOf) };
+    return this.lastList;
+  }
+
+  private serveList(type: ResourceType, namespace: string | undefined, q: URLSearchParams, wantsTable: boolean, res: ServerResponse): void {
+    const { items, keys } = this.sortedSelection(type, namespace, q);
     const rv = String(this.service.store.currentRv());
     const limit = Number(q.get('limit') ?? '0');
     const start = decodeContinue(q.get('continue'));
-    const from = start === undefined ? 0 : items.findIndex((o) => keyOf(o) > start);
+    const from = start === undefined ? 0 : firstAfter(keys, start);
     const window = limit > 0 ? items.slice(Math.max(0, from), Math.max(0, from) + limit) : items.slice(Math.max(0, from));
     const more = limit > 0 && Math.max(0, from) + limit < items.length;
     const listMeta = { resourceVersion: rv, ...(more ? { continue: encodeContinue(keyOf(window.at(-1)!)), remainingItemCount: items.length - Math.max(0, from) - window.length } : {}) };
-    if (wantsTable) return void sendJson(res, 200, toTable(type.kind, window, this.clock.now(), rv, q.get('includeObject') ?? 'Metadata', more ? { continue: listMeta.continue } : {}));
-    sendJson(res, 200, { kind: type.listKind, apiVersion: type.group === '' ? type.version : `${type.group}/${type.version}`, metadata: listMeta, items: window });
+    if (wantsTable) return void sendJsonText(res, 200, tableJson(type.kind, window, this.clock.now(), rv, q.get('includeObject') ?? 'Metadata', more ? { continue: listMeta.continue } : {}));
+    // The same text as JSON.stringify of the list, each stored object serialised once.
+    const head = JSON.stringify({ kind: type.listKind, apiVersion: type.group === '' ? type.version : `${type.group}/${type.version}`, metadata: listMeta });
+    sendJsonText(res, 200, `${head.slice(0, -1)},"items":[${window.map(objectJson).join(',')}]}`);
   }
 
   private select(type: ResourceType, namespace: string | undefined, q: URLSearchParams): KubeObject[] {
@@ -246,6 +260,23 @@ const VERSION_INFO = {
 
 function keyOf(o: KubeObject): string {
   return `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+}
+
+/** The index of the first key after `start` in ascending keys (items.length when none): a binary search. */
+function firstAfter(keys: string[], start: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keys[mid]! > start) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo === keys.length ? -1 : lo;
+}
+
+function sendJsonText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
 }
 
 function encodeContinue(key: string): string {

@@ -141,6 +141,45 @@ const PRINTERS: Record<string, Printer> = {
 
 const DEFAULT: Printer = { columns: [name, age], cells: (o, a) => [o.metadata.name, a] };
 
+/**
+ * The same Table as JSON text, built without copying the objects: each stored object's part of a
+ * row (its metadata as PartialObjectMetadata, or the whole object) is serialised once and kept
+ * (stored objects are frozen); only the cells, whose age moves with the clock, are printed per
+ * request. JSON.stringify(toTable(…)) and tableJson(…) are the same text.
+ */
+export function tableJson(kind: string, objects: KubeObject[], now: number, resourceVersion: string, includeObject: string, extra: Record<string, unknown> = {}): string {
+  const printer = PRINTERS[kind] ?? DEFAULT;
+  const rows = objects.map((o) => {
+    const cells = JSON.stringify(printer.cells(o, humanAge(now - Date.parse(o.metadata.creationTimestamp ?? new Date(now).toISOString()))));
+    return includeObject === 'None' ? `{"cells":${cells}}` : `{"cells":${cells},"object":${rowObjectJson(o, includeObject === 'Object')}}`;
+  });
+  const head = JSON.stringify({ kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion, ...extra }, columnDefinitions: printer.columns });
+  return `${head.slice(0, -1)},"rows":[${rows.join(',')}]}`;
+}
+
+const serialised = new WeakMap<KubeObject, { whole?: string; metadata?: string }>();
+
+function cacheOf(o: KubeObject): { whole?: string; metadata?: string } {
+  let cached = serialised.get(o);
+  if (!cached) {
+    cached = {};
+    if (Object.isFrozen(o)) serialised.set(o, cached);
+  }
+  return cached;
+}
+
+/** A stored object as JSON, serialised once while it is stored (it is frozen). */
+export function objectJson(o: KubeObject): string {
+  const cached = cacheOf(o);
+  return (cached.whole ??= JSON.stringify(o));
+}
+
+function rowObjectJson(o: KubeObject, whole: boolean): string {
+  if (whole) return objectJson(o);
+  const cached = cacheOf(o);
+  return (cached.metadata ??= JSON.stringify({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata }));
+}
+
 export function toTable(kind: string, objects: KubeObject[], now: number, resourceVersion: string, includeObject: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const printer = PRINTERS[kind] ?? DEFAULT;
   return {
