@@ -61,6 +61,11 @@ type Obj = Record<string, unknown>;
  */
 export class ApiService {
   private readonly admission: AdmissionHook[] = [];
+  /**
+   * The stored object's fingerprint (see Fingerprint) by resource, namespace and name, for the
+   * write after the one that stored it. Only the current version's: older ones are dropped.
+   */
+  private readonly fingerprints = new Map<string, { object: KubeObject; print: Fingerprint }>();
   private nextIp = 0;
 
   constructor(
@@ -68,7 +73,11 @@ export class ApiService {
     readonly types: TypeRegistry,
     private readonly clock: Clock,
     private readonly random: Random,
-  ) {}
+  ) {
+    store.subscribe((event) => {
+      if (event.type === 'DELETED') this.fingerprints.delete(`${event.key}|${event.object.metadata.namespace ?? ''}|${event.object.metadata.name}`);
+    });
+  }
 
   addAdmissionHook(hook: AdmissionHook): () => void {
     this.admission.push(hook);
@@ -281,15 +290,19 @@ export class ApiService {
     const causes = validateObject(next);
     if (causes.length > 0) throw errors.invalid(type.kind, type.group, current.metadata.name, causes);
     const admitted = options.subresource === 'status' ? next : this.admit('UPDATE', type, next, current);
-    const before = fingerprint(current);
-    const after = fingerprint(admitted, false);
+    const slot = `${resourceKey(type)}|${current.metadata.namespace ?? ''}|${current.metadata.name}`;
+    const known = this.fingerprints.get(slot);
+    const before = known?.object === current ? known.print : fingerprint(current);
+    const after = fingerprint(admitted);
     const specMoved = before.rest !== after.rest;
     if (admitted.spec !== undefined && specMoved) admitted.metadata.generation = (current.metadata.generation ?? 0) + 1;
-    else fingerprints.set(admitted, after);
     if (!specMoved && sameObject(before, after)) {
       // A no-op write keeps the resourceVersion, as a real server does.
+      if (known?.object !== current) this.fingerprints.set(slot, { object: current, print: before });
       return { object: current, warnings };
     }
+    // What the next write compares with (when the generation moved, it is worked out again then).
+    if (!specMoved && !options.dryRun) this.fingerprints.set(slot, { object: admitted, print: after });
     if (!options.dryRun) this.commit(type, admitted, 'MODIFIED');
     this.afterWrite(type, admitted, options);
     return { object: admitted, warnings };
@@ -451,7 +464,7 @@ export function byNamespaceName(a: KubeObject, b: KubeObject): number {
  * An object as a write compares it, in parts: its fields other than metadata and status (a change
  * there is a new generation), its metadata but resourceVersion and managedFields, its status, and
  * the order of its fields. Two objects whose parts are equal serialise equally but for those two
- * volatile fields (a no-op write). Stored objects are frozen, so theirs are worked out once.
+ * volatile fields (a no-op write). The stored version's is kept for the next write (fingerprints).
  */
 interface Fingerprint {
   keys: string;
@@ -460,11 +473,7 @@ interface Fingerprint {
   status: string;
 }
 
-const fingerprints = new WeakMap<object, Fingerprint>();
-
-function fingerprint(o: KubeObject, stored = true): Fingerprint {
-  const cached = stored ? fingerprints.get(o) : undefined;
-  if (cached) return cached;
+function fingerprint(o: KubeObject): Fingerprint {
   const { metadata, status, ...rest } = o;
   const { resourceVersion: _rv, managedFields: _mf, ...meta } = metadata;
   const print = {
@@ -473,7 +482,6 @@ function fingerprint(o: KubeObject, stored = true): Fingerprint {
     metadata: JSON.stringify(meta),
     status: JSON.stringify(status) ?? '',
   };
-  if (stored && Object.isFrozen(o)) fingerprints.set(o, print);
   return print;
 }
 

@@ -4,49 +4,89 @@
 
 export type Labels = Record<string, string>;
 
-/** A typed array of twice the length holding the same values. */
-function grow<T extends Float64Array | Float32Array>(old: T): T {
-  const next = new (old.constructor as new (length: number) => T)(old.length * 2);
-  next.set(old);
-  return next;
-}
-
-/** Index of the last of `length` ascending times at or before `time`, or -1 (binary search). */
-function indexAtOrBefore(times: Float64Array, length: number, time: number): number {
-  let lo = 0;
-  let hi = length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (times[mid]! <= time) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
-}
-
-/** Samples as two growing typed arrays: a sample costs 16 bytes, not a tuple object. */
-class History {
-  times = new Float64Array(8);
-  values = new Float64Array(8);
+/**
+ * A column of numbers that grows without copying what it holds: chunks of 256, the last one
+ * doubling from 8 until it is full. A long run's columns waste at most part of one chunk.
+ */
+class Column<T extends Float64Array | Uint32Array> {
+  private readonly chunks: T[] = [];
   length = 0;
 
-  push(time: number, value: number): void {
-    if (this.length === this.times.length) {
-      this.times = grow(this.times);
-      this.values = grow(this.values);
+  constructor(private readonly make: (size: number) => T) {}
+
+  push(value: number): void {
+    let last = this.chunks[this.chunks.length - 1];
+    const at = this.length & 255;
+    if (!last || (at === 0 && this.length > 0 && last.length === 256)) {
+      last = this.make(8);
+      this.chunks.push(last);
+    } else if (at >= last.length) {
+      const bigger = this.make(last.length * 2);
+      bigger.set(last);
+      last = bigger;
+      this.chunks[this.chunks.length - 1] = last;
     }
-    this.times[this.length] = time;
-    this.values[this.length] = value;
+    last[at] = value;
     this.length++;
   }
 
+  get(index: number): number {
+    return this.chunks[index >> 8]![index & 255]!;
+  }
+
+  /** Index of the last value at or before `value` in an ascending column, or -1 (binary search). */
+  lastAtOrBefore(value: number): number {
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.get(mid) <= value) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+}
+
+const float64 = (size: number) => new Float64Array(size);
+const uint32 = (size: number) => new Uint32Array(size);
+
+/**
+ * When the store sampled (tick boundaries). Series keep the index of a sample, 4 bytes, not its
+ * time: every series sampled at a tick shares that tick's time.
+ */
+class SampleTimes {
+  readonly times = new Column(float64);
+
+  /** The index of the last sample at or before `time`, or -1. */
+  indexAt(time: number): number {
+    return this.times.lastAtOrBefore(time);
+  }
+}
+
+/** A series' values where they changed: sample index and value, 12 bytes each. */
+class History {
+  private readonly at = new Column(uint32);
+  private readonly values = new Column(float64);
+  private lastValue: number | undefined;
+
+  constructor(private readonly clock: SampleTimes) {}
+
+  push(sample: number, value: number): void {
+    this.at.push(sample);
+    this.values.push(value);
+    this.lastValue = value;
+  }
+
   last(): number | undefined {
-    return this.length === 0 ? undefined : this.values[this.length - 1];
+    return this.lastValue;
   }
 
   /** The value at `time`: the last sample at or before it, 0 before the first. */
-  at(time: number): number {
-    const index = indexAtOrBefore(this.times, this.length, time);
-    return index < 0 ? 0 : this.values[index]!;
+  valueAt(time: number): number {
+    const sample = this.clock.indexAt(time);
+    if (sample < 0) return 0;
+    const index = this.at.lastAtOrBefore(sample);
+    return index < 0 ? 0 : this.values.get(index);
   }
 }
 
@@ -95,57 +135,106 @@ function key(name: string, labels: Labels): string {
   return name + JSON.stringify(labels);
 }
 
-interface Histogram {
-  name: string;
-  labels: Labels;
-  bounds: number[];
-  /** Cumulative counts per bound, as Prometheus buckets are. */
-  buckets: number[];
+/**
+ * A histogram fed by a prepared outcome adds the same shape every tick, scaled by the tick's
+ * count: cumulative bucket counts, sum and count per request. It is kept as that shape and the
+ * total it was scaled by, so its history is one number per shape and sample instead of a row of
+ * buckets. Observations that are not a prepared shape (observe()) keep rows of their own.
+ */
+interface Shape {
+  cumulative: Float64Array;
   sum: number;
   count: number;
-  history: HistogramHistory;
+  /** Requests of this shape so far. */
+  weight: number;
+  /** Its weight at each of the histogram's samples from `from` on. */
+  weights: Column<Float64Array>;
+  from: number;
 }
 
-/**
- * A histogram's samples packed row by row: times, sums and counts in Float64Arrays, bucket counts
- * in one Float32Array (relative precision ~6e-8, ample for quantiles), no object per sample.
- */
-class HistogramHistory {
-  times = new Float64Array(8);
-  sums = new Float64Array(8);
-  counts = new Float64Array(8);
-  rows: Float32Array;
-  length = 0;
+class Histogram {
+  readonly shapes: Shape[] = [];
+  /** Observations outside any shape: cumulative buckets, sum and count, and their rows per sample. */
+  readonly direct: { buckets: Float64Array; sum: number; count: number };
+  private directRows?: { buckets: Column<Float64Array>[]; sums: Column<Float64Array>; counts: Column<Float64Array>; from: number };
+  /** The store's sample index of each of this histogram's samples. */
+  private readonly at = new Column(uint32);
+  private lastCount: number | undefined;
 
-  constructor(private readonly width: number) {
-    this.rows = new Float32Array(8 * width);
+  constructor(
+    readonly name: string,
+    readonly labels: Labels,
+    readonly bounds: number[],
+    private readonly clock: SampleTimes,
+  ) {
+    this.direct = { buckets: new Float64Array(bounds.length), sum: 0, count: 0 };
   }
 
-  push(time: number, buckets: number[], sum: number, count: number): void {
-    if (this.length === this.times.length) {
-      this.times = grow(this.times);
-      this.sums = grow(this.sums);
-      this.counts = grow(this.counts);
-      this.rows = grow(this.rows);
+  shape(cumulative: Float64Array, sum: number, count: number): Shape {
+    const shape: Shape = { cumulative, sum, count, weight: 0, weights: new Column(float64), from: this.at.length };
+    this.shapes.push(shape);
+    return shape;
+  }
+
+  /** Cumulative count in bucket i now. */
+  bucketNow(i: number): number {
+    let total = this.direct.buckets[i]!;
+    for (const s of this.shapes) total += s.cumulative[i]! * s.weight;
+    return total;
+  }
+
+  get count(): number {
+    let total = this.direct.count;
+    for (const s of this.shapes) total += s.count * s.weight;
+    return total;
+  }
+
+  get sum(): number {
+    let total = this.direct.sum;
+    for (const s of this.shapes) total += s.sum * s.weight;
+    return total;
+  }
+
+  sample(sample: number): void {
+    const count = this.count;
+    if (count === this.lastCount) return;
+    this.lastCount = count;
+    const index = this.at.length;
+    this.at.push(sample);
+    for (const s of this.shapes) s.weights.push(s.weight);
+    if (this.direct.count !== 0 || this.directRows) {
+      this.directRows ??= { buckets: this.bounds.map(() => new Column(float64)), sums: new Column(float64), counts: new Column(float64), from: index };
+      this.direct.buckets.forEach((b, i) => this.directRows!.buckets[i]!.push(b));
+      this.directRows.sums.push(this.direct.sum);
+      this.directRows.counts.push(this.direct.count);
     }
-    this.times[this.length] = time;
-    this.sums[this.length] = sum;
-    this.counts[this.length] = count;
-    this.rows.set(buckets, this.length * this.width);
-    this.length++;
   }
 
-  lastCount(): number | undefined {
-    return this.length === 0 ? undefined : this.counts[this.length - 1];
-  }
-
-  /** The sample index at or before `time`, or -1. */
+  /** This histogram's sample index at or before `time`, or -1. */
   indexAt(time: number): number {
-    return indexAtOrBefore(this.times, this.length, time);
+    const sample = this.clock.indexAt(time);
+    return sample < 0 ? -1 : this.at.lastAtOrBefore(sample);
   }
 
-  bucket(index: number, i: number): number {
-    return index < 0 ? 0 : this.rows[index * this.width + i]!;
+  private sumOver(index: number, pick: (s: Shape) => number, direct: (rows: NonNullable<Histogram['directRows']>, i: number) => number): number {
+    if (index < 0) return 0;
+    let total = 0;
+    for (const s of this.shapes) if (index >= s.from) total += pick(s) * s.weights.get(index - s.from);
+    const rows = this.directRows;
+    if (rows && index >= rows.from) total += direct(rows, index - rows.from);
+    return total;
+  }
+
+  bucketAt(index: number, i: number): number {
+    return this.sumOver(index, (s) => s.cumulative[i]!, (rows, at) => rows.buckets[i]!.get(at));
+  }
+
+  countAt(index: number): number {
+    return this.sumOver(index, (s) => s.count, (rows, at) => rows.counts.get(at));
+  }
+
+  sumAt(index: number): number {
+    return this.sumOver(index, (s) => s.sum, (rows, at) => rows.sums.get(at));
   }
 }
 
@@ -159,6 +248,7 @@ export class MetricStore implements MetricSink {
   private readonly series = new Map<string, Series>();
   private readonly histograms = new Map<string, Histogram>();
   private lastSample = Number.NEGATIVE_INFINITY;
+  private readonly clock = new SampleTimes();
 
   inc(name: string, labels: Labels, by = 1): void {
     if (by === 0) return;
@@ -180,24 +270,19 @@ export class MetricStore implements MetricSink {
    */
   prepare(emit: (sink: MetricSink) => void): (n: number) => void {
     const counters: Array<[Series, number]> = [];
-    const histograms: Array<[Histogram, Float64Array, number, number]> = [];
+    const shapes: Shape[] = [];
     emit({
       inc: (name, labels, by = 1) => counters.push([this.get(name, labels, 'counter'), by]),
       observe: (name, labels, bounds, perBucket, sum, count) => {
-        const h = this.histogram(name, labels, bounds);
         const cumulative = new Float64Array(bounds.length);
         let running = 0;
         for (let i = 0; i < bounds.length; i++) cumulative[i] = running += perBucket[i] ?? 0;
-        histograms.push([h, cumulative, sum, count]);
+        shapes.push(this.histogram(name, labels, bounds).shape(cumulative, sum, count));
       },
     });
     return (n) => {
       for (const [series, by] of counters) series.value += by * n;
-      for (const [h, cumulative, sum, count] of histograms) {
-        for (let i = 0; i < cumulative.length; i++) h.buckets[i]! += cumulative[i]! * n;
-        h.sum += sum * n;
-        h.count += count * n;
-      }
+      for (const shape of shapes) shape.weight += n;
     };
   }
 
@@ -214,7 +299,7 @@ export class MetricStore implements MetricSink {
   /** Adds `count` observations: perBucket[i] of them fall in (bounds[i-1], bounds[i]], the rest above the last bound. */
   observe(name: string, labels: Labels, bounds: number[], perBucket: number[], sum: number, count: number): void {
     if (count === 0) return;
-    const h = this.histogram(name, labels, bounds);
+    const h = this.histogram(name, labels, bounds).direct;
     let cumulative = 0;
     for (let i = 0; i < bounds.length; i++) {
       cumulative += perBucket[i] ?? 0;
@@ -228,12 +313,12 @@ export class MetricStore implements MetricSink {
   sample(time: number): void {
     if (time <= this.lastSample) return;
     this.lastSample = time;
+    const sample = this.clock.times.length;
+    this.clock.times.push(time);
     for (const s of this.series.values()) {
-      if (s.history.last() !== s.value) s.history.push(time, s.value);
+      if (s.history.last() !== s.value) s.history.push(sample, s.value);
     }
-    for (const h of this.histograms.values()) {
-      if (h.history.lastCount() !== h.count) h.history.push(time, h.buckets, h.sum, h.count);
-    }
+    for (const h of this.histograms.values()) h.sample(sample);
   }
 
   /** Series of a metric whose labels include `match` ("!v" excludes v, "~re" matches a regular expression, "!~re" excludes one). */
@@ -251,10 +336,8 @@ export class MetricStore implements MetricSink {
       let total = 0;
       for (const h of this.histograms.values()) {
         if (h.name !== family || !labelsMatch(h.labels, match)) continue;
-        const series = part === 'sum' ? h.history.sums : h.history.counts;
-        const end = h.history.indexAt(to);
-        const start = h.history.indexAt(from);
-        total += (end < 0 ? 0 : series[end]!) - (start < 0 ? 0 : series[start]!);
+        const at = (index: number) => (part === 'sum' ? h.sumAt(index) : h.countAt(index));
+        total += at(h.indexAt(to)) - at(h.indexAt(from));
       }
       if (total !== 0 || [...this.histograms.values()].some((h) => h.name === family)) return total;
     }
@@ -270,13 +353,13 @@ export class MetricStore implements MetricSink {
     let total = 0;
     for (const h of this.histograms.values()) {
       if (h.name !== name || !labelsMatch(h.labels, match)) continue;
-      const end = h.history.indexAt(to);
+      const end = h.indexAt(to);
       if (end < 0) continue;
-      const start = h.history.indexAt(from);
+      const start = h.indexAt(from);
       bounds ??= h.bounds;
       if (counts.length === 0) counts = h.bounds.map(() => 0);
-      for (let i = 0; i < h.bounds.length; i++) counts[i]! += h.history.bucket(end, i) - h.history.bucket(start, i);
-      total += h.history.counts[end]! - (start < 0 ? 0 : h.history.counts[start]!);
+      for (let i = 0; i < h.bounds.length; i++) counts[i]! += h.bucketAt(end, i) - h.bucketAt(start, i);
+      total += h.countAt(end) - h.countAt(start);
     }
     if (!bounds || total <= 0) return Number.NaN;
     const rank = q * total;
@@ -334,7 +417,7 @@ export class MetricStore implements MetricSink {
     for (const [name, list] of [...families].sort(([a], [b]) => a.localeCompare(b))) {
       lines.push(`# HELP ${name} ${HELP[name] ?? name}`, `# TYPE ${name} histogram`);
       for (const h of list) {
-        h.bounds.forEach((bound, i) => lines.push(`${name}_bucket${formatLabels({ ...h.labels, le: String(bound) })} ${formatNumber(h.buckets[i]!)}`));
+        h.bounds.forEach((bound, i) => lines.push(`${name}_bucket${formatLabels({ ...h.labels, le: String(bound) })} ${formatNumber(h.bucketNow(i))}`));
         lines.push(`${name}_bucket${formatLabels({ ...h.labels, le: '+Inf' })} ${formatNumber(h.count)}`);
         lines.push(`${name}_sum${formatLabels(h.labels)} ${formatNumber(h.sum)}`, `${name}_count${formatLabels(h.labels)} ${formatNumber(h.count)}`);
       }
@@ -346,7 +429,7 @@ export class MetricStore implements MetricSink {
     const k = key(name, labels);
     let h = this.histograms.get(k);
     if (!h) {
-      h = { name, labels, bounds, buckets: bounds.map(() => 0), sum: 0, count: 0, history: new HistogramHistory(bounds.length) };
+      h = new Histogram(name, labels, bounds, this.clock);
       this.histograms.set(k, h);
     }
     return h;
@@ -356,7 +439,7 @@ export class MetricStore implements MetricSink {
     const k = key(name, labels);
     let s = this.series.get(k);
     if (!s) {
-      s = { name, labels, type, value: 0, history: new History() };
+      s = { name, labels, type, value: 0, history: new History(this.clock) };
       this.series.set(k, s);
     }
     return s;
@@ -379,7 +462,7 @@ function labelsMatch(labels: Labels, match: Labels): boolean {
 }
 
 function valueAt(s: Series, time: number): number {
-  return s.history.at(time);
+  return s.history.valueAt(time);
 }
 
 function formatLabels(labels: Labels): string {
