@@ -234,7 +234,10 @@ export class ApiService {
 
   list(type: ResourceType, namespace?: string): KubeObject[] {
     const objects = this.store.list(resourceKey(type), type.namespaced ? namespace : undefined);
-    return objects.some((o) => o.apiVersion !== groupVersion(type)) ? objects.map((o) => asVersion(type, o)) : objects;
+    // A built-in type has one version, the one every stored object of it carries.
+    if (type.model !== undefined) return objects;
+    const wanted = groupVersion(type);
+    return objects.some((o) => o.apiVersion !== wanted) ? objects.map((o) => asVersion(type, o)) : objects;
   }
 
   /** The autoscaling/v1 Scale view of a workload. */

@@ -118,6 +118,18 @@ function counterHandle(m: MetricStore, name: string, labels: Record<string, stri
 
 /** The container's restartCount in the pod's status, as kube-state-metrics exports it. */
 function restartCount(pod: KubeObject | undefined, container: string): number {
+  if (!pod) return 0;
+  // A stored pod never changes (a new status is a new object): read once per pod version.
+  let byContainer = restarts.get(pod);
+  if (!byContainer) restarts.set(pod, (byContainer = new Map()));
+  let count = byContainer.get(container);
+  if (count === undefined) byContainer.set(container, (count = readRestartCount(pod, container)));
+  return count;
+}
+
+const restarts = new WeakMap<KubeObject, Map<string, number>>();
+
+function readRestartCount(pod: KubeObject | undefined, container: string): number {
   const statuses = ((pod?.status as Obj | undefined)?.['containerStatuses'] as Array<{ name?: string; restartCount?: number }> | undefined) ?? [];
   return statuses.find((c) => c.name === container)?.restartCount ?? 0;
 }

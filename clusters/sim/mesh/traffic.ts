@@ -454,13 +454,16 @@ export class TrafficModel {
     return opaque;
   }
 
-  private readonly overflowDeclared = new Set<string>();
+  private readonly overflowDeclared = new WeakMap<object, Set<ServiceInfo>>();
 
   /** Envoy's cluster stats exist at zero from a client's first request to the cluster, as its retry counter does. */
   private declareOverflow(client: Party, server: ServiceInfo): void {
-    const key = `${client.proxy?.pod ?? ''}|${server.ref}`;
-    if (this.overflowDeclared.has(key)) return;
-    this.overflowDeclared.add(key);
+    // Declaring twice changes nothing: remembered per proxy, so the common case is two lookups.
+    const by = client.proxy ?? client;
+    let declared = this.overflowDeclared.get(by);
+    if (!declared) this.overflowDeclared.set(by, (declared = new Set()));
+    if (declared.has(server)) return;
+    declared.add(server);
     this.twin.metrics.declare('envoy_cluster_upstream_rq_pending_overflow', { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|${server.port}||${server.name}.${server.namespace}.svc.cluster.local` });
   }
 
@@ -732,11 +735,35 @@ export class TrafficModel {
     const called = this.calledAs && this.calledAs !== server ? this.calledAs : undefined;
     // A proxy Prometheus cannot scrape reports nothing: its series stop where they were.
     const seen: Seen = { client: !c || this.twin.scrapable(c), server: !s || there.twin.scrapable(s) };
-    const k = `${client.namespace}|${client.workload}|${client.serviceAccount}|${c?.kind ?? '-'}|${c?.snapshot ? 1 : 0}|${called ? `${called.ref}>` : ''}${server.ref}|${target?.workload ?? '-'}|${s?.kind ?? '-'}${s?.gateway ? '+gateway' : ''}|${d.result}|${d.mtls}|${d.reachedServer}|${d.code}|${d.opaque ? 'tcp' : ''}|${flags}|${extraMs}|${capMs}|${seen.client ? 1 : 0}${seen.server ? 1 : 0}|${home?.fleet?.name ?? ''}`;
+    // The same outcome from any pod of a workload adds up: the key names workloads, not pods.
+    const k = `${this.callerKey(client)}${c?.snapshot ? 1 : 0}|${called ? `${called.ref}>` : ''}${server.ref}|${target ? this.calleeKey(target) : '-|-'}|${d.result}|${d.mtls}|${d.reachedServer}|${d.code}|${d.opaque ? 'tcp' : ''}|${flags}|${extraMs}|${capMs}|${seen.client ? 1 : 0}${seen.server ? 1 : 0}|${home?.fleet?.name ?? ''}`;
     const pending = this.pending.get(k);
     if (pending) pending.n += n;
     else this.pending.set(k, { mesh, client, server, target, d, n, extraMs, flags, capMs, seen, ...(called ? { called } : {}), ...(home ? { home } : {}) });
   }
+
+  /** A caller's part of an outcome's key, worked out once per party (a party's proxy never changes). */
+  private callerKey(client: Party): string {
+    let key = this.callerKeys.get(client);
+    if (key === undefined) {
+      key = `${client.namespace}|${client.workload}|${client.serviceAccount}|${client.proxy?.kind ?? '-'}|`;
+      this.callerKeys.set(client, key);
+    }
+    return key;
+  }
+
+  private calleeKey(target: Party): string {
+    let key = this.calleeKeys.get(target);
+    if (key === undefined) {
+      const s = target.proxy;
+      key = `${target.workload}|${s?.kind ?? '-'}${s?.gateway ? '+gateway' : ''}`;
+      this.calleeKeys.set(target, key);
+    }
+    return key;
+  }
+
+  private readonly callerKeys = new WeakMap<Party, string>();
+  private readonly calleeKeys = new WeakMap<Party, string>();
 
   private flush(): void {
     for (const [k, p] of this.pending) {

@@ -197,6 +197,7 @@ class TwinProxy implements Proxy {
 }
 /** istiod closes each xDS stream after this long (pilot-discovery --keepaliveMaxServerConnectionAge, default 30m). */
 const MAX_CONNECTION_AGE_MS = 30 * 60_000;
+const CONTROL_PLANE_NAMESPACES = new Set(['istio-system', 'linkerd']);
 
 const RELEVANT = new Set([
   'pods',
@@ -225,6 +226,17 @@ const RELEVANT = new Set([
   'gateway.networking.k8s.io/httproutes',
 ]);
 const CONFIG_KEYS = new Set([...RELEVANT].filter((k) => k.includes('istio.io') || k.includes('linkerd.io') || k.includes('gateway.networking.k8s.io') || k === 'endpoints' || k === 'services'));
+/** What a mesh config map says, read once per stored version of it (its YAML is parsed for each). */
+const meshConfigReads = new WeakMap<KubeObject, Map<string, unknown>>();
+
+function meshConfigOf<T>(configMap: KubeObject | undefined, what: string, read: (cm: KubeObject | undefined) => T): T {
+  if (!configMap) return read(configMap);
+  let reads = meshConfigReads.get(configMap);
+  if (!reads) meshConfigReads.set(configMap, (reads = new Map()));
+  if (!reads.has(what)) reads.set(what, read(configMap));
+  return reads.get(what) as T;
+}
+
 /** The mesh config istiod reads (trust domain, cert lifetime): a change to it is a change of config. */
 const MESH_CONFIG = { namespace: 'istio-system', name: 'istio' };
 
@@ -251,10 +263,16 @@ export class MeshTwin {
   private configEpoch = 0;
   private netEpoch = 0;
   private globalEpoch = 0;
+  /** Moves when a namespace's labels may have changed what the reachability caches hold for its pods. */
+  private cacheEpoch = 0;
+  /** The epoch of the reachability and NetworkPolicy caches: either kind of change empties them. */
+  private get cachesEpoch(): string {
+    return `${this.netEpoch}/${this.cacheEpoch}`;
+  }
   private readonly dirty = new Set<string>();
   private lastEpochs = '';
   private lastConfigEpoch = 0;
-  private reachCache = { epoch: -1, entries: new Map<string, boolean>(), answers: new Map<MeshKind, Pick<Reachability, 'reachable'>>() };
+  private reachCache = { epoch: '', entries: new Map<string, boolean>(), answers: new Map<MeshKind, Pick<Reachability, 'reachable'>>() };
   private snapshot?: ConfigSnapshot;
   private signerRoot?: string;
   /** Linkerd: when the issuer certificate expires (ms); nothing is signed after it. */
@@ -349,7 +367,7 @@ export class MeshTwin {
 
   /** Reachability of the control plane, cached until pods of the control plane, policies or namespaces change. */
   reachability(mesh: MeshKind): Pick<Reachability, 'reachable'> {
-    if (this.reachCache.epoch !== this.netEpoch) this.reachCache = { epoch: this.netEpoch, entries: new Map(), answers: new Map() };
+    if (this.reachCache.epoch !== this.cachesEpoch) this.reachCache = { epoch: this.cachesEpoch, entries: new Map(), answers: new Map() };
     // One answerer per mesh and epoch: a proxy remembers which one answered it (configReachable).
     let answers = this.reachCache.answers.get(mesh);
     if (!answers) {
@@ -406,6 +424,19 @@ export class MeshTwin {
    * of that name with gatewayClassName istio-waypoint (istio.io ambient/usage/waypoint).
    */
   private waypoints(gateways: KubeObject[]): Map<string, string> {
+    // Namespaces change seldom and snapshots are taken after every endpoint change: kept until a
+    // namespace or a Gateway changes.
+    const key = `${this.namespaceVersion}|${gateways.map((g) => `${g.metadata.uid}@${g.metadata.resourceVersion}`).join(',')}`;
+    if (this.waypointCache?.key === key) return this.waypointCache.map;
+    const map = this.readWaypoints(gateways);
+    this.waypointCache = { key, map };
+    return map;
+  }
+
+  private waypointCache?: { key: string; map: Map<string, string> };
+  private namespaceVersion = 0;
+
+  private readWaypoints(gateways: KubeObject[]): Map<string, string> {
     const out = new Map<string, string>();
     const exists = (ns: string, name: string) => gateways.some((g) => g.metadata.namespace === ns && g.metadata.name === name && (g.spec as { gatewayClassName?: string } | undefined)?.gatewayClassName === 'istio-waypoint');
     for (const ns of this.cluster.api.list(this.type('namespaces'))) {
@@ -469,7 +500,7 @@ export class MeshTwin {
    * change; pods are keyed by their labels.
    */
   podsConnect(from: { namespace: string; labels: Record<string, string> }, to: { namespace: string; labels: Record<string, string> }, port: number): boolean {
-    if (this.netCache.epoch !== this.netEpoch) this.netCache = { epoch: this.netEpoch, entries: new Map(), policies: this.cluster.api.list(this.type('networkpolicies')) };
+    if (this.netCache.epoch !== this.cachesEpoch) this.netCache = { epoch: this.cachesEpoch, entries: new Map(), policies: this.cluster.api.list(this.type('networkpolicies')) };
     const { entries, policies } = this.netCache;
     if (policies.length === 0) return true;
     const k = `${from.namespace}|${JSON.stringify(from.labels)}|${to.namespace}|${JSON.stringify(to.labels)}|${port}`;
@@ -484,11 +515,11 @@ export class MeshTwin {
 
   /** Whether any NetworkPolicy lives in a namespace (cached with podsConnect's policies). */
   hasNetworkPolicies(namespace: string): boolean {
-    if (this.netCache.epoch !== this.netEpoch) this.netCache = { epoch: this.netEpoch, entries: new Map(), policies: this.cluster.api.list(this.type('networkpolicies')) };
+    if (this.netCache.epoch !== this.cachesEpoch) this.netCache = { epoch: this.cachesEpoch, entries: new Map(), policies: this.cluster.api.list(this.type('networkpolicies')) };
     return this.netCache.policies.some((p) => p.metadata.namespace === namespace);
   }
 
-  private netCache: { epoch: number; entries: Map<string, boolean>; policies: KubeObject[] } = { epoch: -1, entries: new Map(), policies: [] };
+  private netCache: { epoch: string; entries: Map<string, boolean>; policies: KubeObject[] } = { epoch: '', entries: new Map(), policies: [] };
 
   /**
    * A proxy container whose memory passed its limit is OOM-killed by the kubelet and started again
@@ -545,8 +576,18 @@ export class MeshTwin {
     const controlPlane = ns === 'istio-system' || ns === 'linkerd';
     // Reachability depends on control-plane pods, NetworkPolicies and namespace labels; which
     // pods have proxies and what the CA signs with depend on namespaces and control-plane objects.
-    if (event.key === 'networking.k8s.io/networkpolicies' || event.key === 'namespaces' || (event.key === 'pods' && controlPlane)) this.netEpoch++;
-    if (event.key === 'namespaces' || controlPlane) this.globalEpoch++;
+    // A namespace other than the control plane's decides only for its own pods (its labels are the
+    // source's in NetworkPolicy namespaceSelectors, and ambient capture reads them): the caches
+    // start again and its pods are looked at again, not every pod of the cluster.
+    if (event.key === 'namespaces') this.namespaceVersion++;
+    const ownNamespaceOnly = event.key === 'namespaces' && !CONTROL_PLANE_NAMESPACES.has(event.object.metadata.name);
+    if (ownNamespaceOnly) {
+      this.cacheEpoch++;
+      for (const pod of this.cluster.api.list(this.type('pods'), event.object.metadata.name)) this.dirty.add(`${pod.metadata.namespace}/${pod.metadata.name}`);
+    } else {
+      if (event.key === 'networking.k8s.io/networkpolicies' || event.key === 'namespaces' || (event.key === 'pods' && controlPlane)) this.netEpoch++;
+      if (event.key === 'namespaces' || controlPlane) this.globalEpoch++;
+    }
     if ((event.key === 'apps/deployments' || event.key === 'apps/daemonsets') && !controlPlane) return [];
     if (event.key === 'pods') {
       if (event.type === 'DELETED') this.forget(event.object.metadata.uid ?? '');
@@ -955,6 +996,7 @@ export class MeshTwin {
     this.watching = remotes;
     for (const remote of remotes) remote.endpointWatchers.add(this.remoteChanged);
     const endpoints = remotes.length === 0 ? this.endpointTable().snapshot() : mergedEndpoints(this.readyEndpoints(), remotes.map((r) => r.readyEndpoints()));
+    const meshConfig = this.cluster.api.find(this.type('configmaps'), MESH_CONFIG.namespace, MESH_CONFIG.name);
     const linkerdRetries = new Map<string, LinkerdRetryPolicy>();
     if (this.mesh === 'linkerd') for (const service of this.cluster.api.list(this.type('services'))) {
       const policy = linkerdRetryPolicy(service);
@@ -963,7 +1005,7 @@ export class MeshTwin {
     return {
       version: ++this.configVersion,
       takenAt: this.clock.now(),
-      trustDomain: istioTrustDomain(this.cluster.api.find(this.type('configmaps'), MESH_CONFIG.namespace, MESH_CONFIG.name)),
+      trustDomain: meshConfigOf(meshConfig, 'trustDomain', istioTrustDomain),
       peerAuthentications: list('security.istio.io', 'peerauthentications'),
       authorizationPolicies: list('security.istio.io', 'authorizationpolicies'),
       virtualServices: list('networking.istio.io', 'virtualservices'),
@@ -972,7 +1014,7 @@ export class MeshTwin {
       serviceEntries: list('networking.istio.io', 'serviceentries'),
       waypoints: this.waypoints(list('gateway.networking.k8s.io', 'gateways')),
       egressNetworks: list('policy.linkerd.io', 'egressnetworks'),
-      outboundMode: meshOutboundMode(this.cluster.api.find(this.type('configmaps'), MESH_CONFIG.namespace, MESH_CONFIG.name)),
+      outboundMode: meshConfigOf(meshConfig, 'outboundMode', meshOutboundMode),
       servers: list('policy.linkerd.io', 'servers'),
       linkerdAuthorizations: list('policy.linkerd.io', 'authorizationpolicies'),
       meshTlsAuthentications: list('policy.linkerd.io', 'meshtlsauthentications'),
