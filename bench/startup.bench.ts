@@ -30,3 +30,20 @@ for (const [label, args, goal] of [
   const ratio = ms / bare;
   console.log(`${label}: ${ms.toFixed(0)} ms = ${ratio.toFixed(1)}× node -e 0  [goal ≤ ${goal}×]${ratio > goal ? '  MISSED' : ''}`);
 }
+
+// `npm start`: the example game day (2 simulated hours on the embedded cluster, reports included),
+// as a person runs it from a fresh clone; its run record goes to a temporary folder.
+{
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { timing } = await import('./reference.js');
+  const out = mkdtempSync(join(tmpdir(), 'meshdrill-bench-gameday-'));
+  const journal = mkdtempSync(join(tmpdir(), 'meshdrill-bench-journal-'));
+  const t0 = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, [bin, 'gameday', 'run', 'examples/shop/gameday.yaml', '--out', out, '--journal-dir', journal], { cwd: root, stdio: 'ignore' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  rmSync(out, { recursive: true, force: true });
+  rmSync(journal, { recursive: true, force: true });
+  console.log(timing(`example game day (npm start, exit ${result.status})`, ms, 4_000));
+}

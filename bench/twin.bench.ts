@@ -1,10 +1,13 @@
-// Mesh twin figures: the example topology at 500 rps for 2 simulated hours; 1,000 services in
-// 100 namespaces at 10,000 rps for 1 simulated hour; how wall time grows with services and time.
+// Mesh twin figures at scale: the example topology for 2 simulated hours; generated meshes of
+// 100 to 5,000 services (two pods each, every service calling two of the next namespace) set up
+// and run at 10,000 rps; how wall time grows with simulated hours and with request classes.
+// Each scenario runs in a process of its own, so resident memory is that scenario's alone.
 import { performance } from 'node:perf_hooks';
 import { documentsOfKind, loadConfig } from '../harness/config/index.js';
 import { Topology } from '../model/topology.js';
 import { startMeshLab } from '../test/helpers/mesh-lab.js';
 import { TrafficModel } from '../clusters/sim/mesh/traffic.js';
+import { reference, size, timing } from './reference.js';
 
 const HOUR = 3_600_000;
 
@@ -31,25 +34,40 @@ function generated(services: number, namespaces: number, rps: number, classes = 
   });
 }
 
-async function run(topology: Topology, simulatedMs: number, rpsScale = 1, meshAll = true): Promise<{ setupMs: number; wallMs: number; rssMb: number; pods: number }> {
+interface Result {
+  setupMs: number;
+  /** Wall time of each simulated span asked for, cumulative: [hours, ms]. */
+  spans: Array<[number, number]>;
+  rssMb: number;
+  pods: number;
+}
+
+/** Sets the mesh up (install, deploy, mesh every namespace) and runs its traffic, noting wall time at each mark. */
+async function run(topology: Topology, hours: number[], rpsScale = 1): Promise<Result> {
   const setupStart = performance.now();
   const lab = await startMeshLab({ mesh: 'istio', topology, nodes: 10 });
-  if (meshAll) for (const ns of topology.spec.namespaces) if (ns.meshable) await lab.adapter.meshNamespace(lab.kube, ns.name, { now: new Date(lab.cluster.clock.now()) });
+  for (const ns of topology.spec.namespaces) if (ns.meshable) await lab.adapter.meshNamespace(lab.kube, ns.name, { now: new Date(lab.cluster.clock.now()) });
   await lab.cluster.advance(30_000);
   const setupMs = performance.now() - setupStart;
   const traffic = new TrafficModel(lab.twin, topology, { rpsScale });
   traffic.start();
   const start = performance.now();
-  await lab.cluster.advance(simulatedMs);
-  const wallMs = performance.now() - start;
+  const spans: Array<[number, number]> = [];
+  let done = 0;
+  for (const mark of hours) {
+    await lab.cluster.advance((mark - done) * HOUR);
+    done = mark;
+    spans.push([mark, performance.now() - start]);
+  }
   traffic.stop();
   const pods = lab.twin.pods().length;
   const rssMb = process.memoryUsage().rss / 1_048_576;
   await lab.close();
-  return { setupMs, wallMs, rssMb, pods };
+  return { setupMs, spans, rssMb, pods };
 }
 
-// Each scenario runs in a process of its own, so resident memory is that scenario's alone.
+// MESHDRILL_TWIN_SCENARIO=example, or <hours>[,<hours>…]:<services>:<namespaces>:<rps>[:<request classes>]
+// (one scenario, printed as JSON; what the table below runs, and what a profile runs on its own).
 const scenario = process.env['MESHDRILL_TWIN_SCENARIO'];
 if (scenario) {
   const [kind, a, b, c, d] = scenario.split(':');
@@ -57,29 +75,49 @@ if (scenario) {
     const repo = await loadConfig('examples/shop');
     const shop = documentsOfKind(repo, 'Topology')[0]!.data;
     const shopRps = shop.spec.entrypoints.reduce((n, e) => n + e.rps, 0);
-    const r = await run(shop, 2 * HOUR, 500 / shopRps);
-    console.log(`example topology (${shop.spec.namespaces.flatMap((n) => n.services).length} services, ${r.pods} pods) at 500 rps for 2 simulated hours: ${r.wallMs.toFixed(0)} ms wall, RSS ${r.rssMb.toFixed(0)} MB  [target < 2000 ms] (setup ${r.setupMs.toFixed(0)} ms)`);
+    console.log(JSON.stringify(await run(shop, [2], 500 / shopRps)));
   } else {
-    const r = await run(generated(Number(a), Number(b), Number(c), Number(d ?? 1)), Number(kind) * HOUR);
-    console.log(JSON.stringify(r));
+    console.log(JSON.stringify(await run(generated(Number(a), Number(b), Number(c), Number(d ?? 1)), kind!.split(',').map(Number))));
   }
   process.exit(0);
 }
 
 const { execFileSync } = await import('node:child_process');
-function child(spec: string): string {
-  return execFileSync(process.execPath, [...process.execArgv, new URL(import.meta.url).pathname], { env: { ...process.env, MESHDRILL_TWIN_SCENARIO: spec }, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }).trim().split('\n').at(-1) ?? '';
+function child(spec: string): Result {
+  const out = execFileSync(process.execPath, [...process.execArgv, new URL(import.meta.url).pathname], { env: { ...process.env, MESHDRILL_TWIN_SCENARIO: spec }, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as Result;
 }
-const parse = (line: string) => JSON.parse(line) as { setupMs: number; wallMs: number; rssMb: number; pods: number };
+const last = (r: Result) => r.spans.at(-1)!;
 
-console.log(child('example'));
-const big = parse(child('1:1000:100:10000'));
-console.log(`1,000 services / 100 namespaces (${big.pods} pods) at 10,000 rps for 1 simulated hour: ${big.wallMs.toFixed(0)} ms wall, RSS ${big.rssMb.toFixed(0)} MB  [targets < 30000 ms, < 1024 MB] (setup, not timed by the target: ${big.setupMs.toFixed(0)} ms)`);
-console.log('wall time by services (1 simulated hour, 1,000 rps):');
-for (const n of [100, 300, 1000]) console.log(`  ${String(n).padStart(5)} services: ${parse(child(`1:${n}:${Math.max(10, n / 10)}:1000`)).wallMs.toFixed(0).padStart(6)} ms`);
-console.log('wall time by simulated time (300 services, 1,000 rps):');
-for (const hours of [0.5, 1, 2]) console.log(`  ${String(hours).padStart(4)} h: ${parse(child(`${hours}:300:30:1000`)).wallMs.toFixed(0).padStart(6)} ms`);
+console.log(`reference (JSON.parse + JSON.stringify of a 5,000-pod list): ${reference().toFixed(0)} ms`);
+const example = child('example');
+console.log(timing('example topology (30 services) at 500 rps, 2 simulated hours', last(example)[1], 2_000));
+
+// The headline mesh, 1,000 services in 100 namespaces at 10,000 rps, runs a whole simulated hour;
+// the other sizes a tenth of one (their hour is ten times that: see the hours table, linear).
+// The first ticks make every series and outcome; a steady hour is timed between the marks after them.
+console.log('by services (10,000 rps, 2 pods a service, 10 services a namespace):');
+console.log('   services    pods    setup  first 0.05 h  per steady hour      RSS');
+const bySize = new Map<number, Result>();
+const steadyHour = (r: Result) => ((r.spans[1]![1] - r.spans[0]![1]) / (r.spans[1]![0] - r.spans[0]![0]));
+for (const services of [100, 300, 1_000, 3_000, 5_000]) {
+  const r = child(`${services === 1_000 ? '0.05,0.1,1' : '0.05,0.1'}:${services}:${services / 10}:10000`);
+  bySize.set(services, r);
+  console.log(`   ${services.toLocaleString('en-US').padStart(8)}  ${String(r.pods).padStart(6)}  ${(r.setupMs / 1000).toFixed(1).padStart(5)} s  ${(r.spans[0]![1] / 1000).toFixed(1).padStart(10)} s  ${(steadyHour(r) / 1000).toFixed(1).padStart(13)} s  ${r.rssMb.toFixed(0).padStart(5)} MB`);
+}
+const big = bySize.get(1_000)!;
+console.log(timing('  1,000 services / 100 namespaces: setup (install, deploy 2,000 pods, mesh)', big.setupMs, 10_000));
+console.log(timing('  1,000 services at 10,000 rps, 1 simulated hour', last(big)[1], 10_000));
+console.log(size('  1,000 services, resident memory', big.rssMb, 600));
+const huge = bySize.get(5_000)!;
+console.log(timing('  5,000 services, 1 simulated hour (first 0.05 h, then a steady 0.95 h)', huge.spans[0]![1] + 0.95 * steadyHour(huge), 60_000));
+console.log(size('  5,000 services, resident memory after 0.1 h', huge.rssMb, 2_048));
+
+const byHours = child('0.5,1,2:300:30:1000');
+console.log('by simulated hours (300 services, 1,000 rps, one run):');
+for (const [hours, ms] of byHours.spans) console.log(`  ${String(hours).padStart(4)} h: ${ms.toFixed(0).padStart(6)} ms (${(ms / hours / 1000).toFixed(1)} s per hour)`);
+
 // Request classes (policies and routes tell them apart): the cost per tick grows with classes × edges.
-console.log('wall time by request classes per edge (300 services, 1,000 rps, 1 simulated hour)  [goal: 1 class ≤ 1.5× the model without classes; linear in classes]:');
-const byClasses = [1, 2, 4].map((k) => [k, parse(child(`1:300:30:1000:${k}`)).wallMs] as const);
+console.log('by request classes per edge (300 services, 1,000 rps, 0.25 simulated hours)  [goal: linear in classes]:');
+const byClasses = [1, 2, 4].map((k) => [k, last(child(`0.25:300:30:1000:${k}`))[1]] as const);
 for (const [k, ms] of byClasses) console.log(`  ${k} class${k === 1 ? ' ' : 'es'}: ${ms.toFixed(0).padStart(6)} ms (${(ms / byClasses[0]![1]).toFixed(2)}× one class)`);

@@ -15,7 +15,9 @@ type ModelClass = { getAttributeTypeMap?: () => Attribute[] };
 let models: Record<string, ModelClass | undefined> | undefined;
 
 export async function loadModels(): Promise<void> {
-  models ??= (await import('@kubernetes/client-node')) as unknown as Record<string, ModelClass | undefined>;
+  // The models alone (every model class is there), not the package's API clients: half the
+  // start-up of an embedded cluster in a process that never talks HTTP to it (`check`).
+  models ??= (await import('@kubernetes/client-node/dist/gen/models/all.js')) as unknown as Record<string, ModelClass | undefined>;
 }
 
 export function modelAttributes(model: string): Attribute[] | undefined {

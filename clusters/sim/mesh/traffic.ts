@@ -958,7 +958,7 @@ interface Seen {
 }
 
 /** Where the load that enters from outside runs on a real cluster: k6 pods in meshdrill-load. */
-const LOAD_GENERATOR = { namespace: 'meshdrill-load', labels: { app: 'k6' } };
+const LOAD_GENERATOR = { namespace: 'meshdrill-load', labels: Object.freeze({ app: 'k6' }) };
 
 /** Traffic from outside the cluster: no pod, no identity, an address outside the cluster networks. */
 const OUTSIDE: Party = { namespace: 'external', workload: 'external', labels: {}, serviceAccount: 'default', ip: OUTSIDE_IP };

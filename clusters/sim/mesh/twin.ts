@@ -226,6 +226,18 @@ const RELEVANT = new Set([
   'gateway.networking.k8s.io/httproutes',
 ]);
 const CONFIG_KEYS = new Set([...RELEVANT].filter((k) => k.includes('istio.io') || k.includes('linkerd.io') || k.includes('gateway.networking.k8s.io') || k === 'endpoints' || k === 'services'));
+/** A label set as a cache key; label objects come from stored pods, which never change, so each is written once. */
+const labelKeys = new WeakMap<Record<string, string>, string>();
+
+function labelKey(labels: Record<string, string>): string {
+  let key = labelKeys.get(labels);
+  if (key === undefined) {
+    key = JSON.stringify(labels);
+    if (Object.isFrozen(labels)) labelKeys.set(labels, key);
+  }
+  return key;
+}
+
 /** What a mesh config map says, read once per stored version of it (its YAML is parsed for each). */
 const meshConfigReads = new WeakMap<KubeObject, Map<string, unknown>>();
 
@@ -381,7 +393,7 @@ export class MeshTwin {
     const inner = new Reachability(this.cluster.api, mesh, { pods: this.type('pods'), namespaces: this.type('namespaces'), networkPolicies: this.type('networkpolicies') });
     return {
       reachable: (role, from) => {
-        const k = `${mesh}|${role}|${from.namespace}|${JSON.stringify(from.labels)}`;
+        const k = `${mesh}|${role}|${from.namespace}|${labelKey(from.labels)}`;
         let value = cache.get(k);
         if (value === undefined) {
           value = inner.reachable(role, from);
@@ -503,7 +515,7 @@ export class MeshTwin {
     if (this.netCache.epoch !== this.cachesEpoch) this.netCache = { epoch: this.cachesEpoch, entries: new Map(), policies: this.cluster.api.list(this.type('networkpolicies')) };
     const { entries, policies } = this.netCache;
     if (policies.length === 0) return true;
-    const k = `${from.namespace}|${JSON.stringify(from.labels)}|${to.namespace}|${JSON.stringify(to.labels)}|${port}`;
+    const k = `${from.namespace}|${labelKey(from.labels)}|${to.namespace}|${labelKey(to.labels)}|${port}`;
     let value = entries.get(k);
     if (value === undefined) {
       const nsLabels = (name: string) => ({ 'kubernetes.io/metadata.name': name, ...(this.cluster.api.find(this.type('namespaces'), undefined, name)?.metadata.labels ?? {}) });
