@@ -77,8 +77,13 @@ export class TrafficModel {
   /** Requests and CPU per proxy (proxy-load.ts), and each proxy's own series (proxy-metrics.ts). */
   private readonly load = new ProxyLoad();
   private readonly proxyMetrics: ProxyMetrics;
-  private readonly emitters = new Map<string, (n: number) => void>();
-  private readonly pending = new Map<string, { mesh: 'istio' | 'linkerd'; client: Party; server: ServiceInfo; target: Party | undefined; d: Decision; n: number; extraMs: number; flags: string; capMs: number; called?: ServiceInfo; seen: Seen; home?: TrafficModel }>();
+  /**
+   * A tick's outcomes, summed by key before they reach the metric store: first by who called what
+   * (caller and callee workloads, the service called, where it went: worked out once per pair of
+   * parties), then by what happened. Each keeps its emitter from tick to tick.
+   */
+  private readonly outcomes = new Map<string, Map<string, PendingOutcome>>();
+  private readonly touched: PendingOutcome[] = [];
   /** The services each client proxy has a retry counter for. */
   private readonly retryCounters = new WeakMap<object, Set<string>>();
 
@@ -735,12 +740,34 @@ export class TrafficModel {
     const called = this.calledAs && this.calledAs !== server ? this.calledAs : undefined;
     // A proxy Prometheus cannot scrape reports nothing: its series stop where they were.
     const seen: Seen = { client: !c || this.twin.scrapable(c), server: !s || there.twin.scrapable(s) };
-    // The same outcome from any pod of a workload adds up: the key names workloads, not pods.
-    const k = `${this.callerKey(client)}${c?.snapshot ? 1 : 0}|${called ? `${called.ref}>` : ''}${server.ref}|${target ? this.calleeKey(target) : '-|-'}|${d.result}|${d.mtls}|${d.reachedServer}|${d.code}|${d.opaque ? 'tcp' : ''}|${flags}|${extraMs}|${capMs}|${seen.client ? 1 : 0}${seen.server ? 1 : 0}|${home?.fleet?.name ?? ''}`;
-    const pending = this.pending.get(k);
-    if (pending) pending.n += n;
-    else this.pending.set(k, { mesh, client, server, target, d, n, extraMs, flags, capMs, seen, ...(called ? { called } : {}), ...(home ? { home } : {}) });
+    // The same outcome from any pod of a workload adds up: the keys name workloads, not pods.
+    const who = this.pairKey(client, called, server, target);
+    const what = `${c?.snapshot ? 1 : 0}${d.result}|${d.mtls ? 1 : 0}${d.reachedServer ? 1 : 0}|${d.code}|${d.opaque ? 'tcp' : ''}|${flags}|${extraMs}|${capMs}|${seen.client ? 1 : 0}${seen.server ? 1 : 0}|${home?.fleet?.name ?? ''}`;
+    let byWhat = this.outcomes.get(who);
+    if (!byWhat) this.outcomes.set(who, (byWhat = new Map()));
+    let pending = byWhat.get(what);
+    if (!pending) byWhat.set(what, (pending = { mesh, client, server, target, d, n: 0, extraMs, flags, capMs, seen, ...(called ? { called } : {}), ...(home ? { home } : {}) }));
+    if (pending.n === 0) this.touched.push(pending);
+    pending.n += n;
   }
+
+  /** Who called what, as an outcome's first key: worked out once per pair of parties and services. */
+  private pairKey(client: Party, called: ServiceInfo | undefined, server: ServiceInfo, target: Party | undefined): string {
+    let byServer = this.pairKeys.get(client);
+    if (!byServer) this.pairKeys.set(client, (byServer = new Map()));
+    let byCalled = byServer.get(server);
+    if (!byCalled) byServer.set(server, (byCalled = new Map()));
+    let byTarget = byCalled.get(called ?? NO_SERVICE);
+    if (!byTarget) byCalled.set(called ?? NO_SERVICE, (byTarget = new Map()));
+    let key = byTarget.get(target ?? NO_PARTY);
+    if (key === undefined) {
+      key = `${this.callerKey(client)}${called ? `${called.ref}>` : ''}${server.ref}|${target ? this.calleeKey(target) : '-|-'}`;
+      byTarget.set(target ?? NO_PARTY, key);
+    }
+    return key;
+  }
+
+  private readonly pairKeys = new WeakMap<Party, Map<ServiceInfo, Map<ServiceInfo, Map<Party, string>>>>();
 
   /** A caller's part of an outcome's key, worked out once per party (a party's proxy never changes). */
   private callerKey(client: Party): string {
@@ -766,13 +793,14 @@ export class TrafficModel {
   private readonly calleeKeys = new WeakMap<Party, string>();
 
   private flush(): void {
-    for (const [k, p] of this.pending) {
-      let apply = this.emitters.get(k);
+    for (const p of this.touched) {
+      let apply = p.apply;
       if (!apply) {
         if (p.home) {
           // The caller's side here; the server's side in the server's cluster, where its Prometheus scrapes it.
-          const here = this.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags, p.capMs, p.called, { ...p.seen, server: false }, p.home));
-          const there = p.home.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags, p.capMs, p.called, { client: false, server: p.seen.server, caller: false }, p.home));
+          const home = p.home;
+          const here = this.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags, p.capMs, p.called, { ...p.seen, server: false }, home));
+          const there = home.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags, p.capMs, p.called, { client: false, server: p.seen.server, caller: false }, home));
           apply = (n: number) => {
             here(n);
             there(n);
@@ -780,11 +808,12 @@ export class TrafficModel {
         } else {
           apply = this.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags, p.capMs, p.called, p.seen));
         }
-        this.emitters.set(k, apply);
+        p.apply = apply;
       }
       apply(p.n);
+      p.n = 0;
     }
-    this.pending.clear();
+    this.touched.length = 0;
   }
 
   private emit(m: MetricSink, mesh: 'istio' | 'linkerd', client: Party, server: ServiceInfo, target: Party | undefined, d: Decision, n: number, extraMs: number, flags: string, capMs = 0, calledAs?: ServiceInfo, seen: Seen = { client: true, server: true }, home?: TrafficModel): void {
@@ -948,6 +977,27 @@ function blocking(a: number, c: number, k: number): number {
   const sum = logs.reduce((acc, l) => acc + Math.exp(l - max), 0);
   return Math.exp(logs[k]! - max) / sum;
 }
+
+/** Requests of one outcome in this tick, and how they reach the metric store. */
+interface PendingOutcome {
+  mesh: 'istio' | 'linkerd';
+  client: Party;
+  server: ServiceInfo;
+  target: Party | undefined;
+  d: Decision;
+  n: number;
+  extraMs: number;
+  flags: string;
+  capMs: number;
+  called?: ServiceInfo;
+  seen: Seen;
+  home?: TrafficModel;
+  apply?: (n: number) => void;
+}
+
+/** Stand-ins for "no service called by another name" and "no callee" in the outcome keys' maps. */
+const NO_SERVICE = {} as ServiceInfo;
+const NO_PARTY = {} as Party;
 
 /** Whether the client's and the server's proxies are scraped (their series count). */
 interface Seen {
