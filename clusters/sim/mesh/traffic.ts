@@ -8,7 +8,8 @@ import { DEFAULT_TRUST_DOMAIN, istioPrincipal } from './identity.js';
 import { ISTIO_BUCKETS, LINKERD_BUCKETS, type Labels, type MetricSink } from './metrics.js';
 import { cachedRoute, resolveRoute, type RouteDecision, type ServiceDirectory } from './routing.js';
 import { linkerdOutboundRoute } from './routing-linkerd.js';
-import type { TrafficPolicy } from './destination-rule.js';
+import type { ClientTlsMode, TrafficPolicy } from './destination-rule.js';
+import type { RequestAttributes } from './request.js';
 import { egressScope, hostScope, linkerdEgressAllows, serviceEntryFor, sidecarFor, type EgressScope } from './egress.js';
 import type { ConfigSnapshot } from './policy.js';
 import { serviceFqdn } from './hosts.js';
@@ -381,7 +382,7 @@ export class TrafficModel {
             const home = target ? this.homes.get(target) : undefined;
             const blocked = target !== undefined && !home && !this.connects(client, target, server.port);
             if (target && home?.twin.hasNetworkPolicies(target.namespace)) this.notModelled.add(`NetworkPolicy in ${target.namespace} of cluster ${home.fleet?.name ?? '?'}: not applied to callers in other clusters (their addresses match only ipBlock rules there); the twin lets them in`);
-            const decided: Decision = target && !blocked ? decide(mesh, client, target, now, decision.request, requestId, sidecar ? dest.policy.tlsMode : undefined) : { result: 'connect-failure', mtls: false, reachedServer: false, code: proxy ? 503 : 0 };
+            const decided: Decision = target && !blocked ? this.decided(mesh, client, target, now, decision.request, requestId, sidecar ? dest.policy.tlsMode : undefined) : { result: 'connect-failure', mtls: false, reachedServer: false, code: proxy ? 503 : 0 };
             const decisionFor: Decision = decision.request.opaque ? { ...decided, opaque: true } : decided;
             if (decisionFor.notModelled) for (const note of decisionFor.notModelled) this.notModelled.add(note);
             const ok = this.outcome(mesh, client, server, target, decisionFor, count, decision, now, waitedMs);
@@ -769,6 +770,29 @@ export class TrafficModel {
 
   private readonly pairKeys = new WeakMap<Party, Map<ServiceInfo, Map<ServiceInfo, Map<Party, string>>>>();
 
+  /**
+   * decide(), remembered per pair of parties, request and client TLS mode while nothing it reads
+   * has moved: either proxy's config, certificate, trusted roots and start, and the time until the
+   * first of the certificates it found valid expires (an expired one stays expired). A party's
+   * own fields (address, labels, account, ports) never change: a pod that changes is a new party.
+   */
+  private decided(mesh: 'istio' | 'linkerd', client: Party, target: Party, now: number, request: RequestAttributes, requestId: string, tls: ClientTlsMode | undefined): Decision {
+    let byTarget = this.decisions.get(client);
+    if (!byTarget) this.decisions.set(client, (byTarget = new WeakMap()));
+    let byRequest = byTarget.get(target);
+    if (!byRequest) byTarget.set(target, (byRequest = new Map()));
+    const key = tls === undefined ? requestId : `${requestId}|${tls}`;
+    const c = client.proxy;
+    const s = target.proxy;
+    const known = byRequest.get(key);
+    if (known && known.mesh === mesh && known.request === request && now < known.until && sameProxyState(known.c, c) && sameProxyState(known.s, s)) return known.decision;
+    const decision = decide(mesh, client, target, now, request, requestId, tls);
+    byRequest.set(key, { decision, mesh, request, until: Math.min(validUntil(c, now), validUntil(s, now)), c: proxyState(c), s: proxyState(s) });
+    return decision;
+  }
+
+  private readonly decisions = new WeakMap<Party, WeakMap<Party, Map<string, RememberedDecision>>>();
+
   /** A caller's part of an outcome's key, worked out once per party (a party's proxy never changes). */
   private callerKey(client: Party): string {
     let key = this.callerKeys.get(client);
@@ -993,6 +1017,42 @@ interface PendingOutcome {
   seen: Seen;
   home?: TrafficModel;
   apply?: (n: number) => void;
+}
+
+/** What decide() reads of a proxy that can change while the proxy lives. */
+interface ProxyState {
+  started: boolean;
+  snapshot: unknown;
+  cert: unknown;
+  trust: unknown;
+}
+
+interface RememberedDecision {
+  decision: Decision;
+  mesh: 'istio' | 'linkerd';
+  request: RequestAttributes;
+  until: number;
+  c: ProxyState | undefined;
+  s: ProxyState | undefined;
+}
+
+function proxyState(proxy: Proxy | undefined): ProxyState | undefined {
+  return proxy && { started: proxy.started, snapshot: proxy.snapshot, cert: proxy.cert, trust: proxy.trust };
+}
+
+function sameProxyState(known: ProxyState | undefined, proxy: Proxy | undefined): boolean {
+  if (!known || !proxy) return known === undefined && proxy === undefined;
+  return known.started === proxy.started && known.snapshot === proxy.snapshot && known.cert === proxy.cert && known.trust === proxy.trust;
+}
+
+/** Until when a proxy's certificate and its root, valid now, stay valid (an expired one stays so). */
+function validUntil(proxy: Proxy | undefined, now: number): number {
+  const cert = proxy?.cert;
+  if (!cert) return Number.POSITIVE_INFINITY;
+  let until = Number.POSITIVE_INFINITY;
+  if (cert.expiresAt > now) until = Math.min(until, cert.expiresAt);
+  if (cert.rootExpiresAt !== undefined && cert.rootExpiresAt > now) until = Math.min(until, cert.rootExpiresAt);
+  return until;
 }
 
 /** Stand-ins for "no service called by another name" and "no callee" in the outcome keys' maps. */
