@@ -33,7 +33,7 @@ export function inProcessKubeClient(cluster: AdminTarget): KubeClient {
     return type;
   };
   // Stored objects are frozen and shared; callers get their own copy, as they would from JSON.
-  const copy = <T>(object: T): T => copyJson(object);
+  // (What callers send needs none: the service copies a request's body before it changes it.)
   const out = (object: object): KubeObject => copyJson(object) as KubeObject;
   return {
     get: (apiVersion, kind, namespace, name) =>
@@ -46,7 +46,7 @@ export function inProcessKubeClient(cluster: AdminTarget): KubeClient {
     apply: (object) =>
       call(`apply ${object.kind} ${object.metadata.name}`, () => {
         const type = typeOf(object.apiVersion, object.kind, `apply ${object.kind} ${object.metadata.name}`);
-        return out(api.patchWith(type, object.metadata.namespace, object.metadata.name, 'application/apply-patch+yaml', copy(object), { fieldManager: FIELD_MANAGER, force: true }).object);
+        return out(api.patchWith(type, object.metadata.namespace, object.metadata.name, 'application/apply-patch+yaml', object, { fieldManager: FIELD_MANAGER, force: true }).object);
       }),
     create: (object) =>
       call(`create ${object.kind} ${object.metadata.name}`, () => {
@@ -57,7 +57,7 @@ export function inProcessKubeClient(cluster: AdminTarget): KubeClient {
       call(`patch ${kind} ${name}`, () => {
         const type = typeOf(apiVersion, kind, `patch ${kind} ${name}`);
         const body = { apiVersion, kind, ...patch, metadata: { name, ...(namespace ? { namespace } : {}), ...((patch['metadata'] as object | undefined) ?? {}) } };
-        return out(api.patchWith(type, namespace, name, 'application/merge-patch+json', copy(body), { fieldManager: FIELD_MANAGER }).object);
+        return out(api.patchWith(type, namespace, name, 'application/merge-patch+json', body, { fieldManager: FIELD_MANAGER }).object);
       }),
     logs: (namespace, pod, container) => call(`logs of pod ${namespace}/${pod}`, () => podLog(cluster, namespace, pod, container)),
     delete: (apiVersion, kind, namespace, name) =>

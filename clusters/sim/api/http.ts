@@ -11,7 +11,11 @@ export interface ApiRequest {
 export type ExtraRoute = (request: ApiRequest, body: () => Promise<string>, res: ServerResponse) => Promise<boolean> | boolean;
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): true {
-  const text = JSON.stringify(body);
+  return sendJsonText(res, status, JSON.stringify(body), headers);
+}
+
+/** A body already serialised (a list built from each object's kept JSON). */
+export function sendJsonText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): true {
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
   return true;

@@ -4,12 +4,12 @@ import type { Clock } from '../../../core/index.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { buildOpenApi, type OpenApiDocuments } from './openapi.js';
 import type { ResourceType } from './resources.js';
-import { byNamespaceName, type ApiService, type FieldValidation, type WriteOptions, type WriteResult } from './service.js';
+import { byNamespaceName, namespacedName, type ApiService, type FieldValidation, type WriteOptions, type WriteResult } from './service.js';
 import { ApiError, errors } from './status.js';
 import { objectJson, tableJson, toTable } from './table.js';
 import type { KubeObject } from './types.js';
 import { serveWatch } from './watch.js';
-import { sendJson, type ApiRequest, type ExtraRoute } from './http.js';
+import { sendJson, sendJsonText, type ApiRequest, type ExtraRoute } from './http.js';
 import { impersonated, TokenAuthenticator, type UserInfo } from './authn.js';
 import { RbacAuthorizer, requestAttributes, type RequestAttributes } from './rbac.js';
 
@@ -216,7 +216,7 @@ export class ApiHttpHandler {
     const key = `${type.group}/${type.version}/${type.resource}|${namespace ?? ''}|${q.get('labelSelector') ?? ''}|${q.get('fieldSelector') ?? ''}`;
     if (this.lastList?.rv === rv && this.lastList.key === key) return this.lastList;
     const items = this.select(type, namespace, q).sort(byNamespaceName);
-    this.lastList = { rv, key, items, keys: items.map(keyOf) };
+    this.lastList = { rv, key, items, keys: items.map(namespacedName) };
     return this.lastList;
   }
 
@@ -228,7 +228,7 @@ export class ApiHttpHandler {
     const from = start === undefined ? 0 : firstAfter(keys, start);
     const window = limit > 0 ? items.slice(Math.max(0, from), Math.max(0, from) + limit) : items.slice(Math.max(0, from));
     const more = limit > 0 && Math.max(0, from) + limit < items.length;
-    const listMeta = { resourceVersion: rv, ...(more ? { continue: encodeContinue(keyOf(window.at(-1)!)), remainingItemCount: items.length - Math.max(0, from) - window.length } : {}) };
+    const listMeta = { resourceVersion: rv, ...(more ? { continue: encodeContinue(namespacedName(window.at(-1)!)), remainingItemCount: items.length - Math.max(0, from) - window.length } : {}) };
     if (wantsTable) return void sendJsonText(res, 200, tableJson(type.kind, window, this.clock.now(), rv, q.get('includeObject') ?? 'Metadata', more ? { continue: listMeta.continue } : {}));
     // The same text as JSON.stringify of the list, each stored object serialised once.
     const head = JSON.stringify({ kind: type.listKind, apiVersion: type.group === '' ? type.version : `${type.group}/${type.version}`, metadata: listMeta });
@@ -258,9 +258,6 @@ const VERSION_INFO = {
   platform: 'linux/amd64',
 };
 
-function keyOf(o: KubeObject): string {
-  return `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-}
 
 /** The index of the first key after `start` in ascending keys (items.length when none): a binary search. */
 function firstAfter(keys: string[], start: string): number {
@@ -272,11 +269,6 @@ function firstAfter(keys: string[], start: string): number {
     else lo = mid + 1;
   }
   return lo === keys.length ? -1 : lo;
-}
-
-function sendJsonText(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
 }
 
 function encodeContinue(key: string): string {

@@ -75,7 +75,7 @@ export class ApiService {
     private readonly random: Random,
   ) {
     store.subscribe((event) => {
-      if (event.type === 'DELETED') this.fingerprints.delete(`${event.key}|${event.object.metadata.namespace ?? ''}|${event.object.metadata.name}`);
+      if (event.type === 'DELETED') this.fingerprints.delete(fingerprintSlot(event.key, event.object));
     });
   }
 
@@ -293,7 +293,7 @@ export class ApiService {
     const causes = validateObject(next);
     if (causes.length > 0) throw errors.invalid(type.kind, type.group, current.metadata.name, causes);
     const admitted = options.subresource === 'status' ? next : this.admit('UPDATE', type, next, current);
-    const slot = `${resourceKey(type)}|${current.metadata.namespace ?? ''}|${current.metadata.name}`;
+    const slot = fingerprintSlot(resourceKey(type), current);
     const known = this.fingerprints.get(slot);
     const before = known?.object === current ? known.print : fingerprint(current);
     const after = fingerprint(admitted);
@@ -456,10 +456,15 @@ function statusWriteCopy(raw: Obj): Obj {
   return copy;
 }
 
+/** "namespace/name" ("/name" when cluster-scoped): what a list is ordered and continued by. */
+export function namespacedName(o: KubeObject): string {
+  return `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+}
+
 /** The order a list response has: by namespace, then name. */
 export function byNamespaceName(a: KubeObject, b: KubeObject): number {
-  const ka = `${a.metadata.namespace ?? ''}/${a.metadata.name}`;
-  const kb = `${b.metadata.namespace ?? ''}/${b.metadata.name}`;
+  const ka = namespacedName(a);
+  const kb = namespacedName(b);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
@@ -474,6 +479,11 @@ interface Fingerprint {
   rest: string;
   metadata: string;
   status: string;
+}
+
+/** Where a stored object's fingerprint is kept: its resource, namespace and name. */
+function fingerprintSlot(key: string, o: KubeObject): string {
+  return `${key}|${namespacedName(o)}`;
 }
 
 function fingerprint(o: KubeObject): Fingerprint {

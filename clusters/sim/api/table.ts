@@ -150,11 +150,16 @@ const DEFAULT: Printer = { columns: [name, age], cells: (o, a) => [o.metadata.na
 export function tableJson(kind: string, objects: KubeObject[], now: number, resourceVersion: string, includeObject: string, extra: Record<string, unknown> = {}): string {
   const printer = PRINTERS[kind] ?? DEFAULT;
   const rows = objects.map((o) => {
-    const cells = JSON.stringify(printer.cells(o, humanAge(now - Date.parse(o.metadata.creationTimestamp ?? new Date(now).toISOString()))));
+    const cells = JSON.stringify(cellsOf(printer, o, now));
     return includeObject === 'None' ? `{"cells":${cells}}` : `{"cells":${cells},"object":${rowObjectJson(o, includeObject === 'Object')}}`;
   });
   const head = JSON.stringify({ kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion, ...extra }, columnDefinitions: printer.columns });
   return `${head.slice(0, -1)},"rows":[${rows.join(',')}]}`;
+}
+
+/** A row's cells: what the printer shows of the object, its age as of `now`. */
+function cellsOf(printer: Printer, o: KubeObject, now: number): unknown[] {
+  return printer.cells(o, humanAge(now - Date.parse(o.metadata.creationTimestamp ?? new Date(now).toISOString())));
 }
 
 const serialised = new WeakMap<KubeObject, { whole?: string; metadata?: string }>();
@@ -188,7 +193,7 @@ export function toTable(kind: string, objects: KubeObject[], now: number, resour
     metadata: { resourceVersion, ...extra },
     columnDefinitions: printer.columns,
     rows: objects.map((o) => ({
-      cells: printer.cells(o, humanAge(now - Date.parse(o.metadata.creationTimestamp ?? new Date(now).toISOString()))),
+      cells: cellsOf(printer, o, now),
       ...(includeObject === 'None' ? {} : { object: includeObject === 'Object' ? o : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata } }),
     })),
   };

@@ -1,6 +1,14 @@
 import { BUILTIN_RESOURCES, resourceKey, resourcesFromCrd, type ResourceType } from './resources.js';
 import type { KubeObject } from './types.js';
 
+/** The built-in types by kind and by resource (the first of each wins); they never change. */
+const builtinsByKind = new Map<string, ResourceType>();
+const builtinsByResource = new Map<string, ResourceType>();
+for (const type of BUILTIN_RESOURCES) {
+  if (!builtinsByKind.has(type.kind)) builtinsByKind.set(type.kind, type);
+  if (!builtinsByResource.has(type.resource)) builtinsByResource.set(type.resource, type);
+}
+
 /** The resource types the server serves now: the built-ins plus whatever the stored CRDs define. */
 export class TypeRegistry {
   private custom: ResourceType[] = [];
@@ -24,6 +32,16 @@ export class TypeRegistry {
 
   byKey(key: string): ResourceType | undefined {
     return this.byResourceKey.get(key);
+  }
+
+  /** A built-in type (never a custom resource) by kind: "Pod", "Deployment". */
+  builtinKind(kind: string): ResourceType | undefined {
+    return builtinsByKind.get(kind);
+  }
+
+  /** A built-in type by resource: "pods", "deployments". */
+  builtinResource(resource: string): ResourceType | undefined {
+    return builtinsByResource.get(resource);
   }
 
   byKind(apiVersion: string, kind: string): ResourceType | undefined {

@@ -2,7 +2,6 @@ import type { Clock, TimerHandle } from '../../../core/index.js';
 import type { Random } from '../random.js';
 import type { ApiService } from '../api/service.js';
 import type { KubeObject, StoreEvent } from '../api/types.js';
-import type { ResourceType } from '../api/resources.js';
 import { controllerOf, type ControllerContext, type Obj, type ReadinessCheck } from './context.js';
 import { reconcileDaemonSet } from './daemonset.js';
 import { reconcileDeployment } from './deployment.js';
@@ -44,7 +43,6 @@ export class ControllerManager {
   constructor(api: ApiService, clock: Clock, random: Random, options: ControllerOptions) {
     this.namespaceDelayMs = options.namespaceDelayMs ?? 1_000;
     const readiness: ReadinessCheck[] = [];
-    const builtIns = new Map<string, ResourceType>();
     this.ctx = {
       api,
       clock,
@@ -54,13 +52,8 @@ export class ControllerManager {
       evictionDelayMs: options.evictionDelayMs,
       enqueue: (controller, key) => this.enqueue(controller, key),
       type: (kind) => {
-        // Built-in types never change: looked up once per kind.
-        let type = builtIns.get(kind);
-        if (!type) {
-          type = api.types.all().find((t) => t.kind === kind && t.model !== undefined);
-          if (!type) throw new Error(`no built-in type ${kind}`);
-          builtIns.set(kind, type);
-        }
+        const type = api.types.builtinKind(kind);
+        if (!type) throw new Error(`no built-in type ${kind}`);
         return type;
       },
     };

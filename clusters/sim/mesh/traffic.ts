@@ -465,9 +465,7 @@ export class TrafficModel {
   /** Envoy's cluster stats exist at zero from a client's first request to the cluster, as its retry counter does. */
   private declareOverflow(client: Party, server: ServiceInfo): void {
     // Declaring twice changes nothing: remembered per proxy, so the common case is two lookups.
-    const by = client.proxy ?? client;
-    let declared = this.overflowDeclared.get(by);
-    if (!declared) this.overflowDeclared.set(by, (declared = new Set()));
+    const declared = entry(this.overflowDeclared, client.proxy ?? client, () => new Set<ServiceInfo>());
     if (declared.has(server)) return;
     declared.add(server);
     this.twin.metrics.declare('envoy_cluster_upstream_rq_pending_overflow', { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|${server.port}||${server.name}.${server.namespace}.svc.cluster.local` });
@@ -744,28 +742,20 @@ export class TrafficModel {
     // The same outcome from any pod of a workload adds up: the keys name workloads, not pods.
     const who = this.pairKey(client, called, server, target);
     const what = `${c?.snapshot ? 1 : 0}${d.result}|${d.mtls ? 1 : 0}${d.reachedServer ? 1 : 0}|${d.code}|${d.opaque ? 'tcp' : ''}|${flags}|${extraMs}|${capMs}|${seen.client ? 1 : 0}${seen.server ? 1 : 0}|${home?.fleet?.name ?? ''}`;
-    let byWhat = this.outcomes.get(who);
-    if (!byWhat) this.outcomes.set(who, (byWhat = new Map()));
-    let pending = byWhat.get(what);
-    if (!pending) byWhat.set(what, (pending = { mesh, client, server, target, d, n: 0, extraMs, flags, capMs, seen, ...(called ? { called } : {}), ...(home ? { home } : {}) }));
+    const pending = entry(entry(this.outcomes, who, () => new Map<string, PendingOutcome>()), what, () => ({ mesh, client, server, target, d, n: 0, extraMs, flags, capMs, seen, ...(called ? { called } : {}), ...(home ? { home } : {}) }));
     if (pending.n === 0) this.touched.push(pending);
     pending.n += n;
   }
 
   /** Who called what, as an outcome's first key: worked out once per pair of parties and services. */
   private pairKey(client: Party, called: ServiceInfo | undefined, server: ServiceInfo, target: Party | undefined): string {
-    let byServer = this.pairKeys.get(client);
-    if (!byServer) this.pairKeys.set(client, (byServer = new Map()));
-    let byCalled = byServer.get(server);
-    if (!byCalled) byServer.set(server, (byCalled = new Map()));
-    let byTarget = byCalled.get(called ?? NO_SERVICE);
-    if (!byTarget) byCalled.set(called ?? NO_SERVICE, (byTarget = new Map()));
-    let key = byTarget.get(target ?? NO_PARTY);
-    if (key === undefined) {
-      key = `${this.callerKey(client)}${called ? `${called.ref}>` : ''}${server.ref}|${target ? this.calleeKey(target) : '-|-'}`;
-      byTarget.set(target ?? NO_PARTY, key);
-    }
-    return key;
+    const byTarget = entry(entry(entry(this.pairKeys, client, () => new Map()), server, () => new Map()), called ?? NO_SERVICE, () => new Map<Party, string>());
+    return entry(byTarget, target ?? NO_PARTY, () => {
+      // A party's proxy never changes (a pod whose proxy does is a new party).
+      const caller = `${client.namespace}|${client.workload}|${client.serviceAccount}|${client.proxy?.kind ?? '-'}|`;
+      const callee = target ? `${target.workload}|${target.proxy?.kind ?? '-'}${target.proxy?.gateway ? '+gateway' : ''}` : '-|-';
+      return `${caller}${called ? `${called.ref}>` : ''}${server.ref}|${callee}`;
+    });
   }
 
   private readonly pairKeys = new WeakMap<Party, Map<ServiceInfo, Map<ServiceInfo, Map<Party, string>>>>();
@@ -777,10 +767,7 @@ export class TrafficModel {
    * own fields (address, labels, account, ports) never change: a pod that changes is a new party.
    */
   private decided(mesh: 'istio' | 'linkerd', client: Party, target: Party, now: number, request: RequestAttributes, requestId: string, tls: ClientTlsMode | undefined): Decision {
-    let byTarget = this.decisions.get(client);
-    if (!byTarget) this.decisions.set(client, (byTarget = new WeakMap()));
-    let byRequest = byTarget.get(target);
-    if (!byRequest) byTarget.set(target, (byRequest = new Map()));
+    const byRequest = entry(entry(this.decisions, client, () => new WeakMap()), target, () => new Map<string, RememberedDecision>());
     const key = tls === undefined ? requestId : `${requestId}|${tls}`;
     const c = client.proxy;
     const s = target.proxy;
@@ -793,28 +780,6 @@ export class TrafficModel {
 
   private readonly decisions = new WeakMap<Party, WeakMap<Party, Map<string, RememberedDecision>>>();
 
-  /** A caller's part of an outcome's key, worked out once per party (a party's proxy never changes). */
-  private callerKey(client: Party): string {
-    let key = this.callerKeys.get(client);
-    if (key === undefined) {
-      key = `${client.namespace}|${client.workload}|${client.serviceAccount}|${client.proxy?.kind ?? '-'}|`;
-      this.callerKeys.set(client, key);
-    }
-    return key;
-  }
-
-  private calleeKey(target: Party): string {
-    let key = this.calleeKeys.get(target);
-    if (key === undefined) {
-      const s = target.proxy;
-      key = `${target.workload}|${s?.kind ?? '-'}${s?.gateway ? '+gateway' : ''}`;
-      this.calleeKeys.set(target, key);
-    }
-    return key;
-  }
-
-  private readonly callerKeys = new WeakMap<Party, string>();
-  private readonly calleeKeys = new WeakMap<Party, string>();
 
   private flush(): void {
     for (const p of this.touched) {
@@ -1072,6 +1037,16 @@ const LOAD_GENERATOR = { namespace: 'meshdrill-load', labels: Object.freeze({ ap
 
 /** Traffic from outside the cluster: no pod, no identity, an address outside the cluster networks. */
 const OUTSIDE: Party = { namespace: 'external', workload: 'external', labels: {}, serviceAccount: 'default', ip: OUTSIDE_IP };
+
+/** The value under `key`, made and kept the first time it is asked for. */
+function entry<K, V>(map: { get(key: K): V | undefined; set(key: K, value: V): unknown }, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}
 
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   const list = map.get(key);

@@ -360,17 +360,10 @@ export class MeshTwin {
   }
 
   type(resource: string): ResourceType {
-    // Built-in types never change: looked up once per resource.
-    let found = this.builtIns.get(resource);
-    if (!found) {
-      found = this.cluster.api.types.all().find((t) => t.resource === resource && t.model !== undefined);
-      if (!found) throw new Error(`no built-in resource ${resource}`);
-      this.builtIns.set(resource, found);
-    }
+    const found = this.cluster.api.types.builtinResource(resource);
+    if (!found) throw new Error(`no built-in resource ${resource}`);
     return found;
   }
-
-  private readonly builtIns = new Map<string, ResourceType>();
 
   /** A custom resource type by resource name, once its CRD exists. */
   customType(group: string, resource: string): ResourceType | undefined {
@@ -585,7 +578,7 @@ export class MeshTwin {
       for (const watcher of this.endpointWatchers) watcher();
     }
     const ns = event.object.metadata.namespace;
-    const controlPlane = ns === 'istio-system' || ns === 'linkerd';
+    const controlPlane = CONTROL_PLANE_NAMESPACES.has(ns ?? '');
     // Reachability depends on control-plane pods, NetworkPolicies and namespace labels; which
     // pods have proxies and what the CA signs with depend on namespaces and control-plane objects.
     // A namespace other than the control plane's decides only for its own pods (its labels are the
@@ -622,7 +615,7 @@ export class MeshTwin {
     const injectorUp = this.injectorUp(mesh);
     const anchors = mesh === 'linkerd' ? ((api.find(this.type('configmaps'), 'linkerd', 'linkerd-identity-trust-roots')?.['data'] as Record<string, string> | undefined)?.['ca-bundle.crt'] ?? '') : undefined;
     const service = api.find(this.type('services'), mesh === 'istio' ? 'istio-system' : 'linkerd', mesh === 'istio' ? 'istiod' : 'linkerd-proxy-injector');
-    const webhookType = api.types.all().find((t) => t.kind === 'MutatingWebhookConfiguration');
+    const webhookType = api.types.builtinKind('MutatingWebhookConfiguration');
     const webhooks = mesh === 'istio' && webhookType ? api.list(webhookType) : [];
     return inject(pod, { mesh, namespace, injectorUp, webhooks, ...(anchors !== undefined ? { trustAnchorsPem: anchors } : {}), injectorServiceIp: String((service?.spec as Obj | undefined)?.['clusterIP'] ?? '') });
   }
