@@ -29,7 +29,7 @@ export async function reopenJournal(dir: string, runId: string): Promise<Journal
   return journal;
 }
 
-export async function meshedLab(mesh: 'istio' | 'linkerd', options: { certLifetimeMs?: number; tickMs?: number } = {}): Promise<Lab> {
+export async function meshedLab(mesh: 'istio' | 'linkerd', options: { certLifetimeMs?: number; tickMs?: number; repeatUnchangedTicks?: boolean; mode?: 'sidecar' | 'ambient' } = {}): Promise<Lab> {
   const lab = await Lab.start(mesh, { tickMs: MIN, ...options });
   labs.push(lab);
   await lab.mesh('server');

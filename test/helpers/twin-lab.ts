@@ -107,17 +107,17 @@ export interface EdgeStats {
 export class Lab {
   readonly traffic: TrafficModel;
 
-  private constructor(readonly lab: MeshLab, topology: Topology, tickMs: number) {
-    this.traffic = new TrafficModel(lab.twin, topology, { tickMs });
+  private constructor(readonly lab: MeshLab, topology: Topology, tickMs: number, repeatUnchangedTicks = true) {
+    this.traffic = new TrafficModel(lab.twin, topology, { tickMs, repeatUnchangedTicks });
     this.traffic.start();
   }
 
   /** `serverErrorRate` makes server/api fail that share of requests itself (e.g. "20%"); `topology` replaces MICRO. */
-  static async start(mesh: 'istio' | 'linkerd', options: { mode?: 'sidecar' | 'ambient'; certLifetimeMs?: number; tickMs?: number; serverErrorRate?: string; topology?: Topology } = {}): Promise<Lab> {
-    const { serverErrorRate, topology: given, ...rest } = options;
+  static async start(mesh: 'istio' | 'linkerd', options: { mode?: 'sidecar' | 'ambient'; certLifetimeMs?: number; tickMs?: number; serverErrorRate?: string; topology?: Topology; repeatUnchangedTicks?: boolean } = {}): Promise<Lab> {
+    const { serverErrorRate, topology: given, repeatUnchangedTicks, ...rest } = options;
     const topology = given ?? (serverErrorRate ? withServerErrorRate(serverErrorRate) : MICRO);
     const lab = await startMeshLab({ mesh, topology, ...rest });
-    return new Lab(lab, topology, options.tickMs ?? 10_000);
+    return new Lab(lab, topology, options.tickMs ?? 10_000, repeatUnchangedTicks);
   }
 
   get now(): number {

@@ -38,6 +38,8 @@ export interface ProxyCost {
 export class ProxyLoad {
   private current = new Map<Proxy, number>();
   private last = new Map<Proxy, ProxyCost>();
+  /** Moves when a tick ends with any proxy's utilisation (what delayMs and shed read) not as it was. */
+  version = 0;
 
   /** `n` requests went through `proxy` this tick. */
   add(proxy: Proxy | undefined, n: number): void {
@@ -55,6 +57,9 @@ export class ProxyLoad {
       const capacity = Math.min(proxy.cpuLimit ?? Number.POSITIVE_INFINITY, proxy.kind === 'istio' ? WORKERS : Number.POSITIVE_INFINITY);
       costs.set(proxy, { rps, demand, used: Math.min(demand, capacity), utilisation: Number.isFinite(capacity) ? demand / capacity : 0 });
     }
+    let same = costs.size === this.last.size;
+    for (const [proxy, cost] of costs) if (same && this.last.get(proxy)?.utilisation !== cost.utilisation) same = false;
+    if (!same) this.version++;
     this.last = costs;
     this.current = new Map();
     return costs;

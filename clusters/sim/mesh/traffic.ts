@@ -17,6 +17,8 @@ import { POD_ERROR_RATE_ANNOTATION } from '../../workloads.js';
 import type { MeshTwin, Proxy } from './twin.js';
 import { ProxyLoad } from './proxy-load.js';
 import { INBOUND_LISTENER, ProxyMetrics, proxyMemoryBytes } from './proxy-metrics.js';
+import { TickEffects } from './tick-effects.js';
+import type { MetricStore } from './metrics.js';
 
 type Obj = Record<string, unknown>;
 
@@ -25,6 +27,11 @@ export interface TrafficOptions {
   tickMs?: number;
   /** Multiplies every entrypoint's rps (a load runner sets it). */
   rpsScale?: number;
+  /**
+   * Applies the last tick's effects again when a tick starts from the same inputs (tick-effects.ts).
+   * On by default; off, every tick is worked out in full (tests compare the two).
+   */
+  repeatUnchangedTicks?: boolean;
 }
 
 interface ServiceInfo {
@@ -73,6 +80,13 @@ export class TrafficModel {
   private readonly services = new Map<string, ServiceInfo>();
   private readonly order: string[];
   private readonly tickMs: number;
+  private readonly repeatUnchangedTicks: boolean;
+  /** The last tick's effects and the inputs it started from, while they are worth repeating. */
+  private lastTick?: { inputs: string; effects: TickEffects };
+  /** The effects of the tick under way, as it works them out. */
+  private effects?: TickEffects;
+  /** Ticks so far, and how many of them repeated the last one's effects. */
+  readonly ticks = { total: 0, repeated: 0 };
   private timer?: TimerHandle;
   private rpsScale: number;
   /** Requests and CPU per proxy (proxy-load.ts), and each proxy's own series (proxy-metrics.ts). */
@@ -106,6 +120,7 @@ export class TrafficModel {
   ) {
     this.tickMs = options.tickMs ?? 10_000;
     this.rpsScale = options.rpsScale ?? 1;
+    this.repeatUnchangedTicks = options.repeatUnchangedTicks ?? true;
     this.proxyMetrics = new ProxyMetrics(twin);
     const byRef = servicesByRef(topology);
     const classesTo = (ref: string, port: number | string | undefined, requests: Parameters<typeof requestClasses>[3]) => {
@@ -226,14 +241,67 @@ export class TrafficModel {
     this.timer = undefined;
   }
 
-  /** One tick's traffic, ending now. */
+  /**
+   * One tick's traffic, ending now. A tick that starts where the last one did (the same cluster,
+   * proxies' load and entry rates, before a certificate its decisions relied on expires) repeats
+   * the last one's effects (tick-effects.ts); a tick during which what it reads moved (a proxy
+   * caught up with a push as it was asked) is not repeated.
+   */
   tick(): void {
+    this.ticks.total++;
+    const inputs = this.tickInputs();
+    const last = this.lastTick;
+    if (inputs !== undefined && last?.inputs === inputs && this.twin.clockHandle().now() < last.effects.validUntil) {
+      this.current = { now: this.twin.clockHandle().now(), mesh: this.twin.mesh ?? 'istio', pods: new Map(), incoming: new Map(), served: new Map() };
+      this.ticks.repeated++;
+      last.effects.replay<PendingOutcome>({ outcome: (pending, n) => this.addOutcome(pending, n), load: (proxy, n) => this.load.add(proxy, n) });
+      this.endTick();
+      return;
+    }
+    this.lastTick = undefined;
+    this.effects = inputs === undefined ? undefined : new TickEffects();
     this.beginTick();
     for (const ref of this.order) {
       this.serve(ref);
       this.callOn(ref);
     }
+    if (this.effects && this.tickInputs() === inputs) this.lastTick = { inputs: inputs!, effects: this.effects };
+    this.effects = undefined;
     this.endTick();
+  }
+
+  /** What a tick's effects follow from, or undefined where they are not repeated (a fleet member's depend on the others). */
+  private tickInputs(): string | undefined {
+    if (!this.repeatUnchangedTicks || this.fleet) return undefined;
+    return `${this.twin.stateStamp()}|${this.load.version}|${this.rpsScale}|${this.entryShare}`;
+  }
+
+  /** Adds to a counter (as MetricStore.inc does), one of the tick's effects. */
+  private count(metrics: MetricStore, name: string, labels: Labels, n: number): void {
+    if (n === 0) return;
+    const counter = metrics.counterHandle(name, labels);
+    counter.value += n;
+    this.effects?.add(counter, n);
+  }
+
+  /** Sets a gauge, one of the tick's effects. */
+  private setGauge(metrics: MetricStore, name: string, labels: Labels, value: number): void {
+    const gauge = metrics.gaugeHandle(name, labels);
+    gauge.value = value;
+    this.effects?.set(gauge, value);
+  }
+
+  /** Requests through a proxy, one of the tick's effects. */
+  private addLoad(load: ProxyLoad, proxy: Proxy | undefined, n: number): void {
+    if (!proxy || n <= 0) return;
+    load.add(proxy, n);
+    this.effects?.load(proxy, n);
+  }
+
+  /** Requests of one outcome, waiting for the metric store until the tick ends. */
+  private addOutcome(pending: PendingOutcome, n: number): void {
+    if (pending.n === 0) this.touched.push(pending);
+    pending.n += n;
   }
 
   /** The services in the order a tick visits them: every caller before what it calls. */
@@ -430,10 +498,10 @@ export class TrafficModel {
         if (!linkerdEgressAllows(proxy.snapshot.egressNetworks, proxy.snapshot.httpRoutes, ext.host, client.namespace).allowed) code = 403;
       }
       const outcome = code === 200 ? 'success' : 'http-error';
-      m.inc('meshdrill_client_requests_total', { source_workload: client.workload, source_namespace: client.namespace, destination_service: ext.host, destination_namespace: 'external', outcome, code: String(code) }, n);
+      this.count(m, 'meshdrill_client_requests_total', { source_workload: client.workload, source_namespace: client.namespace, destination_service: ext.host, destination_namespace: 'external', outcome, code: String(code) }, n);
       if (proxy?.kind === 'istio' && proxy.snapshot) {
         const name = cluster === 'BlackHoleCluster' || cluster === 'PassthroughCluster' ? cluster : ext.host;
-        m.inc('istio_requests_total', { reporter: 'source', source_workload: client.workload, source_workload_namespace: client.namespace, destination_service: name, destination_service_name: name, destination_service_namespace: 'unknown', destination_workload: 'unknown', destination_workload_namespace: 'unknown', request_protocol: 'http', response_code: String(code), connection_security_policy: 'unknown', response_flags: '-', source_principal: `spiffe://${istioPrincipal(proxy.snapshot.trustDomain, client.namespace, client.serviceAccount)}` }, n);
+        this.count(m, 'istio_requests_total', { reporter: 'source', source_workload: client.workload, source_workload_namespace: client.namespace, destination_service: name, destination_service_name: name, destination_service_namespace: 'unknown', destination_workload: 'unknown', destination_workload_namespace: 'unknown', request_protocol: 'http', response_code: String(code), connection_security_policy: 'unknown', response_flags: '-', source_principal: `spiffe://${istioPrincipal(proxy.snapshot.trustDomain, client.namespace, client.serviceAccount)}` }, n);
       }
       void now;
     }
@@ -517,7 +585,7 @@ export class TrafficModel {
     const queue = http2 ? 0 : Math.max(0, pool.http1MaxPendingRequests ?? 1_000_000);
     const load = (rps * (Math.exp(server.mu + (server.sigma * server.sigma) / 2) + 2 * HOP_MS.istio)) / 1000;
     const share = blocking(load, servers, servers + queue);
-    if (share > 0) this.twin.metrics.inc('envoy_cluster_upstream_rq_pending_overflow', { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|${server.port}||${server.name}.${server.namespace}.svc.cluster.local` }, (share * rps * this.tickMs) / 1000);
+    if (share > 0) this.count(this.twin.metrics, 'envoy_cluster_upstream_rq_pending_overflow', { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|${server.port}||${server.name}.${server.namespace}.svc.cluster.local` }, (share * rps * this.tickMs) / 1000);
     return share;
   }
 
@@ -544,7 +612,7 @@ export class TrafficModel {
     const scale = sum > cap ? cap / sum : 1;
     const healthy = targets.length - sum * scale;
     const effective = (healthy / targets.length) * 100 < od.minHealthPercent ? ejected.map(() => 0) : ejected.map((f) => f * scale);
-    this.twin.metrics.gaugeHandle('envoy_cluster_outlier_detection_ejections_active', { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|${server.port}||${server.name}.${server.namespace}.svc.cluster.local` }).value = effective.reduce((a, b) => a + b, 0);
+    this.setGauge(this.twin.metrics, 'envoy_cluster_outlier_detection_ejections_active', { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|${server.port}||${server.name}.${server.namespace}.svc.cluster.local` }, effective.reduce((a, b) => a + b, 0));
     const weights = effective.map((f) => 1 - f);
     const total = weights.reduce((a, b) => a + b, 0) || 1;
     return weights.map((w) => w / total);
@@ -560,7 +628,7 @@ export class TrafficModel {
   private mirrorTo(client: Party, mirror: { ref: string; share: number }, n: number): void {
     const server = this.services.get(mirror.ref);
     if (!server || n * mirror.share <= 0) return;
-    this.twin.metrics.inc('istio_requests_total', { reporter: 'destination', source_workload: client.workload, source_workload_namespace: client.namespace, destination_service: `${server.name}.${server.namespace}.svc.cluster.local`, destination_service_name: server.name, destination_service_namespace: server.namespace, destination_workload: server.name, destination_workload_namespace: server.namespace, request_protocol: 'http', response_code: '200', connection_security_policy: 'mutual_tls', response_flags: '-', source_principal: `spiffe://${istioPrincipal(client.proxy?.snapshot?.trustDomain ?? DEFAULT_TRUST_DOMAIN, client.namespace, client.serviceAccount)}` }, n * mirror.share);
+    this.count(this.twin.metrics, 'istio_requests_total', { reporter: 'destination', source_workload: client.workload, source_workload_namespace: client.namespace, destination_service: `${server.name}.${server.namespace}.svc.cluster.local`, destination_service_name: server.name, destination_service_namespace: server.namespace, destination_workload: server.name, destination_workload_namespace: server.namespace, request_protocol: 'http', response_code: '200', connection_security_policy: 'mutual_tls', response_flags: '-', source_principal: `spiffe://${istioPrincipal(client.proxy?.snapshot?.trustDomain ?? DEFAULT_TRUST_DOMAIN, client.namespace, client.serviceAccount)}` }, n * mirror.share);
   }
 
   /** Applies faults, app errors and retries to `n` requests with one decision; records them; returns successes. */
@@ -657,8 +725,8 @@ export class TrafficModel {
     const there = (target && this.homes.get(target)) ?? this;
     if (!s || handshakes <= 0 || !there.twin.scrapable(s)) return;
     const labels = { namespace: s.namespace, pod: s.pod };
-    if (s.kind === 'istio' && !s.gateway) there.twin.metrics.inc(decision.refusedBy === 'server' ? 'envoy_listener_ssl_fail_verify_error' : 'envoy_listener_ssl_connection_error', { ...labels, listener_address: INBOUND_LISTENER }, handshakes);
-    else if (s.kind === 'linkerd') there.twin.metrics.inc('inbound_tcp_errors_total', { ...labels, error: 'i/o' }, handshakes);
+    if (s.kind === 'istio' && !s.gateway) this.count(there.twin.metrics, decision.refusedBy === 'server' ? 'envoy_listener_ssl_fail_verify_error' : 'envoy_listener_ssl_connection_error', { ...labels, listener_address: INBOUND_LISTENER }, handshakes);
+    else if (s.kind === 'linkerd') this.count(there.twin.metrics, 'inbound_tcp_errors_total', { ...labels, error: 'i/o' }, handshakes);
   }
 
   /**
@@ -705,7 +773,7 @@ export class TrafficModel {
       mesh === 'istio'
         ? ['envoy_cluster_upstream_rq_retry', { namespace: client.namespace, pod: client.proxy?.pod ?? '', cluster_name: `outbound|8080||${server.name}.${server.namespace}.svc.cluster.local` }]
         : ['outbound_http_route_retry_requests_total', { namespace: client.namespace, deployment: client.workload, pod: client.proxy?.pod ?? '', parent_kind: 'Service', parent_namespace: server.namespace, parent_name: server.name }];
-    if (retried > 0) this.twin.metrics.inc(counter, labels, retried);
+    if (retried > 0) this.count(this.twin.metrics, counter, labels, retried);
     else this.twin.metrics.declare(counter, labels);
   }
 
@@ -734,8 +802,8 @@ export class TrafficModel {
     // A server in another cluster: its proxy's load and series are that cluster's.
     const home = target ? this.homes.get(target) : undefined;
     const there = home ?? this;
-    this.load.add(c, n);
-    if (d.reachedServer) there.load.add(s, n);
+    this.addLoad(this.load, c, n);
+    if (d.reachedServer) this.addLoad(there.load, s, n);
     const called = this.calledAs && this.calledAs !== server ? this.calledAs : undefined;
     // A proxy Prometheus cannot scrape reports nothing: its series stop where they were.
     const seen: Seen = { client: !c || this.twin.scrapable(c), server: !s || there.twin.scrapable(s) };
@@ -743,8 +811,8 @@ export class TrafficModel {
     const who = this.pairKey(client, called, server, target);
     const what = `${c?.snapshot ? 1 : 0}${d.result}|${d.mtls ? 1 : 0}${d.reachedServer ? 1 : 0}|${d.code}|${d.opaque ? 'tcp' : ''}|${flags}|${extraMs}|${capMs}|${seen.client ? 1 : 0}${seen.server ? 1 : 0}|${home?.fleet?.name ?? ''}`;
     const pending = entry(entry(this.outcomes, who, () => new Map<string, PendingOutcome>()), what, () => ({ mesh, client, server, target, d, n: 0, extraMs, flags, capMs, seen, ...(called ? { called } : {}), ...(home ? { home } : {}) }));
-    if (pending.n === 0) this.touched.push(pending);
-    pending.n += n;
+    this.addOutcome(pending, n);
+    this.effects?.outcome(pending, n);
   }
 
   /** Who called what, as an outcome's first key: worked out once per pair of parties and services. */
@@ -772,9 +840,14 @@ export class TrafficModel {
     const c = client.proxy;
     const s = target.proxy;
     const known = byRequest.get(key);
-    if (known && known.mesh === mesh && known.request === request && now < known.until && sameProxyState(known.c, c) && sameProxyState(known.s, s)) return known.decision;
+    if (known && known.mesh === mesh && known.request === request && now < known.until && sameProxyState(known.c, c) && sameProxyState(known.s, s)) {
+      this.effects?.holdsUntil(known.until);
+      return known.decision;
+    }
     const decision = decide(mesh, client, target, now, request, requestId, tls);
-    byRequest.set(key, { decision, mesh, request, until: Math.min(validUntil(c, now), validUntil(s, now)), c: proxyState(c), s: proxyState(s) });
+    const until = Math.min(validUntil(c, now), validUntil(s, now));
+    byRequest.set(key, { decision, mesh, request, until, c: proxyState(c), s: proxyState(s) });
+    this.effects?.holdsUntil(until);
     return decision;
   }
 

@@ -98,7 +98,8 @@ interface PushLog {
 /**
  * A proxy as the twin keeps it: what it knows of its config (snapshot, lastSync, connected) is
  * brought up to date with pushes it has not applied yet whenever it is read; what decides how a
- * push lands (started, cert, trust) applies them first when it changes.
+ * push lands (started, cert, trust) applies them first when it changes. A change of what requests
+ * read (started, config, certificate, trusted roots) is counted in `changes` (MeshTwin.stateStamp).
  */
 class TwinProxy implements Proxy {
   seen: number;
@@ -121,6 +122,7 @@ class TwinProxy implements Proxy {
   constructor(
     private readonly pushes: PushLog,
     private readonly catchUp: (proxy: TwinProxy) => void,
+    private readonly changes: { count: number },
     readonly uid: string,
     readonly namespace: string,
     readonly pod: string,
@@ -147,7 +149,8 @@ class TwinProxy implements Proxy {
     return this.current()._snapshot;
   }
   set snapshot(value: ConfigSnapshot | undefined) {
-    this.current()._snapshot = value;
+    if (this.current()._snapshot !== value) this.changes.count++;
+    this._snapshot = value;
   }
   get lastSync(): number | undefined {
     return this.current()._lastSync;
@@ -165,19 +168,22 @@ class TwinProxy implements Proxy {
     return this._started;
   }
   set started(value: boolean) {
-    this.current()._started = value;
+    if (this.current()._started !== value) this.changes.count++;
+    this._started = value;
   }
   get cert(): Certificate | undefined {
     return this._cert;
   }
   set cert(value: Certificate | undefined) {
-    this.current()._cert = value;
+    if (this.current()._cert !== value) this.changes.count++;
+    this._cert = value;
   }
   get trust(): Set<string> {
     return this._trust;
   }
   set trust(value: Set<string>) {
-    this.current()._trust = value;
+    if (this.current()._trust !== value) this.changes.count++;
+    this._trust = value;
   }
 
   /** What the catch-up writes: the same fields, without catching up again. */
@@ -190,6 +196,7 @@ class TwinProxy implements Proxy {
       this._connected = false;
       return;
     }
+    if (this._snapshot !== push.snapshot) this.changes.count++;
     this._snapshot = push.snapshot;
     this._lastSync = push.lastSync;
     this._connected = true;
@@ -270,6 +277,8 @@ export class MeshTwin {
   readonly proxies: ReadonlyMap<string, Proxy> = this.records;
   /** Mesh-wide config pushes not yet applied to every proxy (TwinProxy catches up on use). */
   private readonly pushLog: PushLog = { gen: 0, base: 0, pending: [] };
+  /** Changes of what requests read of the proxies: their start, config, certificate and roots, and proxies made or forgotten. */
+  private readonly proxyChanges = { count: 0 };
   readonly metrics = new MetricStore();
   private configVersion = 0;
   private configEpoch = 0;
@@ -308,6 +317,17 @@ export class MeshTwin {
     cluster.api.addAdmissionHook(({ operation, type, object }) => (operation === 'CREATE' && type.kind === 'Pod' ? this.admit(object) : object));
     cluster.controllers.addReadinessCheck((pod) => this.readiness(pod));
     cluster.controllers.addController('mesh-twin', () => this.reconcile(), (event) => this.watch(event));
+  }
+
+  /**
+   * Moves whenever anything a request's fate is read from may have changed: any object in the
+   * store (its resourceVersion), what the twin holds of its proxies (started, config, certificate,
+   * trusted roots; proxies made or forgotten), config pushes not yet applied, the other clusters'
+   * endpoints (a fleet), and stopped nodes. Equal stamps: the same cluster for the traffic model.
+   */
+  stateStamp(): string {
+    const down = this.cluster.controllers.downNodes;
+    return `${this.cluster.api.store.currentRv()}|${this.proxyChanges.count}|${this.pushLog.gen}|${this.configEpoch}|${down.size === 0 ? '' : [...down].join(',')}`;
   }
 
   /** Whether a pod's node has stopped: it neither sends nor answers (the API may not know yet). */
@@ -780,6 +800,7 @@ export class MeshTwin {
     proxy.renewal?.cancel();
     proxy.reconnect?.cancel();
     this.records.delete(uid);
+    this.proxyChanges.count++;
   }
 
   private proxyKind(mesh: MeshKind, pod: KubeObject): Proxy['kind'] | undefined {
@@ -806,6 +827,7 @@ export class MeshTwin {
       proxy = new TwinProxy(
         this.pushLog,
         (p) => this.catchUp(p),
+        this.proxyChanges,
         uid,
         pod.metadata.namespace ?? '',
         pod.metadata.name,
@@ -822,6 +844,7 @@ export class MeshTwin {
       if (limits.cpu !== undefined) proxy.cpuLimit = limits.cpu;
       if (limits.memory !== undefined) proxy.memoryLimit = limits.memory;
       this.records.set(uid, proxy);
+      this.proxyChanges.count++;
       this.note(proxy, 'info', kind === 'linkerd' ? 'linkerd2_proxy: release 2.16 (meshdrill twin) by linkerd' : 'pilot-agent: Version 1.27 (meshdrill twin)');
     }
     return proxy;
