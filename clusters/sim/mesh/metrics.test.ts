@@ -66,4 +66,30 @@ describe('mesh twin metrics', () => {
     expect(m.quantile('lat', { a: '1' }, 0.9, 0, 1)).toBe(100);
     expect(m.quantile('lat', {}, 0.5, 1, 2)).toBeNaN();
   });
+
+  it('keeps every value at every sample: rare changes across many samples, series made late, stale gauges', () => {
+    const m = new MetricStore();
+    const busy = m.counterHandle('busy', {});
+    const stale = m.gaugeHandle('stale', {});
+    for (let t = 1; t <= 100; t++) {
+      busy.value += t;
+      // A counter that moves every 37th sample only; a gauge that goes stale (NaN) from 50 to 80.
+      if (t % 37 === 0) m.inc('rare', {}, 1);
+      stale.value = t >= 50 && t <= 80 ? Number.NaN : t;
+      if (t === 60) m.inc('late', { a: '1' }, 5);
+      if (t === 60) m.observe('lat', {}, [10], [1], 3, 1);
+      m.sample(t);
+    }
+
+    for (const [t, rare] of [[36, 0], [37, 1], [73, 1], [74, 2], [100, 2]] as const) expect(m.valuesAt('rare', {}, t)[0]!.value).toBe(rare);
+    expect(m.increase('busy', {}, 10, 90)).toBe((90 * 91) / 2 - (10 * 11) / 2);
+    expect(m.increase('late', {}, 0, 59)).toBe(0);
+    expect(m.increase('late', {}, 59, 60)).toBe(5);
+    expect(m.increase('lat_count', {}, 0, 100)).toBe(1);
+    expect(m.valuesAt('stale', {}, 65)).toEqual([]);
+    expect(m.gauge('stale', {}, 81, 'max')).toBe(81);
+    // Between samples, the last sample's value; before the first, nothing yet.
+    expect(m.valuesAt('busy', {}, 10.5)[0]!.value).toBe(55);
+    expect(m.valuesAt('busy', {}, 0)[0]!.value).toBe(0);
+  });
 });

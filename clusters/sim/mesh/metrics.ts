@@ -5,97 +5,135 @@
 export type Labels = Record<string, string>;
 
 /**
- * A column of numbers that grows without copying what it holds: chunks of 256, the last one
- * doubling from 8 until it is full. A long run's columns waste at most part of one chunk.
+ * Every number the store keeps now, one slot each in one growing array: series' values, the
+ * weights of histogram shapes, and the buckets, sum and count of observations outside any shape.
  */
-class Column<T extends Float64Array | Uint32Array> {
-  private readonly chunks: T[] = [];
+class Slots {
+  values = new Float64Array(1024);
   length = 0;
 
-  constructor(private readonly make: (size: number) => T) {}
-
-  push(value: number): void {
-    let last = this.chunks[this.chunks.length - 1];
-    const at = this.length & 255;
-    if (!last || (at === 0 && this.length > 0 && last.length === 256)) {
-      last = this.make(8);
-      this.chunks.push(last);
-    } else if (at >= last.length) {
-      const bigger = this.make(last.length * 2);
-      bigger.set(last);
-      last = bigger;
-      this.chunks[this.chunks.length - 1] = last;
+  /** A new slot, at zero. */
+  add(): number {
+    if (this.length === this.values.length) {
+      const bigger = new Float64Array(this.values.length * 2);
+      bigger.set(this.values);
+      this.values = bigger;
     }
-    last[at] = value;
-    this.length++;
+    return this.length++;
+  }
+}
+
+/** Every KEYFRAME_EVERY-th sample keeps every slot; the ones between keep the slots that changed. */
+const KEYFRAME_EVERY = 16;
+
+/**
+ * The slots' values at each sample (tick boundary): a full copy every KEYFRAME_EVERY samples,
+ * and between those the slots that changed, as slot numbers and values (12 bytes each) in two
+ * arrays per sample. Sampling is one pass over one array; a value at a sample is found in at most
+ * KEYFRAME_EVERY samples, each by binary search.
+ */
+class Timeline {
+  private readonly times: number[] = [];
+  private readonly keyframes: Float64Array[] = [];
+  private readonly changes: Array<{ slots: Uint32Array; values: Float64Array } | undefined> = [];
+  private last = new Float64Array(0);
+  private changedSlots = new Uint32Array(0);
+  private changedValues = new Float64Array(0);
+
+  get samples(): number {
+    return this.times.length;
   }
 
-  get(index: number): number {
-    return this.chunks[index >> 8]![index & 255]!;
+  get lastTime(): number {
+    return this.times.length === 0 ? Number.NEGATIVE_INFINITY : this.times[this.times.length - 1]!;
   }
 
-  /** Index of the last value at or before `value` in an ascending column, or -1 (binary search). */
-  lastAtOrBefore(value: number): number {
+  sample(time: number, slots: Slots): void {
+    const n = slots.length;
+    const values = slots.values;
+    const index = this.times.length;
+    this.times.push(time);
+    if (this.last.length < n) {
+      const grown = new Float64Array(Math.max(n, this.last.length * 2));
+      grown.set(this.last);
+      this.last = grown;
+      this.changedSlots = new Uint32Array(grown.length);
+      this.changedValues = new Float64Array(grown.length);
+    }
+    const last = this.last;
+    if (index % KEYFRAME_EVERY === 0) {
+      this.keyframes.push(values.slice(0, n));
+      last.set(values.subarray(0, n));
+      this.changes.push(undefined);
+      return;
+    }
+    const slotsOut = this.changedSlots;
+    const valuesOut = this.changedValues;
+    let changed = 0;
+    for (let i = 0; i < n; i++) {
+      const now = values[i]!;
+      const before = last[i]!;
+      // NaN (a stale gauge) that stays NaN has not changed.
+      if (now !== before && (now === now || before === before)) {
+        slotsOut[changed] = i;
+        valuesOut[changed] = now;
+        last[i] = now;
+        changed++;
+      }
+    }
+    this.changes.push({ slots: slotsOut.slice(0, changed), values: valuesOut.slice(0, changed) });
+  }
+
+  /** The index of the last sample at or before `time`, or -1. */
+  indexAt(time: number): number {
     let lo = 0;
-    let hi = this.length;
+    let hi = this.times.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.get(mid) <= value) lo = mid + 1;
+      if (this.times[mid]! <= time) lo = mid + 1;
       else hi = mid;
     }
     return lo - 1;
   }
-}
 
-const float64 = (size: number) => new Float64Array(size);
-const uint32 = (size: number) => new Uint32Array(size);
-
-/**
- * When the store sampled (tick boundaries). Series keep the index of a sample, 4 bytes, not its
- * time: every series sampled at a tick shares that tick's time.
- */
-class SampleTimes {
-  readonly times = new Column(float64);
-
-  /** The index of the last sample at or before `time`, or -1. */
-  indexAt(time: number): number {
-    return this.times.lastAtOrBefore(time);
+  /** A slot's value at a sample: 0 before the first sample, and for a slot made after it. */
+  valueAt(slot: number, index: number): number {
+    if (index < 0) return 0;
+    const key = index - (index % KEYFRAME_EVERY);
+    for (let at = index; at > key; at--) {
+      const { slots, values } = this.changes[at]!;
+      let lo = 0;
+      let hi = slots.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        const found = slots[mid]!;
+        if (found === slot) return values[mid]!;
+        if (found < slot) lo = mid + 1;
+        else hi = mid - 1;
+      }
+    }
+    const keyframe = this.keyframes[key / KEYFRAME_EVERY]!;
+    return slot < keyframe.length ? keyframe[slot]! : 0;
   }
 }
 
-/** A series' values where they changed: sample index and value, 12 bytes each. */
-class History {
-  private readonly at = new Column(uint32);
-  private readonly values = new Column(float64);
-  private lastValue: number | undefined;
+/** A counter or gauge: its value lives in the store's slots. */
+class Series {
+  constructor(
+    readonly name: string,
+    readonly labels: Labels,
+    readonly type: 'counter' | 'gauge',
+    private readonly slots: Slots,
+    readonly slot: number,
+  ) {}
 
-  constructor(private readonly clock: SampleTimes) {}
-
-  push(sample: number, value: number): void {
-    this.at.push(sample);
-    this.values.push(value);
-    this.lastValue = value;
+  get value(): number {
+    return this.slots.values[this.slot]!;
   }
 
-  last(): number | undefined {
-    return this.lastValue;
+  set value(value: number) {
+    this.slots.values[this.slot] = value;
   }
-
-  /** The value at `time`: the last sample at or before it, 0 before the first. */
-  valueAt(time: number): number {
-    const sample = this.clock.indexAt(time);
-    if (sample < 0) return 0;
-    const index = this.at.lastAtOrBefore(sample);
-    return index < 0 ? 0 : this.values.get(index);
-  }
-}
-
-interface Series {
-  name: string;
-  labels: Labels;
-  type: 'counter' | 'gauge';
-  value: number;
-  history: History;
 }
 
 /** Istio's default buckets for istio_request_duration_milliseconds. */
@@ -138,103 +176,73 @@ function key(name: string, labels: Labels): string {
 /**
  * A histogram fed by a prepared outcome adds the same shape every tick, scaled by the tick's
  * count: cumulative bucket counts, sum and count per request. It is kept as that shape and the
- * total it was scaled by, so its history is one number per shape and sample instead of a row of
- * buckets. Observations that are not a prepared shape (observe()) keep rows of their own.
+ * total it was scaled by (one slot), so its history is one number per shape and sample instead of
+ * a row of buckets. Observations that are not a prepared shape (observe()) keep slots of their own.
  */
 interface Shape {
   cumulative: Float64Array;
   sum: number;
   count: number;
-  /** Requests of this shape so far. */
-  weight: number;
-  /** Its weight at each of the histogram's samples from `from` on. */
-  weights: Column<Float64Array>;
-  from: number;
+  /** The slot of its weight: requests of this shape so far. */
+  slot: number;
 }
 
 class Histogram {
   readonly shapes: Shape[] = [];
-  /** Observations outside any shape: cumulative buckets, sum and count, and their rows per sample. */
-  readonly direct: { buckets: Float64Array; sum: number; count: number };
-  private directRows?: { buckets: Column<Float64Array>[]; sums: Column<Float64Array>; counts: Column<Float64Array>; from: number };
-  /** The store's sample index of each of this histogram's samples. */
-  private readonly at = new Column(uint32);
-  private lastCount: number | undefined;
+  /** The first of the slots of observations outside any shape: cumulative buckets, then sum and count. */
+  private direct?: number;
 
   constructor(
     readonly name: string,
     readonly labels: Labels,
     readonly bounds: number[],
-    private readonly clock: SampleTimes,
-  ) {
-    this.direct = { buckets: new Float64Array(bounds.length), sum: 0, count: 0 };
-  }
+    private readonly slots: Slots,
+  ) {}
 
   shape(cumulative: Float64Array, sum: number, count: number): Shape {
-    const shape: Shape = { cumulative, sum, count, weight: 0, weights: new Column(float64), from: this.at.length };
+    const shape: Shape = { cumulative, sum, count, slot: this.slots.add() };
     this.shapes.push(shape);
     return shape;
   }
 
-  /** Cumulative count in bucket i now. */
-  bucketNow(i: number): number {
-    let total = this.direct.buckets[i]!;
-    for (const s of this.shapes) total += s.cumulative[i]! * s.weight;
-    return total;
-  }
-
-  get count(): number {
-    let total = this.direct.count;
-    for (const s of this.shapes) total += s.count * s.weight;
-    return total;
-  }
-
-  get sum(): number {
-    let total = this.direct.sum;
-    for (const s of this.shapes) total += s.sum * s.weight;
-    return total;
-  }
-
-  sample(sample: number): void {
-    const count = this.count;
-    if (count === this.lastCount) return;
-    this.lastCount = count;
-    const index = this.at.length;
-    this.at.push(sample);
-    for (const s of this.shapes) s.weights.push(s.weight);
-    if (this.direct.count !== 0 || this.directRows) {
-      this.directRows ??= { buckets: this.bounds.map(() => new Column(float64)), sums: new Column(float64), counts: new Column(float64), from: index };
-      this.direct.buckets.forEach((b, i) => this.directRows!.buckets[i]!.push(b));
-      this.directRows.sums.push(this.direct.sum);
-      this.directRows.counts.push(this.direct.count);
+  /** Adds observations outside any shape. */
+  observe(cumulative: Float64Array, sum: number, count: number): void {
+    if (this.direct === undefined) {
+      this.direct = this.slots.add();
+      for (let i = 0; i < this.bounds.length + 1; i++) this.slots.add();
     }
+    const values = this.slots.values;
+    for (let i = 0; i < this.bounds.length; i++) values[this.direct + i]! += cumulative[i]!;
+    values[this.direct + this.bounds.length]! += sum;
+    values[this.direct + this.bounds.length + 1]! += count;
   }
 
-  /** This histogram's sample index at or before `time`, or -1. */
-  indexAt(time: number): number {
-    const sample = this.clock.indexAt(time);
-    return sample < 0 ? -1 : this.at.lastAtOrBefore(sample);
-  }
-
-  private sumOver(index: number, pick: (s: Shape) => number, direct: (rows: NonNullable<Histogram['directRows']>, i: number) => number): number {
-    if (index < 0) return 0;
-    let total = 0;
-    for (const s of this.shapes) if (index >= s.from) total += pick(s) * s.weights.get(index - s.from);
-    const rows = this.directRows;
-    if (rows && index >= rows.from) total += direct(rows, index - rows.from);
-    return total;
-  }
-
-  bucketAt(index: number, i: number): number {
-    return this.sumOver(index, (s) => s.cumulative[i]!, (rows, at) => rows.buckets[i]!.get(at));
-  }
-
-  countAt(index: number): number {
-    return this.sumOver(index, (s) => s.count, (rows, at) => rows.counts.get(at));
-  }
-
-  sumAt(index: number): number {
-    return this.sumOver(index, (s) => s.sum, (rows, at) => rows.sums.get(at));
+  /**
+   * Cumulative buckets, sum and count: now, or at a sample of the timeline. (The sums run in the
+   * order they always have: now, the direct observations first; at a sample, the shapes first.)
+   */
+  totals(at?: { timeline: Timeline; index: number }): { buckets: Float64Array; sum: number; count: number } {
+    const value = at ? (slot: number) => at.timeline.valueAt(slot, at.index) : (slot: number) => this.slots.values[slot]!;
+    const n = this.bounds.length;
+    const buckets = new Float64Array(n);
+    let sum = 0;
+    let count = 0;
+    const direct = () => {
+      if (this.direct === undefined) return;
+      for (let i = 0; i < n; i++) buckets[i]! += value(this.direct + i);
+      sum += value(this.direct + n);
+      count += value(this.direct + n + 1);
+    };
+    if (!at) direct();
+    for (const s of this.shapes) {
+      const weight = value(s.slot);
+      if (weight === 0) continue;
+      for (let i = 0; i < n; i++) buckets[i]! += s.cumulative[i]! * weight;
+      sum += s.sum * weight;
+      count += s.count * weight;
+    }
+    if (at) direct();
+    return { buckets, sum, count };
   }
 }
 
@@ -247,8 +255,8 @@ export interface MetricSink {
 export class MetricStore implements MetricSink {
   private readonly series = new Map<string, Series>();
   private readonly histograms = new Map<string, Histogram>();
-  private lastSample = Number.NEGATIVE_INFINITY;
-  private readonly clock = new SampleTimes();
+  private readonly slots = new Slots();
+  private readonly timeline = new Timeline();
 
   inc(name: string, labels: Labels, by = 1): void {
     if (by === 0) return;
@@ -269,20 +277,25 @@ export class MetricStore implements MetricSink {
    * scaled by n, without looking series up again: outcomes repeat every tick with other counts.
    */
   prepare(emit: (sink: MetricSink) => void): (n: number) => void {
-    const counters: Array<[Series, number]> = [];
-    const shapes: Shape[] = [];
+    const counters: number[] = [];
+    const by: number[] = [];
     emit({
-      inc: (name, labels, by = 1) => counters.push([this.get(name, labels, 'counter'), by]),
+      inc: (name, labels, amount = 1) => {
+        counters.push(this.get(name, labels, 'counter').slot);
+        by.push(amount);
+      },
       observe: (name, labels, bounds, perBucket, sum, count) => {
         const cumulative = new Float64Array(bounds.length);
         let running = 0;
         for (let i = 0; i < bounds.length; i++) cumulative[i] = running += perBucket[i] ?? 0;
-        shapes.push(this.histogram(name, labels, bounds).shape(cumulative, sum, count));
+        counters.push(this.histogram(name, labels, bounds).shape(cumulative, sum, count).slot);
+        by.push(1);
       },
     });
+    const slots = this.slots;
     return (n) => {
-      for (const [series, by] of counters) series.value += by * n;
-      for (const shape of shapes) shape.weight += n;
+      const values = slots.values;
+      for (let i = 0; i < counters.length; i++) values[counters[i]!]! += by[i]! * n;
     };
   }
 
@@ -299,26 +312,16 @@ export class MetricStore implements MetricSink {
   /** Adds `count` observations: perBucket[i] of them fall in (bounds[i-1], bounds[i]], the rest above the last bound. */
   observe(name: string, labels: Labels, bounds: number[], perBucket: number[], sum: number, count: number): void {
     if (count === 0) return;
-    const h = this.histogram(name, labels, bounds).direct;
-    let cumulative = 0;
-    for (let i = 0; i < bounds.length; i++) {
-      cumulative += perBucket[i] ?? 0;
-      h.buckets[i]! += cumulative;
-    }
-    h.sum += sum;
-    h.count += count;
+    const cumulative = new Float64Array(bounds.length);
+    let running = 0;
+    for (let i = 0; i < bounds.length; i++) cumulative[i] = running += perBucket[i] ?? 0;
+    this.histogram(name, labels, bounds).observe(cumulative, sum, count);
   }
 
   /** Records every series' value at `time` (a tick boundary). */
   sample(time: number): void {
-    if (time <= this.lastSample) return;
-    this.lastSample = time;
-    const sample = this.clock.times.length;
-    this.clock.times.push(time);
-    for (const s of this.series.values()) {
-      if (s.history.last() !== s.value) s.history.push(sample, s.value);
-    }
-    for (const h of this.histograms.values()) h.sample(sample);
+    if (time <= this.timeline.lastTime) return;
+    this.timeline.sample(time, this.slots);
   }
 
   /** Series of a metric whose labels include `match` ("!v" excludes v, "~re" matches a regular expression, "!~re" excludes one). */
@@ -334,15 +337,17 @@ export class MetricStore implements MetricSink {
     if (part) {
       const family = name.slice(0, -part.length - 1);
       let total = 0;
+      let found = false;
       for (const h of this.histograms.values()) {
-        if (h.name !== family || !labelsMatch(h.labels, match)) continue;
-        const at = (index: number) => (part === 'sum' ? h.sumAt(index) : h.countAt(index));
-        total += at(h.indexAt(to)) - at(h.indexAt(from));
+        if (h.name !== family) continue;
+        found = true;
+        if (!labelsMatch(h.labels, match)) continue;
+        total += this.histogramAt(h, to)[part] - this.histogramAt(h, from)[part];
       }
-      if (total !== 0 || [...this.histograms.values()].some((h) => h.name === family)) return total;
+      if (total !== 0 || found) return total;
     }
     let total = 0;
-    for (const s of this.find(name, match)) total += valueAt(s, to) - valueAt(s, from);
+    for (const s of this.find(name, match)) total += this.valueAt(s, to) - this.valueAt(s, from);
     return total;
   }
 
@@ -353,13 +358,13 @@ export class MetricStore implements MetricSink {
     let total = 0;
     for (const h of this.histograms.values()) {
       if (h.name !== name || !labelsMatch(h.labels, match)) continue;
-      const end = h.indexAt(to);
-      if (end < 0) continue;
-      const start = h.indexAt(from);
+      if (this.timeline.indexAt(to) < 0) continue;
+      const end = this.histogramAt(h, to);
+      const start = this.histogramAt(h, from);
       bounds ??= h.bounds;
       if (counts.length === 0) counts = h.bounds.map(() => 0);
-      for (let i = 0; i < h.bounds.length; i++) counts[i]! += h.bucketAt(end, i) - h.bucketAt(start, i);
-      total += h.countAt(end) - h.countAt(start);
+      for (let i = 0; i < h.bounds.length; i++) counts[i]! += end.buckets[i]! - start.buckets[i]!;
+      total += end.count - start.count;
     }
     if (!bounds || total <= 0) return Number.NaN;
     const rank = q * total;
@@ -380,7 +385,7 @@ export class MetricStore implements MetricSink {
     // A stale series (NaN: its target could not be scraped) is absent from an instant query, as in Prometheus.
     const out: Array<{ labels: Labels; value: number }> = [];
     for (const s of this.find(name, match)) {
-      const value = valueAt(s, time);
+      const value = this.valueAt(s, time);
       if (!(s.type === 'gauge' && Number.isNaN(value))) out.push({ labels: s.labels, value });
     }
     return out;
@@ -388,7 +393,7 @@ export class MetricStore implements MetricSink {
 
   /** Each matching counter's increase over (from, to] (PromQL's increase() per series). */
   increases(name: string, match: Labels, from: number, to: number): Array<{ labels: Labels; value: number }> {
-    return this.find(name, match).map((s) => ({ labels: s.labels, value: valueAt(s, to) - valueAt(s, from) }));
+    return this.find(name, match).map((s) => ({ labels: s.labels, value: this.valueAt(s, to) - this.valueAt(s, from) }));
   }
 
   /** How many series of a metric match. */
@@ -397,7 +402,7 @@ export class MetricStore implements MetricSink {
   }
 
   gauge(name: string, match: Labels, at: number, reduce: 'min' | 'max'): number {
-    const values = this.find(name, match).map((s) => valueAt(s, at)).filter((v) => !Number.isNaN(v));
+    const values = this.find(name, match).map((s) => this.valueAt(s, at)).filter((v) => !Number.isNaN(v));
     if (values.length === 0) return Number.NaN;
     return reduce === 'min' ? Math.min(...values) : Math.max(...values);
   }
@@ -417,19 +422,30 @@ export class MetricStore implements MetricSink {
     for (const [name, list] of [...families].sort(([a], [b]) => a.localeCompare(b))) {
       lines.push(`# HELP ${name} ${HELP[name] ?? name}`, `# TYPE ${name} histogram`);
       for (const h of list) {
-        h.bounds.forEach((bound, i) => lines.push(`${name}_bucket${formatLabels({ ...h.labels, le: String(bound) })} ${formatNumber(h.bucketNow(i))}`));
-        lines.push(`${name}_bucket${formatLabels({ ...h.labels, le: '+Inf' })} ${formatNumber(h.count)}`);
-        lines.push(`${name}_sum${formatLabels(h.labels)} ${formatNumber(h.sum)}`, `${name}_count${formatLabels(h.labels)} ${formatNumber(h.count)}`);
+        const now = h.totals();
+        h.bounds.forEach((bound, i) => lines.push(`${name}_bucket${formatLabels({ ...h.labels, le: String(bound) })} ${formatNumber(now.buckets[i]!)}`));
+        lines.push(`${name}_bucket${formatLabels({ ...h.labels, le: '+Inf' })} ${formatNumber(now.count)}`);
+        lines.push(`${name}_sum${formatLabels(h.labels)} ${formatNumber(now.sum)}`, `${name}_count${formatLabels(h.labels)} ${formatNumber(now.count)}`);
       }
     }
     return `${lines.join('\n')}\n`;
+  }
+
+  /** A series' value at `time`: its value at the last sample at or before it, 0 before the first. */
+  private valueAt(s: Series, time: number): number {
+    return this.timeline.valueAt(s.slot, this.timeline.indexAt(time));
+  }
+
+  /** A histogram's buckets, sum and count at the last sample at or before `time`. */
+  private histogramAt(h: Histogram, time: number): { buckets: Float64Array; sum: number; count: number } {
+    return h.totals({ timeline: this.timeline, index: this.timeline.indexAt(time) });
   }
 
   private histogram(name: string, labels: Labels, bounds: number[]): Histogram {
     const k = key(name, labels);
     let h = this.histograms.get(k);
     if (!h) {
-      h = new Histogram(name, labels, bounds, this.clock);
+      h = new Histogram(name, labels, bounds, this.slots);
       this.histograms.set(k, h);
     }
     return h;
@@ -439,7 +455,7 @@ export class MetricStore implements MetricSink {
     const k = key(name, labels);
     let s = this.series.get(k);
     if (!s) {
-      s = { name, labels, type, value: 0, history: new History(this.clock) };
+      s = new Series(name, labels, type, this.slots, this.slots.add());
       this.series.set(k, s);
     }
     return s;
@@ -459,10 +475,6 @@ function labelsMatch(labels: Labels, match: Labels): boolean {
     } else if (actual !== v) return false;
   }
   return true;
-}
-
-function valueAt(s: Series, time: number): number {
-  return s.history.valueAt(time);
 }
 
 function formatLabels(labels: Labels): string {
