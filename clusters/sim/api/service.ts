@@ -296,7 +296,9 @@ export class ApiService {
     const slot = fingerprintSlot(resourceKey(type), current);
     const known = this.fingerprints.get(slot);
     const before = known?.object === current ? known.print : fingerprint(current);
-    const after = fingerprint(admitted);
+    // A status write carries the stored object's other fields over as they are (copied above):
+    // its spec cannot have moved, and is not serialised again.
+    const after = fingerprint(admitted, options.subresource === 'status' ? before.rest : undefined);
     const specMoved = before.rest !== after.rest;
     if (admitted.spec !== undefined && specMoved) admitted.metadata.generation = (current.metadata.generation ?? 0) + 1;
     if (!specMoved && sameObject(before, after)) {
@@ -486,12 +488,12 @@ function fingerprintSlot(key: string, o: KubeObject): string {
   return `${key}|${namespacedName(o)}`;
 }
 
-function fingerprint(o: KubeObject): Fingerprint {
+function fingerprint(o: KubeObject, knownRest?: string): Fingerprint {
   const { metadata, status, ...rest } = o;
   const { resourceVersion: _rv, managedFields: _mf, ...meta } = metadata;
   const print = {
     keys: Object.keys(o).filter((k) => (o as Record<string, unknown>)[k] !== undefined).join(','),
-    rest: JSON.stringify(rest),
+    rest: knownRest ?? JSON.stringify(rest),
     metadata: JSON.stringify(meta),
     status: JSON.stringify(status) ?? '',
   };
