@@ -32,7 +32,6 @@ export class ProxyMetrics {
   /** One tick's series for every started proxy; `costs` is what each proxy carried (proxy-load.ts). */
   update(mesh: 'istio' | 'linkerd', now: number, tickMs: number, costs: Map<Proxy, ProxyCost>, scopeOf: (namespace: string) => number): void {
     const m = this.twin.metrics;
-    const pods = new Map(this.twin.pods().map((p) => [p.metadata.uid ?? '', p]));
     const ambientByNode = new Map<string, number>();
     let ambient = false;
     for (const proxy of this.twin.proxies.values()) {
@@ -53,7 +52,7 @@ export class ProxyMetrics {
       if (proxy.lastSync !== undefined && h.configUpdate) h.configUpdate.value = proxy.lastSync;
       if (h.memory) h.memory.value = proxyMemoryBytes(proxy, scopeOf(proxy.namespace));
       if (h.cpu) h.cpu.value += ((costs.get(proxy)?.used ?? 0) * tickMs) / 1000;
-      if (h.restarts) h.restarts.value = restartCount(pods.get(proxy.uid), proxy.kind === 'istio' ? 'istio-proxy' : 'linkerd-proxy');
+      if (h.restarts) h.restarts.value = restartCount(this.twin.podByUid(proxy.uid), proxy.kind === 'istio' ? 'istio-proxy' : 'linkerd-proxy');
     }
     // Ambient has no sidecars: one ztunnel per node holds the memory, about 12 MB at 1,000 rps
     // (istio.io/docs/ops/deployment/performance-and-scalability, Istio 1.24), and the CPU of the

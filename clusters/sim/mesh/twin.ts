@@ -286,14 +286,12 @@ export class MeshTwin {
   private globalEpoch = 0;
   /** Moves when a namespace's labels may have changed what the reachability caches hold for its pods. */
   private cacheEpoch = 0;
-  /** The epoch of the reachability and NetworkPolicy caches: either kind of change empties them. */
-  private get cachesEpoch(): string {
-    return `${this.netEpoch}/${this.cacheEpoch}`;
-  }
+  /** The epoch of the reachability and NetworkPolicy caches: moves with either kind of change, which empties them. */
+  private cachesEpoch = 0;
   private readonly dirty = new Set<string>();
   private lastEpochs = '';
   private lastConfigEpoch = 0;
-  private reachCache = { epoch: '', entries: new Map<string, boolean>(), answers: new Map<MeshKind, Pick<Reachability, 'reachable'>>() };
+  private reachCache = { epoch: -1, entries: new Map<string, boolean>(), answers: new Map<MeshKind, Pick<Reachability, 'reachable'>>() };
   private snapshot?: ConfigSnapshot;
   private signerRoot?: string;
   /** Linkerd: when the issuer certificate expires (ms); nothing is signed after it. */
@@ -544,7 +542,7 @@ export class MeshTwin {
     return this.netCache.policies.some((p) => p.metadata.namespace === namespace);
   }
 
-  private netCache: { epoch: string; entries: Map<string, boolean>; policies: KubeObject[] } = { epoch: '', entries: new Map(), policies: [] };
+  private netCache: { epoch: number; entries: Map<string, boolean>; policies: KubeObject[] } = { epoch: -1, entries: new Map(), policies: [] };
 
   /**
    * A proxy container whose memory passed its limit is OOM-killed by the kubelet and started again
@@ -571,6 +569,26 @@ export class MeshTwin {
    * namespace limits egress hosts to some namespaces ("./*", "istio-system/*").
    */
   servicesInScope(namespace: string, total: number): number {
+    const rv = this.cluster.api.store.currentRv();
+    if (this.scopes.rv !== rv || this.scopes.total !== total) this.scopes = { rv, total, byNamespace: new Map() };
+    let n = this.scopes.byNamespace.get(namespace);
+    if (n === undefined) this.scopes.byNamespace.set(namespace, (n = this.countServicesInScope(namespace, total)));
+    return n;
+  }
+
+  /** servicesInScope's answers while the store does not change. */
+  private scopes = { rv: -1, total: -1, byNamespace: new Map<string, number>() };
+
+  /** Every pod by uid, kept while the store does not change. */
+  podByUid(uid: string): KubeObject | undefined {
+    const rv = this.cluster.api.store.currentRv();
+    if (this.podsByUid.rv !== rv) this.podsByUid = { rv, map: new Map(this.pods().map((p) => [p.metadata.uid ?? '', p])) };
+    return this.podsByUid.map.get(uid);
+  }
+
+  private podsByUid = { rv: -1, map: new Map<string, KubeObject>() };
+
+  private countServicesInScope(namespace: string, total: number): number {
     const type = this.customType('networking.istio.io', 'sidecars');
     const sidecar = type ? this.cluster.api.list(type, namespace)[0] : undefined;
     if (!sidecar) return total;
@@ -608,9 +626,13 @@ export class MeshTwin {
     const ownNamespaceOnly = event.key === 'namespaces' && !CONTROL_PLANE_NAMESPACES.has(event.object.metadata.name);
     if (ownNamespaceOnly) {
       this.cacheEpoch++;
+      this.cachesEpoch++;
       for (const pod of this.cluster.api.list(this.type('pods'), event.object.metadata.name)) this.dirty.add(`${pod.metadata.namespace}/${pod.metadata.name}`);
     } else {
-      if (event.key === 'networking.k8s.io/networkpolicies' || event.key === 'namespaces' || (event.key === 'pods' && controlPlane)) this.netEpoch++;
+      if (event.key === 'networking.k8s.io/networkpolicies' || event.key === 'namespaces' || (event.key === 'pods' && controlPlane)) {
+        this.netEpoch++;
+        this.cachesEpoch++;
+      }
       if (event.key === 'namespaces' || controlPlane) this.globalEpoch++;
     }
     if ((event.key === 'apps/deployments' || event.key === 'apps/daemonsets') && !controlPlane) return [];
