@@ -60,6 +60,8 @@ describe('ticks that repeat the last one\'s effects', () => {
     await step(2 * MIN, 'after STRICT');
     for (const lab of labs) await lab.scale('server', 'api', 3);
     await step(2 * MIN, 'after scaling');
+    for (const lab of labs) lab.traffic.setRpsScale(1.5);
+    await step(2 * MIN, 'with more load');
     const done: string[] = [];
     for (const input of FAULTS) {
       const faults: InjectedFault[] = [];
@@ -85,18 +87,23 @@ describe('ticks that repeat the last one\'s effects', () => {
     expect(done.length).toBeGreaterThanOrEqual(mesh === 'istio' ? 12 : 10);
   });
 
-  it.each(['istio', 'linkerd'] as const)('%s: certificates that expire while the signer is down end the repeats at the expiry, not later', async (mesh) => {
+  it.each([
+    ['istio', 'signer-unavailable'],
+    ['linkerd', 'signer-unavailable'],
+    ['istio', 'root-replaced'],
+    ['linkerd', 'root-replaced'],
+  ] as const)('%s: certificates that expire or renew onto another root (ca-loss %s) end the repeats when they do, not later', async (mesh, variant) => {
     const labs = [await meshedLab(mesh, { tickMs: TICK, certLifetimeMs: 20 * MIN }), await meshedLab(mesh, { tickMs: TICK, certLifetimeMs: 20 * MIN, repeatUnchangedTicks: false })] as [Lab, Lab];
     for (const lab of labs) {
       const { ctx, deps } = await tools(lab);
-      await injectFault(await planFault(spec({ type: 'ca-loss', variant: 'signer-unavailable' }), ctx), deps);
+      await injectFault(await planFault(spec({ type: 'ca-loss', variant }), ctx), deps);
     }
     const before = labs[1].increase('meshdrill_client_requests_total', { code: '200' }, 0);
 
-    const difference = await inStep(labs, 40 * MIN, 'signer down');
+    const difference = await inStep(labs, 40 * MIN, variant);
 
     expect(difference).toBeUndefined();
-    // The certificates did expire: requests fail by the end.
+    // The certificates did expire, or no longer chain to what their peers trust: requests fail by the end.
     const window = labs[1].edge('client/caller', 'server/api', labs[1].now - 2 * MIN, labs[1].now);
     expect(window.share).toBeLessThan(0.5);
     expect(labs[1].increase('meshdrill_client_requests_total', { code: '200' }, 0)).toBeGreaterThan(before);

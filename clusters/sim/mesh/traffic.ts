@@ -273,7 +273,7 @@ export class TrafficModel {
   /** What a tick's effects follow from, or undefined where they are not repeated (a fleet member's depend on the others). */
   private tickInputs(): string | undefined {
     if (!this.repeatUnchangedTicks || this.fleet) return undefined;
-    return `${this.twin.stateStamp()}|${this.load.version}|${this.rpsScale}|${this.entryShare}`;
+    return `${this.twin.stateStamp()}|${this.load.version}|${this.rpsScale}`;
   }
 
   /** Adds to a counter (as MetricStore.inc does), one of the tick's effects. */

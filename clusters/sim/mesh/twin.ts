@@ -318,14 +318,15 @@ export class MeshTwin {
   }
 
   /**
-   * Moves whenever anything a request's fate is read from may have changed: any object in the
-   * store (its resourceVersion), what the twin holds of its proxies (started, config, certificate,
-   * trusted roots; proxies made or forgotten), config pushes not yet applied, the other clusters'
-   * endpoints (a fleet), and stopped nodes. Equal stamps: the same cluster for the traffic model.
+   * Moves whenever anything a request's fate is read from in this cluster may have changed: any
+   * object in the store (its resourceVersion), what the twin holds of its proxies (started, config,
+   * certificate, trusted roots; proxies made or forgotten), config pushes, and stopped nodes. Equal
+   * stamps: the same cluster for the traffic model. (Other clusters of a fleet are not in it: a
+   * fleet's traffic never repeats a tick.)
    */
   stateStamp(): string {
     const down = this.cluster.controllers.downNodes;
-    return `${this.cluster.api.store.currentRv()}|${this.proxyChanges.count}|${this.pushLog.gen}|${this.configEpoch}|${down.size === 0 ? '' : [...down].join(',')}`;
+    return `${this.cluster.api.store.currentRv()}|${this.proxyChanges.count}|${this.pushLog.gen}|${down.size === 0 ? '' : [...down].join(',')}`;
   }
 
   /** Whether a pod's node has stopped: it neither sends nor answers (the API may not know yet). */
