@@ -66,6 +66,15 @@ export class ProxyLoad {
   }
 
   /**
+   * Ends a tick that repeated the effects of the tick whose end made the last costs (tick-effects.ts):
+   * the same requests through the same proxies cost the same, so the last costs stand.
+   */
+  repeatTick(): Map<Proxy, ProxyCost> {
+    this.current = new Map();
+    return this.last;
+  }
+
+  /**
    * What a request waits at a proxy short of CPU, from the last tick's utilisation ρ: an M/M/1
    * queue's mean wait, service time × ρ/(1−ρ), where the service time is the request's CPU over
    * the cores the limit allows; past saturation a throttled container waits for its next CFS slice.

@@ -1,18 +1,16 @@
-import type { Proxy } from './twin.js';
-
 /** A number the metric store keeps and a tick adds to or sets: a counter's or a gauge's value. */
 export interface MetricValue {
   value: number;
 }
 
 const OUTCOME = 0;
-const LOAD = 1;
-const ADD = 2;
-const SET = 3;
+const ADD = 1;
+const SET = 2;
 
 /**
  * What one tick of traffic did, in the order it did it: requests added to outcomes waiting for
- * the metric store, to proxies' load, to counters, and gauges set. A tick that starts from the same
+ * the metric store and to counters, and gauges set. (The proxies' load is not among them: the
+ * same requests cost the same, so a repeated tick keeps the recorded tick's costs, ProxyLoad.repeatTick.) A tick that starts from the same
  * inputs (nothing the traffic model reads has moved: the twin's state stamp, the proxies' load,
  * the entry rates) and before any certificate it relied on expires would work out exactly the same
  * effects; applying these again gives the same numbers to the last bit, since the same additions
@@ -28,10 +26,6 @@ export class TickEffects {
 
   outcome(pending: object, n: number): void {
     this.push(OUTCOME, pending, n);
-  }
-
-  load(proxy: Proxy, n: number): void {
-    this.push(LOAD, proxy, n);
   }
 
   add(metric: MetricValue, n: number): void {
@@ -51,17 +45,14 @@ export class TickEffects {
     return this.kinds.length;
   }
 
-  /** Does it all again: outcomes and load through the traffic model's own bookkeeping, metrics directly. */
-  replay<P extends object>(to: { outcome(pending: P, n: number): void; load(proxy: Proxy, n: number): void }): void {
+  /** Does it all again: outcomes through the traffic model's own bookkeeping, metrics directly. */
+  replay<P extends object>(outcome: (pending: P, n: number) => void): void {
     const { kinds, targets, amounts } = this;
     for (let i = 0; i < kinds.length; i++) {
       const n = amounts[i]!;
       switch (kinds[i]) {
         case OUTCOME:
-          to.outcome(targets[i] as P, n);
-          break;
-        case LOAD:
-          to.load(targets[i] as Proxy, n);
+          outcome(targets[i] as P, n);
           break;
         case ADD:
           (targets[i] as MetricValue).value += n;

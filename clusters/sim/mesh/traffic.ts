@@ -254,8 +254,8 @@ export class TrafficModel {
     if (inputs !== undefined && last?.inputs === inputs && this.twin.clockHandle().now() < last.effects.validUntil) {
       this.current = { now: this.twin.clockHandle().now(), mesh: this.twin.mesh ?? 'istio', pods: new Map(), incoming: new Map(), served: new Map() };
       this.ticks.repeated++;
-      last.effects.replay<PendingOutcome>({ outcome: (pending, n) => this.addOutcome(pending, n), load: (proxy, n) => this.load.add(proxy, n) });
-      this.endTick();
+      last.effects.replay<PendingOutcome>((pending, n) => this.addOutcome(pending, n));
+      this.finishTick({ effects: last.effects, repeated: true });
       return;
     }
     this.lastTick = undefined;
@@ -267,7 +267,7 @@ export class TrafficModel {
     }
     if (this.effects && this.tickInputs() === inputs) this.lastTick = { inputs: inputs!, effects: this.effects };
     this.effects = undefined;
-    this.endTick();
+    this.finishTick(this.lastTick && { effects: this.lastTick.effects, repeated: false });
   }
 
   /** What a tick's effects follow from, or undefined where they are not repeated (a fleet member's depend on the others). */
@@ -291,11 +291,9 @@ export class TrafficModel {
     this.effects?.set(gauge, value);
   }
 
-  /** Requests through a proxy, one of the tick's effects. */
+  /** Requests through a proxy (a repeated tick does not add them again: its load is the recorded tick's). */
   private addLoad(load: ProxyLoad, proxy: Proxy | undefined, n: number): void {
-    if (!proxy || n <= 0) return;
     load.add(proxy, n);
-    this.effects?.load(proxy, n);
   }
 
   /** Requests of one outcome, waiting for the metric store until the tick ends. */
@@ -347,6 +345,15 @@ export class TrafficModel {
 
   /** Ends a tick: its requests reach the metric store, and the proxies' own series are updated. */
   endTick(): void {
+    this.finishTick(undefined);
+  }
+
+  /**
+   * Ends a tick. One that repeated a recorded tick's effects costs what that one cost, and the
+   * proxies' series are written as they were then (ProxyMetrics.repeat); the end of the recorded
+   * tick itself keeps what it wrote.
+   */
+  private finishTick(tick: { effects: TickEffects; repeated: boolean } | undefined): void {
     const { mesh, now } = this.current!;
     this.flush();
     const scopes = new Map<string, number>();
@@ -355,12 +362,12 @@ export class TrafficModel {
       if (n === undefined) scopes.set(namespace, (n = this.twin.servicesInScope(namespace, this.services.size)));
       return n;
     };
-    const costs = this.load.endTick(this.tickMs, this.twin.proxies.values(), (proxy) => scopeOf(proxy.namespace));
+    const costs = tick?.repeated ? this.load.repeatTick() : this.load.endTick(this.tickMs, this.twin.proxies.values(), (proxy) => scopeOf(proxy.namespace));
     // A sidecar whose working set passed its memory limit is OOM-killed (and restarted after its back-off).
     for (const proxy of this.twin.proxies.values()) {
       if (proxy.started && proxy.kind !== 'ambient' && proxy.memoryLimit !== undefined && proxyMemoryBytes(proxy, scopeOf(proxy.namespace)) > proxy.memoryLimit) this.twin.oomKill(proxy);
     }
-    this.proxyMetrics.update(mesh, now, this.tickMs, costs, scopeOf);
+    if (!(tick?.repeated && this.proxyMetrics.repeat(tick.effects, now))) this.proxyMetrics.update(mesh, now, this.tickMs, costs, scopeOf, tick?.effects);
     this.twin.metrics.sample(now);
     this.current = undefined;
   }
