@@ -291,11 +291,6 @@ export class TrafficModel {
     this.effects?.set(gauge, value);
   }
 
-  /** Requests through a proxy (a repeated tick does not add them again: its load is the recorded tick's). */
-  private addLoad(load: ProxyLoad, proxy: Proxy | undefined, n: number): void {
-    load.add(proxy, n);
-  }
-
   /** Requests of one outcome, waiting for the metric store until the tick ends. */
   private addOutcome(pending: PendingOutcome, n: number): void {
     if (pending.n === 0) this.touched.push(pending);
@@ -809,8 +804,9 @@ export class TrafficModel {
     // A server in another cluster: its proxy's load and series are that cluster's.
     const home = target ? this.homes.get(target) : undefined;
     const there = home ?? this;
-    this.addLoad(this.load, c, n);
-    if (d.reachedServer) this.addLoad(there.load, s, n);
+    // A repeated tick adds no load: the same requests cost what they cost (ProxyLoad.repeatTick).
+    this.load.add(c, n);
+    if (d.reachedServer) there.load.add(s, n);
     const called = this.calledAs && this.calledAs !== server ? this.calledAs : undefined;
     // A proxy Prometheus cannot scrape reports nothing: its series stop where they were.
     const seen: Seen = { client: !c || this.twin.scrapable(c), server: !s || there.twin.scrapable(s) };
