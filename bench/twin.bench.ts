@@ -103,7 +103,11 @@ console.log(timing('example topology (30 services) at 500 rps, 2 simulated hours
 console.log('by services (10,000 rps, 2 pods a service, 10 services a namespace):');
 console.log('   services    pods    setup  first 0.05 h  per steady hour      RSS   ticks repeated');
 const bySize = new Map<number, Result>();
-const steadyHour = (r: Result) => ((r.spans[1]![1] - r.spans[0]![1]) / (r.spans[1]![0] - r.spans[0]![0]));
+// Between the last two marks: 0.05 h to 0.1 h, or 0.1 h to 1 h where the whole hour runs.
+const steadyHour = (r: Result) => {
+  const [a, b] = r.spans.slice(-2) as [[number, number], [number, number]];
+  return (b[1] - a[1]) / (b[0] - a[0]);
+};
 for (const services of [100, 300, 1_000, 3_000, 5_000]) {
   const r = child(`${services === 1_000 || services === 5_000 ? '0.05,0.1,1' : '0.05,0.1'}:${services}:${services / 10}:10000`);
   bySize.set(services, r);

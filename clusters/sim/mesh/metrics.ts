@@ -246,6 +246,12 @@ class Histogram {
   }
 }
 
+/** Additions to the store's slots, in order: what prepared increments did, to do again. */
+export interface SlotAdds {
+  slots: number[];
+  amounts: number[];
+}
+
 /** Where increments go: the store itself, or a recorder that prepares them for replay. */
 export interface MetricSink {
   inc(name: string, labels: Labels, by?: number): void;
@@ -275,8 +281,9 @@ export class MetricStore implements MetricSink {
   /**
    * Records the increments `emit` makes for one unit and returns a function that applies them
    * scaled by n, without looking series up again: outcomes repeat every tick with other counts.
+   * With `adds`, the slot additions it made are appended there too (applyAdds makes them again).
    */
-  prepare(emit: (sink: MetricSink) => void): (n: number) => void {
+  prepare(emit: (sink: MetricSink) => void): (n: number, adds?: SlotAdds) => void {
     const counters: number[] = [];
     const by: number[] = [];
     emit({
@@ -293,10 +300,24 @@ export class MetricStore implements MetricSink {
       },
     });
     const slots = this.slots;
-    return (n) => {
+    return (n, adds) => {
       const values = slots.values;
-      for (let i = 0; i < counters.length; i++) values[counters[i]!]! += by[i]! * n;
+      for (let i = 0; i < counters.length; i++) {
+        const amount = by[i]! * n;
+        values[counters[i]!]! += amount;
+        if (adds) {
+          adds.slots.push(counters[i]!);
+          adds.amounts.push(amount);
+        }
+      }
     };
+  }
+
+  /** Makes again, in order, slot additions that prepared increments made (prepare). */
+  applyAdds(adds: SlotAdds): void {
+    const values = this.slots.values;
+    const { slots, amounts } = adds;
+    for (let i = 0; i < slots.length; i++) values[slots[i]!]! += amounts[i]!;
   }
 
   /** A counter to set repeatedly (a value a proxy or exporter keeps itself: CPU seconds, a restart count). */

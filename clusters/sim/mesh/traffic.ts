@@ -18,7 +18,7 @@ import type { MeshTwin, Proxy } from './twin.js';
 import { ProxyLoad } from './proxy-load.js';
 import { INBOUND_LISTENER, ProxyMetrics, proxyMemoryBytes } from './proxy-metrics.js';
 import { TickEffects } from './tick-effects.js';
-import type { MetricStore } from './metrics.js';
+import type { MetricStore, SlotAdds } from './metrics.js';
 
 type Obj = Record<string, unknown>;
 
@@ -254,7 +254,7 @@ export class TrafficModel {
     if (inputs !== undefined && last?.inputs === inputs && this.twin.clockHandle().now() < last.effects.validUntil) {
       this.current = { now: this.twin.clockHandle().now(), mesh: this.twin.mesh ?? 'istio', pods: new Map(), incoming: new Map(), served: new Map() };
       this.ticks.repeated++;
-      last.effects.replay<PendingOutcome>((pending, n) => this.addOutcome(pending, n));
+      last.effects.replay(this.twin.metrics);
       this.finishTick({ effects: last.effects, repeated: true });
       return;
     }
@@ -289,12 +289,6 @@ export class TrafficModel {
     const gauge = metrics.gaugeHandle(name, labels);
     gauge.value = value;
     this.effects?.set(gauge, value);
-  }
-
-  /** Requests of one outcome, waiting for the metric store until the tick ends. */
-  private addOutcome(pending: PendingOutcome, n: number): void {
-    if (pending.n === 0) this.touched.push(pending);
-    pending.n += n;
   }
 
   /** The services in the order a tick visits them: every caller before what it calls. */
@@ -350,7 +344,8 @@ export class TrafficModel {
    */
   private finishTick(tick: { effects: TickEffects; repeated: boolean } | undefined): void {
     const { mesh, now } = this.current!;
-    this.flush();
+    // A repeated tick's outcomes reached the store with the rest of its effects.
+    if (!tick?.repeated) this.flush(tick?.effects.outcomes);
     const scopes = new Map<string, number>();
     const scopeOf = (namespace: string) => {
       let n = scopes.get(namespace);
@@ -358,8 +353,10 @@ export class TrafficModel {
       return n;
     };
     const costs = tick?.repeated ? this.load.repeatTick() : this.load.endTick(this.tickMs, this.twin.proxies.values(), (proxy) => scopeOf(proxy.namespace));
-    // A sidecar whose working set passed its memory limit is OOM-killed (and restarted after its back-off).
-    for (const proxy of this.twin.proxies.values()) {
+    // A sidecar whose working set passed its memory limit is OOM-killed (and restarted after its
+    // back-off). Not looked at again on a repeated tick: working sets are as at the recorded tick's
+    // end, where a kill would have changed the cluster (and this tick would not have repeated).
+    if (!tick?.repeated) for (const proxy of this.twin.proxies.values()) {
       if (proxy.started && proxy.kind !== 'ambient' && proxy.memoryLimit !== undefined && proxyMemoryBytes(proxy, scopeOf(proxy.namespace)) > proxy.memoryLimit) this.twin.oomKill(proxy);
     }
     if (!(tick?.repeated && this.proxyMetrics.repeat(tick.effects, now))) this.proxyMetrics.update(mesh, now, this.tickMs, costs, scopeOf, tick?.effects);
@@ -814,8 +811,8 @@ export class TrafficModel {
     const who = this.pairKey(client, called, server, target);
     const what = `${c?.snapshot ? 1 : 0}${d.result}|${d.mtls ? 1 : 0}${d.reachedServer ? 1 : 0}|${d.code}|${d.opaque ? 'tcp' : ''}|${flags}|${extraMs}|${capMs}|${seen.client ? 1 : 0}${seen.server ? 1 : 0}|${home?.fleet?.name ?? ''}`;
     const pending = entry(entry(this.outcomes, who, () => new Map<string, PendingOutcome>()), what, () => ({ mesh, client, server, target, d, n: 0, extraMs, flags, capMs, seen, ...(called ? { called } : {}), ...(home ? { home } : {}) }));
-    this.addOutcome(pending, n);
-    this.effects?.outcome(pending, n);
+    if (pending.n === 0) this.touched.push(pending);
+    pending.n += n;
   }
 
   /** Who called what, as an outcome's first key: worked out once per pair of parties and services. */
@@ -857,7 +854,8 @@ export class TrafficModel {
   private readonly decisions = new WeakMap<Party, WeakMap<Party, Map<string, RememberedDecision>>>();
 
 
-  private flush(): void {
+  /** The tick's outcomes reach the metric store; with `adds`, what they added is kept (a tick to repeat). */
+  private flush(adds?: SlotAdds): void {
     for (const p of this.touched) {
       let apply = p.apply;
       if (!apply) {
@@ -866,16 +864,16 @@ export class TrafficModel {
           const home = p.home;
           const here = this.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags, p.capMs, p.called, { ...p.seen, server: false }, home));
           const there = home.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags, p.capMs, p.called, { client: false, server: p.seen.server, caller: false }, home));
-          apply = (n: number) => {
-            here(n);
-            there(n);
+          apply = (n: number, adds?: SlotAdds) => {
+            here(n, adds);
+            there(n, adds);
           };
         } else {
           apply = this.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags, p.capMs, p.called, p.seen));
         }
         p.apply = apply;
       }
-      apply(p.n);
+      apply(p.n, adds);
       p.n = 0;
     }
     this.touched.length = 0;
@@ -1057,7 +1055,7 @@ interface PendingOutcome {
   called?: ServiceInfo;
   seen: Seen;
   home?: TrafficModel;
-  apply?: (n: number) => void;
+  apply?: (n: number, adds?: SlotAdds) => void;
 }
 
 /** What decide() reads of a proxy that can change while the proxy lives. */
