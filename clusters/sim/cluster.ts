@@ -112,6 +112,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   const restored = options.statePath ? await loadState(options.statePath) : undefined;
   if (restored) {
     store.restore(restored.store);
+    api.trackRestoredEvents();
     types.syncCrds(api.list(types.find('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!));
   } else {
     bootstrap(api, options.nodes ?? 3, clock, options.fleet);

@@ -13,6 +13,7 @@ import type { KubeObject } from './types.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { validateName, validateObject } from './validation.js';
 import { copyJson } from './store.js';
+import { EventExpiry } from './event-ttl.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
 
@@ -67,6 +68,8 @@ export class ApiService {
    */
   private readonly fingerprints = new Map<string, { object: KubeObject; print: Fingerprint }>();
   private nextIp = 0;
+  /** Events are deleted an --event-ttl after their last write (event-ttl.ts). */
+  private readonly eventExpiry: EventExpiry;
 
   constructor(
     readonly store: ObjectStore,
@@ -77,6 +80,18 @@ export class ApiService {
     store.subscribe((event) => {
       if (event.type === 'DELETED') this.fingerprints.delete(fingerprintSlot(event.key, event.object));
     });
+    this.eventExpiry = new EventExpiry(store, clock, (namespace, name, resourceVersion) => {
+      const type = this.types.builtinResource('events');
+      if (type && this.find(type, namespace, name)?.metadata.resourceVersion === resourceVersion) this.delete(type, namespace, name);
+    });
+  }
+
+  /** After a saved state is loaded: its events expire an --event-ttl after their last write. */
+  trackRestoredEvents(): void {
+    const type = this.types.builtinResource('events');
+    if (!type) return;
+    const lastWrite = (e: KubeObject) => Math.max(Date.parse(e.metadata.creationTimestamp ?? '') || 0, Date.parse(String(e['lastTimestamp'] ?? '')) || 0);
+    for (const event of this.list(type).sort((a, b) => lastWrite(a) - lastWrite(b))) this.eventExpiry.track(event, lastWrite(event));
   }
 
   addAdmissionHook(hook: AdmissionHook): () => void {
