@@ -506,23 +506,19 @@ export class TrafficModel {
     }
   }
 
-  private readonly opaqueMemo = new Map<string, boolean>();
-  private opaqueTick = -1;
+  private opaqueMemo = { revision: -1, answers: new Map<string, boolean>() };
 
-  /** Whether requests to this service's port go as plain TCP (opaque.ts), memoised per tick. */
+  /** Whether requests to this service's port go as plain TCP (opaque.ts), remembered while the store does not change. */
   private opaqueTo(mesh: 'istio' | 'linkerd', server: ServiceInfo, port: number): boolean {
     if (server.protocol === 'tcp') return true;
     void mesh;
-    const now = this.twin.clockHandle().now();
-    if (now !== this.opaqueTick) {
-      this.opaqueMemo.clear();
-      this.opaqueTick = now;
-    }
+    const revision = this.twin.revision;
+    if (this.opaqueMemo.revision !== revision) this.opaqueMemo = { revision, answers: new Map() };
     const key = `${server.ref}|${port}`;
-    let opaque = this.opaqueMemo.get(key);
+    let opaque = this.opaqueMemo.answers.get(key);
     if (opaque === undefined) {
       opaque = this.twin.opaquePort(server.namespace, server.name, port);
-      this.opaqueMemo.set(key, opaque);
+      this.opaqueMemo.answers.set(key, opaque);
     }
     return opaque;
   }
@@ -1010,13 +1006,19 @@ export class TrafficModel {
     return party;
   }
 
+  /** Each service's pods, kept while the store does not change (readers never change it). */
+  private podsMemo?: { revision: number; pods: Map<string, KubeObject[]> };
+
   private podsByService(): Map<string, KubeObject[]> {
+    const revision = this.twin.revision;
+    if (this.podsMemo?.revision === revision) return this.podsMemo.pods;
     const out = new Map<string, KubeObject[]>();
     const known = new Set(this.services.keys());
     for (const pod of this.twin.pods()) {
       const ref = `${pod.metadata.namespace}/${pod.metadata.labels?.['app'] ?? ''}`;
       if (known.has(ref)) push(out, ref, pod);
     }
+    this.podsMemo = { revision, pods: out };
     return out;
   }
 }

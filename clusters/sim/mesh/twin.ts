@@ -326,7 +326,12 @@ export class MeshTwin {
    */
   stateStamp(): string {
     const down = this.cluster.controllers.downNodes;
-    return `${this.cluster.api.store.currentRv()}|${this.proxyChanges.count}|${this.pushLog.gen}|${down.size === 0 ? '' : [...down].join(',')}`;
+    return `${this.revision}|${this.proxyChanges.count}|${this.pushLog.gen}|${down.size === 0 ? '' : [...down].join(',')}`;
+  }
+
+  /** The store's resourceVersion: it moves with every object written. */
+  get revision(): number {
+    return this.cluster.api.store.currentRv();
   }
 
   /** Whether a pod's node has stopped: it neither sends nor answers (the API may not know yet). */
