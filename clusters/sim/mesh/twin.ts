@@ -99,7 +99,7 @@ interface PushLog {
  * A proxy as the twin keeps it: what it knows of its config (snapshot, lastSync, connected) is
  * brought up to date with pushes it has not applied yet whenever it is read; what decides how a
  * push lands (started, cert, trust) applies them first when it changes. A change of what requests
- * read (started, config, certificate, trusted roots) is counted in `changes` (MeshTwin.stateStamp).
+ * read (started, config, certificate, trusted roots, limits, a leak) is counted in `changes` (MeshTwin.stateStamp).
  */
 class TwinProxy implements Proxy {
   seen: number;
@@ -109,9 +109,9 @@ class TwinProxy implements Proxy {
   private _started = false;
   private _cert: Certificate | undefined = undefined;
   private _trust: Set<string>;
-  cpuLimit: number | undefined = undefined;
-  memoryLimit: number | undefined = undefined;
-  leakedBytes: number | undefined = undefined;
+  private _cpuLimit: number | undefined = undefined;
+  private _memoryLimit: number | undefined = undefined;
+  private _leakedBytes: number | undefined = undefined;
   renewal: TimerHandle | undefined = undefined;
   reconnect: TimerHandle | undefined = undefined;
   configReach: { reach: object; value: boolean } | undefined = undefined;
@@ -184,6 +184,29 @@ class TwinProxy implements Proxy {
   set trust(value: Set<string>) {
     if (this.current()._trust !== value) this.changes.count++;
     this._trust = value;
+  }
+
+  // Limits and a leak decide a proxy's CPU and memory, and so what its requests and series are.
+  get cpuLimit(): number | undefined {
+    return this._cpuLimit;
+  }
+  set cpuLimit(value: number | undefined) {
+    if (this._cpuLimit !== value) this.changes.count++;
+    this._cpuLimit = value;
+  }
+  get memoryLimit(): number | undefined {
+    return this._memoryLimit;
+  }
+  set memoryLimit(value: number | undefined) {
+    if (this._memoryLimit !== value) this.changes.count++;
+    this._memoryLimit = value;
+  }
+  get leakedBytes(): number | undefined {
+    return this._leakedBytes;
+  }
+  set leakedBytes(value: number | undefined) {
+    if (this._leakedBytes !== value) this.changes.count++;
+    this._leakedBytes = value;
   }
 
   /** What the catch-up writes: the same fields, without catching up again. */
@@ -277,7 +300,7 @@ export class MeshTwin {
   readonly proxies: ReadonlyMap<string, Proxy> = this.records;
   /** Mesh-wide config pushes not yet applied to every proxy (TwinProxy catches up on use). */
   private readonly pushLog: PushLog = { gen: 0, base: 0, pending: [] };
-  /** Changes of what requests read of the proxies: their start, config, certificate and roots, and proxies made or forgotten. */
+  /** Changes of what requests read of the proxies: their start, config, certificate, roots, limits and leaks, and proxies made or forgotten. */
   private readonly proxyChanges = { count: 0 };
   readonly metrics = new MetricStore();
   private configVersion = 0;
@@ -320,7 +343,8 @@ export class MeshTwin {
   /**
    * Moves whenever anything a request's fate is read from in this cluster may have changed: any
    * object in the store (its resourceVersion), what the twin holds of its proxies (started, config,
-   * certificate, trusted roots; proxies made or forgotten), config pushes, and stopped nodes. Equal
+   * certificate, trusted roots, limits, a leak; proxies made or forgotten), config pushes, and
+   * stopped nodes. Equal
    * stamps: the same cluster for the traffic model. (Other clusters of a fleet are not in it: a
    * fleet's traffic never repeats a tick.)
    */
