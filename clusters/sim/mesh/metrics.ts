@@ -292,10 +292,7 @@ export class MetricStore implements MetricSink {
         by.push(amount);
       },
       observe: (name, labels, bounds, perBucket, sum, count) => {
-        const cumulative = new Float64Array(bounds.length);
-        let running = 0;
-        for (let i = 0; i < bounds.length; i++) cumulative[i] = running += perBucket[i] ?? 0;
-        counters.push(this.histogram(name, labels, bounds).shape(cumulative, sum, count).slot);
+        counters.push(this.histogram(name, labels, bounds).shape(cumulativeOf(bounds, perBucket), sum, count).slot);
         by.push(1);
       },
     });
@@ -333,10 +330,7 @@ export class MetricStore implements MetricSink {
   /** Adds `count` observations: perBucket[i] of them fall in (bounds[i-1], bounds[i]], the rest above the last bound. */
   observe(name: string, labels: Labels, bounds: number[], perBucket: number[], sum: number, count: number): void {
     if (count === 0) return;
-    const cumulative = new Float64Array(bounds.length);
-    let running = 0;
-    for (let i = 0; i < bounds.length; i++) cumulative[i] = running += perBucket[i] ?? 0;
-    this.histogram(name, labels, bounds).observe(cumulative, sum, count);
+    this.histogram(name, labels, bounds).observe(cumulativeOf(bounds, perBucket), sum, count);
   }
 
   /** Records every series' value at `time` (a tick boundary). */
@@ -483,6 +477,14 @@ export class MetricStore implements MetricSink {
   }
 }
 
+
+/** Counts per bucket as cumulative counts (what Prometheus' `le` buckets hold). */
+function cumulativeOf(bounds: number[], perBucket: number[]): Float64Array {
+  const cumulative = new Float64Array(bounds.length);
+  let running = 0;
+  for (let i = 0; i < bounds.length; i++) cumulative[i] = running += perBucket[i] ?? 0;
+  return cumulative;
+}
 
 function labelsMatch(labels: Labels, match: Labels): boolean {
   for (const [k, v] of Object.entries(match)) {

@@ -18,6 +18,7 @@ import type { MeshTwin, Proxy } from './twin.js';
 import { ProxyLoad } from './proxy-load.js';
 import { INBOUND_LISTENER, ProxyMetrics, proxyMemoryBytes } from './proxy-metrics.js';
 import { TickEffects } from './tick-effects.js';
+import { StoreMemo } from './store-memo.js';
 import type { MetricStore, SlotAdds } from './metrics.js';
 
 type Obj = Record<string, unknown>;
@@ -346,12 +347,7 @@ export class TrafficModel {
     const { mesh, now } = this.current!;
     // A repeated tick's outcomes reached the store with the rest of its effects.
     if (!tick?.repeated) this.flush(tick?.effects.outcomes);
-    const scopes = new Map<string, number>();
-    const scopeOf = (namespace: string) => {
-      let n = scopes.get(namespace);
-      if (n === undefined) scopes.set(namespace, (n = this.twin.servicesInScope(namespace, this.services.size)));
-      return n;
-    };
+    const scopeOf = (namespace: string) => this.twin.servicesInScope(namespace, this.services.size);
     const costs = tick?.repeated ? this.load.repeatTick() : this.load.endTick(this.tickMs, this.twin.proxies.values(), (proxy) => scopeOf(proxy.namespace));
     // A sidecar whose working set passed its memory limit is OOM-killed (and restarted after its
     // back-off). Not looked at again on a repeated tick: working sets are as at the recorded tick's
@@ -506,19 +502,18 @@ export class TrafficModel {
     }
   }
 
-  private opaqueMemo = { revision: -1, answers: new Map<string, boolean>() };
+  private readonly opaqueMemo = new StoreMemo(() => new Map<string, boolean>());
 
   /** Whether requests to this service's port go as plain TCP (opaque.ts), remembered while the store does not change. */
   private opaqueTo(mesh: 'istio' | 'linkerd', server: ServiceInfo, port: number): boolean {
     if (server.protocol === 'tcp') return true;
     void mesh;
-    const revision = this.twin.revision;
-    if (this.opaqueMemo.revision !== revision) this.opaqueMemo = { revision, answers: new Map() };
+    const answers = this.opaqueMemo.at(this.twin.revision);
     const key = `${server.ref}|${port}`;
-    let opaque = this.opaqueMemo.answers.get(key);
+    let opaque = answers.get(key);
     if (opaque === undefined) {
       opaque = this.twin.opaquePort(server.namespace, server.name, port);
-      this.opaqueMemo.answers.set(key, opaque);
+      answers.set(key, opaque);
     }
     return opaque;
   }
@@ -860,9 +855,10 @@ export class TrafficModel {
           const home = p.home;
           const here = this.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags, p.capMs, p.called, { ...p.seen, server: false }, home));
           const there = home.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags, p.capMs, p.called, { client: false, server: p.seen.server, caller: false }, home));
+          // Only this store's additions are kept (a fleet's ticks are not repeated in any case).
           apply = (n: number, adds?: SlotAdds) => {
             here(n, adds);
-            there(n, adds);
+            there(n);
           };
         } else {
           apply = this.twin.metrics.prepare((sink) => this.emit(sink, p.mesh, p.client, p.server, p.target, p.d, 1, p.extraMs, p.flags, p.capMs, p.called, p.seen));
@@ -1007,18 +1003,19 @@ export class TrafficModel {
   }
 
   /** Each service's pods, kept while the store does not change (readers never change it). */
-  private podsMemo?: { revision: number; pods: Map<string, KubeObject[]> };
+  private readonly podsMemo = new StoreMemo(() => this.groupPodsByService());
 
   private podsByService(): Map<string, KubeObject[]> {
-    const revision = this.twin.revision;
-    if (this.podsMemo?.revision === revision) return this.podsMemo.pods;
+    return this.podsMemo.at(this.twin.revision);
+  }
+
+  private groupPodsByService(): Map<string, KubeObject[]> {
     const out = new Map<string, KubeObject[]>();
     const known = new Set(this.services.keys());
     for (const pod of this.twin.pods()) {
       const ref = `${pod.metadata.namespace}/${pod.metadata.labels?.['app'] ?? ''}`;
       if (known.has(ref)) push(out, ref, pod);
     }
-    this.podsMemo = { revision, pods: out };
     return out;
   }
 }

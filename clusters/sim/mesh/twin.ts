@@ -9,6 +9,7 @@ import { istioTcpPort, linkerdOpaque } from './opaque.js';
 import { hasSidecar, inject, LINKERD_POLICY_ENV, LINKERD_TRUST_ENV, linkerdEnv, proxyLimits } from './injection.js';
 import { EndpointTable, mergedEndpoints } from './endpoint-table.js';
 import { MetricStore } from './metrics.js';
+import { StoreMemo } from './store-memo.js';
 import { linkerdRetryPolicy, type ConfigSnapshot, type LinkerdRetryPolicy } from './policy.js';
 import { GATEWAY_ROLE_LABEL } from '../../workloads.js';
 import { istioTrustDomain } from './identity.js';
@@ -344,9 +345,8 @@ export class MeshTwin {
    * Moves whenever anything a request's fate is read from in this cluster may have changed: any
    * object in the store (its resourceVersion), what the twin holds of its proxies (started, config,
    * certificate, trusted roots, limits, a leak; proxies made or forgotten), config pushes, and
-   * stopped nodes. Equal
-   * stamps: the same cluster for the traffic model. (Other clusters of a fleet are not in it: a
-   * fleet's traffic never repeats a tick.)
+   * stopped nodes. Equal stamps: the same cluster for the traffic model. (Other clusters of a fleet
+   * are not in it: a fleet's traffic never repeats a tick.)
    */
   stateStamp(): string {
     const down = this.cluster.controllers.downNodes;
@@ -401,7 +401,6 @@ export class MeshTwin {
     }
     return this.endpoints;
   }
-
 
   get mesh(): MeshKind | undefined {
     return detectMesh(this.cluster.api, { deployments: this.type('deployments') });
@@ -599,24 +598,22 @@ export class MeshTwin {
    * namespace limits egress hosts to some namespaces ("./*", "istio-system/*").
    */
   servicesInScope(namespace: string, total: number): number {
-    const rv = this.cluster.api.store.currentRv();
-    if (this.scopes.rv !== rv || this.scopes.total !== total) this.scopes = { rv, total, byNamespace: new Map() };
-    let n = this.scopes.byNamespace.get(namespace);
-    if (n === undefined) this.scopes.byNamespace.set(namespace, (n = this.countServicesInScope(namespace, total)));
+    const answers = this.scopes.at(this.revision);
+    const key = `${total}|${namespace}`;
+    let n = answers.get(key);
+    if (n === undefined) answers.set(key, (n = this.countServicesInScope(namespace, total)));
     return n;
   }
 
   /** servicesInScope's answers while the store does not change. */
-  private scopes = { rv: -1, total: -1, byNamespace: new Map<string, number>() };
+  private readonly scopes = new StoreMemo(() => new Map<string, number>());
 
-  /** Every pod by uid, kept while the store does not change. */
+  /** A pod by uid. */
   podByUid(uid: string): KubeObject | undefined {
-    const rv = this.cluster.api.store.currentRv();
-    if (this.podsByUid.rv !== rv) this.podsByUid = { rv, map: new Map(this.pods().map((p) => [p.metadata.uid ?? '', p])) };
-    return this.podsByUid.map.get(uid);
+    return this.podsByUid.at(this.revision).get(uid);
   }
 
-  private podsByUid = { rv: -1, map: new Map<string, KubeObject>() };
+  private readonly podsByUid = new StoreMemo(() => new Map(this.pods().map((p) => [p.metadata.uid ?? '', p])));
 
   private countServicesInScope(namespace: string, total: number): number {
     const type = this.customType('networking.istio.io', 'sidecars');
